@@ -1,0 +1,695 @@
+// Typed client for the Coder REST API (/api/v2) on undici.
+//
+// One keep-alive connection pool per client, sized to the caller's concurrency (Coder's scaletest
+// CLI likewise gives each runner its own HTTP client so connections spread over coderd replicas:
+// create several clients if you want that). Every request carries the session token in the
+// `Coder-Session-Token` header and `X-Coder-Bypass-Ratelimit: true` (honoured for owners only).
+// Retries follow the policy in ./retry.ts and are counted in stats(): faults are never hidden.
+
+import { Pool } from "undici";
+import type WebSocket from "ws";
+import { AgentNotReadyError, BuildFailedError, CoderApiError, WaitTimeoutError, redact } from "./errors.ts";
+import { buildPtyUrl, openAuthedWebSocket, type OpenPtyOptions, type PtyUrlOptions } from "./pty.ts";
+import {
+  backoffDelay,
+  isIdempotent,
+  networkErrorCode,
+  parseRetryAfter,
+  resolveRetry,
+  shouldRetryNetwork,
+  shouldRetryStatus,
+  sleep,
+  type ResolvedRetry,
+  type RetryOptions,
+} from "./retry.ts";
+import type {
+  APIKey,
+  AppearanceConfig,
+  BuildInfoResponse,
+  CreateTokenRequest,
+  CreateUserRequestWithOrgs,
+  CreateWorkspaceBuildRequest,
+  CreateWorkspaceRequest,
+  DeploymentStats,
+  GenerateAPIKeyResponse,
+  GetUsersResponse,
+  HealthcheckReport,
+  Organization,
+  ProvisionerJobLog,
+  Response,
+  Template,
+  TemplateVersion,
+  TemplateVersionParameter,
+  UpdateAppearanceConfig,
+  User,
+  Workspace,
+  WorkspaceAgent,
+  WorkspaceBuild,
+  WorkspaceResource,
+  WorkspacesResponse,
+} from "./types.ts";
+
+export interface RetryInfo {
+  method: string;
+  /** Path without query. */
+  path: string;
+  /** The attempt that just failed (1-based). */
+  attempt: number;
+  /** HTTP status of the failed attempt, 0 for a connection error. */
+  status: number;
+  /** Network error code when status is 0. */
+  code?: string;
+  /** How long the client waits before the next attempt. */
+  delayMs: number;
+  /** True when the wait came from the server's Retry-After header. */
+  retryAfter: boolean;
+}
+
+export interface CoderClientOptions {
+  url: string | URL;
+  token: string;
+  /** Expected parallel requests; sizes the keep-alive pool (connections = max(1, concurrency)). Default 8. */
+  concurrency?: number;
+  retry?: RetryOptions;
+  /** Extra headers on every request (never logged). */
+  headers?: Record<string, string>;
+  userAgent?: string;
+  /** Aborts every request and wait of this client. */
+  signal?: AbortSignal;
+  onRetry?: (info: RetryInfo) => void;
+  /** Per-attempt timeout for an HTTP request, headers and body (default 60 000 ms). */
+  timeoutMs?: number;
+}
+
+export interface RequestOptions {
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  /** Statuses that count as success (default: any 2xx). */
+  expect?: number[];
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  /**
+   * Treat this call as idempotent for retries on 502/504 and connection resets even if its method
+   * is not (e.g. a create whose duplicate would be rejected by a unique name).
+   */
+  idempotent?: boolean;
+}
+
+export interface ClientStats {
+  /** HTTP attempts made (each retry counts). */
+  requests: number;
+  /** Retries performed. */
+  retries: number;
+  /** Attempts per outcome: HTTP status ("200", "503") or network error code ("ECONNRESET"). */
+  byStatus: Record<string, number>;
+  /** Retries per cause: status or error code. */
+  retriesBy: Record<string, number>;
+}
+
+export interface PageOptions {
+  q?: string;
+  limit?: number;
+  offset?: number;
+  signal?: AbortSignal;
+}
+
+export interface IterateOptions {
+  q?: string;
+  /** Page size (default 100). */
+  pageSize?: number;
+  signal?: AbortSignal;
+}
+
+export interface WaitForBuildOptions {
+  /** Longest poll interval in ms (default 1000); polling starts at 250 ms and backs off to this. */
+  pollMs?: number;
+  /** Default 10 minutes. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Called with every polled build whose job status changed (and the first one). */
+  onUpdate?: (build: WorkspaceBuild) => void;
+  /** Build-log lines kept in a BuildFailedError (default 20). */
+  logTailLines?: number;
+}
+
+export interface WaitForAgentsOptions {
+  pollMs?: number;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  onUpdate?: (agents: WorkspaceAgent[], workspace: Workspace) => void;
+}
+
+export interface CreateBuildOptions extends Omit<CreateWorkspaceBuildRequest, "transition"> {
+  transition: CreateWorkspaceBuildRequest["transition"];
+}
+
+const DEFAULT_USER_AGENT = "coder-scaletest-runner/0.1";
+
+/** Agent lifecycle states after which the agent will not become ready by itself. */
+const AGENT_BAD_LIFECYCLE = new Set(["start_error", "start_timeout", "shutting_down", "shutdown_timeout", "shutdown_error", "off"]);
+
+export class CoderClient {
+  readonly url: URL;
+  readonly #token: string;
+  readonly #pool: Pool;
+  readonly #retry: ResolvedRetry;
+  readonly #headers: Record<string, string>;
+  readonly #userAgent: string;
+  readonly #signal: AbortSignal | undefined;
+  readonly #onRetry: ((info: RetryInfo) => void) | undefined;
+  readonly #timeoutMs: number;
+  readonly #basePath: string;
+  readonly #stats: ClientStats = { requests: 0, retries: 0, byStatus: {}, retriesBy: {} };
+
+  constructor(opts: CoderClientOptions) {
+    const url = new URL(opts.url);
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+      throw new Error(`Coder URL must be http(s)://, got ${url.protocol}//${url.host}`);
+    }
+    if (!opts.token) throw new Error("Coder session token is empty: set CODER_SESSION_TOKEN (or pass token)");
+    this.url = url;
+    this.#token = opts.token;
+    this.#basePath = url.pathname.replace(/\/+$/, "");
+    this.#retry = resolveRetry(opts.retry);
+    this.#headers = { ...opts.headers };
+    this.#userAgent = opts.userAgent ?? DEFAULT_USER_AGENT;
+    this.#signal = opts.signal;
+    this.#onRetry = opts.onRetry;
+    this.#timeoutMs = opts.timeoutMs ?? 60_000;
+    this.#pool = new Pool(url.origin, {
+      connections: Math.max(1, Math.floor(opts.concurrency ?? 8)),
+      pipelining: 1,
+      keepAliveTimeout: 10_000,
+      keepAliveMaxTimeout: 60_000,
+    });
+  }
+
+  /** Counters since construction (a copy). */
+  stats(): ClientStats {
+    return {
+      requests: this.#stats.requests,
+      retries: this.#stats.retries,
+      byStatus: { ...this.#stats.byStatus },
+      retriesBy: { ...this.#stats.retriesBy },
+    };
+  }
+
+  /** Closes the connection pool (in-flight requests finish first). */
+  async close(): Promise<void> {
+    await this.#pool.close();
+  }
+
+  // ---- generic request ---------------------------------------------------------------------------
+
+  /**
+   * Sends one API call with retries. `path` is relative to /api/v2 unless it starts with "/api/".
+   * Returns the parsed JSON body, or undefined for an empty body.
+   */
+  async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+    const m = method.toUpperCase();
+    const fullPath = path.startsWith("/api/") ? `${this.#basePath}${path}` : `${this.#basePath}/api/v2${path.startsWith("/") ? "" : "/"}${path}`;
+    const search = buildQuery(opts.query);
+    const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+    const idempotent = opts.idempotent ?? isIdempotent(m);
+    const timeoutMs = opts.timeoutMs ?? this.#timeoutMs;
+    const headers: Record<string, string> = {
+      ...this.#headers,
+      accept: "application/json",
+      "user-agent": this.#userAgent,
+      "coder-session-token": this.#token,
+      "x-coder-bypass-ratelimit": "true",
+    };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    const callerSignals = [this.#signal, opts.signal].filter((s): s is AbortSignal => s !== undefined);
+    const secrets = [this.#token];
+    const fail = (init: Omit<ConstructorParameters<typeof CoderApiError>[0], "method" | "path" | "secrets">): CoderApiError =>
+      new CoderApiError({ ...init, method: m, path: fullPath, secrets });
+
+    for (let attempt = 1; ; attempt++) {
+      const aborted = callerSignals.find((s) => s.aborted);
+      if (aborted) throw fail({ status: 0, code: "ABORTED", attempts: attempt - 1 || 1, cause: aborted.reason });
+      const timeout = AbortSignal.timeout(timeoutMs);
+      const signal = AbortSignal.any([...callerSignals, timeout]);
+      this.#stats.requests++;
+      let status: number;
+      let text: string;
+      let retryAfterHeader: string | string[] | undefined;
+      try {
+        const res = await this.#pool.request({ method: m as "GET", path: fullPath + search, headers, body, signal });
+        status = res.statusCode;
+        retryAfterHeader = res.headers["retry-after"];
+        text = await res.body.text();
+      } catch (err) {
+        if (callerSignals.some((s) => s.aborted)) {
+          throw fail({ status: 0, code: "ABORTED", attempts: attempt, cause: err });
+        }
+        const code = timeout.aborted ? "ETIMEDOUT" : (networkErrorCode(err) ?? "UNKNOWN");
+        this.#count("byStatus", code);
+        const cause = timeout.aborted ? new Error(`no complete answer within ${timeoutMs} ms`) : scrubError(err, secrets);
+        if (attempt < this.#retry.attempts && shouldRetryNetwork(m, code, idempotent)) {
+          await this.#backoff({ method: m, path: fullPath, attempt, status: 0, code, retryAfter: undefined }, callerSignals, fail);
+          continue;
+        }
+        throw fail({ status: 0, code, attempts: attempt, cause });
+      }
+      this.#count("byStatus", String(status));
+      const ok = opts.expect ? opts.expect.includes(status) : status >= 200 && status < 300;
+      if (ok) return parseBody<T>(text);
+      if (attempt < this.#retry.attempts && shouldRetryStatus(m, status, idempotent)) {
+        await this.#backoff({ method: m, path: fullPath, attempt, status, retryAfter: retryAfterHeader }, callerSignals, fail);
+        continue;
+      }
+      const response = parseErrorBody(text);
+      throw fail({
+        status,
+        attempts: attempt,
+        response,
+        bodyText: response ? undefined : redact(text.trim().slice(0, 300), secrets),
+      });
+    }
+  }
+
+  #count(which: "byStatus" | "retriesBy", key: string): void {
+    const rec = this.#stats[which];
+    rec[key] = (rec[key] ?? 0) + 1;
+  }
+
+  async #backoff(
+    f: { method: string; path: string; attempt: number; status: number; code?: string; retryAfter: string | string[] | undefined },
+    signals: AbortSignal[],
+    fail: (init: { status: number; code?: string; attempts: number; cause?: unknown }) => CoderApiError,
+  ): Promise<void> {
+    const fromHeader = parseRetryAfter(f.retryAfter);
+    const delayMs =
+      fromHeader !== undefined
+        ? Math.min(fromHeader, this.#retry.maxRetryAfterMs)
+        : backoffDelay(f.attempt, this.#retry.baseDelayMs, this.#retry.maxDelayMs);
+    this.#stats.retries++;
+    this.#count("retriesBy", f.code ?? String(f.status));
+    const info: RetryInfo = { method: f.method, path: f.path, attempt: f.attempt, status: f.status, delayMs, retryAfter: fromHeader !== undefined };
+    if (f.code) info.code = f.code;
+    this.#onRetry?.(info);
+    try {
+      await sleep(delayMs, signals.length ? AbortSignal.any(signals) : undefined);
+    } catch (err) {
+      throw fail({ status: 0, code: "ABORTED", attempts: f.attempt, cause: err });
+    }
+  }
+
+  // ---- deployment --------------------------------------------------------------------------------
+
+  buildInfo(): Promise<BuildInfoResponse> {
+    return this.request("GET", "/buildinfo");
+  }
+
+  /** Deployment health report (GET /debug/health); owner only. */
+  health(opts: { force?: boolean } = {}): Promise<HealthcheckReport> {
+    return this.request("GET", "/debug/health", { query: { force: opts.force } });
+  }
+
+  getAppearance(): Promise<AppearanceConfig> {
+    return this.request("GET", "/appearance");
+  }
+
+  updateAppearance(cfg: UpdateAppearanceConfig): Promise<UpdateAppearanceConfig> {
+    return this.request("PUT", "/appearance", { body: cfg });
+  }
+
+  deploymentStats(): Promise<DeploymentStats> {
+    return this.request("GET", "/deployment/stats");
+  }
+
+  // ---- users & organizations ---------------------------------------------------------------------
+
+  me(): Promise<User> {
+    return this.user("me");
+  }
+
+  user(nameOrId: string): Promise<User> {
+    return this.request("GET", `/users/${seg(nameOrId)}`);
+  }
+
+  organizations(): Promise<Organization[]> {
+    return this.request("GET", "/organizations");
+  }
+
+  async defaultOrganization(): Promise<Organization> {
+    const orgs = await this.organizations();
+    const def = orgs.find((o) => o.is_default);
+    if (!def) throw new Error(`no default organization among ${orgs.length} organization(s): ${orgs.map((o) => o.name).join(", ")}`);
+    return def;
+  }
+
+  /** POST /users (201). Give organization_ids (e.g. the default org's id). */
+  createUser(req: CreateUserRequestWithOrgs): Promise<User> {
+    return this.request("POST", "/users", { body: req, expect: [201, 200] });
+  }
+
+  /** DELETE /users/{user} (200, no body). */
+  async deleteUser(nameOrId: string): Promise<void> {
+    await this.request("DELETE", `/users/${seg(nameOrId)}`);
+  }
+
+  listUsers(opts: PageOptions = {}): Promise<GetUsersResponse> {
+    return this.request("GET", "/users", { query: { q: opts.q, limit: opts.limit, offset: opts.offset }, signal: opts.signal });
+  }
+
+  /**
+   * Every user matching `q`, page by page (limit/offset). Deleting while iterating shifts offsets:
+   * collect first, then delete.
+   */
+  async *iterateUsers(opts: IterateOptions = {}): AsyncGenerator<User, void, undefined> {
+    yield* paginate(async (limit, offset) => {
+      const page = await this.listUsers({ q: opts.q, limit, offset, signal: opts.signal });
+      return { items: page.users ?? [], count: page.count };
+    }, opts.pageSize);
+  }
+
+  /** POST /users/{user}/keys/tokens (201) → {key}. `lifetime` is in nanoseconds (Go duration). */
+  createToken(user: string, req: CreateTokenRequest = {}): Promise<GenerateAPIKeyResponse> {
+    return this.request("POST", `/users/${seg(user)}/keys/tokens`, { body: req, expect: [201, 200] });
+  }
+
+  /** GET /users/{user}/keys/tokens */
+  listTokens(user: string): Promise<APIKey[]> {
+    return this.request("GET", `/users/${seg(user)}/keys/tokens`);
+  }
+
+  /** DELETE /users/{user}/keys/{keyid} (204). keyId is the part of the key before the first '-'. */
+  async deleteToken(user: string, keyId: string): Promise<void> {
+    await this.request("DELETE", `/users/${seg(user)}/keys/${seg(keyId)}`);
+  }
+
+  // ---- templates ---------------------------------------------------------------------------------
+
+  /** GET /organizations/{org}/templates/{name}; org is an id or name. */
+  templateByName(org: string, name: string): Promise<Template> {
+    return this.request("GET", `/organizations/${seg(org)}/templates/${seg(name)}`);
+  }
+
+  template(id: string): Promise<Template> {
+    return this.request("GET", `/templates/${seg(id)}`);
+  }
+
+  listTemplates(): Promise<Template[]> {
+    return this.request("GET", "/templates");
+  }
+
+  templateVersion(id: string): Promise<TemplateVersion> {
+    return this.request("GET", `/templateversions/${seg(id)}`);
+  }
+
+  templateVersionRichParameters(versionId: string): Promise<TemplateVersionParameter[]> {
+    return this.request("GET", `/templateversions/${seg(versionId)}/rich-parameters`);
+  }
+
+  // ---- workspaces --------------------------------------------------------------------------------
+
+  /**
+   * POST /users/{user}/workspaces (the current endpoint; answers 200). Not retried on 502/504 or
+   * connection resets unless `opts.idempotent` (a duplicate name would answer 409).
+   */
+  createWorkspace(user: string, req: CreateWorkspaceRequest, opts: { idempotent?: boolean; signal?: AbortSignal } = {}): Promise<Workspace> {
+    return this.request("POST", `/users/${seg(user)}/workspaces`, { body: req, expect: [200, 201], ...opts });
+  }
+
+  workspace(id: string, opts: { includeDeleted?: boolean; signal?: AbortSignal } = {}): Promise<Workspace> {
+    return this.request("GET", `/workspaces/${seg(id)}`, {
+      query: { include_deleted: opts.includeDeleted || undefined },
+      signal: opts.signal,
+    });
+  }
+
+  workspaceByOwnerAndName(owner: string, name: string, opts: { includeDeleted?: boolean } = {}): Promise<Workspace> {
+    return this.request("GET", `/users/${seg(owner)}/workspace/${seg(name)}`, {
+      query: { include_deleted: opts.includeDeleted || undefined },
+    });
+  }
+
+  listWorkspaces(opts: PageOptions = {}): Promise<WorkspacesResponse> {
+    return this.request("GET", "/workspaces", { query: { q: opts.q, limit: opts.limit, offset: opts.offset }, signal: opts.signal });
+  }
+
+  /** Every workspace matching `q` (e.g. `name:scaletest-abc owner:me`), page by page. */
+  async *iterateWorkspaces(opts: IterateOptions = {}): AsyncGenerator<Workspace, void, undefined> {
+    yield* paginate(async (limit, offset) => {
+      const page = await this.listWorkspaces({ q: opts.q, limit, offset, signal: opts.signal });
+      return { items: page.workspaces ?? [], count: page.count };
+    }, opts.pageSize);
+  }
+
+  /** POST /workspaces/{id}/builds: start, stop or delete (there is no DELETE /workspaces/{id}). */
+  createBuild(workspaceId: string, req: CreateBuildOptions, opts: { signal?: AbortSignal } = {}): Promise<WorkspaceBuild> {
+    return this.request("POST", `/workspaces/${seg(workspaceId)}/builds`, { body: req, expect: [200, 201], ...opts });
+  }
+
+  startWorkspace(id: string, req: Omit<CreateBuildOptions, "transition"> = {}): Promise<WorkspaceBuild> {
+    return this.createBuild(id, { ...req, transition: "start" });
+  }
+
+  stopWorkspace(id: string): Promise<WorkspaceBuild> {
+    return this.createBuild(id, { transition: "stop" });
+  }
+
+  /** Starts a delete build; `orphan` deletes without running the provisioner (owner only). */
+  deleteWorkspace(id: string, opts: { orphan?: boolean } = {}): Promise<WorkspaceBuild> {
+    return this.createBuild(id, { transition: "delete", ...(opts.orphan ? { orphan: true } : {}) });
+  }
+
+  workspaceBuild(id: string, opts: { signal?: AbortSignal } = {}): Promise<WorkspaceBuild> {
+    return this.request("GET", `/workspacebuilds/${seg(id)}`, opts);
+  }
+
+  /** Build logs so far (GET /workspacebuilds/{id}/logs without follow). */
+  workspaceBuildLogs(buildId: string, opts: { before?: number; after?: number } = {}): Promise<ProvisionerJobLog[]> {
+    return this.request("GET", `/workspacebuilds/${seg(buildId)}/logs`, { query: { before: opts.before, after: opts.after } });
+  }
+
+  /** PATCH /workspacebuilds/{id}/cancel */
+  async cancelBuild(buildId: string, opts: { expectStatus?: "running" | "pending" } = {}): Promise<Response | undefined> {
+    return this.request("PATCH", `/workspacebuilds/${seg(buildId)}/cancel`, { query: { expect_status: opts.expectStatus } });
+  }
+
+  /** Resources of the workspace's latest build (WorkspaceBuild.resources; the resources endpoint is deprecated). */
+  async workspaceResources(workspaceId: string): Promise<WorkspaceResource[]> {
+    const ws = await this.workspace(workspaceId);
+    return ws.latest_build?.resources ?? [];
+  }
+
+  workspaceAgent(id: string): Promise<WorkspaceAgent> {
+    return this.request("GET", `/workspaceagents/${seg(id)}`);
+  }
+
+  /**
+   * Polls a build until its job ends. Resolves with the build when it succeeded; throws
+   * BuildFailedError (job error + log tail) when it failed or was canceled; WaitTimeoutError after
+   * timeoutMs. Polling (not the watch websocket) keeps it simple and proxy-friendly; the interval
+   * starts at 250 ms and grows 1.5x to pollMs, with ±10% jitter so many waiters do not align.
+   */
+  async waitForBuild(buildId: string, opts: WaitForBuildOptions = {}): Promise<WorkspaceBuild> {
+    const timeoutMs = opts.timeoutMs ?? 10 * 60_000;
+    const maxPoll = Math.max(10, opts.pollMs ?? 1000);
+    const deadline = Date.now() + timeoutMs;
+    let interval = Math.min(250, maxPoll);
+    let lastStatus = "";
+    let last: WorkspaceBuild | undefined;
+    const signal = this.#combine(opts.signal);
+    for (;;) {
+      const build = await this.workspaceBuild(buildId, signal ? { signal } : {});
+      last = build;
+      const jobStatus = build.job?.status;
+      if (jobStatus !== lastStatus) {
+        lastStatus = jobStatus;
+        opts.onUpdate?.(build);
+      }
+      if (jobStatus === "succeeded") return build;
+      if (jobStatus === "failed" || jobStatus === "canceled") {
+        let logs: ProvisionerJobLog[] = [];
+        try {
+          logs = await this.workspaceBuildLogs(buildId);
+        } catch {
+          // the failure matters more than its logs
+        }
+        throw new BuildFailedError(build, logs, opts.logTailLines ?? 20);
+      }
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) {
+        throw new WaitTimeoutError(
+          `workspace build ${buildId} (${last.transition} of ${last.workspace_owner_name}/${last.workspace_name})`,
+          `build status ${last.status}, job ${jobStatus}${last.job?.queue_position ? `, queue position ${last.job.queue_position}` : ""}`,
+          timeoutMs,
+        );
+      }
+      await this.#pause(Math.min(remaining, jitter(interval)), signal, `waiting for build ${buildId}`);
+      interval = Math.min(maxPoll, interval * 1.5);
+    }
+  }
+
+  /**
+   * Polls the workspace until its latest build succeeded and every agent is `connected` with
+   * lifecycle `ready`; returns the agents. Throws AgentNotReadyError when an agent reaches
+   * start_error/start_timeout (or shuts down) or the latest build is not a start, BuildFailedError
+   * when the build failed, WaitTimeoutError (naming the agent and its last state) after timeoutMs.
+   * An agent whose status is `timeout` is still waited for: it may connect late.
+   */
+  async waitForAgents(workspaceId: string, opts: WaitForAgentsOptions = {}): Promise<WorkspaceAgent[]> {
+    const timeoutMs = opts.timeoutMs ?? 10 * 60_000;
+    const maxPoll = Math.max(10, opts.pollMs ?? 1000);
+    const deadline = Date.now() + timeoutMs;
+    let interval = Math.min(250, maxPoll);
+    const signal = this.#combine(opts.signal);
+    for (;;) {
+      const ws = await this.workspace(workspaceId, signal ? { signal } : {});
+      const build = ws.latest_build;
+      const agents = (build.resources ?? []).flatMap((r) => r.agents ?? []);
+      opts.onUpdate?.(agents, ws);
+      if (build.transition !== "start") {
+        throw new AgentNotReadyError(workspaceId, undefined, `latest build #${build.build_number} is a ${build.transition}, not a start`);
+      }
+      const jobStatus = build.job?.status;
+      if (jobStatus === "failed" || jobStatus === "canceled") {
+        let logs: ProvisionerJobLog[] = [];
+        try {
+          logs = await this.workspaceBuildLogs(build.id);
+        } catch {
+          // keep the build failure
+        }
+        throw new BuildFailedError(build, logs);
+      }
+      for (const a of agents) {
+        if (AGENT_BAD_LIFECYCLE.has(a.lifecycle_state)) {
+          throw new AgentNotReadyError(workspaceId, a, `lifecycle ${a.lifecycle_state}`);
+        }
+      }
+      const pending = agents.filter((a) => a.status !== "connected" || a.lifecycle_state !== "ready");
+      if (jobStatus === "succeeded" && pending.length === 0) return agents;
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) {
+        const state =
+          jobStatus !== "succeeded"
+            ? `build #${build.build_number} job ${jobStatus}`
+            : pending.map((a) => `agent ${a.name} (${a.id}) status ${a.status}, lifecycle ${a.lifecycle_state}`).join("; ");
+        throw new WaitTimeoutError(`agents of workspace ${ws.owner_name}/${ws.name} (${workspaceId})`, state, timeoutMs);
+      }
+      await this.#pause(Math.min(remaining, jitter(interval)), signal, `waiting for agents of ${workspaceId}`);
+      interval = Math.min(maxPoll, interval * 1.5);
+    }
+  }
+
+  #combine(signal: AbortSignal | undefined): AbortSignal | undefined {
+    const all = [this.#signal, signal].filter((s): s is AbortSignal => s !== undefined);
+    if (all.length === 0) return undefined;
+    return all.length === 1 ? all[0] : AbortSignal.any(all);
+  }
+
+  async #pause(ms: number, signal: AbortSignal | undefined, what: string): Promise<void> {
+    try {
+      await sleep(ms, signal);
+    } catch (err) {
+      throw new Error(`aborted while ${what}`, { cause: err });
+    }
+  }
+
+  // ---- reconnecting PTY --------------------------------------------------------------------------
+
+  /** ws(s):// URL of the agent's reconnecting PTY with Coder's query (reconnect, width, height, command). */
+  ptyUrl(agentId: string, opts: PtyUrlOptions = {}): URL {
+    return buildPtyUrl(this.url, agentId, opts);
+  }
+
+  /**
+   * Opens the agent's reconnecting-PTY websocket (cookie + header auth, like Coder's CLI). Resolves
+   * with the open socket; rejects with CoderApiError on a non-101 answer. Write with sendPtyInput().
+   * Not retried: the caller (a traffic scenario) decides and counts.
+   */
+  openReconnectingPty(agentId: string, opts: OpenPtyOptions = {}): Promise<WebSocket> {
+    const signal = this.#combine(opts.signal);
+    return openAuthedWebSocket(this.ptyUrl(agentId, opts), {
+      token: this.#token,
+      headers: this.#headers,
+      userAgent: this.#userAgent,
+      handshakeTimeoutMs: opts.handshakeTimeoutMs ?? this.#timeoutMs,
+      ...(signal ? { signal } : {}),
+    });
+  }
+
+  /** Token-free description for logs. */
+  toString(): string {
+    return `CoderClient(${this.url.origin}${this.#basePath})`;
+  }
+
+  /** Keeps the token out of console.log / util.inspect output. */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
+}
+
+// ---- helpers -------------------------------------------------------------------------------------
+
+function seg(s: string): string {
+  if (s === "") throw new Error("empty path segment: an id or name is required");
+  return encodeURIComponent(s);
+}
+
+function buildQuery(query: RequestOptions["query"]): string {
+  if (!query) return "";
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) {
+    if (v === undefined) continue;
+    q.set(k, String(v));
+  }
+  const s = q.toString();
+  return s ? `?${s}` : "";
+}
+
+function parseBody<T>(text: string): T {
+  if (text.trim() === "") return undefined as T;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return text as T;
+  }
+}
+
+function parseErrorBody(text: string): Response | undefined {
+  if (text.trim() === "") return undefined;
+  try {
+    const v: unknown = JSON.parse(text);
+    if (v && typeof v === "object" && !Array.isArray(v)) return v as Response;
+  } catch {
+    // not JSON
+  }
+  return undefined;
+}
+
+/** An error safe to attach as `cause`: same class of information, token scrubbed from its message. */
+function scrubError(err: unknown, secrets: string[]): Error {
+  if (err instanceof Error) {
+    const msg = redact(err.message, secrets);
+    if (msg === err.message) return err;
+    const e = new Error(msg);
+    e.name = err.name;
+    return e;
+  }
+  return new Error(redact(String(err), secrets));
+}
+
+function jitter(ms: number): number {
+  return Math.max(1, Math.round(ms * (0.9 + Math.random() * 0.2)));
+}
+
+async function* paginate<T>(
+  fetchPage: (limit: number, offset: number) => Promise<{ items: T[]; count: number | undefined }>,
+  pageSize = 100,
+): AsyncGenerator<T, void, undefined> {
+  const limit = Math.max(1, Math.floor(pageSize));
+  let offset = 0;
+  for (;;) {
+    const { items, count } = await fetchPage(limit, offset);
+    for (const it of items) yield it;
+    offset += items.length;
+    if (items.length === 0) return;
+    // Trust the total when the server gives one (it may cap `limit` below ours); else a short page ends it.
+    if (typeof count === "number" ? offset >= count : items.length < limit) return;
+  }
+}

@@ -1,0 +1,178 @@
+// The agent's reconnecting-PTY websocket (the web terminal), spoken like Coder's own client
+// (codersdk/workspacesdk AgentReconnectingPTY + scaletest/workspacetraffic):
+// - GET /api/v2/workspaceagents/{agent}/pty?command=&height=&reconnect=<uuid>&width= (Go's sorted encoding),
+// - authenticated with the `coder_session_token` cookie (and the Coder-Session-Token header),
+// - input frames are binary messages holding JSON `{"data":"..."}\n` with at most 1024 characters
+//   of data each (larger frames get the socket closed with MessageTooBig by coderd),
+// - output frames are raw PTY bytes.
+
+import { randomUUID } from "node:crypto";
+import WebSocket from "ws";
+import { CoderApiError, redact } from "./errors.ts";
+import type { Response } from "./types.ts";
+
+/** Largest `data` payload per frame, as Coder's rptyJSONMaxDataSize. */
+export const PTY_MAX_DATA_SIZE = 1024;
+
+export interface PtyUrlOptions {
+  /** Reconnection id; the same id re-attaches to the same PTY session. Default: a new UUID. */
+  reconnect?: string;
+  width?: number;
+  height?: number;
+  /** Command to run instead of the default shell ("" = login shell). */
+  command?: string;
+  container?: string;
+  containerUser?: string;
+  /** "screen" or "buffered"; omitted = agent's choice. */
+  backendType?: string;
+}
+
+export interface OpenPtyOptions extends PtyUrlOptions {
+  handshakeTimeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** The websocket URL of an agent's reconnecting PTY, with Coder's exact query parameters. */
+export function buildPtyUrl(base: URL, agentId: string, opts: PtyUrlOptions = {}): URL {
+  const u = new URL(base.href);
+  u.protocol = u.protocol === "https:" || u.protocol === "wss:" ? "wss:" : "ws:";
+  u.pathname = `${u.pathname.replace(/\/+$/, "")}/api/v2/workspaceagents/${encodeURIComponent(agentId)}/pty`;
+  const q = new URLSearchParams();
+  q.set("reconnect", opts.reconnect ?? randomUUID());
+  q.set("width", String(opts.width ?? 80));
+  q.set("height", String(opts.height ?? 25));
+  q.set("command", opts.command ?? "");
+  if (opts.container) q.set("container", opts.container);
+  if (opts.containerUser) q.set("container_user", opts.containerUser);
+  if (opts.backendType) q.set("backend_type", opts.backendType);
+  q.sort(); // Go's url.Values.Encode sorts keys
+  u.search = q.toString();
+  u.hash = "";
+  return u;
+}
+
+/** Splits input into ReconnectingPTYRequest JSON lines of at most PTY_MAX_DATA_SIZE characters of data. */
+export function encodePtyInput(data: string, maxChunk = PTY_MAX_DATA_SIZE): string[] {
+  const out: string[] = [];
+  let i = 0;
+  while (i < data.length) {
+    let end = Math.min(data.length, i + maxChunk);
+    // Do not cut a surrogate pair in half.
+    const last = data.charCodeAt(end - 1);
+    if (end < data.length && last >= 0xd800 && last <= 0xdbff) end -= 1;
+    out.push(`${JSON.stringify({ data: data.slice(i, end) })}\n`);
+    i = end;
+  }
+  return out;
+}
+
+/** Writes `data` to the PTY as Coder's client does (binary frames of JSON). Resolves when flushed. */
+export async function sendPtyInput(ws: WebSocket, data: string): Promise<void> {
+  for (const frame of encodePtyInput(data)) {
+    await new Promise<void>((resolve, reject) => {
+      ws.send(Buffer.from(frame, "utf8"), { binary: true }, (err) => (err ? reject(err) : resolve()));
+    });
+  }
+}
+
+/** Sends a resize request (`{"height":h,"width":w}`). */
+export async function resizePty(ws: WebSocket, width: number, height: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    ws.send(Buffer.from(`${JSON.stringify({ height, width })}\n`, "utf8"), { binary: true }, (err) =>
+      err ? reject(err) : resolve(),
+    );
+  });
+}
+
+export interface AuthedWebSocketOptions {
+  token: string;
+  headers?: Record<string, string>;
+  userAgent?: string;
+  handshakeTimeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Opens a websocket authenticated like Coder's CLI: `coder_session_token` cookie plus the
+ * `Coder-Session-Token` header. A non-101 answer rejects with CoderApiError carrying Coder's
+ * parsed error body; connection failures reject with status 0.
+ */
+export function openAuthedWebSocket(url: URL, opts: AuthedWebSocketOptions): Promise<WebSocket> {
+  const path = url.pathname;
+  const secrets = [opts.token];
+  return new Promise((resolve, reject) => {
+    if (opts.signal?.aborted) {
+      reject(new CoderApiError({ method: "GET", path, status: 0, code: "ABORTED", attempts: 1, secrets }));
+      return;
+    }
+    const ws = new WebSocket(url, {
+      headers: {
+        ...opts.headers,
+        "Coder-Session-Token": opts.token,
+        Cookie: `coder_session_token=${opts.token}`,
+        ...(opts.userAgent ? { "User-Agent": opts.userAgent } : {}),
+      },
+      handshakeTimeout: opts.handshakeTimeoutMs ?? 30_000,
+      perMessageDeflate: false,
+    });
+    let settled = false;
+    const settle = (fn: () => void): void => {
+      if (settled) return;
+      settled = true;
+      opts.signal?.removeEventListener("abort", onAbort);
+      fn();
+    };
+    const onAbort = (): void => {
+      ws.terminate();
+      settle(() => reject(new CoderApiError({ method: "GET", path, status: 0, code: "ABORTED", attempts: 1, secrets })));
+    };
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
+
+    ws.once("open", () => settle(() => resolve(ws)));
+    ws.once("unexpected-response", (req, res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      const finish = (): void => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        let response: Response | undefined;
+        try {
+          const parsed: unknown = JSON.parse(text);
+          if (parsed && typeof parsed === "object") response = parsed as Response;
+        } catch {
+          // not JSON: keep the text
+        }
+        req.destroy();
+        settle(() =>
+          reject(
+            new CoderApiError({
+              method: "GET",
+              path,
+              status: res.statusCode ?? 0,
+              response,
+              bodyText: response ? undefined : redact(text.slice(0, 300), secrets),
+              attempts: 1,
+              secrets,
+            }),
+          ),
+        );
+      };
+      res.once("end", finish);
+      res.once("error", finish);
+    });
+    ws.once("error", (err: Error & { code?: string }) => {
+      settle(() =>
+        reject(
+          new CoderApiError({
+            method: "GET",
+            path,
+            status: 0,
+            code: err.code ?? (/handshake has timed out/i.test(err.message) ? "ETIMEDOUT" : undefined),
+            cause: err,
+            attempts: 1,
+            secrets,
+          }),
+        ),
+      );
+    });
+  });
+}

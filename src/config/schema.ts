@@ -1,0 +1,33 @@
+// The one schema: every setting of every script, by key. Add a setting to one of ./settings/*.ts.
+import type { Setting } from "./setting.ts";
+import { cleanupSettings } from "./settings/cleanup.ts";
+import { createSettings } from "./settings/create.ts";
+import { dashboardSettings } from "./settings/dashboard.ts";
+import { deploymentSettings } from "./settings/deployment.ts";
+import { integrationSettings } from "./settings/integrations.ts";
+import { pipelineSettings } from "./settings/pipeline.ts";
+import { scaleOutSettings } from "./settings/scaleout.ts";
+import { thresholdSettings } from "./settings/thresholds.ts";
+import { perKindTrafficSettings, trafficSettings } from "./settings/traffic.ts";
+
+export const SETTINGS = {
+  ...deploymentSettings,
+  ...createSettings,
+  ...trafficSettings,
+  ...perKindTrafficSettings,
+  ...dashboardSettings,
+  ...pipelineSettings,
+  ...thresholdSettings,
+  ...cleanupSettings,
+  ...integrationSettings,
+  ...scaleOutSettings,
+};
+
+export type SettingKey = keyof typeof SETTINGS;
+type ValueOf<S> = S extends Setting<infer T> ? T : never;
+/** A fully resolved configuration: every setting has a value (unset strings are ""). */
+export type Config = { [K in SettingKey]: ValueOf<(typeof SETTINGS)[K]> };
+
+export function settingEntries(): [SettingKey, Setting<unknown>][] {
+  return Object.entries(SETTINGS) as [SettingKey, Setting<unknown>][];
+}

@@ -1,0 +1,73 @@
+// Where the deployment is and where results go: shared by every script.
+import { SCRIPTS, bool, duration, str } from "../setting.ts";
+
+const ALL = SCRIPTS;
+
+export const deploymentSettings = {
+  url: str({
+    group: "deployment",
+    env: "CODER_URL",
+    flag: "url",
+    scripts: ALL,
+    required: true,
+    help: "URL of the Coder deployment, e.g. https://coder.example.com (named as the coder CLI names it).",
+  }),
+  token: str({
+    group: "deployment",
+    env: "CODER_SESSION_TOKEN",
+    flag: "token",
+    scripts: ALL,
+    required: true,
+    secret: true,
+    help: "Session token of an Owner (as for `coder exp scaletest`). Never printed, logged or written.",
+  }),
+  runId: str({
+    group: "deployment",
+    env: "SCALETEST_RUN_ID",
+    flag: "run-id",
+    scripts: ALL,
+    help: "Short tag [a-z0-9]{1,8} put in every created name (scaletest-<run-id>-NNNN); generated when empty.",
+    default: "",
+  }),
+  resultsDir: str({
+    group: "deployment",
+    env: "SCALETEST_RESULTS_DIR",
+    flag: "results-dir",
+    scripts: ALL,
+    default: "./results",
+    help: "Directory that receives <run-id>/ with every phase's results, the summary and the report.",
+  }),
+  verbose: bool({
+    group: "deployment",
+    env: "SCALETEST_VERBOSE",
+    flag: "verbose",
+    scripts: ALL,
+    default: false,
+    help: "Log debug detail (every API retry, every connection event).",
+  }),
+  metricsAddress: str({
+    group: "deployment",
+    env: "SCALETEST_METRICS_ADDRESS",
+    flag: "metrics-address",
+    scripts: ["run", "create-workspaces", "ssh-traffic", "web-terminal-traffic", "app-traffic", "dashboard-traffic"],
+    default: "0.0.0.0:21112",
+    help: "host:port of the Prometheus metrics endpoint (one endpoint serves every scenario of a run; empty disables).",
+  }),
+  metricsWait: duration({
+    group: "deployment",
+    env: "SCALETEST_METRICS_WAIT",
+    flag: "metrics-wait",
+    scripts: ["run", "create-workspaces", "ssh-traffic", "web-terminal-traffic", "app-traffic", "dashboard-traffic"],
+    default: "0s",
+    max: "10m",
+    help: "Keep serving metrics this long after the work ends, so Prometheus scrapes the final values.",
+  }),
+  useHostLogin: bool({
+    group: "deployment",
+    env: "SCALETEST_USE_HOST_LOGIN",
+    flag: "use-host-login",
+    scripts: ["run", "create-workspaces", "dashboard-traffic"],
+    default: false,
+    help: "Create workspaces (and browse the dashboard) as the runner's own user instead of new scaletest- users.",
+  }),
+} as const;

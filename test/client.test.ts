@@ -288,7 +288,9 @@ describe("retries", () => {
 describe("keep-alive pool", () => {
   it("uses at most `concurrency` connections and reuses them", async () => {
     const { srv, client } = await setup(
-      (_req, res) => setTimeout(() => sendJson(res, 200, { version: "x" }), 30),
+      (_req, res) => {
+        setTimeout(() => sendJson(res, 200, { version: "x" }), 30);
+      },
       { concurrency: 3 },
     );
     await Promise.all(Array.from({ length: 12 }, () => client.buildInfo()));

@@ -100,6 +100,7 @@ test("HarnessResults builds Coder's results JSON", () => {
   assert.equal(NIL_ERROR, "<nil>");
   assert.deepEqual(Object.keys(json.runs), ["workspacebuild/0", "workspacebuild/1"]);
   assert.throws(() => h.toJSON(1, { total_runs: 5 }), /overwrite/);
+  assert.throws(() => JSON.stringify(h), /call it explicitly/);
 });
 
 test("formatHarnessText reproduces Coder's PrintText", () => {

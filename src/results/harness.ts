@@ -117,6 +117,10 @@ export class HarnessResults {
 
   /** Results JSON; `runs` keys sorted like Go's map marshalling. */
   toJSON(elapsedMs: number, extraTop?: Record<string, unknown>): HarnessResultsJSON {
+    if (typeof elapsedMs !== "number" || !Number.isFinite(elapsedMs)) {
+      // JSON.stringify(h) would call toJSON("") — make that mistake obvious.
+      throw new Error("HarnessResults.toJSON(elapsedMs) needs the harness's elapsed milliseconds: call it explicitly instead of serialising the builder");
+    }
     checkExtra(extraTop, CODER_TOP_FIELDS, "the results");
     const keys = [...this.runs.keys()].sort();
     const runs: Record<string, HarnessRunJSON> = {};

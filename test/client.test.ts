@@ -78,7 +78,7 @@ describe("errors", () => {
   });
 
   it("keeps a non-JSON error body as text and the query out of the path", async () => {
-    const { client } = await setup((_req, res) => {
+    const { srv, client } = await setup((_req, res) => {
       res.writeHead(404, { "content-type": "text/plain" });
       res.end("404 page not found\n");
     });
@@ -89,6 +89,12 @@ describe("errors", () => {
     assert.equal(err.path, "/api/v2/users");
     assert.equal(err.coderMessage, "404 page not found");
     assert.doesNotMatch(err.message, /secretish/);
+    const err2 = await rejection(client.request("GET", "/workspaces?q=owner:secretish", { query: { limit: 1 } }));
+    assert.ok(err2 instanceof CoderApiError);
+    assert.equal(err2.path, "/api/v2/workspaces");
+    assert.doesNotMatch(err2.message, /secretish/);
+    assert.equal(srv.requests.at(-1)?.query.get("q"), "owner:secretish");
+    assert.equal(srv.requests.at(-1)?.query.get("limit"), "1");
   });
 
   it("treats a 200 with an empty body as undefined (DELETE /users/{user})", async () => {

@@ -207,8 +207,12 @@ export class CoderClient {
    */
   async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
     const m = method.toUpperCase();
-    const fullPath = path.startsWith("/api/") ? `${this.#basePath}${path}` : `${this.#basePath}/api/v2${path.startsWith("/") ? "" : "/"}${path}`;
-    const search = buildQuery(opts.query);
+    // A query written into `path` is merged with opts.query and kept out of error messages.
+    const qIdx = path.indexOf("?");
+    const bare = qIdx >= 0 ? path.slice(0, qIdx) : path;
+    const inline = qIdx >= 0 ? Object.fromEntries(new URLSearchParams(path.slice(qIdx + 1))) : {};
+    const fullPath = bare.startsWith("/api/") ? `${this.#basePath}${bare}` : `${this.#basePath}/api/v2${bare.startsWith("/") ? "" : "/"}${bare}`;
+    const search = buildQuery({ ...inline, ...opts.query });
     const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
     const idempotent = opts.idempotent ?? isIdempotent(m);
     const timeoutMs = opts.timeoutMs ?? this.#timeoutMs;

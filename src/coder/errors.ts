@@ -77,9 +77,9 @@ export class CoderApiError extends Error {
     this.attempts = init.attempts;
   }
 
-  /** True for 404 (handy for idempotent cleanup). */
+  /** True for 404 and 410 (Coder answers 410 Gone for a deleted workspace): handy for idempotent cleanup. */
   get notFound(): boolean {
-    return this.status === 404;
+    return this.status === 404 || this.status === 410;
   }
 }
 

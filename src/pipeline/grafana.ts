@@ -1,0 +1,64 @@
+// Grafana annotations for each phase (a region: start time, then timeEnd when the phase ends).
+// A failing Grafana never stops the run: every error is logged once and the run goes on.
+import { request } from "undici";
+import { log } from "../util/log.ts";
+
+export interface Annotator {
+  /** Opens a region annotation; returns a function that closes it (both never throw). */
+  start(text: string, tags: string[]): Promise<(extraTags?: string[]) => Promise<void>>;
+  /** Failures so far (counted, reported in run.json). */
+  readonly failures: number;
+}
+
+const BASE_TAGS = ["scaletest", "runner"];
+
+export function grafanaAnnotator(opts: { url: string; token: string; runId: string; timeoutMs?: number }): Annotator {
+  let failures = 0;
+  const base = opts.url.replace(/\/+$/, "");
+  const headers = { authorization: `Bearer ${opts.token}`, "content-type": "application/json" };
+  const timeout = opts.timeoutMs ?? 5000;
+
+  async function call(method: "POST" | "PATCH", path: string, body: unknown): Promise<{ id?: number } | null> {
+    try {
+      const res = await request(`${base}${path}`, {
+        method,
+        headers,
+        body: JSON.stringify(body),
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+      });
+      const text = await res.body.text();
+      if (res.statusCode >= 300) throw new Error(`${res.statusCode}: ${text.slice(0, 200)}`);
+      return text ? (JSON.parse(text) as { id?: number }) : {};
+    } catch (e) {
+      failures++;
+      log.warn(`grafana annotation ${method} ${path} failed (the run goes on): ${(e as Error).message}`);
+      return null;
+    }
+  }
+
+  return {
+    get failures() {
+      return failures;
+    },
+    async start(text, tags) {
+      const allTags = [...BASE_TAGS, `run:${opts.runId}`, ...tags];
+      const created = await call("POST", "/api/annotations", { time: Date.now(), tags: allTags, text });
+      return async (extraTags = []) => {
+        if (!created?.id) return;
+        await call("PATCH", `/api/annotations/${created.id}`, {
+          timeEnd: Date.now(),
+          ...(extraTags.length ? { tags: [...allTags, ...extraTags] } : {}),
+        });
+      };
+    },
+  };
+}
+
+/** Used when no Grafana is configured. */
+export const noAnnotator: Annotator = {
+  failures: 0,
+  async start() {
+    return async () => {};
+  },
+};

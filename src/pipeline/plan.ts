@@ -1,0 +1,165 @@
+// The pipeline's plan, derived from the configuration alone: which phases run, in what order, when each
+// load scenario starts, what it targets and sends. --dry-run prints it; the runner executes it.
+import { formatDuration, type Config, type ScenarioName } from "../config/index.ts";
+import { scenarioSlices, sliceText, type Slice } from "./slices.ts";
+
+export interface ScenarioPlan {
+  scenario: ScenarioName;
+  /** Phase folder name, e.g. "ssh-traffic". */
+  phase: string;
+  durationMs: number;
+  percentage: number;
+  slice: Slice;
+  /** Concurrent mode: delay after the first scenario's start. Sequential: 0. */
+  startOffsetMs: number;
+  bytesPerTick?: number;
+  tickIntervalMs?: number;
+  appMode?: string;
+  dashboardMode?: string;
+  users?: number;
+}
+
+export interface PlannedPhase {
+  name: string;
+  text: string;
+  /** Rough expected duration (waits and traffic; creation and cleanup are estimates). */
+  expectedMs: number;
+}
+
+export interface Plan {
+  runId: string;
+  workspaces: number;
+  concurrent: boolean;
+  scenarios: ScenarioPlan[];
+  phases: PlannedPhase[];
+  expectedMs: number;
+}
+
+export const SCENARIO_PHASE: Record<ScenarioName, string> = {
+  ssh: "ssh-traffic",
+  "web-terminal": "web-terminal-traffic",
+  app: "app-traffic",
+  dashboard: "dashboard-traffic",
+};
+
+export const SCENARIO_TITLE: Record<ScenarioName, string> = {
+  ssh: "SSH Traffic",
+  "web-terminal": "Web Terminal Traffic",
+  app: "App Traffic",
+  dashboard: "Dashboard Traffic",
+};
+
+function scenarioSettings(c: Config, s: ScenarioName) {
+  switch (s) {
+    case "ssh":
+      return { durationMs: c.sshDuration, percentage: c.sshPercentage, bytesPerTick: c.sshBytesPerTick, tickIntervalMs: c.sshTickInterval };
+    case "web-terminal":
+      return {
+        durationMs: c.webTerminalDuration,
+        percentage: c.webTerminalPercentage,
+        bytesPerTick: c.webTerminalBytesPerTick,
+        tickIntervalMs: c.webTerminalTickInterval,
+      };
+    case "app":
+      return {
+        durationMs: c.appDuration,
+        percentage: c.appPercentage,
+        bytesPerTick: c.appBytesPerTick,
+        tickIntervalMs: c.appTickInterval,
+        appMode: c.appMode,
+      };
+    case "dashboard":
+      return { durationMs: c.dashboardDuration, percentage: c.dashboardPercentage, dashboardMode: c.dashboardMode };
+  }
+}
+
+/** Rough time to create N workspaces: a guess for the plan only (real builds decide). */
+function createEstimateMs(c: Config): number {
+  const waves = c.createConcurrency === 0 ? 1 : Math.ceil(c.workspaces / c.createConcurrency);
+  return waves * 60_000;
+}
+
+export function buildPlan(c: Config): Plan {
+  const wanted = c.scenarios.map((scenario) => ({ scenario, ...scenarioSettings(c, scenario) }));
+  const slices = scenarioSlices(wanted, c.workspaces);
+  const scenarios: ScenarioPlan[] = wanted.map((w, i) => ({
+    ...w,
+    phase: SCENARIO_PHASE[w.scenario],
+    slice: slices[i] as Slice,
+    startOffsetMs: c.concurrent ? i * c.staggerDelay : 0,
+    users: w.scenario === "dashboard" ? c.dashboardConcurrency : undefined,
+  }));
+
+  const phases: PlannedPhase[] = [
+    { name: "prepare", text: "Check identity, template and parameters; mint the run's API token", expectedMs: 5_000 },
+    {
+      name: "create-workspaces",
+      text: `Create ${c.workspaces} workspace(s) from ${c.template} at concurrency ${c.createConcurrency || "unlimited"}`,
+      expectedMs: createEstimateMs(c),
+    },
+  ];
+  if (c.baselineWait > 0) phases.push({ name: "baseline", text: `Wait ${formatDuration(c.baselineWait)} for a baseline`, expectedMs: c.baselineWait });
+  if (c.greedyAgent) {
+    phases.push({ name: "greedy-agent", text: `Create one greedy workspace from ${c.greedyAgentTemplate}`, expectedMs: 60_000 });
+  }
+  if (c.concurrent) {
+    const end = Math.max(0, ...scenarios.map((s) => s.startOffsetMs + s.durationMs));
+    phases.push({
+      name: "load-scenarios",
+      text: `Run ${scenarios.map((s) => s.scenario).join(", ")} together, ${formatDuration(c.staggerDelay)} apart`,
+      expectedMs: end,
+    });
+  } else {
+    for (const s of scenarios) {
+      phases.push({ name: s.phase, text: `${SCENARIO_TITLE[s.scenario]} for ${formatDuration(s.durationMs)}`, expectedMs: s.durationMs });
+      if (c.baselineWait > 0) {
+        phases.push({ name: "baseline", text: `Wait ${formatDuration(c.baselineWait)} for a baseline`, expectedMs: c.baselineWait });
+      }
+    }
+  }
+  phases.push({ name: "report", text: "Write summary.json, report.md and report.html", expectedMs: 2_000 });
+  phases.push({
+    name: "cleanup",
+    text:
+      c.cleanupStrategy === "on_stop"
+        ? "Leave the resources until the runner workspace stops (its shutdown script cleans up)"
+        : `Delete the run's workspaces and users (strategy ${c.cleanupStrategy})`,
+    expectedMs: c.cleanupStrategy === "on_stop" ? 0 : createEstimateMs(c),
+  });
+  return {
+    runId: c.runId,
+    workspaces: c.workspaces,
+    concurrent: c.concurrent,
+    scenarios,
+    phases,
+    expectedMs: phases.reduce((a, p) => a + p.expectedMs, 0),
+  };
+}
+
+function describeScenario(s: ScenarioPlan, c: Config): string {
+  const target =
+    s.scenario === "dashboard"
+      ? `${s.users} ${c.dashboardMode}-mode user(s) on users ${sliceText(s.slice)}`
+      : `workspaces ${sliceText(s.slice)} (${s.percentage}%)${s.slice.wrapped ? " [wrapped to the start]" : ""}`;
+  const traffic =
+    s.bytesPerTick !== undefined && s.tickIntervalMs !== undefined
+      ? `, ${s.bytesPerTick} B every ${formatDuration(s.tickIntervalMs)} per connection${s.appMode ? ` (app mode ${s.appMode})` : ""}`
+      : "";
+  const start = c.concurrent ? `starts at +${formatDuration(s.startOffsetMs)}, ` : "";
+  return `  - ${SCENARIO_TITLE[s.scenario]}: ${start}runs ${formatDuration(s.durationMs)} on ${target}${traffic}`;
+}
+
+/** What --dry-run prints: every phase, what it would create or send, and the expected duration. */
+export function renderPlan(plan: Plan, c: Config): string {
+  const lines = [
+    `Plan for run ${plan.runId} against ${c.url} (dry run: nothing is created)`,
+    `Workspaces: ${plan.workspaces} from template ${c.template}${c.parameters.length ? ` with ${c.parameters.join(", ")}` : ""}, names scaletest-${plan.runId}-NNNN`,
+    `Scenarios (${plan.concurrent ? "concurrent" : "sequential"}):`,
+    ...plan.scenarios.map((s) => describeScenario(s, c)),
+    "Phases:",
+    ...plan.phases.map((p, i) => `  ${i + 1}. ${p.name}: ${p.text} (~${formatDuration(Math.round(p.expectedMs / 1000) * 1000)})`),
+    `Expected duration: ~${formatDuration(Math.round(plan.expectedMs / 1000) * 1000)}`,
+    `Cleanup strategy: ${c.cleanupStrategy}`,
+  ];
+  return lines.join("\n") + "\n";
+}

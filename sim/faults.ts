@@ -1,0 +1,179 @@
+// Fault injection: one hook in the request pipeline (HTTP errors, 429s, latency) plus build and
+// agent faults that the provisioner draws per job. Every random draw uses the seeded PRNG.
+import type { DurationSpec } from "./options.ts";
+import { drawDuration } from "./options.ts";
+import type { Rng } from "./rng.ts";
+
+export interface HttpFaultRule {
+  /** HTTP method, or "*"/undefined for any. */
+  method?: string;
+  /**
+   * Path pattern: exact path, or with "*" matching one segment and "**" any rest,
+   * e.g. "/api/v2/workspaces/*" or "/api/v2/**". A RegExp is tested against the path.
+   */
+  path: string | RegExp;
+  /** Status to answer with (e.g. 500, 502, 503, 429). */
+  status: number;
+  /** Probability in [0,1] that a matching request gets the fault (default 1). */
+  rate?: number;
+  /** Seconds for the Retry-After header (429/503); default 1 for 429. */
+  retryAfterSec?: number;
+  /** Extra latency before answering (fault responses only). */
+  latencyMs?: number;
+}
+
+export interface LatencyRule {
+  method?: string;
+  path: string | RegExp;
+  latencyMs: DurationSpec;
+}
+
+export interface BuildFaults {
+  /** Probability that a build job fails (with an error log line). */
+  failRate: number;
+  /** Probability that a build job stays pending forever (no daemon picks it up). */
+  stuckPendingRate: number;
+  /** Probability that a started workspace's agent never connects (status -> timeout). */
+  agentNeverConnectRate: number;
+  /** Overrides the agent connect delay while set. */
+  agentConnectDelayMs?: DurationSpec;
+}
+
+/** Long-lived connection kinds the simulator can drop mid-stream. */
+export type DropKind = "pty" | "ssh" | "app";
+
+/**
+ * "Drop X% of connections mid-stream": each new PTY/SSH/app connection of a listed kind is, with
+ * probability `rate`, cut abruptly (socket destroyed, no close frame) after a drawn delay.
+ */
+export interface ConnectionDropFaults {
+  rate: number;
+  /** Delay from the connection's start to the drop (default 500-2000 ms). */
+  afterMs?: DurationSpec;
+  /** Kinds affected (default all). */
+  kinds?: DropKind[];
+}
+
+export interface FaultConfig {
+  http: HttpFaultRule[];
+  latency: LatencyRule[];
+  build: BuildFaults;
+}
+
+export interface FaultDecision {
+  delayMs: number;
+  error?: { status: number; retryAfterSec?: number };
+}
+
+const emptyBuild = (): BuildFaults => ({ failRate: 0, stuckPendingRate: 0, agentNeverConnectRate: 0 });
+
+export function pathMatches(pattern: string | RegExp, path: string): boolean {
+  if (pattern instanceof RegExp) return pattern.test(path);
+  const p = pattern.split("/");
+  const s = path.split("/");
+  for (let i = 0; i < p.length; i++) {
+    const seg = p[i];
+    if (seg === "**") return true;
+    const actual = s[i];
+    if (actual === undefined) return false;
+    if (seg !== "*" && seg !== actual) return false;
+  }
+  return p.length === s.length;
+}
+
+const methodMatches = (m: string | undefined, method: string): boolean =>
+  m === undefined || m === "*" || m.toUpperCase() === method;
+
+export class Faults {
+  private cfg: FaultConfig = { http: [], latency: [], build: emptyBuild() };
+  /** Counts of injected faults, for tests and reports. */
+  readonly injected = { http: 0, latency: 0, buildFailed: 0, stuckPending: 0, agentNeverConnects: 0, drops: 0 };
+  private dropCfg: ConnectionDropFaults | undefined;
+
+  constructor(private readonly rng: Rng) {}
+
+  /** Merge a partial configuration in (rule lists are replaced when given). */
+  set(partial: { http?: HttpFaultRule[]; latency?: LatencyRule[]; build?: Partial<BuildFaults> }): void {
+    if (partial.http) this.cfg.http = [...partial.http];
+    if (partial.latency) this.cfg.latency = [...partial.latency];
+    if (partial.build) this.cfg.build = { ...this.cfg.build, ...partial.build };
+  }
+
+  addHttp(rule: HttpFaultRule): void {
+    this.cfg.http.push(rule);
+  }
+
+  clear(): void {
+    this.cfg = { http: [], latency: [], build: emptyBuild() };
+    this.dropCfg = undefined;
+  }
+
+  get(): FaultConfig {
+    return { http: [...this.cfg.http], latency: [...this.cfg.latency], build: { ...this.cfg.build } };
+  }
+
+  get build(): BuildFaults {
+    return this.cfg.build;
+  }
+
+  /** The pipeline hook: decide latency and an optional error for one request. */
+  decide(method: string, path: string): FaultDecision {
+    let delayMs = 0;
+    for (const l of this.cfg.latency) {
+      if (methodMatches(l.method, method) && pathMatches(l.path, path)) {
+        delayMs += drawDuration(l.latencyMs, this.rng);
+        this.injected.latency++;
+      }
+    }
+    for (const r of this.cfg.http) {
+      if (!methodMatches(r.method, method) || !pathMatches(r.path, path)) continue;
+      if (!this.rng.chance(r.rate ?? 1)) continue;
+      this.injected.http++;
+      const retryAfterSec = r.retryAfterSec ?? (r.status === 429 ? 1 : undefined);
+      return {
+        delayMs: delayMs + (r.latencyMs ?? 0),
+        error: retryAfterSec === undefined ? { status: r.status } : { status: r.status, retryAfterSec },
+      };
+    }
+    return { delayMs };
+  }
+
+  /** Sets (or with undefined clears) the connection-drop fault. */
+  setDrops(cfg: ConnectionDropFaults | undefined): void {
+    if (cfg && !(cfg.rate >= 0 && cfg.rate <= 1)) throw new Error(`drop rate must be within 0..1, got ${cfg.rate}`);
+    this.dropCfg = cfg ? { ...cfg } : undefined;
+  }
+
+  /** For a new connection of `kind`: ms until it should be dropped, or undefined to leave it alone. */
+  drawDrop(kind: DropKind): number | undefined {
+    const d = this.dropCfg;
+    if (!d || (d.kinds && !d.kinds.includes(kind))) return undefined;
+    if (!this.rng.chance(d.rate)) return undefined;
+    this.injected.drops++;
+    return drawDuration(d.afterMs ?? { minMs: 500, maxMs: 2000 }, this.rng);
+  }
+
+  /** Faults for a newly queued job. */
+  drawJob(): { fail: boolean; stuck: boolean; agentNeverConnects: boolean } {
+    const b = this.cfg.build;
+    const stuck = this.rng.chance(b.stuckPendingRate);
+    const fail = !stuck && this.rng.chance(b.failRate);
+    const agentNeverConnects = this.rng.chance(b.agentNeverConnectRate);
+    if (stuck) this.injected.stuckPending++;
+    if (fail) this.injected.buildFailed++;
+    return { fail, stuck, agentNeverConnects };
+  }
+}
+
+/** Parse a CLI fault spec "METHOD PATH STATUS[@RATE]", e.g. "GET /api/v2/workspaces 503@0.2". */
+export function parseHttpFault(spec: string): HttpFaultRule {
+  const parts = spec.trim().split(/\s+/);
+  const [method, path, statusRate] = parts;
+  const m = statusRate === undefined ? null : /^(\d{3})(?:@(\d*\.?\d+))?$/.exec(statusRate);
+  if (parts.length !== 3 || method === undefined || path === undefined || !m || m[1] === undefined) {
+    throw new Error(`bad fault "${spec}": expected "METHOD PATH STATUS[@RATE]", e.g. "GET /api/v2/workspaces 503@0.2"`);
+  }
+  const rate = m[2] === undefined ? 1 : Number(m[2]);
+  if (!(rate >= 0 && rate <= 1)) throw new Error(`bad fault "${spec}": rate must be within 0..1`);
+  return { method, path, status: Number(m[1]), rate };
+}

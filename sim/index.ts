@@ -1,0 +1,200 @@
+// Public entry point of the simulated Coder deployment.
+//
+//   const sim = await startSim({ seed: 7, daemons: 2, buildDuration: 50 });
+//   // sim.url, sim.ownerToken ... talk to it like to Coder ...
+//   await sim.stop();
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Convert } from "./convert.ts";
+import { SimCore, type PreHandler, type UpgradeHandler } from "./core.ts";
+import { Engine } from "./engine.ts";
+import type { Faults } from "./faults.ts";
+import type { Handler, RouteOptions } from "./http/router.ts";
+import { createSimServer } from "./http/server.ts";
+import { resolveOptions, type SimOptions } from "./options.ts";
+import { PtyServer } from "./pty.ts";
+import type { RouteDeps } from "./routes/common.ts";
+import { registerMetaRoutes } from "./routes/meta.ts";
+import { registerTemplateRoutes } from "./routes/templates.ts";
+import { registerUserRoutes } from "./routes/users.ts";
+import { registerWorkspaceRoutes } from "./routes/workspaces.ts";
+import { seed } from "./seed.ts";
+import { jobStatus, type SimState } from "./state.ts";
+
+export type { SimOptions, DurationSpec } from "./options.ts";
+export type { HttpFaultRule, LatencyRule, BuildFaults, FaultConfig } from "./faults.ts";
+export type { Handler, RouteOptions } from "./http/router.ts";
+export type { UpgradeHandler, PreHandler } from "./core.ts";
+export { Ctx, HttpError } from "./http/context.ts";
+export { rejectUpgrade } from "./http/server.ts";
+
+export interface SimCounts {
+  /** Live (not deleted) users, including the owner and pre-existing users. */
+  users: number;
+  /** Live (not deleted) workspaces. */
+  workspaces: number;
+  /** All builds ever created (including seeded ones). */
+  builds: number;
+  /** Builds whose job is pending or running. */
+  activeBuilds: number;
+  pendingJobs: number;
+  runningJobs: number;
+  /** API keys (session tokens and minted tokens). */
+  tokens: number;
+  agents: number;
+  agentsConnected: number;
+  ptyConnections: number;
+  ptySessions: number;
+}
+
+export interface Sim {
+  /** Base URL, e.g. http://127.0.0.1:43123 (no trailing slash). */
+  readonly url: string;
+  readonly port: number;
+  /** Session token of the owner user "admin". */
+  readonly ownerToken: string;
+  /** Read access to the in-memory state (do not mutate from tests). */
+  readonly state: SimState;
+  readonly faults: Faults;
+  /** Internals for extension modules (SSH server, apps, dashboard pages). */
+  readonly core: SimCore;
+  readonly engine: Engine;
+  readonly convert: Convert;
+  readonly pty: PtyServer;
+  readonly http: {
+    addRoute(method: string, pattern: string, handler: Handler, opts?: RouteOptions): void;
+    /** A handler that may claim any request before routing (return true when handled). */
+    use(pre: PreHandler): void;
+  };
+  addUpgradeHandler(pattern: string, handler: UpgradeHandler): void;
+  counts(): SimCounts;
+  /** Canonical JSON of the pre-existing users and workspaces, for byte-for-byte comparison. */
+  snapshotPreexisting(): string;
+  /** Fault: abruptly drop a fraction (default all) of open websocket connections. */
+  dropWebsockets(fraction?: number): number;
+  /** Fault: stop serving for downMs (all connections drop), then serve again on the same port with the same state. */
+  restart(downMs?: number): Promise<void>;
+  stop(): Promise<void>;
+  close(): Promise<void>;
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: Error): void => reject(e);
+    server.once("error", onError);
+    server.listen(port, host, () => {
+      server.off("error", onError);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+export async function startSim(options: SimOptions = {}): Promise<Sim> {
+  const opts = resolveOptions(options);
+  const core = new SimCore(opts);
+  const engine = new Engine(core);
+  const convert = new Convert(core, engine);
+  seed(core, engine);
+  const pty = new PtyServer(core);
+  const deps: RouteDeps = { core, engine, convert };
+  registerMetaRoutes(core.router, deps, { ptySessions: () => pty.openCount() });
+  registerUserRoutes(core.router, deps);
+  registerTemplateRoutes(core.router, deps);
+  registerWorkspaceRoutes(core.router, deps);
+
+  let server = createSimServer(core);
+  const port = await listen(server, opts.port, opts.host);
+  const hostForUrl = opts.host.includes(":") ? `[${opts.host}]` : opts.host;
+  core.url = `http://${hostForUrl}:${port}`;
+  let stopping: Promise<void> | undefined;
+
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      core.stopped = true;
+      core.dropConnections();
+      await core.runClosers();
+      await closeServer(server);
+    })();
+    return stopping;
+  };
+
+  const sim: Sim = {
+    url: core.url,
+    port,
+    ownerToken: core.ownerToken,
+    state: core.state,
+    faults: core.faults,
+    core,
+    engine,
+    convert,
+    pty,
+    http: {
+      addRoute: (method, pattern, handler, o) => core.router.add(method, pattern, handler, o),
+      use: (pre) => core.preHandlers.push(pre),
+    },
+    addUpgradeHandler: (pattern, handler) => core.addUpgradeHandler(pattern, handler),
+    counts: () => {
+      const s = core.state;
+      let activeBuilds = 0;
+      for (const b of s.builds.values()) {
+        const st = jobStatus(s.job(b.jobId));
+        if (st === "pending" || st === "running" || st === "canceling") activeBuilds++;
+      }
+      const now = core.now();
+      let agentsConnected = 0;
+      for (const a of s.agents.values()) {
+        if (a.firstConnectedAt !== undefined && a.disconnectedAt === undefined && a.lifecycle !== "off") agentsConnected++;
+      }
+      void now;
+      const q = engine.counts();
+      return {
+        users: s.liveUsers().length,
+        workspaces: s.liveWorkspaces().length,
+        builds: s.builds.size,
+        activeBuilds,
+        pendingJobs: q.pending,
+        runningJobs: q.running,
+        tokens: s.apiKeys.size,
+        agents: s.agents.size,
+        agentsConnected,
+        ptyConnections: pty.openCount(),
+        ptySessions: pty.sessionCount(),
+      };
+    },
+    snapshotPreexisting: () => {
+      const s = core.state;
+      const users = [...s.users.values()].filter((u) => u.preexisting).sort((a, b) => a.id.localeCompare(b.id)).map((u) => ({
+        id: u.id, username: u.username, email: u.email, name: u.name, deleted: u.deleted, roles: u.roles,
+        org_ids: u.orgIds, login_type: u.loginType,
+      }));
+      const workspaces = [...s.workspaces.values()].filter((w) => w.preexisting).sort((a, b) => a.id.localeCompare(b.id)).map((w) => {
+        const latest = s.latestBuild(w);
+        return {
+          id: w.id, name: w.name, owner_id: w.ownerId, template_id: w.templateId, deleted: w.deleted,
+          builds: w.buildIds.length, latest_transition: latest.transition, latest_job_status: jobStatus(s.job(latest.jobId)),
+          params: latest.params,
+        };
+      });
+      return JSON.stringify({ users, workspaces });
+    },
+    dropWebsockets: (fraction = 1) => pty.dropConnections(fraction),
+    restart: async (downMs = 0) => {
+      core.dropConnections();
+      await closeServer(server);
+      await new Promise((r) => setTimeout(r, downMs));
+      if (core.stopped) return;
+      server = createSimServer(core);
+      await listen(server, port, opts.host);
+    },
+    stop,
+    close: stop,
+  };
+  return sim;
+}

@@ -33,7 +33,10 @@ export interface SimCounts {
   users: number;
   /** Live (not deleted) workspaces. */
   workspaces: number;
-  /** All builds ever created (including seeded ones). */
+  /**
+   * Builds of live workspaces (history included), so it returns to its start value when a test
+   * cleans up; every build ever created is `state.builds.size`.
+   */
   builds: number;
   /** Builds whose job is pending or running. */
   activeBuilds: number;
@@ -41,6 +44,7 @@ export interface SimCounts {
   runningJobs: number;
   /** API keys (session tokens and minted tokens). */
   tokens: number;
+  /** Agents of live workspaces that are not shut down (connecting or connected). */
   agents: number;
   agentsConnected: number;
   ptyConnections: number;
@@ -142,27 +146,30 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
     addUpgradeHandler: (pattern, handler) => core.addUpgradeHandler(pattern, handler),
     counts: () => {
       const s = core.state;
+      let builds = 0;
       let activeBuilds = 0;
       for (const b of s.builds.values()) {
         const st = jobStatus(s.job(b.jobId));
         if (st === "pending" || st === "running" || st === "canceling") activeBuilds++;
+        if (s.workspaces.get(b.workspaceId)?.deleted === false) builds++;
       }
-      const now = core.now();
+      let agents = 0;
       let agentsConnected = 0;
       for (const a of s.agents.values()) {
-        if (a.firstConnectedAt !== undefined && a.disconnectedAt === undefined && a.lifecycle !== "off") agentsConnected++;
+        if (a.lifecycle === "off" || s.workspaces.get(a.workspaceId)?.deleted !== false) continue;
+        agents++;
+        if (a.firstConnectedAt !== undefined && a.disconnectedAt === undefined) agentsConnected++;
       }
-      void now;
       const q = engine.counts();
       return {
         users: s.liveUsers().length,
         workspaces: s.liveWorkspaces().length,
-        builds: s.builds.size,
+        builds,
         activeBuilds,
         pendingJobs: q.pending,
         runningJobs: q.running,
         tokens: s.apiKeys.size,
-        agents: s.agents.size,
+        agents,
         agentsConnected,
         ptyConnections: pty.openCount(),
         ptySessions: pty.sessionCount(),

@@ -1,0 +1,216 @@
+/**
+ * Browser mode: headless Chromium (playwright-core, the system's Chromium) drives the dashboard pages, one
+ * browser context per virtual user authenticated by the `coder_session_token` cookie (as Coder's own
+ * `exp scaletest dashboard` does). Every `--interval` ± `--jitter` the user opens a page and waits until it
+ * has settled: the page's own "settled" marker when it has one (`body[data-state=loaded|error]`), then network
+ * idle. The page time runs from navigation start to the later of the load event, the last API answer and the
+ * marker. A view fails on a non-2xx document or API answer, a request that got no answer, an error element
+ * (`[data-error]`, `[role=alert]`) or a timeout; a screenshot of each failure is kept.
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Browser, BrowserContext, Page, Request } from "playwright-core";
+import type { Identity } from "./identities.ts";
+import { endpointOf, learnFrom, type PageDef, type PageState, type PageTarget } from "./pages.ts";
+import type { DashboardRecorder } from "./recorder.ts";
+import { runVisitor } from "./visitor.ts";
+
+/** Flags for a headless Chromium on a machine without network access or a GPU. */
+export const CHROMIUM_ARGS: readonly string[] = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--disable-dev-shm-usage",
+];
+
+export async function launchChromium(executablePath: string): Promise<Browser> {
+  const { chromium } = await import("playwright-core");
+  try {
+    return await chromium.launch({ executablePath, headless: true, args: [...CHROMIUM_ARGS] });
+  } catch (e) {
+    const msg = (e as Error).message.split("\n")[0] ?? "";
+    throw new Error(
+      `could not start Chromium at ${executablePath} (${msg}). Install it with \`apt-get install -y chromium\` ` +
+        "or point --chromium-path (SCALETEST_CHROMIUM_PATH) at a Chromium binary.",
+    );
+  }
+}
+
+export interface BrowserVisitorOptions {
+  browser: Browser;
+  url: string;
+  identity: Identity;
+  recorder: DashboardRecorder;
+  deadline: number;
+  signal: AbortSignal;
+  intervalMs: number;
+  jitterMs: number;
+  /** Limit for one page to settle (default 30 s). */
+  pageTimeoutMs: number;
+  /** Where failure screenshots go. */
+  screenshotDir: string;
+  /** Screenshots are taken while fewer than this many exist (shared budget). */
+  screenshots: { taken: number; max: number };
+  random: () => number;
+}
+
+const SETTLED_MARKER = 'body[data-state="loaded"], body[data-state="error"]';
+const ERROR_ELEMENT = '[data-error], [role="alert"], body[data-state="error"]';
+
+export async function runBrowserVisitor(opts: BrowserVisitorOptions): Promise<void> {
+  const origin = new URL(opts.url);
+  const context: BrowserContext = await opts.browser.newContext({ viewport: { width: 1024, height: 768 } });
+  try {
+    await context.addCookies([
+      { name: "coder_session_token", value: opts.identity.token, url: origin.origin, httpOnly: true, sameSite: "Lax" },
+    ]);
+    const page = await context.newPage();
+    const state: PageState = { me: { id: "", username: opts.identity.username, owner: opts.identity.owner }, workspaces: [], templates: [] };
+    await runVisitor({
+      owner: opts.identity.owner,
+      state,
+      deadline: opts.deadline,
+      signal: opts.signal,
+      random: opts.random,
+      pause: () => opts.intervalMs + (opts.random() * 2 - 1) * opts.jitterMs,
+      visit: (def, target) => visitPage(page, def, target, state, opts),
+    });
+  } finally {
+    await context.close().catch(() => {});
+  }
+}
+
+interface ApiObservation {
+  endpoint: string;
+  status: number;
+  failure?: string;
+}
+
+async function visitPage(
+  page: Page,
+  def: PageDef,
+  target: PageTarget,
+  state: PageState,
+  opts: BrowserVisitorOptions,
+): Promise<void> {
+  const base = new URL(opts.url);
+  const url = new URL(target.url, base).toString();
+  const seen: ApiObservation[] = [];
+  const pending: Promise<void>[] = [];
+  let lastApiEnd = 0;
+  const isApi = (r: Request): boolean => {
+    const u = new URL(r.url());
+    return u.origin === base.origin && u.pathname.startsWith("/api/");
+  };
+  const onFinished = (req: Request): void => {
+    if (!isApi(req)) return;
+    lastApiEnd = performance.now();
+    pending.push(
+      (async () => {
+        const resp = await req.response().catch(() => null);
+        const endpoint = endpointOf(req.method(), new URL(req.url()).pathname);
+        const status = resp?.status() ?? 0;
+        const timing = req.timing();
+        const ms = timing.responseEnd >= 0 ? timing.responseEnd : 0;
+        opts.recorder.request(endpoint, ms, status);
+        seen.push({ endpoint, status });
+        if (resp && status >= 200 && status < 300 && (endpoint === "GET /workspaces" || endpoint === "GET /templates")) {
+          learnFrom(endpoint, await resp.json().catch(() => undefined), state);
+        }
+      })(),
+    );
+  };
+  const onFailed = (req: Request): void => {
+    if (!isApi(req)) return;
+    lastApiEnd = performance.now();
+    const endpoint = endpointOf(req.method(), new URL(req.url()).pathname);
+    const failure = req.failure()?.errorText ?? "request failed";
+    opts.recorder.request(endpoint, 0, 0);
+    seen.push({ endpoint, status: 0, failure });
+  };
+  page.on("requestfinished", onFinished);
+  page.on("requestfailed", onFailed);
+
+  const t0 = performance.now();
+  let settledAt = 0;
+  let failure: { status: string; message: string } | undefined;
+  try {
+    const timeout = opts.pageTimeoutMs;
+    const resp = await page.goto(url, { waitUntil: "load", timeout });
+    settledAt = performance.now();
+    const docStatus = resp?.status() ?? 0;
+    if (resp && (docStatus < 200 || docStatus >= 300)) {
+      failure = { status: String(docStatus), message: `${target.url} answered HTTP ${docStatus}` };
+    }
+    // The page's own settled marker, when it has one, then network idle (no request for 500 ms).
+    const hasMarker = await page.evaluate(() => document.body?.hasAttribute("data-state") ?? false);
+    if (hasMarker) {
+      await page.waitForSelector(SETTLED_MARKER, { timeout, state: "attached" });
+      settledAt = Math.max(settledAt, performance.now());
+    }
+    await page.waitForLoadState("networkidle", { timeout });
+  } catch (e) {
+    if (opts.signal.aborted) return cleanup();
+    const timedOut = (e as Error).name === "TimeoutError";
+    failure ??= { status: timedOut ? "timeout" : "error", message: `${target.url}: ${(e as Error).message.split("\n")[0]}` };
+  }
+  await Promise.allSettled(pending);
+  if (opts.signal.aborted) return cleanup();
+  const ms = Math.max(settledAt, lastApiEnd) - t0;
+
+  if (!failure) {
+    const bad = seen.find((s) => s.status < 200 || s.status >= 300);
+    if (bad) {
+      failure = bad.status
+        ? { status: String(bad.status), message: `${bad.endpoint} answered HTTP ${bad.status}` }
+        : { status: "network", message: `${bad.endpoint}: ${bad.failure ?? "no answer"}` };
+    }
+  }
+  if (!failure) {
+    const errText = await page
+      .locator(ERROR_ELEMENT)
+      .first()
+      .textContent({ timeout: 250 })
+      .catch(() => undefined);
+    if (errText !== undefined) failure = { status: "error_element", message: `${target.url} shows an error: ${(errText ?? "").trim().slice(0, 200)}` };
+  }
+
+  if (!failure) {
+    opts.recorder.page(def.name, ms, true, "ok");
+    return cleanup();
+  }
+  opts.recorder.page(def.name, ms, false, failure.status);
+  let screenshot: string | undefined;
+  if (opts.screenshots.taken < opts.screenshots.max) {
+    opts.screenshots.taken++;
+    mkdirSync(opts.screenshotDir, { recursive: true });
+    const file = join(
+      opts.screenshotDir,
+      `dashboard-${def.name}-${opts.identity.username}-${new Date().toISOString().replace(/[:.]/g, "-")}.png`,
+    );
+    try {
+      await page.screenshot({ path: file, fullPage: true, timeout: 10_000 });
+      screenshot = file;
+    } catch {
+      opts.screenshots.taken--;
+    }
+  }
+  opts.recorder.failure({
+    at: new Date().toISOString(),
+    user: opts.identity.username,
+    page: def.name,
+    url: target.url,
+    error: failure.message,
+    ...(screenshot ? { screenshot } : {}),
+  });
+  return cleanup();
+
+  function cleanup(): void {
+    page.off("requestfinished", onFinished);
+    page.off("requestfailed", onFailed);
+  }
+}

@@ -1,0 +1,263 @@
+/**
+ * Dashboard traffic: virtual users browse Coder's dashboard, through its API (`api` mode: the calls each page
+ * makes) or a real headless Chromium (`browser` mode), for a fixed time; latency per page and per endpoint,
+ * errors by status, threshold verdicts. The scenario script and the pipeline both call runDashboardTraffic.
+ */
+import { join } from "node:path";
+import type { Browser } from "playwright-core";
+import type { CoderClient } from "../coder/index.ts";
+import { buildPhaseRecord, type PhaseRecord } from "../results/summary.ts";
+import { formatMs, formatTable, type StatsSummary } from "../results/stats.ts";
+import { log as defaultLog, type Logger } from "../util/log.ts";
+import { runApiVisitor } from "./api-mode.ts";
+import { launchChromium, runBrowserVisitor } from "./browser-mode.ts";
+import { resolveIdentities } from "./identities.ts";
+import { DashboardRecorder, type DashboardFailure, type DashboardMode, type LatencyStats } from "./recorder.ts";
+import { evaluateThresholds, toPhaseThresholds, type DashboardThresholdResult, type DashboardThresholds } from "./thresholds.ts";
+
+export { DASHBOARD_PAGES, PAGE_NAMES, endpointOf, pagesFor, type PageDef, type PageName } from "./pages.ts";
+export { evaluateThresholds, toPhaseThresholds, type DashboardThresholdResult, type DashboardThresholds } from "./thresholds.ts";
+export { CHROMIUM_ARGS, launchChromium } from "./browser-mode.ts";
+export type { DashboardFailure, DashboardMode, LatencyStats } from "./recorder.ts";
+
+export interface DashboardOptions {
+  mode: DashboardMode;
+  /** The runner's own session token (host identity; never logged). */
+  hostToken: string;
+  runId: string;
+  /** Virtual users browsing at once. */
+  concurrency: number;
+  durationMs: number;
+  /** api mode: longest random pause between two page views. */
+  thinkTimeMs: number;
+  /** browser mode: pause between page views, ± jitter. */
+  intervalMs: number;
+  jitterMs: number;
+  useHostLogin?: boolean;
+  targetUsers?: string;
+  percentage?: number;
+  shard?: string;
+  chromiumPath?: string;
+  thresholds?: DashboardThresholds;
+  /** Folder for failure screenshots (browser mode). */
+  screenshotDir?: string;
+  /** Screenshots kept at most (default 20). */
+  maxScreenshots?: number;
+  /** Limit for one API call (api) or one page to settle (browser); default 30 s. */
+  pageTimeoutMs?: number;
+  random?: () => number;
+  log?: Logger;
+}
+
+export const DASHBOARD_SCHEMA = "scaletest-dashboard/v1";
+
+export interface DashboardResult {
+  schema: typeof DASHBOARD_SCHEMA;
+  mode: DashboardMode;
+  started_at: string;
+  ended_at: string;
+  duration_ms: number;
+  interrupted: boolean;
+  concurrency: number;
+  /** Whose identities browsed. */
+  identity_source: "scaletest-users" | "host";
+  users: string[];
+  settings: Record<string, unknown>;
+  totals: { views: number; errors: number; error_rate_pct: number };
+  /** Every page view merged. */
+  overall: LatencyStats;
+  /** Page load times (ms) per page. */
+  pages: Record<string, LatencyStats>;
+  /** API call latency (ms) per route template, e.g. "GET /workspaces". */
+  endpoints: Record<string, LatencyStats>;
+  failures: DashboardFailure[];
+  failures_total: number;
+  thresholds: DashboardThresholdResult[];
+  pass: boolean;
+}
+
+export async function runDashboardTraffic(
+  client: CoderClient,
+  opts: DashboardOptions,
+  { signal }: { signal?: AbortSignal } = {},
+): Promise<DashboardResult> {
+  const log = opts.log ?? defaultLog;
+  validate(opts);
+  const stop = new AbortController();
+  const onAbort = (): void => stop.abort();
+  signal?.addEventListener("abort", onAbort, { once: true });
+  if (signal?.aborted) stop.abort();
+  const random = opts.random ?? Math.random;
+  const recorder = new DashboardRecorder(opts.mode);
+  const pageTimeoutMs = opts.pageTimeoutMs ?? 30_000;
+  const url = client.url.toString();
+
+  const ids = await resolveIdentities(client, {
+    runId: opts.runId,
+    hostToken: opts.hostToken,
+    useHostLogin: opts.useHostLogin ?? false,
+    max: opts.concurrency,
+    ...(opts.targetUsers ? { targetUsers: opts.targetUsers } : {}),
+    ...(opts.percentage !== undefined ? { percentage: opts.percentage } : {}),
+    ...(opts.shard ? { shard: opts.shard } : {}),
+    signal: stop.signal,
+    log,
+  });
+  let browser: Browser | undefined;
+  const startedAt = new Date();
+  let progress: NodeJS.Timeout | undefined;
+  try {
+    if (opts.mode === "browser") browser = await launchChromium(opts.chromiumPath ?? "/usr/bin/chromium");
+    const deadline = Date.now() + opts.durationMs;
+    log.info(
+      `dashboard: ${opts.concurrency} virtual user(s) in ${opts.mode} mode for ${formatMs(opts.durationMs)} ` +
+        `as ${ids.identities.length} identit${ids.identities.length === 1 ? "y" : "ies"} (${ids.source})`,
+    );
+    progress = setInterval(() => {
+      const o = recorder.overall();
+      log.info(`dashboard: ${o.count} page views, ${o.errors} failed, p95 ${formatMs(o.latency.p95)}`);
+    }, 10_000);
+    progress.unref();
+    const screenshots = { taken: 0, max: opts.maxScreenshots ?? 20 };
+    const visitors = Array.from({ length: opts.concurrency }, (_, i) => {
+      const identity = ids.identities[i % ids.identities.length]!;
+      const common = { url, identity, recorder, deadline, signal: stop.signal, random };
+      if (browser) {
+        return runBrowserVisitor({
+          ...common,
+          browser,
+          intervalMs: opts.intervalMs,
+          jitterMs: opts.jitterMs,
+          pageTimeoutMs,
+          screenshotDir: opts.screenshotDir ?? join(process.cwd(), "dashboard-screenshots"),
+          screenshots,
+        });
+      }
+      return runApiVisitor({ ...common, thinkTimeMs: opts.thinkTimeMs, requestTimeoutMs: pageTimeoutMs });
+    });
+    const settled = await Promise.allSettled(visitors);
+    const crashed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+    if (crashed) throw crashed.reason;
+  } finally {
+    if (progress) clearInterval(progress);
+    signal?.removeEventListener("abort", onAbort);
+    await browser?.close().catch(() => {});
+    await ids.release();
+  }
+  const endedAt = new Date();
+  const pages = recorder.pages();
+  const overall = recorder.overall();
+  const thresholds = evaluateThresholds(pages, overall, opts.thresholds ?? {});
+  const interrupted = signal?.aborted ?? false;
+  return {
+    schema: DASHBOARD_SCHEMA,
+    mode: opts.mode,
+    started_at: startedAt.toISOString(),
+    ended_at: endedAt.toISOString(),
+    duration_ms: endedAt.getTime() - startedAt.getTime(),
+    interrupted,
+    concurrency: opts.concurrency,
+    identity_source: ids.source,
+    users: ids.identities.map((i) => i.username),
+    settings: {
+      duration_ms: opts.durationMs,
+      think_time_ms: opts.thinkTimeMs,
+      interval_ms: opts.intervalMs,
+      jitter_ms: opts.jitterMs,
+      target_users: opts.targetUsers ?? "",
+      percentage: opts.percentage ?? 100,
+      shard: opts.shard ?? "",
+      use_host_login: opts.useHostLogin ?? false,
+    },
+    totals: {
+      views: overall.count,
+      errors: overall.errors,
+      error_rate_pct: overall.count === 0 ? 0 : Math.round((overall.errors / overall.count) * 10_000) / 100,
+    },
+    overall,
+    pages,
+    endpoints: recorder.endpoints(),
+    failures: recorder.failures(),
+    failures_total: recorder.failureCount,
+    thresholds,
+    pass: thresholds.every((t) => t.pass) && !interrupted,
+  };
+}
+
+function validate(opts: DashboardOptions): void {
+  if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1) {
+    throw new Error(`dashboard concurrency must be a positive integer, got ${opts.concurrency}`);
+  }
+  if (!(opts.durationMs > 0)) throw new Error(`dashboard duration must be positive, got ${opts.durationMs} ms`);
+  if (opts.mode === "browser" && opts.jitterMs >= opts.intervalMs) {
+    throw new Error(
+      `--jitter (${formatMs(opts.jitterMs)}) must be less than --interval (${formatMs(opts.intervalMs)}), as in coder exp scaletest dashboard`,
+    );
+  }
+}
+
+/** Page latency in the phase-record stage shape (ms, nulls when empty). */
+function toStats(s: LatencyStats): StatsSummary {
+  if (s.count === 0) return { count: 0, p50: null, p95: null, p99: null, max: null, mean: null, min: null };
+  const l = s.latency;
+  return { count: s.count, p50: l.p50, p95: l.p95, p99: l.p99, max: l.max, mean: l.mean, min: l.min };
+}
+
+/** The phase record (result.json) of a dashboard-traffic phase: stages = pages, thresholds, the full result in extra. */
+export function dashboardPhaseRecord(result: DashboardResult, runId: string, phase = "dashboard-traffic"): PhaseRecord {
+  const stages: Record<string, StatsSummary> = {};
+  for (const [page, s] of Object.entries(result.pages)) stages[`page ${page}`] = toStats(s);
+  return buildPhaseRecord({
+    runId,
+    phase,
+    startedAt: new Date(result.started_at),
+    endedAt: new Date(result.ended_at),
+    stages,
+    thresholds: toPhaseThresholds(result.thresholds),
+    interruptedBy: result.interrupted ? "SIGINT" : null,
+    extra: { dashboard: result },
+  });
+}
+
+const latencyColumns = (label: string) =>
+  [
+    { header: label, value: (r: { name: string; s: LatencyStats }) => r.name, align: "left" as const },
+    { header: "count", value: (r: { name: string; s: LatencyStats }) => r.s.count, align: "right" as const },
+    { header: "errors", value: (r: { name: string; s: LatencyStats }) => r.s.errors, align: "right" as const },
+    { header: "p50", value: (r: { name: string; s: LatencyStats }) => formatMs(r.s.latency.p50), align: "right" as const },
+    { header: "p95", value: (r: { name: string; s: LatencyStats }) => formatMs(r.s.latency.p95), align: "right" as const },
+    { header: "p99", value: (r: { name: string; s: LatencyStats }) => formatMs(r.s.latency.p99), align: "right" as const },
+    { header: "max", value: (r: { name: string; s: LatencyStats }) => formatMs(r.s.latency.max), align: "right" as const },
+    {
+      header: "by status",
+      value: (r: { name: string; s: LatencyStats }) =>
+        Object.entries(r.s.by_status)
+          .map(([k, v]) => `${k}:${v}`)
+          .join(" "),
+      align: "left" as const,
+    },
+  ];
+
+/** Human summary: verdict, per-page and per-endpoint tables, thresholds, first failures. */
+export function renderDashboardText(result: DashboardResult): string {
+  const verdict = result.interrupted ? "INTERRUPTED" : result.pass ? "PASS" : "FAIL";
+  let out =
+    `Dashboard traffic (${result.mode} mode): ${verdict}\n` +
+    `${result.concurrency} virtual user(s) as ${result.users.length} ${result.identity_source === "host" ? "host identity" : "scaletest user(s)"}, ` +
+    `${formatMs(result.duration_ms)}; ${result.totals.views} page views, ${result.totals.errors} failed (${result.totals.error_rate_pct}%)\n`;
+  const pageRows = Object.entries(result.pages).map(([name, s]) => ({ name, s }));
+  out += "\nPages (load time):\n" + (pageRows.length ? formatTable(pageRows, latencyColumns("page")) : "(no page views)\n");
+  const epRows = Object.entries(result.endpoints).map(([name, s]) => ({ name, s }));
+  if (epRows.length) out += "\nAPI endpoints:\n" + formatTable(epRows, latencyColumns("endpoint"));
+  if (result.thresholds.length) {
+    out += "\nThresholds:\n";
+    for (const t of result.thresholds) out += `  ${t.pass ? "ok    " : "FAILED"} ${t.message.replace(/: FAILED$/, "")}\n`;
+  }
+  if (result.failures_total > 0) {
+    out += `\nFailures (${result.failures_total}${result.failures_total > result.failures.length ? `, first ${result.failures.length} kept` : ""}):\n`;
+    for (const f of result.failures.slice(0, 10)) {
+      out += `  ${f.at} ${f.user} ${f.page} ${f.url}: ${f.error}${f.screenshot ? ` [screenshot ${f.screenshot}]` : ""}\n`;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,167 @@
+/**
+ * Measurements of dashboard traffic: an HDR histogram per page and per API endpoint, outcomes by status, a
+ * bounded list of failures, and the live Prometheus series on the shared registry:
+ *   scaletest_dashboard_page_seconds{page,mode}             page load time (all calls of the page settled)
+ *   scaletest_dashboard_request_seconds{endpoint,status}    one API call; status "0" = no HTTP answer
+ *   scaletest_dashboard_page_views_total{page,mode,result}  result "ok" | "error"
+ */
+import { Counter, Histogram } from "prom-client";
+import { getRegistry, scenarioMetric } from "../metrics/index.ts";
+import { LatencyHistogram, type PercentileSummary } from "../traffic/histogram.ts";
+
+export type DashboardMode = "api" | "browser";
+
+/** Buckets from 10 ms to 30 s: dashboard pages are judged at 500 ms / 1 s. */
+const PAGE_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30];
+
+function pageHistogram(): Histogram<"page" | "mode"> {
+  return scenarioMetric(
+    "scaletest_dashboard_page_seconds",
+    () =>
+      new Histogram({
+        name: "scaletest_dashboard_page_seconds",
+        help: "Time to load one dashboard page (all of its API calls settled), by page and mode.",
+        labelNames: ["page", "mode"],
+        buckets: PAGE_BUCKETS,
+        registers: [getRegistry()],
+      }),
+  );
+}
+
+function requestHistogram(): Histogram<"endpoint" | "status"> {
+  return scenarioMetric(
+    "scaletest_dashboard_request_seconds",
+    () =>
+      new Histogram({
+        name: "scaletest_dashboard_request_seconds",
+        help: "Latency of one API call made by a dashboard page, by route template and HTTP status (0 = no answer).",
+        labelNames: ["endpoint", "status"],
+        buckets: PAGE_BUCKETS,
+        registers: [getRegistry()],
+      }),
+  );
+}
+
+function viewCounter(): Counter<"page" | "mode" | "result"> {
+  return scenarioMetric(
+    "scaletest_dashboard_page_views_total",
+    () =>
+      new Counter({
+        name: "scaletest_dashboard_page_views_total",
+        help: "Dashboard page views, by page, mode and result (ok or error).",
+        labelNames: ["page", "mode", "result"],
+        registers: [getRegistry()],
+      }),
+  );
+}
+
+export interface LatencyStats {
+  count: number;
+  errors: number;
+  /** Milliseconds; over every attempt that got an answer or failed (failed views included). */
+  latency: PercentileSummary;
+  /** Outcome counts by HTTP status ("200", "500") or failure kind ("timeout", "ECONNRESET", "error_element"). */
+  by_status: Record<string, number>;
+}
+
+export interface DashboardFailure {
+  at: string;
+  user: string;
+  page: string;
+  url: string;
+  error: string;
+  /** Path of the screenshot (browser mode), if one was taken. */
+  screenshot?: string;
+}
+
+class Series {
+  readonly hist = new LatencyHistogram(3);
+  errors = 0;
+  readonly byStatus: Record<string, number> = {};
+
+  add(ms: number, status: string, ok: boolean): void {
+    this.hist.record(ms);
+    if (!ok) this.errors++;
+    this.byStatus[status] = (this.byStatus[status] ?? 0) + 1;
+  }
+
+  stats(): LatencyStats {
+    return { count: this.hist.count, errors: this.errors, latency: this.hist.percentiles(), by_status: { ...this.byStatus } };
+  }
+}
+
+/** Failures kept in the results (the counts are always complete). */
+export const MAX_FAILURES_KEPT = 100;
+
+export class DashboardRecorder {
+  readonly #pages = new Map<string, Series>();
+  readonly #endpoints = new Map<string, Series>();
+  readonly #failures: DashboardFailure[] = [];
+  #failureCount = 0;
+  readonly #pageMetric = pageHistogram();
+  readonly #requestMetric = requestHistogram();
+  readonly #views = viewCounter();
+
+  constructor(readonly mode: DashboardMode) {}
+
+  /** One page view: `status` is "ok" or why it failed (an HTTP status or a failure kind). */
+  page(page: string, ms: number, ok: boolean, status: string): void {
+    series(this.#pages, page).add(ms, ok ? "ok" : status, ok);
+    this.#pageMetric.labels(page, this.mode).observe(ms / 1000);
+    this.#views.labels(page, this.mode, ok ? "ok" : "error").inc();
+  }
+
+  /** One API call; status 0 = no HTTP answer (network error, timeout, aborted). */
+  request(endpoint: string, ms: number, status: number): void {
+    const ok = status >= 200 && status < 300;
+    series(this.#endpoints, endpoint).add(ms, String(status), ok);
+    this.#requestMetric.labels(endpoint, String(status)).observe(ms / 1000);
+  }
+
+  failure(f: DashboardFailure): void {
+    this.#failureCount++;
+    if (this.#failures.length < MAX_FAILURES_KEPT) this.#failures.push(f);
+  }
+
+  get failureCount(): number {
+    return this.#failureCount;
+  }
+
+  failures(): DashboardFailure[] {
+    return this.#failures.slice();
+  }
+
+  pages(): Record<string, LatencyStats> {
+    return statsOf(this.#pages);
+  }
+
+  endpoints(): Record<string, LatencyStats> {
+    return statsOf(this.#endpoints);
+  }
+
+  /** All page views merged (percentiles from merged counts, never averaged). */
+  overall(): LatencyStats {
+    const all = new Series();
+    for (const s of this.#pages.values()) {
+      all.hist.merge(s.hist);
+      all.errors += s.errors;
+      for (const [k, v] of Object.entries(s.byStatus)) all.byStatus[k] = (all.byStatus[k] ?? 0) + v;
+    }
+    return all.stats();
+  }
+}
+
+function series(map: Map<string, Series>, key: string): Series {
+  let s = map.get(key);
+  if (!s) {
+    s = new Series();
+    map.set(key, s);
+  }
+  return s;
+}
+
+function statsOf(map: Map<string, Series>): Record<string, LatencyStats> {
+  const out: Record<string, LatencyStats> = {};
+  for (const k of [...map.keys()].sort()) out[k] = map.get(k)!.stats();
+  return out;
+}

@@ -1,0 +1,89 @@
+/**
+ * Pass/fail of dashboard traffic: every page's p95 and p99 load time must be below its limit, and the share
+ * of failed page views must not exceed --max-error-rate (percent).
+ */
+import { formatMs } from "../results/stats.ts";
+import type { ThresholdResult } from "../results/summary.ts";
+import type { LatencyStats } from "./recorder.ts";
+
+export interface DashboardThresholds {
+  /** Milliseconds; 0 or undefined = not checked. */
+  p95Ms?: number;
+  p99Ms?: number;
+  /** Percent of page views that may fail; undefined = not checked. */
+  maxErrorRatePct?: number;
+}
+
+export interface DashboardThresholdResult {
+  /** "p95" | "p99" | "error_rate" */
+  threshold: "p95" | "p99" | "error_rate";
+  /** Page name, or "all" for the error rate over every page. */
+  page: string;
+  /** ms for p95/p99, percent for error_rate. */
+  measured: number;
+  limit: number;
+  unit: "ms" | "%";
+  pass: boolean;
+  /** One line for people, naming threshold, page and value, e.g. "p95 of page workspaces is 312ms, limit 200ms". */
+  message: string;
+}
+
+export function evaluateThresholds(
+  pages: Record<string, LatencyStats>,
+  overall: LatencyStats,
+  t: DashboardThresholds,
+): DashboardThresholdResult[] {
+  const out: DashboardThresholdResult[] = [];
+  for (const [page, s] of Object.entries(pages)) {
+    if (s.count === 0) continue;
+    for (const which of ["p95", "p99"] as const) {
+      const limit = which === "p95" ? t.p95Ms : t.p99Ms;
+      if (!limit) continue;
+      const measured = s.latency[which];
+      const pass = measured < limit;
+      out.push({
+        threshold: which,
+        page,
+        measured,
+        limit,
+        unit: "ms",
+        pass,
+        message: `${which} of page ${page} is ${formatMs(measured)}, limit ${formatMs(limit)}${pass ? "" : ": FAILED"}`,
+      });
+    }
+  }
+  if (t.maxErrorRatePct !== undefined) {
+    const measured = overall.count === 0 ? 0 : (overall.errors / overall.count) * 100;
+    const pass = measured <= t.maxErrorRatePct;
+    const failedPages = Object.entries(pages)
+      .filter(([, s]) => s.errors > 0)
+      .map(([p, s]) => `${p} ${s.errors}/${s.count}`);
+    out.push({
+      threshold: "error_rate",
+      page: "all",
+      measured: round2(measured),
+      limit: t.maxErrorRatePct,
+      unit: "%",
+      pass,
+      message:
+        `error rate of all pages is ${round2(measured)}% (${overall.errors}/${overall.count} views), limit ${t.maxErrorRatePct}%` +
+        (failedPages.length ? ` [failed: ${failedPages.join(", ")}]` : "") +
+        (pass ? "" : ": FAILED"),
+    });
+  }
+  return out;
+}
+
+/** The same verdicts in the phase-record shape (src/results/summary.ts). */
+export function toPhaseThresholds(results: readonly DashboardThresholdResult[]): ThresholdResult[] {
+  return results.map((r) => ({
+    name: r.threshold === "error_rate" ? "dashboard error rate (all pages)" : `dashboard ${r.threshold} page ${r.page}`,
+    rule: r.threshold === "error_rate" ? `error_rate<=${r.limit}%` : `${r.threshold}<${formatMs(r.limit)}`,
+    observed: r.measured,
+    ok: r.pass,
+  }));
+}
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}

@@ -598,9 +598,12 @@ class TrafficRun {
 
   private async stop(reason: "duration" | "aborted"): Promise<void> {
     if (this.stopping) return;
-    this.stopping = true;
     this.endReason = reason;
     this.stopAt = this.now();
+    // Send ticks that fell due but whose scheduler slot has not fired yet (it fires up to 1 ms late), so
+    // "due before the end" means sent unless the connection was really behind.
+    for (const c of this.conns) if (c.state === "open") this.pump(c, this.stopAt);
+    this.stopping = true;
     try {
       this.o.signal?.removeEventListener("abort", this.onAbort);
       for (const t of this.timers) clearTimeout(t);

@@ -3,7 +3,8 @@
  * re-arm once per tick interval.
  *
  * - `WheelScheduler` (default): a timer wheel of `slotMs` slots covering one tick interval plus margin, driven
- *   by a single re-armed setTimeout for the next non-empty slot. No allocation per schedule once slot arrays
+ *   by a single re-armed setTimeout for the next non-empty slot. A slot fires when its time range has passed
+ *   (so items fire up to `slotMs` late, never early). No allocation per schedule once slot arrays
  *   have grown; items due in the same slot are fired in one batch.
  * - `TimeoutScheduler`: one setTimeout per item per tick; simple, allocates a Timeout each time. Kept to
  *   compare against in bench/traffic-engine-quick.ts.
@@ -85,7 +86,8 @@ export class WheelScheduler<T extends Schedulable> implements Scheduler<T> {
   private arm(slot: number): void {
     if (this.timer) clearTimeout(this.timer);
     this.armedSlot = slot;
-    const delay = Math.max(0, slot * this.slotMs - this.now());
+    // A slot holds due times in [slot, slot+1) * slotMs; it fires at its end so every item in it is due.
+    const delay = Math.max(0, (slot + 1) * this.slotMs - this.now());
     this.timer = setTimeout(this.onTimer, delay);
   }
 
@@ -94,7 +96,7 @@ export class WheelScheduler<T extends Schedulable> implements Scheduler<T> {
     this.armedSlot = Infinity;
     if (this.stopped) return;
     const now = this.now();
-    const last = Math.floor(now / this.slotMs);
+    const last = Math.floor(now / this.slotMs) - 1; // last slot whose time range has fully passed
     while (this.cursor <= last && this.pending > 0) {
       const slot = this.cursor;
       const idx = slot % this.nSlots;

@@ -1,0 +1,321 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Registry } from "prom-client";
+import { runTraffic } from "../src/traffic/engine.ts";
+import { TrafficMetrics } from "../src/metrics/traffic.ts";
+import type { TrafficConnection, TrafficDialer } from "../src/traffic/transport.ts";
+import { FakeConnection, makeTargets, startLoopbackServer, wsDialer } from "./helpers/traffic.ts";
+
+async function metricValue(reg: Registry, name: string): Promise<number> {
+  const m = (await reg.getMetricsAsJSON()).find((x) => x.name === name);
+  assert.ok(m, `metric ${name} registered`);
+  return m.values.reduce((s, v) => s + (v.metricName && !v.metricName.endsWith("_count") ? 0 : v.value), 0);
+}
+
+test("50 echo connections x 1024 B / 100 ms for 3 s: every byte comes back, no errors", async () => {
+  const server = await startLoopbackServer();
+  const reg = new Registry();
+  const metrics = new TrafficMetrics(reg);
+  const progress: number[] = [];
+  try {
+    const r = await runTraffic({
+      targets: makeTargets(50),
+      dialer: wsDialer(server.url),
+      bytesPerTick: 1024,
+      tickIntervalMs: 100,
+      durationMs: 3000,
+      rampMs: 500,
+      metrics,
+      onProgress: (p) => progress.push(p.lastSecond.ticks),
+    });
+    const t = r.totals;
+    assert.equal(t.connections, 50);
+    assert.equal(t.readErrors + t.writeErrors + t.dialErrors + t.drops, 0, JSON.stringify(r.errors.slice(0, 3)));
+    assert.equal(r.errors.length, 0);
+    // The drain waits for in-flight echoes, so everything written came back.
+    assert.equal(t.bytesRead, t.bytesWritten);
+    assert.equal(t.bytesWritten, t.ticksSent * 1024);
+    assert.equal(t.ticksCompleted, t.ticksSent);
+    assert.equal(t.ticksLost, 0);
+    // ~25..30 ticks per connection (ramp 0..0.5 s + dial time eat a few).
+    assert.ok(t.ticksSent >= 50 * 24 && t.ticksSent <= 50 * 31, `ticksSent ${t.ticksSent}`);
+    assert.equal(r.latency.tick.count, t.ticksCompleted);
+    assert.ok(r.latency.tick.p50 > 0 && r.latency.tick.p50 < 100, `p50 ${r.latency.tick.p50}`);
+    assert.ok(r.latency.tick.p99 >= r.latency.tick.p95 && r.latency.tick.max >= r.latency.tick.p99);
+    assert.equal(r.latency.dial.count, 50);
+    assert.ok(r.histograms.tick.length > 0);
+    assert.equal(r.perConnection.length, 50);
+    for (const c of r.perConnection) {
+      assert.equal(c.status, "ok");
+      assert.equal(c.bytesRead, c.bytesWritten);
+      assert.ok(c.tickLatency.count > 20);
+      assert.ok(c.dialMs !== null);
+    }
+    // Timeline: one point per second, counters add up to the totals.
+    assert.ok(r.timeline.length >= 3 && r.timeline.length <= 5, `timeline ${r.timeline.length}`);
+    assert.equal(
+      r.timeline.reduce((s, p) => s + p.bytesWritten, 0),
+      t.bytesWritten,
+    );
+    assert.equal(
+      r.timeline.reduce((s, p) => s + p.ticks, 0),
+      t.ticksCompleted,
+    );
+    assert.ok(progress.length >= 2);
+    // Metrics agree with the result.
+    assert.equal(await metricValue(reg, "coderd_scaletest_bytes_written_total"), t.bytesWritten);
+    assert.equal(await metricValue(reg, "coderd_scaletest_bytes_read_total"), t.bytesRead);
+    assert.equal(await metricValue(reg, "scaletest_tick_latency_seconds"), t.ticksCompleted);
+    const conns = (await reg.getMetricsAsJSON()).find((m) => m.name === "scaletest_connections")!;
+    const closed = conns.values.find((v) => v.labels.state === "closed");
+    assert.equal(closed?.value, 50);
+  } finally {
+    await server.close();
+  }
+});
+
+test("dropped connections are counted once; without --reconnect they end in error", async () => {
+  const server = await startLoopbackServer({
+    dropAfterMs: (i) => (i % 5 === 0 ? 400 : undefined),
+  });
+  try {
+    const r = await runTraffic({
+      targets: makeTargets(10),
+      dialer: wsDialer(server.url),
+      bytesPerTick: 256,
+      tickIntervalMs: 50,
+      durationMs: 1200,
+    });
+    assert.equal(r.totals.drops, 2);
+    assert.equal(r.totals.reconnects, 0);
+    assert.equal(r.totals.readErrors, 2, "an abnormal close (1006) is a read error");
+    assert.equal(r.totals.writeErrors, 0);
+    const bad = r.perConnection.filter((c) => c.status === "error").map((c) => c.target.index);
+    assert.deepEqual(bad, [0, 5]);
+    assert.ok(r.perConnection[0]!.errors[0]!.startsWith("connection lost"));
+    // Ticks after the drop are lost, not silently skipped.
+    assert.ok(r.perConnection[0]!.ticksLost >= 10, `lost ${r.perConnection[0]!.ticksLost}`);
+    assert.equal(r.perConnection[1]!.ticksLost, 0);
+    assert.equal(r.totals.ticksCompleted + r.totals.ticksLost, r.perConnection.reduce((s, c) => s + c.ticksCompleted + c.ticksLost, 0));
+  } finally {
+    await server.close();
+  }
+});
+
+test("with --reconnect a dropped connection is re-established and keeps its timetable", async () => {
+  const server = await startLoopbackServer({
+    // Only the first connection of targets 0 and 5 is dropped.
+    dropAfterMs: (i, nth) => (i % 5 === 0 && nth === 1 ? 400 : undefined),
+  });
+  try {
+    const r = await runTraffic({
+      targets: makeTargets(10),
+      dialer: wsDialer(server.url),
+      bytesPerTick: 256,
+      tickIntervalMs: 50,
+      durationMs: 1500,
+      reconnect: true,
+      reconnectBackoffMs: 20,
+    });
+    assert.equal(r.totals.drops, 2);
+    assert.equal(r.totals.reconnects, 2);
+    assert.equal(server.accepted(), 12);
+    const c0 = r.perConnection[0]!;
+    assert.equal(c0.status, "dropped");
+    assert.equal(c0.reconnects, 1);
+    // It kept sending after the reconnect: well over the ~8 ticks before the drop.
+    assert.ok(c0.ticksCompleted >= 20, `completed ${c0.ticksCompleted}`);
+    assert.ok(r.perConnection.filter((c) => c.status === "ok").length === 8);
+    assert.equal(r.latency.dial.count, 12);
+  } finally {
+    await server.close();
+  }
+});
+
+test("no coordinated omission: a 500 ms stall shows as ~500 ms latency although sending paused", async () => {
+  const server = await startLoopbackServer();
+  try {
+    const p = runTraffic({
+      targets: makeTargets(5),
+      dialer: wsDialer(server.url),
+      bytesPerTick: 512,
+      tickIntervalMs: 100,
+      durationMs: 2500,
+      // At most 2 unanswered ticks: the engine stops sending during the stall and catches up afterwards.
+      maxInFlight: 2,
+    });
+    setTimeout(() => server.stall(500), 1000);
+    const r = await p;
+    assert.equal(r.totals.drops + r.totals.writeErrors + r.totals.readErrors, 0);
+    const lat = r.latency.tick;
+    assert.ok(lat.max >= 450, `max ${lat.max}`);
+    assert.ok(lat.p99 >= 350, `p99 ${lat.p99}`);
+    assert.ok(lat.p50 < 50, `p50 ${lat.p50}`);
+    // Catch-up: nothing was skipped.
+    assert.equal(r.totals.ticksLost, 0);
+    assert.ok(r.totals.ticksCompleted >= 5 * 23, `completed ${r.totals.ticksCompleted}`);
+    // The worst second of the timeline carries the stall.
+    assert.ok(Math.max(...r.timeline.map((t) => t.max)) >= 450);
+  } finally {
+    await server.close();
+  }
+});
+
+test("write mode: latency is write completion, async writes, nothing read", async () => {
+  const server = await startLoopbackServer({ mode: "discard" });
+  try {
+    const r = await runTraffic({
+      targets: makeTargets(4),
+      dialer: wsDialer(server.url, "write", true),
+      bytesPerTick: 2048,
+      tickIntervalMs: 50,
+      durationMs: 1000,
+    });
+    assert.equal(r.mode, "write");
+    assert.equal(r.totals.bytesRead, 0);
+    assert.ok(r.totals.ticksCompleted >= 4 * 17, `completed ${r.totals.ticksCompleted}`);
+    assert.equal(r.totals.bytesWritten, r.totals.ticksCompleted * 2048);
+    assert.equal(r.latency.tick.count, r.totals.ticksCompleted);
+    assert.ok(r.latency.tick.p50 < 50);
+  } finally {
+    await server.close();
+  }
+});
+
+test("read mode: bytes streamed by the far end are counted", async () => {
+  const server = await startLoopbackServer({ mode: "stream", streamBytes: 1000, streamEveryMs: 20 });
+  try {
+    const r = await runTraffic({
+      targets: makeTargets(3),
+      dialer: wsDialer(server.url, "read"),
+      bytesPerTick: 64,
+      tickIntervalMs: 100,
+      durationMs: 1000,
+    });
+    assert.equal(r.mode, "read");
+    // ~50 chunks of 1000 B per connection per second.
+    assert.ok(r.totals.bytesRead >= 3 * 30 * 1000, `read ${r.totals.bytesRead}`);
+    assert.equal(r.totals.ticksCompleted, r.totals.ticksSent);
+  } finally {
+    await server.close();
+  }
+});
+
+test("a write on a dead connection is one write error and one drop, never more", async () => {
+  const conns: FakeConnection[] = [];
+  const dialer: TrafficDialer = {
+    kind: "ssh",
+    echo: "echo",
+    async dial(): Promise<TrafficConnection> {
+      const c = new FakeConnection(true, 5);
+      conns.push(c);
+      return c;
+    },
+  };
+  const r = await runTraffic({
+    targets: makeTargets(1),
+    dialer,
+    bytesPerTick: 100,
+    tickIntervalMs: 20,
+    durationMs: 400,
+  });
+  // The transport also reports the close afterwards: must not count again.
+  conns[0]!.closeWith(new Error("late close"));
+  assert.equal(r.totals.writeErrors, 1);
+  assert.equal(r.totals.drops, 1);
+  assert.equal(r.totals.readErrors, 0);
+  assert.equal(r.totals.ticksSent, 5);
+  assert.equal(r.totals.ticksCompleted, 5);
+  assert.ok(r.totals.ticksLost >= 10);
+  assert.equal(r.perConnection[0]!.status, "error");
+  assert.match(r.perConnection[0]!.errors[0]!, /^write failed: broken pipe/);
+});
+
+test("close reported twice by a transport counts one drop", async () => {
+  const conns: FakeConnection[] = [];
+  const dialer: TrafficDialer = {
+    kind: "web-terminal",
+    echo: "echo",
+    async dial() {
+      const c = new FakeConnection(true);
+      conns.push(c);
+      setTimeout(() => {
+        c.closeWith(new Error("reset"));
+        c.closeWith(new Error("reset again"));
+      }, 100);
+      return c;
+    },
+  };
+  const r = await runTraffic({ targets: makeTargets(2), dialer, bytesPerTick: 10, tickIntervalMs: 20, durationMs: 300 });
+  assert.equal(r.totals.drops, 2);
+  assert.equal(r.totals.readErrors, 2);
+});
+
+test("failed dials are retried with --reconnect and counted as dial errors", async () => {
+  let calls = 0;
+  const dialer: TrafficDialer = {
+    kind: "ssh",
+    echo: "echo",
+    async dial(target) {
+      calls++;
+      if (target.index === 1 && calls <= 3) throw new Error("agent not reachable");
+      return new FakeConnection(true);
+    },
+  };
+  const r = await runTraffic({
+    targets: makeTargets(2),
+    dialer,
+    bytesPerTick: 10,
+    tickIntervalMs: 20,
+    durationMs: 600,
+    reconnect: true,
+    reconnectBackoffMs: 10,
+  });
+  assert.equal(r.totals.dialErrors, 2);
+  assert.equal(r.totals.reconnects, 0, "a first connection after failed dials is not a reconnect");
+  assert.equal(r.perConnection[1]!.status, "ok");
+  assert.equal(r.perConnection[1]!.dialErrors, 2);
+  assert.match(r.errors[0]!.message, /dial failed: agent not reachable/);
+
+  const noRetry = await runTraffic({
+    targets: makeTargets(1),
+    dialer: { kind: "ssh", echo: "echo", dial: async () => Promise.reject(new Error("nope")) },
+    bytesPerTick: 10,
+    tickIntervalMs: 20,
+    durationMs: 200,
+  });
+  assert.equal(noRetry.totals.dialErrors, 1);
+  assert.equal(noRetry.perConnection[0]!.status, "error");
+  assert.equal(noRetry.perConnection[0]!.dialMs, null);
+});
+
+test("abort signal ends the run early and says so", async () => {
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(), 300);
+  const t0 = Date.now();
+  const r = await runTraffic({
+    targets: makeTargets(3),
+    dialer: { kind: "app", echo: "echo", dial: async () => new FakeConnection(true) },
+    bytesPerTick: 10,
+    tickIntervalMs: 20,
+    durationMs: 60_000,
+    signal: ac.signal,
+  });
+  assert.ok(Date.now() - t0 < 3000);
+  assert.equal(r.endReason, "aborted");
+  assert.ok(r.totals.ticksCompleted > 0);
+  assert.equal(r.totals.ticksLost, 0);
+});
+
+test("bad options fail fast with a clear message", async () => {
+  const base = {
+    targets: makeTargets(1),
+    dialer: { kind: "app" as const, echo: "echo" as const, dial: async () => new FakeConnection(true) },
+    bytesPerTick: 10,
+    tickIntervalMs: 20,
+    durationMs: 100,
+  };
+  await assert.rejects(runTraffic({ ...base, bytesPerTick: 0 }), /bytesPerTick must be an integer >= 1/);
+  await assert.rejects(runTraffic({ ...base, rampMs: 100 }), /rampMs .* must be shorter than durationMs/);
+  await assert.rejects(runTraffic({ ...base, targets: [] }), /no targets/);
+});

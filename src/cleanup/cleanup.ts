@@ -1,0 +1,212 @@
+// Deletes a run's (or every run's) scaletest- workspaces, waits for their delete builds, then
+// deletes their users (Coder refuses to delete a user who still owns workspaces). Everything is
+// found from the deployment alone, so it works after a crash; running it twice is harmless.
+import pLimit from "p-limit";
+import type { CoderClient } from "../coder/client.ts";
+import { BuildFailedError, CoderApiError } from "../coder/errors.ts";
+import type { User, Workspace } from "../coder/types.ts";
+import { sleep } from "../coder/retry.ts";
+import { formatMs } from "../results/stats.ts";
+import { startProgress } from "../util/progress.ts";
+import { cleanupScope, findResources, inScope, type CleanupScope } from "./scope.ts";
+import type { CleanupHooks, CleanupItem, CleanupOptions, CleanupResult } from "./types.ts";
+
+const ACTIVE = new Set(["pending", "running", "canceling"]);
+
+function errText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function isGone(e: unknown): boolean {
+  return e instanceof CoderApiError && (e.status === 404 || e.status === 410);
+}
+
+interface Ctx {
+  client: CoderClient;
+  opts: CleanupOptions;
+  scope: CleanupScope;
+  stop: AbortSignal;
+  log: NonNullable<CleanupHooks["log"]>;
+}
+
+function newItem(kind: CleanupItem["kind"], name: string, id: string, owner: string | null): CleanupItem {
+  return { kind, name, id, owner, ok: false, already_gone: false, attempts: 0, started_at: Date.now(), duration_ms: 0, error: null, logs: [] };
+}
+
+/** Runs `attempt` up to 1+retries times with a growing pause; records the outcome on `item`. */
+async function withRetries(ctx: Ctx, item: CleanupItem, jobSignal: AbortSignal, attempt: () => Promise<"deleted" | "gone">): Promise<void> {
+  const tries = 1 + Math.max(0, ctx.opts.retries ?? 2);
+  const t0 = performance.now();
+  const say = (m: string) => item.logs.push(`${new Date().toISOString()} ${m}`);
+  for (let i = 1; i <= tries; i++) {
+    item.attempts = i;
+    try {
+      const outcome = await attempt();
+      item.ok = true;
+      item.error = null;
+      item.already_gone = outcome === "gone" && i === 1;
+      say(outcome === "gone" ? "already gone" : `deleted (attempt ${i})`);
+      break;
+    } catch (e) {
+      item.error = jobSignal.aborted && !ctx.stop.aborted ? `--cleanup-job-timeout ${formatMs(ctx.opts.jobTimeoutMs)} exceeded: ${errText(e)}` : errText(e);
+      say(`attempt ${i}/${tries} failed: ${item.error}`);
+      if (jobSignal.aborted || i === tries) break;
+      try {
+        await sleep((ctx.opts.retryDelayMs ?? 500) * i, jobSignal);
+      } catch {
+        break;
+      }
+    }
+  }
+  item.duration_ms = performance.now() - t0;
+}
+
+async function deleteOneWorkspace(ctx: Ctx, ws: Workspace): Promise<CleanupItem> {
+  const { client } = ctx;
+  const item = newItem("workspace", ws.name, ws.id, ws.owner_name);
+  const deadline = performance.now() + ctx.opts.jobTimeoutMs;
+  const jobSignal = AbortSignal.any([ctx.stop, AbortSignal.timeout(ctx.opts.jobTimeoutMs)]);
+  const remaining = () => Math.max(1, deadline - performance.now());
+  const pollMs = ctx.opts.pollMs ?? 1000;
+  const say = (m: string) => item.logs.push(`${new Date().toISOString()} ${m}`);
+  await withRetries(ctx, item, jobSignal, async () => {
+    let cur: Workspace;
+    try {
+      cur = await client.workspace(ws.id, { signal: jobSignal });
+    } catch (e) {
+      if (isGone(e)) return "gone";
+      throw e;
+    }
+    if (!inScope(ctx.scope, cur.name)) return "gone";
+    const latest = cur.latest_build;
+    if (ACTIVE.has(latest.job?.status ?? "")) {
+      if (latest.transition === "delete") {
+        say(`delete build ${latest.id} already in progress: waiting for it`);
+        await client.waitForBuild(latest.id, { timeoutMs: remaining(), signal: jobSignal, pollMs });
+        return "deleted";
+      }
+      // A start (or stop) build still running, e.g. left by a killed create: cancel it first, as
+      // Coder's cleanup runner does, or the delete is refused.
+      say(`canceling active ${latest.transition} build ${latest.id} (${latest.job.status})`);
+      try {
+        await client.cancelBuild(latest.id);
+      } catch (e) {
+        say(`cancel failed (continuing): ${errText(e)}`);
+      }
+      try {
+        await client.waitForBuild(latest.id, { timeoutMs: remaining(), signal: jobSignal, pollMs });
+      } catch (e) {
+        if (!(e instanceof BuildFailedError)) throw e; // canceled/failed is what we want
+      }
+    }
+    const build = await client.createBuild(ws.id, { transition: "delete" }, { signal: jobSignal });
+    say(`delete build ${build.id} queued`);
+    await client.waitForBuild(build.id, { timeoutMs: remaining(), signal: jobSignal, pollMs });
+    return "deleted";
+  });
+  return item;
+}
+
+async function deleteOneUser(ctx: Ctx, u: User): Promise<CleanupItem> {
+  const item = newItem("user", u.username, u.id, null);
+  const jobSignal = AbortSignal.any([ctx.stop, AbortSignal.timeout(ctx.opts.jobTimeoutMs)]);
+  await withRetries(ctx, item, jobSignal, async () => {
+    if (!inScope(ctx.scope, u.username)) return "gone";
+    try {
+      await ctx.client.request("DELETE", `/users/${encodeURIComponent(u.id)}`, { signal: jobSignal });
+    } catch (e) {
+      if (isGone(e)) return "gone";
+      throw e;
+    }
+    return "deleted";
+  });
+  return item;
+}
+
+/**
+ * Deletes what the scope names (runId or all). Throws only on bad options or when the deployment
+ * cannot be listed; failed deletions are retried, then reported by name in the result.
+ */
+export async function cleanupRun(client: CoderClient, opts: CleanupOptions, hooks: CleanupHooks = {}): Promise<CleanupResult> {
+  const scope = cleanupScope(opts);
+  const log = hooks.log ?? (() => {});
+  const startedAt = Date.now();
+  const t0 = performance.now();
+  const timer = opts.timeoutMs > 0 ? AbortSignal.timeout(opts.timeoutMs) : undefined;
+  const signals = [hooks.signal, timer].filter((s): s is AbortSignal => s !== undefined);
+  const stop = signals.length ? AbortSignal.any(signals) : new AbortController().signal;
+  const ctx: Ctx = { client, opts, scope, stop, log };
+
+  const runner = await client.me();
+  const found = await findResources(client, scope, runner);
+  log("info", `cleanup of ${scope.describe}: ${found.workspaces.length} workspace(s), ${found.users.length} user(s)`);
+
+  const workspaces: CleanupItem[] = [];
+  const users: CleanupItem[] = [];
+  const progress =
+    hooks.progress === false || found.workspaces.length + found.users.length === 0
+      ? null
+      : startProgress({
+          label: hooks.progress?.label ?? "cleanup",
+          ...(hooks.progress?.tty !== undefined ? { tty: hooks.progress.tty } : {}),
+          ...(hooks.progress?.intervalMs !== undefined ? { intervalMs: hooks.progress.intervalMs } : {}),
+        });
+  const render = () => {
+    const failed = [...workspaces, ...users].filter((i) => !i.ok).length;
+    return `workspaces ${workspaces.filter((i) => i.ok).length}/${found.workspaces.length} deleted, users ${users.filter((i) => i.ok).length}/${found.users.length} deleted, ${failed} failed`;
+  };
+  progress?.update(render);
+
+  const limit = pLimit(opts.concurrency === 0 ? Number.POSITIVE_INFINITY : opts.concurrency);
+  const skipped = (kind: CleanupItem["kind"], name: string, id: string, owner: string | null): CleanupItem => {
+    const it = newItem(kind, name, id, owner);
+    it.error = `not attempted: cleanup stopped (${timer?.aborted && !hooks.signal?.aborted ? "--cleanup-timeout" : "signal"})`;
+    return it;
+  };
+  await Promise.all(
+    found.workspaces.map((ws) =>
+      limit(async () => {
+        const it = stop.aborted ? skipped("workspace", ws.name, ws.id, ws.owner_name) : await deleteOneWorkspace(ctx, ws);
+        if (!it.ok && !stop.aborted) log("warn", `could not delete workspace ${ws.owner_name}/${ws.name}: ${it.error}`);
+        workspaces.push(it);
+      }),
+    ),
+  );
+  await Promise.all(
+    found.users.map((u) =>
+      limit(async () => {
+        const it = stop.aborted ? skipped("user", u.username, u.id, null) : await deleteOneUser(ctx, u);
+        if (!it.ok && !stop.aborted) log("warn", `could not delete user ${u.username}: ${it.error}`);
+        users.push(it);
+      }),
+    ),
+  );
+  workspaces.sort((a, b) => a.name.localeCompare(b.name));
+  users.sort((a, b) => a.name.localeCompare(b.name));
+
+  // List again: whatever is still there (failed, or created meanwhile) is reported by name.
+  let remaining: string[] = [];
+  try {
+    const again = await findResources(client, scope, runner);
+    remaining = [...again.workspaces.map((w) => `workspace ${w.owner_name}/${w.name}`), ...again.users.map((u) => `user ${u.username}`)];
+  } catch (e) {
+    remaining = [`(could not list again: ${errText(e)})`];
+  }
+  progress?.done(render());
+  const failed = [...workspaces, ...users].filter((i) => !i.ok).map((i) => (i.kind === "workspace" ? `workspace ${i.owner}/${i.name}` : `user ${i.name}`));
+  const stopped = hooks.signal?.aborted ? "signal" : timer?.aborted ? "timeout" : null;
+  if (failed.length) log("warn", `cleanup left ${failed.length} resource(s): ${failed.slice(0, 20).join(", ")}${failed.length > 20 ? ", ..." : ""}`);
+  return {
+    prefix: scope.prefix,
+    run_id: scope.runId,
+    all: scope.all,
+    started_at: startedAt,
+    elapsed_ms: performance.now() - t0,
+    workspaces,
+    users,
+    remaining,
+    failed,
+    stopped,
+    exit_code: failed.length || remaining.length || stopped ? 1 : 0,
+  };
+}

@@ -1,0 +1,61 @@
+// Shapes of a cleanup: what to remove, and what happened to each workspace and user.
+
+export interface CleanupOptions {
+  /** Remove this run's resources (prefix scaletest-<runId>-) ... */
+  runId?: string;
+  /** ... or every scale-test resource (prefix scaletest-). Exactly one of runId / all. */
+  all?: boolean;
+  /** Deletions at once; 0 = unlimited. */
+  concurrency: number;
+  /** Whole cleanup (ms); 0 = none. */
+  timeoutMs: number;
+  /** One workspace (its delete build) or user, over all its attempts (ms). */
+  jobTimeoutMs: number;
+  /** Extra attempts after a failed delete (default 2). */
+  retries?: number;
+  /** Longest poll interval while waiting for delete builds (ms, default 1000). */
+  pollMs?: number;
+  /** Pause before a retry (ms, default 500; grows linearly per attempt). */
+  retryDelayMs?: number;
+}
+
+export interface CleanupHooks {
+  /** Stops starting deletions and ends waits (what is left is reported). */
+  signal?: AbortSignal;
+  progress?: false | { label?: string; tty?: boolean; intervalMs?: number };
+  log?: (level: "debug" | "info" | "warn" | "error", msg: string) => void;
+}
+
+export interface CleanupItem {
+  kind: "workspace" | "user";
+  name: string;
+  id: string;
+  /** Workspace owner (workspaces only). */
+  owner: string | null;
+  ok: boolean;
+  /** It was already gone when we got to it (deleted by someone else meanwhile). */
+  already_gone: boolean;
+  attempts: number;
+  /** Epoch ms. */
+  started_at: number;
+  duration_ms: number;
+  error: string | null;
+  logs: string[];
+}
+
+export interface CleanupResult {
+  /** The name prefix that decided what was deleted. */
+  prefix: string;
+  run_id: string | null;
+  all: boolean;
+  started_at: number;
+  elapsed_ms: number;
+  workspaces: CleanupItem[];
+  users: CleanupItem[];
+  /** Names still present after cleanup (listed again at the end), e.g. failed deletes. */
+  remaining: string[];
+  /** Names whose deletion failed after every retry. */
+  failed: string[];
+  stopped: "signal" | "timeout" | null;
+  exit_code: number;
+}

@@ -13,6 +13,8 @@ import type { Handler, RouteOptions } from "./http/router.ts";
 import { createSimServer } from "./http/server.ts";
 import { resolveOptions, type SimOptions } from "./options.ts";
 import { PtyServer } from "./pty.ts";
+import { installApps, type SimApps } from "./apps/server.ts";
+import { installSsh, type SimSsh } from "./ssh/server.ts";
 import type { RouteDeps } from "./routes/common.ts";
 import { registerMetaRoutes } from "./routes/meta.ts";
 import { registerTemplateRoutes } from "./routes/templates.ts";
@@ -65,6 +67,10 @@ export interface Sim {
   readonly engine: Engine;
   readonly convert: Convert;
   readonly pty: PtyServer;
+  /** The agents' SSH server (reached through `coder ssh --stdio`; see sim/ssh/server.ts). */
+  readonly ssh: SimSsh;
+  /** Workspace apps behind the path-based app proxy (see sim/apps/server.ts). */
+  readonly apps: SimApps;
   readonly http: {
     addRoute(method: string, pattern: string, handler: Handler, opts?: RouteOptions): void;
     /** A handler that may claim any request before routing (return true when handled). */
@@ -112,6 +118,8 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
   registerUserRoutes(core.router, deps);
   registerTemplateRoutes(core.router, deps);
   registerWorkspaceRoutes(core.router, deps);
+  const ssh = await installSsh(deps);
+  const apps = installApps(deps);
 
   let server = createSimServer(core);
   const port = await listen(server, opts.port, opts.host);
@@ -139,6 +147,8 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
     engine,
     convert,
     pty,
+    ssh,
+    apps,
     http: {
       addRoute: (method, pattern, handler, o) => core.router.add(method, pattern, handler, o),
       use: (pre) => core.preHandlers.push(pre),

@@ -99,6 +99,12 @@ export class PtyServer {
     this.sockets.add(sock);
     const session = s;
     if (!resumed && session.prompt) this.write(session, session.prompt);
+    // Fault "drop X% of connections mid-stream" (faults.setDrops): cut without a close frame.
+    const dropIn = this.core.faults.drawDrop("pty");
+    if (dropIn !== undefined) {
+      const t = this.core.later(dropIn, () => sock.terminate());
+      sock.once("close", () => this.core.cancel(t));
+    }
     sock.on("message", (data: Buffer) => this.onFrame(session, data));
     sock.on("error", () => sock.terminate());
     sock.on("close", () => {

@@ -11,7 +11,6 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import { authenticate, tokenFromRequest } from "../auth.ts";
-import type { SimCore } from "../core.ts";
 import { HttpError } from "../http/context.ts";
 import { rejectUpgrade } from "../http/server.ts";
 import type { RouteDeps } from "../routes/common.ts";
@@ -128,6 +127,9 @@ export function installApps(deps: RouteDeps): SimApps {
     core.router.add("GET", "/api/v2/applications/host", (ctx) => ctx.json(200, { host: "" }));
   }
 
+  core.onDropConnections(() => {
+    for (const ws of open) ws.terminate();
+  });
   core.onClose(() => {
     for (const ws of open) ws.terminate();
     wss.close();
@@ -141,5 +143,3 @@ export function installApps(deps: RouteDeps): SimApps {
     },
   };
 }
-
-export type { SimCore };

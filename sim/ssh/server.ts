@@ -11,11 +11,9 @@
 import { createServer, type Server as NetServer, type Socket } from "node:net";
 import ssh2 from "ssh2";
 import type { ServerChannel } from "ssh2";
-import type { SimCore } from "../core.ts";
-import { runningAgents } from "../apps/resolve.ts";
-import { agentStatus } from "../state.ts";
+import { resolveAgent, runningAgents } from "../apps/resolve.ts";
 import type { RouteDeps } from "../routes/common.ts";
-import { resolveAgent } from "../apps/resolve.ts";
+import { agentStatus } from "../state.ts";
 
 const { Server, utils } = ssh2;
 
@@ -201,6 +199,9 @@ export async function installSsh(deps: RouteDeps): Promise<SimSsh> {
     ctx.json(200, { host: core.opts.host, port, agent_id: r.agent.id, agent_name: r.agent.name });
   });
 
+  core.onDropConnections(() => {
+    for (const s of sockets) s.destroy();
+  });
   core.onClose(async () => {
     for (const s of sockets) s.destroy();
     await new Promise<void>((resolve) => listener.close(() => resolve()));
@@ -208,5 +209,3 @@ export async function installSsh(deps: RouteDeps): Promise<SimSsh> {
 
   return { port, stats: () => ({ ...stats }) };
 }
-
-export type { SimCore };

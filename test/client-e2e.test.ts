@@ -3,21 +3,10 @@
 // simulator's state back to where it started.
 
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import type WebSocket from "ws";
-import { CoderApiError, CoderClient, sendPtyInput, type RetryInfo, type WorkspaceBuildParameter } from "../src/coder/index.ts";
-
-const simEntry = fileURLToPath(new URL("../sim/index.ts", import.meta.url));
-
-interface SimHandle {
-  url: string;
-  ownerToken: string;
-  counts(): unknown;
-  close?: () => Promise<void>;
-  stop?: () => Promise<void>;
-}
+import { startSim, type Sim } from "../sim/index.ts";
+import { BuildFailedError, CoderApiError, CoderClient, sendPtyInput, type RetryInfo, type WorkspaceBuildParameter } from "../src/coder/index.ts";
 
 const RUN = "e2ec0de1";
 const NAME = `scaletest-${RUN}-0000`;
@@ -43,23 +32,23 @@ function readUntil(ws: WebSocket, marker: string, timeoutMs: number): Promise<st
   });
 }
 
-describe("client end-to-end against the simulator", { skip: existsSync(simEntry) ? false : "sim/index.ts not present yet" }, () => {
-  let sim: SimHandle;
+describe("client end-to-end against the simulator", () => {
+  let sim: Sim | undefined;
   let client: CoderClient;
   const retries: RetryInfo[] = [];
 
   before(async () => {
-    const mod = (await import(simEntry)) as { startSim: (o?: Record<string, unknown>) => Promise<SimHandle> };
-    sim = await mod.startSim({ seed: 7, buildDuration: { minMs: 50, maxMs: 120 }, agentConnectDelayMs: 60, agentReadyDelayMs: 30 });
+    sim = await startSim({ seed: 7, buildDuration: { minMs: 50, maxMs: 120 }, agentConnectDelayMs: 60, agentReadyDelayMs: 30 });
     client = new CoderClient({ url: sim.url, token: sim.ownerToken, concurrency: 4, onRetry: (i) => retries.push(i) });
   });
 
   after(async () => {
     await client?.close();
-    if (sim) await (sim.close ?? sim.stop)?.call(sim);
+    await sim?.close();
   });
 
   it("creates a user and a workspace, talks to its PTY, and cleans everything up", { timeout: 45_000 }, async () => {
+    assert.ok(sim);
     const start = structuredClone(sim.counts());
 
     const info = await client.buildInfo();
@@ -153,5 +142,60 @@ describe("client end-to-end against the simulator", { skip: existsSync(simEntry)
     assert.deepEqual(sim.counts(), start, "simulator state should be back to where it started");
     assert.deepEqual(retries, [], "no retries expected against a healthy simulator");
     assert.equal(client.stats().retries, 0);
+  });
+
+  it("counts every retry of injected faults and reports failed builds with their logs", { timeout: 30_000 }, async () => {
+    assert.ok(sim);
+    const start = structuredClone(sim.counts());
+    const faulty = new CoderClient({ url: sim.url, token: sim.ownerToken, retry: { attempts: 8, baseDelayMs: 5, maxDelayMs: 20 } });
+    try {
+      const org = await faulty.defaultOrganization();
+      const template = await faulty.templateByName(org.id, TEMPLATE);
+      const injectedBefore = sim.faults.injected.http;
+      sim.faults.set({ http: [{ method: "GET", path: "/api/v2/workspaces", status: 503, rate: 0.5, retryAfterSec: 0 }] });
+      for (let i = 0; i < 10; i++) await faulty.listWorkspaces({ q: "name:scaletest-", limit: 5 });
+      const injected = sim.faults.injected.http - injectedBefore;
+      sim.faults.clear();
+      assert.ok(injected > 0, "the seeded fault rate should have hit at least once");
+      assert.equal(faulty.stats().retries, injected, "every injected 503 must show up as a counted retry");
+      assert.equal(faulty.stats().retriesBy["503"], injected);
+
+      sim.faults.set({ build: { failRate: 1 } });
+      const ws = await faulty.createWorkspace("me", { name: `scaletest-${RUN}-0001`, template_id: template.id });
+      const err = await faulty.waitForBuild(ws.latest_build.id, { pollMs: 50, timeoutMs: 20_000 }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      sim.faults.clear();
+      assert.ok(err instanceof BuildFailedError, `expected BuildFailedError, got ${String(err)}`);
+      assert.equal(err.jobStatus, "failed");
+      assert.ok(err.jobError.length > 0, "job error should be carried");
+      assert.ok(err.logTail.length > 0, "log tail should be carried");
+
+      const del = await faulty.deleteWorkspace(ws.id);
+      await faulty.waitForBuild(del.id, { pollMs: 50, timeoutMs: 20_000 });
+    } finally {
+      sim.faults.clear();
+      await faulty.close();
+    }
+    assert.deepEqual(sim.counts(), start);
+  });
+
+  it("rides out a coderd restart: idempotent calls retry through connection refusals", { timeout: 30_000 }, async () => {
+    assert.ok(sim);
+    const c = new CoderClient({ url: sim.url, token: sim.ownerToken, retry: { attempts: 20, baseDelayMs: 20, maxDelayMs: 100 } });
+    try {
+      await c.buildInfo();
+      const restarting = sim.restart(400);
+      await new Promise((r) => setTimeout(r, 50));
+      const info = await c.buildInfo();
+      await restarting;
+      assert.match(info.version, /^v/);
+      const st = c.stats();
+      assert.ok(st.retries >= 1, `expected retries during the restart, stats ${JSON.stringify(st)}`);
+      assert.ok((st.retriesBy["ECONNREFUSED"] ?? 0) > 0, `expected ECONNREFUSED retries, got ${JSON.stringify(st.retriesBy)}`);
+    } finally {
+      await c.close();
+    }
   });
 });

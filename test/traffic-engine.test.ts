@@ -9,7 +9,11 @@ import { FakeConnection, makeTargets, startLoopbackServer, wsDialer } from "./he
 async function metricValue(reg: Registry, name: string): Promise<number> {
   const m = (await reg.getMetricsAsJSON()).find((x) => x.name === name);
   assert.ok(m, `metric ${name} registered`);
-  return m.values.reduce((s, v) => s + (v.metricName && !v.metricName.endsWith("_count") ? 0 : v.value), 0);
+  // Counters: sum of series. Histograms: sum of the _count series.
+  return m.values.reduce((s, v) => {
+    const name = (v as { metricName?: string }).metricName;
+    return s + (name && !name.endsWith("_count") ? 0 : v.value);
+  }, 0);
 }
 
 test("50 echo connections x 1024 B / 100 ms for 3 s: every byte comes back, no errors", async () => {

@@ -95,7 +95,8 @@ export class LatencyHistogram {
       p50: round3(this.percentile(50)),
       p95: round3(this.percentile(95)),
       p99: round3(this.percentile(99)),
-      max: round3(h.maxValue / US_PER_MS),
+      // From the buckets (not the exact raw max) so a merged/decoded histogram reports the same value.
+      max: round3(this.percentile(100)),
       mean: round3(h.mean / US_PER_MS),
     };
   }

@@ -1,0 +1,101 @@
+/**
+ * A TrafficConnection over an open `ws` WebSocket, shared by the web-terminal (PTY) and workspace-app kinds.
+ * Each tick's chunk is turned into frames by `encode` (PTY: `{"data": ...}` JSON of <= 1,024 bytes of data;
+ * apps: raw binary slices of <= 1,024 bytes, as Coder's client writes them); the write resolves when the
+ * last frame has been handed to the socket, which is the completion signal the engine measures.
+ */
+import type WebSocket from "ws";
+import type { TrafficConnection } from "../transport.ts";
+
+export interface WsConnOptions {
+  /** Frames for one chunk. Must not keep or mutate `chunk`. */
+  encode: (chunk: Buffer) => readonly Buffer[];
+  /** Sent before closing, e.g. the PTY's Ctrl+C frame; then we wait for the far end to close. */
+  goodbye?: Buffer;
+  /** How long close() waits for the far end's close frame before cutting the socket (default 5 s). */
+  closeWaitMs?: number;
+}
+
+/** Close codes that mean a clean end (RFC 6455 1000 Normal Closure). */
+function closeError(code: number, reason: Buffer): Error | undefined {
+  if (code === 1000) return undefined;
+  const why = reason.length ? `: ${reason.toString("utf8").slice(0, 200)}` : "";
+  if (code === 1006) return new Error(`websocket closed abnormally (1006, connection lost without a close frame)`);
+  return new Error(`websocket closed with code ${code}${why}`);
+}
+
+export function wsConnection(ws: WebSocket, opts: WsConnOptions): TrafficConnection {
+  let dataCb: ((chunk: Buffer) => void) | undefined;
+  let closeCb: ((err?: Error) => void) | undefined;
+  let closed = false;
+  let closingByUs = false;
+  let pendingClose: { err: Error | undefined } | undefined;
+  let lastError: Error | undefined;
+  const closedPromise = new Promise<void>((resolve) => {
+    ws.once("close", (code: number, reason: Buffer) => {
+      closed = true;
+      const err = closingByUs ? undefined : (closeError(code, reason) ?? undefined);
+      const reported = err && lastError ? new Error(`${err.message} (${lastError.message})`) : err;
+      if (closeCb) closeCb(reported);
+      else pendingClose = { err: reported };
+      resolve();
+    });
+  });
+  ws.on("error", (e: Error) => {
+    lastError = e;
+  });
+  ws.on("message", (data: Buffer | ArrayBuffer | Buffer[]) => {
+    if (!dataCb) return;
+    if (Buffer.isBuffer(data)) dataCb(data);
+    else if (Array.isArray(data)) for (const d of data) dataCb(d);
+    else dataCb(Buffer.from(data));
+  });
+
+  return {
+    write(chunk: Buffer): Promise<void> {
+      if (closed || ws.readyState !== ws.OPEN) return Promise.reject(new Error("websocket is not open"));
+      const frames = opts.encode(chunk);
+      return new Promise<void>((resolve, reject) => {
+        let left = frames.length;
+        if (left === 0) {
+          resolve();
+          return;
+        }
+        const done = (err?: Error | null): void => {
+          if (err) {
+            left = -1;
+            reject(err);
+            return;
+          }
+          if (--left === 0) resolve();
+        };
+        for (const f of frames) ws.send(f, { binary: true }, done);
+      });
+    },
+    onData(cb) {
+      dataCb = cb;
+    },
+    onClose(cb) {
+      closeCb = cb;
+      if (pendingClose) cb(pendingClose.err);
+    },
+    async close(): Promise<void> {
+      if (closed) return;
+      closingByUs = true;
+      const wait = opts.closeWaitMs ?? 5000;
+      if (opts.goodbye && ws.readyState === ws.OPEN) {
+        ws.send(opts.goodbye, { binary: true });
+        // The far end ends the command and closes; give it a moment, then close from our side.
+        const timer = setTimeout(() => ws.close(1000), Math.min(wait, 2000));
+        timer.unref();
+        await Promise.race([closedPromise, new Promise((r) => setTimeout(r, wait).unref())]);
+        clearTimeout(timer);
+      } else if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) {
+        ws.close(1000);
+        await Promise.race([closedPromise, new Promise((r) => setTimeout(r, wait).unref())]);
+      }
+      if (!closed) ws.terminate();
+      await closedPromise;
+    },
+  };
+}

@@ -72,7 +72,12 @@ function buildCommand(script: ScriptName, opts: LoadOptions): Command {
     const shown = s.default === undefined ? (s.fallback ? `--${s.fallback}` : "none") : s.secret ? "" : s.show(s.default);
     const help = `${s.help} [env ${s.env}${shown ? `; default ${shown}` : ""}]`;
     let o: Option;
-    if (s.kind === "bool") o = new Option(`--${flag} [bool]`, help);
+    if (s.kind === "bool") {
+      o = new Option(`--${flag} [bool]`, help);
+      // `--no-cleanup` is a setting of its own, not commander's negation of `--cleanup` (which would
+      // default it to true and pass false when given).
+      o.negate = false;
+    }
     else if (s.repeatable) {
       o = new Option(`--${flag} <value>`, help).argParser((v: string, prev: unknown) =>
         Array.isArray(prev) ? [...prev, v] : [v],

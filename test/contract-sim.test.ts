@@ -16,8 +16,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import Ajv, { type ValidateFunction } from "ajv";
-import addFormats from "ajv-formats";
+import { Ajv, type ValidateFunction } from "ajv";
+import addFormatsModule from "ajv-formats";
 import WebSocket from "ws";
 import { api, createRunningWorkspace, templateId, waitFor, withSim, type Sim } from "./helpers/sim.ts";
 import { startSim } from "../sim/index.ts";
@@ -46,6 +46,8 @@ const NOT_IMPLEMENTED = new Set<string>([
 ]);
 
 const contract = loadContract();
+// ajv-formats is CommonJS: under NodeNext its default import is the module object.
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (a: Ajv) => Ajv;
 const ajv = new Ajv({ strict: false, allErrors: true });
 addFormats(ajv);
 const validators = new Map<string, ValidateFunction>();
@@ -57,11 +59,10 @@ function validatorFor(method: string, path: string, status: number): ValidateFun
   assert.ok(resp, `${method} ${path}: status ${status} is not one the contract lists (${Object.keys(op.responses).join(", ")})`);
   if (!resp.schema) return null;
   const key = `${method} ${path} ${status}`;
-  let v = validators.get(key);
-  if (!v) {
-    v = ajv.compile({ ...(resp.schema as object), definitions: contract.definitions });
-    validators.set(key, v);
-  }
+  const cached = validators.get(key);
+  if (cached) return cached;
+  const v = ajv.compile({ ...(resp.schema as object), definitions: contract.definitions });
+  validators.set(key, v);
   return v;
 }
 
@@ -219,15 +220,16 @@ describe("error responses use Coder's shape", () => {
       for (const token of [null, "not-a-token", "abcdefghij-abcdefghijabcdefghijab"]) {
         const r = await api(sim, "GET", "/api/v2/users/me", undefined, token);
         assert.equal(r.status, 401);
-        assert.ok(v(r.body), ajv.errorsText(v.errors));
         assert.equal(typeof r.body.detail, "string");
+        assert.ok(v(r.body), ajv.errorsText(v.errors));
       }
       const nf = await api(sim, "GET", "/api/v2/organizations/coder/templates/no-such-template");
       assert.equal(nf.status, 404);
       assert.ok(v(nf.body));
       const bad = await api(sim, "POST", "/api/v2/users/me/workspaces", { name: "x", template_id: await templateId(sim, "kubernetes-small"), rich_parameter_values: [{ name: "cpu", value: "3" }] });
       assert.equal(bad.status, 400);
-      assert.ok(v(bad.body) && Array.isArray(bad.body.validations));
+      assert.ok(Array.isArray(bad.body.validations));
+      assert.ok(v(bad.body), ajv.errorsText(v.errors));
     });
   });
 });

@@ -74,7 +74,10 @@ function lastLogMs(u: WorkspaceUnitResult): number {
 export function renderStageTable(stages: Record<CreateStage, StatsSummary>): string {
   const rows = CREATE_STAGES.filter((s) => stages[s].count > 0).map((s) => ({ name: s, stats: stages[s] }));
   if (rows.length === 0) return "  (no stage completed)\n";
-  return formatTable(rows, statsColumns()).replace(/^/gm, "  ");
+  return formatTable(rows, statsColumns())
+    .split("\n")
+    .map((l) => (l ? `  ${l}` : l))
+    .join("\n");
 }
 
 /** Text summary: Coder's block per failed workspace and totals, then our stage timings and verdict. */

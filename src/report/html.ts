@@ -1,0 +1,333 @@
+// report.html: one self-contained page (inline CSS, Chart.js inlined with its licence header, the data
+// embedded as JSON) that works offline from a file:// URL, e.g. copied out of the runner workspace.
+// Nothing in it loads from the network: no external src/href at all.
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { formatMs } from "../results/stats.ts";
+import { chartData, type ChartData } from "./chart-data.ts";
+import { escapeHtml, formatPercent, formatValue } from "./format.ts";
+import { throughputText } from "./markdown.ts";
+import type { ReportModel, ReportPhase } from "./model.ts";
+
+let chartJsCache: string | null = null;
+
+/** Chart.js's UMD build, licence header kept, source-map comment dropped (the map is not shipped). */
+export function chartJsSource(): string {
+  if (chartJsCache !== null) return chartJsCache;
+  const require = createRequire(import.meta.url);
+  const file = join(dirname(require.resolve("chart.js")), "chart.umd.js");
+  const src = readFileSync(file, "utf8").replace(/\n\/\/# sourceMappingURL=\S*\s*$/, "\n");
+  if (!/Released under the MIT License/.test(src.slice(0, 400))) {
+    throw new Error(`${file} does not start with Chart.js's licence header; reinstall chart.js (npm ci)`);
+  }
+  if (/<\/script/i.test(src) || /<!--/.test(src)) {
+    throw new Error(`${file} contains "</script" or "<!--" and cannot be inlined safely; pin another chart.js version`);
+  }
+  chartJsCache = src;
+  return src;
+}
+
+/** JSON that is safe inside a <script> element (cannot close it or open a comment). */
+export function scriptJson(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/</g, "\\u003c")
+    .replace(/>/g, "\\u003e")
+    .replace(/&/g, "\\u0026")
+    .replace(/\u2028/g, "\\u2028")
+    .replace(/\u2029/g, "\\u2029");
+}
+
+const e = escapeHtml;
+
+const VERDICT: Record<ReportModel["verdict"], { title: string; text: string }> = {
+  pass: { title: "PASS", text: "Every phase passed and every threshold was met." },
+  fail: { title: "FAIL", text: "A phase failed or a threshold was missed." },
+  interrupted: { title: "INTERRUPTED", text: "The run was stopped before the end; results are partial." },
+  incomplete: { title: "INCOMPLETE", text: "The run has not finished: no summary.json yet." },
+};
+
+const CSS = `
+:root{--pass:#1b7f3b;--fail:#c62828;--warn:#b35c00;--muted:#5f6368;--line:#e0e3e7;--bg:#f6f7f9}
+*{box-sizing:border-box}
+body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2328;background:var(--bg)}
+main{max-width:1180px;margin:0 auto;padding:24px}
+h1{font-size:22px;margin:0 0 4px}
+h2{font-size:17px;margin:28px 0 10px}
+h3{font-size:15px;margin:18px 0 8px}
+.muted{color:var(--muted)}
+.banner{border-radius:8px;padding:14px 18px;color:#fff;display:flex;gap:16px;align-items:baseline;margin:16px 0}
+.banner b{font-size:20px;letter-spacing:.04em}
+.banner.pass{background:var(--pass)}.banner.fail{background:var(--fail)}
+.banner.interrupted,.banner.incomplete{background:var(--warn)}
+.facts{display:grid;grid-template-columns:repeat(auto-fill,minmax(220px,1fr));gap:8px 20px;margin:0 0 8px}
+.facts div{background:#fff;border:1px solid var(--line);border-radius:6px;padding:8px 10px}
+.facts span{display:block;font-size:12px;color:var(--muted)}
+.facts strong{word-break:break-all}
+table{border-collapse:collapse;width:100%;background:#fff;border:1px solid var(--line);border-radius:6px;overflow:hidden}
+th,td{padding:6px 10px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
+th{background:#eef0f3;font-weight:600;font-size:13px}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+td.ok{color:var(--pass);font-weight:600}
+td.bad{color:#fff;background:var(--fail);font-weight:600}
+tr.bad td{background:#fdecea}
+.status{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600;color:#fff;background:var(--muted)}
+.status.pass{background:var(--pass)}.status.fail,.status.error{background:var(--fail)}
+.status.interrupted,.status.running{background:var(--warn)}
+.card{background:#fff;border:1px solid var(--line);border-radius:8px;padding:14px 16px;margin:12px 0}
+.card h3{margin-top:0}
+.chart{position:relative;height:320px}
+.chart-error{color:var(--fail)}
+.grid{display:grid;grid-template-columns:1fr 1fr;gap:12px}
+@media (max-width:900px){.grid{grid-template-columns:1fr}}
+ul.failures{margin:6px 0;padding-left:20px;font-family:ui-monospace,Menlo,monospace;font-size:12px}
+footer{margin:32px 0 8px;font-size:12px;color:var(--muted)}
+@media print{body{background:#fff}.card,table{break-inside:avoid}}
+`;
+
+// Runs in the browser: draws the charts described in #report-data. Each chart is independent, so one
+// bad chart shows its error in its card and the others still draw.
+const CLIENT_JS = `
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("report-data").textContent);
+  var charts = data.charts;
+  Chart.defaults.animation = false;
+  Chart.defaults.responsive = true;
+  Chart.defaults.maintainAspectRatio = false;
+  Chart.defaults.font.family = 'system-ui,-apple-system,"Segoe UI",Roboto,sans-serif';
+  var STATUS = { pass: "#1b7f3b", fail: "#c62828", error: "#c62828", interrupted: "#b35c00", running: "#b35c00", skipped: "#9aa0a6", unknown: "#5f6368" };
+  var PALETTE = ["#1565c0", "#2e7d32", "#ad1457", "#ef6c00", "#6a1b9a", "#00838f", "#5d4037", "#9e9d24"];
+  function fmtMs(ms) {
+    if (ms === null || ms === undefined || !isFinite(ms)) return "-";
+    if (ms < 1) return +ms.toFixed(2) + "ms";
+    if (ms < 10) return +ms.toFixed(1) + "ms";
+    if (ms < 999.5) return Math.round(ms) + "ms";
+    if (ms < 59950) return +(ms / 1000).toFixed(1) + "s";
+    var s = Math.round(ms / 1000), m = Math.floor(s / 60), h = Math.floor(m / 60);
+    var ss = String(s % 60).padStart(2, "0");
+    return h ? h + "h" + String(m % 60).padStart(2, "0") + "m" + ss + "s" : m + "m" + ss + "s";
+  }
+  function fmtSec(s) { return fmtMs(s * 1000); }
+  // Time axes tick at round durations (10s, 1m, 5m, ...) rather than Chart.js's decimal steps.
+  function timeStep(maxSec) {
+    var steps = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 21600, 43200, 86400];
+    for (var i = 0; i < steps.length; i++) if (maxSec / steps[i] <= 10) return steps[i];
+    return steps[steps.length - 1];
+  }
+  function timeAxis(maxSec) {
+    return { type: "linear", min: 0, title: { display: true, text: "time since run start" },
+      ticks: { stepSize: timeStep(maxSec), callback: function (v) { return fmtSec(v); } } };
+  }
+  function fmtBytes(v) {
+    var u = ["B/s", "kB/s", "MB/s", "GB/s"], i = 0;
+    while (Math.abs(v) >= 1000 && i < u.length - 1) { v /= 1000; i++; }
+    return (i ? +v.toFixed(1) : Math.round(v)) + " " + u[i];
+  }
+  function draw(id, make) {
+    var canvas = document.getElementById(id);
+    if (!canvas) return 0;
+    try { new Chart(canvas, make()); return 1; }
+    catch (err) {
+      var p = document.createElement("p");
+      p.className = "chart-error";
+      p.textContent = "Chart failed: " + (err && err.message ? err.message : String(err));
+      canvas.parentNode.appendChild(p);
+      canvas.setAttribute("data-chart-error", p.textContent);
+      return 0;
+    }
+  }
+  var drawn = 0;
+  if (charts.timeline) drawn += draw("chart-timeline", function () {
+    var bars = charts.timeline;
+    return {
+      type: "bar",
+      data: { labels: bars.map(function (b) { return b.label; }),
+        datasets: [{ label: "phase", data: bars.map(function (b) { return [b.start, Math.max(b.end, b.start + 0.5)]; }),
+          backgroundColor: bars.map(function (b) { return STATUS[b.status] || STATUS.unknown; }), borderSkipped: false, barPercentage: 0.7 }] },
+      options: { indexAxis: "y",
+        scales: { x: timeAxis(Math.max.apply(null, bars.map(function (b) { return b.end; }))) },
+        plugins: { legend: { display: false }, tooltip: { callbacks: { label: function (ctx) {
+          var b = bars[ctx.dataIndex]; return b.status + ": " + fmtSec(b.start) + " → " + fmtSec(b.end) + " (" + fmtSec(b.end - b.start) + ")"; } } } } }
+    };
+  });
+  (charts.builds || []).forEach(function (b, i) {
+    drawn += draw("chart-builds-" + i, function () {
+      return {
+        type: "bar",
+        data: { labels: b.bins.map(function (x) { return fmtMs(x.from) + "–" + fmtMs(x.to); }),
+          datasets: [{ label: "workspaces", data: b.bins.map(function (x) { return x.count; }), backgroundColor: "#1565c0", barPercentage: 1, categoryPercentage: 0.95 }] },
+        options: { scales: { x: { title: { display: true, text: "create call to agent ready" } }, y: { beginAtZero: true, title: { display: true, text: "workspaces" }, ticks: { precision: 0 } } },
+          plugins: { legend: { display: false } } }
+      };
+    });
+  });
+  if (charts.latency) drawn += draw("chart-latency", function () {
+    var g = charts.latency;
+    var keys = ["p50", "p95", "p99", "max"], colors = ["#90caf9", "#1565c0", "#ad1457", "#5f6368"];
+    return {
+      type: "bar",
+      data: { labels: g.map(function (x) { return x.label; }),
+        datasets: keys.map(function (k, i) { return { label: k, data: g.map(function (x) { return x[k] === null ? null : Math.max(x[k], 0.001); }), backgroundColor: colors[i] }; }) },
+      options: { scales: { y: { type: "logarithmic", title: { display: true, text: "latency (log scale)" }, ticks: { callback: function (v) { return fmtMs(v); } } } },
+        plugins: { tooltip: { callbacks: { label: function (ctx) { return ctx.dataset.label + ": " + fmtMs(ctx.parsed.y); } } } } }
+    };
+  });
+  if (charts.throughput) drawn += draw("chart-throughput", function () {
+    var hasOps = charts.throughput.some(function (s) { return s.measure === "ops"; });
+    var hasBytes = charts.throughput.some(function (s) { return s.measure === "bytes"; });
+    var tmax = 0;
+    charts.throughput.forEach(function (s) { s.points.forEach(function (p) { if (p.t > tmax) tmax = p.t; }); });
+    var scales = { x: timeAxis(tmax) };
+    if (hasBytes) scales.y = { type: "linear", position: "left", beginAtZero: true, title: { display: true, text: "bytes per second" }, ticks: { callback: function (v) { return fmtBytes(v); } } };
+    if (hasOps) scales.ops = { type: "linear", position: hasBytes ? "right" : "left", beginAtZero: true, title: { display: true, text: "operations per second" }, grid: { drawOnChartArea: !hasBytes } };
+    return {
+      type: "line",
+      data: { datasets: charts.throughput.map(function (s, i) {
+        return { label: s.phase + (s.measure === "bytes" ? " (bytes/s)" : " (ops/s)"), yAxisID: s.measure === "bytes" ? "y" : "ops",
+          data: s.points.map(function (p) { return { x: p.t, y: p.v }; }), borderColor: PALETTE[i % PALETTE.length], backgroundColor: PALETTE[i % PALETTE.length],
+          borderWidth: 1.5, pointRadius: 0, tension: 0.2, borderDash: s.measure === "ops" ? [6, 3] : [] }; }) },
+      options: { parsing: false, scales: scales, interaction: { mode: "nearest", intersect: false },
+        plugins: { tooltip: { callbacks: { label: function (ctx) {
+          var s = charts.throughput[ctx.datasetIndex]; return s.phase + ": " + (s.measure === "bytes" ? fmtBytes(ctx.parsed.y) : ctx.parsed.y.toFixed(1) + "/s"); } } } } }
+    };
+  });
+  document.body.setAttribute("data-charts-drawn", String(drawn));
+})();
+`;
+
+function statusBadge(status: string): string {
+  return `<span class="status ${e(status)}">${e(status)}</span>`;
+}
+
+function chartCard(title: string, id: string, has: boolean, note: string, emptyText: string, height = 320): string {
+  const body = has
+    ? `<div class="chart" style="height:${height}px"><canvas id="${e(id)}" role="img" aria-label="${e(title)}"></canvas></div>`
+    : `<p class="muted">${e(emptyText)}</p>`;
+  return `<section class="card"><h3>${e(title)}</h3>${note ? `<p class="muted">${e(note)}</p>` : ""}${body}</section>`;
+}
+
+function thresholdTable(model: ReportModel): string {
+  if (model.thresholds.length === 0) return `<p class="muted">No thresholds were evaluated.</p>`;
+  const rows = model.thresholds
+    .map(
+      (t) =>
+        `<tr${t.ok ? "" : ` class="bad"`}><td>${e(t.phase)}</td><td>${e(t.name)}</td><td><code>${e(t.rule)}</code></td>` +
+        `<td class="num">${e(formatValue(t.unit, t.observed))}</td><td class="${t.ok ? "ok" : "bad"}">${t.ok ? "pass" : "FAIL"}</td></tr>`,
+    )
+    .join("");
+  return `<table id="thresholds"><thead><tr><th>phase</th><th>check</th><th>rule</th><th class="num">observed</th><th>result</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+function phaseTable(model: ReportModel): string {
+  if (model.phases.length === 0) return `<p class="muted">No phase has started.</p>`;
+  const rows = model.phases
+    .map(
+      (p) =>
+        `<tr><td class="num">${p.index}</td><td>${e(p.name)}</td><td>${statusBadge(p.status)}</td><td>${e(p.startedAt ?? "-")}</td>` +
+        `<td class="num">${e(formatMs(p.durationMs))}</td><td class="num">${p.totals.pass}</td><td class="num">${p.totals.fail}</td>` +
+        `<td class="num">${e(formatPercent(p.errorRate))}</td><td class="num">${e(throughputText(p))}</td></tr>`,
+    )
+    .join("");
+  return (
+    `<table id="phases"><thead><tr><th class="num">#</th><th>phase</th><th>status</th><th>started</th><th class="num">duration</th>` +
+    `<th class="num">pass</th><th class="num">fail</th><th class="num">error rate</th><th class="num">throughput</th></tr></thead><tbody>${rows}</tbody></table>`
+  );
+}
+
+function phaseDetail(p: ReportPhase): string {
+  const stages = Object.entries(p.stages);
+  const table = stages.length
+    ? `<table><thead><tr><th>stage</th><th class="num">count</th><th class="num">p50</th><th class="num">p95</th><th class="num">p99</th><th class="num">max</th><th class="num">mean</th></tr></thead><tbody>` +
+      stages
+        .map(
+          ([name, s]) =>
+            `<tr><td>${e(name)}</td><td class="num">${s.count}</td>` +
+            [s.p50, s.p95, s.p99, s.max, s.mean].map((v) => `<td class="num">${e(formatMs(v))}</td>`).join("") +
+            `</tr>`,
+        )
+        .join("") +
+      `</tbody></table>`
+    : `<p class="muted">No timings recorded.</p>`;
+  const failures = p.failures.length
+    ? `<p>First failures:</p><ul class="failures">${p.failures.map((f) => `<li>${e(f)}</li>`).join("")}</ul>`
+    : "";
+  const err = p.error ? `<p class="chart-error">Error: ${e(p.error)}</p>` : "";
+  const intr = p.interruptedBy ? `<p class="muted">Interrupted by ${e(p.interruptedBy)}: results are partial.</p>` : "";
+  return `<section class="card" id="phase-${e(p.name)}"><h3>${p.index}. ${e(p.name)} ${statusBadge(p.status)} <span class="muted">${e(formatMs(p.durationMs))}</span></h3>${err}${intr}${table}${failures}</section>`;
+}
+
+function buildsNote(c: ChartData, i: number): string {
+  const b = c.builds?.[i];
+  if (!b) return "";
+  return `${b.phase}: ${b.count} workspaces; p50 ${formatMs(b.p50)}, p95 ${formatMs(b.p95)}, max ${formatMs(b.max)}.`;
+}
+
+export function renderHtml(model: ReportModel, opts: { generatedAt?: Date } = {}): string {
+  const charts = chartData(model);
+  const v = VERDICT[model.verdict];
+  const facts: [string, string][] = [];
+  if (model.startedAt) facts.push(["Started", model.startedAt]);
+  if (model.durationMs !== null) facts.push(["Duration", formatMs(model.durationMs)]);
+  if (model.url) facts.push(["Deployment", model.url]);
+  if (model.coderVersion) facts.push(["Coder version", model.coderVersion]);
+  facts.push(["Status", model.status], ["Last phase", model.phase]);
+  if (model.comment) facts.push(["Comment", model.comment]);
+  const failedChecks = model.thresholds.filter((t) => !t.ok).length;
+
+  const buildCards = charts.builds
+    ? charts.builds
+        .map((_, i) => chartCard("Build time distribution", `chart-builds-${i}`, true, buildsNote(charts, i), ""))
+        .join("")
+    : chartCard("Build time distribution", "chart-builds-0", false, "", "No workspace build times were recorded.");
+  const latencyHeight = Math.max(280, Math.min(520, 200 + (charts.latency?.length ?? 0) * 14));
+
+  const settings = Object.entries(model.settings);
+  const settingsHtml = settings.length
+    ? `<h2>Settings</h2><table><tbody>${settings.map(([k, val]) => `<tr><th>${e(k)}</th><td><code>${e(val)}</code></td></tr>`).join("")}</tbody></table>`
+    : "";
+  const warnings = model.warnings.length
+    ? `<h2>Notes</h2><ul>${model.warnings.map((w) => `<li>${e(w)}</li>`).join("")}</ul>`
+    : "";
+  const generated = (opts.generatedAt ?? new Date()).toISOString();
+
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
+<title>Scale test ${e(model.runId)}: ${e(v.title)}</title>
+<style>${CSS}</style>
+</head>
+<body>
+<main>
+<h1>Scale test report: run ${e(model.runId)}</h1>
+<p class="muted">Generated ${e(generated)} from ${e(model.runDir)}</p>
+<div class="banner ${e(model.verdict)}" id="verdict"><b>${e(v.title)}</b><span>${e(v.text)}${model.thresholds.length ? ` ${model.thresholds.length - failedChecks}/${model.thresholds.length} thresholds met.` : ""}</span></div>
+<div class="facts">${facts.map(([k, val]) => `<div><span>${e(k)}</span><strong>${e(val)}</strong></div>`).join("")}</div>
+<h2>Thresholds</h2>
+${thresholdTable(model)}
+<h2>Phases</h2>
+${phaseTable(model)}
+${chartCard("Phase timeline", "chart-timeline", charts.timeline !== null, "Each bar is a phase, coloured by its status.", "No phase has a start time yet.", Math.max(160, 70 + (charts.timeline?.length ?? 0) * 34))}
+<div class="grid">
+${buildCards}
+${chartCard("Throughput over time", "chart-throughput", charts.throughput !== null, "Per second, aligned on the run's start; dashed lines are operations per second.", "No per-second timeline was recorded.")}
+</div>
+${chartCard("Latency percentiles per scenario", "chart-latency", charts.latency !== null, "p50 / p95 / p99 / max of every stage (log scale).", "No latencies were recorded.", latencyHeight)}
+<h2>Phase details</h2>
+${model.phases.map(phaseDetail).join("\n")}
+${settingsHtml}
+${warnings}
+<footer>scaletest-runner report. Charts drawn with Chart.js (MIT licence), embedded in this file; the page loads nothing from the network.</footer>
+</main>
+<script type="application/json" id="report-data">${scriptJson({ runId: model.runId, verdict: model.verdict, charts })}</script>
+<script>
+${chartJsSource()}
+</script>
+<script>${CLIENT_JS}</script>
+</body>
+</html>
+`;
+}

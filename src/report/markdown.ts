@@ -1,0 +1,119 @@
+// report.md: the run as Markdown (readable with `cat`, renders on any forge).
+import { formatMs } from "../results/stats.ts";
+import { chartData } from "./chart-data.ts";
+import { formatBytesRate, formatPercent, formatRate, formatValue, mdCell, mdTable } from "./format.ts";
+import type { ReportModel, ReportPhase } from "./model.ts";
+
+const VERDICT_TEXT: Record<ReportModel["verdict"], string> = {
+  pass: "PASS — every phase passed and every threshold was met",
+  fail: "FAIL — a phase failed or a threshold was missed",
+  interrupted: "INTERRUPTED — the run was stopped; results are partial",
+  incomplete: "INCOMPLETE — the run has not finished (no summary.json yet)",
+};
+
+function stageTable(p: ReportPhase): string {
+  const rows = Object.entries(p.stages).map(([stage, s]) => [
+    stage,
+    String(s.count),
+    formatMs(s.p50),
+    formatMs(s.p95),
+    formatMs(s.p99),
+    formatMs(s.max),
+    formatMs(s.mean),
+  ]);
+  return mdTable(["stage", "count", "p50", "p95", "p99", "max", "mean"], rows, [1, 2, 3, 4, 5, 6]);
+}
+
+export function renderMarkdown(model: ReportModel): string {
+  const out: string[] = [];
+  out.push(`# Scale test report: run ${mdCell(model.runId)}\n`);
+  out.push(`**Verdict: ${VERDICT_TEXT[model.verdict]}**\n`);
+  const facts: string[][] = [];
+  if (model.startedAt) facts.push(["Started", model.startedAt]);
+  if (model.endedAt) facts.push(["Ended", model.endedAt]);
+  if (model.durationMs !== null) facts.push(["Duration", formatMs(model.durationMs)]);
+  if (model.url) facts.push(["Deployment", model.url]);
+  if (model.coderVersion) facts.push(["Coder version", model.coderVersion]);
+  if (model.comment) facts.push(["Comment", model.comment]);
+  facts.push(["Status", model.status], ["Last phase", model.phase]);
+  if (model.interruptedBy) facts.push(["Interrupted by", model.interruptedBy]);
+  out.push(mdTable(["", ""], facts));
+
+  out.push("## Thresholds\n");
+  if (model.thresholds.length === 0) out.push("No thresholds were evaluated.\n");
+  else {
+    out.push(
+      mdTable(
+        ["phase", "check", "rule", "observed", "result"],
+        model.thresholds.map((t) => [t.phase, t.name, t.rule, formatValue(t.unit, t.observed), t.ok ? "pass" : "**FAIL**"]),
+        [3],
+      ),
+    );
+  }
+
+  out.push("## Phases\n");
+  out.push(
+    mdTable(
+      ["#", "phase", "status", "started", "duration", "pass", "fail", "error rate", "throughput"],
+      model.phases.map((p) => [
+        String(p.index),
+        p.name,
+        p.status,
+        p.startedAt ?? "-",
+        formatMs(p.durationMs),
+        String(p.totals.pass),
+        String(p.totals.fail),
+        formatPercent(p.errorRate),
+        throughputText(p),
+      ]),
+      [0, 4, 5, 6, 7, 8],
+    ),
+  );
+
+  const charts = chartData(model);
+  if (charts.builds) {
+    out.push("## Build time distribution\n");
+    for (const b of charts.builds) {
+      out.push(`${mdCell(b.phase)}: ${b.count} workspaces, p50 ${formatMs(b.p50)}, p95 ${formatMs(b.p95)}, max ${formatMs(b.max)}\n`);
+      const peak = Math.max(...b.bins.map((x) => x.count));
+      out.push("```");
+      for (const bin of b.bins) {
+        const bar = "#".repeat(peak > 0 ? Math.round((bin.count / peak) * 40) : 0);
+        out.push(`${formatMs(bin.from).padStart(8)} – ${formatMs(bin.to).padEnd(8)} ${String(bin.count).padStart(5)} ${bar}`);
+      }
+      out.push("```\n");
+    }
+  }
+
+  for (const p of model.phases) {
+    out.push(`## ${p.index}. ${mdCell(p.name)} (${p.status})\n`);
+    if (p.error) out.push(`Error: ${mdCell(p.error)}\n`);
+    if (p.interruptedBy) out.push(`Interrupted by ${p.interruptedBy}: results are partial.\n`);
+    if (Object.keys(p.stages).length) out.push(stageTable(p));
+    else out.push("No timings recorded.\n");
+    if (p.failures.length) {
+      out.push("\nFirst failures:\n");
+      for (const f of p.failures) out.push(`- ${mdCell(f)}`);
+      out.push("");
+    }
+  }
+
+  if (Object.keys(model.settings).length) {
+    out.push("## Settings\n");
+    out.push(mdTable(["setting", "value"], Object.entries(model.settings)));
+  }
+  if (model.warnings.length) {
+    out.push("## Notes\n");
+    for (const w of model.warnings) out.push(`- ${mdCell(w)}`);
+    out.push("");
+  }
+  out.push(`Run folder: \`${model.runDir}\` — charts are in report.html.\n`);
+  return out.join("\n");
+}
+
+export function throughputText(p: ReportPhase): string {
+  const parts: string[] = [];
+  if (p.throughput.bytesPerSec) parts.push(formatBytesRate(p.throughput.bytesPerSec));
+  if (p.throughput.opsPerSec) parts.push(formatRate(p.throughput.opsPerSec, p.kind === "dashboard" ? " views/s" : " ops/s"));
+  return parts.length ? parts.join(", ") : "-";
+}

@@ -1,7 +1,7 @@
 // The pipeline's plan, derived from the configuration alone: which phases run, in what order, when each
 // load scenario starts, what it targets and sends. --dry-run prints it; the runner executes it.
 import { formatDuration, type Config, type ScenarioName } from "../config/index.ts";
-import { scenarioSlices, sliceText, type Slice } from "./slices.ts";
+import { percentageSlices, type PercentageSlice } from "../traffic/targets.ts";
 
 export interface ScenarioPlan {
   scenario: ScenarioName;
@@ -9,7 +9,8 @@ export interface ScenarioPlan {
   phase: string;
   durationMs: number;
   percentage: number;
-  slice: Slice;
+  /** START:END over the run's workspaces (users, for dashboard), Coder's consecutive slices. */
+  slice: PercentageSlice;
   /** Concurrent mode: delay after the first scenario's start. Sequential: 0. */
   startOffsetMs: number;
   bytesPerTick?: number;
@@ -81,11 +82,14 @@ function createEstimateMs(c: Config): number {
 
 export function buildPlan(c: Config): Plan {
   const wanted = c.scenarios.map((scenario) => ({ scenario, ...scenarioSettings(c, scenario) }));
-  const slices = scenarioSlices(wanted, c.workspaces);
+  const slices = percentageSlices(
+    c.workspaces,
+    wanted.map((w) => w.percentage),
+  );
   const scenarios: ScenarioPlan[] = wanted.map((w, i) => ({
     ...w,
     phase: SCENARIO_PHASE[w.scenario],
-    slice: slices[i] as Slice,
+    slice: slices[i] as PercentageSlice,
     startOffsetMs: c.concurrent ? i * c.staggerDelay : 0,
     users: w.scenario === "dashboard" ? c.dashboardConcurrency : undefined,
   }));
@@ -139,8 +143,8 @@ export function buildPlan(c: Config): Plan {
 function describeScenario(s: ScenarioPlan, c: Config): string {
   const target =
     s.scenario === "dashboard"
-      ? `${s.users} ${c.dashboardMode}-mode user(s) on users ${sliceText(s.slice)}`
-      : `workspaces ${sliceText(s.slice)} (${s.percentage}%)${s.slice.wrapped ? " [wrapped to the start]" : ""}`;
+      ? `${s.users} ${c.dashboardMode}-mode user(s) on users ${s.slice.spec}`
+      : `workspaces ${s.slice.spec} (${s.percentage}%)${s.slice.wrapped ? " [wrapped to the start]" : ""}`;
   const traffic =
     s.bytesPerTick !== undefined && s.tickIntervalMs !== undefined
       ? `, ${s.bytesPerTick} B every ${formatDuration(s.tickIntervalMs)} per connection${s.appMode ? ` (app mode ${s.appMode})` : ""}`

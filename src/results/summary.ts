@@ -89,7 +89,8 @@ export function buildPhaseRecord(input: PhaseRecordInput): PhaseRecord {
   if (input.skipped) status = "skipped";
   else if (error !== null) status = "error";
   else if (input.interruptedBy) status = "interrupted";
-  else if (totals.fail > 0 || thresholds.some((t) => !t.ok)) status = "fail";
+  // Thresholds, when given, decide (a 99% success threshold tolerates 1 failure in 100); else any failed run fails.
+  else if (thresholds.length > 0 ? thresholds.some((t) => !t.ok) : totals.fail > 0) status = "fail";
   else status = "pass";
   const durationMs = Math.max(0, input.endedAt.getTime() - input.startedAt.getTime());
   return {

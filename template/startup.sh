@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Runs when the runner workspace starts (coder_script.startup). It
+#   1. installs the project into $SCALETEST_PROJECT_DIR (the bundle pushed with the template, else the image's copy),
+#   2. logs the coder CLI in with a token of its own (the owner's build token dies when the workspace stops),
+#   3. serves the results directory on 127.0.0.1:21180 (the "Latest report" app),
+#   4. starts scripts/run.ts detached, logging to $SCALETEST_RESULTS_DIR/logs/run-<run-id>.log.
+# The pipeline then runs on its own; the agent metadata shows its status and phase.
+set -euo pipefail
+umask 022
+
+STATE="$HOME/.scaletest"
+RESULTS="${SCALETEST_RESULTS_DIR:?set by the template}"
+PROJECT="${SCALETEST_PROJECT_DIR:?set by the template}"
+IMAGE_DIR="${SCALETEST_IMAGE_DIR:-/opt/scaletest-runner}"
+mkdir -p "$STATE" "$RESULTS/logs"
+
+log() { printf '%s startup: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*"; }
+
+# --- 1. The project -------------------------------------------------------------------------------------
+install_project() {
+  local tmp="$PROJECT.new" source
+  rm -rf "$tmp"
+  mkdir -p "$tmp"
+  if [[ -n "${SCALETEST_BUNDLE_ZIP:-}" && -f "$SCALETEST_BUNDLE_ZIP" ]]; then
+    unzip -q "$SCALETEST_BUNDLE_ZIP" -d "$tmp"
+    source="bundled with the template version"
+  else
+    tar -C "$IMAGE_DIR" --exclude=./node_modules -cf - . | tar -C "$tmp" -xf -
+    source="copied from the image ($IMAGE_DIR)"
+  fi
+  # Dependencies: the image's node_modules when the lockfile is the same, else a fresh npm ci.
+  if cmp -s "$tmp/package-lock.json" "$IMAGE_DIR/package-lock.json"; then
+    ln -s "$IMAGE_DIR/node_modules" "$tmp/node_modules"
+  else
+    log "package-lock.json differs from the image's: running npm ci"
+    if ! (cd "$tmp" && npm ci --omit=dev --no-audit --no-fund); then
+      log "npm ci failed: using the image's node_modules, which may not match this version"
+      rm -rf "$tmp/node_modules"
+      ln -s "$IMAGE_DIR/node_modules" "$tmp/node_modules"
+    fi
+  fi
+  rm -rf "$PROJECT.old"
+  if [[ -e "$PROJECT" ]]; then mv "$PROJECT" "$PROJECT.old"; fi
+  mv "$tmp" "$PROJECT"
+  rm -rf "$PROJECT.old"
+  log "project installed in $PROJECT, $source"
+}
+install_project
+
+# --- 2. coder CLI login ---------------------------------------------------------------------------------
+# A token of the runner's own, so the shutdown script (cleanup on stop) and terminal reruns keep working.
+mkdir -p "$CODER_CONFIG_DIR"
+chmod 700 "$CODER_CONFIG_DIR"
+printf '%s' "$CODER_URL" >"$CODER_CONFIG_DIR/url"
+token=""
+CODER_SESSION_TOKEN="$CODER_OWNER_SESSION_TOKEN" coder tokens remove scaletest-runner >/dev/null 2>&1 || true
+if token="$(CODER_SESSION_TOKEN="$CODER_OWNER_SESSION_TOKEN" coder tokens create --name scaletest-runner --lifetime 168h 2>/dev/null | tail -n1)" && [[ -n "$token" ]]; then
+  log "minted API token scaletest-runner (7 days)"
+else
+  token="$CODER_OWNER_SESSION_TOKEN"
+  log "could not mint an API token (is the owner allowed 168h tokens?); using the build's session token, which stops working when the workspace stops"
+fi
+(umask 077 && printf '%s' "$token" >"$CODER_CONFIG_DIR/session")
+# The scripts read CODER_SESSION_TOKEN from ./.env when run from the project dir (terminal reruns).
+(umask 077 && printf 'CODER_SESSION_TOKEN=%s\n' "$token" >"$PROJECT/.env")
+unset token
+
+# --- 3. Results server and helper scripts ---------------------------------------------------------------
+cat >"$STATE/results-server.mjs" <<'JS'
+// Serves the results directory read-only on loopback for the "Latest report" app. /latest/ is the run named
+// in <results>/LATEST.
+import { createServer } from "node:http";
+import { createReadStream, readFileSync, readdirSync, statSync } from "node:fs";
+import { extname, join, resolve, sep } from "node:path";
+const root = resolve(process.env.SCALETEST_RESULTS_DIR ?? ".");
+const types = { ".html": "text/html", ".json": "application/json", ".md": "text/markdown", ".txt": "text/plain",
+  ".log": "text/plain", ".png": "image/png", ".svg": "image/svg+xml", ".css": "text/css", ".js": "text/javascript" };
+const esc = (s) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+createServer((req, res) => {
+  let path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
+  if (path === "/latest" || path.startsWith("/latest/")) {
+    let latest = "";
+    try { latest = readFileSync(join(root, "LATEST"), "utf8").trim(); } catch {}
+    if (!latest) { res.writeHead(404, { "content-type": "text/plain" }); res.end("No run yet: see logs/ for the pipeline's output.\n"); return; }
+    path = `/${latest}${path.slice("/latest".length)}`;
+  }
+  const file = resolve(root, `.${path}`);
+  if (file !== root && !file.startsWith(root + sep)) { res.writeHead(403); res.end(); return; }
+  let st;
+  try { st = statSync(file); } catch { res.writeHead(404, { "content-type": "text/plain" }); res.end(`Not found: ${path}\n`); return; }
+  if (st.isDirectory()) {
+    const base = path.endsWith("/") ? path : `${path}/`;
+    const items = readdirSync(file).sort().map((n) => `<li><a href="${esc(base + n)}">${esc(n)}</a></li>`).join("");
+    res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+    res.end(`<!doctype html><title>${esc(path)}</title><h1>${esc(path)}</h1><ul>${items}</ul>`);
+    return;
+  }
+  res.writeHead(200, { "content-type": `${types[extname(file)] ?? "application/octet-stream"}; charset=utf-8` });
+  createReadStream(file).pipe(res);
+}).listen(21180, "127.0.0.1");
+JS
+if ! pgrep -f "$STATE/results-server.mjs" >/dev/null 2>&1; then
+  nohup node "$STATE/results-server.mjs" >"$RESULTS/logs/results-server.log" 2>&1 </dev/null &
+fi
+
+cat >"$STATE/manual-cleanup.sh" <<'SH'
+#!/usr/bin/env bash
+# The "Manual cleanup" app: deletes scaletest- users and workspaces after asking which.
+cd "$SCALETEST_PROJECT_DIR" || exit 1
+run_id="$(cat "$SCALETEST_RESULTS_DIR/LATEST" 2>/dev/null || cat "$HOME/.scaletest/run-id" 2>/dev/null || true)"
+log="$SCALETEST_RESULTS_DIR/logs/cleanup-manual-$(date -u +%Y%m%dT%H%M%SZ).log"
+echo "Delete the scaletest- users and workspaces of"
+[[ -n "$run_id" ]] && echo "  [r] the latest run ($run_id)"
+echo "  [a] EVERY run (every scaletest- user and workspace)"
+echo "  [n] nothing"
+read -r -n1 -p "> " answer
+echo
+case "$answer" in
+  r) [[ -n "$run_id" ]] && tsx scenarios/cleanup.ts --run-id "$run_id" 2>&1 | tee "$log" ;;
+  a) tsx scenarios/cleanup.ts --all 2>&1 | tee "$log" ;;
+  *) echo "Nothing deleted." ;;
+esac
+read -r -n1 -p "Press any key to close. "
+SH
+
+# --- 4. The pipeline ------------------------------------------------------------------------------------
+old_pid="$(cat "$STATE/pipeline.pid" 2>/dev/null || true)"
+# (The pid file is on the persistent volume: after a pod restart the pid may belong to something else.)
+if [[ -n "$old_pid" ]] && grep -qa "scripts/run.ts" "/proc/$old_pid/cmdline" 2>/dev/null; then
+  log "a pipeline is already running (pid $old_pid); not starting another"
+  exit 0
+fi
+run_id="$(node -e 'process.stdout.write(require("node:crypto").randomBytes(3).toString("hex"))')"
+printf '%s\n' "$run_id" >"$STATE/run-id"
+run_log="$RESULTS/logs/run-$run_id.log"
+cd "$PROJECT"
+# setsid: its own session and process group, so closing terminals or the agent's script runner never stops it,
+# and the shutdown script can signal the whole group.
+SCALETEST_RUN_ID="$run_id" setsid nohup tsx scripts/run.ts >"$run_log" 2>&1 </dev/null &
+printf '%s\n' "$!" >"$STATE/pipeline.pid"
+ln -sfn "logs/run-$run_id.log" "$RESULTS/latest.log"
+log "pipeline started: run $run_id (pid $!), log $run_log"

@@ -1,0 +1,120 @@
+#!/usr/bin/env -S npx tsx
+// Regenerates a run's report, or compares two runs.
+//
+//   report.ts [RUN]                      rewrite RUN/report.md and RUN/report.html (default: the latest run
+//                                        under --results-dir, or --run-id); prints their paths
+//   report.ts --compare A B              A and B side by side (A = baseline, B = candidate); prints the table
+//                                        and writes B/compare.md. [--output json:PATH] [--tolerance 10]
+//                                        [--fail-on-worse: exit 1 when some metric got worse]
+//
+// RUN, A and B are run folders (<results-dir>/<run-id>) or run ids under --results-dir.
+import { existsSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ConfigError, HelpShown, loadConfig } from "../src/config/index.ts";
+import { compareRuns, formatCompareText, renderCompareMarkdown } from "../src/report/compare.ts";
+import { loadReportModel } from "../src/report/model.ts";
+import { writeReport } from "../src/report/write.ts";
+import { writeFileAtomicSync } from "../src/results/atomic.ts";
+import { latestRunDir } from "../src/results/dir.ts";
+import { parseOutputSpecs, writeOutputs } from "../src/results/outputs.ts";
+import { redact } from "../src/util/redact.ts";
+
+export { writeReport };
+
+export const COMPARE_FILE = "compare.md";
+
+const DESCRIPTION =
+  "Regenerate a run's report.md and report.html, or compare two runs (--compare A B) metric by metric.";
+
+export interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+const defaultIo: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
+
+class UsageError extends Error {}
+
+/** A run folder from a path or a run id under resultsDir. */
+export function resolveRun(arg: string, resultsDir: string): string {
+  const asPath = resolve(arg);
+  if (existsSync(asPath) && statSync(asPath).isDirectory()) return asPath;
+  if (/^[a-z0-9]{1,8}$/.test(arg)) {
+    const underResults = resolve(resultsDir, arg);
+    if (existsSync(underResults) && statSync(underResults).isDirectory()) return underResults;
+  }
+  throw new UsageError(`no run folder "${arg}" (looked at ${asPath}${/^[a-z0-9]{1,8}$/.test(arg) ? ` and ${resolve(resultsDir, arg)}` : ""}): pass a run folder or a run id under --results-dir`);
+}
+
+/** The CLI; returns the exit code (0 ok, 1 --fail-on-worse and something got worse, 2 bad input). */
+export async function reportMain(argv: string[], io: Io = defaultIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let loaded;
+  try {
+    loaded = loadConfig("report", argv, {
+      env,
+      description: DESCRIPTION,
+      writeOut: io.out,
+      extend: (cmd) =>
+        cmd
+          .argument("[runs...]", "run folder (or run id) to report on; with --compare: A B")
+          .option("--compare", "compare two runs: report.ts --compare A B (A = baseline, B = candidate)")
+          .option("--tolerance <percent>", "compare: relative change still counted as the same", "10")
+          .option("--fail-on-worse", "compare: exit 1 if any metric is worse in B")
+          .option("--output <spec>", "compare: also write text or json, as <format>[:<path>] (repeatable)", (v: string, prev: string[]) => [...prev, v], [] as string[]),
+    });
+  } catch (e) {
+    if (e instanceof HelpShown) return 0;
+    if (e instanceof ConfigError) {
+      io.err(`report: ${e.message}\nRun with --help to see every setting.\n`);
+      return 2;
+    }
+    throw e;
+  }
+  const { config, extra, args, sources } = loaded;
+  try {
+    if (extra.compare) {
+      if (args.length !== 2) throw new UsageError(`--compare needs two runs, A (baseline) and B (candidate); got ${args.length}`);
+      const tolerance = Number(extra.tolerance);
+      if (!Number.isFinite(tolerance) || tolerance < 0 || tolerance > 1000) {
+        throw new UsageError(`--tolerance must be a percentage between 0 and 1000, got "${String(extra.tolerance)}"`);
+      }
+      const specs = parseOutputSpecs((extra.output as string[] | undefined) ?? []);
+      const a = loadReportModel(resolveRun(args[0]!, config.resultsDir));
+      const b = loadReportModel(resolveRun(args[1]!, config.resultsDir));
+      const result = compareRuns(a, b, { tolerance: tolerance / 100 });
+      const mdPath = join(b.runDir, COMPARE_FILE);
+      writeFileAtomicSync(mdPath, redact(renderCompareMarkdown(result)));
+      const text = formatCompareText(result);
+      const toFiles = specs.filter((s) => s.path !== undefined);
+      const stdoutSpec = specs.find((s) => s.path === undefined);
+      if (stdoutSpec?.format === "json") io.out(redact(JSON.stringify(result, null, 2) + "\n"));
+      else io.out(redact(text));
+      await writeOutputs(toFiles, { json: result, text });
+      io.out(`\nWrote ${mdPath}\n`);
+      return extra.failOnWorse && result.counts.worse > 0 ? 1 : 0;
+    }
+    if (args.length > 1) throw new UsageError(`expected at most one run folder, got ${args.length} (did you mean --compare A B?)`);
+    let runDir: string;
+    if (args[0] !== undefined) runDir = resolveRun(args[0], config.resultsDir);
+    else if (sources.runId !== "default") runDir = resolveRun(config.runId, config.resultsDir);
+    else {
+      const latest = latestRunDir(config.resultsDir);
+      if (!latest) {
+        throw new UsageError(`no run found: ${resolve(config.resultsDir, "LATEST")} does not name an existing run; pass a run folder, --run-id, or --results-dir`);
+      }
+      runDir = latest;
+    }
+    const w = writeReport(runDir);
+    io.out(`Run ${w.model.runId}: ${w.model.verdict.toUpperCase()}\n${w.markdown}\n${w.html}\n`);
+    for (const warning of w.model.warnings) io.err(`note: ${warning}\n`);
+    return 0;
+  } catch (e) {
+    io.err(`report: ${redact((e as Error).message)}\n`);
+    return e instanceof UsageError || /does not exist/.test((e as Error).message) ? 2 : 1;
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  process.exitCode = await reportMain(process.argv.slice(2));
+}

@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import { WebSocketServer } from "ws";
 import type { Sim } from "../sim/index.ts";
-import { CoderClient } from "../src/coder/index.ts";
+import { CoderClient, type TemplateVersionParameter } from "../src/coder/index.ts";
 import { parameterValueProblem, parseParameterArgs, runPtyCommand } from "../src/create/index.ts";
 import { liveScaletest, startFastSim } from "./helpers/create-sim.ts";
 
@@ -140,7 +140,7 @@ describe("parameter parsing", () => {
     const str = { name: "s", type: "string", default_value: "", mutable: true, required: false, validation_regex: "^[a-z]+$" } as const;
     assert.equal(parameterValueProblem(str, "abc"), null);
     assert.match(parameterValueProblem(str, "ABC") ?? "", /must match/);
-    const list = { name: "l", type: "list(string)", default_value: "[]", mutable: true, required: false, options: [{ name: "A", value: "a" }, { name: "B", value: "b" }] } as const;
+    const list: TemplateVersionParameter = { name: "l", type: "list(string)", default_value: "[]", mutable: true, required: false, options: [{ name: "A", value: "a" }, { name: "B", value: "b" }] };
     assert.equal(parameterValueProblem(list, '["a","b"]'), null);
     assert.match(parameterValueProblem(list, '["a","c"]') ?? "", /\["c"\] are not among the options/);
     assert.match(parameterValueProblem(list, "a") ?? "", /JSON array/);

@@ -6,14 +6,16 @@
 //   report.ts --compare A B              A and B side by side (A = baseline, B = candidate); prints the table
 //                                        and writes B/compare.md. [--output json:PATH] [--tolerance 10]
 //                                        [--fail-on-worse: exit 1 when some metric got worse]
+//   --threshold-* flags re-judge the run's recorded data against other thresholds (report and compare).
 //
 // RUN, A and B are run folders (<results-dir>/<run-id>) or run ids under --results-dir.
 import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ConfigError, HelpShown, loadConfig } from "../src/config/index.ts";
+import { ConfigError, HelpShown, loadConfig, type Loaded } from "../src/config/index.ts";
 import { compareRuns, formatCompareText, renderCompareMarkdown } from "../src/report/compare.ts";
 import { loadReportModel } from "../src/report/model.ts";
+import { rejudge, type ThresholdOverrides } from "../src/report/thresholds.ts";
 import { writeReport } from "../src/report/write.ts";
 import { writeFileAtomicSync } from "../src/results/atomic.ts";
 import { latestRunDir } from "../src/results/dir.ts";
@@ -47,6 +49,23 @@ export function resolveRun(arg: string, resultsDir: string): string {
   throw new UsageError(`no run folder "${arg}" (looked at ${asPath}${/^[a-z0-9]{1,8}$/.test(arg) ? ` and ${resolve(resultsDir, arg)}` : ""}): pass a run folder or a run id under --results-dir`);
 }
 
+/**
+ * Thresholds given as flags to this report; the others keep the run's recorded verdicts. Only flags count:
+ * the runner workspace's environment carries the SCALETEST_THRESHOLD_* the run itself was judged with.
+ */
+export function thresholdOverrides(loaded: Loaded): ThresholdOverrides | undefined {
+  const { config: c, sources } = loaded;
+  const o: ThresholdOverrides = {};
+  const set = (k: keyof typeof sources) => sources[k] === "flag";
+  if (set("thresholdCreateSuccess")) o.createSuccess = c.thresholdCreateSuccess;
+  if (set("thresholdProvisionP95")) o.provisionP95 = c.thresholdProvisionP95;
+  if (set("thresholdDashboardP95")) o.dashboardP95 = c.thresholdDashboardP95;
+  if (set("thresholdDashboardP99")) o.dashboardP99 = c.thresholdDashboardP99;
+  if (set("thresholdDashboardErrorRate")) o.dashboardErrorRate = c.thresholdDashboardErrorRate;
+  if (set("thresholdTrafficErrorRate")) o.trafficErrorRate = c.thresholdTrafficErrorRate;
+  return Object.keys(o).length ? o : undefined;
+}
+
 /** The CLI; returns the exit code (0 ok, 1 --fail-on-worse and something got worse, 2 bad input). */
 export async function reportMain(argv: string[], io: Io = defaultIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let loaded;
@@ -72,6 +91,7 @@ export async function reportMain(argv: string[], io: Io = defaultIo, env: NodeJS
     throw e;
   }
   const { config, extra, args, sources } = loaded;
+  const thresholds = thresholdOverrides(loaded);
   try {
     if (extra.compare) {
       if (args.length !== 2) throw new UsageError(`--compare needs two runs, A (baseline) and B (candidate); got ${args.length}`);
@@ -80,8 +100,12 @@ export async function reportMain(argv: string[], io: Io = defaultIo, env: NodeJS
         throw new UsageError(`--tolerance must be a percentage between 0 and 1000, got "${String(extra.tolerance)}"`);
       }
       const specs = parseOutputSpecs((extra.output as string[] | undefined) ?? []);
-      const a = loadReportModel(resolveRun(args[0]!, config.resultsDir));
-      const b = loadReportModel(resolveRun(args[1]!, config.resultsDir));
+      const load = (arg: string) => {
+        const m = loadReportModel(resolveRun(arg, config.resultsDir));
+        return thresholds ? rejudge(m, thresholds) : m;
+      };
+      const a = load(args[0]!);
+      const b = load(args[1]!);
       const result = compareRuns(a, b, { tolerance: tolerance / 100 });
       const mdPath = join(b.runDir, COMPARE_FILE);
       writeFileAtomicSync(mdPath, redact(renderCompareMarkdown(result)));
@@ -105,7 +129,7 @@ export async function reportMain(argv: string[], io: Io = defaultIo, env: NodeJS
       }
       runDir = latest;
     }
-    const w = writeReport(runDir);
+    const w = writeReport(runDir, { thresholds });
     io.out(`Run ${w.model.runId}: ${w.model.verdict.toUpperCase()}\n${w.markdown}\n${w.html}\n`);
     for (const warning of w.model.warnings) io.err(`note: ${warning}\n`);
     return 0;

@@ -132,3 +132,27 @@ test("scripts/report.ts regenerates the latest run's report and compares runs", 
     tmp.cleanup();
   }
 });
+
+test("report.ts --threshold-* flags re-judge the recorded data", async () => {
+  const tmp = tempDir("scaletest-report-cli-");
+  try {
+    const dir = writeFixtureRun(tmp.path, { runId: "rj" });
+    let io = capture();
+    // Fixture provisioning p95 is about 66s: a 1m limit fails it, the dashboard limit still passes.
+    assert.equal(await reportMain([dir, "--threshold-provision-p95", "1m", "--threshold-dashboard-p95", "300ms"], io, { ...ENV, SCALETEST_THRESHOLD_CREATE_SUCCESS: "100" }), 0, io.stderr());
+    assert.match(io.stdout(), /Run rj: FAIL/);
+    const md = readFileSync(join(dir, "report.md"), "utf8");
+    assert.match(md, /\| create-workspaces \| provisioning p95 \| p95<1m \| 1m0\ds \| \*\*FAIL\*\* \|/);
+    assert.match(md, /\| dashboard-traffic \| dashboard p95 \| p95<300ms \| \d+ms \| pass \|/);
+    assert.match(md, /thresholds re-judged/);
+    // Each check appears once (replaced, not duplicated); env thresholds do not re-judge.
+    assert.equal(md.match(/provisioning p95 \|/g)!.length, 1);
+    assert.match(md, /create success \| >=99% \|/);
+    // Without flags the recorded verdicts stand.
+    io = capture();
+    assert.equal(await reportMain([dir], io, ENV), 0);
+    assert.match(io.stdout(), /Run rj: PASS/);
+  } finally {
+    tmp.cleanup();
+  }
+});

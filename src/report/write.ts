@@ -7,6 +7,7 @@ import { redact } from "../util/redact.ts";
 import { renderHtml } from "./html.ts";
 import { renderMarkdown } from "./markdown.ts";
 import { loadReportModel, type ReportModel } from "./model.ts";
+import { rejudge, type ThresholdOverrides } from "./thresholds.ts";
 
 export interface WrittenReport {
   model: ReportModel;
@@ -16,8 +17,9 @@ export interface WrittenReport {
 }
 
 /** Reads `<results-dir>/<run-id>/` and (re)writes its report.md and report.html atomically, secrets redacted. */
-export function writeReport(runDir: string, opts: { generatedAt?: Date } = {}): WrittenReport {
-  const model = loadReportModel(runDir);
+export function writeReport(runDir: string, opts: { generatedAt?: Date; thresholds?: ThresholdOverrides } = {}): WrittenReport {
+  const loaded = loadReportModel(runDir);
+  const model = opts.thresholds ? rejudge(loaded, opts.thresholds) : loaded;
   const markdown = join(model.runDir, REPORT_MD_FILE);
   const html = join(model.runDir, REPORT_HTML_FILE);
   writeFileAtomicSync(markdown, redact(renderMarkdown(model)));

@@ -15,6 +15,7 @@ import { resolveOptions, type SimOptions } from "./options.ts";
 import { PtyServer } from "./pty.ts";
 import { installApps, type SimApps } from "./apps/server.ts";
 import { installSsh, type SimSsh } from "./ssh/server.ts";
+import { installDashboardPages } from "./dashboard/index.ts";
 import type { RouteDeps } from "./routes/common.ts";
 import { registerMetaRoutes } from "./routes/meta.ts";
 import { registerTemplateRoutes } from "./routes/templates.ts";
@@ -120,6 +121,8 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
   registerWorkspaceRoutes(core.router, deps);
   const ssh = await installSsh(deps);
   const apps = installApps(deps);
+  // Minimal dashboard pages (HTML at the dashboard's paths) for browser-mode dashboard traffic.
+  installDashboardPages({ use: (pre) => core.preHandlers.push(pre) });
 
   let server = createSimServer(core);
   const port = await listen(server, opts.port, opts.host);

@@ -33,8 +33,9 @@ const ROUTES: PageRoute[] = [
     name: "template",
     title: "Template",
     match: (p) => {
-      const m = /^\/templates\/([^/]+)$/.exec(p);
-      return m?.[1] ? { template: decodeURIComponent(m[1]) } : undefined;
+      // /templates/<org>/<name>, or /templates/<name> in the default organization.
+      const m = /^\/templates\/(?:([^/]+)\/)?([^/]+)$/.exec(p);
+      return m?.[2] ? { organization: decodeURIComponent(m[1] ?? "default"), template: decodeURIComponent(m[2]) } : undefined;
     },
   },
   {
@@ -97,7 +98,7 @@ const PAGES = {
       table(["Name", "Active version"], templates.map((t) => ['<a href="/templates/' + enc(t.name) + '">' + esc(t.name) + "</a>", esc(t.active_version_id)]));
   },
   async template() {
-    const t = await api("/organizations/default/templates/" + enc(PARAMS.template));
+    const t = await api("/organizations/" + enc(PARAMS.organization) + "/templates/" + enc(PARAMS.template));
     const v = await api("/templateversions/" + enc(t.active_version_id));
     return "<h1>" + esc(t.display_name || t.name) + "</h1><p>Active version " + esc(v.name) + "</p>";
   },
@@ -108,7 +109,7 @@ const PAGES = {
   },
   async deployment() {
     const [config, stats, daus, ent] = await all([api("/deployment/config"), api("/deployment/stats"), api("/insights/daus", { tz_offset: 0 }), api("/entitlements")]);
-    return "<h1>Deployment</h1><p>Access URL " + esc(config.config && config.config.access_url ? JSON.stringify(config.config.access_url) : "") + "</p>" +
+    return "<h1>Deployment</h1><p>" + Object.keys(config.config || {}).length + " settings</p>" +
       "<p>" + esc(JSON.stringify(stats.workspaces || {})) + "</p><p>" + ((daus.entries || []).length) + " DAU entries; " + Object.keys(ent.features || {}).length + " features</p>";
   },
   async health() {

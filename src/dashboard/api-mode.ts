@@ -6,7 +6,7 @@
  */
 import { CoderApiError, CoderClient } from "../coder/index.ts";
 import type { Identity } from "./identities.ts";
-import type { PageApi, PageDef, PageState, PageTarget, Query } from "./pages.ts";
+import type { PageApi, PageDef, PageName, PageState, PageTarget, Query } from "./pages.ts";
 import type { DashboardRecorder } from "./recorder.ts";
 import { runVisitor } from "./visitor.ts";
 
@@ -20,6 +20,8 @@ export interface ApiVisitorOptions {
   /** Limit for one API call (default 30 s). */
   requestTimeoutMs: number;
   random: () => number;
+  /** Only these pages (default: all the user may see). */
+  pages?: readonly PageName[];
   userAgent?: string;
 }
 
@@ -37,6 +39,7 @@ export async function runApiVisitor(opts: ApiVisitorOptions): Promise<void> {
   try {
     await runVisitor({
       owner: opts.identity.owner,
+      ...(opts.pages ? { only: opts.pages } : {}),
       state,
       deadline: opts.deadline,
       signal: opts.signal,

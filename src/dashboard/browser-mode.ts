@@ -11,7 +11,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page, Request } from "playwright-core";
 import type { Identity } from "./identities.ts";
-import { endpointOf, learnFrom, type PageDef, type PageState, type PageTarget } from "./pages.ts";
+import { endpointOf, learnFrom, type PageDef, type PageName, type PageState, type PageTarget } from "./pages.ts";
 import type { DashboardRecorder } from "./recorder.ts";
 import { runVisitor } from "./visitor.ts";
 
@@ -41,7 +41,6 @@ export async function launchChromium(executablePath: string): Promise<Browser> {
 }
 
 export interface BrowserVisitorOptions {
-  browser: Browser;
   url: string;
   identity: Identity;
   recorder: DashboardRecorder;
@@ -56,32 +55,59 @@ export interface BrowserVisitorOptions {
   /** Screenshots are taken while fewer than this many exist (shared budget). */
   screenshots: { taken: number; max: number };
   random: () => number;
+  /** Only these pages (default: all the user may see). */
+  pages?: readonly PageName[];
 }
+
+/** Exercises HTML parsing, layout and script once per context before anything is timed. */
+const WARM_UP_HTML =
+  "<!doctype html><html><head><style>td{padding:4px}</style></head><body><nav><a href=\"#\">warm-up</a></nav>" +
+  "<main><table><tr><td>warm</td><td>up</td></tr></table></main>" +
+  "<script>document.body.dataset.state = JSON.stringify({ ok: [1, 2, 3].map((x) => x * 2) });</script></body></html>";
 
 const SETTLED_MARKER = 'body[data-state="loaded"], body[data-state="error"]';
 const ERROR_ELEMENT = '[data-error], [role="alert"], body[data-state="error"]';
 
-export async function runBrowserVisitor(opts: BrowserVisitorOptions): Promise<void> {
-  const origin = new URL(opts.url);
-  const context: BrowserContext = await opts.browser.newContext({ viewport: { width: 1024, height: 768 } });
+export interface BrowserSession {
+  context: BrowserContext;
+  page: Page;
+  close(): Promise<void>;
+}
+
+/**
+ * One browser context for a user, its session cookie set and warmed up (not measured): the first navigation
+ * to an origin starts its renderer process and compiles the page machinery, which on a busy runner takes
+ * longer than the server does to answer. Sessions are opened before the clock of the run starts.
+ */
+export async function openBrowserSession(browser: Browser, url: string, identity: Identity, timeoutMs: number): Promise<BrowserSession> {
+  const origin = new URL(url);
+  const context = await browser.newContext({ viewport: { width: 1024, height: 768 } });
   try {
     await context.addCookies([
-      { name: "coder_session_token", value: opts.identity.token, url: origin.origin, httpOnly: true, sameSite: "Lax" },
+      { name: "coder_session_token", value: identity.token, url: origin.origin, httpOnly: true, sameSite: "Lax" },
     ]);
     const page = await context.newPage();
-    const state: PageState = { me: { id: "", username: opts.identity.username, owner: opts.identity.owner }, workspaces: [], templates: [] };
-    await runVisitor({
-      owner: opts.identity.owner,
-      state,
-      deadline: opts.deadline,
-      signal: opts.signal,
-      random: opts.random,
-      pause: () => opts.intervalMs + (opts.random() * 2 - 1) * opts.jitterMs,
-      visit: (def, target) => visitPage(page, def, target, state, opts),
-    });
-  } finally {
+    await page.goto(new URL("/api/v2/buildinfo", origin).toString(), { timeout: timeoutMs }).catch(() => null);
+    await page.setContent(WARM_UP_HTML, { timeout: timeoutMs }).catch(() => null);
+    return { context, page, close: () => context.close().catch(() => {}) };
+  } catch (e) {
     await context.close().catch(() => {});
+    throw e;
   }
+}
+
+export async function runBrowserVisitor(session: BrowserSession, opts: BrowserVisitorOptions): Promise<void> {
+  const state: PageState = { me: { id: "", username: opts.identity.username, owner: opts.identity.owner }, workspaces: [], templates: [] };
+  await runVisitor({
+    owner: opts.identity.owner,
+    ...(opts.pages ? { only: opts.pages } : {}),
+    state,
+    deadline: opts.deadline,
+    signal: opts.signal,
+    random: opts.random,
+    pause: () => opts.intervalMs + (opts.random() * 2 - 1) * opts.jitterMs,
+    visit: (def, target) => visitPage(session.page, def, target, state, opts),
+  });
 }
 
 interface ApiObservation {
@@ -171,11 +197,8 @@ async function visitPage(
     }
   }
   if (!failure) {
-    const errText = await page
-      .locator(ERROR_ELEMENT)
-      .first()
-      .textContent({ timeout: 250 })
-      .catch(() => undefined);
+    const errors = page.locator(ERROR_ELEMENT);
+    const errText = (await errors.count().catch(() => 0)) > 0 ? await errors.first().textContent({ timeout: 1000 }).catch(() => "") : undefined;
     if (errText !== undefined) failure = { status: "error_element", message: `${target.url} shows an error: ${(errText ?? "").trim().slice(0, 200)}` };
   }
 

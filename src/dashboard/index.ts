@@ -10,8 +10,9 @@ import { buildPhaseRecord, type PhaseRecord } from "../results/summary.ts";
 import { formatMs, formatTable, type StatsSummary } from "../results/stats.ts";
 import { log as defaultLog, type Logger } from "../util/log.ts";
 import { runApiVisitor } from "./api-mode.ts";
-import { launchChromium, runBrowserVisitor } from "./browser-mode.ts";
+import { launchChromium, openBrowserSession, runBrowserVisitor, type BrowserSession } from "./browser-mode.ts";
 import { resolveIdentities } from "./identities.ts";
+import { PAGE_NAMES, type PageName } from "./pages.ts";
 import { DashboardRecorder, type DashboardFailure, type DashboardMode, type LatencyStats } from "./recorder.ts";
 import { evaluateThresholds, toPhaseThresholds, type DashboardThresholdResult, type DashboardThresholds } from "./thresholds.ts";
 
@@ -45,6 +46,8 @@ export interface DashboardOptions {
   maxScreenshots?: number;
   /** Limit for one API call (api) or one page to settle (browser); default 30 s. */
   pageTimeoutMs?: number;
+  /** Only these pages (default: every page; owner-only pages are visited by owners only). */
+  pages?: readonly PageName[];
   random?: () => number;
   log?: Logger;
 }
@@ -104,10 +107,22 @@ export async function runDashboardTraffic(
     log,
   });
   let browser: Browser | undefined;
+  let sessions: BrowserSession[] = [];
+  const identityOf = (i: number) => ids.identities[i % ids.identities.length]!;
   const startedAt = new Date();
   let progress: NodeJS.Timeout | undefined;
   try {
-    if (opts.mode === "browser") browser = await launchChromium(opts.chromiumPath ?? "/usr/bin/chromium");
+    if (opts.mode === "browser") {
+      browser = await launchChromium(opts.chromiumPath ?? "/usr/bin/chromium");
+      const b = browser;
+      const opened = await Promise.allSettled(
+        Array.from({ length: opts.concurrency }, (_, i) => openBrowserSession(b, url, identityOf(i), pageTimeoutMs)),
+      );
+      sessions = opened.flatMap((o) => (o.status === "fulfilled" ? [o.value] : []));
+      const failed = opened.find((o): o is PromiseRejectedResult => o.status === "rejected");
+      if (failed) throw new Error(`could not open a browser context: ${(failed.reason as Error).message}`);
+    }
+    // The clock starts once every browser context is ready, so setup never eats into the measured time.
     const deadline = Date.now() + opts.durationMs;
     log.info(
       `dashboard: ${opts.concurrency} virtual user(s) in ${opts.mode} mode for ${formatMs(opts.durationMs)} ` +
@@ -120,12 +135,12 @@ export async function runDashboardTraffic(
     progress.unref();
     const screenshots = { taken: 0, max: opts.maxScreenshots ?? 20 };
     const visitors = Array.from({ length: opts.concurrency }, (_, i) => {
-      const identity = ids.identities[i % ids.identities.length]!;
-      const common = { url, identity, recorder, deadline, signal: stop.signal, random };
-      if (browser) {
-        return runBrowserVisitor({
+      const identity = identityOf(i);
+      const common = { url, identity, recorder, deadline, signal: stop.signal, random, ...(opts.pages ? { pages: opts.pages } : {}) };
+      const session = sessions[i];
+      if (session) {
+        return runBrowserVisitor(session, {
           ...common,
-          browser,
           intervalMs: opts.intervalMs,
           jitterMs: opts.jitterMs,
           pageTimeoutMs,
@@ -141,6 +156,7 @@ export async function runDashboardTraffic(
   } finally {
     if (progress) clearInterval(progress);
     signal?.removeEventListener("abort", onAbort);
+    await Promise.all(sessions.map((s) => s.close()));
     await browser?.close().catch(() => {});
     await ids.release();
   }
@@ -189,6 +205,9 @@ function validate(opts: DashboardOptions): void {
     throw new Error(`dashboard concurrency must be a positive integer, got ${opts.concurrency}`);
   }
   if (!(opts.durationMs > 0)) throw new Error(`dashboard duration must be positive, got ${opts.durationMs} ms`);
+  for (const p of opts.pages ?? []) {
+    if (!PAGE_NAMES.includes(p)) throw new Error(`unknown dashboard page "${p}"; pages are ${PAGE_NAMES.join(", ")}`);
+  }
   if (opts.mode === "browser" && opts.jitterMs >= opts.intervalMs) {
     throw new Error(
       `--jitter (${formatMs(opts.jitterMs)}) must be less than --interval (${formatMs(opts.intervalMs)}), as in coder exp scaletest dashboard`,

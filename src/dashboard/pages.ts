@@ -9,7 +9,7 @@
  * | workspace  | /@owner/name          | GET /users/{user}/workspace/{name}?include_deleted=true → GET /templates/{id}, |        |
  * |            |                       |   GET /templateversions/{id}, GET /workspaces/{id}/builds?limit=25            | all    |
  * | templates  | /templates            | GET /templates, GET /organizations                                            | all    |
- * | template   | /templates/name       | GET /organizations/{org}/templates/{name} → GET /templateversions/{active}    | all    |
+ * | template   | /templates/org/name   | GET /organizations/{org}/templates/{name} → GET /templateversions/{active}    | all    |
  * | users      | /users                | GET /users?q=status:active&limit=25&offset=0, GET /users/authmethods          | owner  |
  * | deployment | /deployment/general   | GET /deployment/config, GET /deployment/stats, GET /insights/daus,            |        |
  * |            |                       |   GET /entitlements                                                           | owner  |
@@ -175,7 +175,8 @@ export const DASHBOARD_PAGES: readonly PageDef[] = [
       if (state.templates.length === 0) return undefined;
       const t = pick(state.templates);
       return {
-        url: `/templates/${enc(t.name)}`,
+        // The dashboard's organization-qualified template URL (the short /templates/<name> means org "default").
+        url: `/templates/${enc(t.organization_name)}/${enc(t.name)}`,
         async load(api) {
           const tpl = await api.get<TemplateLite>(
             "GET /organizations/{organization}/templates/{templatename}",

@@ -86,7 +86,10 @@ class Series {
   }
 
   stats(): LatencyStats {
-    return { count: this.hist.count, errors: this.errors, latency: this.hist.percentiles(), by_status: { ...this.byStatus } };
+    const l = this.hist.percentiles();
+    // HDR reports a bucket's highest equivalent value; clamp so no percentile exceeds the exact max.
+    const latency = { ...l, p50: Math.min(l.p50, l.max), p95: Math.min(l.p95, l.max), p99: Math.min(l.p99, l.max) };
+    return { count: this.hist.count, errors: this.errors, latency, by_status: { ...this.byStatus } };
   }
 }
 

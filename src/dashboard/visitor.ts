@@ -3,10 +3,12 @@
  * may see (its targets chosen from what earlier pages showed), pausing between views, until the deadline or
  * the stop signal. The mode supplies `visit`, which loads one page and records it.
  */
-import { LANDING_PAGE, pagesFor, type PageDef, type PageState, type PageTarget } from "./pages.ts";
+import { LANDING_PAGE, pagesFor, type PageDef, type PageName, type PageState, type PageTarget } from "./pages.ts";
 
 export interface VisitorOptions {
   owner: boolean;
+  /** Only these pages (default: every page the user may see). */
+  only?: readonly PageName[];
   state: PageState;
   /** Absolute time (ms since epoch) after which no new page view starts. */
   deadline: number;
@@ -18,10 +20,13 @@ export interface VisitorOptions {
 }
 
 export async function runVisitor(opts: VisitorOptions): Promise<void> {
-  const pages = pagesFor(opts.owner);
+  const only = opts.only;
+  const pages = pagesFor(opts.owner).filter((p) => !only || only.includes(p.name));
+  if (pages.length === 0) return;
   const pick = <T>(items: readonly T[]): T => items[Math.floor(opts.random() * items.length)] as T;
   let first = true;
   while (!opts.signal.aborted && Date.now() < opts.deadline) {
+    // Every session starts where Coder's dashboard lands ("/" -> /workspaces), when that page is selected.
     const choice = first ? pages.find((p) => p.name === LANDING_PAGE) : undefined;
     first = false;
     const candidates = choice ? [choice] : pages;

@@ -1,0 +1,234 @@
+// Dashboard traffic against the simulated deployment: api mode (the calls each page makes), browser mode (a
+// real headless Chromium on the simulator's minimal dashboard pages), thresholds and the scenario script.
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import { promisify } from "node:util";
+import { DASHBOARD_PAGES, endpointOf, evaluateThresholds, renderDashboardText, runDashboardTraffic, type DashboardOptions } from "../src/dashboard/index.ts";
+import { getRegistry } from "../src/metrics/index.ts";
+import { requireChromium } from "./helpers/chromium.ts";
+import { createScaletestUsers, ownerClient } from "./helpers/dashboard.ts";
+import { withSim } from "./helpers/sim.ts";
+
+const run = promisify(execFile);
+const tmp = mkdtempSync(join(tmpdir(), "dashboard-test-"));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+const base = (sim: { ownerToken: string }, over: Partial<DashboardOptions> = {}): DashboardOptions => ({
+  mode: "api",
+  hostToken: sim.ownerToken,
+  runId: "dash1",
+  concurrency: 3,
+  durationMs: 1500,
+  thinkTimeMs: 50,
+  intervalMs: 300,
+  jitterMs: 100,
+  thresholds: { p95Ms: 500, p99Ms: 1000, maxErrorRatePct: 0 },
+  screenshotDir: join(tmp, "shots"),
+  ...over,
+});
+
+const ALL_ENDPOINTS = new Set(DASHBOARD_PAGES.flatMap((p) => p.endpoints));
+
+describe("dashboard traffic, api mode", () => {
+  test("scaletest users browse the member pages concurrently; per-page and per-endpoint percentiles; tokens deleted", async () => {
+    await withSim({}, async (sim) => {
+      const client = ownerClient(sim);
+      try {
+        const users = await createScaletestUsers(client, "dash1", 3);
+        const tokensBefore = sim.counts().tokens;
+        const r = await runDashboardTraffic(client, base(sim, { concurrency: 4 }));
+        assert.equal(r.identity_source, "scaletest-users");
+        assert.deepEqual([...r.users].sort(), users);
+        assert.equal(sim.counts().tokens, tokensBefore, "every minted token is deleted at the end");
+        // Members see the member pages only (as in Coder's dashboard); each got views and percentiles.
+        assert.deepEqual(Object.keys(r.pages).sort(), ["template", "templates", "workspace", "workspaces"]);
+        for (const [page, s] of Object.entries(r.pages)) {
+          assert.ok(s.count > 0, `page ${page} has views`);
+          assert.equal(s.errors, 0, `page ${page} has no errors`);
+          assert.ok(s.latency.p50 > 0 && s.latency.p50 <= s.latency.p95 && s.latency.p95 <= s.latency.p99 && s.latency.p99 <= s.latency.max);
+        }
+        assert.ok(r.pages["workspaces"]!.count >= 4, "every virtual user lands on /workspaces first");
+        for (const ep of Object.keys(r.endpoints)) assert.ok(ALL_ENDPOINTS.has(ep), `${ep} is in the page table`);
+        assert.equal(r.endpoints["GET /workspaces"]!.by_status["200"], r.endpoints["GET /workspaces"]!.count);
+        assert.ok(r.endpoints["GET /users/{user}/workspace/{workspacename}"]!.count > 0);
+        assert.equal(r.pass, true);
+        assert.equal(r.totals.errors, 0);
+        const metrics = await getRegistry().getSingleMetricAsString("scaletest_dashboard_page_seconds");
+        assert.match(metrics, /scaletest_dashboard_page_seconds_count\{page="workspaces",mode="api"\} [1-9]/);
+        const req = await getRegistry().getSingleMetricAsString("scaletest_dashboard_request_seconds");
+        assert.match(req, /endpoint="GET \/templates",status="200"/);
+      } finally {
+        await client.close();
+      }
+    });
+  });
+
+  test("300 ms on the workspaces list shows in that page's p95 and fails --p95 200ms naming the page", async () => {
+    await withSim({}, async (sim) => {
+      sim.faults.set({ latency: [{ method: "GET", path: "/api/v2/workspaces", latencyMs: 300 }] });
+      const client = ownerClient(sim);
+      try {
+        const r = await runDashboardTraffic(
+          client,
+          base(sim, { useHostLogin: true, durationMs: 2000, thresholds: { p95Ms: 200, p99Ms: 1000, maxErrorRatePct: 0 } }),
+        );
+        assert.equal(r.identity_source, "host");
+        const ws = r.pages["workspaces"]!;
+        assert.ok(ws.latency.p95 >= 300, `workspaces p95 ${ws.latency.p95} reflects the 300 ms`);
+        assert.ok(r.endpoints["GET /workspaces"]!.latency.p50 >= 300);
+        // The owner also visits the admin pages; those are not slowed down.
+        assert.ok(r.pages["health"] || r.pages["users"] || r.pages["deployment"] || r.pages["audit"], "owner visits admin pages");
+        assert.ok(r.pages["templates"]!.latency.p95 < 200);
+        const failed = r.thresholds.filter((t) => !t.pass);
+        assert.deepEqual(failed.map((t) => `${t.threshold} ${t.page}`), ["p95 workspaces"]);
+        assert.equal(failed[0]!.limit, 200);
+        assert.match(failed[0]!.message, /p95 of page workspaces is 3\d\dms, limit 200ms/);
+        assert.equal(r.pass, false);
+        assert.match(renderDashboardText(r), /FAILED p95 of page workspaces is 3\d\dms, limit 200ms/);
+      } finally {
+        await client.close();
+      }
+    });
+  });
+
+  test("thresholds: p95/p99 per page below the limit, error rate over all views", () => {
+    const s = (p95: number, p99: number, count: number, errors: number) => ({
+      count,
+      errors,
+      latency: { count, min: 1, p50: 1, p95, p99, max: p99, mean: 1 },
+      by_status: {},
+    });
+    const res = evaluateThresholds({ a: s(100, 200, 10, 0), b: s(500, 900, 10, 1) }, s(500, 900, 20, 1), {
+      p95Ms: 500,
+      p99Ms: 1000,
+      maxErrorRatePct: 5,
+    });
+    assert.deepEqual(
+      res.map((t) => [t.threshold, t.page, t.measured, t.pass]),
+      [
+        ["p95", "a", 100, true],
+        ["p99", "a", 200, true],
+        ["p95", "b", 500, false],
+        ["p99", "b", 900, true],
+        ["error_rate", "all", 5, true],
+      ],
+    );
+  });
+
+  test("endpointOf maps browser URLs to the route templates of the page table", () => {
+    assert.equal(endpointOf("GET", "/api/v2/templates/0b8c7c3e-1111-4222-8333-944444444444"), "GET /templates/{template}");
+    assert.equal(endpointOf("GET", "/api/v2/users/alice/workspace/dev"), "GET /users/{user}/workspace/{workspacename}");
+    assert.equal(endpointOf("GET", "/api/v2/workspaces"), "GET /workspaces");
+    assert.equal(endpointOf("GET", "/api/v2/users/authmethods"), "GET /users/authmethods");
+    assert.equal(endpointOf("GET", "/api/v2/workspaceagents/0b8c7c3e-1111-4222-8333-944444444444/x"), "GET /workspaceagents/{id}/x");
+  });
+
+  test("the scenario script exits non-zero and its summary names the threshold, page and value", async () => {
+    await withSim({}, async (sim) => {
+      sim.faults.set({ latency: [{ method: "GET", path: "/api/v2/workspaces", latencyMs: 300 }] });
+      const resultsDir = join(tmp, "results");
+      const err = await run(
+        "node",
+        [
+          "--import", "tsx", "scenarios/dashboard-traffic.ts",
+          "--mode", "api", "--concurrency", "2", "--duration", "1500ms", "--think-time", "50ms",
+          "--p95", "200ms", "--use-host-login", "--run-id", "dscript", "--results-dir", resultsDir, "--metrics-address", "",
+        ],
+        { cwd: process.cwd(), env: { ...process.env, CODER_URL: sim.url, CODER_SESSION_TOKEN: sim.ownerToken }, timeout: 30_000 },
+      ).then(
+        () => undefined,
+        (e: { code?: number; stdout?: string; stderr?: string }) => e,
+      );
+      assert.ok(err, "the script fails when a threshold fails");
+      assert.equal(err.code, 1);
+      assert.match(err.stdout ?? "", /FAILED p95 of page workspaces is 3\d\dms, limit 200ms/);
+      assert.ok(!(err.stdout ?? "").includes(sim.ownerToken) && !(err.stderr ?? "").includes(sim.ownerToken), "token never printed");
+      const phase = join(resultsDir, "dscript", readdirSync(join(resultsDir, "dscript")).find((d) => d.endsWith("dashboard-traffic"))!);
+      const rec = JSON.parse(readFileSync(join(phase, "result.json"), "utf8"));
+      assert.equal(rec.status, "fail");
+      assert.ok(rec.thresholds.some((t: { name: string; ok: boolean }) => t.name === "dashboard p95 page workspaces" && !t.ok));
+      assert.ok(rec.extra.dashboard.pages.workspaces.latency.p95 >= 300);
+    });
+  });
+});
+
+describe("dashboard traffic, browser mode (real headless Chromium)", () => {
+  test("several scaletest users browse the simulator's pages; per-page percentiles from the browser", async (t) => {
+    const chromiumPath = requireChromium(t);
+    if (!chromiumPath) return;
+    await withSim({}, async (sim) => {
+      const client = ownerClient(sim);
+      try {
+        await createScaletestUsers(client, "dash2", 3);
+        const tokensBefore = sim.counts().tokens;
+        const r = await runDashboardTraffic(
+          client,
+          base(sim, { mode: "browser", runId: "dash2", chromiumPath, durationMs: 3500, intervalMs: 100, jitterMs: 50, thresholds: { maxErrorRatePct: 0 } }),
+        );
+        assert.equal(r.mode, "browser");
+        assert.equal(r.users.length, 3);
+        assert.equal(sim.counts().tokens, tokensBefore, "minted tokens deleted");
+        assert.equal(r.totals.errors, 0, JSON.stringify(r.failures));
+        assert.ok(r.pages["workspaces"]!.count >= 3, "each browser context landed on /workspaces");
+        assert.ok(Object.keys(r.pages).length >= 2, `visited several pages: ${Object.keys(r.pages).join(", ")}`);
+        for (const s of Object.values(r.pages)) assert.ok(s.latency.p95 > 0 && s.latency.p95 <= s.latency.max);
+        // The simulator's pages fetch exactly the endpoints of the page table, with the cookie.
+        assert.ok(r.endpoints["GET /workspaces"]!.by_status["200"]! >= 3);
+        for (const ep of Object.keys(r.endpoints)) assert.ok(ALL_ENDPOINTS.has(ep), `${ep} is in the page table`);
+        assert.equal(r.pass, true);
+      } finally {
+        await client.close();
+      }
+    });
+  });
+
+  test("a 500 on one page's API call fails that page and keeps a screenshot", async (t) => {
+    const chromiumPath = requireChromium(t);
+    if (!chromiumPath) return;
+    await withSim({}, async (sim) => {
+      // Only the templates page calls GET /organizations.
+      sim.faults.set({ http: [{ method: "GET", path: "/api/v2/organizations", status: 500 }] });
+      const client = ownerClient(sim);
+      const shots = join(tmp, "shots-500");
+      try {
+        const r = await runDashboardTraffic(
+          client,
+          base(sim, {
+            mode: "browser",
+            chromiumPath,
+            useHostLogin: true,
+            concurrency: 1,
+            durationMs: 2500,
+            intervalMs: 100,
+            jitterMs: 50,
+            pages: ["workspaces", "templates"],
+            random: () => 0.99, // after landing on /workspaces, always pick the templates page
+            screenshotDir: shots,
+            thresholds: { maxErrorRatePct: 0 },
+          }),
+        );
+        assert.equal(r.pages["workspaces"]!.errors, 0);
+        const tpl = r.pages["templates"]!;
+        assert.ok(tpl.count >= 1 && tpl.errors === tpl.count, `every templates view failed (${tpl.errors}/${tpl.count})`);
+        assert.equal(tpl.by_status["500"], tpl.count);
+        assert.equal(r.endpoints["GET /organizations"]!.by_status["500"], tpl.count);
+        const f = r.failures[0]!;
+        assert.equal(f.page, "templates");
+        assert.match(f.error, /GET \/organizations answered HTTP 500/);
+        assert.ok(f.screenshot && existsSync(f.screenshot), "screenshot kept");
+        assert.ok(f.screenshot.startsWith(shots));
+        assert.deepEqual([...readFileSync(f.screenshot).subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], "a PNG");
+        const rate = r.thresholds.find((x) => x.threshold === "error_rate")!;
+        assert.equal(rate.pass, false);
+        assert.match(rate.message, /failed: templates/);
+        assert.equal(r.pass, false);
+      } finally {
+        await client.close();
+      }
+    });
+  });
+});

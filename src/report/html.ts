@@ -108,7 +108,7 @@ const CLIENT_JS = `
     var ss = String(s % 60).padStart(2, "0");
     return h ? h + "h" + String(m % 60).padStart(2, "0") + "m" + ss + "s" : m + "m" + ss + "s";
   }
-  function fmtSec(s) { return fmtMs(s * 1000); }
+  function fmtSec(s) { return s === 0 ? "0s" : fmtMs(s * 1000); }
   // Time axes tick at round durations (10s, 1m, 5m, ...) rather than Chart.js's decimal steps.
   function timeStep(maxSec) {
     var steps = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 21600, 43200, 86400];

@@ -63,7 +63,7 @@ export async function installSsh(deps: RouteDeps): Promise<SimSsh> {
   const stats: SimSshStats = { connections: 0, open: 0, sessions: 0, bytesIn: 0, bytesOut: 0, dropped: 0, rejected: 0 };
   const sockets = new Set<Socket>();
 
-  const ssh = new Server({ hostKeys: [hostKey] }, (client) => {
+  const ssh = new Server({ hostKeys: [hostKey], debug: process.env.SIM_SSH_DEBUG ? (m: string) => console.error("SSHD", m) : undefined }, (client) => {
     client.on("error", () => client.end());
     client.on("authentication", (ctx) => ctx.accept());
     client.on("ready", () => {
@@ -175,8 +175,9 @@ export async function installSsh(deps: RouteDeps): Promise<SimSsh> {
         sock.once("close", () => core.cancel(t));
       }
       if (rest.length) sock.unshift(rest);
+      // Stay paused: ssh2 resumes the socket once its own "data" listener is attached (after its crypto
+      // init); resuming here would emit the buffered bytes to nobody.
       ssh.injectSocket(sock);
-      sock.resume();
     };
     sock.on("data", onData);
   };

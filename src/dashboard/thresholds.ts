@@ -79,8 +79,10 @@ export function toPhaseThresholds(results: readonly DashboardThresholdResult[]):
   return results.map((r) => ({
     name: r.threshold === "error_rate" ? "dashboard error rate (all pages)" : `dashboard ${r.threshold} page ${r.page}`,
     rule: r.threshold === "error_rate" ? `error_rate<=${r.limit}%` : `${r.threshold}<${formatMs(r.limit)}`,
-    observed: r.measured,
+    // Rates as a ratio 0..1 and timings in ms, as every phase record writes them.
+    observed: r.threshold === "error_rate" && r.measured !== null ? r.measured / 100 : r.measured,
     ok: r.pass,
+    unit: r.threshold === "error_rate" ? ("ratio" as const) : ("ms" as const),
   }));
 }
 

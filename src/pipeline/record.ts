@@ -22,6 +22,10 @@ export interface PhaseEntry {
 export interface RunRecord {
   schema: typeof RUN_RECORD_SCHEMA;
   run_id: string;
+  /** Deployment URL, Coder version and scenarios again at the top level, where the report reads them. */
+  url: string;
+  coder_version: string | null;
+  scenarios: string[];
   /** "running" until the pipeline ends; then pass | fail | interrupted | error. */
   status: "running" | "pass" | "fail" | "interrupted" | "error";
   started_at: string;
@@ -50,6 +54,9 @@ export class RunRecorder {
     this.record = {
       schema: RUN_RECORD_SCHEMA,
       run_id: c.runId,
+      url: c.url,
+      coder_version: null,
+      scenarios: [...c.scenarios],
       status: "running",
       started_at: init.startedAt.toISOString(),
       ended_at: null,

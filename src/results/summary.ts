@@ -24,9 +24,11 @@ export interface ThresholdResult {
   name: string;
   /** The rule as the user wrote it, e.g. "p95<60s". */
   rule: string;
-  /** Observed value (ms for timings, ratio for rates); null when there was no data. */
+  /** Observed value (ms for timings, ratio 0..1 for rates); null when there was no data. */
   observed: number | null;
   ok: boolean;
+  /** How to read `observed` (the report guesses from the name when absent). */
+  unit?: "ms" | "ratio" | "count";
 }
 
 /** Content of `<NN>-<phase>/result.json`. */

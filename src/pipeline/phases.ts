@@ -1,0 +1,102 @@
+// Running one phase: the state file the template's metadata reads, a Grafana region, a run.json entry,
+// and the phase's record (result.json + summary.txt) in its own folder. A phase that throws becomes an
+// "error" record; it never takes the pipeline down with it.
+import { relative } from "node:path";
+import type { ResultsDir } from "../results/dir.ts";
+import { buildPhaseRecord, writePhaseRecord, type PhaseRecord } from "../results/summary.ts";
+import { log } from "../util/log.ts";
+import { redactError } from "../util/redact.ts";
+import { receivedStopSignal } from "../util/signals.ts";
+import type { Annotator } from "./grafana.ts";
+import type { RunRecorder } from "./record.ts";
+
+export interface PhaseDeps {
+  results: ResultsDir;
+  recorder: RunRecorder;
+  annotator: Annotator;
+  runId: string;
+}
+
+export interface PhaseOptions {
+  /** Also writes START/END lines to state/phase (false for scenarios inside a concurrent wrapper). */
+  statePhase?: boolean;
+  /** Writes a folder with result.json (false for waits). */
+  folder?: boolean;
+  tags?: string[];
+}
+
+/** Runs `fn` as phase `name`; returns its record (also for failures, as status "error"). */
+export async function runPhase(
+  deps: PhaseDeps,
+  name: string,
+  text: string,
+  fn: (dir: string | null) => Promise<PhaseRecord>,
+  opts: PhaseOptions = {},
+): Promise<PhaseRecord> {
+  const { results, recorder, annotator } = deps;
+  const statePhase = opts.statePhase ?? true;
+  const folder = opts.folder ?? true;
+  const dir = folder ? results.phaseDir(name) : null;
+  const stopLog = dir ? log.toFile(`${dir}/phase.log`) : () => {};
+  if (statePhase) results.startPhase(text);
+  const entry = recorder.startPhase(name, text, dir ? relative(results.path, dir) : null);
+  const endAnnotation = await annotator.start(text, ["phase", ...(opts.tags ?? [])]);
+  log.info(`phase ${name}: ${text}`);
+  const startedAt = new Date();
+  let record: PhaseRecord;
+  try {
+    record = await fn(dir);
+  } catch (e) {
+    log.error(`phase ${name} failed: ${redactError(e, log.isVerbose())}`);
+    record = buildPhaseRecord({
+      runId: deps.runId,
+      phase: name,
+      startedAt,
+      endedAt: new Date(),
+      error: e,
+      interruptedBy: receivedStopSignal(),
+    });
+  }
+  if (dir) writePhaseRecord(results, record);
+  recorder.endPhase(entry, record.status);
+  await endAnnotation(record.status === "pass" || record.status === "skipped" ? [] : ["error"]);
+  if (statePhase) results.endPhase(`${text}${record.status === "pass" ? "" : ` (${record.status})`}`);
+  log.info(`phase ${name}: ${record.status}`);
+  stopLog();
+  return record;
+}
+
+/** Sleeps `ms`, ending early (without error) when `signal` aborts. */
+export function waitFor(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted || ms <= 0) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+/** A wait phase (baseline, stagger): recorded in run.json and state, no folder. */
+export async function baselineWait(deps: PhaseDeps, ms: number, signal: AbortSignal, label = "baseline"): Promise<PhaseRecord> {
+  return runPhase(
+    deps,
+    label,
+    `Waiting ${Math.round(ms / 1000)}s to establish baseline`,
+    async () => {
+      const startedAt = new Date();
+      await waitFor(ms, signal);
+      return buildPhaseRecord({
+        runId: deps.runId,
+        phase: label,
+        startedAt,
+        endedAt: new Date(),
+        interruptedBy: signal.aborted ? receivedStopSignal() : null,
+      });
+    },
+    { folder: false, tags: ["phase-wait"] },
+  );
+}

@@ -119,6 +119,27 @@ describe("dashboard traffic, api mode", () => {
     );
   });
 
+  test("a missing Chromium fails with the install command, and minted tokens are still deleted", async () => {
+    await withSim({}, async (sim) => {
+      const client = ownerClient(sim);
+      try {
+        await createScaletestUsers(client, "dash3", 1);
+        const tokensBefore = sim.counts().tokens;
+        await assert.rejects(
+          runDashboardTraffic(client, base(sim, { mode: "browser", runId: "dash3", chromiumPath: join(tmp, "no-chromium") })),
+          /could not start Chromium at .*no-chromium.*apt-get install -y chromium/,
+        );
+        assert.equal(sim.counts().tokens, tokensBefore);
+        await assert.rejects(
+          runDashboardTraffic(client, base(sim, { mode: "browser", intervalMs: 100, jitterMs: 100 })),
+          /--jitter \(100ms\) must be less than --interval \(100ms\)/,
+        );
+      } finally {
+        await client.close();
+      }
+    });
+  });
+
   test("endpointOf maps browser URLs to the route templates of the page table", () => {
     assert.equal(endpointOf("GET", "/api/v2/templates/0b8c7c3e-1111-4222-8333-944444444444"), "GET /templates/{template}");
     assert.equal(endpointOf("GET", "/api/v2/users/alice/workspace/dev"), "GET /users/{user}/workspace/{workspacename}");

@@ -73,6 +73,9 @@ export async function resolveIdentities(client: CoderClient, opts: IdentityOptio
       );
       return mintTokens(client, chosen, opts);
     }
+    if (opts.targetUsers) {
+      throw new Error(`--target-users ${opts.targetUsers} was given but no scaletest- users exist; create them first or drop --target-users`);
+    }
     opts.log?.info("dashboard: no scaletest- users exist; browsing as the runner's own user");
   }
   const me = await client.me();

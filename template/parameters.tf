@@ -7,7 +7,7 @@ data "coder_parameter" "scenarios" {
   description  = "Load scenarios to run, in order: ssh, web-terminal, app, dashboard (comma list or JSON array). (env `SCALETEST_SCENARIOS`)"
   type         = "list(string)"
   form_type    = "multi-select"
-  default      = jsonencode(["ssh","web-terminal","app","dashboard"])
+  default      = jsonencode(["ssh", "web-terminal", "app", "dashboard"])
   mutable      = true
   order        = 100
 
@@ -137,8 +137,8 @@ data "coder_parameter" "workspaces" {
   order        = 200
 
   validation {
-    min   = 1
-    max   = 5000
+    min = 1
+    max = 5000
   }
 }
 
@@ -173,8 +173,8 @@ data "coder_parameter" "create_concurrency" {
   order        = 203
 
   validation {
-    min   = 0
-    max   = 1000
+    min = 0
+    max = 1000
   }
 }
 
@@ -218,8 +218,8 @@ data "coder_parameter" "create_retry" {
   order        = 206
 
   validation {
-    min   = 0
-    max   = 10
+    min = 0
+    max = 10
   }
 }
 
@@ -283,8 +283,8 @@ data "coder_parameter" "bytes_per_tick" {
   order        = 301
 
   validation {
-    min   = 1
-    max   = 33554432
+    min = 1
+    max = 33554432
   }
 }
 
@@ -593,8 +593,8 @@ data "coder_parameter" "dashboard_concurrency" {
   order        = 401
 
   validation {
-    min   = 1
-    max   = 1000
+    min = 1
+    max = 1000
   }
 }
 
@@ -792,8 +792,8 @@ data "coder_parameter" "cleanup_concurrency" {
   order        = 601
 
   validation {
-    min   = 0
-    max   = 1000
+    min = 0
+    max = 1000
   }
 }
 
@@ -882,8 +882,8 @@ data "coder_parameter" "runners" {
   order        = 900
 
   validation {
-    min   = 1
-    max   = 100
+    min = 1
+    max = 100
   }
 }
 
@@ -967,31 +967,31 @@ locals {
   # Bounds the parameter form cannot enforce (Go durations, fractional numbers, optional overrides).
   # Durations are compared through timeadd(), i.e. to the second; the runner re-checks exactly at start.
   duration_bounds = {
-    SCALETEST_STAGGER_DELAY                  = { name = "Stagger delay (concurrent)", min = "0s", max = "24h" }
-    SCALETEST_BASELINE_WAIT                  = { name = "Baseline wait", min = "0s", max = "24h" }
-    SCALETEST_CREATE_TIMEOUT                 = { name = "Create timeout", min = "1s", max = "24h" }
-    SCALETEST_JOB_TIMEOUT                    = { name = "Per-workspace timeout", min = "1s", max = "24h" }
-    SCALETEST_RUN_TIMEOUT                    = { name = "Command timeout", min = "100ms", max = "1h" }
-    SCALETEST_DURATION                       = { name = "Traffic duration", min = "1s", max = "24h" }
-    SCALETEST_TICK_INTERVAL                  = { name = "Tick interval", min = "1ms", max = "1h" }
-    SCALETEST_TRAFFIC_TIMEOUT                = { name = "Traffic hard timeout", min = "0s", max = "25h" }
-    SCALETEST_RAMP                           = { name = "Connection ramp-up", min = "0s", max = "1h" }
-    SCALETEST_SSH_DURATION                   = { name = "SSH duration", min = "1s", max = "24h" }
-    SCALETEST_SSH_TICK_INTERVAL              = { name = "SSH tick interval", min = "1ms", max = "1h" }
-    SCALETEST_WEB_TERMINAL_DURATION          = { name = "Web terminal duration", min = "1s", max = "24h" }
-    SCALETEST_WEB_TERMINAL_TICK_INTERVAL     = { name = "Web terminal tick interval", min = "1ms", max = "1h" }
-    SCALETEST_APP_DURATION                   = { name = "App duration", min = "1s", max = "24h" }
-    SCALETEST_APP_TICK_INTERVAL              = { name = "App tick interval", min = "1ms", max = "1h" }
-    SCALETEST_DASHBOARD_DURATION             = { name = "Dashboard duration", min = "1s", max = "24h" }
-    SCALETEST_THINK_TIME                     = { name = "Think time (API mode)", min = "0s", max = "1h" }
-    SCALETEST_DASHBOARD_INTERVAL             = { name = "Page interval (browser mode)", min = "1ms", max = "1h" }
-    SCALETEST_DASHBOARD_JITTER               = { name = "Page jitter (browser mode)", min = "0s", max = "1h" }
-    SCALETEST_THRESHOLD_PROVISION_P95        = { name = "Threshold: provisioning p95", min = "1ms", max = "24h" }
-    SCALETEST_THRESHOLD_DASHBOARD_P95        = { name = "Threshold: dashboard p95", min = "1ms", max = "1h" }
-    SCALETEST_THRESHOLD_DASHBOARD_P99        = { name = "Threshold: dashboard p99", min = "1ms", max = "1h" }
-    SCALETEST_CLEANUP_TIMEOUT                = { name = "Cleanup timeout", min = "1s", max = "24h" }
-    SCALETEST_CLEANUP_JOB_TIMEOUT            = { name = "Cleanup job timeout", min = "1s", max = "24h" }
-    SCALETEST_METRICS_WAIT                   = { name = "Metrics linger", min = "0s", max = "10m" }
+    SCALETEST_STAGGER_DELAY              = { name = "Stagger delay (concurrent)", min = "0s", max = "24h" }
+    SCALETEST_BASELINE_WAIT              = { name = "Baseline wait", min = "0s", max = "24h" }
+    SCALETEST_CREATE_TIMEOUT             = { name = "Create timeout", min = "1s", max = "24h" }
+    SCALETEST_JOB_TIMEOUT                = { name = "Per-workspace timeout", min = "1s", max = "24h" }
+    SCALETEST_RUN_TIMEOUT                = { name = "Command timeout", min = "100ms", max = "1h" }
+    SCALETEST_DURATION                   = { name = "Traffic duration", min = "1s", max = "24h" }
+    SCALETEST_TICK_INTERVAL              = { name = "Tick interval", min = "1ms", max = "1h" }
+    SCALETEST_TRAFFIC_TIMEOUT            = { name = "Traffic hard timeout", min = "0s", max = "25h" }
+    SCALETEST_RAMP                       = { name = "Connection ramp-up", min = "0s", max = "1h" }
+    SCALETEST_SSH_DURATION               = { name = "SSH duration", min = "1s", max = "24h" }
+    SCALETEST_SSH_TICK_INTERVAL          = { name = "SSH tick interval", min = "1ms", max = "1h" }
+    SCALETEST_WEB_TERMINAL_DURATION      = { name = "Web terminal duration", min = "1s", max = "24h" }
+    SCALETEST_WEB_TERMINAL_TICK_INTERVAL = { name = "Web terminal tick interval", min = "1ms", max = "1h" }
+    SCALETEST_APP_DURATION               = { name = "App duration", min = "1s", max = "24h" }
+    SCALETEST_APP_TICK_INTERVAL          = { name = "App tick interval", min = "1ms", max = "1h" }
+    SCALETEST_DASHBOARD_DURATION         = { name = "Dashboard duration", min = "1s", max = "24h" }
+    SCALETEST_THINK_TIME                 = { name = "Think time (API mode)", min = "0s", max = "1h" }
+    SCALETEST_DASHBOARD_INTERVAL         = { name = "Page interval (browser mode)", min = "1ms", max = "1h" }
+    SCALETEST_DASHBOARD_JITTER           = { name = "Page jitter (browser mode)", min = "0s", max = "1h" }
+    SCALETEST_THRESHOLD_PROVISION_P95    = { name = "Threshold: provisioning p95", min = "1ms", max = "24h" }
+    SCALETEST_THRESHOLD_DASHBOARD_P95    = { name = "Threshold: dashboard p95", min = "1ms", max = "1h" }
+    SCALETEST_THRESHOLD_DASHBOARD_P99    = { name = "Threshold: dashboard p99", min = "1ms", max = "1h" }
+    SCALETEST_CLEANUP_TIMEOUT            = { name = "Cleanup timeout", min = "1s", max = "24h" }
+    SCALETEST_CLEANUP_JOB_TIMEOUT        = { name = "Cleanup job timeout", min = "1s", max = "24h" }
+    SCALETEST_METRICS_WAIT               = { name = "Metrics linger", min = "0s", max = "10m" }
   }
   number_bounds = {
     SCALETEST_PERCENTAGE                     = { name = "Percentage", min = 0.01, max = 100 }

@@ -122,6 +122,8 @@ export async function runDashboardTraffic(
       const failed = opened.find((o): o is PromiseRejectedResult => o.status === "rejected");
       if (failed) throw new Error(`could not open a browser context: ${(failed.reason as Error).message}`);
     }
+    // On stop, closing the contexts ends in-flight navigations at once (an interrupted view is not recorded).
+    stop.signal.addEventListener("abort", () => void Promise.all(sessions.map((s) => s.close())), { once: true });
     // The clock starts once every browser context is ready, so setup never eats into the measured time.
     const deadline = Date.now() + opts.durationMs;
     log.info(

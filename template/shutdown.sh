@@ -36,5 +36,10 @@ if [[ "${SCALETEST_CLEANUP_STRATEGY:-}" == "on_stop" ]]; then
   fi
 fi
 
-coder tokens remove scaletest-runner >/dev/null 2>&1 || true
+token_name="$(cat "$STATE/token-name" 2>/dev/null || true)"
+if [[ -n "$token_name" ]]; then
+  # --delete where the CLI has it (newer versions only expire by default).
+  coder tokens remove --delete "$token_name" >/dev/null 2>&1 || coder tokens remove "$token_name" >/dev/null 2>&1 || true
+  rm -f "$STATE/token-name"
+fi
 log "done"

@@ -53,9 +53,17 @@ mkdir -p "$CODER_CONFIG_DIR"
 chmod 700 "$CODER_CONFIG_DIR"
 printf '%s' "$CODER_URL" >"$CODER_CONFIG_DIR/url"
 token=""
-CODER_SESSION_TOKEN="$CODER_OWNER_SESSION_TOKEN" coder tokens remove scaletest-runner >/dev/null 2>&1 || true
-if token="$(CODER_SESSION_TOKEN="$CODER_OWNER_SESSION_TOKEN" coder tokens create --name scaletest-runner --lifetime 168h 2>/dev/null | tail -n1)" && [[ -n "$token" ]]; then
-  log "minted API token scaletest-runner (7 days)"
+# A new name per start (names are unique per user, and removed tokens may linger as expired); shutdown.sh
+# removes it by this name.
+old_token="$(cat "$STATE/token-name" 2>/dev/null || true)"
+if [[ -n "$old_token" ]]; then # left by a start whose shutdown never ran
+  CODER_SESSION_TOKEN="$CODER_OWNER_SESSION_TOKEN" coder tokens remove "$old_token" >/dev/null 2>&1 || true
+  rm -f "$STATE/token-name"
+fi
+token_name="scaletest-runner-$(date -u +%Y%m%d%H%M%S)"
+if token="$(CODER_SESSION_TOKEN="$CODER_OWNER_SESSION_TOKEN" coder tokens create --name "$token_name" --lifetime 168h 2>/dev/null | tail -n1)" && [[ -n "$token" ]]; then
+  printf '%s\n' "$token_name" >"$STATE/token-name"
+  log "minted API token $token_name (7 days)"
 else
   token="$CODER_OWNER_SESSION_TOKEN"
   log "could not mint an API token (is the owner allowed 168h tokens?); using the build's session token, which stops working when the workspace stops"
@@ -101,6 +109,7 @@ createServer((req, res) => {
 JS
 if ! pgrep -f "$STATE/results-server.mjs" >/dev/null 2>&1; then
   nohup node "$STATE/results-server.mjs" >"$RESULTS/logs/results-server.log" 2>&1 </dev/null &
+  printf '%s\n' "$!" >"$STATE/results-server.pid"
 fi
 
 cat >"$STATE/manual-cleanup.sh" <<'SH'

@@ -1,0 +1,124 @@
+// Runs the template's startup.sh and shutdown.sh for real, in a scratch HOME, with a fake `coder` CLI and a
+// fake project image whose entry points record what they were asked to do. Checks: the project is installed,
+// the CLI is logged in with a minted token, the pipeline runs detached with its log in the results dir, the
+// results server serves the latest report, and the shutdown script interrupts the pipeline and cleans up
+// (strategy on_stop) the run it started.
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { ROOT, TEMPLATE_DIR } from "./helpers/template.ts";
+
+const haveTools = ["bash", "setsid"].every((t) => spawnSync("sh", ["-c", `command -v ${t}`]).status === 0);
+
+function write(path: string, text: string, mode?: number): void {
+  mkdirSync(join(path, ".."), { recursive: true });
+  writeFileSync(path, text);
+  if (mode) chmodSync(path, mode);
+}
+
+async function waitFor<T>(what: string, f: () => T | undefined, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = f();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+test("startup.sh starts the pipeline detached; shutdown.sh stops it and cleans up on_stop", { skip: haveTools ? false : "needs bash and setsid", timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "scaletest-template-"));
+  const home = join(dir, "home");
+  const image = join(dir, "image");
+  const bin = join(dir, "bin");
+  const calls = join(dir, "calls.log");
+  let serverPid = "";
+  try {
+    mkdirSync(home);
+    // The fake image: entry points that record their arguments and environment.
+    write(join(image, "package.json"), '{"name":"fake","type":"module"}\n');
+    write(join(image, "package-lock.json"), '{"lockfileVersion":3}\n');
+    mkdirSync(join(image, "node_modules"));
+    write(
+      join(image, "scripts/run.ts"),
+      `import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
+const results = process.env.SCALETEST_RESULTS_DIR!;
+const id = process.env.SCALETEST_RUN_ID!;
+mkdirSync(results + "/" + id, { recursive: true });
+writeFileSync(results + "/LATEST", id + "\\n");
+writeFileSync(results + "/" + id + "/report.html", "<h1>report " + id + "</h1>");
+appendFileSync(${JSON.stringify(calls)}, "run " + id + " workspaces=" + process.env.SCALETEST_WORKSPACES + " cwd=" + process.cwd() + "\\n");
+console.log("pipeline running");
+process.on("SIGINT", () => { appendFileSync(${JSON.stringify(calls)}, "run interrupted\\n"); process.exit(130); });
+setInterval(() => {}, 1000);
+`,
+    );
+    write(join(image, "scenarios/cleanup.ts"), `import { appendFileSync } from "node:fs";\nappendFileSync(${JSON.stringify(calls)}, "cleanup " + process.argv.slice(2).join(" ") + "\\n");\n`);
+    // A fake coder CLI: mints a token, records removals.
+    write(
+      join(bin, "coder"),
+      `#!/usr/bin/env bash\necho "coder $*" >>${JSON.stringify(calls)}\nif [[ "$1 $2" == "tokens create" ]]; then echo "fake-id-fakesecret"; fi\n`,
+      0o755,
+    );
+    const env = {
+      PATH: `${bin}:${join(ROOT, "node_modules/.bin")}:${process.env.PATH}`,
+      HOME: home,
+      SCALETEST_RESULTS_DIR: join(home, "results"),
+      SCALETEST_PROJECT_DIR: join(home, "scaletest-runner"),
+      SCALETEST_IMAGE_DIR: image,
+      SCALETEST_BUNDLE_ZIP: "",
+      SCALETEST_WORKSPACES: "7",
+      SCALETEST_CLEANUP_STRATEGY: "on_stop",
+      CODER_URL: "http://127.0.0.1:9",
+      CODER_OWNER_SESSION_TOKEN: "owner-token",
+      CODER_CONFIG_DIR: join(home, ".config/coderv2"),
+    };
+    const out = execFileSync("bash", [join(TEMPLATE_DIR, "startup.sh")], { env, encoding: "utf8", timeout: 30_000 });
+    assert.match(out, /pipeline started: run [0-9a-f]{6}/);
+    const runId = /run ([0-9a-f]{6})/.exec(out)?.[1] as string;
+    const project = env.SCALETEST_PROJECT_DIR;
+    assert.ok(existsSync(join(project, "scripts/run.ts")), "project copied from the image");
+    assert.equal(readlinkSync(join(project, "node_modules")), join(image, "node_modules"), "image's modules reused");
+    assert.equal(readFileSync(join(env.CODER_CONFIG_DIR, "session"), "utf8"), "fake-id-fakesecret");
+    assert.equal(readFileSync(join(env.CODER_CONFIG_DIR, "url"), "utf8"), env.CODER_URL);
+    assert.equal(readFileSync(join(project, ".env"), "utf8"), "CODER_SESSION_TOKEN=fake-id-fakesecret\n");
+    serverPid = readFileSync(join(home, ".scaletest/results-server.pid"), "utf8").trim();
+    // The pipeline runs on after startup.sh returned, with the parameters' env, logging into the results dir.
+    await waitFor("the pipeline", () => (readFileSync(calls, "utf8").includes(`run ${runId} workspaces=7 cwd=${project}`) ? true : undefined));
+    const log = join(env.SCALETEST_RESULTS_DIR, `logs/run-${runId}.log`);
+    await waitFor("the pipeline's log", () => (existsSync(log) && readFileSync(log, "utf8").includes("pipeline running") ? true : undefined));
+    assert.equal(readlinkSync(join(env.SCALETEST_RESULTS_DIR, "latest.log")), `logs/run-${runId}.log`);
+    // The "Latest report" app.
+    const page = await waitFor("the results server", () => {
+      const r = spawnSync("node", ["-e", "fetch('http://127.0.0.1:21180/latest/report.html').then(r=>r.text()).then(t=>process.stdout.write(t))"], { encoding: "utf8" });
+      return r.status === 0 && r.stdout ? r.stdout : undefined;
+    });
+    assert.equal(page, `<h1>report ${runId}</h1>`);
+    const escape = spawnSync("node", ["-e", "fetch('http://127.0.0.1:21180/..%2f..%2fetc/passwd').then(r=>process.stdout.write(String(r.status)))"], { encoding: "utf8" });
+    assert.notEqual(escape.stdout, "200", "no path escapes the results dir");
+    // A second start while it runs does not start another pipeline.
+    const again = execFileSync("bash", [join(TEMPLATE_DIR, "startup.sh")], { env, encoding: "utf8", timeout: 30_000 });
+    assert.match(again, /already running/);
+    // Stop: the pipeline is interrupted, then the run is cleaned up and the token removed.
+    const stop = execFileSync("bash", [join(TEMPLATE_DIR, "shutdown.sh")], { env, encoding: "utf8", timeout: 30_000 });
+    assert.match(stop, /interrupting the pipeline/);
+    const recorded = readFileSync(calls, "utf8");
+    assert.match(recorded, /run interrupted\n/);
+    assert.match(recorded, new RegExp(`cleanup --run-id ${runId}\\n`));
+    assert.ok(recorded.indexOf("run interrupted") < recorded.indexOf("cleanup --run-id"), "cleanup after the pipeline stopped");
+    assert.match(recorded, /coder tokens remove --delete scaletest-runner-\d+/);
+    assert.ok(!recorded.includes("owner-token") && !out.includes("fake-id-fakesecret"), "tokens are not printed");
+    // Another strategy: no cleanup at stop.
+    const calls2 = readFileSync(calls, "utf8").length;
+    execFileSync("bash", [join(TEMPLATE_DIR, "shutdown.sh")], { env: { ...env, SCALETEST_CLEANUP_STRATEGY: "always" }, encoding: "utf8" });
+    assert.ok(!readFileSync(calls, "utf8").slice(calls2).includes("cleanup"), "strategy always: the pipeline cleans up itself");
+  } finally {
+    if (serverPid) spawnSync("kill", [serverPid]);
+    const pid = existsSync(join(home, ".scaletest/pipeline.pid")) ? readFileSync(join(home, ".scaletest/pipeline.pid"), "utf8").trim() : "";
+    if (pid) spawnSync("kill", ["-KILL", `-${pid}`]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

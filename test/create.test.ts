@@ -11,6 +11,7 @@ import {
   renderCreateText,
   toHarnessJSON,
   type CreateOptions,
+  type CreateResult,
 } from "../src/create/index.ts";
 import { clientFor, liveScaletest, startBuildStatuses, startFastSim } from "./helpers/create-sim.ts";
 
@@ -45,6 +46,19 @@ describe("create-workspaces", () => {
 
   test("200 workspaces at concurrency 20 with 4 daemons: every unit timed, queue reflects the daemon limit", async () => {
     const r = await createWorkspaces(client, { ...base("big", 200), parameters: ["cpu=2", "memory=4"] }, quiet);
+    try {
+      checkBig(r);
+    } finally {
+      const c = await cleanupRun(client, { runId: "big", ...cleanupOpts }, quiet);
+      assert.equal(c.exit_code, 0);
+      assert.equal(c.workspaces.length, 200);
+      assert.equal(c.users.length, 200);
+    }
+    assert.deepEqual(liveScaletest(sim, "scaletest-big-"), { users: [], workspaces: [] });
+    assert.equal(sim.snapshotPreexisting(), preexisting);
+  });
+
+  function checkBig(r: CreateResult): void {
     assert.equal(r.exit_code, 0, renderCreateText(r));
     const json = toHarnessJSON(r);
     assert.equal(json.total_runs, 200);
@@ -63,13 +77,28 @@ describe("create-workspaces", () => {
       assert.equal(run.attempt_count, 1);
       assert.match(run.started_at, /^\d{4}-\d\d-\d\dT/);
     }
-    // 20 builds in flight over 4 daemons: most wait in the queue for several builds' time.
+    // Queue times are the wait for a free daemon: exactly the server's job created -> started, and
+    // never more than 4 builds ran at once, so with 20 in flight the tail waits a build or more.
+    const running: [number, number][] = [];
+    for (const u of r.units) {
+      const att = u.attempts[0]!;
+      const job = sim.state.job(sim.state.builds.get(att.build_id)!.jobId);
+      assert.equal(att.queue_ms, job.startedAt! - job.createdAt, `queue of ${u.name}`);
+      assert.equal(att.build_ms, job.completedAt! - job.startedAt!, `build of ${u.name}`);
+      assert.equal(u.timings.queue, att.queue_ms);
+      running.push([job.startedAt!, job.completedAt!]);
+    }
+    const edges = running.flatMap(([a, b]) => [[a, 1], [b, -1]] as const).sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+    let now = 0;
+    let peak = 0;
+    for (const [, d] of edges) peak = Math.max(peak, (now += d));
+    assert.ok(peak <= 4 && peak >= 2, `peak concurrent builds ${peak}`);
     const q = r.stages.queue;
     const b = r.stages.build;
-    assert.ok(q.p50 !== null && b.p50 !== null && q.p95 !== null);
-    assert.ok(q.p50 > 1.5 * b.p50, `queue p50 ${q.p50} should exceed build p50 ${b.p50} several times`);
-    assert.ok(q.p95 > 3 * b.p50, `queue p95 ${q.p95}`);
-    assert.ok(b.p50 >= 50 && b.p50 <= 110, `build p50 ${b.p50} within the simulated 50-100 ms`);
+    assert.ok(q.p95 !== null && b.p50 !== null && q.max !== null);
+    assert.ok(q.p95 >= b.p50, `queue p95 ${q.p95} should be at least one build (${b.p50})`);
+    // Server-side timers: never shorter than the simulated 50-100 ms (later under machine load).
+    assert.ok(b.p50 >= 50, `build p50 ${b.p50}`);
     // The parameters reached the builds.
     const ws = [...sim.state.workspaces.values()].find((w) => w.name === "scaletest-big-0000")!;
     const params = sim.state.latestBuild(ws).params;
@@ -80,14 +109,7 @@ describe("create-workspaces", () => {
     for (const s of ["user", "create", "queue", "build", "agent", "total"]) assert.match(text, new RegExp(`^  ${s}\\s+200\\s`, "m"));
     assert.match(text, /Workspaces: 200\/200 ready \(100\.0%/);
     assert.match(text, /Pass:  200/);
-
-    const c = await cleanupRun(client, { runId: "big", ...cleanupOpts }, quiet);
-    assert.equal(c.exit_code, 0);
-    assert.equal(c.workspaces.length, 200);
-    assert.equal(c.users.length, 200);
-    assert.deepEqual(liveScaletest(sim), { users: [], workspaces: [] });
-    assert.equal(sim.snapshotPreexisting(), preexisting);
-  });
+  }
 
   test("5% failed builds: exactly those are reported, with reason and log tail; --retry 1 retries and records attempts", async () => {
     sim.faults.set({ build: { failRate: 0.05 } });
@@ -127,11 +149,20 @@ describe("create-workspaces", () => {
       const failedTwice = [...st2].filter(([, s]) => s.length === 2 && s[1] === "failed").map(([n]) => n).sort();
       assert.deepEqual(r2.units.filter((u) => !u.ok).map((u) => u.name).sort(), failedTwice);
       assert.match(renderCreateText(r2), new RegExp(`Build retries: ${firstFailed.length}`));
+
+      // --success-threshold: failures below the threshold's allowance still pass.
+      sim.faults.set({ build: { failRate: 0.3 } });
+      const r3 = await createWorkspaces(client, { ...base("thr", 40), successThreshold: 50 }, quiet);
+      assert.ok(r3.fail > 0 && r3.success_rate >= 50, `${r3.fail} failed`);
+      assert.equal(r3.exit_code, 0);
+      assert.match(renderCreateText(r3), /threshold 50%\)[^]*Result: PASS/);
     } finally {
       sim.faults.clear();
     }
-    for (const id of ["flt", "rty"]) assert.equal((await cleanupRun(client, { runId: id, ...cleanupOpts }, quiet)).exit_code, 0);
-    assert.deepEqual(liveScaletest(sim), { users: [], workspaces: [] });
+    for (const id of ["flt", "rty", "thr"]) {
+      assert.equal((await cleanupRun(client, { runId: id, ...cleanupOpts }, quiet)).exit_code, 0);
+      assert.deepEqual(liveScaletest(sim, `scaletest-${id}-`), { users: [], workspaces: [] });
+    }
   });
 
   test("bad input fails with one clear error and creates nothing", async () => {
@@ -196,7 +227,7 @@ describe("create-workspaces", () => {
     // Nothing left building, everything deleted.
     assert.ok(r.cleanup);
     assert.equal(r.cleanup.exit_code, 0, JSON.stringify(r.cleanup.failed));
-    assert.deepEqual(liveScaletest(sim), { users: [], workspaces: [] });
+    assert.deepEqual(liveScaletest(sim, "scaletest-stp-"), { users: [], workspaces: [] });
     assert.equal(sim.counts().activeBuilds, 0);
     const json = toHarnessJSON(r);
     assert.equal(json.total_runs, 200);
@@ -219,15 +250,17 @@ describe("create-workspaces", () => {
 
       const t0 = Date.now();
       const r2 = await createWorkspaces(client, { ...base("rto", 40), concurrency: 4, timeoutMs: 700 }, quiet);
-      assert.ok(Date.now() - t0 < 5000);
+      assert.ok(Date.now() - t0 < 10_000);
       assert.equal(r2.stopped, "timeout");
       assert.ok(r2.units.filter((u) => u.not_started).length >= 30);
       assert.match(renderCreateText(r2), /--timeout reached/);
     } finally {
       sim.faults.clear();
     }
-    for (const id of ["jto", "rto"]) assert.equal((await cleanupRun(client, { runId: id, ...cleanupOpts }, quiet)).exit_code, 0);
-    assert.deepEqual(liveScaletest(sim), { users: [], workspaces: [] });
+    for (const id of ["jto", "rto"]) {
+      assert.equal((await cleanupRun(client, { runId: id, ...cleanupOpts }, quiet)).exit_code, 0);
+      assert.deepEqual(liveScaletest(sim, `scaletest-${id}-`), { users: [], workspaces: [] });
+    }
   });
 
   test("--use-host-login: workspaces owned by the runner, no users created; --no-wait-for-agents skips the agent stage", async () => {

@@ -168,6 +168,7 @@ export function summarizeCreate(
     retries,
     stopped,
     cleanup,
-    exit_code: belowThreshold || stopped !== null || (threshold >= 100 && fail > 0) ? 1 : 0,
+    // Default threshold 100: any failed workspace fails the run. A stopped run never passes.
+    exit_code: belowThreshold || stopped !== null ? 1 : 0,
   };
 }

@@ -259,8 +259,8 @@ async function createUser(client: CoderClient, plan: CreatePlan, index: number):
     });
   } catch (e) {
     if (e instanceof CoderApiError && (e.status === 409 || (e.status === 400 && e.attempts > 1))) {
-      const u = await client.user(username);
-      if (u.email === email) return u;
+      const u = await client.user(username).catch(() => null);
+      if (u?.email === email) return u;
     }
     throw e;
   }
@@ -277,8 +277,8 @@ async function createWorkspace(client: CoderClient, plan: CreatePlan, owner: str
   } catch (e) {
     // A retry after a lost answer meets the workspace the first attempt made.
     if (e instanceof CoderApiError && e.status === 409 && e.attempts > 1) {
-      const ws = await client.workspaceByOwnerAndName(owner, name);
-      if (ws.template_id === plan.template.id) return ws;
+      const ws = await client.workspaceByOwnerAndName(owner, name).catch(() => null);
+      if (ws?.template_id === plan.template.id) return ws;
     }
     throw e;
   }

@@ -20,8 +20,11 @@
  * still measured from its own due time, so a 500 ms stall shows up as ~500 ms latencies.
  *
  * Scheduling. One shared timer wheel (src/traffic/scheduler.ts, 1 ms slots, a single re-armed setTimeout)
- * for all connections instead of a timer per tick; see bench/traffic-engine-quick.ts for the comparison with
- * per-connection setTimeout. Hot path per tick: no allocation beyond what the transport does (shared payload
+ * for all connections instead of a timer per tick. bench/traffic-engine-quick.ts compares it with one
+ * setTimeout per connection per tick: at 2,000 in-memory connections x 4 KiB / 100 ms the wheel cost ~3.5
+ * CPU-ms per connection-minute in steady state vs ~4.5-5.7 for setTimeout (engine + fake far end, i.e.
+ * ~12 % of one core for all 2,000). A wheel slot fires when its 1 ms has passed, so ticks go out 0-1 ms
+ * after their due time (and that delay is part of the measured latency, as it should be). Hot path per tick: no allocation beyond what the transport does (shared payload
  * buffers, plain-number counters, HDR record, pre-resolved metric children), one `indexOf` scan per chunk read.
  *
  * Faults, each counted once:

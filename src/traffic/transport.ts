@@ -53,6 +53,10 @@ export interface TrafficDialer {
    * and prints the command's output would return 2. A "\r\n" translation still counts as one.
    */
   echoNewlinesPerTick?: number;
-  /** Opens one connection to `target`. Must honour `signal` (run stop / dial timeout) by rejecting. */
+  /**
+   * Opens one connection to `target`. Must honour `signal` (run stop / dial timeout) by rejecting. The signal
+   * only covers the dial: remove any listener on it once connected (it also fires when the run ends, and a
+   * connection torn down by it during the drain would count as a drop).
+   */
   dial(target: TrafficTarget, signal: AbortSignal): Promise<TrafficConnection>;
 }

@@ -147,15 +147,19 @@ export class TimeoutScheduler<T extends Schedulable> implements Scheduler<T> {
     if (item.schedTimer) clearTimeout(item.schedTimer);
     item.schedSlot = 0;
     this.live.add(item);
-    item.schedTimer = setTimeout(
-      () => {
-        item.schedTimer = undefined;
-        item.schedSlot = -1;
-        this.live.delete(item);
-        if (!this.stopped) this.fire(item, this.now());
-      },
-      Math.max(0, at - this.now()),
-    );
+    const run = (): void => {
+      const now = this.now();
+      // Node timers can fire up to ~1 ms before performance.now() reaches the target (ms rounding).
+      if (now < at && !this.stopped) {
+        item.schedTimer = setTimeout(run, at - now);
+        return;
+      }
+      item.schedTimer = undefined;
+      item.schedSlot = -1;
+      this.live.delete(item);
+      if (!this.stopped) this.fire(item, now);
+    };
+    item.schedTimer = setTimeout(run, Math.max(0, at - this.now()));
   }
 
   cancel(item: T): void {

@@ -4,6 +4,7 @@
 // (the way ssh-traffic reaches an agent) and `coder version`. Like the real CLI it reads CODER_URL and
 // CODER_SESSION_TOKEN from the environment; instead of Coder's tailnet it asks the simulator where the
 // agent's SSH server is (sim-only GET /api/v2/_sim/ssh) and relays stdin/stdout to it.
+// Node twin of ./coder (the bash one the tests use: much cheaper to start 50 at once).
 // Written without imports (process.getBuiltinModule) so it starts fast and runs as CJS or ESM alike.
 const net = process.getBuiltinModule("node:net");
 

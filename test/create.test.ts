@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { Sim } from "../sim/index.ts";
 import { cleanupRun } from "../src/cleanup/index.ts";
+import { getRegistry } from "../src/metrics/registry.ts";
 import type { CoderClient } from "../src/coder/index.ts";
 import {
   CreateInputError,
@@ -265,8 +266,14 @@ describe("create-workspaces", () => {
 
   test("--use-host-login: workspaces owned by the runner, no users created; --no-wait-for-agents skips the agent stage", async () => {
     const users = sim.counts().users;
+    const okCount = async () => {
+      const m = await getRegistry().getSingleMetric("scaletest_create_workspaces_total")?.get();
+      return m?.values.find((v) => v.labels.result === "ok")?.value ?? 0;
+    };
+    const okBefore = await okCount();
     const r = await createWorkspaces(client, { ...base("hst", 4), useHostLogin: true, noWaitForAgents: true }, quiet);
     assert.equal(r.exit_code, 0);
+    assert.equal((await okCount()) - okBefore, 4, "Prometheus counter of finished workspaces");
     assert.equal(sim.counts().users, users);
     for (const u of r.units) {
       assert.equal(u.owner, "admin");

@@ -5,4 +5,5 @@ export { parseParameterArgs, resolveParameters, parameterValueProblem } from "./
 export { toHarnessJSON, renderCreateText, renderStageTable, CREATE_TEST_NAME } from "./render.ts";
 export { CreateTracker, type CreateSnapshot } from "./tracker.ts";
 export { runPtyCommand } from "./command.ts";
+export { createMetrics, type CreateMetrics } from "./metrics.ts";
 export * from "./types.ts";

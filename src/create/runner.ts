@@ -8,6 +8,7 @@ import type { CleanupOptions, CleanupResult } from "../cleanup/types.ts";
 import { summarize, type StatsSummary } from "../results/stats.ts";
 import { startProgress } from "../util/progress.ts";
 import { StopSignalError } from "../util/signals.ts";
+import { createMetrics } from "./metrics.ts";
 import { planCreate } from "./plan.ts";
 import { CreateTracker } from "./tracker.ts";
 import { CREATE_STAGES, type CreateHooks, type CreateOptions, type CreatePlan, type CreateResult, type CreateStage, type StopReason, type WorkspaceUnitResult } from "./types.ts";
@@ -54,6 +55,7 @@ export async function executeCreate(
   const stop = signals.length ? AbortSignal.any(signals) : new AbortController().signal;
   const stopReason = (): StopReason | null => stopReasonOf(hooks.signal, timer);
   const tracker = new CreateTracker(plan.names.length);
+  const metrics = createMetrics();
   const progress =
     hooks.progress === false
       ? null
@@ -78,6 +80,7 @@ export async function executeCreate(
     stopReason,
     onStage: (stage: CreateStage, ms: number) => {
       tracker.stage(stage, ms);
+      metrics.stage(stage, ms);
       hooks.onStage?.(stage, ms);
     },
   };
@@ -94,9 +97,11 @@ export async function executeCreate(
           unit = notStartedUnit(plan, index, stopReason(), Boolean(opts.useHostLogin));
         } else {
           tracker.started();
+          metrics.started();
           unit = await runUnit(ctx, index);
         }
         tracker.finished(unit);
+        metrics.finished(unit);
         if (!unit.ok && !unit.not_started) log("warn", `${unit.name} failed during ${unit.failed_stage}: ${unit.error?.split("\n")[0]}`);
         hooks.onUnitDone?.(unit);
         return unit;

@@ -62,6 +62,7 @@ export interface TrafficProgress {
   elapsedMs: number;
   /** Connections by state right now. */
   connections: Record<ConnectionState | "pending", number>;
+  /** Running totals; ticksLost is only computed at the end (0 here). */
   totals: TrafficTotals;
   /** The second that just ended. */
   lastSecond: TimelinePoint;

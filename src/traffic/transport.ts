@@ -41,7 +41,10 @@ export interface TrafficConnection {
   write(chunk: Buffer): void | Promise<void>;
   onData(cb: (chunk: Buffer) => void): void;
   onClose(cb: (err?: Error) => void): void;
-  /** Ends the connection gracefully (e.g. Ctrl+C / SIGHUP to the remote command, then close). */
+  /**
+   * Ends the connection gracefully (e.g. Ctrl+C / SIGHUP to the remote command, then close). May be called on a
+   * connection that already closed (after a failed write or a drop): must then resolve promptly.
+   */
   close(): Promise<void>;
 }
 

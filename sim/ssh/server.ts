@@ -8,6 +8,7 @@
 // authenticated the user), runs `dd if=/dev/stdin of=/dev/stdout|/dev/null bs=N status=none` (the
 // workspace-traffic command) by echoing or discarding stdin, emulates a terminal's echo when a PTY was
 // requested, and ends the command on SIGHUP or stdin EOF.
+import { generateKeyPairSync } from "node:crypto";
 import { createServer, type Server as NetServer, type Socket } from "node:net";
 import ssh2 from "ssh2";
 import type { ServerChannel } from "ssh2";
@@ -15,7 +16,21 @@ import { resolveAgent, runningAgents } from "../apps/resolve.ts";
 import type { RouteDeps } from "../routes/common.ts";
 import { agentStatus } from "../state.ts";
 
-const { Server, utils } = ssh2;
+const { Server } = ssh2;
+
+/**
+ * The agents' host key: ECDSA P-256 from node:crypto (SEC1 PEM, which ssh2 parses), generated once per
+ * process (cheap, ~1 ms). ssh2's own ed25519 generator occasionally yields keys its parser rejects.
+ */
+let hostKeyPem: string | undefined;
+function hostKey(): string {
+  hostKeyPem ??= generateKeyPairSync("ec", {
+    namedCurve: "prime256v1",
+    privateKeyEncoding: { type: "sec1", format: "pem" },
+    publicKeyEncoding: { type: "spki", format: "pem" },
+  }).privateKey;
+  return hostKeyPem;
+}
 
 /** Longest preamble line accepted before the SSH stream starts. */
 const MAX_PREAMBLE = 128;
@@ -59,11 +74,10 @@ function onlcr(b: Buffer): Buffer {
 
 export async function installSsh(deps: RouteDeps): Promise<SimSsh> {
   const { core } = deps;
-  const hostKey = utils.generateKeyPairSync("ed25519").private;
   const stats: SimSshStats = { connections: 0, open: 0, sessions: 0, bytesIn: 0, bytesOut: 0, dropped: 0, rejected: 0 };
   const sockets = new Set<Socket>();
 
-  const ssh = new Server({ hostKeys: [hostKey], debug: process.env.SIM_SSH_DEBUG ? (m: string) => console.error("SSHD", m) : undefined }, (client) => {
+  const ssh = new Server({ hostKeys: [hostKey()], debug: process.env.SIM_SSH_DEBUG ? (m: string) => console.error("SSHD", m) : undefined }, (client) => {
     client.on("error", () => client.end());
     client.on("authentication", (ctx) => ctx.accept());
     client.on("ready", () => {

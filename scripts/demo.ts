@@ -57,7 +57,7 @@ try {
     env: {
       ...sim.env,
       // SSH traffic goes through `coder ssh --stdio`; the simulator ships a stand-in coder CLI for it.
-      SCALETEST_CODER_BINARY: join(root, "sim", "bin", "coder"),
+      SCALETEST_CODER_BINARY: join(root, "test", "fake-coder", "coder"),
     },
     stdio: "inherit",
     reject: false,

@@ -1,0 +1,101 @@
+#!/usr/bin/env -S npx tsx
+/**
+ * Entry point of one shard (a local child process or a pod of the Indexed Job):
+ *
+ *   tsx src/scaleout/shard-main.ts --script scenarios/web-terminal-traffic.ts --result <file|log> -- <script flags>
+ *
+ * Runs the scenario script with `--output json:<file>`, then
+ *  - `--result <file>`: leaves the JSON there and writes `<file minus .json>.status.json` ({shard, exitCode});
+ *  - `--result log`: prints the JSON, framed (shard-log.ts), on stdout for the runner to read from the pod log.
+ *
+ * Exit status: 0 whenever the script produced its result, even when the script's own verdict failed (exit 1):
+ * the verdict travels with the result, and a failed verdict must not make Kubernetes retry the shard.
+ * 2 = bad settings (the Job's podFailurePolicy fails the whole Job at once: every shard has the same settings).
+ * Anything else = the shard crashed without a result (Kubernetes retries it within backoffLimit).
+ */
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { mkdirSync } from "node:fs";
+import { constants } from "node:os";
+import { shardStatusPath } from "./paths.ts";
+import { encodeShardLog } from "./shard-log.ts";
+
+interface Args {
+  script: string;
+  result: string;
+  rest: string[];
+}
+
+function usage(msg: string): never {
+  process.stderr.write(`shard-main: ${msg}\nusage: shard-main.ts --script <scenario.ts> --result <file|log> -- <script flags>\n`);
+  process.exit(2);
+}
+
+function parseArgs(argv: string[]): Args {
+  let script = "";
+  let result = "";
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--") {
+      i++;
+      break;
+    }
+    if (a === "--script") script = argv[++i] ?? "";
+    else if (a === "--result") result = argv[++i] ?? "";
+    else usage(`unknown argument "${a}"`);
+  }
+  if (!script) usage("--script is required");
+  if (!result) usage("--result is required (a file path, or log)");
+  return { script, result, rest: argv.slice(i) };
+}
+
+/** The value of `--shard` among the script flags ("0/1" when absent). */
+function shardOf(flags: string[]): string {
+  const i = flags.indexOf("--shard");
+  return (i >= 0 ? flags[i + 1] : undefined) ?? process.env.SCALETEST_SHARD ?? "0/1";
+}
+
+async function main(): Promise<number> {
+  const args = parseArgs(process.argv.slice(2));
+  const toLog = args.result === "log";
+  const scratch = toLog ? mkdtempSync(join(tmpdir(), "scaletest-shard-")) : undefined;
+  const file = scratch ? join(scratch, "result.json") : args.result;
+  if (!toLog) {
+    mkdirSync(dirname(file), { recursive: true });
+    // A retried pod must not hand back the previous attempt's result.
+    rmSync(file, { force: true });
+  }
+  const child = spawn(process.execPath, [...process.execArgv, args.script, ...args.rest, "--output", `json:${file}`], {
+    stdio: "inherit",
+    env: process.env,
+  });
+  // Pod termination / Ctrl+C: let the script stop gracefully and still write its partial result.
+  const forward = (sig: NodeJS.Signals) => child.kill(sig);
+  process.on("SIGTERM", forward);
+  process.on("SIGINT", forward);
+  const exitCode = await new Promise<number>((resolve) => {
+    child.on("exit", (code, signal) => resolve(code ?? 128 + (signal ? constants.signals[signal] : 0)));
+    child.on("error", (e) => {
+      process.stderr.write(`shard-main: cannot start ${args.script}: ${e.message}\n`);
+      resolve(1);
+    });
+  });
+  const shard = shardOf(args.rest);
+  if (!existsSync(file)) {
+    process.stderr.write(`shard-main: shard ${shard} ended (exit ${exitCode}) without a result\n`);
+    return exitCode === 0 ? 1 : exitCode;
+  }
+  if (toLog) {
+    const output: unknown = JSON.parse(readFileSync(file, "utf8"));
+    await new Promise<void>((res) => process.stdout.write(encodeShardLog({ shard, exitCode, output }), () => res()));
+    rmSync(scratch!, { recursive: true, force: true });
+  } else {
+    writeFileSync(shardStatusPath(file), JSON.stringify({ shard, exitCode }) + "\n");
+  }
+  return 0;
+}
+
+process.exitCode = await main();

@@ -1,0 +1,119 @@
+// The pipeline end to end against the simulated deployment: phase order and timing from run.json,
+// every results file, cleanup, dry run, and a comparison of two runs.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { compareRuns, loadReportModel } from "../src/report/index.ts";
+import { withSim } from "./helpers/sim.ts";
+import { readJSON, runSmall, tempResults, walk } from "./helpers/pipeline.ts";
+
+type PhaseEntry = { name: string; started_at: string; ended_at: string; status: string; dir: string | null };
+
+const ms = (iso: string) => new Date(iso).getTime();
+
+function assertResultsParse(runDir: string): void {
+  const files = walk(runDir);
+  for (const f of files.filter((f) => f.endsWith(".json"))) assert.doesNotThrow(() => readJSON(f), `${f} parses`);
+  for (const want of ["run.json", "summary.json", "report.md", "report.html", "state/status", "state/phase"]) {
+    assert.ok(existsSync(join(runDir, want)), `${want} written`);
+  }
+}
+
+test("sequential pipeline: phases in order with a baseline wait after each scenario, all results parse, nothing left", async () => {
+  await withSim({}, async (sim) => {
+    const before = sim.counts();
+    const snapshot = sim.snapshotPreexisting();
+    const dir = tempResults();
+    const out = await runSmall(sim, dir, ["--scenarios", "ssh,web-terminal,app,dashboard", "--baseline-wait", "1s"]);
+    assert.equal(out.exitCode, 0, out.output);
+    const runDir = out.runDir!;
+    const run = readJSON<{ phases: PhaseEntry[]; status: string; exit_code: number }>(join(runDir, "run.json"));
+    assert.deepEqual(
+      run.phases.map((p) => p.name),
+      [
+        "prepare", "create-workspaces", "baseline",
+        "ssh-traffic", "baseline-2", "web-terminal-traffic", "baseline-3", "app-traffic", "baseline-4", "dashboard-traffic", "baseline-5",
+        "report", "cleanup",
+      ],
+    );
+    assert.equal(run.status, "pass");
+    // Phases never overlap in sequential mode; waits last their configured second; scenarios their 2 s.
+    for (let i = 1; i < run.phases.length; i++) {
+      assert.ok(ms(run.phases[i]!.started_at) >= ms(run.phases[i - 1]!.ended_at) - 5, `${run.phases[i]!.name} starts after ${run.phases[i - 1]!.name}`);
+    }
+    for (const p of run.phases.filter((p) => p.name.startsWith("baseline"))) {
+      const d = ms(p.ended_at) - ms(p.started_at);
+      assert.ok(d >= 990 && d < 1600, `${p.name} lasted ${d} ms`);
+    }
+    for (const p of run.phases.filter((p) => p.name.endsWith("-traffic"))) {
+      const d = ms(p.ended_at) - ms(p.started_at);
+      assert.ok(d >= 1900 && d < 8000, `${p.name} lasted ${d} ms`);
+    }
+    assertResultsParse(runDir);
+    const summary = readJSON<{ status: string; phases: { phase: string; status: string }[] }>(join(runDir, "summary.json"));
+    assert.equal(summary.status, "pass");
+    assert.ok(summary.phases.some((p) => p.phase === "cleanup" && p.status === "pass"));
+    assert.match(readFileSync(join(runDir, "state", "status"), "utf8"), /Complete\n$/);
+    // Each traffic scenario took its own quarter of the 4 workspaces.
+    for (const [phase, name] of [["ssh-traffic", "0000"], ["web-terminal-traffic", "0001"], ["app-traffic", "0002"]] as const) {
+      const rec = readJSON<{ extra: { traffic: { perConnection: { target: { workspaceName: string } }[] } } }>(
+        join(runDir, run.phases.find((p) => p.name === phase)!.dir!, "result.json"),
+      );
+      assert.deepEqual(rec.extra.traffic.perConnection.map((c) => c.target.workspaceName.slice(-4)), [name]);
+    }
+    assert.deepEqual(sim.counts(), before, "cleanup removed every scaletest resource and the run's token");
+    assert.equal(sim.snapshotPreexisting(), snapshot);
+  });
+});
+
+test("concurrent pipeline: scenarios start a stagger apart and overlap", async () => {
+  await withSim({}, async (sim) => {
+    const before = sim.counts();
+    const dir = tempResults();
+    const out = await runSmall(sim, dir, ["--scenarios", "ssh,web-terminal,app,dashboard", "--concurrent", "--stagger-delay", "1s", "--duration", "3s"]);
+    assert.equal(out.exitCode, 0, out.output);
+    const run = readJSON<{ phases: PhaseEntry[] }>(join(out.runDir!, "run.json"));
+    const scen = ["ssh-traffic", "web-terminal-traffic", "app-traffic", "dashboard-traffic"].map((n) => run.phases.find((p) => p.name === n)!);
+    const t0 = ms(scen[0]!.started_at);
+    scen.forEach((p, i) => {
+      const offset = ms(p.started_at) - t0;
+      assert.ok(Math.abs(offset - i * 1000) < 400, `${p.name} started at +${offset} ms, want +${i * 1000}`);
+    });
+    assert.ok(ms(scen[3]!.started_at) < ms(scen[0]!.ended_at), "scenarios overlap");
+    const state = readFileSync(join(out.runDir!, "state", "phase"), "utf8");
+    assert.match(state, /START:\d+: Load scenarios: ssh, web-terminal, app, dashboard/);
+    assertResultsParse(out.runDir!);
+    assert.deepEqual(sim.counts(), before);
+  });
+});
+
+test("--dry-run prints every phase and creates nothing", async () => {
+  await withSim({}, async (sim) => {
+    const before = sim.counts();
+    const dir = tempResults();
+    const out = await runSmall(sim, dir, ["--dry-run", "--scenarios", "ssh,dashboard", "--baseline-wait", "30s"]);
+    assert.equal(out.exitCode, 0);
+    assert.equal(out.runDir, null);
+    for (const phase of ["prepare", "create-workspaces", "baseline", "ssh-traffic", "dashboard-traffic", "report", "cleanup"]) {
+      assert.match(out.output, new RegExp(`\\d+\\. ${phase}:`), `plan lists ${phase}`);
+    }
+    assert.match(out.output, /Expected duration: ~/);
+    assert.match(out.output, /workspaces 0:1 \(25%\)/);
+    assert.deepEqual(sim.counts(), before);
+    assert.deepEqual(walk(dir), [], "no results written");
+  });
+});
+
+test("--compare of two runs flags the stage the slower builds made worse", async () => {
+  const dir = tempResults();
+  const args = ["--scenarios", "dashboard", "--duration", "1s", "--workspaces", "6", "--create-concurrency", "6", "--percentage", "100"];
+  const fast = await withSim({ buildDuration: 50 }, (sim) => runSmall(sim, dir, ["--run-id", "fast1", ...args]));
+  const slow = await withSim({ buildDuration: 600 }, (sim) => runSmall(sim, dir, ["--run-id", "slow1", ...args]));
+  assert.equal(fast.exitCode, 0, fast.output);
+  assert.equal(slow.exitCode, 0, slow.output);
+  const cmp = compareRuns(loadReportModel(fast.runDir!), loadReportModel(slow.runDir!));
+  const build = cmp.rows.filter((r) => r.phase === "create-workspaces" && /build/.test(r.metric));
+  assert.ok(build.length > 0, "build stage rows present");
+  assert.ok(build.every((r) => r.verdict === "worse"), JSON.stringify(build));
+});

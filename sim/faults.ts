@@ -20,6 +20,8 @@ export interface HttpFaultRule {
   retryAfterSec?: number;
   /** Extra latency before answering (fault responses only). */
   latencyMs?: number;
+  /** Inject at most this many times, then let requests through (deterministic tests); default unlimited. */
+  count?: number;
 }
 
 export interface LatencyRule {
@@ -87,7 +89,17 @@ const methodMatches = (m: string | undefined, method: string): boolean =>
 export class Faults {
   private cfg: FaultConfig = { http: [], latency: [], build: emptyBuild() };
   /** Counts of injected faults, for tests and reports. */
-  readonly injected = { http: 0, latency: 0, buildFailed: 0, stuckPending: 0, agentNeverConnects: 0, drops: 0 };
+  readonly injected = {
+    http: 0, latency: 0, buildFailed: 0, stuckPending: 0, agentNeverConnects: 0, drops: 0,
+    /** HTTP faults per status code answered, e.g. { "503": 4, "429": 2 }. */
+    httpByStatus: {} as Record<string, number>,
+    /** Connection drops per kind. */
+    dropsByKind: { pty: 0, ssh: 0, app: 0 } as Record<DropKind, number>,
+    /** Restarts (server down then back) performed by Sim.restart(). */
+    restarts: 0,
+  };
+  /** How many times each HTTP rule fired (for rules with a `count` limit). */
+  private fired = new WeakMap<HttpFaultRule, number>();
   private dropCfg: ConnectionDropFaults | undefined;
 
   constructor(private readonly rng: Rng) {}
@@ -127,8 +139,12 @@ export class Faults {
     }
     for (const r of this.cfg.http) {
       if (!methodMatches(r.method, method) || !pathMatches(r.path, path)) continue;
+      const fired = this.fired.get(r) ?? 0;
+      if (r.count !== undefined && fired >= r.count) continue;
       if (!this.rng.chance(r.rate ?? 1)) continue;
+      this.fired.set(r, fired + 1);
       this.injected.http++;
+      this.injected.httpByStatus[String(r.status)] = (this.injected.httpByStatus[String(r.status)] ?? 0) + 1;
       const retryAfterSec = r.retryAfterSec ?? (r.status === 429 ? 1 : undefined);
       return {
         delayMs: delayMs + (r.latencyMs ?? 0),
@@ -136,6 +152,11 @@ export class Faults {
       };
     }
     return { delayMs };
+  }
+
+  /** The connection-drop fault in force, if any. */
+  get drops(): ConnectionDropFaults | undefined {
+    return this.dropCfg ? { ...this.dropCfg } : undefined;
   }
 
   /** Sets (or with undefined clears) the connection-drop fault. */
@@ -150,6 +171,7 @@ export class Faults {
     if (!d || (d.kinds && !d.kinds.includes(kind))) return undefined;
     if (!this.rng.chance(d.rate)) return undefined;
     this.injected.drops++;
+    this.injected.dropsByKind[kind]++;
     return drawDuration(d.afterMs ?? { minMs: 500, maxMs: 2000 }, this.rng);
   }
 
@@ -165,15 +187,33 @@ export class Faults {
   }
 }
 
-/** Parse a CLI fault spec "METHOD PATH STATUS[@RATE]", e.g. "GET /api/v2/workspaces 503@0.2". */
+/**
+ * Parse a CLI fault spec "METHOD PATH STATUS[@RATE][xCOUNT][,retry-after=SEC]", e.g.
+ * "GET /api/v2/workspaces 503@0.2", "POST /api/v2/users/me/workspaces 429@1x3,retry-after=2".
+ */
 export function parseHttpFault(spec: string): HttpFaultRule {
   const parts = spec.trim().split(/\s+/);
   const [method, path, statusRate] = parts;
-  const m = statusRate === undefined ? null : /^(\d{3})(?:@(\d*\.?\d+))?$/.exec(statusRate);
+  const m = statusRate === undefined ? null : /^(\d{3})(?:@(\d*\.?\d+))?(?:x(\d+))?(?:,retry-after=(\d+))?$/.exec(statusRate);
   if (parts.length !== 3 || method === undefined || path === undefined || !m || m[1] === undefined) {
-    throw new Error(`bad fault "${spec}": expected "METHOD PATH STATUS[@RATE]", e.g. "GET /api/v2/workspaces 503@0.2"`);
+    throw new Error(
+      `bad fault "${spec}": expected "METHOD PATH STATUS[@RATE][xCOUNT][,retry-after=SEC]", e.g. "GET /api/v2/workspaces 503@0.2"`,
+    );
   }
+  const status = Number(m[1]);
+  if (status < 400 || status > 599) throw new Error(`bad fault "${spec}": status must be an HTTP error (400-599)`);
   const rate = m[2] === undefined ? 1 : Number(m[2]);
   if (!(rate >= 0 && rate <= 1)) throw new Error(`bad fault "${spec}": rate must be within 0..1`);
-  return { method, path, status: Number(m[1]), rate };
+  const rule: HttpFaultRule = { method, path, status, rate };
+  if (m[3] !== undefined) rule.count = Number(m[3]);
+  if (m[4] !== undefined) rule.retryAfterSec = Number(m[4]);
+  return rule;
+}
+
+/** Parse a CLI drop-kinds list "pty,ssh,app" (any subset). */
+export function parseDropKinds(list: string): DropKind[] {
+  const kinds = list.split(",").map((k) => k.trim()).filter((k) => k !== "");
+  const bad = kinds.filter((k) => k !== "pty" && k !== "ssh" && k !== "app");
+  if (bad.length > 0 || kinds.length === 0) throw new Error(`bad connection kinds "${list}": use a comma list of pty, ssh, app`);
+  return kinds as DropKind[];
 }

@@ -206,6 +206,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
     },
     dropWebsockets: (fraction = 1) => pty.dropConnections(fraction),
     restart: async (downMs = 0) => {
+      core.faults.injected.restarts++;
       core.dropConnections();
       await closeServer(server);
       await new Promise((r) => setTimeout(r, downMs));

@@ -3,7 +3,7 @@
 //   CODER_URL=http://127.0.0.1:PORT
 //   CODER_SESSION_TOKEN=<owner token>
 import { Command, InvalidArgumentError } from "commander";
-import { parseHttpFault, type HttpFaultRule } from "./faults.ts";
+import { parseDropKinds, parseHttpFault, type DropKind, type HttpFaultRule } from "./faults.ts";
 import { startSim } from "./index.ts";
 import { parseMsRange, type DurationSpec } from "./options.ts";
 
@@ -32,6 +32,15 @@ const fault = (v: string, prev: HttpFaultRule[]): HttpFaultRule[] => {
   }
 };
 
+const kinds = (v: string): DropKind[] => {
+  try {
+    return parseDropKinds(v);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+};
+const times = (v: string, prev: number[]): number[] => [...prev, int("--restart-after-ms")(v)];
+
 const program = new Command()
   .name("sim")
   .description("Simulated Coder deployment on loopback (REST API subset, provisioner queue, agents, PTY websocket)")
@@ -46,24 +55,39 @@ const program = new Command()
   .option("--latency-ms <range>", "added latency on every /api/v2 request", ms)
   .option("--build-fail-rate <p>", "probability that a build fails", rate, 0)
   .option("--stuck-pending-rate <p>", "probability that a build stays pending forever", rate, 0)
-  .option("--agent-never-connect-rate <p>", "probability that an agent never connects", rate, 0);
+  .option("--agent-never-connect-rate <p>", "probability that an agent never connects", rate, 0)
+  .option("--retry-after-sec <n>", "Retry-After seconds on --fault answers without their own (429 default 1)", int("--retry-after-sec"))
+  .option("--drop-connections-rate <p>", "probability that a new PTY/SSH/app connection is cut mid-stream", rate, 0)
+  .option("--drop-after-ms <range>", 'how long a doomed connection lives before the cut, "N" or "MIN-MAX"', ms, { minMs: 500, maxMs: 2000 } as DurationSpec)
+  .option("--drop-kinds <list>", "connection kinds that may be cut: comma list of pty, ssh, app", kinds, ["pty", "ssh", "app"] as DropKind[])
+  .option("--restart-after-ms <ms>", "simulate a coderd restart this many ms after start (repeatable; SIGUSR1 restarts now)", times, [] as number[])
+  .option("--restart-down-ms <ms>", "how long a restart keeps the server down", int("--restart-down-ms"), 3000);
 
 program.parse();
 const o = program.opts<{
   port: number; host: string; seed: number; daemons: number; buildMs: DurationSpec; agentConnectMs: DurationSpec;
   preexisting: boolean; fault: HttpFaultRule[]; latencyMs?: DurationSpec; buildFailRate: number;
-  stuckPendingRate: number; agentNeverConnectRate: number;
+  stuckPendingRate: number; agentNeverConnectRate: number; retryAfterSec?: number; dropConnectionsRate: number;
+  dropAfterMs: DurationSpec; dropKinds: DropKind[]; restartAfterMs: number[]; restartDownMs: number;
 }>();
 
 const sim = await startSim({
   port: o.port, host: o.host, seed: o.seed, daemons: o.daemons, buildDuration: o.buildMs,
   agentConnectDelayMs: o.agentConnectMs, preexisting: o.preexisting,
 });
+const retryAfter = o.retryAfterSec;
 sim.faults.set({
-  http: o.fault,
+  http: retryAfter === undefined ? o.fault : o.fault.map((r) => ({ retryAfterSec: retryAfter, ...r })),
   latency: o.latencyMs === undefined ? [] : [{ path: "/api/v2/**", latencyMs: o.latencyMs }],
   build: { failRate: o.buildFailRate, stuckPendingRate: o.stuckPendingRate, agentNeverConnectRate: o.agentNeverConnectRate },
 });
+if (o.dropConnectionsRate > 0) sim.faults.setDrops({ rate: o.dropConnectionsRate, afterMs: o.dropAfterMs, kinds: o.dropKinds });
+const restart = (why: string): void => {
+  process.stderr.write(`sim: restarting (${why}): down for ${o.restartDownMs} ms\n`);
+  void sim.restart(o.restartDownMs).then(() => process.stderr.write("sim: serving again\n"));
+};
+for (const at of o.restartAfterMs) setTimeout(() => restart(`--restart-after-ms ${at}`), at).unref();
+process.on("SIGUSR1", () => restart("SIGUSR1"));
 process.stdout.write(`CODER_URL=${sim.url}\nCODER_SESSION_TOKEN=${sim.ownerToken}\n`);
 process.stderr.write(`sim: serving a simulated Coder deployment at ${sim.url} (seed ${o.seed}, ${o.daemons} daemons); Ctrl+C stops it\n`);
 

@@ -2,11 +2,13 @@
 // and the phase's record (result.json + summary.txt) in its own folder. A phase that throws becomes an
 // "error" record; it never takes the pipeline down with it.
 import { relative } from "node:path";
+import type { ClientStats } from "../coder/index.ts";
 import type { ResultsDir } from "../results/dir.ts";
 import { buildPhaseRecord, writePhaseRecord, type PhaseRecord } from "../results/summary.ts";
 import { log } from "../util/log.ts";
 import { redactError } from "../util/redact.ts";
 import { receivedStopSignal } from "../util/signals.ts";
+import { apiBlock, diffStats } from "./api-stats.ts";
 import type { Annotator } from "./grafana.ts";
 import type { RunRecorder } from "./record.ts";
 
@@ -15,6 +17,8 @@ export interface PhaseDeps {
   recorder: RunRecorder;
   annotator: Annotator;
   runId: string;
+  /** API client counters (requests, retries by cause); each phase records what changed while it ran. */
+  api?: () => ClientStats;
 }
 
 export interface PhaseOptions {
@@ -23,6 +27,8 @@ export interface PhaseOptions {
   /** Writes a folder with result.json (false for waits). */
   folder?: boolean;
   tags?: string[];
+  /** The counters of a client used only by this phase (instead of deps.api). */
+  api?: () => ClientStats;
 }
 
 /** Runs `fn` as phase `name`; returns its record (also for failures, as status "error"). */
@@ -43,6 +49,8 @@ export async function runPhase(
   const endAnnotation = await annotator.start(text, ["phase", ...(opts.tags ?? [])]);
   log.info(`phase ${name}: ${text}`);
   const startedAt = new Date();
+  const apiStats = opts.api ?? deps.api;
+  const apiBefore = apiStats?.();
   let record: PhaseRecord;
   try {
     record = await fn(dir);
@@ -57,6 +65,7 @@ export async function runPhase(
       interruptedBy: receivedStopSignal(),
     });
   }
+  if (apiStats && apiBefore) record.extra.api = apiBlock(diffStats(apiStats(), apiBefore));
   if (dir) writePhaseRecord(results, record);
   recorder.endPhase(entry, record.status);
   await endAnnotation(record.status === "pass" || record.status === "skipped" ? [] : ["error"]);

@@ -3,7 +3,7 @@
 // Every phase writes its record; a stop signal ends the current phase, skips the rest, and still
 // reports and cleans up according to the strategy.
 import { readFileSync } from "node:fs";
-import type { CoderClient } from "../coder/index.ts";
+import type { ClientStats, CoderClient } from "../coder/index.ts";
 import type { Config } from "../config/index.ts";
 import { cleanupRun, type CleanupResult } from "../cleanup/index.ts";
 import { executeCreate, planCreate, type CreatePlan } from "../create/index.ts";
@@ -13,6 +13,7 @@ import { buildPhaseRecord, buildRunSummary, formatRunSummaryText, type PhaseReco
 import { clientFor } from "../scenario/main.ts";
 import { log } from "../util/log.ts";
 import { receivedStopSignal, type StopSignalName } from "../util/signals.ts";
+import { addStats, apiBlock, emptyStats } from "./api-stats.ts";
 import { showRunBanner, type BannerHandle } from "./banner.ts";
 import { createOptions, createPhaseRecord } from "./create-phase.ts";
 import { grafanaAnnotator, noAnnotator, type Annotator } from "./grafana.ts";
@@ -21,6 +22,7 @@ import { baselineWait, runPhase, waitFor, type PhaseDeps } from "./phases.ts";
 import { buildPlan, renderPlan, SCENARIO_TITLE, type Plan } from "./plan.ts";
 import { RunRecorder } from "./record.ts";
 import { forgetRunToken, mintRunToken, type RunToken } from "./token.ts";
+import { greedyCreateOptions, greedyTraffic, planGreedy } from "./greedy.ts";
 import { postWebhook } from "./webhook.ts";
 import { writeRunReport } from "./report-phase.ts";
 
@@ -49,7 +51,10 @@ function runnerVersion(): string {
 }
 
 /** Read-only checks shared by the real run and --dry-run: nothing is created. */
-async function preflight(client: CoderClient, c: Config): Promise<{ plan: Plan; createPlan: CreatePlan; version: string; externalUrl: string }> {
+async function preflight(
+  client: CoderClient,
+  c: Config,
+): Promise<{ plan: Plan; createPlan: CreatePlan; greedyPlan: CreatePlan | null; version: string; externalUrl: string }> {
   const plan = buildPlan(c);
   const me = await client.me();
   const roles = (me.roles ?? []).map((r) => r.name);
@@ -58,7 +63,8 @@ async function preflight(client: CoderClient, c: Config): Promise<{ plan: Plan; 
   }
   const info = await client.buildInfo();
   const createPlan = await planCreate(client, createOptions(c));
-  return { plan, createPlan, version: info.version, externalUrl: info.dashboard_url ?? c.url };
+  const greedyPlan = c.greedyAgent ? await planGreedy(client, c) : null;
+  return { plan, createPlan, greedyPlan, version: info.version, externalUrl: info.dashboard_url ?? c.url };
 }
 
 export async function runPipeline(c: Config, opts: PipelineOptions): Promise<PipelineOutcome> {
@@ -88,11 +94,25 @@ export async function runPipeline(c: Config, opts: PipelineOptions): Promise<Pip
   recorder.save();
   const stopRunLog = log.toFile(results.resolve("run.log"));
   const annotator: Annotator = c.grafanaUrl && c.grafanaToken ? grafanaAnnotator({ url: c.grafanaUrl, token: c.grafanaToken, runId: c.runId }) : noAnnotator;
-  const deps: PhaseDeps = { results, recorder, annotator, runId: c.runId };
   const records: PhaseRecord[] = [];
   let metrics: MetricsServerHandle | null = null;
   let token: RunToken | null = null;
   let client: CoderClient = owner;
+  // Each load scenario gets its own client (concurrent scenarios must not share counters); their stats
+  // are added here when they close, so run.json's total counts every call once.
+  let scenarioStats: ClientStats = emptyStats();
+  const apiTotal = (): ClientStats => addStats(addStats(owner.stats(), client === owner ? emptyStats() : client.stats()), scenarioStats);
+  const deps: PhaseDeps = { results, recorder, annotator, runId: c.runId, api: apiTotal };
+  const scenarioClient = (): { client: CoderClient; done: () => Promise<void> } => {
+    const sc = token ? clientFor({ ...c, token: (token as RunToken).key }, 16) : clientFor(c, 16);
+    return {
+      client: sc,
+      done: async () => {
+        scenarioStats = addStats(scenarioStats, sc.stats());
+        await sc.close();
+      },
+    };
+  };
   let banner: BannerHandle | null = null;
   let webhookFailures = 0;
   const webhook = async (event: "started" | "completed" | "failed", verdict?: string) => {
@@ -154,18 +174,35 @@ export async function runPipeline(c: Config, opts: PipelineOptions): Promise<Pip
 
     if (!signal.aborted && c.baselineWait > 0) records.push(await baselineWait(deps, c.baselineWait, signal));
 
+    const greedyPlan = pre.greedyPlan;
+    if (greedyPlan && !signal.aborted) {
+      records.push(
+        await runPhase(deps, "greedy-agent", "Create greedy agent", async () => {
+          const r = await executeCreate(client, greedyPlan, greedyCreateOptions(c), { signal, log: (l, m) => log[l](m) });
+          return createPhaseRecord(r, c, "greedy-agent");
+        }, { tags: ["greedy_agent"] }),
+      );
+      if (!signal.aborted && c.baselineWait > 0) records.push(await baselineWait(deps, c.baselineWait, signal, "baseline-greedy"));
+    }
+
     if (ready === 0 && !signal.aborted) {
       log.warn("no workspace became ready: the load scenarios are skipped");
     } else if (c.concurrent) {
-      records.push(...(await runConcurrent(deps, client, c, pre.plan, signal)));
+      records.push(...(await runConcurrent(deps, scenarioClient, c, pre.plan, signal)));
     } else {
       for (const [i, s] of pre.plan.scenarios.entries()) {
         if (signal.aborted) break;
-        records.push(
-          await runPhase(deps, s.phase, `Load scenario: ${SCENARIO_TITLE[s.scenario]}`, (dir) => runLoadScenario(client, c, s, signal, dir), {
-            tags: ["scenario"],
-          }),
-        );
+        const sc = scenarioClient();
+        try {
+          records.push(
+            await runPhase(deps, s.phase, `Load scenario: ${SCENARIO_TITLE[s.scenario]}`, (dir) => runLoadScenario(sc.client, c, s, signal, dir), {
+              tags: ["scenario"],
+              api: () => sc.client.stats(),
+            }),
+          );
+        } finally {
+          await sc.done();
+        }
         if (!signal.aborted && c.baselineWait > 0) records.push(await baselineWait(deps, c.baselineWait, signal, `baseline-${i + 2}`));
       }
     }
@@ -223,6 +260,7 @@ export async function runPipeline(c: Config, opts: PipelineOptions): Promise<Pip
   if (token && strategy !== "on_stop") await forgetRunToken(owner, token, c);
   await webhook(summary.status === "pass" ? "completed" : "failed", summary.status.toUpperCase());
   recorder.record.integration_failures = { grafana: annotator.failures, webhook: webhookFailures, banner: 0 };
+  recorder.record.api = apiBlock(apiTotal());
   recorder.finish(interruptedBy ? "interrupted" : summary.status === "pass" ? "pass" : "fail", exitCode);
   await runEnd(summary.status === "pass" ? [] : ["error"]);
   out(`\n${formatRunSummaryText(summary)}\nResults: ${results.path}\nReport:  ${results.resolve("report.html")}\n`);
@@ -233,7 +271,13 @@ export async function runPipeline(c: Config, opts: PipelineOptions): Promise<Pip
   return { exitCode, runDir: results.path, summary };
 }
 
-async function runConcurrent(deps: PhaseDeps, client: CoderClient, c: Config, plan: Plan, signal: AbortSignal): Promise<PhaseRecord[]> {
+async function runConcurrent(
+  deps: PhaseDeps,
+  scenarioClient: () => { client: CoderClient; done: () => Promise<void> },
+  c: Config,
+  plan: Plan,
+  signal: AbortSignal,
+): Promise<PhaseRecord[]> {
   const names = plan.scenarios.map((s) => s.scenario).join(", ");
   deps.results.startPhase(`Load scenarios: ${names}`);
   const started: Promise<PhaseRecord>[] = [];
@@ -241,16 +285,23 @@ async function runConcurrent(deps: PhaseDeps, client: CoderClient, c: Config, pl
   for (const s of plan.scenarios) {
     await waitFor(t0 + s.startOffsetMs - Date.now(), signal);
     if (signal.aborted) break;
+    const sc = scenarioClient();
     started.push(
-      runPhase(deps, s.phase, `Load scenario: ${SCENARIO_TITLE[s.scenario]}`, (dir) => runLoadScenario(client, c, s, signal, dir), {
+      runPhase(deps, s.phase, `Load scenario: ${SCENARIO_TITLE[s.scenario]}`, (dir) => runLoadScenario(sc.client, c, s, signal, dir), {
         statePhase: false,
         tags: ["scenario"],
-      }),
+        api: () => sc.client.stats(),
+      }).finally(() => sc.done()),
     );
   }
   const records = await Promise.all(started);
   deps.results.endPhase(`Load scenarios: ${names}`);
   return records;
+}
+
+function skippedRecord(runId: string, phase: string): PhaseRecord {
+  const now = new Date();
+  return buildPhaseRecord({ runId, phase, startedAt: now, endedAt: now, skipped: true });
 }
 
 function cleanupPhaseRecord(r: CleanupResult, runId: string): PhaseRecord {

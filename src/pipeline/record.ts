@@ -2,6 +2,7 @@
 // boundary so a crash leaves an accurate record of the phases that did run.
 import { publicConfig, type Config } from "../config/index.ts";
 import type { ResultsDir } from "../results/dir.ts";
+import type { ApiBlock } from "./api-stats.ts";
 import { RUN_FILE } from "../results/dir.ts";
 import type { PhaseStatus } from "../results/summary.ts";
 import type { Plan } from "./plan.ts";
@@ -41,6 +42,8 @@ export interface RunRecord {
   /** Faults outside the deployment that never stop the run (Grafana, webhook), counted. */
   integration_failures: { grafana: number; webhook: number; banner: number };
   exit_code: number | null;
+  /** Every API call the run made (all phases, preflight and token handling), with retries by cause. */
+  api?: ApiBlock;
 }
 
 export class RunRecorder {

@@ -17,3 +17,5 @@ export {
   LABEL_JOB,
   SHARD_APP,
 } from "./paths.ts";
+export { buildShardJob, buildShardSecret, objectLabels, type ShardJobOptions, type ShardResultsTransport } from "./job.ts";
+export { KubernetesExecutor, deleteRunJobs, inClusterConfig, parseIndexes, type KubernetesExecutorOptions } from "./kubernetes.ts";

@@ -1,0 +1,116 @@
+/** The benchmark's printed table and JSON document. */
+import { cpus, loadavg, totalmem, type as osType, release } from "node:os";
+import type { StepResult, ToolName, Workload } from "./workload.ts";
+
+export interface MachineInfo {
+  cores: number;
+  cpuModel: string;
+  node: string;
+  os: string;
+  memGB: number;
+  loadavg1mAtStart: number;
+}
+
+export function machineInfo(): MachineInfo {
+  return {
+    cores: cpus().length,
+    cpuModel: cpus()[0]?.model ?? "unknown",
+    node: process.version,
+    os: `${osType()} ${release()}`,
+    memGB: Math.round(totalmem() / 2 ** 30),
+    loadavg1mAtStart: Math.round(loadavg()[0]! * 100) / 100,
+  };
+}
+
+export interface ToolInfo {
+  available: boolean;
+  version?: string;
+  note?: string;
+}
+
+export interface BenchDocument {
+  kind: "traffic-bench";
+  createdAt: string;
+  machine: MachineInfo;
+  loadavg1mAtEnd: number;
+  workload: Omit<Workload, "conns"> & { steps: number[] };
+  criteria: { p99LagMsBelow: number; throughputAtLeast: number; errors: 0 };
+  tools: Partial<Record<ToolName, ToolInfo>>;
+  steps: StepResult[];
+  /** Largest N each tool held (0: none of the steps). */
+  largestHeld: Partial<Record<ToolName, number>>;
+  /** Per N: each tool's figure divided by ours (CPU per connection-minute, RSS per connection). */
+  ratiosToOurs: Array<{ conns: number; tool: ToolName; cpuPerConnMin: number | null; rssPerConn: number | null }>;
+  createWorkspaces?: unknown;
+  profile?: unknown;
+}
+
+export function largestHeld(steps: readonly StepResult[], tools: readonly ToolName[]): Partial<Record<ToolName, number>> {
+  const out: Partial<Record<ToolName, number>> = {};
+  for (const t of tools) {
+    out[t] = Math.max(0, ...steps.filter((s) => s.tool === t && s.ok).map((s) => s.conns));
+  }
+  return out;
+}
+
+export function ratiosToOurs(steps: readonly StepResult[]): BenchDocument["ratiosToOurs"] {
+  const out: BenchDocument["ratiosToOurs"] = [];
+  for (const s of steps) {
+    if (s.tool === "ours") continue;
+    const o = steps.find((x) => x.tool === "ours" && x.conns === s.conns);
+    const r = (a: number, b: number | undefined): number | null =>
+      b && b > 0 && a > 0 ? Math.round((a / b) * 100) / 100 : null;
+    out.push({
+      conns: s.conns,
+      tool: s.tool,
+      cpuPerConnMin: r(s.cpuMsPerConnMin, o?.cpuMsPerConnMin),
+      rssPerConn: r(s.rssKBPerConn, o?.rssKBPerConn),
+    });
+  }
+  return out;
+}
+
+function pad(s: string, n: number, right = false): string {
+  return right ? s.padStart(n) : s.padEnd(n);
+}
+
+export function formatTable(steps: readonly StepResult[]): string {
+  const head = [
+    ["tool", 10],
+    ["N", 6],
+    ["thru %", 7],
+    ["p50 ms", 8],
+    ["p99 ms", 8],
+    ["cpu ms/conn-min", 16],
+    ["x ours", 7],
+    ["conn-s/cpu-s", 13],
+    ["RSS KB/conn", 12],
+    ["x ours", 7],
+    ["peak MB", 8],
+    ["errors", 7],
+    ["holds", 6],
+  ] as const;
+  const lines = [head.map(([h, n], i) => pad(h, n, i > 0)).join(" ")];
+  for (const s of steps) {
+    const o = steps.find((x) => x.tool === "ours" && x.conns === s.conns);
+    const ratio = (a: number, b: number | undefined): string =>
+      s.tool === "ours" ? "1.00" : b && b > 0 && a > 0 ? (a / b).toFixed(2) : "-";
+    const cells = [
+      s.tool,
+      String(s.conns),
+      (s.throughputRatio * 100).toFixed(1),
+      s.lagP50Ms.toFixed(2),
+      s.lagP99Ms.toFixed(2),
+      s.cpuMsPerConnMin.toFixed(1),
+      ratio(s.cpuMsPerConnMin, o?.cpuMsPerConnMin),
+      s.connsPerCpuS.toFixed(0),
+      s.rssKBPerConn.toFixed(1),
+      ratio(s.rssKBPerConn, o?.rssKBPerConn),
+      s.peakRssMB.toFixed(0),
+      String(s.errors),
+      s.ok ? "yes" : "NO",
+    ];
+    lines.push(cells.map((c, i) => pad(c, head[i]![1], i > 0)).join(" "));
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,172 @@
+/**
+ * One benchmark step: one tool, N connections, one child process, measured from outside.
+ *
+ * The echo server is reset, the tool's process is started and sampled (/proc) until it exits, then the
+ * steady traffic window is taken from the echo server's own record: from 0.5 s after the last of the N
+ * connections opened to 0.5 s before 1 % of them (at least one) had closed. Throughput (bytes the echo
+ * server received) and CPU (interpolated between samples) cover that window only, so tool start-up
+ * (Artillery's CLI loads for seconds), ramp and shutdown are left out for every tool alike.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { launchArtillery } from "./artillery.ts";
+import type { EchoServer } from "./echo.ts";
+import { ProcSampler } from "./procstat.ts";
+import {
+  BUCKET_MS,
+  HOLD_P99_MS,
+  HOLD_THROUGHPUT,
+  REPORT_PREFIX,
+  workloadArgs,
+  type ClientReport,
+  type EchoReport,
+  type StepResult,
+  type ToolName,
+  type Workload,
+} from "./workload.ts";
+
+const CLIENTS: Record<Exclude<ToolName, "artillery">, string> = {
+  ours: fileURLToPath(new URL("../clients/ours.ts", import.meta.url)),
+  "raw-ws": fileURLToPath(new URL("../clients/raw-ws.ts", import.meta.url)),
+};
+
+export interface StepOptions {
+  /** Where Artillery's scripts/reports (and CPU profiles) go. */
+  workDir: string;
+  /** Extra node flags for our engine's process (e.g. --cpu-prof). */
+  oursNodeFlags?: string[];
+}
+
+interface Launched {
+  child: ChildProcess;
+  collect(exitCode: number | null): ClientReport;
+}
+
+function launchNodeClient(tool: "ours" | "raw-ws", w: Workload, url: string, flags: string[]): Launched {
+  const child = spawn(
+    process.execPath,
+    [...flags, "--import", "tsx", CLIENTS[tool], "--url", url, ...workloadArgs(w)],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let out = "";
+  let err = "";
+  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
+  return {
+    child,
+    collect(exitCode) {
+      const line = out.split("\n").find((l) => l.startsWith(REPORT_PREFIX));
+      if (line) return JSON.parse(line.slice(REPORT_PREFIX.length)) as ClientReport;
+      return {
+        tool,
+        ticksSent: 0,
+        ticksCompleted: 0,
+        errors: 1,
+        errorSamples: [`${tool} exited with ${exitCode} without a report: ${err.trim().slice(-500)}`],
+        lag: { count: 0, p50: 0, p99: 0, max: 0 },
+      };
+    },
+  };
+}
+
+export interface Window {
+  start: number;
+  end: number;
+}
+
+/** The steady window (epoch ms) from the echo server's open/close record, or undefined when there is none. */
+export function steadyWindow(r: EchoReport, expect: number, bucketsEnd: number): Window | undefined {
+  if (r.opens.length === 0) return undefined;
+  const opens = [...r.opens].sort((a, b) => a - b);
+  const closes = [...r.closes].sort((a, b) => a - b);
+  const allOpen = opens[Math.min(expect, opens.length) - 1]!;
+  const k = Math.max(1, Math.ceil(expect * 0.01));
+  const cutoff = closes[k - 1] ?? bucketsEnd;
+  const start = allOpen + 500;
+  const end = cutoff - 500;
+  return end - start >= 1000 ? { start, end } : undefined;
+}
+
+/** Bytes/s the echo server received over whole buckets inside `win`. */
+export function achievedRate(r: EchoReport, win: Window): { bytesPerSec: number; seconds: number } {
+  const first = Math.ceil((win.start - r.startedAt) / BUCKET_MS);
+  const last = Math.floor((win.end - r.startedAt) / BUCKET_MS); // exclusive
+  let bytes = 0;
+  for (let i = first; i < last; i++) bytes += r.bucketsIn[i] ?? 0;
+  const seconds = ((last - first) * BUCKET_MS) / 1000;
+  return { bytesPerSec: seconds > 0 ? bytes / seconds : 0, seconds };
+}
+
+export function judge(s: Omit<StepResult, "ok" | "failures">): string[] {
+  const f: string[] = [];
+  if (s.windowS <= 0) f.push("no steady window (connections never all open, or closed early)");
+  if (s.lagP99Ms >= HOLD_P99_MS) f.push(`p99 tick lag ${s.lagP99Ms} ms >= ${HOLD_P99_MS} ms`);
+  if (s.throughputRatio < HOLD_THROUGHPUT) f.push(`throughput ${(s.throughputRatio * 100).toFixed(1)} % < ${HOLD_THROUGHPUT * 100} %`);
+  if (s.errors > 0) f.push(`${s.errors} errors`);
+  return f;
+}
+
+const round = (x: number, d = 3): number => Math.round(x * 10 ** d) / 10 ** d;
+
+export async function runStep(tool: ToolName, w: Workload, echo: EchoServer, o: StepOptions): Promise<StepResult> {
+  await echo.reset(w.conns);
+  const t0 = Date.now();
+  const launched: Launched =
+    tool === "artillery"
+      ? launchArtillery(w, echo.url, o.workDir)
+      : launchNodeClient(tool, w, echo.url, tool === "ours" ? (o.oursNodeFlags ?? []) : []);
+  const sampler = new ProcSampler(launched.child.pid!, 100);
+  const limitMs = w.durationMs + 90_000;
+  const exitCode = await new Promise<number | null>((resolve) => {
+    const kill = setTimeout(() => launched.child.kill("SIGKILL"), limitMs);
+    launched.child.once("exit", (code) => {
+      clearTimeout(kill);
+      resolve(code);
+    });
+  });
+  sampler.stop();
+  const wallS = (Date.now() - t0) / 1000;
+  const er = await echo.report();
+  const client = launched.collect(exitCode);
+
+  const bucketsEnd = er.startedAt + er.bucketsIn.length * BUCKET_MS;
+  const win = steadyWindow(er, w.conns, bucketsEnd);
+  const rate = win ? achievedRate(er, win) : { bytesPerSec: 0, seconds: 0 };
+  const target = (w.conns * w.bytesPerTick * 1000) / w.intervalMs;
+  const cpuS = win ? sampler.cpuAt(win.end) - sampler.cpuAt(win.start) : 0;
+  const connMin = (w.conns * rate.seconds) / 60;
+  const firstOpen = er.opens.length ? Math.min(...er.opens) : t0;
+  const peak = sampler.peakRss();
+  const idle = sampler.rssBefore(firstOpen);
+  const base = {
+    tool,
+    conns: w.conns,
+    targetBytesPerSec: target,
+    achievedBytesPerSec: Math.round(rate.bytesPerSec),
+    throughputRatio: round(rate.bytesPerSec / target, 4),
+    windowS: rate.seconds,
+    lagP50Ms: client.lag.p50,
+    lagP99Ms: client.lag.p99,
+    lagMaxMs: client.lag.max,
+    ...(client.lagNote ? { lagNote: client.lagNote } : {}),
+    cpuS: round(cpuS, 2),
+    cpuMsPerConnMin: connMin > 0 ? round((cpuS * 1000) / connMin, 2) : 0,
+    connsPerCpuS: cpuS > 0 ? round((w.conns * rate.seconds) / cpuS, 1) : 0,
+    peakRssMB: round(peak / 2 ** 20, 1),
+    idleRssMB: round(idle / 2 ** 20, 1),
+    rssKBPerConn: round((peak - idle) / 1024 / w.conns, 1),
+    errors: client.errors + er.abnormalCloses,
+    errorSamples: client.errorSamples,
+    echoServerCpuS: round(er.cpuMs / 1000, 2),
+    wallS: round(wallS, 1),
+  };
+  if (client.lag.count === 0) base.errorSamples = [...base.errorSamples, "no tick lag recorded"];
+  const failures = judge(base);
+  if (client.lag.count === 0) failures.push("no echoes measured");
+  return { ...base, ok: failures.length === 0, failures };
+}
+
+export function defaultWorkDir(root: string): string {
+  return join(root, "bench", "results", "work");
+}

@@ -1,0 +1,129 @@
+/**
+ * The benchmark's workload and the shapes the harness passes around. Every tool drives the same thing:
+ * N websocket connections to the loopback echo server, each sending one `bytesPerTick` message every
+ * `intervalMs` (printable random bytes ending in "\n", as the product's PTY traffic), connections starting
+ * evenly over `rampMs`, for `durationMs` in all (ramp included).
+ */
+
+/** Echo-server byte counters are bucketed this finely (ms). */
+export const BUCKET_MS = 100;
+
+export type ToolName = "ours" | "raw-ws" | "artillery";
+export const ALL_TOOLS: readonly ToolName[] = ["ours", "raw-ws", "artillery"];
+
+export interface Workload {
+  conns: number;
+  bytesPerTick: number;
+  intervalMs: number;
+  durationMs: number;
+  rampMs: number;
+}
+
+/** What the echo server saw since its last reset (bench/echo-server.ts). */
+export interface EchoReport {
+  /** epoch ms of the reset; bucket i covers [startedAt + i*100, startedAt + (i+1)*100) */
+  startedAt: number;
+  expect: number;
+  bytesIn: number;
+  messagesIn: number;
+  bucketsIn: number[];
+  /** epoch ms of every connection open / close since the reset, in order */
+  opens: number[];
+  closes: number[];
+  /** closes with a code other than 1000/1001/1005 (no status) */
+  abnormalCloses: number;
+  maxOpen: number;
+  cpuMs: number;
+}
+
+export interface LagSummary {
+  count: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/** What a load client reports about itself (its own view of lag and errors). */
+export interface ClientReport {
+  tool: ToolName;
+  ticksSent: number;
+  ticksCompleted: number;
+  errors: number;
+  errorSamples: string[];
+  /** ms from each tick's intended send time to its echo's arrival */
+  lag: LagSummary;
+  /** How the lag was measured, when it differs from "fixed timetable" (Artillery). */
+  lagNote?: string;
+}
+
+/** One tool at one N, as the table and the JSON show it. */
+export interface StepResult {
+  tool: ToolName;
+  conns: number;
+  ok: boolean;
+  /** why the step does not "hold" (empty when ok) */
+  failures: string[];
+  targetBytesPerSec: number;
+  achievedBytesPerSec: number;
+  throughputRatio: number;
+  /** the steady traffic window the throughput and CPU figures cover */
+  windowS: number;
+  lagP50Ms: number;
+  lagP99Ms: number;
+  lagMaxMs: number;
+  lagNote?: string;
+  cpuS: number;
+  /** CPU ms (user+sys of the load process tree) per connection-minute of traffic */
+  cpuMsPerConnMin: number;
+  /** connection-seconds of traffic per CPU-second */
+  connsPerCpuS: number;
+  peakRssMB: number;
+  idleRssMB: number;
+  /** (peak RSS - RSS before the first connection) per connection */
+  rssKBPerConn: number;
+  errors: number;
+  errorSamples: string[];
+  echoServerCpuS: number;
+  wallS: number;
+}
+
+/** A step "holds" when p99 tick lag < 10 ms, throughput >= 99 % of target, and nothing failed. */
+export const HOLD_P99_MS = 10;
+export const HOLD_THROUGHPUT = 0.99;
+
+/** Argument parsing shared by the client processes: --name value. */
+export function argOf(argv: readonly string[], name: string, def?: string): string {
+  const i = argv.indexOf(`--${name}`);
+  const v = i >= 0 ? argv[i + 1] : undefined;
+  if (v !== undefined) return v;
+  if (def !== undefined) return def;
+  throw new Error(`missing --${name}`);
+}
+
+export function workloadArgs(w: Workload): string[] {
+  return [
+    "--conns",
+    String(w.conns),
+    "--bytes",
+    String(w.bytesPerTick),
+    "--interval",
+    String(w.intervalMs),
+    "--duration",
+    String(w.durationMs),
+    "--ramp",
+    String(w.rampMs),
+  ];
+}
+
+export function parseWorkload(argv: readonly string[]): Workload {
+  return {
+    conns: Number(argOf(argv, "conns")),
+    bytesPerTick: Number(argOf(argv, "bytes", "4096")),
+    intervalMs: Number(argOf(argv, "interval", "100")),
+    durationMs: Number(argOf(argv, "duration", "10000")),
+    rampMs: Number(argOf(argv, "ramp", "1000")),
+  };
+}
+
+/** Client processes print their report as one line with this prefix on stdout. */
+export const REPORT_PREFIX = "BENCH_CLIENT_REPORT ";

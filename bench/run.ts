@@ -1,0 +1,185 @@
+/**
+ * `npm run bench`: our traffic engine side by side with Artillery's websocket engine and a raw-`ws` floor,
+ * on one machine, in one run, over loopback only. See bench/README.md for what is measured and the figures.
+ *
+ *   npm run bench -- [--steps 250,500,1000,2000,4000] [--duration 10] [--ramp 1]
+ *                    [--tools ours,raw-ws,artillery] [--profile] [--no-create-workspaces] [--out bench/results]
+ *
+ * For each N (ascending) each tool still in the race runs once in its own process against the echo server
+ * (its own process too); a tool stops stepping after the first N it does not hold. The table is printed and
+ * the whole run is written as JSON to <out>/traffic-<timestamp>.json (and <out>/latest.json).
+ */
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { loadavg } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { artilleryBin, artilleryVersion } from "./lib/artillery.ts";
+import { EchoServer } from "./lib/echo.ts";
+import { formatTopSelfTime, topSelfTime } from "./lib/profile.ts";
+import {
+  formatTable,
+  largestHeld,
+  machineInfo,
+  ratiosToOurs,
+  type BenchDocument,
+  type ToolInfo,
+} from "./lib/report.ts";
+import { runStep } from "./lib/step.ts";
+import {
+  ALL_TOOLS,
+  HOLD_P99_MS,
+  HOLD_THROUGHPUT,
+  argOf,
+  type StepResult,
+  type ToolName,
+  type Workload,
+} from "./lib/workload.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const argv = process.argv.slice(2);
+const has = (f: string): boolean => argv.includes(`--${f}`);
+
+const steps = argOf(argv, "steps", "250,500,1000,2000,4000")
+  .split(",")
+  .map((s) => Number(s.trim()))
+  .filter((n) => Number.isInteger(n) && n > 0)
+  .sort((a, b) => a - b);
+const durationMs = Math.round(Number(argOf(argv, "duration", "10")) * 1000);
+const rampMs = Math.round(Number(argOf(argv, "ramp", "1")) * 1000);
+const outDir = resolve(argOf(argv, "out", join(ROOT, "bench", "results")));
+const workDir = join(outDir, "work");
+const wantTools = argOf(argv, "tools", ALL_TOOLS.join(","))
+  .split(",")
+  .map((t) => t.trim()) as ToolName[];
+for (const t of wantTools) {
+  if (!ALL_TOOLS.includes(t)) throw new Error(`--tools: unknown tool "${t}" (known: ${ALL_TOOLS.join(", ")})`);
+}
+if (steps.length === 0) throw new Error("--steps: give a comma-separated list of connection counts, e.g. 250,500");
+
+const tools: Partial<Record<ToolName, ToolInfo>> = {};
+for (const t of wantTools) tools[t] = { available: true };
+if (tools.artillery) {
+  if (artilleryBin()) tools.artillery.version = artilleryVersion();
+  else {
+    tools.artillery = {
+      available: false,
+      note: "artillery is not installed (it is a dev dependency: npm ci); see bench/README.md",
+    };
+  }
+}
+const racing = wantTools.filter((t) => tools[t]?.available);
+
+const profileDir = join(workDir, "profiles");
+const oursNodeFlags = has("profile") ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
+
+const machine = machineInfo();
+console.log(
+  `traffic bench: ${steps.join(", ")} connections x 4096 B every 100 ms, ${durationMs / 1000} s per step ` +
+    `(ramp ${rampMs / 1000} s); tools ${racing.join(", ")}; ${machine.cores} cores, node ${machine.node}, ` +
+    `load average ${machine.loadavg1mAtStart}`,
+);
+if (tools.artillery && !tools.artillery.available) console.log(`artillery: ${tools.artillery.note}`);
+
+const echo = await EchoServer.start();
+const results: StepResult[] = [];
+const alive = new Set(racing);
+try {
+  for (const n of steps) {
+    for (const tool of racing) {
+      if (!alive.has(tool)) continue;
+      const w: Workload = { conns: n, bytesPerTick: 4096, intervalMs: 100, durationMs, rampMs };
+      const r = await runStep(tool, w, echo, { workDir, oursNodeFlags });
+      results.push(r);
+      console.log(
+        `  ${tool.padEnd(9)} N=${String(n).padEnd(5)} ${r.ok ? "holds" : "FAILS"}  thru ${(r.throughputRatio * 100).toFixed(1)} %` +
+          `  lag p50 ${r.lagP50Ms} p99 ${r.lagP99Ms} ms  cpu ${r.cpuMsPerConnMin} ms/conn-min  rss ${r.rssKBPerConn} KB/conn` +
+          `  errors ${r.errors}${r.failures.length ? `  (${r.failures.join("; ")})` : ""}` +
+          (r.errorSamples.length && r.errors ? `\n      e.g. ${r.errorSamples.slice(0, 2).join(" | ")}` : ""),
+      );
+      if (!r.ok) alive.delete(tool);
+      // Let the previous step's sockets finish closing before the next one starts.
+      await new Promise((r2) => setTimeout(r2, 1000));
+    }
+  }
+} finally {
+  await echo.close();
+}
+
+console.log("\n" + formatTable(results));
+const held = largestHeld(results, racing);
+console.log(
+  `\nlargest N held (p99 lag < ${HOLD_P99_MS} ms, throughput >= ${HOLD_THROUGHPUT * 100} %, no errors): ` +
+    racing.map((t) => `${t} ${held[t] ?? 0}`).join(", "),
+);
+
+let profile: unknown;
+if (has("profile") && existsSync(profileDir)) {
+  const files = readdirSync(profileDir).filter((f) => f.endsWith(".cpuprofile")).sort();
+  const last = files[files.length - 1];
+  if (last) {
+    const top = topSelfTime(join(profileDir, last), 25, ROOT);
+    profile = { file: join(profileDir, last), ...top };
+    console.log(`\nour engine's profile (last step run, ${last}):\n${formatTopSelfTime(top)}`);
+  }
+}
+
+const createWorkspaces = has("no-create-workspaces") ? { skipped: "--no-create-workspaces" } : await runCreateWorkspacesBench();
+
+const doc: BenchDocument = {
+  kind: "traffic-bench",
+  createdAt: new Date().toISOString(),
+  machine,
+  loadavg1mAtEnd: Math.round(loadavg()[0]! * 100) / 100,
+  workload: { bytesPerTick: 4096, intervalMs: 100, durationMs, rampMs, steps },
+  criteria: { p99LagMsBelow: HOLD_P99_MS, throughputAtLeast: HOLD_THROUGHPUT, errors: 0 },
+  tools,
+  steps: results,
+  largestHeld: held,
+  ratiosToOurs: ratiosToOurs(results),
+  createWorkspaces,
+  ...(profile ? { profile } : {}),
+};
+mkdirSync(outDir, { recursive: true });
+const stamp = doc.createdAt.replace(/[:.]/g, "-");
+const file = join(outDir, `traffic-${stamp}.json`);
+writeFileSync(file, JSON.stringify(doc, null, 2) + "\n");
+writeFileSync(join(outDir, "latest.json"), JSON.stringify(doc, null, 2) + "\n");
+console.log(`\nwrote ${file}`);
+
+/**
+ * The create-workspaces client-cost benchmark (bench/create-workspaces.ts, owned by the create-workspaces
+ * work) runs as its own process when present; its last JSON line, if any, is kept in the document.
+ */
+async function runCreateWorkspacesBench(): Promise<unknown> {
+  const script = join(ROOT, "bench", "create-workspaces.ts");
+  if (!existsSync(script)) return { skipped: "bench/create-workspaces.ts does not exist yet" };
+  console.log("\ncreate-workspaces bench (bench/create-workspaces.ts):");
+  return new Promise((resolveP) => {
+    const child = spawn(process.execPath, ["--import", "tsx", script], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      process.stdout.write(d);
+    });
+    const kill = setTimeout(() => child.kill("SIGKILL"), 240_000);
+    child.on("exit", (code) => {
+      clearTimeout(kill);
+      let json: unknown;
+      for (const line of out.trim().split("\n").reverse()) {
+        const l = line.trim();
+        if (!l.startsWith("{")) continue;
+        try {
+          json = JSON.parse(l);
+          break;
+        } catch {
+          // not JSON
+        }
+      }
+      resolveP({ exitCode: code, ...(json ? { result: json } : { output: out.slice(-4000) }) });
+    });
+  });
+}

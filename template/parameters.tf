@@ -96,6 +96,36 @@ data "coder_parameter" "greedy_agent_template" {
   order        = 105
 }
 
+data "coder_parameter" "greedy_bytes_per_tick" {
+  name         = "greedy_bytes_per_tick"
+  display_name = "Greedy bytes per tick"
+  description  = "Greedy agent: bytes per tick of its flood (Coder's runner: 25 MiB every 40 ms). (env `SCALETEST_GREEDY_BYTES_PER_TICK`)"
+  type         = "number"
+  default      = 26214400
+  mutable      = true
+  order        = 106
+
+  validation {
+    min = 1
+    max = 33554432
+  }
+}
+
+data "coder_parameter" "greedy_tick_interval" {
+  name         = "greedy_tick_interval"
+  display_name = "Greedy tick interval"
+  description  = "Greedy agent: time between ticks of its flood. Allowed: 1ms to 1h. (env `SCALETEST_GREEDY_TICK_INTERVAL`)"
+  type         = "string"
+  default      = "40ms"
+  mutable      = true
+  order        = 107
+
+  validation {
+    regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
+    error = "Use a duration such as 30s, 5m or 1h30m (units ms, s, m, h)."
+  }
+}
+
 data "coder_parameter" "dry_run" {
   name         = "dry_run"
   display_name = "Dry run"
@@ -103,7 +133,7 @@ data "coder_parameter" "dry_run" {
   type         = "bool"
   default      = false
   mutable      = true
-  order        = 106
+  order        = 108
 }
 
 data "coder_parameter" "comment" {
@@ -114,7 +144,7 @@ data "coder_parameter" "comment" {
   default      = ""
   mutable      = true
   ephemeral    = true
-  order        = 107
+  order        = 109
 }
 
 data "coder_parameter" "banner" {
@@ -124,7 +154,7 @@ data "coder_parameter" "banner" {
   type         = "bool"
   default      = true
   mutable      = true
-  order        = 108
+  order        = 110
 }
 
 data "coder_parameter" "workspaces" {
@@ -906,6 +936,8 @@ locals {
     SCALETEST_BASELINE_WAIT                  = data.coder_parameter.baseline_wait.value
     SCALETEST_GREEDY_AGENT                   = data.coder_parameter.greedy_agent.value
     SCALETEST_GREEDY_AGENT_TEMPLATE          = data.coder_parameter.greedy_agent_template.value
+    SCALETEST_GREEDY_BYTES_PER_TICK          = data.coder_parameter.greedy_bytes_per_tick.value
+    SCALETEST_GREEDY_TICK_INTERVAL           = data.coder_parameter.greedy_tick_interval.value
     SCALETEST_DRY_RUN                        = data.coder_parameter.dry_run.value
     SCALETEST_COMMENT                        = data.coder_parameter.comment.value
     SCALETEST_BANNER                         = data.coder_parameter.banner.value
@@ -969,6 +1001,7 @@ locals {
   duration_bounds = {
     SCALETEST_STAGGER_DELAY              = { name = "Stagger delay (concurrent)", min = "0s", max = "24h" }
     SCALETEST_BASELINE_WAIT              = { name = "Baseline wait", min = "0s", max = "24h" }
+    SCALETEST_GREEDY_TICK_INTERVAL       = { name = "Greedy tick interval", min = "1ms", max = "1h" }
     SCALETEST_CREATE_TIMEOUT             = { name = "Create timeout", min = "1s", max = "24h" }
     SCALETEST_JOB_TIMEOUT                = { name = "Per-workspace timeout", min = "1s", max = "24h" }
     SCALETEST_RUN_TIMEOUT                = { name = "Command timeout", min = "100ms", max = "1h" }

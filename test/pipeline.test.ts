@@ -117,3 +117,34 @@ test("--compare of two runs flags the stage the slower builds made worse", async
   assert.ok(build.length > 0, "build stage rows present");
   assert.ok(build.every((r) => r.verdict === "worse"), JSON.stringify(build));
 });
+
+test("greedy agent: one extra workspace flooded during the middle third of each traffic scenario", async () => {
+  await withSim({}, async (sim) => {
+    const before = sim.counts();
+    const dir = tempResults();
+    const out = await runSmall(sim, dir, [
+      "--run-id", "greedy1", "--scenarios", "web-terminal,ssh", "--duration", "3s", "--percentage", "50",
+      "--greedy-agent", "--greedy-bytes-per-tick", "65536", "--greedy-tick-interval", "40ms",
+    ]);
+    assert.equal(out.exitCode, 0, out.output);
+    const run = readJSON<{ phases: PhaseEntry[] }>(join(out.runDir!, "run.json"));
+    const names = run.phases.map((p) => p.name);
+    assert.ok(names.indexOf("greedy-agent") > names.indexOf("create-workspaces"));
+    for (const scenario of ["web-terminal-traffic", "ssh-traffic"]) {
+      const main = run.phases.find((p) => p.name === scenario)!;
+      const greedy = run.phases.find((p) => p.name === `${scenario}-greedy-agent`)!;
+      const rec = readJSON<{ started_at: string; extra: { traffic: { perConnection: { target: { workspaceName: string } }[]; totals: { bytesWritten: number } } } }>(
+        join(out.runDir!, greedy.dir!, "result.json"),
+      );
+      const offset = ms(rec.started_at) - ms(main.started_at);
+      assert.ok(offset >= 900 && offset < 2500, `${scenario} flood starts a third in (+${offset} ms)`);
+      assert.deepEqual(rec.extra.traffic.perConnection.map((c) => c.target.workspaceName), ["scaletest-greedy1-0004"]);
+      assert.ok(rec.extra.traffic.totals.bytesWritten >= 65536 * 10, "the flood sent its big ticks");
+      const mainRec = readJSON<{ extra: { traffic: { perConnection: { target: { workspaceName: string } }[] } } }>(
+        join(out.runDir!, main.dir!, "result.json"),
+      );
+      assert.ok(mainRec.extra.traffic.perConnection.every((c) => c.target.workspaceName !== "scaletest-greedy1-0004"));
+    }
+    assert.deepEqual(sim.counts(), before, "cleanup removed the greedy workspace too");
+  });
+});

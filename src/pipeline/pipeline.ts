@@ -193,6 +193,17 @@ export async function runPipeline(c: Config, opts: PipelineOptions): Promise<Pip
       for (const [i, s] of pre.plan.scenarios.entries()) {
         if (signal.aborted) break;
         const sc = scenarioClient();
+        // The greedy flood runs beside the scenario (its own folder; not a state phase).
+        const greedy =
+          greedyPlan && s.scenario !== "dashboard"
+            ? runPhase(
+                deps,
+                `${s.phase}-greedy-agent`,
+                `Greedy agent traffic during ${SCENARIO_TITLE[s.scenario]}`,
+                async () => (await greedyTraffic(sc.client, c, s, signal)) ?? skippedRecord(c.runId, `${s.phase}-greedy-agent`),
+                { statePhase: false, tags: ["greedy_agent"] },
+              )
+            : null;
         try {
           records.push(
             await runPhase(deps, s.phase, `Load scenario: ${SCENARIO_TITLE[s.scenario]}`, (dir) => runLoadScenario(sc.client, c, s, signal, dir), {
@@ -200,6 +211,7 @@ export async function runPipeline(c: Config, opts: PipelineOptions): Promise<Pip
               api: () => sc.client.stats(),
             }),
           );
+          if (greedy) records.push(await greedy);
         } finally {
           await sc.done();
         }

@@ -1,5 +1,5 @@
 // The staged pipeline (scripts/run.ts): which scenarios, in what order, with what waits.
-import { bool, duration, enumList, str } from "../setting.ts";
+import { bool, duration, enumList, int, str } from "../setting.ts";
 
 export const SCENARIOS = ["ssh", "web-terminal", "app", "dashboard"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -62,6 +62,26 @@ export const pipelineSettings = {
     scripts: ["run"],
     default: "kubernetes-medium-greedy",
     help: "Template of the greedy agent's workspace; must differ from --template.",
+  }),
+  greedyBytesPerTick: int({
+    group: "pipeline",
+    env: "SCALETEST_GREEDY_BYTES_PER_TICK",
+    flag: "greedy-bytes-per-tick",
+    scripts: ["run"],
+    default: 26_214_400,
+    min: 1,
+    max: 33_554_432,
+    help: "Greedy agent: bytes per tick of its flood (Coder's runner: 25 MiB every 40 ms).",
+  }),
+  greedyTickInterval: duration({
+    group: "pipeline",
+    env: "SCALETEST_GREEDY_TICK_INTERVAL",
+    flag: "greedy-tick-interval",
+    scripts: ["run"],
+    default: "40ms",
+    min: "1ms",
+    max: "1h",
+    help: "Greedy agent: time between ticks of its flood.",
   }),
   dryRun: bool({
     group: "pipeline",

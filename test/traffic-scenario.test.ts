@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { discoverTargets } from "../src/traffic/kinds/discover.ts";
 import type { TrafficResult } from "../src/traffic/result.ts";
-import { runTrafficScenario } from "../src/traffic/scenario.ts";
+import { renderTrafficText, runTrafficScenario, trafficExitCode, trafficPhaseRecord } from "../src/traffic/scenario.ts";
 import type { PhaseRecord } from "../src/results/summary.ts";
 import { FAKE_CODER, startTrafficSim, trafficConfig, type TrafficSim } from "./helpers/traffic-kinds.ts";
 
@@ -156,5 +156,17 @@ describe("target selection on simulated workspaces", () => {
     assert.equal(r.shard, "1/3");
     assert.ok(r.perConnection.every((p) => p.status === "ok" && p.bytesRead > 0));
     assert.ok(r.perConnection.every((p) => p.target.ownerName.startsWith("scaletest-sel-u")), "owners carried into targets");
+  });
+
+  test("--timeout cuts the run short: the verdict and the exit code say so", async () => {
+    const c = trafficConfig("app-traffic", ts.sim, ["--run-id", "sel", "--duration", "10s", "--timeout", "1500ms", "--target-workspaces", "0:3"]);
+    const t0 = Date.now();
+    const r = await runTrafficScenario(ts.client, c, "app", { metrics: null });
+    assert.ok(Date.now() - t0 < 6000, "stopped near the 1.5 s limit");
+    assert.equal(r.endReason, "aborted");
+    const rec = trafficPhaseRecord(r, "sel", "app-traffic", c.thresholdTrafficErrorRate);
+    assert.equal(rec.status, "fail");
+    assert.equal(trafficExitCode(r, rec.thresholds), 1);
+    assert.match(renderTrafficText(r, rec.thresholds), /not stopped early[\s\S]*Result: FAIL/);
   });
 });

@@ -220,7 +220,13 @@ export function trafficErrorRate(r: TrafficResult): number {
 
 export function trafficThresholds(r: TrafficResult, maxErrorRatePct: number): ThresholdResult[] {
   const rate = trafficErrorRate(r);
+  // A run cut short (stop signal or --timeout) did not measure what was asked: say so as a failed check.
+  const early: ThresholdResult[] =
+    r.endReason === "aborted"
+      ? [{ name: `${r.kind} traffic ran its full duration`, rule: "not stopped early", observed: r.durationMs, ok: false, unit: "ms" }]
+      : [];
   return [
+    ...early,
     {
       name: `${r.kind} traffic connection error rate`,
       rule: `error rate <= ${maxErrorRatePct}%`,
@@ -312,7 +318,8 @@ function bytes(n: number): string {
 /** Text summary: Coder's harness text (failures, totals), then traffic totals, latency and the verdict. */
 export function renderTrafficText(r: TrafficResult, thresholds: readonly ThresholdResult[]): string {
   const rec = trafficPhaseRecord(r, "", TRAFFIC_SCRIPT[r.kind === "mixed" ? "web-terminal" : r.kind], 100);
-  let out = formatPhaseText({ ...rec, thresholds: [...thresholds], stages: {} });
+  const failed = thresholds.some((t) => !t.ok) || r.endReason === "aborted";
+  let out = formatPhaseText({ ...rec, status: failed ? "fail" : "pass", thresholds: [...thresholds], stages: {} });
   const t = r.totals;
   const tp = trafficThroughput(r);
   out += `\nTraffic (${r.kind}, mode ${r.mode}${r.shard ? `, shard ${r.shard}` : ""}): ${t.connections} connection(s), `;

@@ -614,6 +614,7 @@ export class CoderClient {
       userAgent: this.#userAgent,
       handshakeTimeoutMs: opts.handshakeTimeoutMs ?? this.#timeoutMs,
       ...(signal ? { signal } : {}),
+      ...(opts.onMessage ? { onMessage: opts.onMessage } : {}),
     });
   }
 

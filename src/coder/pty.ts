@@ -30,6 +30,8 @@ export interface PtyUrlOptions {
 export interface OpenPtyOptions extends PtyUrlOptions {
   handshakeTimeoutMs?: number;
   signal?: AbortSignal;
+  /** Attached before the handshake: output sent right after the upgrade would be lost to a listener added on open. */
+  onMessage?: (data: WebSocket.RawData, isBinary: boolean) => void;
 }
 
 /** The websocket URL of an agent's reconnecting PTY, with Coder's exact query parameters. */
@@ -90,6 +92,8 @@ export interface AuthedWebSocketOptions {
   userAgent?: string;
   handshakeTimeoutMs?: number;
   signal?: AbortSignal;
+  /** See OpenPtyOptions.onMessage. */
+  onMessage?: (data: WebSocket.RawData, isBinary: boolean) => void;
 }
 
 /**
@@ -115,6 +119,7 @@ export function openAuthedWebSocket(url: URL, opts: AuthedWebSocketOptions): Pro
       handshakeTimeout: opts.handshakeTimeoutMs ?? 30_000,
       perMessageDeflate: false,
     });
+    if (opts.onMessage) ws.on("message", opts.onMessage);
     let settled = false;
     const settle = (fn: () => void): void => {
       if (settled) return;

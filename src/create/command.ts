@@ -17,9 +17,15 @@ export async function runPtyCommand(
   const t0 = performance.now();
   const timer = AbortSignal.timeout(timeoutMs);
   const all = signal ? AbortSignal.any([signal, timer]) : timer;
-  const ws = await client.openReconnectingPty(agentId, { command, signal: all, handshakeTimeoutMs: timeoutMs });
   let bytes = 0;
   let firstByte: number | null = null;
+  // Counted from the handshake on: a short command's output can arrive with the 101 answer itself.
+  const onMessage = (data: Buffer | ArrayBuffer | Buffer[]): void => {
+    const n = Array.isArray(data) ? data.reduce((s, b) => s + b.length, 0) : data instanceof ArrayBuffer ? data.byteLength : data.length;
+    if (n > 0 && firstByte === null) firstByte = performance.now() - t0;
+    bytes += n;
+  };
+  const ws = await client.openReconnectingPty(agentId, { command, signal: all, handshakeTimeoutMs: timeoutMs, onMessage });
   return new Promise<CommandOutcome>((resolve, reject) => {
     const onAbort = (): void => {
       ws.terminate();
@@ -33,11 +39,6 @@ export async function runPtyCommand(
     };
     if (all.aborted) return onAbort();
     all.addEventListener("abort", onAbort, { once: true });
-    ws.on("message", (data: Buffer | ArrayBuffer | Buffer[]) => {
-      const n = Array.isArray(data) ? data.reduce((s, b) => s + b.length, 0) : data instanceof ArrayBuffer ? data.byteLength : data.length;
-      if (n > 0 && firstByte === null) firstByte = performance.now() - t0;
-      bytes += n;
-    });
     ws.once("error", (err) => {
       all.removeEventListener("abort", onAbort);
       reject(new Error(`web terminal failed: ${err.message}`));

@@ -10,6 +10,10 @@
 //  - With a command, Ctrl+C ("\u0003") ends it: "^C" is echoed and the server closes the socket
 //    normally (1000). Without a command it is an interactive shell: Ctrl+C prints a new prompt and
 //    "exit" closes.
+//  - Any other command (e.g. `coder exp scaletest create-workspaces --run-command "echo hello"`) runs
+//    once like a shell would: `echo X` prints "X\r\n", anything else prints one short line, then the
+//    server closes normally (1000), as the agent does when the process exits. A bare shell name
+//    (sh, bash, /bin/bash, ...) is an interactive shell, as with no command.
 //  - Reconnecting with the same reconnect id (same agent) within ptyReconnectWindowMs resumes the
 //    same session (same command, not restarted). Earlier output is NOT replayed (Coder replays a
 //    ring buffer; the product does not depend on it).
@@ -26,16 +30,44 @@ import { agentStatus, type SimAgent } from "./state.ts";
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const CTRL_C = "\u0003";
+/** The traffic commands (web-terminal and SSH traffic): echo until Ctrl+C. */
+const DD_RE = /^dd if=\/dev\/stdin of=\/dev\/\S+( |$)/;
+/** Commands that start an interactive shell rather than run and exit. */
+const SHELL_RE = /^(\/usr)?(\/bin\/)?(sh|bash|zsh|ash|dash)( -l| -i| --login)*$/;
+/** How long a one-shot command "runs" before its output appears. */
+const ONE_SHOT_RUN_MS = 5;
+
+type CommandKind = "shell" | "stream" | "oneshot";
+
+export function commandKind(command: string): CommandKind {
+  const c = command.trim();
+  if (c === "" || SHELL_RE.test(c)) return "shell";
+  return DD_RE.test(c) ? "stream" : "oneshot";
+}
+
+/** What a shell prints for a one-shot command: `echo` prints its (unquoted) words, others a short line. */
+export function oneShotOutput(command: string): string {
+  const m = /^echo(?:\s+(.*))?$/s.exec(command.trim());
+  if (m) {
+    const words = (m[1] ?? "").match(/'[^']*'|"[^"]*"|\S+/g) ?? [];
+    return words.map((w) => (/^(['"]).*\1$/s.test(w) ? w.slice(1, -1) : w)).join(" ") + "\r\n";
+  }
+  return `ran: ${command.trim().slice(0, 60)}\r\n`;
+}
 
 interface PtySession {
   key: string;
   agentId: string;
+  /** "" for an interactive shell, else the streaming (dd) or one-shot command. */
   command: string;
+  kind: CommandKind;
   prompt: string;
   sockets: Set<WebSocket>;
   line: string;
   ended: boolean;
   expiry: NodeJS.Timeout | undefined;
+  /** A one-shot command's exit timer. */
+  run?: NodeJS.Timeout;
 }
 
 export class PtyServer {
@@ -87,8 +119,9 @@ export class PtyServer {
     let s = this.sessions.get(key);
     const resumed = s !== undefined && !s.ended;
     if (!s || s.ended) {
+      const kind = commandKind(command);
       s = {
-        key, agentId: agent.id, command, prompt: command === "" ? `coder@${wsName}:~$ ` : "",
+        key, agentId: agent.id, command: kind === "shell" ? "" : command, kind, prompt: kind === "shell" ? `coder@${wsName}:~$ ` : "",
         sockets: new Set(), line: "", ended: false, expiry: undefined,
       };
       this.sessions.set(key, s);
@@ -99,6 +132,7 @@ export class PtyServer {
     this.sockets.add(sock);
     const session = s;
     if (!resumed && session.prompt) this.write(session, session.prompt);
+    if (!resumed && session.kind === "oneshot") this.runOneShot(session);
     // Fault "drop X% of connections mid-stream" (faults.setDrops): cut without a close frame.
     const dropIn = this.core.faults.drawDrop("pty");
     if (dropIn !== undefined) {
@@ -113,6 +147,15 @@ export class PtyServer {
       if (session.sockets.size === 0 && !session.ended) {
         session.expiry = this.core.later(this.core.opts.ptyReconnectWindowMs, () => this.sessions.delete(session.key));
       }
+    });
+  }
+
+  /** The command "runs", prints its output and exits: the session ends with a normal close. */
+  private runOneShot(s: PtySession): void {
+    s.run = this.core.later(ONE_SHOT_RUN_MS, () => {
+      if (s.ended) return;
+      this.write(s, oneShotOutput(s.command));
+      this.end(s, 1000, "");
     });
   }
 
@@ -182,6 +225,7 @@ export class PtyServer {
     s.ended = true;
     this.sessions.delete(s.key);
     this.core.cancel(s.expiry);
+    this.core.cancel(s.run);
     for (const sock of s.sockets) sock.close(code, reason);
   }
 
@@ -203,7 +247,10 @@ export class PtyServer {
   }
 
   closeAll(): void {
-    for (const s of this.sessions.values()) this.core.cancel(s.expiry);
+    for (const s of this.sessions.values()) {
+      this.core.cancel(s.expiry);
+      this.core.cancel(s.run);
+    }
     this.sessions.clear();
     for (const sock of this.sockets) sock.terminate();
     this.sockets.clear();

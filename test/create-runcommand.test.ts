@@ -1,0 +1,87 @@
+// create-workspaces --run-command against the simulator: the simulated agent runs a short command like a
+// shell (prints its output, then closes the web terminal normally), so each unit records the command's
+// latency and output size instead of timing out.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import type { Sim } from "../sim/index.ts";
+import { commandKind, oneShotOutput } from "../sim/pty.ts";
+import { cleanupRun } from "../src/cleanup/index.ts";
+import type { CoderClient } from "../src/coder/index.ts";
+import { createWorkspaces, runPtyCommand } from "../src/create/index.ts";
+import { clientFor, liveScaletest, startFastSim } from "./helpers/create-sim.ts";
+
+describe("--run-command against the simulated agent", () => {
+  let sim: Sim;
+  let client: CoderClient;
+
+  before(async () => {
+    sim = await startFastSim({ daemons: 4 });
+    client = clientFor(sim);
+  });
+  after(async () => {
+    await client.close();
+    await sim.close();
+  });
+
+  test("the simulator tells streaming, shell and one-shot commands apart", () => {
+    assert.equal(commandKind("dd if=/dev/stdin of=/dev/stdout bs=1024 status=none"), "stream");
+    assert.equal(commandKind("dd if=/dev/stdin of=/dev/null bs=30 status=none"), "stream");
+    assert.equal(commandKind(""), "shell");
+    assert.equal(commandKind("/bin/bash -l"), "shell");
+    assert.equal(commandKind("echo hello"), "oneshot");
+    assert.equal(commandKind("uptime"), "oneshot");
+    assert.equal(oneShotOutput("echo hello"), "hello\r\n");
+    assert.equal(oneShotOutput(`echo 'a  b' "c"`), "a  b c\r\n");
+    assert.equal(oneShotOutput("echo"), "\r\n");
+    assert.match(oneShotOutput("uptime"), /^.+\r\n$/);
+  });
+
+  test('"echo hello" on 4 workspaces: every unit passes with the command\'s latency and output', async () => {
+    const r = await createWorkspaces(
+      client,
+      {
+        runId: "runcmd",
+        count: 4,
+        template: "kubernetes-minimal",
+        concurrency: 4,
+        timeoutMs: 30_000,
+        jobTimeoutMs: 20_000,
+        retry: 0,
+        pollMs: 50,
+        runCommand: "echo hello",
+        runTimeoutMs: 3000,
+        noCleanup: true,
+      },
+      { progress: false },
+    );
+    try {
+      assert.equal(r.fail, 0, JSON.stringify(r.units.map((u) => u.error)));
+      assert.equal(r.units.length, 4);
+      for (const u of r.units) {
+        assert.ok(u.command, `${u.name} has a command outcome`);
+        assert.ok(u.command.latency_ms > 0, `${u.name} latency ${u.command.latency_ms}`);
+        assert.ok(u.command.latency_ms < 3000, `${u.name} ended well before the timeout (${u.command.latency_ms} ms)`);
+        assert.ok(u.command.output_bytes >= 6, `${u.name} output ${u.command.output_bytes} bytes`);
+        assert.ok(u.command.first_byte_ms !== null && u.command.first_byte_ms <= u.command.latency_ms);
+        assert.equal(u.timings.command, u.command.latency_ms);
+      }
+      assert.equal(r.stages.command.count, 4);
+
+      // The bytes are exactly what a shell prints, and the session is gone once the command exits.
+      const agent = (await client.workspace(r.units[0]!.workspace_id!)).latest_build.resources?.flatMap((x) => x.agents ?? [])[0];
+      assert.ok(agent);
+      let out = "";
+      const ws = await client.openReconnectingPty(agent.id, { command: "echo hello", onMessage: (d) => (out += String(d)) });
+      const code = await new Promise<number>((res) => ws.once("close", (c) => res(c)));
+      assert.equal(code, 1000);
+      assert.equal(out, "hello\r\n");
+      const other = await runPtyCommand(client, agent.id, "uname -a", 3000);
+      assert.ok(other.output_bytes > 2);
+      assert.equal(sim.counts().ptySessions, 0);
+    } finally {
+      const c = await cleanupRun(client, { runId: "runcmd", concurrency: 8, timeoutMs: 30_000, jobTimeoutMs: 10_000, pollMs: 50, retryDelayMs: 20 }, { progress: false });
+      assert.equal(c.exit_code, 0);
+    }
+    assert.deepEqual(liveScaletest(sim, "scaletest-runcmd-"), { users: [], workspaces: [] });
+  });
+});

@@ -264,3 +264,20 @@ describe("shard env", () => {
     assert.ok(!Object.values(env).includes(TOKEN));
   });
 });
+
+describe("template RBAC", () => {
+  test("rbac.tf grants the runner's service account Jobs, Secrets, Pods and pod logs in its namespace", async () => {
+    const { parseHclFile, TEMPLATE_DIR } = await import("./helpers/template.ts");
+    const { join } = await import("node:path");
+    const tf = (await parseHclFile(join(TEMPLATE_DIR, "rbac.tf"))) as any;
+    const rules: { api_groups: string[]; resources: string[]; verbs: string[] }[] = tf.resource.kubernetes_role.scaleout[0].rule;
+    const can = (group: string, resource: string, verb: string) =>
+      rules.some((r) => r.api_groups.includes(group) && r.resources.includes(resource) && r.verbs.includes(verb));
+    for (const v of ["create", "get", "list", "delete"]) assert.ok(can("batch", "jobs", v), `jobs ${v}`);
+    for (const v of ["create", "list", "delete"]) assert.ok(can("", "secrets", v), `secrets ${v}`);
+    assert.ok(can("", "pods", "list") && can("", "pods/log", "get"));
+    const binding = tf.resource.kubernetes_role_binding.scaleout[0];
+    assert.equal(binding.subject[0].kind, "ServiceAccount");
+    assert.equal(binding.subject[0].name, "${var.service_account_name}");
+  });
+});

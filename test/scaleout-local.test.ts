@@ -170,3 +170,40 @@ describe("local executor: failures are reported per shard", () => {
     }
   });
 });
+
+describe("shard-main in log mode (how pods return results without a shared volume)", () => {
+  test("prints the script's JSON framed after its own output, exits 0 even when the script's verdict failed", async () => {
+    const { spawnSync } = await import("node:child_process");
+    const { writeFileSync } = await import("node:fs");
+    const { decodeShardLog, PROJECT_DIR } = await import("../src/scaleout/index.ts");
+    const dir = tempDir("scaletest-shardmain-");
+    try {
+      // A stand-in scenario: writes its --output json:PATH and exits 1 (a failed verdict, as a traffic script would).
+      const script = join(dir.path, "fake-scenario.mjs");
+      writeFileSync(script, `
+        const spec = process.argv[process.argv.lastIndexOf("--output") + 1].slice(5);
+        const shard = process.argv[process.argv.indexOf("--shard") + 1];
+        (await import("node:fs")).writeFileSync(spec, JSON.stringify({ extra: { traffic: { shard } } }));
+        console.log("scenario text output");
+        process.exit(1);`);
+      const r = spawnSync(process.execPath, ["--import", "tsx", "src/scaleout/shard-main.ts", "--script", script, "--result", "log", "--", "--shard", "2/3"], {
+        cwd: PROJECT_DIR,
+        encoding: "utf8",
+        env: { ...process.env, TMPDIR: dir.path },
+      });
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /^scenario text output\n/);
+      assert.deepEqual(decodeShardLog(r.stdout), { shard: "2/3", exitCode: 1, output: { extra: { traffic: { shard: "2/3" } } } });
+      // Without a result, the shard fails with the script's status (Kubernetes retries it, or fails the Job on 2).
+      writeFileSync(script, "process.exit(2)");
+      const bad = spawnSync(process.execPath, ["--import", "tsx", "src/scaleout/shard-main.ts", "--script", script, "--result", "log", "--", "--shard", "0/3"], {
+        cwd: PROJECT_DIR,
+        encoding: "utf8",
+      });
+      assert.equal(bad.status, 2);
+      assert.match(bad.stderr, /shard 0\/3 ended \(exit 2\) without a result/);
+    } finally {
+      dir.cleanup();
+    }
+  });
+});

@@ -3,21 +3,25 @@
 // its users; or, with --all, every scaletest-* workspace and user. Nothing without the scaletest-
 // prefix is ever touched, nor the runner's own user. Safe to run again: it then finds nothing.
 // Parity: `coder exp scaletest cleanup`. Example: ./scenarios/cleanup.ts --run-id k3x9q2
+import type { Loaded } from "../src/config/index.ts";
 import { cleanupHarnessJSON, cleanupRun, cleanupScope, renderCleanupText } from "../src/cleanup/index.ts";
 import { runScenario } from "../src/scenario/main.ts";
 
+// --run-id counts only when given: the settings generate one otherwise, and that would match nothing.
+const givenRunId = (loaded: Loaded): string | undefined => (loaded.sources.runId === "default" ? undefined : loaded.config.runId);
+const stamp = (d: Date): string => d.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+
 await runScenario(
   "cleanup",
-  { description: "Delete a run's scaletest- workspaces and users (or every run's with --all).", metrics: false },
+  {
+    description: "Delete a run's scaletest- workspaces and users (or every run's with --all).",
+    metrics: false,
+    // Bad input exits 2 before a results folder exists; --all belongs to no run, so it gets its own folder.
+    precheck: (loaded) => void cleanupScope({ runId: givenRunId(loaded), all: loaded.config.cleanupAll }),
+    resultsFolder: (loaded) => (loaded.config.cleanupAll ? `cleanup-all-${stamp(new Date())}` : undefined),
+  },
   async ({ client, config: c, loaded, signal, log }) => {
-    // --run-id counts only when given: runScenario generates one otherwise, and that would match nothing.
-    const runId = loaded.sources.runId === "default" ? undefined : c.runId;
-    try {
-      cleanupScope({ runId, all: c.cleanupAll });
-    } catch (e) {
-      process.stderr.write(`cleanup: ${(e as Error).message}\n`);
-      process.exit(2);
-    }
+    const runId = givenRunId(loaded);
     const result = await cleanupRun(
       client,
       {

@@ -157,12 +157,23 @@ function oneLine(text: string, what: string): string {
 }
 
 /** Opens (creating if needed) `<resultsDir>/<runId>/` and its `state/` folder, and records it in LATEST. */
-export function openResultsDir(resultsDir: string, runId: string): ResultsDir {
+/** A folder named explicitly (not a run id), e.g. `cleanup-all-20250101-120000`. */
+const FOLDER_RE = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+
+export interface OpenResultsOptions {
+  /** Folder name under resultsDir instead of the run id (such a folder never becomes LATEST). */
+  folder?: string;
+}
+
+export function openResultsDir(resultsDir: string, runId: string, opts: OpenResultsOptions = {}): ResultsDir {
   validateRunId(runId);
+  if (opts.folder !== undefined && (!FOLDER_RE.test(opts.folder) || opts.folder.length > 64)) {
+    throw new Error(`invalid results folder name ${JSON.stringify(opts.folder)}: use lowercase letters, digits and single hyphens`);
+  }
   checkWritable(resultsDir);
-  const root = resolve(resultsDir, runId);
+  const root = resolve(resultsDir, opts.folder ?? runId);
   mkdirSync(join(root, STATE_DIR), { recursive: true });
-  writeFileAtomicSync(join(resolve(resultsDir), LATEST_FILE), runId + "\n");
+  if (opts.folder === undefined) writeFileAtomicSync(join(resolve(resultsDir), LATEST_FILE), runId + "\n");
 
   const resolveRel = (rel: string): string => {
     const abs = resolve(root, rel);

@@ -17,7 +17,7 @@ export interface ScenarioContext {
   loaded: Loaded;
   runId: string;
   client: CoderClient;
-  /** `<results-dir>/<run-id>/` */
+  /** `<results-dir>/<run-id>/` (or the folder ScenarioOptions.resultsFolder named) */
   results: ResultsDir;
   /** This script's folder inside the run folder (result.json, summary.txt, phase.log, screenshots). */
   phaseDir: string;
@@ -41,6 +41,13 @@ export interface ScenarioOptions {
   extend?: (cmd: Command) => void;
   /** Scripts that do not need a results folder or metrics (e.g. cleanup) can opt out of metrics. */
   metrics?: boolean;
+  /** The script's own input checks, run before anything is written: a throw exits 2 with its message. */
+  precheck?: (loaded: Loaded) => void;
+  /**
+   * Names the results folder explicitly (e.g. `cleanup-all-<timestamp>` for work that belongs to no run);
+   * undefined: `<results-dir>/<run-id>/`.
+   */
+  resultsFolder?: (loaded: Loaded) => string | undefined;
 }
 
 /** Builds the API client the way every entry point does (pool sized for the work's concurrency). */
@@ -63,13 +70,15 @@ export async function runScenario(
   let specs;
   try {
     specs = parseOutputSpecs(config.outputs);
+    opts.precheck?.(loaded);
     checkWritable(config.resultsDir);
   } catch (e) {
     process.stderr.write(`${script}: ${(e as Error).message}\n`);
     process.exit(2);
   }
   const signal = stopSignal();
-  const results = openResultsDir(config.resultsDir, config.runId);
+  const folder = opts.resultsFolder?.(loaded);
+  const results = openResultsDir(config.resultsDir, config.runId, folder === undefined ? {} : { folder });
   const phaseDir = results.phaseDir(script);
   const stopFileLog = log.toFile(join(phaseDir, "phase.log"));
   const client = clientFor(config, 32);

@@ -20,6 +20,12 @@ export interface HttpFaultRule {
   retryAfterSec?: number;
   /** Extra latency before answering (fault responses only). */
   latencyMs?: number;
+  /**
+   * A 429 is coderd's rate limiter by default, which an Owner's `X-Coder-Bypass-Ratelimit: true` skips
+   * (such requests are neither answered with it nor counted). `proxy: true` answers from "a proxy in
+   * front of coderd" instead, which no header bypasses.
+   */
+  proxy?: boolean;
   /** Inject at most this many times, then let requests through (deterministic tests); default unlimited. */
   count?: number;
 }
@@ -128,8 +134,11 @@ export class Faults {
     return this.cfg.build;
   }
 
-  /** The pipeline hook: decide latency and an optional error for one request. */
-  decide(method: string, path: string): FaultDecision {
+  /**
+   * The pipeline hook: decide latency and an optional error for one request. `bypassesRateLimit` says
+   * whether the request may skip coderd's rate limiter (asked only when a 429 rule matches).
+   */
+  decide(method: string, path: string, bypassesRateLimit: () => boolean = () => false): FaultDecision {
     let delayMs = 0;
     for (const l of this.cfg.latency) {
       if (methodMatches(l.method, method) && pathMatches(l.path, path)) {
@@ -141,6 +150,7 @@ export class Faults {
       if (!methodMatches(r.method, method) || !pathMatches(r.path, path)) continue;
       const fired = this.fired.get(r) ?? 0;
       if (r.count !== undefined && fired >= r.count) continue;
+      if (r.status === 429 && !r.proxy && bypassesRateLimit()) continue;
       if (!this.rng.chance(r.rate ?? 1)) continue;
       this.fired.set(r, fired + 1);
       this.injected.http++;
@@ -188,16 +198,16 @@ export class Faults {
 }
 
 /**
- * Parse a CLI fault spec "METHOD PATH STATUS[@RATE][xCOUNT][,retry-after=SEC]", e.g.
- * "GET /api/v2/workspaces 503@0.2", "POST /api/v2/users/me/workspaces 429@1x3,retry-after=2".
+ * Parse a CLI fault spec "METHOD PATH STATUS[@RATE][xCOUNT][,retry-after=SEC][,proxy]", e.g.
+ * "GET /api/v2/workspaces 503@0.2", "POST /api/v2/users/me/workspaces 429@1x3,retry-after=2,proxy".
  */
 export function parseHttpFault(spec: string): HttpFaultRule {
   const parts = spec.trim().split(/\s+/);
   const [method, path, statusRate] = parts;
-  const m = statusRate === undefined ? null : /^(\d{3})(?:@(\d*\.?\d+))?(?:x(\d+))?(?:,retry-after=(\d+))?$/.exec(statusRate);
+  const m = statusRate === undefined ? null : /^(\d{3})(?:@(\d*\.?\d+))?(?:x(\d+))?(?:,retry-after=(\d+))?(,proxy)?$/.exec(statusRate);
   if (parts.length !== 3 || method === undefined || path === undefined || !m || m[1] === undefined) {
     throw new Error(
-      `bad fault "${spec}": expected "METHOD PATH STATUS[@RATE][xCOUNT][,retry-after=SEC]", e.g. "GET /api/v2/workspaces 503@0.2"`,
+      `bad fault "${spec}": expected "METHOD PATH STATUS[@RATE][xCOUNT][,retry-after=SEC][,proxy]", e.g. "GET /api/v2/workspaces 503@0.2"`,
     );
   }
   const status = Number(m[1]);
@@ -207,6 +217,7 @@ export function parseHttpFault(spec: string): HttpFaultRule {
   const rule: HttpFaultRule = { method, path, status, rate };
   if (m[3] !== undefined) rule.count = Number(m[3]);
   if (m[4] !== undefined) rule.retryAfterSec = Number(m[4]);
+  if (m[5] !== undefined) rule.proxy = true;
   return rule;
 }
 

@@ -30,9 +30,9 @@ function faultMessage(status: number): { message: string; detail: string } {
 async function handleRequest(core: SimCore, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const ctx = new Ctx(req, res);
   try {
-    const decision = core.faults.decide(ctx.method, ctx.path);
+    const decision = core.faults.decide(ctx.method, ctx.path, () => bypassesRateLimit(core, req, ctx.query));
     if (decision.delayMs > 0) await sleep(decision.delayMs);
-    if (decision.error && !(decision.error.status === 429 && bypassesRateLimit(core, req, ctx.query))) {
+    if (decision.error) {
       if (decision.error.retryAfterSec !== undefined) res.setHeader("Retry-After", String(decision.error.retryAfterSec));
       const { message, detail } = faultMessage(decision.error.status);
       ctx.error(decision.error.status, message, detail);
@@ -83,9 +83,9 @@ export function rejectUpgrade(socket: Duplex, status: number, body: { message: s
 async function handleUpgrade(core: SimCore, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
   const url = new URL(req.url ?? "/", "http://sim.invalid");
   try {
-    const decision = core.faults.decide((req.method ?? "GET").toUpperCase(), url.pathname);
+    const decision = core.faults.decide((req.method ?? "GET").toUpperCase(), url.pathname, () => bypassesRateLimit(core, req, url.searchParams));
     if (decision.delayMs > 0) await sleep(decision.delayMs);
-    if (decision.error && !(decision.error.status === 429 && bypassesRateLimit(core, req, url.searchParams))) {
+    if (decision.error) {
       const headers: Record<string, string> = {};
       if (decision.error.retryAfterSec !== undefined) headers["Retry-After"] = String(decision.error.retryAfterSec);
       rejectUpgrade(socket, decision.error.status, faultMessage(decision.error.status), headers);

@@ -148,3 +148,26 @@ test("greedy agent: one extra workspace flooded during the middle third of each 
     assert.deepEqual(sim.counts(), before, "cleanup removed the greedy workspace too");
   });
 });
+
+test("--runners 2 outside Kubernetes: the slice is split over two local shard processes and merged", async () => {
+  await withSim({}, async (sim) => {
+    const before = sim.counts();
+    const dir = tempResults();
+    const out = await runSmall(sim, dir, ["--run-id", "shard2", "--scenarios", "web-terminal", "--percentage", "100", "--runners", "2", "--duration", "3s"]);
+    assert.equal(out.exitCode, 0, out.output);
+    const run = readJSON<{ phases: PhaseEntry[] }>(join(out.runDir!, "run.json"));
+    const phase = run.phases.find((p) => p.name === "web-terminal-traffic")!;
+    const rec = readJSON<{ status: string; extra: { traffic: { totals: { connections: number }; perConnection: { shard?: string; target: { workspaceName: string } }[] }; missing_shards: number[] } }>(
+      join(out.runDir!, phase.dir!, "result.json"),
+    );
+    assert.equal(rec.status, "pass");
+    assert.deepEqual(rec.extra.missing_shards, []);
+    assert.equal(rec.extra.traffic.totals.connections, 4);
+    assert.deepEqual(
+      rec.extra.traffic.perConnection.map((c) => [c.shard, c.target.workspaceName.slice(-4)]).sort(),
+      [["0/2", "0000"], ["0/2", "0001"], ["1/2", "0002"], ["1/2", "0003"]],
+    );
+    assert.ok(existsSync(join(out.runDir!, phase.dir!, "shards", "0.json")) && existsSync(join(out.runDir!, phase.dir!, "shards", "1.json")));
+    assert.deepEqual(sim.counts(), before);
+  });
+});

@@ -25,6 +25,7 @@ import { forgetRunToken, mintRunToken, type RunToken } from "./token.ts";
 import { greedyCreateOptions, greedyTraffic, planGreedy } from "./greedy.ts";
 import { postWebhook } from "./webhook.ts";
 import { writeRunReport } from "./report-phase.ts";
+import { deleteRunJobs } from "../scaleout/index.ts";
 
 export interface PipelineOptions {
   /** Aborted by SIGINT/SIGTERM. */
@@ -248,7 +249,12 @@ export async function runPipeline(c: Config, opts: PipelineOptions): Promise<Pip
         timeoutMs: c.cleanupTimeout,
         jobTimeoutMs: c.cleanupJobTimeout,
       }, { log: (l, m) => log[l](m) });
-      return cleanupPhaseRecord(r, c.runId);
+      const rec = cleanupPhaseRecord(r, c.runId);
+      if (c.runners > 1 && process.env.KUBERNETES_SERVICE_HOST) {
+        // The scale-out Jobs (and their pods and Secrets) carry the run id label.
+        rec.extra.jobs_deleted = await deleteRunJobs(c.runId, { namespace: c.namespace });
+      }
+      return rec;
     });
     records.push(cleanupRecord);
     if (cleanupRecord.status !== "pass") summary = { ...summary, status: summary.status === "interrupted" ? "interrupted" : "fail" };
@@ -263,7 +269,6 @@ export async function runPipeline(c: Config, opts: PipelineOptions): Promise<Pip
   // Final summary includes report and cleanup phases.
   summary = { ...buildRunSummary({ runId: c.runId, startedAt, endedAt: new Date(), phases: records, interruptedBy }), status: summary.status };
   results.writeJSON(SUMMARY_FILE, summary);
-  await writeRunReport(results.path).catch((e: unknown) => log.warn(`report refresh failed: ${(e as Error).message}`));
 
   exitCode = interruptedBy ? EXIT.interruptedBase + SIGNAL_NUMBER[interruptedBy] : summary.status === "pass" ? EXIT.pass : EXIT.fail;
   const statusText = interruptedBy ? `Interrupted (${interruptedBy})` : summary.status === "pass" ? "Complete" : `Failed (exit=${exitCode})`;
@@ -274,6 +279,8 @@ export async function runPipeline(c: Config, opts: PipelineOptions): Promise<Pip
   recorder.record.integration_failures = { grafana: annotator.failures, webhook: webhookFailures, banner: 0 };
   recorder.record.api = apiBlock(apiTotal());
   recorder.finish(interruptedBy ? "interrupted" : summary.status === "pass" ? "pass" : "fail", exitCode);
+  // The report again, now that the status, cleanup and run.json are final.
+  await writeRunReport(results.path).catch((e: unknown) => log.warn(`report refresh failed: ${(e as Error).message}`));
   await runEnd(summary.status === "pass" ? [] : ["error"]);
   out(`\n${formatRunSummaryText(summary)}\nResults: ${results.path}\nReport:  ${results.resolve("report.html")}\n`);
   await metrics?.close();
@@ -323,7 +330,13 @@ function cleanupPhaseRecord(r: CleanupResult, runId: string): PhaseRecord {
     startedAt: new Date(r.started_at),
     endedAt: new Date(r.started_at + r.elapsed_ms),
     thresholds: [
-      { name: "cleanup leaves nothing behind", rule: "remaining == 0", observed: r.remaining.length, ok: r.remaining.length === 0 && r.failed.length === 0 },
+      {
+        name: "cleanup leaves nothing behind",
+        rule: "remaining == 0",
+        observed: r.remaining.length,
+        ok: r.remaining.length === 0 && r.failed.length === 0,
+        unit: "count",
+      },
     ],
     extra: {
       prefix: r.prefix,

@@ -372,10 +372,16 @@ export function loadReportModel(runDir: string): ReportModel {
     }
     records.push({ rec, index: Number(m![1]), dir: d });
   }
+  // Phases without a folder (waits) come from summary.json: each goes where it started among the others.
   for (const p of summary?.phases ?? []) {
     if (records.some((r) => r.rec.phase === p.phase)) continue;
-    records.push({ rec: p as unknown as Obj, index: records.length + 1, dir: p.dir ?? null });
+    const entry = { rec: p as unknown as Obj, index: 0, dir: p.dir ?? null };
+    const at = str(p.started_at);
+    const pos = at === null ? -1 : records.findIndex((r) => (str(r.rec.started_at) ?? "") > at);
+    if (pos < 0) records.push(entry);
+    else records.splice(pos, 0, entry);
   }
+  records.forEach((r, i) => (r.index = i + 1));
 
   const runStart =
     str(run.started_at) ??

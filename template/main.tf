@@ -12,10 +12,6 @@ terraform {
       source  = "hashicorp/kubernetes"
       version = "~> 2.30"
     }
-    archive = {
-      source  = "hashicorp/archive"
-      version = "~> 2.4"
-    }
     time = {
       source  = "hashicorp/time"
       version = "~> 0.11"
@@ -133,7 +129,7 @@ locals {
   grace_seconds = var.shutdown_grace_minutes * 60
 
   # Shipped with the template version when `npm run template:bundle` was run before pushing (see README).
-  bundled = fileexists("${path.module}/runner/package.json")
+  bundled = fileexists("${path.module}/runner.tar.gz")
 }
 
 # Refuses to build for any workspace but the intended runner (as Coder's scaletest-runner does).
@@ -155,15 +151,8 @@ resource "time_static" "start_time" {
   }
 }
 
-# The project at the version this template was pushed with (src/, scripts/, scenarios/, package files),
-# when bundled; otherwise the copy inside the runner image is used.
-data "archive_file" "project" {
-  count       = local.bundled ? 1 : 0
-  type        = "zip"
-  source_dir  = "${path.module}/runner"
-  output_path = "${path.module}/.runner.zip"
-}
-
+# The project at the version this template was pushed with (src/, scripts/, scenarios/, package files, as the
+# gzipped tarball runner.tar.gz), when bundled; otherwise the copy inside the runner image is used.
 resource "kubernetes_config_map" "project" {
   count = local.bundled ? data.coder_workspace.me.start_count : 0
   metadata {
@@ -176,7 +165,7 @@ resource "kubernetes_config_map" "project" {
     }
   }
   binary_data = {
-    "project.zip" = filebase64(data.archive_file.project[0].output_path)
+    "project.tar.gz" = filebase64("${path.module}/runner.tar.gz")
   }
 }
 
@@ -190,7 +179,7 @@ locals {
     SCALETEST_RUNNER_IMAGE    = var.runner_image
     # Where the scripts live in the workspace, and where their bundle is mounted / baked in.
     SCALETEST_PROJECT_DIR = local.project_dir
-    SCALETEST_BUNDLE_ZIP  = local.bundled ? "/opt/scaletest-bundle/project.zip" : ""
+    SCALETEST_BUNDLE      = local.bundled ? "/opt/scaletest-bundle/project.tar.gz" : ""
     SCALETEST_IMAGE_DIR   = "/opt/scaletest-runner"
     SCALETEST_START_TIME  = time_static.start_time.rfc3339
     CODER_CONFIG_DIR      = "${local.home}/.config/coderv2"

@@ -21,8 +21,8 @@ install_project() {
   local tmp="$PROJECT.new" source
   rm -rf "$tmp"
   mkdir -p "$tmp"
-  if [[ -n "${SCALETEST_BUNDLE_ZIP:-}" && -f "$SCALETEST_BUNDLE_ZIP" ]]; then
-    unzip -q "$SCALETEST_BUNDLE_ZIP" -d "$tmp"
+  if [[ -n "${SCALETEST_BUNDLE:-}" && -f "$SCALETEST_BUNDLE" ]]; then
+    tar -xzf "$SCALETEST_BUNDLE" -C "$tmp" --no-same-owner
     source="bundled with the template version"
   else
     tar -C "$IMAGE_DIR" --exclude=./node_modules -cf - . | tar -C "$tmp" -xf -

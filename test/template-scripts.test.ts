@@ -69,7 +69,7 @@ setInterval(() => {}, 1000);
       SCALETEST_RESULTS_DIR: join(home, "results"),
       SCALETEST_PROJECT_DIR: join(home, "scaletest-runner"),
       SCALETEST_IMAGE_DIR: image,
-      SCALETEST_BUNDLE_ZIP: "",
+      SCALETEST_BUNDLE: "",
       SCALETEST_WORKSPACES: "7",
       SCALETEST_CLEANUP_STRATEGY: "on_stop",
       CODER_URL: "http://127.0.0.1:9",

@@ -2,13 +2,13 @@
 // the runner image. No terraform and no cluster needed.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { parseDuration } from "../src/config/duration.ts";
 import { settingEntries, SETTINGS, type SettingKey } from "../src/config/schema.ts";
 import type { Setting } from "../src/config/setting.ts";
-import { BUNDLE_ENTRIES, TEMPLATE_ARCHIVE_LIMIT, uploadSize } from "../template/tools/bundle.ts";
+import { BUNDLE_ENTRIES, TEMPLATE_ARCHIVE_LIMIT, bundleArchive, templateUploadSize } from "../template/tools/bundle.ts";
 import { PARAMETERS_TF, README, renderReadme } from "../template/tools/gen.ts";
 import { DURATION_REGEX, parameterSpecs, renderParametersTf } from "../template/tools/parameters.ts";
 import { parseTemplate, ROOT, TEMPLATE_DIR, templateProblems, type ParsedTemplate } from "./helpers/template.ts";
@@ -237,16 +237,11 @@ test("the Dockerfile's sources and every entry point the template runs exist", (
 });
 
 test("the template with its bundle stays under Coder's 1 MiB template limit", () => {
-  const size = (p: string): number => {
-    const st = statSync(p);
-    if (!st.isDirectory()) return st.size + 512;
-    return execFileSync("find", [p, "-type", "f", "-not", "-path", "*/node_modules/*"], { encoding: "utf8" })
-      .split("\n")
-      .filter(Boolean)
-      .reduce((a, f) => a + statSync(f).size + 512, 0);
-  };
-  const existing = existsSync(join(TEMPLATE_DIR, "runner")) ? uploadSize(join(TEMPLATE_DIR, "runner")) : 0;
-  const total = uploadSize(TEMPLATE_DIR) - existing + BUNDLE_ENTRIES.reduce((a, e) => a + size(join(ROOT, e)), 0);
+  // The bundle as `npm run template:bundle` builds it now (not whatever archive is lying around), plus every
+  // template file Coder would upload besides it.
+  const { archive, files } = bundleArchive();
+  assert.ok(files > 50, `the bundle holds the project (${files} files)`);
+  const total = templateUploadSize(archive.length);
   assert.ok(total < TEMPLATE_ARCHIVE_LIMIT * 0.9, `template + bundle is ${Math.round(total / 1024)} KiB; keep well under 1024 KiB`);
 });
 

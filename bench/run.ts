@@ -3,13 +3,14 @@
  * on one machine, in one run, over loopback only. See bench/README.md for what is measured and the figures.
  *
  *   npm run bench -- [--steps 250,500,1000,2000,4000] [--duration 10] [--ramp 1]
- *                    [--tools ours,raw-ws,artillery] [--profile] [--no-create-workspaces] [--out bench/results]
+ *                    [--tools ours,raw-ws,artillery] [--profile] [--no-create-workspaces] [--cw-count 300]
+ *                    [--out bench/results]
  *
  * For each N (ascending) each tool still in the race runs once in its own process against the echo server
  * (its own process too); a tool stops stepping after the first N it does not hold. The table is printed and
  * the whole run is written as JSON to <out>/traffic-<timestamp>.json (and <out>/latest.json).
  */
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { spawn } from "node:child_process";
 import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
@@ -71,6 +72,7 @@ if (tools.artillery) {
 const racing = wantTools.filter((t) => tools[t]?.available);
 
 const profileDir = join(workDir, "profiles");
+if (has("profile")) rmSync(profileDir, { recursive: true, force: true });
 const oursNodeFlags = has("profile") ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
 
 const machine = machineInfo();
@@ -115,12 +117,17 @@ console.log(
 
 let profile: unknown;
 if (has("profile") && existsSync(profileDir)) {
-  const files = readdirSync(profileDir).filter((f) => f.endsWith(".cpuprofile")).sort();
-  const last = files[files.length - 1];
+  // tsx's module loader runs in a worker thread that writes its own (tiny) profile: take the largest file,
+  // which is the engine's main thread, of the last step run.
+  const files = readdirSync(profileDir)
+    .filter((f) => f.endsWith(".cpuprofile"))
+    .map((f) => ({ f, size: statSync(join(profileDir, f)).size }))
+    .sort((a, b) => b.size - a.size);
+  const last = files[0]?.f;
   if (last) {
     const top = topSelfTime(join(profileDir, last), 25, ROOT);
     profile = { file: join(profileDir, last), ...top };
-    console.log(`\nour engine's profile (last step run, ${last}):\n${formatTopSelfTime(top)}`);
+    console.log(`\nour engine's profile (last step it ran, ${last}):\n${formatTopSelfTime(top)}`);
   }
 }
 
@@ -149,37 +156,54 @@ console.log(`\nwrote ${file}`);
 
 /**
  * The create-workspaces client-cost benchmark (bench/create-workspaces.ts, owned by the create-workspaces
- * work) runs as its own process when present; its last JSON line, if any, is kept in the document.
+ * work: simulator in a child process, instant builds) at concurrency 10, 50 and 200, `--cw-count`
+ * workspaces each (default 300, to keep `npm run bench` bounded). Its text output is parsed for client CPU
+ * per workspace and peak RSS; the raw lines are kept too.
  */
 async function runCreateWorkspacesBench(): Promise<unknown> {
   const script = join(ROOT, "bench", "create-workspaces.ts");
-  if (!existsSync(script)) return { skipped: "bench/create-workspaces.ts does not exist yet" };
-  console.log("\ncreate-workspaces bench (bench/create-workspaces.ts):");
+  if (!existsSync(script)) return { skipped: "bench/create-workspaces.ts does not exist" };
+  const count = Number(argOf(argv, "cw-count", "300"));
+  const runs: unknown[] = [];
+  console.log(`\ncreate-workspaces (bench/create-workspaces.ts, ${count} workspaces, instant builds):`);
+  for (const concurrency of [10, 50, 200]) {
+    const { code, out } = await runScript(script, ["--count", String(count), "--concurrency", String(concurrency)]);
+    const num = (re: RegExp): number | null => {
+      const m = re.exec(out);
+      return m ? Number(m[1]!.replace(/,/g, "")) : null;
+    };
+    const r = {
+      concurrency,
+      count,
+      exitCode: code,
+      clientCpuMsPerWorkspace: num(/client CPU:\s+[\d,.]+ ms total, ([\d.]+) ms per workspace/),
+      clientCpuMsTotal: num(/client CPU:\s+([\d,.]+) ms total/),
+      peakRssMiB: num(/peak RSS:\s+([\d.]+) MiB/),
+      ready: /ready:\s+(.*)/.exec(out)?.[1]?.trim() ?? null,
+      ...(code !== 0 ? { outputTail: out.slice(-2000) } : {}),
+    };
+    runs.push(r);
+    console.log(
+      `  concurrency ${String(concurrency).padEnd(4)} client CPU ${r.clientCpuMsPerWorkspace ?? "?"} ms per workspace, ` +
+        `peak RSS ${r.peakRssMiB ?? "?"} MiB, ready ${r.ready ?? "?"}${code !== 0 ? ` (exit ${code})` : ""}`,
+    );
+  }
+  return { count, runs };
+}
+
+function runScript(script: string, args: string[]): Promise<{ code: number | null; out: string }> {
   return new Promise((resolveP) => {
-    const child = spawn(process.execPath, ["--import", "tsx", script], {
+    const child = spawn(process.execPath, ["--import", "tsx", script, ...args], {
       cwd: ROOT,
-      stdio: ["ignore", "pipe", "inherit"],
+      stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";
-    child.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-      process.stdout.write(d);
-    });
-    const kill = setTimeout(() => child.kill("SIGKILL"), 240_000);
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+    const kill = setTimeout(() => child.kill("SIGKILL"), 180_000);
     child.on("exit", (code) => {
       clearTimeout(kill);
-      let json: unknown;
-      for (const line of out.trim().split("\n").reverse()) {
-        const l = line.trim();
-        if (!l.startsWith("{")) continue;
-        try {
-          json = JSON.parse(l);
-          break;
-        } catch {
-          // not JSON
-        }
-      }
-      resolveP({ exitCode: code, ...(json ? { result: json } : { output: out.slice(-4000) }) });
+      resolveP({ code, out });
     });
   });
 }

@@ -30,6 +30,7 @@ await runScenario(
         concurrency: c.cleanupConcurrency,
         timeoutMs: c.cleanupTimeout,
         jobTimeoutMs: c.cleanupJobTimeout,
+        ownTokenId: c.token.split("-")[0] ?? "",
       },
       { signal, log: (level, msg) => log[level](msg) },
     );

@@ -123,6 +123,40 @@ async function deleteOneUser(ctx: Ctx, u: User): Promise<CleanupItem> {
   return item;
 }
 
+/** The run token a pipeline mints in prepare (src/pipeline/token.ts); a crash leaves it behind. */
+const RUN_TOKEN_PREFIX = "scaletest-runner-";
+
+/**
+ * Deletes the runner's tokens named scaletest-runner-<run-id> (every run's with --all): a pipeline
+ * killed before its own cleanup leaves its Owner token behind otherwise. The token this cleanup runs
+ * with (opts.ownTokenId) is left to its holder. Failures are reported, never thrown.
+ */
+async function deleteRunTokens(ctx: Ctx, runnerId: string, log: Ctx["log"]): Promise<{ deleted: string[]; failed: string[] }> {
+  const want = (name: string): boolean =>
+    ctx.scope.all ? name.startsWith(RUN_TOKEN_PREFIX) : name === `${RUN_TOKEN_PREFIX}${ctx.scope.runId ?? ""}`;
+  const deleted: string[] = [];
+  const failed: string[] = [];
+  let tokens;
+  try {
+    tokens = (await ctx.client.listTokens(runnerId)).filter((t) => want(t.token_name) && t.id !== ctx.opts.ownTokenId);
+  } catch (e) {
+    log("warn", `could not list the runner's API tokens: ${errText(e)}`);
+    return { deleted, failed: [`(could not list tokens: ${errText(e)})`] };
+  }
+  for (const t of tokens) {
+    try {
+      await ctx.client.deleteToken(runnerId, t.id);
+      deleted.push(t.token_name);
+    } catch (e) {
+      if (isGone(e)) continue;
+      failed.push(t.token_name);
+      log("warn", `could not delete API token ${t.token_name}: ${errText(e)}`);
+    }
+  }
+  if (deleted.length) log("info", `cleanup: deleted API token(s) ${deleted.join(", ")}`);
+  return { deleted, failed };
+}
+
 /**
  * Deletes what the scope names (runId or all). Throws only on bad options or when the deployment
  * cannot be listed; failed deletions are retried, then reported by name in the result.
@@ -193,7 +227,9 @@ export async function cleanupRun(client: CoderClient, opts: CleanupOptions, hook
     remaining = [`(could not list again: ${errText(e)})`];
   }
   progress?.done(render());
+  const tokens = await deleteRunTokens(ctx, runner.id, log);
   const failed = [...workspaces, ...users].filter((i) => !i.ok).map((i) => (i.kind === "workspace" ? `workspace ${i.owner}/${i.name}` : `user ${i.name}`));
+  failed.push(...tokens.failed.map((t) => `token ${t}`));
   const stopped = hooks.signal?.aborted ? "signal" : timer?.aborted ? "timeout" : null;
   if (failed.length) log("warn", `cleanup left ${failed.length} resource(s): ${failed.slice(0, 20).join(", ")}${failed.length > 20 ? ", ..." : ""}`);
   return {
@@ -206,6 +242,7 @@ export async function cleanupRun(client: CoderClient, opts: CleanupOptions, hook
     users,
     remaining,
     failed,
+    tokens_deleted: tokens.deleted,
     stopped,
     exit_code: failed.length || remaining.length || stopped ? 1 : 0,
   };

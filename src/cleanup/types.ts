@@ -17,6 +17,11 @@ export interface CleanupOptions {
   pollMs?: number;
   /** Pause before a retry (ms, default 500; grows linearly per attempt). */
   retryDelayMs?: number;
+  /**
+   * Key id (the part before the first "-") of the token this cleanup runs with: never deleted here,
+   * its holder revokes it when done (the pipeline after its cleanup, the template's shutdown script).
+   */
+  ownTokenId?: string;
 }
 
 export interface CleanupHooks {
@@ -56,6 +61,8 @@ export interface CleanupResult {
   remaining: string[];
   /** Names whose deletion failed after every retry. */
   failed: string[];
+  /** The runs' own API tokens (scaletest-runner-<run-id>) removed from the runner's account. */
+  tokens_deleted?: string[];
   stopped: "signal" | "timeout" | null;
   exit_code: number;
 }

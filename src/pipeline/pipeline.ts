@@ -248,6 +248,8 @@ export async function runPipeline(c: Config, opts: PipelineOptions): Promise<Pip
         concurrency: c.cleanupConcurrency,
         timeoutMs: c.cleanupTimeout,
         jobTimeoutMs: c.cleanupJobTimeout,
+        // The run token is revoked after the cleanup (forgetRunToken), not by it.
+        ...(token ? { ownTokenId: (token as RunToken).id } : {}),
       }, { log: (l, m) => log[l](m) });
       const rec = cleanupPhaseRecord(r, c.runId);
       if (c.runners > 1 && process.env.KUBERNETES_SERVICE_HOST) {
@@ -276,12 +278,13 @@ export async function runPipeline(c: Config, opts: PipelineOptions): Promise<Pip
   await (banner as BannerHandle | null)?.restore();
   if (token && strategy !== "on_stop") await forgetRunToken(owner, token, c);
   await webhook(summary.status === "pass" ? "completed" : "failed", summary.status.toUpperCase());
+  // The run's own Grafana region closes before the failures are counted, so a failed close is counted too.
+  await runEnd(summary.status === "pass" ? [] : ["error"]);
   recorder.record.integration_failures = { grafana: annotator.failures, webhook: webhookFailures, banner: 0 };
   recorder.record.api = apiBlock(apiTotal());
   recorder.finish(interruptedBy ? "interrupted" : summary.status === "pass" ? "pass" : "fail", exitCode);
   // The report again, now that the status, cleanup and run.json are final.
   await writeRunReport(results.path).catch((e: unknown) => log.warn(`report refresh failed: ${(e as Error).message}`));
-  await runEnd(summary.status === "pass" ? [] : ["error"]);
   out(`\n${formatRunSummaryText(summary)}\nResults: ${results.path}\nReport:  ${results.resolve("report.html")}\n`);
   await metrics?.close();
   if (client !== owner) await client.close();

@@ -248,6 +248,8 @@ export async function runPipeline(c: Config, opts: PipelineOptions): Promise<Pip
         concurrency: c.cleanupConcurrency,
         timeoutMs: c.cleanupTimeout,
         jobTimeoutMs: c.cleanupJobTimeout,
+        // The run token is revoked after the cleanup (forgetRunToken), not by it.
+        ...(token ? { ownTokenId: (token as RunToken).id } : {}),
       }, { log: (l, m) => log[l](m) });
       const rec = cleanupPhaseRecord(r, c.runId);
       if (c.runners > 1 && process.env.KUBERNETES_SERVICE_HOST) {

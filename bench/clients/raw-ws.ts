@@ -8,6 +8,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { WebSocket } from "ws";
+import { benchWsClientOptions } from "../lib/ws-options.ts";
 import { LatencyHistogram } from "../../src/traffic/histogram.ts";
 import { makePayload, seededRandom } from "../../src/traffic/payload.ts";
 import { argOf, parseWorkload, REPORT_PREFIX, type ClientReport } from "../lib/workload.ts";
@@ -32,7 +33,7 @@ function fail(msg: string): void {
 }
 
 function connect(): void {
-  const ws = new WebSocket(url, { perMessageDeflate: false });
+  const ws = new WebSocket(url, benchWsClientOptions());
   sockets.push(ws);
   let origin = 0;
   let k = 0;

@@ -4,6 +4,7 @@
  * is the engine.
  */
 import { WebSocket } from "ws";
+import { benchWsClientOptions } from "./ws-options.ts";
 import type { TrafficConnection, TrafficDialer } from "../../src/traffic/transport.ts";
 
 export function benchWsDialer(url: string): TrafficDialer {
@@ -12,7 +13,7 @@ export function benchWsDialer(url: string): TrafficDialer {
     echo: "echo",
     dial: (_target, signal) =>
       new Promise<TrafficConnection>((resolve, reject) => {
-        const ws = new WebSocket(url, { perMessageDeflate: false });
+        const ws = new WebSocket(url, benchWsClientOptions());
         const onAbort = (): void => ws.terminate();
         signal.addEventListener("abort", onAbort, { once: true });
         ws.once("error", reject);

@@ -57,10 +57,13 @@ test("startup.sh installs the project from the bundle", { skip: haveTools ? fals
     const calls = join(dir, "calls.log");
     mkdirSync(home);
     mkdirSync(join(image, "node_modules"), { recursive: true });
-    // The image has the same lockfile, so its node_modules are linked rather than npm ci run.
-    writeFileSync(join(image, "package-lock.json"), readFileSync(join(ROOT, "package-lock.json")));
     const bundle = join(dir, "project.tar.gz");
-    writeFileSync(bundle, bundleArchive().archive);
+    const { archive } = bundleArchive();
+    writeFileSync(bundle, archive);
+    // Compared with the archive, not the checkout (which other work may be editing meanwhile).
+    const inArchive = (f: string): Buffer => execFileSync("tar", ["-xzO", f], { input: archive, maxBuffer: 64 << 20 });
+    // The image has the same lockfile, so its node_modules are linked rather than npm ci run.
+    writeFileSync(join(image, "package-lock.json"), inArchive("package-lock.json"));
     mkdirSync(bin);
     const fake = (name: string, body: string): void => {
       writeFileSync(join(bin, name), `#!/usr/bin/env bash\necho "${name} $*" >>${JSON.stringify(calls)}\n${body}\n`);
@@ -80,15 +83,22 @@ test("startup.sh installs the project from the bundle", { skip: haveTools ? fals
       CODER_OWNER_SESSION_TOKEN: "owner-token",
       CODER_CONFIG_DIR: join(home, ".config/coderv2"),
     };
-    const out = execFileSync("bash", [join(TEMPLATE_DIR, "startup.sh")], { env, encoding: "utf8", timeout: 30_000 });
+    const r = spawnSync("bash", [join(TEMPLATE_DIR, "startup.sh")], { env, encoding: "utf8", timeout: 45_000 });
+    assert.equal(r.status, 0, `startup.sh: ${r.error?.message ?? ""}\n${r.stdout}\n${r.stderr}`);
+    const out = r.stdout;
     assert.match(out, /project installed in .*, bundled with the template version/);
     const project = env.SCALETEST_PROJECT_DIR;
     for (const f of ["scripts/run.ts", "scenarios/cleanup.ts", "src/pipeline/pipeline.ts", "package.json", "tsconfig.json"]) {
-      assert.ok(readFileSync(join(project, f)).equals(readFileSync(join(ROOT, f))), `${f} installed from the bundle`);
+      assert.ok(readFileSync(join(project, f)).equals(inArchive(f)), `${f} installed from the bundle`);
     }
     assert.equal(readlinkSync(join(project, "node_modules")), join(image, "node_modules"));
     assert.ok(!existsSync(join(project, "sim")));
     assert.match(out, /pipeline started: run abc123/);
+    // The pipeline is started detached: wait for the fake tsx to have recorded its call.
+    const started = Date.now();
+    while (!/^tsx scripts\/run\.ts$/m.test(readFileSync(calls, "utf8")) && Date.now() - started < 15_000) {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+    }
     assert.match(readFileSync(calls, "utf8"), /^tsx scripts\/run\.ts$/m);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -118,7 +118,14 @@ setInterval(() => {}, 1000);
   } finally {
     if (serverPid) spawnSync("kill", [serverPid]);
     const pid = existsSync(join(home, ".scaletest/pipeline.pid")) ? readFileSync(join(home, ".scaletest/pipeline.pid"), "utf8").trim() : "";
-    if (pid) spawnSync("kill", ["-KILL", `-${pid}`]);
+    // process.kill, not /bin/kill: procps-ng 4.0.2 reads `kill -KILL -12792` as kill(-1, SIGKILL), i.e. every process.
+    if (/^\d+$/.test(pid)) {
+      try {
+        process.kill(-Number(pid), "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -4,30 +4,18 @@
 // Parity: `coder exp scaletest create-workspaces`. Example:
 //   ./scenarios/create-workspaces.ts --count 100 --template kubernetes-minimal --concurrency 10 \
 //     --retry 2 --no-cleanup --output json:create.json
-import { CreateInputError, createWorkspaces, renderCreateText, toHarnessJSON } from "../src/create/index.ts";
+import { CreateInputError, createOptionsFromConfig, createWorkspaces, renderCreateText, toHarnessJSON } from "../src/create/index.ts";
 import { runScenario } from "../src/scenario/main.ts";
 
 await runScenario(
   "create-workspaces",
   { description: "Create scale-test users and workspaces, time every stage, and clean up unless --no-cleanup." },
-  async ({ client, config: c, runId, signal, log }) => {
+  async ({ client, config: c, signal, log }) => {
     try {
       const result = await createWorkspaces(
         client,
         {
-          runId,
-          count: c.workspaces,
-          template: c.template,
-          parameters: c.parameters,
-          concurrency: c.createConcurrency,
-          timeoutMs: c.createTimeout,
-          jobTimeoutMs: c.jobTimeout,
-          retry: c.createRetry,
-          noWaitForAgents: c.noWaitForAgents,
-          useHostLogin: c.useHostLogin,
-          runCommand: c.runCommand,
-          runTimeoutMs: c.runTimeout,
-          successThreshold: c.successThreshold,
+          ...createOptionsFromConfig(c, c.successThreshold),
           noCleanup: c.noCleanup,
           cleanup: { concurrency: c.cleanupConcurrency, timeoutMs: c.cleanupTimeout, jobTimeoutMs: c.cleanupJobTimeout },
         },

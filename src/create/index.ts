@@ -7,3 +7,4 @@ export { CreateTracker, type CreateSnapshot } from "./tracker.ts";
 export { runPtyCommand } from "./command.ts";
 export { createMetrics, type CreateMetrics } from "./metrics.ts";
 export * from "./types.ts";
+export { createOptionsFromConfig } from "./options.ts";

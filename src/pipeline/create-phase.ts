@@ -2,25 +2,11 @@
 // seeds' thresholds (success rate, provisioning p95).
 import type { Config } from "../config/index.ts";
 import { formatDuration } from "../config/index.ts";
-import { toHarnessJSON, type CreateOptions, type CreateResult } from "../create/index.ts";
+import { createOptionsFromConfig, toHarnessJSON, type CreateOptions, type CreateResult } from "../create/index.ts";
 import { buildPhaseRecord, type PhaseRecord, type ThresholdResult } from "../results/summary.ts";
 
 export function createOptions(c: Config): CreateOptions {
-  return {
-    runId: c.runId,
-    count: c.workspaces,
-    template: c.template,
-    parameters: c.parameters,
-    concurrency: c.createConcurrency,
-    timeoutMs: c.createTimeout,
-    jobTimeoutMs: c.jobTimeout,
-    retry: c.createRetry,
-    noWaitForAgents: c.noWaitForAgents,
-    useHostLogin: c.useHostLogin,
-    runCommand: c.runCommand,
-    runTimeoutMs: c.runTimeout,
-    successThreshold: c.thresholdCreateSuccess,
-  };
+  return createOptionsFromConfig(c, c.thresholdCreateSuccess);
 }
 
 export function createThresholds(r: CreateResult, c: Config): ThresholdResult[] {

@@ -2,6 +2,7 @@
 // load scenario starts, what it targets and sends. --dry-run prints it; the runner executes it.
 import { formatDuration, type Config, type ScenarioName } from "../config/index.ts";
 import { percentageSlices, type PercentageSlice } from "../traffic/targets.ts";
+import { kindSettings } from "../traffic/scenario.ts";
 
 export interface ScenarioPlan {
   scenario: ScenarioName;
@@ -51,27 +52,8 @@ export const SCENARIO_TITLE: Record<ScenarioName, string> = {
 };
 
 function scenarioSettings(c: Config, s: ScenarioName) {
-  switch (s) {
-    case "ssh":
-      return { durationMs: c.sshDuration, percentage: c.sshPercentage, bytesPerTick: c.sshBytesPerTick, tickIntervalMs: c.sshTickInterval };
-    case "web-terminal":
-      return {
-        durationMs: c.webTerminalDuration,
-        percentage: c.webTerminalPercentage,
-        bytesPerTick: c.webTerminalBytesPerTick,
-        tickIntervalMs: c.webTerminalTickInterval,
-      };
-    case "app":
-      return {
-        durationMs: c.appDuration,
-        percentage: c.appPercentage,
-        bytesPerTick: c.appBytesPerTick,
-        tickIntervalMs: c.appTickInterval,
-        appMode: c.appMode,
-      };
-    case "dashboard":
-      return { durationMs: c.dashboardDuration, percentage: c.dashboardPercentage, dashboardMode: c.dashboardMode };
-  }
+  if (s === "dashboard") return { durationMs: c.dashboardDuration, percentage: c.dashboardPercentage, dashboardMode: c.dashboardMode };
+  return { ...kindSettings(c, s), ...(s === "app" ? { appMode: c.appMode } : {}) };
 }
 
 /** Rough time to create N workspaces: a guess for the plan only (real builds decide). */

@@ -1,0 +1,90 @@
+/** The benchmark harness's own arithmetic: steady window, throughput, hold criteria, CPU interpolation, Artillery script. */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { achievedRate, judge, steadyWindow } from "../bench/lib/step.ts";
+import { ProcSampler, sampleProcess } from "../bench/lib/procstat.ts";
+import { artilleryScript } from "../bench/lib/artillery.ts";
+import { largestHeld, ratiosToOurs } from "../bench/lib/report.ts";
+import type { EchoReport, StepResult } from "../bench/lib/workload.ts";
+
+function echoReport(over: Partial<EchoReport>): EchoReport {
+  return { startedAt: 0, expect: 0, bytesIn: 0, messagesIn: 0, bucketsIn: [], opens: [], closes: [], abnormalCloses: 0, maxOpen: 0, cpuMs: 0, ...over };
+}
+
+test("steady window: 0.5 s after the N-th open to 0.5 s before 1 % of N closed", () => {
+  const opens = Array.from({ length: 200 }, (_, i) => 1000 + i * 5); // last open at 1995
+  const closes = [9000, 9100, 9200]; // 1 % of 200 = 2 -> second close
+  const w = steadyWindow(echoReport({ opens, closes }), 200, 12_000);
+  assert.deepEqual(w, { start: 2495, end: 8600 });
+  // Fewer connections than expected ever opened: the last one that did counts.
+  assert.equal(steadyWindow(echoReport({ opens: opens.slice(0, 50), closes }), 200, 12_000)?.start, 1000 + 49 * 5 + 500);
+  // Nothing closed yet: the end of the recorded buckets.
+  assert.equal(steadyWindow(echoReport({ opens, closes: [] }), 200, 12_000)?.end, 11_500);
+  // Too short to mean anything, or no connection at all.
+  assert.equal(steadyWindow(echoReport({ opens, closes: [2600, 2700] }), 200, 12_000), undefined);
+  assert.equal(steadyWindow(echoReport({}), 200, 12_000), undefined);
+});
+
+test("achieved rate counts whole 100 ms buckets inside the window", () => {
+  const r = echoReport({ startedAt: 10_000, bucketsIn: [999, 100, 100, 100, 100, 999] });
+  // Window 10,050..10,560: buckets 1..4 (10,100-10,500) are whole inside it.
+  const a = achievedRate(r, { start: 10_050, end: 10_560 });
+  assert.equal(a.seconds, 0.4);
+  assert.equal(a.bytesPerSec, 1000);
+});
+
+test("a step holds only with p99 < 10 ms, >= 99 % throughput, no errors and a window", () => {
+  const ok = { windowS: 8, lagP99Ms: 9.9, throughputRatio: 0.99, errors: 0 } as StepResult;
+  assert.deepEqual(judge(ok), []);
+  assert.equal(judge({ ...ok, lagP99Ms: 10 }).length, 1);
+  assert.equal(judge({ ...ok, throughputRatio: 0.989 }).length, 1);
+  assert.equal(judge({ ...ok, errors: 1 }).length, 1);
+  assert.equal(judge({ ...ok, windowS: 0 }).length, 1);
+});
+
+test("largest N held and ratios to ours", () => {
+  const s = (tool: StepResult["tool"], conns: number, ok: boolean, cpu: number, rss: number) =>
+    ({ tool, conns, ok, cpuMsPerConnMin: cpu, rssKBPerConn: rss }) as StepResult;
+  const steps = [s("ours", 250, true, 10, 100), s("artillery", 250, true, 30, 300), s("ours", 500, true, 8, 80), s("artillery", 500, false, 40, 200)];
+  assert.deepEqual(largestHeld(steps, ["ours", "artillery", "raw-ws"]), { ours: 500, artillery: 250, "raw-ws": 0 });
+  assert.deepEqual(ratiosToOurs(steps), [
+    { conns: 250, tool: "artillery", cpuPerConnMin: 3, rssPerConn: 3 },
+    { conns: 500, tool: "artillery", cpuPerConnMin: 5, rssPerConn: 2.5 },
+  ]);
+});
+
+test("process sampler reads this process from /proc and interpolates CPU between samples", async () => {
+  const now = sampleProcess(process.pid);
+  assert.ok(now && now.rssBytes > 0 && now.peakRssBytes >= now.rssBytes && now.cpuS > 0);
+  const s = new ProcSampler(process.pid, 20);
+  const until = Date.now() + 150;
+  while (Date.now() < until) Math.sqrt(Math.random()); // burn CPU so the samples differ
+  await new Promise((r) => setTimeout(r, 50));
+  s.stop();
+  assert.ok(s.samples.length >= 3);
+  const a = s.samples[0]!;
+  const b = s.samples[s.samples.length - 1]!;
+  assert.ok(b.cpuS > a.cpuS);
+  const mid = s.cpuAt((a.at + b.at) / 2);
+  assert.ok(mid >= a.cpuS && mid <= b.cpuS);
+  assert.equal(s.cpuAt(a.at - 1000), a.cpuS);
+  assert.equal(s.cpuAt(b.at + 1000), b.cpuS);
+});
+
+test("artillery scenario: N arrivals over the ramp, send + think in ms, brace-free payload of the right size", () => {
+  const doc = artilleryScript({ conns: 300, bytesPerTick: 4096, intervalMs: 100, durationMs: 10_000, rampMs: 1000 }, "ws://127.0.0.1:1/") as {
+    config: { phases: Array<{ duration: number; arrivalCount: number }>; target: string };
+    scenarios: Array<{ engine: string; flow: Array<{ loop: Array<Record<string, string>>; count: number }> }>;
+  };
+  assert.deepEqual(doc.config.phases, [{ duration: 1, arrivalCount: 300 }]);
+  const sc = doc.scenarios[0]!;
+  assert.equal(sc.engine, "ws");
+  const loop = sc.flow[0]!;
+  assert.equal(loop.count, 100);
+  assert.equal(loop.loop[0]!.function, "beforeTick");
+  const payload = loop.loop[1]!.send!;
+  assert.equal(Buffer.byteLength(payload), 4096);
+  assert.ok(payload.endsWith("\n"));
+  assert.ok(!/[{}]/.test(payload), "Artillery templates {{ }} in sent strings");
+  assert.equal(loop.loop[2]!.think, "100ms");
+});

@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import type { EchoReport } from "./workload.ts";
 
 const SERVER = fileURLToPath(new URL("../echo-server.ts", import.meta.url));
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 export class EchoServer {
   private constructor(
@@ -12,7 +13,7 @@ export class EchoServer {
   ) {}
 
   static async start(): Promise<EchoServer> {
-    const child = fork(SERVER, [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    const child = fork(SERVER, [], { cwd: ROOT, execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
     const port = await new Promise<number>((resolve, reject) => {
       child.once("message", (m) => resolve((m as { port: number }).port));
       child.once("exit", (code) => reject(new Error(`echo server exited with ${code} before listening`)));

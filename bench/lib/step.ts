@@ -26,6 +26,9 @@ import {
   type Workload,
 } from "./workload.ts";
 
+/** Repo root: children resolve `--import tsx` from here, wherever the harness was started. */
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
 const CLIENTS: Record<Exclude<ToolName, "artillery">, string> = {
   ours: fileURLToPath(new URL("../clients/ours.ts", import.meta.url)),
   "raw-ws": fileURLToPath(new URL("../clients/raw-ws.ts", import.meta.url)),
@@ -47,7 +50,7 @@ function launchNodeClient(tool: "ours" | "raw-ws", w: Workload, url: string, fla
   const child = spawn(
     process.execPath,
     [...flags, "--import", "tsx", CLIENTS[tool], "--url", url, ...workloadArgs(w)],
-    { stdio: ["ignore", "pipe", "pipe"] },
+    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
   );
   let out = "";
   let err = "";

@@ -96,11 +96,15 @@ describe("local executor: 3 shards x 100 connections vs 1 process x 300 (web ter
         assert.equal(r.perConnection.reduce((a, c) => a + c[k], 0), r.totals[k], k);
       }
     }
-    // Ticks fall due every 100 ms from each connection's first successful dial until the 3 s run ends, so how
-    // many ticks (and bytes) a connection sent depends on when its dial finished. On a loaded 2-core machine
-    // that differs between one 300-connection process and three 100-connection ones; the run-wide tick count
-    // is therefore compared as "at least half of the 9,000 due", not for equality.
-    assert.ok(m.ticksSent >= 4500 && s.ticksSent >= 4500, `ticks ${m.ticksSent} / ${s.ticksSent}`);
+    // Every connection's timetable starts when its dial starts, so each sends exactly duration / interval
+    // ticks however long its dial took: the 3-shard run and the one-process run send the same bytes.
+    assert.equal(m.ticksSent, N * 30, "sharded: 30 ticks per connection");
+    assert.equal(s.ticksSent, N * 30, "single process: 30 ticks per connection");
+    assert.equal(m.bytesWritten, s.bytesWritten, "same bytes written");
+    assert.equal(m.bytesWritten, N * 30 * BPT);
+    // Every tick's echo came back in both (a terminal adds one "\r" per line), so bytes read match too.
+    assert.equal(m.ticksCompleted, s.ticksCompleted);
+    assert.equal(m.bytesRead, s.bytesRead, "same bytes read");
   });
 
   test("merged latency comes from the merged histograms (never averaged percentiles)", () => {

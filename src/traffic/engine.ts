@@ -8,7 +8,7 @@
  * closes every connection. It returns a `TrafficResult` (src/traffic/result.ts).
  *
  * Timing (no coordinated omission). Each connection has a fixed timetable: tick k is due at
- * origin + k * tickIntervalMs, origin = when its first dial succeeded. Connection i is dialled at
+ * origin + k * tickIntervalMs, origin = when its first dial started. Connection i is dialled at
  * i * rampMs / targets.length (staggered start); the run's clock (duration) starts before the ramp, so the ramp
  * is part of the duration. A tick's latency is always measured from its DUE time, never from when it was
  * actually sent:
@@ -222,6 +222,8 @@ class TrafficRun {
   private runStart = 0;
   private wallStart = 0;
   private stopAt = Infinity;
+  /** runStart + durationMs: no tick due at or after it is sent, even if the stop timer fires late. */
+  private endAt = Infinity;
   private stopping = false;
   private closing = false;
   private endReason: "duration" | "aborted" = "duration";
@@ -273,6 +275,7 @@ class TrafficRun {
       this.done = resolve;
       this.failed = reject;
       this.runStart = this.now();
+      this.endAt = this.runStart + this.o.durationMs;
       this.wallStart = Date.now();
       const o = this.o;
       if (o.signal?.aborted) {
@@ -353,8 +356,11 @@ class TrafficRun {
       // Ticks that fell due while disconnected are not sent (counted lost); resume on the same timetable.
       c.nextTick = Math.max(c.nextTick, Math.ceil((t - c.origin) / this.interval));
     } else {
+      // The timetable starts when the dial started, not when it succeeded: ticks that fell due during a slow
+      // dial are sent at once and measured from their due time (a slow connect is latency, not omission),
+      // and every connection gets the same number of ticks, whatever its dial took.
       c.connectedOnce = true;
-      c.origin = t;
+      c.origin = t0;
       c.nextTick = 0;
     }
     c.oldest = c.nextTick;
@@ -448,6 +454,7 @@ class TrafficRun {
     const interval = this.interval;
     for (;;) {
       const due = c.origin + c.nextTick * interval;
+      if (due >= this.endAt) return;
       if (due > t) {
         this.sched.schedule(c, due);
         return;
@@ -603,10 +610,12 @@ class TrafficRun {
   private async stop(reason: "duration" | "aborted"): Promise<void> {
     if (this.stopping) return;
     this.endReason = reason;
-    this.stopAt = this.now();
+    // The run's window is [start, start + duration): a late duration timer must not add a tick.
+    this.stopAt = reason === "duration" ? Math.min(this.now(), this.runStart + this.o.durationMs) : this.now();
     // Send ticks that fell due but whose scheduler slot has not fired yet (it fires up to 1 ms late), so
-    // "due before the end" means sent unless the connection was really behind.
-    for (const c of this.conns) if (c.state === "open") this.pump(c, this.stopAt);
+    // "due before the end" means sent unless the connection was really behind. A tick due exactly at the end
+    // is outside the window.
+    for (const c of this.conns) if (c.state === "open") this.pump(c, this.stopAt - 1e-6);
     this.stopping = true;
     try {
       this.o.signal?.removeEventListener("abort", this.onAbort);

@@ -10,7 +10,8 @@ import { loadReportModel } from "../src/report/model.ts";
 import { writeReport } from "../src/report/write.ts";
 import { buildPhaseRecord, writePhaseRecord } from "../src/results/summary.ts";
 import { openResultsDir } from "../src/results/dir.ts";
-import { chromiumSkipReason, launchChromium } from "./helpers/report-chromium.ts";
+import { requireChromium } from "./helpers/chromium.ts";
+import { launchChromium } from "../src/dashboard/index.ts";
 import { writeFixtureRun } from "./helpers/report-fixture.ts";
 import { tempDir } from "./helpers/results-tmp.ts";
 
@@ -126,13 +127,10 @@ test("the HTML is self-contained and escapes embedded text", () => {
 });
 
 test("report.html renders its charts in headless Chromium (screenshot in test-output/)", async (t) => {
-  const skip = chromiumSkipReason();
-  if (skip) {
-    t.skip(skip);
-    return;
-  }
+  const chromium = requireChromium(t);
+  if (!chromium) return;
   const tmp = tempDir("scaletest-report-");
-  const browser = await launchChromium();
+  const browser = await launchChromium(chromium);
   try {
     const runDir = writeFixtureRun(tmp.path, { runId: "rpt4", comment: XSS });
     const written = writeReport(runDir, { generatedAt: new Date("2025-03-01T11:00:00Z") });

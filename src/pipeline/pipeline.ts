@@ -276,7 +276,7 @@ export async function runPipeline(c: Config, opts: PipelineOptions): Promise<Pip
   const statusText = interruptedBy ? `Interrupted (${interruptedBy})` : summary.status === "pass" ? "Complete" : `Failed (exit=${exitCode})`;
   results.setStatus(statusText);
   await (banner as BannerHandle | null)?.restore();
-  if (token && strategy !== "on_stop") await forgetRunToken(owner, token, c);
+  if (token) await forgetRunToken(owner, token);
   await webhook(summary.status === "pass" ? "completed" : "failed", summary.status.toUpperCase());
   // The run's own Grafana region closes before the failures are counted, so a failed close is counted too.
   await runEnd(summary.status === "pass" ? [] : ["error"]);

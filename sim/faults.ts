@@ -45,6 +45,10 @@ export interface BuildFaults {
   agentNeverConnectRate: number;
   /** Overrides the agent connect delay while set. */
   agentConnectDelayMs?: DurationSpec;
+  /** Exactly this many of the next jobs fail / stay pending / get an agent that never connects (then the rates apply). */
+  failCount?: number;
+  stuckPendingCount?: number;
+  agentNeverConnectCount?: number;
 }
 
 /** Long-lived connection kinds the simulator can drop mid-stream. */
@@ -188,9 +192,15 @@ export class Faults {
   /** Faults for a newly queued job. */
   drawJob(): { fail: boolean; stuck: boolean; agentNeverConnects: boolean } {
     const b = this.cfg.build;
-    const stuck = this.rng.chance(b.stuckPendingRate);
-    const fail = !stuck && this.rng.chance(b.failRate);
-    const agentNeverConnects = this.rng.chance(b.agentNeverConnectRate);
+    // Counted faults first (deterministic whatever order concurrent builds arrive in), then the rates.
+    const take = (k: "failCount" | "stuckPendingCount" | "agentNeverConnectCount"): boolean => {
+      if ((b[k] ?? 0) <= 0) return false;
+      b[k] = (b[k] ?? 0) - 1;
+      return true;
+    };
+    const stuck = take("stuckPendingCount") || this.rng.chance(b.stuckPendingRate);
+    const fail = !stuck && (take("failCount") || this.rng.chance(b.failRate));
+    const agentNeverConnects = take("agentNeverConnectCount") || this.rng.chance(b.agentNeverConnectRate);
     if (stuck) this.injected.stuckPending++;
     if (fail) this.injected.buildFailed++;
     return { fail, stuck, agentNeverConnects };

@@ -14,7 +14,7 @@ function duringCreate(build: Parameters<Sim["faults"]["set"]>[0]["build"]) {
   return async (sim: Sim, runDir: string): Promise<void> => {
     sim.faults.set({ build: build ?? {} });
     await phaseEnded(runDir, "create-workspaces");
-    sim.faults.set({ build: { failRate: 0, stuckPendingRate: 0, agentNeverConnectRate: 0 } });
+    sim.faults.set({ build: { failRate: 0, stuckPendingRate: 0, agentNeverConnectRate: 0, failCount: 0, stuckPendingCount: 0, agentNeverConnectCount: 0 } });
   };
 }
 
@@ -28,11 +28,11 @@ describe("fault matrix: build, agent and connection faults", { concurrency: 2 },
     await runCell({
       runId: "fbuild",
       args: SSH_ONLY,
-      during: duringCreate({ failRate: 0.5 }),
+      during: duringCreate({ failCount: 2 }),
       verdict: "fail",
       check: (ctx) => {
         const n = ctx.sim.faults.injected.buildFailed;
-        assert.ok(n > 0 && n < 4, `seeded: some builds fail (${n})`);
+        assert.equal(n, 2, "exactly the two counted builds fail");
         const create = ctx.phase("create-workspaces");
         assert.equal(create.totals.fail, n, "one failed run per failed build");
         assert.equal(failedRuns(ctx).filter((e) => /fail/i.test(e)).length, n);
@@ -45,11 +45,11 @@ describe("fault matrix: build, agent and connection faults", { concurrency: 2 },
     await runCell({
       runId: "fstuck",
       args: [...SSH_ONLY, "--job-timeout", "1500ms"],
-      during: duringCreate({ stuckPendingRate: 0.5 }),
+      during: duringCreate({ stuckPendingCount: 2 }),
       verdict: "fail",
       check: (ctx) => {
         const n = ctx.sim.faults.injected.stuckPending;
-        assert.ok(n > 0 && n < 4, `seeded: some builds stick (${n})`);
+        assert.equal(n, 2, "exactly the two counted builds stick");
         const create = ctx.phase("create-workspaces");
         assert.equal(create.totals.fail, n);
         assert.ok(create.duration_ms < 10_000, "the job timeout bounds the phase");
@@ -62,11 +62,11 @@ describe("fault matrix: build, agent and connection faults", { concurrency: 2 },
     await runCell({
       runId: "fagent",
       args: [...SSH_ONLY, "--job-timeout", "1500ms"],
-      during: duringCreate({ agentNeverConnectRate: 0.5 }),
+      during: duringCreate({ agentNeverConnectCount: 2 }),
       verdict: "fail",
       check: (ctx) => {
         const n = ctx.sim.faults.injected.agentNeverConnects;
-        assert.ok(n > 0 && n < 4, `seeded: some agents never connect (${n})`);
+        assert.equal(n, 2, "exactly the two counted agents never connect");
         assert.equal(ctx.phase("create-workspaces").totals.fail, n);
         assert.equal(failedRuns(ctx).filter((e) => /agent/i.test(e)).length, n, failedRuns(ctx).join("\n"));
       },

@@ -8,7 +8,7 @@
  * closes every connection. It returns a `TrafficResult` (src/traffic/result.ts).
  *
  * Timing (no coordinated omission). Each connection has a fixed timetable: tick k is due at
- * origin + k * tickIntervalMs, origin = when its first dial started. Connection i is dialled at
+ * origin + k * tickIntervalMs, origin = when its first dial was planned. Connection i is dialled at
  * i * rampMs / targets.length (staggered start); the run's clock (duration) starts before the ramp, so the ramp
  * is part of the duration. A tick's latency is always measured from its DUE time, never from when it was
  * actually sent:
@@ -144,6 +144,8 @@ class Conn implements Schedulable {
   /** Bumped whenever the current transport is abandoned; callbacks from older generations are ignored. */
   gen = 0;
   origin = NaN;
+  /** When the run planned to dial it (run start + its ramp offset): the origin of its timetable. */
+  plannedStart = NaN;
   nextTick = 0;
   oldest = 0;
   newlines = 0;
@@ -290,6 +292,7 @@ class TrafficRun {
       for (let i = 0; i < n; i++) {
         const c = this.conns[i]!;
         const delay = ramp > 0 ? Math.floor((i * ramp) / n) : 0;
+        c.plannedStart = this.runStart + delay;
         if (delay === 0) this.dial(c);
         else this.timers.push(setTimeout(() => this.dial(c), delay));
       }
@@ -356,11 +359,12 @@ class TrafficRun {
       // Ticks that fell due while disconnected are not sent (counted lost); resume on the same timetable.
       c.nextTick = Math.max(c.nextTick, Math.ceil((t - c.origin) / this.interval));
     } else {
-      // The timetable starts when the dial started, not when it succeeded: ticks that fell due during a slow
-      // dial are sent at once and measured from their due time (a slow connect is latency, not omission),
-      // and every connection gets the same number of ticks, whatever its dial took.
+      // The timetable starts when the run planned to dial, not when the dial succeeded (or even began: dialing
+      // hundreds of connections takes a while): ticks that fell due meanwhile are sent at once and measured
+      // from their due time (a slow connect is latency, not omission), and every connection gets the same
+      // number of ticks for the same ramp slot, whatever its dial took.
       c.connectedOnce = true;
-      c.origin = t0;
+      c.origin = Number.isNaN(c.plannedStart) ? t0 : c.plannedStart;
       c.nextTick = 0;
     }
     c.oldest = c.nextTick;
@@ -450,13 +454,16 @@ class TrafficRun {
   // ---- hot path ----
 
   private pump(c: Conn, t: number): void {
-    if (c.state !== "open" || this.stopping || c.writePending) return;
+    if (c.state !== "open" || this.closing || c.writePending) return;
+    // After the end, a connection that was behind still sends the ticks that fell due inside the window
+    // (during the drain, measured from their due times): a slow far end shows as latency, not fewer ticks.
+    if (this.stopping) t = Math.min(t, this.stopAt - 1e-6);
     const interval = this.interval;
     for (;;) {
       const due = c.origin + c.nextTick * interval;
       if (due >= this.endAt) return;
       if (due > t) {
-        this.sched.schedule(c, due);
+        if (!this.stopping) this.sched.schedule(c, due);
         return;
       }
       if (this.echo === "echo" && c.nextTick - c.oldest >= this.maxInFlight) {
@@ -512,8 +519,8 @@ class TrafficRun {
     this.pendingWrites--;
     const t = this.now();
     this.wrote(c, c.wLen, c.wStart, t, c.wDue);
+    this.pump(c, t);
     if (this.stopping) this.checkDrained();
-    else this.pump(c, t);
   }
 
   writeFailed(c: Conn, gen: number, err: unknown): void {
@@ -550,11 +557,11 @@ class TrafficRun {
       }
       i = chunk.indexOf(10, i + 1);
     } while (i !== -1);
-    if (this.stopping) this.checkDrained();
-    else if (c.blocked) {
+    if (c.blocked) {
       c.blocked = false;
       this.pump(c, t);
     }
+    if (this.stopping) this.checkDrained();
   }
 
   private complete(c: Conn, latencyMs: number): void {
@@ -616,6 +623,7 @@ class TrafficRun {
     // "due before the end" means sent unless the connection was really behind. A tick due exactly at the end
     // is outside the window.
     for (const c of this.conns) if (c.state === "open") this.pump(c, this.stopAt - 1e-6);
+    this.endAt = Math.min(this.endAt, this.stopAt);
     this.stopping = true;
     try {
       this.o.signal?.removeEventListener("abort", this.onAbort);

@@ -189,6 +189,17 @@ export function buildDashboard(): Dashboard {
       ]),
     )
     .withPanel(
+      timeseries(
+        "Throughput per shard (runner pods)",
+        "Bps",
+        [
+          q(`sum by (shard) (rate(coderd_scaletest_bytes_written_total{${RUNNER}}[${RATE}]))`, "shard {{shard}}"),
+          q(`sum(rate(coderd_scaletest_bytes_written_total{${RUNNER}}[${RATE}]))`, "total"),
+        ],
+        "With --runners N every pod labels its series shard=\"i/N\"; one line per pod and their sum.",
+      ),
+    )
+    .withPanel(
       timeseries("Websockets (coderd)", "none", [
         q(`sum(coderd_api_concurrent_websockets{${CODERD}})`, "concurrent websockets"),
         q(`sum by (path) (rate(coderd_api_websocket_durations_seconds_count{${CODERD}}[${RATE}]))`, "closed/s {{path}}"),

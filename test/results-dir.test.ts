@@ -183,3 +183,11 @@ test("phase records and the run summary derive status and round-trip through the
     tmp.cleanup();
   }
 });
+
+test("threshold values are shown in their unit in summary.txt", async () => {
+  const { formatObserved } = await import("../src/results/summary.ts");
+  assert.equal(formatObserved({ name: "p95", rule: "p95<500ms", observed: 1668.1, ok: false, unit: "ms" }), "1.7s");
+  assert.equal(formatObserved({ name: "errors", rule: "<=1%", observed: 0.005, ok: true, unit: "ratio" }), "0.5%");
+  assert.equal(formatObserved({ name: "left", rule: "== 0", observed: 3, ok: false, unit: "count" }), "3");
+  assert.equal(formatObserved({ name: "p95", rule: "p95<500ms", observed: null, ok: false }), "-");
+});

@@ -114,6 +114,14 @@ export function buildPhaseRecord(input: PhaseRecordInput): PhaseRecord {
   };
 }
 
+/** A threshold's observed value in its unit: "1.7s", "0.5%", "3"; "-" when there was no data. */
+export function formatObserved(t: ThresholdResult): string {
+  if (t.observed === null) return "-";
+  if (t.unit === "ms") return formatMs(t.observed);
+  if (t.unit === "ratio") return `${Math.round(t.observed * 10_000) / 100}%`;
+  return String(Math.round(t.observed * 1000) / 1000);
+}
+
 /** Human summary of a phase: Coder's text results, then stage timings and thresholds. */
 export function formatPhaseText(rec: PhaseRecord): string {
   let out = `Phase ${rec.phase}: ${rec.status.toUpperCase()} (${formatMs(rec.duration_ms)})\n`;
@@ -130,7 +138,7 @@ export function formatPhaseText(rec: PhaseRecord): string {
       formatTable(rec.thresholds, [
         { header: "check", value: "name" },
         { header: "rule", value: "rule" },
-        { header: "observed", value: (t) => t.observed, align: "right" },
+        { header: "observed", value: (t) => formatObserved(t), align: "right" },
         { header: "result", value: (t) => (t.ok ? "ok" : "FAILED") },
       ]);
   }

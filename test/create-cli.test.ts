@@ -73,8 +73,11 @@ describe("create-workspaces script", () => {
     const json = JSON.parse(readFileSync(out, "utf8")) as {
       total_runs: number; total_fail: number; stopped: string; runs: Record<string, { error: string; not_started: boolean }>;
       cleanup: { total_fail: number; workspaces_deleted: number } | null;
+      api: { requests: number; retries: number; by_status: Record<string, number> };
     };
     assert.equal(json.total_runs, 40);
+    // Every API call the script made is on record (the client's retries would be too).
+    assert.ok(json.api.requests > 40 && (json.api.by_status["201"] ?? 0) > 0, JSON.stringify(json.api));
     assert.equal(json.stopped, "SIGINT");
     assert.ok(Object.values(json.runs).some((u) => u.not_started));
     assert.ok(json.cleanup && json.cleanup.total_fail === 0 && json.cleanup.workspaces_deleted >= 6);

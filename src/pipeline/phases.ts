@@ -8,7 +8,7 @@ import { buildPhaseRecord, writePhaseRecord, type PhaseRecord } from "../results
 import { log } from "../util/log.ts";
 import { redactError } from "../util/redact.ts";
 import { receivedStopSignal } from "../util/signals.ts";
-import { apiBlock, diffStats } from "./api-stats.ts";
+import { apiBlock, diffStats } from "../coder/stats.ts";
 import type { Annotator } from "./grafana.ts";
 import type { RunRecorder } from "./record.ts";
 

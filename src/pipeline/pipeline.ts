@@ -13,7 +13,7 @@ import { buildPhaseRecord, buildRunSummary, formatRunSummaryText, type PhaseReco
 import { clientFor } from "../scenario/main.ts";
 import { log } from "../util/log.ts";
 import { receivedStopSignal, type StopSignalName } from "../util/signals.ts";
-import { addStats, apiBlock, emptyStats } from "./api-stats.ts";
+import { addStats, apiBlock, emptyStats } from "../coder/stats.ts";
 import { showRunBanner, type BannerHandle } from "./banner.ts";
 import { createOptions, createPhaseRecord } from "./create-phase.ts";
 import { grafanaAnnotator, noAnnotator, type Annotator } from "./grafana.ts";

@@ -2,7 +2,7 @@
 // boundary so a crash leaves an accurate record of the phases that did run.
 import { publicConfig, type Config } from "../config/index.ts";
 import type { ResultsDir } from "../results/dir.ts";
-import type { ApiBlock } from "./api-stats.ts";
+import type { ApiBlock } from "../coder/stats.ts";
 import { RUN_FILE } from "../results/dir.ts";
 import type { PhaseStatus } from "../results/summary.ts";
 import type { Plan } from "./plan.ts";

@@ -3,6 +3,7 @@
 import { join, relative } from "node:path";
 import type { Command } from "commander";
 import { CoderClient } from "../coder/index.ts";
+import { apiBlock } from "../coder/stats.ts";
 import { loadConfigOrExit, type Config, type Loaded, type ScriptName } from "../config/index.ts";
 import { configureMetrics, startMetricsServer, type MetricsServerHandle } from "../metrics/index.ts";
 import { checkWritable, openResultsDir, type ResultsDir } from "../results/dir.ts";
@@ -50,6 +51,14 @@ export interface ScenarioOptions {
   resultsFolder?: (loaded: Loaded) => string | undefined;
 }
 
+/** Adds `api` to a phase record's `extra`, or at the top of other result objects (Coder's harness JSON). */
+function withApiBlock(json: unknown, api: ReturnType<typeof apiBlock>): void {
+  if (!json || typeof json !== "object") return;
+  const o = json as { extra?: unknown; api?: unknown };
+  if (o.extra && typeof o.extra === "object") (o.extra as { api?: unknown }).api = api;
+  else o.api = api;
+}
+
 /** Builds the API client the way every entry point does (pool sized for the work's concurrency). */
 export function clientFor(config: Config, concurrency = 16): CoderClient {
   return new CoderClient({ url: config.url, token: config.token, concurrency: Math.max(1, concurrency) });
@@ -92,6 +101,9 @@ export async function runScenario(
     }
     log.info(`${script}: run ${config.runId}, results in ${phaseDir}`);
     const outcome = await body({ script, config, loaded, runId: config.runId, client, results, phaseDir, signal, log, metrics });
+    // Every API call and retry the scenario made, as the pipeline records per phase: faults the client
+    // absorbed still leave a trace.
+    withApiBlock(outcome.json, apiBlock(client.stats()));
     const rel = relative(results.path, phaseDir);
     results.writeJSON(join(rel, "result.json"), outcome.json);
     results.writeText(join(rel, "summary.txt"), outcome.text);

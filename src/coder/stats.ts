@@ -1,7 +1,7 @@
 // API calls and retries per phase: the client retries 429/5xx and connection failures by itself
 // (src/coder/retry.ts), so each phase records what its calls met. Without this a fault the client
 // absorbed would leave no trace in the results. Fields are snake_case like the rest of result.json.
-import type { ClientStats } from "../coder/index.ts";
+import type { ClientStats } from "./client.ts";
 
 export interface ApiBlock {
   /** HTTP attempts (each retry counts). */

@@ -288,6 +288,41 @@ data "coder_parameter" "run_timeout" {
   }
 }
 
+data "coder_parameter" "run_expect_output" {
+  name         = "run_expect_output"
+  display_name = "Run expect output"
+  description  = "The --run-command output must contain this text (within --run-expect-timeout), or the workspace fails. (env `SCALETEST_RUN_EXPECT_OUTPUT`)"
+  type         = "string"
+  default      = ""
+  mutable      = true
+  order        = 210
+}
+
+data "coder_parameter" "run_expect_timeout" {
+  name         = "run_expect_timeout"
+  display_name = "Run expect timeout"
+  description  = "Limit for --run-expect-output to appear. Allowed: 100ms to 1h. (env `SCALETEST_RUN_EXPECT_TIMEOUT`)"
+  type         = "string"
+  default      = "5s"
+  mutable      = true
+  order        = 211
+
+  validation {
+    regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
+    error = "Use a duration such as 30s, 5m or 1h30m (units ms, s, m, h)."
+  }
+}
+
+data "coder_parameter" "run_log_output" {
+  name         = "run_log_output"
+  display_name = "Run log output"
+  description  = "Keep the --run-command output (up to 4 KiB) in each workspace's results. (env `SCALETEST_RUN_LOG_OUTPUT`)"
+  type         = "bool"
+  default      = false
+  mutable      = true
+  order        = 212
+}
+
 data "coder_parameter" "duration" {
   name         = "duration"
   display_name = "Traffic duration"
@@ -951,6 +986,9 @@ locals {
     SCALETEST_NO_WAIT_FOR_AGENTS             = data.coder_parameter.no_wait_for_agents.value
     SCALETEST_RUN_COMMAND                    = data.coder_parameter.run_command.value
     SCALETEST_RUN_TIMEOUT                    = data.coder_parameter.run_timeout.value
+    SCALETEST_RUN_EXPECT_OUTPUT              = data.coder_parameter.run_expect_output.value
+    SCALETEST_RUN_EXPECT_TIMEOUT             = data.coder_parameter.run_expect_timeout.value
+    SCALETEST_RUN_LOG_OUTPUT                 = data.coder_parameter.run_log_output.value
     SCALETEST_DURATION                       = data.coder_parameter.duration.value
     SCALETEST_BYTES_PER_TICK                 = data.coder_parameter.bytes_per_tick.value
     SCALETEST_TICK_INTERVAL                  = data.coder_parameter.tick_interval.value
@@ -1005,6 +1043,7 @@ locals {
     SCALETEST_CREATE_TIMEOUT             = { name = "Create timeout", min = "1s", max = "24h" }
     SCALETEST_JOB_TIMEOUT                = { name = "Per-workspace timeout", min = "1s", max = "24h" }
     SCALETEST_RUN_TIMEOUT                = { name = "Command timeout", min = "100ms", max = "1h" }
+    SCALETEST_RUN_EXPECT_TIMEOUT         = { name = "Run expect timeout", min = "100ms", max = "1h" }
     SCALETEST_DURATION                   = { name = "Traffic duration", min = "1s", max = "24h" }
     SCALETEST_TICK_INTERVAL              = { name = "Tick interval", min = "1ms", max = "1h" }
     SCALETEST_TRAFFIC_TIMEOUT            = { name = "Traffic hard timeout", min = "0s", max = "25h" }

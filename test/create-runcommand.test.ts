@@ -77,11 +77,46 @@ describe("--run-command against the simulated agent", () => {
       assert.equal(out, "hello\r\n");
       const other = await runPtyCommand(client, agent.id, "uname -a", 3000);
       assert.ok(other.output_bytes > 2);
+      // --run-expect-output / --run-log-output, as in Coder's create-workspaces.
+      const seen = await runPtyCommand(client, agent.id, "echo ready-42", 3000, undefined, { output: "ready-42", timeoutMs: 2000, keepOutput: true });
+      assert.ok(seen.expected_ms !== null && seen.expected_ms <= seen.latency_ms);
+      assert.equal(seen.output, "ready-42\r\n");
+      await assert.rejects(
+        runPtyCommand(client, agent.id, "echo something-else", 3000, undefined, { output: "ready-42", timeoutMs: 2000 }),
+        /--run-expect-output "ready-42" not in the command's output/,
+      );
       assert.equal(sim.counts().ptySessions, 0);
     } finally {
       const c = await cleanupRun(client, { runId: "runcmd", concurrency: 8, timeoutMs: 30_000, jobTimeoutMs: 10_000, pollMs: 50, retryDelayMs: 20 }, { progress: false });
       assert.equal(c.exit_code, 0);
     }
     assert.deepEqual(liveScaletest(sim, "scaletest-runcmd-"), { users: [], workspaces: [] });
+  });
+
+  test("--run-expect-output that never appears fails exactly the workspaces, naming the expectation", async () => {
+    const r = await createWorkspaces(
+      client,
+      {
+        runId: "expect",
+        count: 2,
+        template: "kubernetes-minimal",
+        concurrency: 2,
+        timeoutMs: 30_000,
+        jobTimeoutMs: 20_000,
+        retry: 0,
+        pollMs: 50,
+        runCommand: "echo hello",
+        runTimeoutMs: 3000,
+        runExpectOutput: "goodbye",
+        runExpectTimeoutMs: 1000,
+      },
+      { progress: false },
+    );
+    assert.equal(r.fail, 2);
+    for (const u of r.units) {
+      assert.equal(u.failed_stage, "command");
+      assert.match(u.error ?? "", /--run-expect-output "goodbye"/);
+    }
+    assert.deepEqual(liveScaletest(sim, "scaletest-expect-"), { users: [], workspaces: [] }, "cleaned up after");
   });
 });

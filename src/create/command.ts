@@ -3,9 +3,22 @@
 import type { CoderClient } from "../coder/client.ts";
 import type { CommandOutcome } from "./types.ts";
 
+/** How much output is kept for --run-log-output and searched for --run-expect-output. */
+export const KEPT_OUTPUT_BYTES = 4096;
+
+export interface CommandExpectation {
+  /** Text the output must contain ("" = none). */
+  output?: string;
+  /** Limit for it to appear (ms). */
+  timeoutMs?: number;
+  /** Keep the output in the outcome. */
+  keepOutput?: boolean;
+}
+
 /**
  * Opens the PTY with `command`, counts output bytes until the agent closes the session (the command
- * exited). Rejects when it takes longer than `timeoutMs` or `signal` aborts.
+ * exited). Rejects when it takes longer than `timeoutMs` or `signal` aborts, and (with an expectation, as
+ * Coder's --run-expect-output) when the command ends, or the expect timeout passes, without the text.
  */
 export async function runPtyCommand(
   client: CoderClient,
@@ -13,39 +26,78 @@ export async function runPtyCommand(
   command: string,
   timeoutMs: number,
   signal?: AbortSignal,
+  expect: CommandExpectation = {},
 ): Promise<CommandOutcome> {
   const t0 = performance.now();
   const timer = AbortSignal.timeout(timeoutMs);
   const all = signal ? AbortSignal.any([signal, timer]) : timer;
+  const wanted = expect.output ?? "";
   let bytes = 0;
   let firstByte: number | null = null;
-  // Counted from the handshake on: a short command's output can arrive with the 101 answer itself.
+  let expectedAt: number | null = null;
+  // The output is searched as it arrives (the text may span frames); only the first 4 KiB is kept, plus a
+  // tail as long as the expected text so a match across the cut is still found.
+  let kept = "";
+  let tail = "";
   const onMessage = (data: Buffer | ArrayBuffer | Buffer[]): void => {
-    const n = Array.isArray(data) ? data.reduce((s, b) => s + b.length, 0) : data instanceof ArrayBuffer ? data.byteLength : data.length;
+    const buf = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? Buffer.from(data) : data;
+    const n = buf.length;
     if (n > 0 && firstByte === null) firstByte = performance.now() - t0;
     bytes += n;
+    if (!wanted && !expect.keepOutput) return;
+    const text = buf.toString("utf8");
+    if (kept.length < KEPT_OUTPUT_BYTES) kept += text.slice(0, KEPT_OUTPUT_BYTES - kept.length);
+    if (wanted && expectedAt === null) {
+      const window = tail + text;
+      if (window.includes(wanted)) expectedAt = performance.now() - t0;
+      tail = window.slice(-wanted.length);
+    }
   };
+  // Counted from the handshake on: a short command's output can arrive with the 101 answer itself.
   const ws = await client.openReconnectingPty(agentId, { command, signal: all, handshakeTimeoutMs: timeoutMs, onMessage });
   return new Promise<CommandOutcome>((resolve, reject) => {
-    const onAbort = (): void => {
-      ws.terminate();
-      reject(
+    const expectTimer =
+      wanted && expect.timeoutMs
+        ? setTimeout(() => {
+            if (expectedAt !== null) return;
+            finish(new Error(`--run-expect-output ${JSON.stringify(wanted)} not seen within ${expect.timeoutMs} ms (${bytes} bytes of output)`));
+          }, expect.timeoutMs)
+        : undefined;
+    let settled = false;
+    const finish = (err: Error | null): void => {
+      if (settled) return;
+      settled = true;
+      if (expectTimer) clearTimeout(expectTimer);
+      all.removeEventListener("abort", onAbort);
+      if (err) {
+        ws.terminate();
+        return reject(err);
+      }
+      resolve({
+        first_byte_ms: firstByte,
+        latency_ms: performance.now() - t0,
+        output_bytes: bytes,
+        expected_ms: expectedAt,
+        output: expect.keepOutput ? kept : null,
+      });
+    };
+    const onAbort = (): void =>
+      finish(
         new Error(
           timer.aborted
             ? `command did not finish within ${timeoutMs} ms (${bytes} bytes of output so far)`
             : `command interrupted after ${Math.round(performance.now() - t0)} ms`,
         ),
       );
-    };
     if (all.aborted) return onAbort();
     all.addEventListener("abort", onAbort, { once: true });
-    ws.once("error", (err) => {
-      all.removeEventListener("abort", onAbort);
-      reject(new Error(`web terminal failed: ${err.message}`));
-    });
-    ws.once("close", () => {
-      all.removeEventListener("abort", onAbort);
-      resolve({ first_byte_ms: firstByte, latency_ms: performance.now() - t0, output_bytes: bytes });
-    });
+    ws.once("error", (err) => finish(new Error(`web terminal failed: ${err.message}`)));
+    ws.once("close", () =>
+      finish(
+        wanted && expectedAt === null
+          ? new Error(`--run-expect-output ${JSON.stringify(wanted)} not in the command's output (${bytes} bytes)`)
+          : null,
+      ),
+    );
   });
 }

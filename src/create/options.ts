@@ -17,6 +17,9 @@ export function createOptionsFromConfig(c: Config, successThreshold: number): Cr
     useHostLogin: c.useHostLogin,
     runCommand: c.runCommand,
     runTimeoutMs: c.runTimeout,
+    runExpectOutput: c.runExpectOutput,
+    runExpectTimeoutMs: c.runExpectTimeout,
+    runLogOutput: c.runLogOutput,
     successThreshold,
   };
 }

@@ -44,6 +44,9 @@ export function checkCreateOptions(o: CreateOptions): string[] {
   const t = o.successThreshold ?? 100;
   if (!(t >= 0 && t <= 100)) p.push(`--success-threshold must be within 0..100; got ${t}`);
   if (o.runCommand && !(o.runTimeoutMs === undefined || o.runTimeoutMs > 0)) p.push("--run-timeout must be positive");
+  if (!o.runCommand && (o.runExpectOutput || o.runLogOutput)) {
+    p.push("--run-expect-output and --run-log-output need --run-command (the command whose output they check)");
+  }
   return p;
 }
 

@@ -38,6 +38,11 @@ export interface CreateOptions {
   /** Command run over the reconnecting PTY in each ready workspace ("" = none). */
   runCommand?: string;
   runTimeoutMs?: number;
+  /** The command's output must contain this within runExpectTimeoutMs ("" = no expectation). */
+  runExpectOutput?: string;
+  runExpectTimeoutMs?: number;
+  /** Keep the command's output (first 4 KiB) in the unit's results. */
+  runLogOutput?: boolean;
   /** Percent of workspaces that must succeed (default 100). */
   successThreshold?: number;
   /** Longest poll interval for builds and agents (ms, default 1000). */
@@ -88,6 +93,10 @@ export interface CommandOutcome {
   /** Open -> websocket closed (the command ended). */
   latency_ms: number;
   output_bytes: number;
+  /** Open -> the expected output seen (--run-expect-output), or null. */
+  expected_ms: number | null;
+  /** The output's first 4 KiB, with --run-log-output; else null. */
+  output: string | null;
 }
 
 /** One workspace ("workspacebuild/<index>" in Coder's harness terms). */

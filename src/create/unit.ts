@@ -193,7 +193,11 @@ export async function runUnit(ctx: UnitContext, index: number): Promise<Workspac
       checkStop();
       const agent = agents[0] ?? (await firstAgent(client, ws.id));
       if (!agent) throw new Error("workspace has no agent to run --run-command in");
-      const outcome = await runPtyCommand(client, agent.id, opts.runCommand, Math.min(opts.runTimeoutMs ?? 5000, remaining()), waitSignal);
+      const outcome = await runPtyCommand(client, agent.id, opts.runCommand, Math.min(opts.runTimeoutMs ?? 5000, remaining()), waitSignal, {
+        output: opts.runExpectOutput ?? "",
+        timeoutMs: opts.runExpectTimeoutMs ?? 5000,
+        keepOutput: opts.runLogOutput ?? false,
+      });
       rec.command = outcome;
       mark("command", outcome.latency_ms);
       say(`--run-command finished in ${formatMs(outcome.latency_ms)} with ${outcome.output_bytes} bytes of output`);

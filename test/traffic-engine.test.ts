@@ -152,14 +152,16 @@ test("no coordinated omission: a 500 ms stall shows as ~500 ms latency although 
     const r = await p;
     assert.equal(r.totals.drops + r.totals.writeErrors + r.totals.readErrors, 0);
     const lat = r.latency.tick;
-    assert.ok(lat.max >= 450, `max ${lat.max}`);
+    // The first tick due after the stall began waits out the rest of it: between stall - interval and
+    // stall (400-500 ms here), depending on where the stall falls between two ticks.
+    assert.ok(lat.max >= 390, `max ${lat.max}`);
     assert.ok(lat.p99 >= 350, `p99 ${lat.p99}`);
     assert.ok(lat.p50 < 50, `p50 ${lat.p50}`);
     // Catch-up: nothing was skipped.
     assert.equal(r.totals.ticksLost, 0);
     assert.ok(r.totals.ticksCompleted >= 5 * 23, `completed ${r.totals.ticksCompleted}`);
     // The worst second of the timeline carries the stall.
-    assert.ok(Math.max(...r.timeline.map((t) => t.max)) >= 450);
+    assert.ok(Math.max(...r.timeline.map((t) => t.max)) >= 390);
   } finally {
     await server.close();
   }

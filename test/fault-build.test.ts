@@ -7,7 +7,9 @@ import { describe, it } from "node:test";
 import type { Sim } from "../sim/index.ts";
 import { phaseEnded, runCell, type CellContext } from "./helpers/reliability-matrix.ts";
 
-const SSH_ONLY = ["--scenarios", "ssh", "--duration", "1s"];
+// A light load phase for cells about create-phase faults: web-terminal dials are quick even on a busy machine
+// (an SSH dial spawns the coder CLI and does a key exchange, which can outlast a 1 s scenario under load).
+const LIGHT_LOAD = ["--scenarios", "web-terminal", "--duration", "1s"];
 
 /** Build faults only while workspaces are created: cleanup's delete builds must work. */
 function duringCreate(build: Parameters<Sim["faults"]["set"]>[0]["build"]) {
@@ -27,7 +29,7 @@ describe("fault matrix: build, agent and connection faults", { concurrency: 2 },
   it("create: failed builds fail exactly their workspaces; verdict fail; cleanup removes them", async () => {
     await runCell({
       runId: "fbuild",
-      args: SSH_ONLY,
+      args: LIGHT_LOAD,
       during: duringCreate({ failCount: 2 }),
       verdict: "fail",
       check: (ctx) => {
@@ -44,7 +46,7 @@ describe("fault matrix: build, agent and connection faults", { concurrency: 2 },
   it("create: builds stuck in pending time out per --job-timeout; each is one failure; cleanup cancels and removes them", async () => {
     await runCell({
       runId: "fstuck",
-      args: [...SSH_ONLY, "--job-timeout", "1500ms"],
+      args: [...LIGHT_LOAD, "--job-timeout", "1500ms"],
       during: duringCreate({ stuckPendingCount: 2 }),
       verdict: "fail",
       check: (ctx) => {
@@ -61,7 +63,7 @@ describe("fault matrix: build, agent and connection faults", { concurrency: 2 },
   it("create: agents that never connect time out per --job-timeout; each is one failure", async () => {
     await runCell({
       runId: "fagent",
-      args: [...SSH_ONLY, "--job-timeout", "1500ms"],
+      args: [...LIGHT_LOAD, "--job-timeout", "1500ms"],
       during: duringCreate({ agentNeverConnectCount: 2 }),
       verdict: "fail",
       check: (ctx) => {

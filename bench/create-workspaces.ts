@@ -3,13 +3,12 @@
 // report what the runner itself costs: client CPU milliseconds per workspace and peak RSS. The
 // simulator runs in a child process so its CPU is not counted.
 //   node --import tsx bench/create-workspaces.ts [--count 1000] [--concurrency 50] [--poll-ms 1000]
-import { execa } from "execa";
 import { Command } from "commander";
-import { fileURLToPath } from "node:url";
 import { CoderClient } from "../src/coder/index.ts";
 import { cleanupRun } from "../src/cleanup/index.ts";
 import { createWorkspaces, renderStageTable } from "../src/create/index.ts";
 import { formatMs } from "../src/results/stats.ts";
+import { startSimChild } from "./lib/sim-child.ts";
 
 const o = new Command()
   .option("--count <n>", "workspaces", (v) => Number(v), 1000)
@@ -19,23 +18,7 @@ const o = new Command()
   .parse()
   .opts<{ count: number; concurrency: number; pollMs: number; daemons: number }>();
 
-const root = fileURLToPath(new URL("..", import.meta.url));
-const sim = execa(process.execPath, ["--import", "tsx", "sim/main.ts", "--port", "0", "--daemons", String(o.daemons), "--build-ms", "0", "--agent-connect-ms", "0", "--no-preexisting"], {
-  cwd: root, stdout: "pipe", stderr: "inherit", reject: false,
-});
-const env: Record<string, string> = {};
-await new Promise<void>((resolve, reject) => {
-  let buf = "";
-  sim.stdout!.on("data", (c: Buffer) => {
-    buf += c.toString();
-    for (const line of buf.split("\n")) {
-      const m = /^(CODER_URL|CODER_SESSION_TOKEN)=(.*)$/.exec(line.trim());
-      if (m) env[m[1]!] = m[2]!;
-    }
-    if (env.CODER_URL && env.CODER_SESSION_TOKEN) resolve();
-  });
-  void sim.then(() => reject(new Error("simulator exited early")));
-});
+const { proc: sim, env } = await startSimChild(["--daemons", String(o.daemons), "--build-ms", "0", "--agent-connect-ms", "0", "--no-preexisting"]);
 
 const client = new CoderClient({ url: env.CODER_URL!, token: env.CODER_SESSION_TOKEN!, concurrency: o.concurrency });
 const cpu0 = process.cpuUsage();

@@ -4,15 +4,14 @@
 // prints achieved vs target throughput, tick-lag percentiles (from each tick's intended send time), and
 // the runner's CPU and RSS per connection.
 //   node --import tsx bench/traffic.ts [--steps 500,2000] [--duration 20] [--bytes-per-tick 4096] [--ramp 3]
-import { execa } from "execa";
 import { Command } from "commander";
-import { fileURLToPath } from "node:url";
 import { CoderClient } from "../src/coder/index.ts";
 import { loadConfig } from "../src/config/index.ts";
 import { createWorkspaces } from "../src/create/index.ts";
 import { getTrafficMetrics } from "../src/metrics/index.ts";
 import { formatMs } from "../src/results/stats.ts";
 import { runTrafficScenario, trafficThroughput } from "../src/traffic/scenario.ts";
+import { startSimChild } from "./lib/sim-child.ts";
 
 const o = new Command()
   .option("--steps <list>", "connection counts", "500,2000")
@@ -26,23 +25,7 @@ const steps = o.steps.split(",").map((s) => Number(s.trim()));
 const maxConns = Math.max(...steps);
 const runId = "tbench";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
-const sim = execa(process.execPath, ["--import", "tsx", "sim/main.ts", "--port", "0", "--daemons", "32", "--build-ms", "0", "--agent-connect-ms", "0", "--no-preexisting"], {
-  cwd: root, stdout: "pipe", stderr: "inherit", reject: false,
-});
-const env: Record<string, string> = {};
-await new Promise<void>((resolve, reject) => {
-  let buf = "";
-  sim.stdout!.on("data", (c: Buffer) => {
-    buf += c.toString();
-    for (const line of buf.split("\n")) {
-      const m = /^(CODER_URL|CODER_SESSION_TOKEN)=(.*)$/.exec(line.trim());
-      if (m) env[m[1]!] = m[2]!;
-    }
-    if (env.CODER_URL && env.CODER_SESSION_TOKEN) resolve();
-  });
-  void sim.then(() => reject(new Error("simulator exited early")));
-});
+const { proc: sim, env } = await startSimChild(["--daemons", "32", "--build-ms", "0", "--agent-connect-ms", "0", "--no-preexisting"]);
 
 try {
   const client = new CoderClient({ url: env.CODER_URL!, token: env.CODER_SESSION_TOKEN!, concurrency: 50 });

@@ -99,7 +99,7 @@ test("dropped connections are counted once; without --reconnect they end in erro
     assert.ok(r.perConnection[0]!.errors[0]!.startsWith("connection lost"));
     // Ticks after the drop are lost, not silently skipped.
     assert.ok(r.perConnection[0]!.ticksLost >= 10, `lost ${r.perConnection[0]!.ticksLost}`);
-    assert.equal(r.perConnection[1]!.ticksLost, 0);
+    assert.equal(r.perConnection[1]!.ticksLost, 0, JSON.stringify(r.perConnection.map((c) => [c.ticksSent, c.ticksCompleted, c.ticksLost, c.dialMs])) + r.durationMs);
     assert.equal(r.totals.ticksCompleted + r.totals.ticksLost, r.perConnection.reduce((s, c) => s + c.ticksCompleted + c.ticksLost, 0));
   } finally {
     await server.close();
@@ -147,8 +147,6 @@ test("no coordinated omission: a 500 ms stall shows as ~500 ms latency although 
       durationMs: 2500,
       // At most 2 unanswered ticks: the engine stops sending during the stall and catches up afterwards.
       maxInFlight: 2,
-      // Room for the catch-up's last echoes even when the machine is busy with other test files.
-      drainMs: 5000,
     });
     setTimeout(() => server.stall(500), 1000);
     const r = await p;

@@ -692,7 +692,8 @@ class TrafficRun {
     const o = this.o;
     const perConnection: ConnectionResult[] = this.conns.map((c) => {
       let due = 0;
-      if (c.connectedOnce && this.stopAt > c.origin) due = Math.ceil((this.stopAt - c.origin) / this.interval);
+      // Ticks k with origin + k * interval < stopAt (the epsilon absorbs float error in stopAt - origin).
+      if (c.connectedOnce && this.stopAt > c.origin) due = Math.ceil((this.stopAt - c.origin) / this.interval - 1e-9);
       due = Math.max(due, c.nextTick);
       const ticksLost = Math.max(0, due - c.ticksCompleted);
       this.totals.ticksLost += ticksLost;

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { LatencyHistogram } from "../src/traffic/histogram.ts";
-import { mergeTrafficResults, type TrafficResult } from "../src/traffic/result.ts";
+import { emptyTotals, mergeTrafficResults, type TrafficResult } from "../src/traffic/result.ts";
 import { makePayload, makePayloadPool, PAYLOAD_ALPHABET, seededRandom } from "../src/traffic/payload.ts";
 import { runTraffic } from "../src/traffic/engine.ts";
 import { FakeConnection, makeTargets } from "./helpers/traffic.ts";
@@ -122,19 +122,7 @@ test("timeline merge aligns results that started at different wall-clock seconds
     endedAt: startedAt,
     durationMs: 0,
     endReason: "duration",
-    totals: {
-      connections: 0,
-      bytesWritten: 0,
-      bytesRead: 0,
-      readErrors: 0,
-      writeErrors: 0,
-      dialErrors: 0,
-      drops: 0,
-      reconnects: 0,
-      ticksSent: 0,
-      ticksCompleted: 0,
-      ticksLost: 0,
-    },
+    totals: emptyTotals(),
     latency: { tick: { count: 0, min: 0, p50: 0, p95: 0, p99: 0, max: 0, mean: 0 }, dial: { count: 0, min: 0, p50: 0, p95: 0, p99: 0, max: 0, mean: 0 } },
     histograms: { tick: "", dial: "" },
     perConnection: [],

@@ -6,7 +6,7 @@
  */
 import { CoderApiError, CoderClient } from "../coder/index.ts";
 import type { Identity } from "./identities.ts";
-import type { PageApi, PageDef, PageName, PageState, PageTarget, Query } from "./pages.ts";
+import { newPageState, type PageApi, type PageDef, type PageName, type PageState, type PageTarget, type Query } from "./pages.ts";
 import type { DashboardRecorder } from "./recorder.ts";
 import { runVisitor } from "./visitor.ts";
 
@@ -35,7 +35,7 @@ export async function runApiVisitor(opts: ApiVisitorOptions): Promise<void> {
     timeoutMs: opts.requestTimeoutMs,
     userAgent: opts.userAgent ?? "coder-scaletest-runner/0.1 (dashboard)",
   });
-  const state: PageState = { me: { id: "", username: opts.identity.username, owner: opts.identity.owner }, workspaces: [], templates: [] };
+  const state = newPageState(opts.identity);
   try {
     await runVisitor({
       owner: opts.identity.owner,

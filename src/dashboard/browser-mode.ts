@@ -11,7 +11,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page, Request } from "playwright-core";
 import type { Identity } from "./identities.ts";
-import { endpointOf, learnFrom, type PageDef, type PageName, type PageState, type PageTarget } from "./pages.ts";
+import { endpointOf, learnFrom, newPageState, type PageDef, type PageName, type PageState, type PageTarget } from "./pages.ts";
 import type { DashboardRecorder } from "./recorder.ts";
 import { runVisitor } from "./visitor.ts";
 
@@ -97,7 +97,7 @@ export async function openBrowserSession(browser: Browser, url: string, identity
 }
 
 export async function runBrowserVisitor(session: BrowserSession, opts: BrowserVisitorOptions): Promise<void> {
-  const state: PageState = { me: { id: "", username: opts.identity.username, owner: opts.identity.owner }, workspaces: [], templates: [] };
+  const state = newPageState(opts.identity);
   await runVisitor({
     owner: opts.identity.owner,
     ...(opts.pages ? { only: opts.pages } : {}),

@@ -31,6 +31,11 @@ export interface PageState {
   templates: TemplateRef[];
 }
 
+/** What a fresh visitor knows before its first page: only who it is. */
+export function newPageState(identity: { username: string; owner: boolean }): PageState {
+  return { me: { id: "", username: identity.username, owner: identity.owner }, workspaces: [], templates: [] };
+}
+
 export interface WorkspaceRef {
   owner_name: string;
   name: string;

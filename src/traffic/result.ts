@@ -35,20 +35,11 @@ export interface TrafficTotals {
 
 export type ConnectionStatus = "ok" | "dropped" | "error";
 
-export interface ConnectionResult {
+/** One connection's counters (the run's totals, per connection) plus what only a connection has. */
+export interface ConnectionResult extends Omit<TrafficTotals, "connections"> {
   target: TrafficTarget;
   /** Set by mergeTrafficResults when the merged results carried a shard. */
   shard?: string;
-  bytesWritten: number;
-  bytesRead: number;
-  readErrors: number;
-  writeErrors: number;
-  dialErrors: number;
-  drops: number;
-  reconnects: number;
-  ticksSent: number;
-  ticksCompleted: number;
-  ticksLost: number;
   /** First successful dial time (ms); null if never connected. */
   dialMs: number | null;
   tickLatency: PercentileSummary;

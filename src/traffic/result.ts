@@ -137,6 +137,17 @@ export function emptyTotals(): TrafficTotals {
  * time and merged per second (counters added, per-second histograms merged). `kind`/`mode` come from the
  * first result, or "mixed" when they differ.
  */
+/**
+ * Percentiles come from the merged histogram; the mean is linear, so it is merged exactly from each input's
+ * exact mean and count (a decoded histogram only gives HDR's bucket estimate of it).
+ */
+function withExactMean(p: PercentileSummary, results: readonly TrafficResult[], which: "tick" | "dial"): PercentileSummary {
+  const count = results.reduce((n, r) => n + r.latency[which].count, 0);
+  if (count === 0) return p;
+  const sum = results.reduce((acc, r) => acc + r.latency[which].mean * r.latency[which].count, 0);
+  return { ...p, mean: Math.round((sum / count) * 1000) / 1000 };
+}
+
 export function mergeTrafficResults(results: readonly TrafficResult[]): TrafficResult {
   const first = results[0];
   if (!first) throw new Error("mergeTrafficResults needs at least one result");
@@ -207,7 +218,7 @@ export function mergeTrafficResults(results: readonly TrafficResult[]): TrafficR
     durationMs: endMs - startMs,
     endReason: results.some((r) => r.endReason === "aborted") ? "aborted" : "duration",
     totals,
-    latency: { tick: tick.percentiles(), dial: dial.percentiles() },
+    latency: { tick: withExactMean(tick.percentiles(), results, "tick"), dial: withExactMean(dial.percentiles(), results, "dial") },
     histograms: { tick: tick.count ? tick.encode() : "", dial: dial.count ? dial.encode() : "" },
     perConnection,
     errors,

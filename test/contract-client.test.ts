@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { WebSocketServer } from "ws";
 import { CoderClient } from "../src/coder/index.ts";
-import { checkRequest, matchTemplate } from "./helpers/client-contract.ts";
+import { checkRequest, contract, matchTemplate } from "./helpers/client-contract.ts";
 import { fixtures, sendJson, startTestServer, type RecordedRequest } from "./helpers/client-server.ts";
 
 const TOKEN = "AbCdEfGhIj-0123456789abcdefghijkl";
@@ -236,5 +236,15 @@ describe("client requests conform to Coder's API contract", () => {
     for (const r of bad) assert.ok(r.problems.length > 0, `expected problems for ${JSON.stringify(r)}`);
     assert.equal(matchTemplate("/api/v2/users/me/keys/tokens"), "/users/{user}/keys/tokens");
     assert.equal(matchTemplate("/api/v2/users/authmethods"), "/users/authmethods");
+  });
+
+  it("the contract file names the Coder commit it was cut from and every $ref in it resolves", () => {
+    const source = (contract as unknown as { source?: { repo?: string; commit?: string } }).source;
+    assert.equal(source?.repo, "coder/coder");
+    assert.match(source?.commit ?? "", /^[0-9a-f]{40}$/);
+    const refs = JSON.stringify(contract).match(/"\$ref":"#\/definitions\/[^"]+"/g) ?? [];
+    assert.ok(refs.length > 100, `only ${refs.length} $refs`);
+    const missing = refs.map((r) => r.slice('"$ref":"#/definitions/'.length, -1)).filter((n) => !(n in contract.definitions));
+    assert.deepEqual([...new Set(missing)], []);
   });
 });

@@ -1,9 +1,9 @@
 // Contract tests: every operation the simulator implements is called for real and its response
-// body validated with ajv against ../shared/reference/coder-api-contract.json (Coder's swagger
-// subset); the status code must be one the contract lists. A list of contract operations the
+// body validated with ajv against test/contract/coder-api.json (the subset of Coder's swagger this
+// project uses); the status code must be one the contract lists. A list of contract operations the
 // simulator does not implement is kept here and checked to be exact.
 //
-// Quirks of the contract worked around explicitly (see coder-api-contract.md):
+// Quirks of the contract worked around explicitly (see the contract file's notes):
 //  - Template.organization_name has format "url" but holds an org name ("coder"): the format is dropped.
 //  - User.status narrows to active|suspended, but Coder (and the simulator) create users "dormant":
 //    "dormant" is added back to that enum.
@@ -15,20 +15,19 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import { Ajv, type ValidateFunction } from "ajv";
 import addFormatsModule from "ajv-formats";
 import WebSocket from "ws";
 import { api, createRunningWorkspace, templateId, waitFor, withSim, type Sim } from "./helpers/sim.ts";
 import { startSim } from "../sim/index.ts";
+import { CONTRACT_PATH } from "./helpers/client-contract.ts";
 
-const contractPath = fileURLToPath(new URL("../../shared/reference/coder-api-contract.json", import.meta.url));
 
 interface Operation { responses: Record<string, { schema?: unknown }> }
 interface Contract { paths: Record<string, Record<string, Operation>>; definitions: Record<string, any> }
 
 function loadContract(): Contract {
-  const c = JSON.parse(readFileSync(contractPath, "utf8")) as Contract;
+  const c = JSON.parse(readFileSync(CONTRACT_PATH, "utf8")) as Contract;
   const tpl = c.definitions["codersdk.Template"];
   delete tpl.properties.organization_name.format;
   const status = c.definitions["codersdk.User"].properties.status;

@@ -1,5 +1,5 @@
-// Types for the codersdk objects the scale-test runner uses, hand-written from
-// /work/shared/reference/coder-api-contract.json (Coder's swagger, snake_case JSON names kept).
+// Types for the codersdk objects the scale-test runner uses, hand-written from Coder's swagger
+// (the subset in test/contract/coder-api.json; snake_case JSON names kept).
 //
 // Optionality: the swagger file marks almost nothing `required`, but coderd always serialises the
 // fields its Go structs declare without `omitempty`. Those are non-optional here; pointer/`omitempty`

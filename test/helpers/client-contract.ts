@@ -1,12 +1,13 @@
-// Maps concrete request paths to the operations of Coder's API contract
-// (/work/shared/reference/coder-api-contract.json) and validates request bodies and query
-// parameters against it with ajv.
+// Maps concrete request paths to the operations of Coder's API contract (test/contract/coder-api.json,
+// the subset of Coder's swagger this project uses) and validates request bodies and query parameters
+// against it with ajv.
 
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { Ajv, type ValidateFunction } from "ajv";
 import addFormatsModule from "ajv-formats";
 
-export const CONTRACT_PATH = "/work/shared/reference/coder-api-contract.json";
+export const CONTRACT_PATH = fileURLToPath(new URL("../contract/coder-api.json", import.meta.url));
 
 interface ContractParam {
   name: string;

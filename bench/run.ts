@@ -16,7 +16,7 @@ import { spawn } from "node:child_process";
 import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { artilleryBin, artilleryVersion } from "./lib/artillery.ts";
+import { ensureArtillery } from "./install.ts";
 import { EchoServer } from "./lib/echo.ts";
 import { formatTopSelfTime, topSelfTime } from "./lib/profile.ts";
 import {
@@ -62,13 +62,10 @@ if (steps.length === 0) throw new Error("--steps: give a comma-separated list of
 const tools: Partial<Record<ToolName, ToolInfo>> = {};
 for (const t of wantTools) tools[t] = { available: true };
 if (tools.artillery) {
-  if (artilleryBin()) tools.artillery.version = artilleryVersion();
-  else {
-    tools.artillery = {
-      available: false,
-      note: "artillery is not installed (it is a dev dependency: npm ci); see bench/README.md",
-    };
-  }
+  // Artillery has its own install in bench/artillery/ (not a project dependency): npm ci there on first use.
+  const a = ensureArtillery();
+  if (a.ok) tools.artillery.version = a.version;
+  else tools.artillery = { available: false, note: a.reason };
 }
 const racing = wantTools.filter((t) => tools[t]?.available);
 

@@ -15,7 +15,8 @@ import { join } from "node:path";
 import { makePayload, seededRandom } from "../../src/traffic/payload.ts";
 import type { ClientReport, Workload } from "./workload.ts";
 
-const require = createRequire(import.meta.url);
+// Artillery is installed apart from the project, in bench/artillery/ (see bench/install.ts).
+const require = createRequire(new URL("../artillery/package.json", import.meta.url));
 const PROCESSOR = new URL("../artillery/processor.cjs", import.meta.url).pathname;
 
 /** Path of Artillery's CLI entry, or undefined when artillery is not installed / cannot run here. */
@@ -83,7 +84,7 @@ interface ArtilleryReport {
 
 export function launchArtillery(w: Workload, url: string, workDir: string): ArtilleryRun {
   const bin = artilleryBin();
-  if (!bin) throw new Error("artillery is not installed (npm install -D artillery@2.0.21, see bench/README.md)");
+  if (!bin) throw new Error("artillery is not installed: npm ci --prefix bench/artillery (npm run bench does it on first use)");
   mkdirSync(workDir, { recursive: true });
   const script = join(workDir, `artillery-${w.conns}.yml`);
   const out = join(workDir, `artillery-${w.conns}.json`);

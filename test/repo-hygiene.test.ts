@@ -145,7 +145,8 @@ describe("the repository stands alone", { skip: isGitCheckout ? false : "not a g
   it("every tracked file with a #! line is executable in git", () => {
     const notExecutable: string[] = [];
     let withShebang = 0;
-    for (const [mode, file] of trackedFiles()) {
+    const tracked = trackedFiles();
+    for (const [mode, file] of tracked) {
       if (!mode.startsWith("100")) continue;
       const head = readFileSync(join(ROOT, file)).subarray(0, 2).toString("latin1");
       if (head !== "#!") continue;
@@ -153,7 +154,7 @@ describe("the repository stands alone", { skip: isGitCheckout ? false : "not a g
       if (mode !== "100755") notExecutable.push(`${file} (mode ${mode}; fix: git update-index --chmod=+x ${file})`);
     }
     const required = ["scripts/run.ts", "scripts/status.ts", "scripts/report.ts", "scenarios/cleanup.ts"];
-    for (const f of required) assert.ok(trackedFiles().some(([, g]) => g === f), `${f} is tracked`);
+    for (const f of required) assert.ok(tracked.some(([, g]) => g === f), `${f} is tracked`);
     assert.ok(withShebang >= required.length, `only ${withShebang} files with a #! line found`);
     assert.deepEqual(notExecutable, []);
   });

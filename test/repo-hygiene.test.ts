@@ -50,7 +50,7 @@ export function pathProblems(file: string, text: string, extraRoots: readonly st
     const abs = CHECKOUT_ROOTS.exec(line);
     if (abs) problems.push(`${at}: absolute path into a checkout (${abs[0]}): ${line.trim()}`);
     for (const r of extraRoots) {
-      if (line.includes(r)) problems.push(`${at}: absolute path outside the repository (${r}): ${line.trim()}`);
+      if (line.includes(r)) problems.push(`${at}: absolute path of this checkout (${r}; breaks in any other clone): ${line.trim()}`);
     }
     if (SELF_RELATIVE.test(line)) {
       for (const m of line.matchAll(RELATIVE_LITERAL)) {

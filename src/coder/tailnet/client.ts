@@ -137,7 +137,13 @@ export class TailnetConnection {
           : new TailnetClosedError(`websocket closed (code ${code}${why ? `: ${why}` : ""})`),
       );
     });
-    ws.on("error", (err) => this.#session.transportClosed(new TailnetClosedError(`websocket failed: ${err.message}`, err)));
+    ws.on("error", (err: Error & { code?: string }) =>
+      this.#session.transportClosed(
+        err.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH"
+          ? new TailnetProtocolError("websocket", `the server sent a message larger than ${this.#limits.maxWebsocketMessageBytes} bytes`)
+          : new TailnetClosedError(`websocket failed: ${err.message}`, err),
+      ),
+    );
   }
 
   /** @internal bytes from the websocket */

@@ -117,8 +117,8 @@ export async function planWorkspaceUpdates(client: CoderClient, o: WorkspaceUpda
 }
 
 /**
- * --reuse-users (Coder's loadtestutil.SelectReuseUsers, narrowed to this project's ownership rule): active
- * password-login users named scaletest-<other run>-NNNN, not the runner, not owners or template admins,
+ * --reuse-users (Coder's loadtestutil.SelectReuseUsers, narrowed to this project's ownership rule): active or
+ * dormant password-login users named scaletest-<other run>-NNNN, not the runner, not owners or template admins,
  * owning no workspace (a workspace they already own would be an unexpected name on their stream).
  */
 async function pickReusableUsers(client: CoderClient, plan: CreatePlan, runId: string, want: number): Promise<User[]> {
@@ -128,7 +128,8 @@ async function pickReusableUsers(client: CoderClient, plan: CreatePlan, runId: s
   for await (const u of client.iterateUsers({ q: ALL_PREFIX })) {
     const parsed = parseResourceName(u.username);
     if (!parsed || parsed.runId === runId || u.id === plan.runner.id) continue;
-    if ((u.status ?? "active") !== "active" || (u.login_type ?? "password") !== "password") continue;
+    // Dormant users count too: Coder turns them active on their first authenticated request.
+    if (u.status === "suspended" || (u.login_type ?? "password") !== "password") continue;
     if ((u.roles ?? []).some((r) => r.name === "owner" || r.name === "template-admin")) continue;
     if (owners.has(u.id)) continue;
     picked.push(u);
@@ -136,7 +137,7 @@ async function pickReusableUsers(client: CoderClient, plan: CreatePlan, runId: s
   }
   if (picked.length < want) {
     throw new WorkspaceUpdatesInputError([
-      `--reuse-users needs ${want} existing scaletest- users (active, password login, not owners, owning no workspace); found ${picked.length}. ` +
+      `--reuse-users needs ${want} existing scaletest- users (not suspended, password login, not owners, owning no workspace); found ${picked.length}. ` +
         "Create users with another run first, or drop --reuse-users.",
     ]);
   }

@@ -93,7 +93,7 @@ export const workspaceUpdatesSettings = {
     scriptFlags: { "workspace-updates": "reuse-users" },
     scripts: WU,
     default: false,
-    help: "Use existing scaletest- users of earlier runs (active, password login, not owners, owning no workspaces) instead of creating users.",
+    help: "Use existing scaletest- users of earlier runs (not suspended, password login, not owners, owning no workspace) instead of creating users.",
   }),
   wuSetupConcurrency: int({
     group: "traffic",

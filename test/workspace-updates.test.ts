@@ -3,7 +3,12 @@
 // stream the server closes mid-run counted with Coder's action name, timeouts, dial failures, bad input
 // and reused users.
 import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { execa } from "execa";
 import { CoderClient } from "../src/coder/index.ts";
 import type { WorkspaceUpdate } from "../src/coder/tailnet/index.ts";
 import { getRegistry } from "../src/metrics/registry.ts";
@@ -235,5 +240,58 @@ describe("against the simulator", () => {
       // Too few users to reuse: an input error before anything is created.
       await assert.rejects(run(sim, { runId: "wureuse2", reuseUsers: true }), /--reuse-users needs 24 existing scaletest- users/);
     });
+  });
+});
+
+describe("scenarios/workspace-updates.ts", () => {
+  const ROOT = fileURLToPath(new URL("..", import.meta.url));
+  const script = (sim: Sim, dir: string, args: string[]) => {
+    const env: NodeJS.ProcessEnv = {};
+    for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("SCALETEST_") && !k.startsWith("CODER_")) env[k] = v;
+    return execa(process.execPath, ["--import", "tsx", "scenarios/workspace-updates.ts", ...args], {
+      cwd: ROOT,
+      env: { ...env, CODER_URL: sim.url, CODER_SESSION_TOKEN: sim.ownerToken, SCALETEST_RESULTS_DIR: dir, SCALETEST_METRICS_ADDRESS: "" },
+      extendEnv: false,
+      reject: false,
+      timeout: 120_000,
+    });
+  };
+
+  test("Coder's flags run the load and write the results; bad flags exit 2 before anything is created", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "wu-cli-"));
+    try {
+      await withSim({ preexisting: false }, async (sim) => {
+        const before = sim.counts();
+        for (const [args, re] of [
+          [["--workspace-count", "0"], /--workspace-count \(SCALETEST_WORKSPACE_UPDATES_WORKSPACES\) must be at least 1/],
+          [["--workspace-count", "4", "--power-user-workspaces", "1"], /--power-user-workspaces \(SCALETEST_WORKSPACE_UPDATES_POWER_USER_WORKSPACES\) must be at least 2/],
+          [["--workspace-count", "4", "--template", "nope"], /^workspace-updates: --template "nope" was not found/m],
+        ] as const) {
+          const r = await script(sim, dir, [...args]);
+          assert.equal(r.exitCode, 2, `${args.join(" ")}: ${r.stderr}`);
+          assert.match(r.stderr, re);
+          assert.ok(!r.stderr.includes(sim.ownerToken));
+        }
+        assert.deepEqual(sim.counts(), before);
+        const out = join(dir, "wu.json");
+        const r = await script(sim, dir, [
+          "--workspace-count", "6", "--power-user-workspaces", "2", "--power-user-percentage", "50", "--template", "kubernetes-minimal",
+          "--workspace-updates-timeout", "30s", "--dial-timeout", "10s", "--run-id", "wucli", "--output", `json:${out}`, "--output", "text",
+        ]);
+        assert.equal(r.exitCode, 0, r.stderr);
+        assert.match(r.stdout, /users: 4 passed, 0 failed/);
+        const json = JSON.parse(readFileSync(out, "utf8")) as WorkspaceUpdatesResult;
+        assert.equal(json.run_id, "wucli");
+        // 6 x 50% = 3, rounded down to a multiple of 2: one power user with 2, three regular users; 5 workspaces.
+        assert.equal(json.latency[0]!.summary.count, 5);
+        assert.deepEqual(sim.counts(), before);
+        // --no-cleanup keeps what the run created.
+        const kept = await script(sim, dir, ["--workspace-count", "2", "--power-user-percentage", "0", "--template", "kubernetes-minimal", "--run-id", "wukeep", "--no-cleanup"]);
+        assert.equal(kept.exitCode, 0, kept.stderr);
+        assert.equal(sim.counts().workspaces, before.workspaces + 2);
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -8,7 +8,8 @@ export function workspaceUpdatesOptionsFromConfig(c: Config): WorkspaceUpdatesOp
     workspaceCount: c.wuWorkspaceCount,
     powerUserWorkspaces: c.wuPowerUserWorkspaces,
     powerUserPercentage: c.wuPowerUserPercentage,
-    template: c.wuTemplate,
+    // Empty: the template create-workspaces uses (SCALETEST_TEMPLATE), so one setting serves both.
+    template: c.wuTemplate || c.template,
     parameters: c.wuParameters,
     updatesTimeoutMs: c.wuUpdatesTimeout,
     dialTimeoutMs: c.wuDialTimeout,

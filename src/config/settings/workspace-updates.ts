@@ -65,8 +65,8 @@ export const workspaceUpdatesSettings = {
     flag: "workspace-updates-template",
     scriptFlags: { "workspace-updates": "template" },
     scripts: WU,
-    fallback: "template",
-    help: "Template (name or id) of the workspaces; defaults to --template's setting.",
+    default: "",
+    help: "Template (name or id) of the workspaces; empty = SCALETEST_TEMPLATE's value.",
   }),
   wuParameters: list({
     group: "traffic",

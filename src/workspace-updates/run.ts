@@ -131,7 +131,7 @@ export async function executeWorkspaceUpdates(
   const barrierMs = performance.now() - t0;
   const ready = units.filter((u) => u.stream !== null && !u.rec.action);
   log("info", `barrier: ${ready.length}/${units.length} stream(s) open after ${Math.round(barrierMs)} ms; creating workspaces`);
-  hooks.onBarrier?.();
+  await hooks.onBarrier?.();
 
   // 2. Each user creates its workspaces one after another and waits for its stream to name them all.
   await Promise.all(ready.map((u) => runUnit(u)));

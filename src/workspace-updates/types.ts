@@ -123,6 +123,6 @@ export interface WorkspaceUpdatesResult {
 export interface WorkspaceUpdatesHooks {
   signal?: AbortSignal;
   log?: (level: "debug" | "info" | "warn" | "error", msg: string) => void;
-  /** Called once every user's stream is open (the barrier), before any workspace is created. */
-  onBarrier?: () => void;
+  /** Called once every user's stream is open (the barrier); workspaces are created once it returns (or resolves). */
+  onBarrier?: () => void | Promise<void>;
 }

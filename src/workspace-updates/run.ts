@@ -220,10 +220,9 @@ export async function executeWorkspaceUpdates(
 
   async function runUnit(u: Unit): Promise<void> {
     const watch = u.watch!;
-    let watchResult: WatchResult | null = null;
-    void watch.then((r) => (watchResult = r));
+    // As Coder's runner: every workspace is created even if the stream already failed (the load on coderd
+    // is the same); the stream's outcome is read afterwards.
     for (const w of u.rec.workspaces) {
-      if (watchResult !== null) break; // the stream failed already
       if (signal?.aborted) return failUnit(u, "context_done", `stopped (${stopReasonOf(signal)}) while creating workspaces`);
       // Coder records the build start just before the create call.
       u.buildStarts.set(w.name, performance.now());
@@ -253,13 +252,13 @@ export async function executeWorkspaceUpdates(
     clearTimeout(timer);
     if (onAbort) signal?.removeEventListener("abort", onAbort);
     if (outcome === "timeout" || outcome === "stopped") {
+      u.rec.updates = u.stream?.received ?? 0;
       u.stream?.close();
-      const seen = [...u.rec.workspaces].length;
       return failUnit(
         u,
         "context_done",
         outcome === "timeout"
-          ? `timeout waiting for workspace updates after ${opts.updatesTimeoutMs} ms (${seen} workspace(s) expected)`
+          ? `timeout waiting for workspace updates after ${opts.updatesTimeoutMs} ms (${u.rec.num_owned_workspaces} workspace(s) expected)`
           : `stopped (${stopReasonOf(signal)}) while waiting for workspace updates`,
       );
     }

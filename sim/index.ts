@@ -22,10 +22,12 @@ import { registerTemplateRoutes } from "./routes/templates.ts";
 import { registerUserRoutes } from "./routes/users.ts";
 import { registerWorkspaceRoutes } from "./routes/workspaces.ts";
 import { seed } from "./seed.ts";
+import { TailnetServer } from "./tailnet/server.ts";
 import { jobStatus, type SimState } from "./state.ts";
 
 export type { SimOptions, DurationSpec } from "./options.ts";
 export type { HttpFaultRule, LatencyRule, BuildFaults, FaultConfig } from "./faults.ts";
+export type { TailnetFaults, TailnetCounts, StreamCloseHow } from "./tailnet/server.ts";
 export type { Handler, RouteOptions } from "./http/router.ts";
 export type { UpgradeHandler, PreHandler } from "./core.ts";
 export { Ctx, HttpError } from "./http/context.ts";
@@ -72,6 +74,8 @@ export interface Sim {
   readonly ssh: SimSsh;
   /** Workspace apps behind the path-based app proxy (see sim/apps/server.ts). */
   readonly apps: SimApps;
+  /** The tailnet RPC endpoint (GET /api/v2/tailnet: WorkspaceUpdates), its fault knobs and counters. */
+  readonly tailnet: TailnetServer;
   readonly http: {
     addRoute(method: string, pattern: string, handler: Handler, opts?: RouteOptions): void;
     /** A handler that may claim any request before routing (return true when handled). */
@@ -121,6 +125,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
   registerWorkspaceRoutes(core.router, deps);
   const ssh = await installSsh(deps);
   const apps = installApps(deps);
+  const tailnet = new TailnetServer(core);
   // Minimal dashboard pages (HTML at the dashboard's paths) for browser-mode dashboard traffic.
   installDashboardPages({ use: (pre) => core.preHandlers.push(pre) });
 
@@ -152,6 +157,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
     pty,
     ssh,
     apps,
+    tailnet,
     http: {
       addRoute: (method, pattern, handler, o) => core.router.add(method, pattern, handler, o),
       use: (pre) => core.preHandlers.push(pre),

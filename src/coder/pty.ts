@@ -94,6 +94,8 @@ export interface AuthedWebSocketOptions {
   signal?: AbortSignal;
   /** See OpenPtyOptions.onMessage. */
   onMessage?: (data: WebSocket.RawData, isBinary: boolean) => void;
+  /** Largest message accepted from the server (ws closes the socket with 1009 past it); default ws's 100 MiB. */
+  maxPayload?: number;
 }
 
 /**
@@ -118,6 +120,7 @@ export function openAuthedWebSocket(url: URL, opts: AuthedWebSocketOptions): Pro
       },
       handshakeTimeout: opts.handshakeTimeoutMs ?? 30_000,
       perMessageDeflate: false,
+      ...(opts.maxPayload !== undefined ? { maxPayload: opts.maxPayload } : {}),
     });
     if (opts.onMessage) ws.on("message", opts.onMessage);
     let settled = false;

@@ -9,6 +9,7 @@ import { pipelineSettings } from "./settings/pipeline.ts";
 import { scaleOutSettings } from "./settings/scaleout.ts";
 import { thresholdSettings } from "./settings/thresholds.ts";
 import { perKindTrafficSettings, trafficSettings } from "./settings/traffic.ts";
+import { workspaceUpdatesSettings } from "./settings/workspace-updates.ts";
 
 export const SETTINGS = {
   ...deploymentSettings,
@@ -19,6 +20,7 @@ export const SETTINGS = {
   ...pipelineSettings,
   ...thresholdSettings,
   ...cleanupSettings,
+  ...workspaceUpdatesSettings,
   ...integrationSettings,
   ...scaleOutSettings,
 };

@@ -12,6 +12,7 @@ export const SCRIPTS = [
   "web-terminal-traffic",
   "app-traffic",
   "dashboard-traffic",
+  "workspace-updates",
   "report",
   "status",
 ] as const;

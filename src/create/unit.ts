@@ -244,7 +244,7 @@ async function firstAgent(client: CoderClient, workspaceId: string): Promise<Wor
 }
 
 /** POST /users; a lost answer followed by "already exists" resolves to the existing user. */
-async function createUser(client: CoderClient, plan: CreatePlan, index: number): Promise<User> {
+export async function createUser(client: CoderClient, plan: CreatePlan, index: number): Promise<User> {
   const username = plan.names[index]!;
   const email = `${username.slice("scaletest-".length)}@scaletest.local`;
   try {
@@ -270,7 +270,7 @@ async function createUser(client: CoderClient, plan: CreatePlan, index: number):
   }
 }
 
-async function createWorkspace(client: CoderClient, plan: CreatePlan, owner: string, name: string): Promise<Workspace> {
+export async function createWorkspace(client: CoderClient, plan: CreatePlan, owner: string, name: string): Promise<Workspace> {
   const req = {
     name,
     template_version_id: plan.templateVersionId,

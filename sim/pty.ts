@@ -133,15 +133,21 @@ export class PtyServer {
     const session = s;
     if (!resumed && session.prompt) this.write(session, session.prompt);
     if (!resumed && session.kind === "oneshot") this.runOneShot(session);
-    // Fault "drop X% of connections mid-stream" (faults.setDrops): cut without a close frame.
-    const dropIn = this.core.faults.drawDrop("pty");
-    if (dropIn !== undefined) {
-      const t = this.core.later(dropIn, () => sock.terminate());
-      sock.once("close", () => this.core.cancel(t));
-    }
-    sock.on("message", (data: Buffer) => this.onFrame(session, data));
+    // Fault "drop X% of connections mid-stream" (faults.setDrops): cut without a close frame, only while the
+    // stream is live: from the client's first frame until either side starts the closing handshake (the
+    // server does when the command ends, e.g. on the client's Ctrl+C).
+    const drop = this.core.faults.connectionDrop("pty", this.core, () => {
+      if (sock.readyState !== sock.OPEN) return false;
+      sock.terminate();
+      return true;
+    });
+    sock.on("message", (data: Buffer) => {
+      drop.live();
+      this.onFrame(session, data);
+    });
     sock.on("error", () => sock.terminate());
     sock.on("close", () => {
+      drop.end();
       session.sockets.delete(sock);
       this.sockets.delete(sock);
       if (session.sockets.size === 0 && !session.ended) {

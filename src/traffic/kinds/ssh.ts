@@ -227,8 +227,9 @@ async function dialSsh(target: TrafficTarget, signal: AbortSignal, command: stri
   });
   // The CLI's stdout ended: no more SSH packets can arrive, so no exit status either. Close the session now
   // instead of when the next write fails (there may be none: during the drain, nothing is written).
+  // (ssh2 has already ended its side of the stream by then, so client.destroy() would not close it.)
   tunnel.stream.once("end", () => {
-    if (!closed) client.destroy();
+    if (!closed) tunnel.stream.destroy();
   });
 
   return {

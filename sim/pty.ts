@@ -74,6 +74,8 @@ export class PtyServer {
   private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 32 * 1024, clientTracking: false });
   private readonly sessions = new Map<string, PtySession>();
   private readonly sockets = new Set<WebSocket>();
+  /** Open sockets whose client has sent a frame: their client holds them open (its dial is complete). */
+  private readonly live = new Set<WebSocket>();
   /** Bytes received as PTY input and sent as PTY output, for stats and tests. */
   readonly bytes = { in: 0, out: 0 };
 
@@ -91,6 +93,11 @@ export class PtyServer {
   /** Open websocket connections. */
   openCount(): number {
     return this.sockets.size;
+  }
+
+  /** Open connections whose client has sent at least one frame (so a cut now is a drop, not a failed dial). */
+  liveCount(): number {
+    return this.live.size;
   }
 
   sessionCount(): number {
@@ -142,12 +149,14 @@ export class PtyServer {
       return true;
     });
     sock.on("message", (data: Buffer) => {
+      this.live.add(sock);
       drop.live();
       this.onFrame(session, data);
     });
     sock.on("error", () => sock.terminate());
     sock.on("close", () => {
       drop.end();
+      this.live.delete(sock);
       session.sockets.delete(sock);
       this.sockets.delete(sock);
       if (session.sockets.size === 0 && !session.ended) {
@@ -260,5 +269,6 @@ export class PtyServer {
     this.sessions.clear();
     for (const sock of this.sockets) sock.terminate();
     this.sockets.clear();
+    this.live.clear();
   }
 }

@@ -88,6 +88,8 @@ describe("fault matrix: build, agent and connection faults", { concurrency: 2 },
         assert.equal(ctx.phase("ssh-traffic").extra.totals.drops, by.ssh, "ssh drops");
         assert.equal(ctx.phase("web-terminal-traffic").extra.totals.drops, by.pty, "pty drops");
         assert.equal(ctx.phase("app-traffic").extra.totals.drops, by.app, "app drops");
+        // A drop only ever cuts a live stream, never a dial (sim/faults.ts ConnectionDrop).
+        for (const p of ["ssh-traffic", "web-terminal-traffic", "app-traffic"]) assert.equal(ctx.phase(p).extra.totals.dialErrors, 0, `${p}: no dial was cut`);
       },
     });
   });

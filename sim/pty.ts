@@ -249,10 +249,14 @@ export class PtyServer {
     for (const s of [...this.sessions.values()]) if (s.agentId === agentId) this.end(s, code, reason);
   }
 
-  /** Fault: abruptly drop a fraction of open PTY connections (no close frame). Returns how many. */
+  /**
+   * Fault: abruptly drop a fraction of the live PTY streams (no close frame). Returns how many: each is one
+   * drop for its client. Only live streams (the client has sent a frame): cutting one whose client is still
+   * completing its dial would be a failed dial there, not a drop.
+   */
   dropConnections(fraction = 1): number {
     let n = 0;
-    for (const sock of [...this.sockets]) {
+    for (const sock of [...this.live]) {
       if (this.core.rng.chance(fraction)) {
         sock.terminate();
         n++;

@@ -75,7 +75,7 @@ describe("fault matrix: build, agent and connection faults", { concurrency: 2 },
     });
   });
 
-  it("traffic: PTY, SSH and app connections cut mid-stream: every cut is one recorded drop in its scenario", async () => {
+  it("traffic: PTY, SSH and app connections cut mid-stream: every cut is one recorded drop in its scenario", async (t) => {
     await runCell({
       runId: "fdrops",
       args: ["--scenarios", "ssh,web-terminal,app", "--duration", "2s"],
@@ -84,6 +84,8 @@ describe("fault matrix: build, agent and connection faults", { concurrency: 2 },
       verdict: (ctx) => (["ssh-traffic", "web-terminal-traffic", "app-traffic"].every((p) => ctx.phase(p).status === "pass") ? "pass" : "fail"),
       check: (ctx) => {
         const by = ctx.sim.faults.injected.dropsByKind;
+        const recorded = (p: string): number => ctx.phase(p).extra.totals.drops;
+        t.diagnostic(`drops injected/recorded: ssh ${by.ssh}/${recorded("ssh-traffic")}, pty ${by.pty}/${recorded("web-terminal-traffic")}, app ${by.app}/${recorded("app-traffic")}`);
         assert.ok(by.pty + by.ssh + by.app > 0, "drops were injected");
         assert.equal(ctx.phase("ssh-traffic").extra.totals.drops, by.ssh, "ssh drops");
         assert.equal(ctx.phase("web-terminal-traffic").extra.totals.drops, by.pty, "pty drops");

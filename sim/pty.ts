@@ -257,7 +257,8 @@ export class PtyServer {
   dropConnections(fraction = 1): number {
     let n = 0;
     for (const sock of [...this.live]) {
-      if (this.core.rng.chance(fraction)) {
+      // A stream already closing (either side started the handshake) is no longer live.
+      if (sock.readyState === sock.OPEN && this.core.rng.chance(fraction)) {
         sock.terminate();
         n++;
       }

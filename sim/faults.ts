@@ -55,12 +55,13 @@ export interface BuildFaults {
 export type DropKind = "pty" | "ssh" | "app";
 
 /**
- * "Drop X% of connections mid-stream": each new PTY/SSH/app connection of a listed kind is, with
- * probability `rate`, cut abruptly (socket destroyed, no close frame) after a drawn delay.
+ * "Drop X% of connections mid-stream": each PTY/SSH/app stream of a listed kind is, with probability `rate`,
+ * cut abruptly (socket destroyed, no close frame) after a drawn delay. See ConnectionDrop for when a stream
+ * counts as live, which is the only time it can be cut, and when a drop is counted.
  */
 export interface ConnectionDropFaults {
   rate: number;
-  /** Delay from the connection's start to the drop (default 500-2000 ms). */
+  /** Delay from the stream going live (the client's first byte) to the drop (default 500-2000 ms). */
   afterMs?: DurationSpec;
   /** Kinds affected (default all). */
   kinds?: DropKind[];
@@ -179,14 +180,23 @@ export class Faults {
     this.dropCfg = cfg ? { ...cfg } : undefined;
   }
 
-  /** For a new connection of `kind`: ms until it should be dropped, or undefined to leave it alone. */
-  drawDrop(kind: DropKind): number | undefined {
-    const d = this.dropCfg;
-    if (!d || (d.kinds && !d.kinds.includes(kind))) return undefined;
-    if (!this.rng.chance(d.rate)) return undefined;
-    this.injected.drops++;
-    this.injected.dropsByKind[kind]++;
-    return drawDuration(d.afterMs ?? { minMs: 500, maxMs: 2000 }, this.rng);
+  /**
+   * The drop fault's hold on one server-side connection of `kind`: the server reports when the stream goes
+   * live and when it ends, and `cut` destroys the connection (see ConnectionDrop).
+   */
+  connectionDrop(kind: DropKind, timers: FaultTimers, cut: () => boolean): ConnectionDrop {
+    return new ConnectionDrop(kind, timers, cut, {
+      draw: () => {
+        const d = this.dropCfg;
+        if (!d || (d.kinds && !d.kinds.includes(kind))) return undefined;
+        if (!this.rng.chance(d.rate)) return undefined;
+        return drawDuration(d.afterMs ?? { minMs: 500, maxMs: 2000 }, this.rng);
+      },
+      count: () => {
+        this.injected.drops++;
+        this.injected.dropsByKind[kind]++;
+      },
+    });
   }
 
   /** Faults for a newly queued job. */
@@ -204,6 +214,61 @@ export class Faults {
     if (stuck) this.injected.stuckPending++;
     if (fail) this.injected.buildFailed++;
     return { fail, stuck, agentNeverConnects };
+  }
+}
+
+/** Timers the simulator cancels when it stops (SimCore.later / cancel). */
+export interface FaultTimers {
+  later(ms: number, fn: () => void): NodeJS.Timeout;
+  cancel(t: NodeJS.Timeout | undefined): void;
+}
+
+/**
+ * The connection-drop fault for one server-side connection, so that what the simulator counts as injected
+ * is exactly what a client can see as a dropped connection:
+ *  - the stream is live from the client's first byte on it until the server commits to ending it cleanly
+ *    (it answers the client's goodbye or ends the session itself) or the connection closes. The first byte
+ *    proves the client holds the connection open: a client writes only once its dial (TCP, TLS/websocket
+ *    upgrade, SSH handshake, session open) has completed, so a cut can never land in a dial, where the
+ *    client would see a failed dial, not a drop;
+ *  - the delay is drawn when the stream goes live; when it expires `cut` destroys the connection only if
+ *    the stream is still live (e.g. a websocket not yet closing) and says whether it did;
+ *  - a drop is counted in `Faults.injected` only when it cut a live stream. A client that is closing its end
+ *    (goodbye sent, not yet answered) still has a live stream: it sees no clean end, and records a drop.
+ */
+export class ConnectionDrop {
+  private state: "idle" | "armed" | "over" = "idle";
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly kind: DropKind,
+    private readonly timers: FaultTimers,
+    private readonly cut: () => boolean,
+    private readonly fault: { draw: () => number | undefined; count: () => void },
+  ) {}
+
+  /** The client's first byte arrived: start the drop clock (once; later calls do nothing). */
+  live(): void {
+    if (this.state !== "idle") return;
+    const ms = this.fault.draw();
+    if (ms === undefined) {
+      this.state = "over";
+      return;
+    }
+    this.state = "armed";
+    this.timer = this.timers.later(ms, () => {
+      if (this.state !== "armed") return;
+      this.state = "over";
+      this.timer = undefined;
+      if (this.cut()) this.fault.count();
+    });
+  }
+
+  /** The stream is over (clean end committed, or the connection closed): no drop from now on. */
+  end(): void {
+    this.state = "over";
+    this.timers.cancel(this.timer);
+    this.timer = undefined;
   }
 }
 

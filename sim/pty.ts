@@ -74,6 +74,8 @@ export class PtyServer {
   private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 32 * 1024, clientTracking: false });
   private readonly sessions = new Map<string, PtySession>();
   private readonly sockets = new Set<WebSocket>();
+  /** Open sockets whose client has sent a frame: their client holds them open (its dial is complete). */
+  private readonly live = new Set<WebSocket>();
   /** Bytes received as PTY input and sent as PTY output, for stats and tests. */
   readonly bytes = { in: 0, out: 0 };
 
@@ -91,6 +93,11 @@ export class PtyServer {
   /** Open websocket connections. */
   openCount(): number {
     return this.sockets.size;
+  }
+
+  /** Open connections whose client has sent at least one frame (so a cut now is a drop, not a failed dial). */
+  liveCount(): number {
+    return this.live.size;
   }
 
   sessionCount(): number {
@@ -133,15 +140,23 @@ export class PtyServer {
     const session = s;
     if (!resumed && session.prompt) this.write(session, session.prompt);
     if (!resumed && session.kind === "oneshot") this.runOneShot(session);
-    // Fault "drop X% of connections mid-stream" (faults.setDrops): cut without a close frame.
-    const dropIn = this.core.faults.drawDrop("pty");
-    if (dropIn !== undefined) {
-      const t = this.core.later(dropIn, () => sock.terminate());
-      sock.once("close", () => this.core.cancel(t));
-    }
-    sock.on("message", (data: Buffer) => this.onFrame(session, data));
+    // Fault "drop X% of connections mid-stream" (faults.setDrops): cut without a close frame, only while the
+    // stream is live: from the client's first frame until either side starts the closing handshake (the
+    // server does when the command ends, e.g. on the client's Ctrl+C).
+    const drop = this.core.faults.connectionDrop("pty", this.core, () => {
+      if (sock.readyState !== sock.OPEN) return false;
+      sock.terminate();
+      return true;
+    });
+    sock.on("message", (data: Buffer) => {
+      this.live.add(sock);
+      drop.live();
+      this.onFrame(session, data);
+    });
     sock.on("error", () => sock.terminate());
     sock.on("close", () => {
+      drop.end();
+      this.live.delete(sock);
       session.sockets.delete(sock);
       this.sockets.delete(sock);
       if (session.sockets.size === 0 && !session.ended) {
@@ -234,11 +249,16 @@ export class PtyServer {
     for (const s of [...this.sessions.values()]) if (s.agentId === agentId) this.end(s, code, reason);
   }
 
-  /** Fault: abruptly drop a fraction of open PTY connections (no close frame). Returns how many. */
+  /**
+   * Fault: abruptly drop a fraction of the live PTY streams (no close frame). Returns how many: each is one
+   * drop for its client. Only live streams (the client has sent a frame): cutting one whose client is still
+   * completing its dial would be a failed dial there, not a drop.
+   */
   dropConnections(fraction = 1): number {
     let n = 0;
-    for (const sock of [...this.sockets]) {
-      if (this.core.rng.chance(fraction)) {
+    for (const sock of [...this.live]) {
+      // A stream already closing (either side started the handshake) is no longer live.
+      if (sock.readyState === sock.OPEN && this.core.rng.chance(fraction)) {
         sock.terminate();
         n++;
       }
@@ -254,5 +274,6 @@ export class PtyServer {
     this.sessions.clear();
     for (const sock of this.sockets) sock.terminate();
     this.sockets.clear();
+    this.live.clear();
   }
 }

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { phaseEnded, phaseStarted, runCell } from "./helpers/reliability-matrix.ts";
+import { until } from "./helpers/reliability.ts";
 
 // A light load phase for cells about create-phase faults: web-terminal dials are quick even on a busy machine
 // (an SSH dial spawns the coder CLI and does a key exchange, which can outlast a 1 s scenario under load).
@@ -118,7 +119,8 @@ describe("fault matrix: API faults per phase", { concurrency: 2 }, () => {
       args: LIGHT_LOAD,
       during: async (sim, runDir) => {
         await phaseStarted(runDir, "create-workspaces");
-        await new Promise((r) => setTimeout(r, 150));
+        // Mid-create means builds in flight, whatever the machine's load.
+        await until("a workspace build in flight", () => sim.counts().activeBuilds > 0, 30_000, 10);
         await sim.restart(1500);
       },
       verdict: ({ phase }) => (phase("create-workspaces").totals.fail > 0 || phase("web-terminal-traffic").status !== "pass" ? "fail" : "pass"),
@@ -136,12 +138,9 @@ describe("fault matrix: API faults per phase", { concurrency: 2 }, () => {
     await runCell({
       runId: "fdial",
       args: ["--scenarios", "web-terminal", "--duration", "2s"],
-      during: async (sim, runDir) => {
-        await phaseStarted(runDir, "web-terminal-traffic");
-        sim.faults.set({ http: [{ method: "GET", path: "/api/v2/workspaceagents/*/pty", status: 503, rate: 0.5 }] });
-        await phaseEnded(runDir, "web-terminal-traffic");
-        sim.faults.set({ http: [] });
-      },
+      // Exactly two refused upgrades (count-limited, set before the run: nothing before the traffic phase opens
+      // a PTY), whichever connections dial first; switching a fault on when the phase starts races its dials.
+      setup: (sim) => sim.faults.set({ http: [{ method: "GET", path: "/api/v2/workspaceagents/*/pty", status: 503, count: 2 }] }),
       verdict: ({ phase }) => phase("web-terminal-traffic").status,
       recordedElsewhere: ({ phase }) => ({ "503": phase("web-terminal-traffic").extra.totals.dialErrors }),
       check: ({ sim, phase }) => {
@@ -149,8 +148,8 @@ describe("fault matrix: API faults per phase", { concurrency: 2 }, () => {
         const t = rec.extra.totals;
         const says503 = Object.values(rec.harness.runs as Record<string, { error?: string }>).filter((r) => /: 503 /.test(r.error ?? "")).length;
         assert.equal(says503, t.dialErrors, "each refused dial is a failed run that names the 503");
-        assert.ok(sim.faults.injected.http > 0);
-        assert.equal(t.dialErrors, sim.faults.injected.http, `dial errors ${JSON.stringify(t)}`);
+        assert.equal(sim.faults.injected.http, 2);
+        assert.equal(t.dialErrors, 2, `dial errors ${JSON.stringify(t)}`);
       },
     });
   });
@@ -158,10 +157,13 @@ describe("fault matrix: API faults per phase", { concurrency: 2 }, () => {
   it("load scenarios: a coderd restart during traffic drops the connections; drops are counted, the run ends", async () => {
     await runCell({
       runId: "frestrt2",
-      args: ["--scenarios", "web-terminal", "--duration", "3s"],
+      // Long enough that the 4 connections are surely open before the phase ends, on a busy machine too.
+      args: ["--scenarios", "web-terminal", "--duration", "5s"],
       during: async (sim, runDir) => {
         await phaseStarted(runDir, "web-terminal-traffic");
-        await new Promise((r) => setTimeout(r, 1000));
+        // All 4 streams live (each client has sent its first frame), so the restart cuts 4 open connections,
+        // not a dial.
+        await until("4 live PTY streams", () => sim.pty.liveCount() === 4, 30_000, 10);
         await sim.restart(500);
         await phaseEnded(runDir, "web-terminal-traffic");
       },

@@ -75,7 +75,7 @@ describe("fault matrix: build, agent and connection faults", { concurrency: 2 },
     });
   });
 
-  it("traffic: PTY, SSH and app connections cut mid-stream: every cut is one recorded drop in its scenario", async () => {
+  it("traffic: PTY, SSH and app connections cut mid-stream: every cut is one recorded drop in its scenario", async (t) => {
     await runCell({
       runId: "fdrops",
       args: ["--scenarios", "ssh,web-terminal,app", "--duration", "2s"],
@@ -84,10 +84,14 @@ describe("fault matrix: build, agent and connection faults", { concurrency: 2 },
       verdict: (ctx) => (["ssh-traffic", "web-terminal-traffic", "app-traffic"].every((p) => ctx.phase(p).status === "pass") ? "pass" : "fail"),
       check: (ctx) => {
         const by = ctx.sim.faults.injected.dropsByKind;
+        const recorded = (p: string): number => ctx.phase(p).extra.totals.drops;
+        t.diagnostic(`drops injected/recorded: ssh ${by.ssh}/${recorded("ssh-traffic")}, pty ${by.pty}/${recorded("web-terminal-traffic")}, app ${by.app}/${recorded("app-traffic")}`);
         assert.ok(by.pty + by.ssh + by.app > 0, "drops were injected");
         assert.equal(ctx.phase("ssh-traffic").extra.totals.drops, by.ssh, "ssh drops");
         assert.equal(ctx.phase("web-terminal-traffic").extra.totals.drops, by.pty, "pty drops");
         assert.equal(ctx.phase("app-traffic").extra.totals.drops, by.app, "app drops");
+        // A drop only ever cuts a live stream, never a dial (sim/faults.ts ConnectionDrop).
+        for (const p of ["ssh-traffic", "web-terminal-traffic", "app-traffic"]) assert.equal(ctx.phase(p).extra.totals.dialErrors, 0, `${p}: no dial was cut`);
       },
     });
   });

@@ -71,7 +71,17 @@ export function installApps(deps: RouteDeps): SimApps {
       if (timer) clearInterval(timer);
     });
     ws.on("error", () => ws.terminate());
+    // Fault "drop X% of connections mid-stream" (faults.setDrops): cut without a close frame, only while the
+    // stream is live (from the client's first message until either side starts the closing handshake).
+    const drop = core.faults.connectionDrop("app", core, () => {
+      if (ws.readyState !== ws.OPEN) return false;
+      stats.dropped++;
+      socket.destroy();
+      return true;
+    });
+    ws.once("close", () => drop.end());
     ws.on("message", (data: Buffer, isBinary) => {
+      drop.live();
       stats.bytesIn += data.length;
       if (behaviour === "echo") {
         stats.bytesOut += data.length;
@@ -89,14 +99,6 @@ export function installApps(deps: RouteDeps): SimApps {
         off += n;
         stats.bytesOut += n;
       }, stream.intervalMs);
-    }
-    const dropIn = core.faults.drawDrop("app");
-    if (dropIn !== undefined) {
-      const t = core.later(dropIn, () => {
-        stats.dropped++;
-        socket.destroy();
-      });
-      ws.once("close", () => core.cancel(t));
     }
   };
 

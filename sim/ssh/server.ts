@@ -13,6 +13,7 @@ import { createServer, type Server as NetServer, type Socket } from "node:net";
 import ssh2 from "ssh2";
 import type { ServerChannel } from "ssh2";
 import { resolveAgent, runningAgents } from "../apps/resolve.ts";
+import type { ConnectionDrop } from "../faults.ts";
 import type { RouteDeps } from "../routes/common.ts";
 import { agentStatus } from "../state.ts";
 
@@ -44,7 +45,7 @@ export interface SimSshStats {
   sessions: number;
   bytesIn: number;
   bytesOut: number;
-  /** Connections cut by the drop fault. */
+  /** Connections cut by the drop fault (while their session was live: see ConnectionDrop). */
   dropped: number;
   rejected: number;
 }
@@ -76,8 +77,14 @@ export async function installSsh(deps: RouteDeps): Promise<SimSsh> {
   const { core } = deps;
   const stats: SimSshStats = { connections: 0, open: 0, sessions: 0, bytesIn: 0, bytesOut: 0, dropped: 0, rejected: 0 };
   const sockets = new Set<Socket>();
+  /** The drop fault per accepted TCP connection, by "<remote address>|<remote port>" (how ssh2 names it). */
+  const drops = new Map<string, ConnectionDrop>();
+  const peer = (ip: string | undefined, port: number | undefined): string => `${ip ?? ""}|${port ?? ""}`;
 
-  const ssh = new Server({ hostKeys: [hostKey()], debug: process.env.SIM_SSH_DEBUG ? (m: string) => console.error("SSHD", m) : undefined }, (client) => {
+  const ssh = new Server({ hostKeys: [hostKey()], debug: process.env.SIM_SSH_DEBUG ? (m: string) => console.error("SSHD", m) : undefined }, (client, info) => {
+    // One traffic session per connection (as `coder ssh --stdio` opens it): the session's stream is the
+    // connection's, for the drop fault.
+    const drop = drops.get(peer(info.ip, info.port));
     client.on("error", () => client.end());
     client.on("authentication", (ctx) => ctx.accept());
     client.on("ready", () => {
@@ -98,6 +105,8 @@ export async function installSsh(deps: RouteDeps): Promise<SimSsh> {
           }
         });
         const finish = (ch: ServerChannel, signal?: string): void => {
+          // The server now ends the stream cleanly (exit status, EOF, close): no drop may cut it any more.
+          drop?.end();
           if (ch.destroyed || ch.writableEnded) return;
           try {
             if (signal) ch.exit(signal, false, "");
@@ -111,7 +120,10 @@ export async function installSsh(deps: RouteDeps): Promise<SimSsh> {
           channel = ch;
           stats.sessions++;
           ch.on("error", () => ch.destroy());
+          ch.on("close", () => drop?.end());
           ch.on("data", (d: Buffer) => {
+            // The client writes only once its dial is complete: from its first byte the stream is live.
+            drop?.live();
             stats.bytesIn += d.length;
             // With a PTY the terminal echoes typed input; dd's own output (if any) comes on top of it.
             let out: Buffer | undefined;
@@ -176,18 +188,20 @@ export async function installSsh(deps: RouteDeps): Promise<SimSsh> {
       stats.connections++;
       stats.open++;
       sockets.add(sock);
+      const key = peer(sock.remoteAddress, sock.remotePort);
+      const drop = core.faults.connectionDrop("ssh", core, () => {
+        if (sock.destroyed) return false;
+        stats.dropped++;
+        sock.destroy();
+        return true;
+      });
+      drops.set(key, drop);
       sock.once("close", () => {
         stats.open--;
         sockets.delete(sock);
+        drop.end();
+        if (drops.get(key) === drop) drops.delete(key);
       });
-      const dropIn = core.faults.drawDrop("ssh");
-      if (dropIn !== undefined) {
-        const t = core.later(dropIn, () => {
-          stats.dropped++;
-          sock.destroy();
-        });
-        sock.once("close", () => core.cancel(t));
-      }
       if (rest.length) sock.unshift(rest);
       // Stay paused: ssh2 resumes the socket once its own "data" listener is attached (after its crypto
       // init); resuming here would emit the buffered bytes to nobody.

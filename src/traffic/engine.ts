@@ -29,9 +29,11 @@
  *
  * Faults, each counted once:
  *  - dial failure -> dialErrors (+ a redial with backoff when `reconnect`, bounded by `maxReconnects`);
- *  - connection closed unexpectedly before the end -> drops (+ readErrors when it closed with an error, as in
- *    Coder where the read loop reports it); with `reconnect` it is re-dialled and a success counts reconnects;
- *    without it the connection ends with status "error";
+ *  - connection lost (cut, or closed by the far end) at any time after it opened -> drops (+ readErrors when it
+ *    closed with an error, as in Coder where the read loop reports it); with `reconnect` it is re-dialled and a
+ *    success counts reconnects; without it the connection ends with status "error". That includes the drain
+ *    and our own close: a connection cut before the far end answered our goodbye was lost, not closed (the
+ *    kind says so by closing with an Error), and ends with status "error" too;
  *  - a failed write -> writeErrors, then the connection is abandoned, which is a drop (handled as above).
  *    Nothing more is written on that connection, so a dead connection yields exactly one write error.
  * Ticks that fall due while a connection is down are not sent; they, unanswered echoes and ticks still in
@@ -442,7 +444,9 @@ class TrafficRun {
   }
 
   private onClose(c: Conn, gen: number, err: Error | undefined): void {
-    if (gen !== c.gen || this.closing) return;
+    if (gen !== c.gen) return;
+    // While we close it, only a loss is news (the far end never answered our goodbye): a clean end is ours.
+    if (this.closing && !err) return;
     if (err) {
       c.readErrors++;
       this.totals.readErrors++;
@@ -514,7 +518,7 @@ class TrafficRun {
   }
 
   writeDone(c: Conn): void {
-    if (c.wGen !== c.gen || !c.writePending) return;
+    if (c.wGen !== c.gen || !c.writePending || this.closing) return;
     c.writePending = false;
     this.pendingWrites--;
     const t = this.now();
@@ -532,7 +536,8 @@ class TrafficRun {
   }
 
   private onData(c: Conn, gen: number, chunk: Buffer): void {
-    if (gen !== c.gen) return;
+    // After the drain, late echoes are lost ticks: nothing more is counted while the connections close.
+    if (gen !== c.gen || this.closing) return;
     const t = this.now();
     const len = chunk.length;
     c.bytesRead += len;
@@ -659,7 +664,7 @@ class TrafficRun {
         this.conns.map(async (c) => {
           const conn = c.conn;
           if (!conn) return;
-          c.gen++;
+          // The generation stays: a connection lost during its close still reaches onClose (a drop).
           let timer: NodeJS.Timeout | undefined;
           try {
             await Promise.race([

@@ -32,8 +32,9 @@ export type EchoMode = "echo" | "read" | "write";
  *   between connections and reused every tick;
  * - call the `onData` callback with raw received bytes (no copies needed: the engine only scans them);
  * - call the `onClose` callback exactly once when the connection ends for any reason, with an Error when it
- *   ended abnormally (reset, protocol error, non-normal websocket close) and without one on a clean EOF
- *   or after `close()`;
+ *   was lost (reset, protocol error, non-normal websocket close), also while `close()` waits for the far end
+ *   to answer its goodbye, and without one on a clean end (the far end's normal close, also in answer to
+ *   `close()`) or when `close()` itself had to cut a far end that never answered;
  * - return a Promise from `write` only if the kind has a real completion signal (e.g. a flush callback);
  *   a synchronous `write` that throws reports a write error.
  */

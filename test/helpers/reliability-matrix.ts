@@ -5,6 +5,7 @@
 //   summed in run.json, plus the dashboard visitors' own per-endpoint counts);
 // - cleanup leaves no scaletest- resource behind and the pre-existing users and workspaces untouched.
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Sim, SimOptions } from "../../sim/index.ts";
 import {
@@ -78,6 +79,7 @@ export async function runCell(cell: Cell): Promise<CellContext> {
       const why = `${cell.runId}: exit ${result.code}/${result.signal} after ${result.ms} ms\n${result.stderr.slice(-3000)}`;
       assert.equal(result.signal, null, `the run must finish within ${timeoutMs} ms, not be killed. ${why}`);
       if (duringError instanceof Error) throw duringError;
+      assert.ok(existsSync(join(runDir, "run.json")), `${cell.runId}: the run wrote no run.json. ${why}`);
 
       const run = readJSON(join(runDir, "run.json"));
       const summary = readJSON(join(runDir, "summary.json"));

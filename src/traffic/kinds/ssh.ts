@@ -7,6 +7,13 @@
  * status=none` WITHOUT a PTY (echo on, so no terminal echo on top), count what comes back (each tick's "\n"
  * returns once, untranslated); close = close stdin, send SIGHUP, wait for the channel to close.
  *
+ * How the connection ended: cleanly when the remote command's exit status arrived before the channel closed
+ * (exit code 0 when the far end ended it; any exit status or signal once we asked it to end); otherwise it was
+ * lost, also while we were closing it (the agent never answered our EOF/SIGHUP), and onClose gets an Error. A
+ * lost tunnel often shows only as the end of the CLI's stdout (ssh2 waits for the whole stream to close
+ * before closing its channels, which can take until the next write), so that end closes the session at once.
+ * Only when close() has to cut the connection itself (no answer within closeWaitMs) is the end not a loss.
+ *
  * The stream comes from a small transport interface so tests and other tunnels can swap it; the production
  * transport spawns the coder CLI with execa (argument array, no shell), authenticated through its
  * environment (CODER_URL, CODER_SESSION_TOKEN — never on the command line).
@@ -177,6 +184,8 @@ async function dialSsh(target: TrafficTarget, signal: AbortSignal, command: stri
   let closeCb: ((err?: Error) => void) | undefined;
   let pending: { err: Error | undefined } | undefined;
   let closingByUs = false;
+  /** close() gave up waiting and cut the connection itself. */
+  let forced = false;
   let exitInfo: { code?: number | null; signal?: string } | undefined;
   let stderr = "";
   let closed = false;
@@ -184,17 +193,17 @@ async function dialSsh(target: TrafficTarget, signal: AbortSignal, command: stri
     channel.once("close", () => {
       closed = true;
       let err: Error | undefined;
-      if (!closingByUs) {
-        const clean = exitInfo !== undefined && exitInfo.code === 0;
-        if (!clean) {
-          const why = exitInfo
-            ? exitInfo.signal
-              ? `remote command killed by SIG${exitInfo.signal}`
-              : `remote command exited with code ${exitInfo.code}`
+      const clean = forced || (closingByUs ? exitInfo !== undefined : exitInfo !== undefined && exitInfo.code === 0);
+      if (!clean) {
+        const why = exitInfo
+          ? exitInfo.signal
+            ? `remote command killed by SIG${exitInfo.signal}`
+            : `remote command exited with code ${exitInfo.code}`
+          : closingByUs
+            ? "SSH connection lost while closing (no exit status after EOF and SIGHUP)"
             : "SSH connection lost";
-          const extra = [stderr.trim().slice(0, 200), tunnelError?.message].filter(Boolean).join("; ");
-          err = new Error(`${why}${extra ? ` (${extra})` : ""}; ${tunnel.describe()}`);
-        }
+        const extra = [stderr.trim().slice(0, 200), tunnelError?.message].filter(Boolean).join("; ");
+        err = new Error(`${why}${extra ? ` (${extra})` : ""}; ${tunnel.describe()}`);
       }
       client.end();
       void tunnel.close();
@@ -215,6 +224,12 @@ async function dialSsh(target: TrafficTarget, signal: AbortSignal, command: stri
   });
   client.on("error", () => {
     // surfaced through the channel's "close"
+  });
+  // The CLI's stdout ended: no more SSH packets can arrive, so no exit status either. Close the session now
+  // instead of when the next write fails (there may be none: during the drain, nothing is written).
+  // (ssh2 has already ended its side of the stream by then, so client.destroy() would not close it.)
+  tunnel.stream.once("end", () => {
+    if (!closed) tunnel.stream.destroy();
   });
 
   return {
@@ -243,6 +258,7 @@ async function dialSsh(target: TrafficTarget, signal: AbortSignal, command: stri
       }
       await Promise.race([closedP, new Promise((r) => setTimeout(r, wait).unref())]);
       if (!closed) {
+        forced = true;
         client.end();
         await tunnel.close();
         await Promise.race([closedP, new Promise((r) => setTimeout(r, 1000).unref())]);

@@ -3,6 +3,11 @@
  * Each tick's chunk is turned into frames by `encode` (PTY: `{"data": ...}` JSON of <= 1,024 bytes of data;
  * apps: raw binary slices of <= 1,024 bytes, as Coder's client writes them); the write resolves when the
  * last frame has been handed to the socket, which is the completion signal the engine measures.
+ *
+ * How the connection ended: cleanly only with a Normal Closure (1000) close frame from the far end, also when
+ * we asked for it (our goodbye or close frame); a connection cut before that (1006) or closed with another
+ * code is lost, and onClose gets an Error, even while close() waits. Only when close() has to cut the socket
+ * itself (no answer within closeWaitMs) is the end not a loss.
  */
 import type WebSocket from "ws";
 import type { TrafficConnection } from "../transport.ts";
@@ -28,13 +33,14 @@ export function wsConnection(ws: WebSocket, opts: WsConnOptions): TrafficConnect
   let dataCb: ((chunk: Buffer) => void) | undefined;
   let closeCb: ((err?: Error) => void) | undefined;
   let closed = false;
-  let closingByUs = false;
+  /** close() gave up waiting for the far end and cut the socket itself. */
+  let forced = false;
   let pendingClose: { err: Error | undefined } | undefined;
   let lastError: Error | undefined;
   const closedPromise = new Promise<void>((resolve) => {
     ws.once("close", (code: number, reason: Buffer) => {
       closed = true;
-      const err = closingByUs ? undefined : (closeError(code, reason) ?? undefined);
+      const err = forced ? undefined : closeError(code, reason);
       const reported = err && lastError ? new Error(`${err.message} (${lastError.message})`) : err;
       if (closeCb) closeCb(reported);
       else pendingClose = { err: reported };
@@ -81,7 +87,6 @@ export function wsConnection(ws: WebSocket, opts: WsConnOptions): TrafficConnect
     },
     async close(): Promise<void> {
       if (closed) return;
-      closingByUs = true;
       const wait = opts.closeWaitMs ?? 5000;
       if (opts.goodbye && ws.readyState === ws.OPEN) {
         ws.send(opts.goodbye, { binary: true });
@@ -94,7 +99,10 @@ export function wsConnection(ws: WebSocket, opts: WsConnOptions): TrafficConnect
         ws.close(1000);
         await Promise.race([closedPromise, new Promise((r) => setTimeout(r, wait).unref())]);
       }
-      if (!closed) ws.terminate();
+      if (!closed) {
+        forced = true;
+        ws.terminate();
+      }
       await closedPromise;
     },
   };

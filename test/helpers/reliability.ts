@@ -59,7 +59,6 @@ export function simEnv(sim: Sim, extra: Record<string, string> = {}): NodeJS.Pro
     CODER_URL: sim.url,
     CODER_SESSION_TOKEN: sim.ownerToken,
     SCALETEST_CODER_BINARY: FAKE_CODER,
-    SCALETEST_TOKEN_DIR: join(tmpdir(), "scaletest-reliability-tokens"),
     NO_COLOR: "1",
     ...extra,
   };

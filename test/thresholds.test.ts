@@ -423,3 +423,77 @@ test("catalog: names are unique and consistent, routed to their runner, and rend
   assert.equal(md.match(/<kind>\.tick`/g)?.length, 1, "one row per traffic metric, not one per kind");
   assert.match(md, /^\| `dashboard\.page` \| latency \| ms \| page \|/m);
 });
+
+// ---- presets and settings ------------------------------------------------------------------------------
+
+import { loadConfig, ConfigError } from "../src/config/load.ts";
+import { configuredThresholds, presetThresholds } from "../src/thresholds/index.ts";
+
+function report(argv: string[], env: NodeJS.ProcessEnv = {}) {
+  return loadConfig("report", argv, { env, envFile: false }).config;
+}
+
+test("presets: the --threshold-* settings as expressions; --threshold replaces a preset's row in place", () => {
+  const c = report([]);
+  assert.deepEqual(presetThresholds(c), [
+    "create.success_rate>=99%",
+    "create.provision.p95<2m",
+    "dashboard.page.p95<500ms",
+    "dashboard.page.p99<1s",
+    "dashboard.error_rate{*}<=0%",
+    "ssh.connection_error_rate<=0%",
+    "web-terminal.connection_error_rate<=0%",
+    "app.connection_error_rate<=0%",
+  ]);
+  // Every preset is valid against the catalog.
+  assert.equal(validateThresholds(presetThresholds(c)).length, 8);
+
+  const d = report([
+    "--threshold-provision-p95", "90s",
+    "--threshold-create-success", "99.5",
+    "--threshold-tick-p99", "100ms",
+    "--threshold", "create.provision.p95<10m",
+    "--threshold", "dashboard.page{page:workspaces}.p95 < 300ms",
+  ]);
+  assert.deepEqual(d.thresholds, ["create.provision.p95<10m", "dashboard.page{page:workspaces}.p95<300ms"]);
+  const exprs = configuredThresholds(d).map((s) => s.expression);
+  assert.deepEqual(exprs, [
+    "create.success_rate>=99.5%",
+    "create.provision.p95<10m",
+    "dashboard.page.p95<500ms",
+    "dashboard.page.p99<1s",
+    "dashboard.error_rate{*}<=0%",
+    "ssh.connection_error_rate<=0%",
+    "web-terminal.connection_error_rate<=0%",
+    "app.connection_error_rate<=0%",
+    "ssh.tick.p99<100ms",
+    "web-terminal.tick.p99<100ms",
+    "app.tick.p99<100ms",
+    "dashboard.page{page:workspaces}.p95<300ms",
+  ]);
+  // Traffic scripts take the tick preset by a short flag.
+  const t = loadConfig("ssh-traffic", ["--tick-p99", "2s"], { env: { CODER_URL: "http://127.0.0.1:1", CODER_SESSION_TOKEN: "thresholds-test-token" }, envFile: false }).config;
+  assert.equal(t.thresholdTickP99, 2000);
+});
+
+test("SCALETEST_THRESHOLDS: a JSON array (the template) or a comma/newline list; bad expressions are bad settings", () => {
+  assert.deepEqual(report([], { SCALETEST_THRESHOLDS: '["ssh.tick.p99<1s","dashboard.page{*}.p95<1s"]' }).thresholds, [
+    "ssh.tick.p99<1s",
+    "dashboard.page{*}.p95<1s",
+  ]);
+  assert.deepEqual(report([], { SCALETEST_THRESHOLDS: "ssh.tick.p99<1s,\ncreate.success_rate>=90%" }).thresholds, [
+    "ssh.tick.p99<1s",
+    "create.success_rate>=90%",
+  ]);
+  assert.throws(
+    () => report(["--threshold", "create.provison.p95<2m", "--threshold", "ssh.tick.p99<fast"]),
+    (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      assert.ok(e instanceof BadInputError, "a config error is bad input (exit status 2)");
+      assert.match(e.message, /--threshold \(SCALETEST_THRESHOLDS\) 2 bad thresholds/);
+      assert.match(e.message, /threshold "create\.provison\.p95<2m": unknown metric/);
+      assert.match(e.message, /threshold "ssh\.tick\.p99<fast": the limit "fast" is not a value/);
+      return true;
+    },
+  );
+});

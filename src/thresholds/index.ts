@@ -6,3 +6,4 @@ export * from "./units.ts";
 export * from "./rules.ts";
 export * from "./catalog.ts";
 export * from "./evaluate.ts";
+export * from "./presets.ts";

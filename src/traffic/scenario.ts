@@ -18,6 +18,7 @@ import { HarnessResults, type HarnessResultsJSON } from "../results/harness.ts";
 import { formatMs, formatTable } from "../results/stats.ts";
 import { buildPhaseRecord, formatPhaseText, type PhaseRecord, type ThresholdResult } from "../results/summary.ts";
 import type { StatsSummary } from "../results/stats.ts";
+import { withTimeout } from "../util/abort.ts";
 import { ALL_PREFIX, runPrefix } from "../util/naming.ts";
 import { runTraffic, type TrafficProgress } from "./engine.ts";
 import type { PercentileSummary } from "./histogram.ts";
@@ -149,9 +150,7 @@ export async function runTrafficScenario(
   const durationMs = opts.durationMs ?? ks.durationMs;
   // --timeout bounds everything, dialing and closing included (0 = duration + 2 minutes).
   const hardLimitMs = config.trafficTimeout > 0 ? config.trafficTimeout : durationMs + 120_000;
-  const signals = [AbortSignal.timeout(hardLimitMs)];
-  if (opts.signal) signals.push(opts.signal);
-  const signal = AbortSignal.any(signals);
+  const { signal } = withTimeout(opts.signal, hardLimitMs);
 
   const prefix = opts.prefix ?? runPrefix(config.runId);
   const targetRange = opts.targetRange ?? config.targetWorkspaces;

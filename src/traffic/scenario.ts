@@ -19,6 +19,7 @@ import { formatMs, formatTable } from "../results/stats.ts";
 import { buildPhaseRecord, formatPhaseText, type PhaseRecord, type ThresholdResult } from "../results/summary.ts";
 import type { StatsSummary } from "../results/stats.ts";
 import { withTimeout } from "../util/abort.ts";
+import { BadInputError } from "../util/errors.ts";
 import { ALL_PREFIX, runPrefix } from "../util/naming.ts";
 import { runTraffic, type TrafficProgress } from "./engine.ts";
 import type { PercentileSummary } from "./histogram.ts";
@@ -167,7 +168,7 @@ export async function runTrafficScenario(
     log.warn(`${TRAFFIC_SCRIPT[kind]}: skipping ${found.skipped.length} workspace(s) without an agent: ${found.skipped.slice(0, 5).join(", ")}${found.skipped.length > 5 ? ", ..." : ""}`);
   }
   if (found.targets.length === 0) {
-    throw new Error(`${TRAFFIC_SCRIPT[kind]}: none of the selected ${prefix}* workspaces has an agent to connect to`);
+    throw new BadInputError(`${TRAFFIC_SCRIPT[kind]}: none of the selected ${prefix}* workspaces has an agent to connect to`);
   }
   const first = found.targets[0]!;
   const last = found.targets[found.targets.length - 1]!;

@@ -78,3 +78,25 @@ test("BadInputError is recognised by class", () => {
   assert.equal(e.name, "BadInputError");
   assert.ok(!isBadInput(new Error("bad --count")), "the same text in a plain Error is not bad input");
 });
+
+import { applyPercentage, applyTargetRange, parseShard, parseTargetRange } from "../src/traffic/targets.ts";
+import { cleanupScope } from "../src/cleanup/scope.ts";
+import { parseOutputSpecs } from "../src/results/outputs.ts";
+import { CreateInputError } from "../src/create/index.ts";
+import { ConfigError } from "../src/config/load.ts";
+
+test("bad input from every layer is a BadInputError (entry points exit 2 by class, not by message text)", () => {
+  const cases: [string, () => unknown][] = [
+    ["target range", () => parseTargetRange("workspaces", "9:2")],
+    ["nothing to target", () => applyTargetRange("workspaces", [], undefined)],
+    ["range past the end", () => applyTargetRange("workspaces", ["a"], { start: 0, end: 5 })],
+    ["percentage", () => applyPercentage("workspaces", ["a"], 150)],
+    ["percentage selecting none", () => applyPercentage("workspaces", ["a"], 1)],
+    ["shard", () => parseShard("3/2")],
+    ["cleanup scope", () => cleanupScope({})],
+    ["--output", () => parseOutputSpecs(["yaml"])],
+  ];
+  for (const [what, f] of cases) assert.throws(f, (e: unknown) => isBadInput(e), what);
+  assert.ok(new CreateInputError(["x"]) instanceof BadInputError);
+  assert.ok(new ConfigError(["x"]) instanceof BadInputError);
+});

@@ -16,6 +16,7 @@ import { PAGE_NAMES, type PageName } from "./pages.ts";
 import { DashboardRecorder, type DashboardFailure, type DashboardMode, type LatencyStats } from "./recorder.ts";
 import { evaluateThresholds, toPhaseThresholds, type DashboardThresholdResult, type DashboardThresholds } from "./thresholds.ts";
 import { BadInputError } from "../util/errors.ts";
+import type { MetricSet } from "../thresholds/metrics.ts";
 
 export { DASHBOARD_PAGES, PAGE_NAMES, endpointOf, pagesFor, type PageDef, type PageName } from "./pages.ts";
 export { evaluateThresholds, toPhaseThresholds, type DashboardThresholdResult, type DashboardThresholds } from "./thresholds.ts";
@@ -76,6 +77,8 @@ export interface DashboardResult {
   endpoints: Record<string, LatencyStats>;
   failures: DashboardFailure[];
   failures_total: number;
+  /** Named metrics for thresholds (dashboard.page, dashboard.error_rate, ...), histograms encoded. */
+  metrics: MetricSet;
   thresholds: DashboardThresholdResult[];
   pass: boolean;
 }
@@ -198,6 +201,7 @@ export async function runDashboardTraffic(
     endpoints: recorder.endpoints(),
     failures: recorder.failures(),
     failures_total: recorder.failureCount,
+    metrics: recorder.metricSet(),
     thresholds,
     pass: thresholds.every((t) => t.pass) && !interrupted,
   };

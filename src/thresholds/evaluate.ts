@@ -8,7 +8,8 @@
  *    histograms are merged and percentiles recomputed (never averaged), counters summed, rates recomputed
  *    from summed numerators and denominators, gauges take the largest value.
  *  - No data (metric absent, no series selected, an empty histogram, a rate over 0): the result says "no
- *    data" and fails, unless the spec says `;nodata=pass`. A count of an empty histogram is 0, not no data.
+ *    data" and fails, unless the spec says `;nodata=pass`. Counts are the exception: a recorded metric with
+ *    nothing counted (an empty histogram, a counter without series, a label value never seen) counts 0.
  *  - A spec that does not fit the metric (a latency without a stat, a duration limit on a rate) fails with a
  *    message saying so; validateThresholds refuses such specs up front for catalog metrics.
  */
@@ -184,9 +185,13 @@ export function evaluateOne(spec: ThresholdSpec, metrics: MetricSet): ThresholdR
   const stat = statFor(spec, m.type)!;
   const ounit = observedUnit(m.type, unit, stat);
 
+  // Counts are 0 where nothing was counted (a counter without series, a label value never seen).
+  const counts = stat === "count";
   const judged: Observation[] = [];
-  for (const g of groups<AnySeries>(spec, (m as LatencyMetric | ValueMetric).series)) {
-    const v = g.series.length ? statOf(m, stat, g.series) : null;
+  let selected = groups<AnySeries>(spec, (m as LatencyMetric | ValueMetric).series);
+  if (selected.length === 0 && counts) selected = [{ labels: {}, series: [] }];
+  for (const g of selected) {
+    const v = g.series.length ? statOf(m, stat, g.series) : counts ? 0 : null;
     if (v === null) {
       judged.push({ labels: g.labels, value: null, text: "no data", ok: false });
       continue;

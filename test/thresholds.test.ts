@@ -497,3 +497,13 @@ test("SCALETEST_THRESHOLDS: a JSON array (the template) or a comma/newline list;
     },
   );
 });
+
+test("thresholdsMarkdown documents the syntax, the label rule, presets and every metric", async () => {
+  const { thresholdsMarkdown } = await import("../src/thresholds/index.ts");
+  const md = thresholdsMarkdown();
+  assert.match(md, /holds for \*\*every\*\* label value/);
+  assert.match(md, /;nodata=pass/);
+  for (const e of METRIC_CATALOG) assert.ok(md.includes(`\`${e.name.replace(/^(ssh|web-terminal|app)\./, "<kind>.")}\``), e.name);
+  // Every example expression in the text parses.
+  for (const m of md.matchAll(/'([^']+)'/g)) assert.doesNotThrow(() => validateThresholds([m[1]!]), m[1]);
+});

@@ -148,3 +148,34 @@ export function catalogMarkdown(): string {
   ];
   return `${lines.join("\n")}\n\n\`<kind>\` is one of ${TRAFFIC_KINDS.join(", ")}.\n`;
 }
+
+/**
+ * The README's thresholds section body: the syntax, the label rule, no data, abort, presets, and the metric
+ * table. (scripts/docs.ts puts it between markers; a test keeps the README equal to it.)
+ */
+export function thresholdsMarkdown(): string {
+  return `A threshold is an expression over a named metric, as in k6:
+
+    <metric>[{<label>:<value>} | {*}][.<stat>] <op> <limit>[;abort[=<delay>]][;nodata=pass]
+
+e.g. \`--threshold 'create.provision.p95<2m' --threshold 'web-terminal.tick.p99<100ms;abort=30s'\`
+(env \`SCALETEST_THRESHOLDS\`: a JSON array, or expressions separated by newlines or by commas outside \`{}\`).
+
+- **Stats**: latencies take \`p50\`, \`p90\`, \`p95\`, \`p99\` (any \`p1\`..\`p100\`), \`min\`, \`max\`, \`mean\`
+  (\`avg\`), \`count\`; rates, counters and gauges need no stat. **Operators**: \`<\` \`<=\` \`>\` \`>=\` \`==\`.
+  **Limits**: Go durations (\`500ms\`, \`1m30s\`), percentages for rates (\`1%\`), sizes (\`4KiB\`, \`10MB/s\`),
+  plain numbers for counts.
+- **Labels**: a threshold on a labelled metric holds for **every** label value and fails naming the values
+  that fail (\`dashboard.page.p95<500ms\` checks each page). \`{page:workspaces}\` checks one value;
+  \`{*}\` checks all together: histograms merged (percentiles are never averaged), counters summed, rates
+  recomputed from their counts.
+- **No data**: a metric that recorded nothing fails its threshold, saying "no data", unless the expression
+  ends in \`;nodata=pass\`. Counts are 0, not "no data", when nothing was counted.
+- **Abort**: \`;abort\` stops the run when the threshold fails during it (checked every few seconds;
+  \`;abort=30s\` not before 30 s into the phase); cleanup then follows the cleanup strategy. "No data" never aborts.
+- **Presets**: the \`--threshold-*\` settings are shorthands for expressions (\`--threshold-provision-p95 2m\`
+  is \`create.provision.p95<2m\`); a \`--threshold\` on the same metric, selector and stat replaces its preset,
+  and \`report.ts --threshold ...\` re-judges a finished run the same way (a changed limit replaces its row).
+
+${catalogMarkdown()}`;
+}

@@ -507,3 +507,12 @@ test("thresholdsMarkdown documents the syntax, the label rule, presets and every
   // Every example expression in the text parses.
   for (const m of md.matchAll(/'([^']+)'/g)) assert.doesNotThrow(() => validateThresholds([m[1]!]), m[1]);
 });
+
+test("an unlabelled failure names no label; a failing {label:value} names its value", () => {
+  const set: MetricSet = { "create.provision": latency(latencyFromSamples([5000])), ...pages({ a: [900] }) };
+  const [p, l] = evaluate(["create.provision.p95<1s", "dashboard.page{page:a}.p95<500ms"], set);
+  assert.equal(p?.ok, false);
+  assert.deepEqual(p?.failing, []);
+  assert.equal(p?.message, "create.provision.p95<1s: FAILED: create.provision 5s (limit <1s)");
+  assert.deepEqual(l?.failing, ["page=a"]);
+});

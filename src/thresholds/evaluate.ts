@@ -44,7 +44,7 @@ export interface ThresholdResult {
   limit: { value: number; text: string };
   /** Every label set judged, in label order. */
   series: Observation[];
-  /** The label sets that failed (labels rendered "page=workspaces"). */
+  /** The label sets that failed, rendered "page=workspaces" (empty for an unlabelled or aggregated metric). */
   failing: string[];
   abort: ThresholdSpec["abort"];
   /** One line for people: the expression, the verdict, what was observed and which values failed. */
@@ -225,7 +225,7 @@ export function evaluateOne(spec: ThresholdSpec, metrics: MetricSet): ThresholdR
     noData: false,
     observed,
     series: judged,
-    failing: failing.map((o) => labelText(o.labels)),
+    failing: failing.map((o) => labelText(o.labels)).filter((t) => t !== ""),
     message,
   });
 }

@@ -170,7 +170,7 @@ function selectorText(s: Selector): string {
     .join(",")}}`;
 }
 
-/** The spec's expression without its options: metric, selector and stat (what identifies it) plus op and limit. */
+/** The canonical expression: no spaces, labels sorted, stat aliases resolved, options in a fixed order. */
 export function formatSpec(s: Omit<ThresholdSpec, "expression">): string {
   const opts = [
     ...(s.abort ? [s.abort.delayMs ? `abort=${formatDuration(s.abort.delayMs)}` : "abort"] : []),
@@ -179,7 +179,10 @@ export function formatSpec(s: Omit<ThresholdSpec, "expression">): string {
   return `${s.metric}${selectorText(s.selector)}${s.stat ? `.${s.stat}` : ""}${s.op}${s.limit.text}${opts.map((o) => `;${o}`).join("")}`;
 }
 
-/** The part that identifies a threshold (metric, selector, stat as written): a later one with the same key replaces it. */
+/**
+ * What identifies a threshold (metric, selector, and the stat, or `defaultStat` when none is written): a later
+ * threshold with the same key replaces it.
+ */
 export function specKey(s: Pick<ThresholdSpec, "metric" | "selector" | "stat">, defaultStat?: string | null): string {
   return `${s.metric}${selectorText(s.selector)}.${s.stat ?? defaultStat ?? ""}`;
 }
@@ -194,7 +197,7 @@ export function parseThreshold(text: string): ThresholdSpec {
   const at = h.search(/[<>=!]/);
   if (at < 0) throw new ThresholdSyntaxError(expr, "no comparison: write <metric>[.<stat>] <op> <limit> with op one of < <= > >= ==, e.g. create.provision.p95<2m");
   const op = OPS.find((o) => h.startsWith(o, at));
-  if (!op || h[at] === "!" || (h[at] === "=" && op !== "==")) {
+  if (!op) {
     throw new ThresholdSyntaxError(expr, `"${h.slice(at, at + 2)}" is not an operator: use one of < <= > >= ==`);
   }
   const right = h.slice(at + op.length);

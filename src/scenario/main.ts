@@ -9,6 +9,7 @@ import { configureMetrics, startMetricsServer, type MetricsServerHandle } from "
 import { checkWritable, openResultsDir, type ResultsDir } from "../results/dir.ts";
 import { parseOutputSpecs, writeOutputs } from "../results/outputs.ts";
 import { BAD_INPUT_EXIT_CODE, isBadInput } from "../util/errors.ts";
+import { sleep } from "../util/sleep.ts";
 import { log, type Logger } from "../util/log.ts";
 import { redactError } from "../util/redact.ts";
 import { receivedStopSignal, stopSignal } from "../util/signals.ts";
@@ -115,7 +116,7 @@ export async function runScenario(
     if (stoppedBy && exitCode === 0) exitCode = 1;
     if (metrics && config.metricsWait > 0 && !stoppedBy) {
       log.info(`${script}: keeping metrics up ${config.metricsWait} ms for a final scrape`);
-      await new Promise((r) => setTimeout(r, config.metricsWait));
+      await sleep(config.metricsWait, signal);
     }
   } catch (e) {
     log.error(`${script} failed: ${redactError(e, config.verbose)}`);

@@ -4,8 +4,9 @@
 // Parity: `coder exp scaletest create-workspaces`. Example:
 //   ./scenarios/create-workspaces.ts --count 100 --template kubernetes-minimal --concurrency 10 \
 //     --retry 2 --no-cleanup --output json:create.json
-import { CreateInputError, createOptionsFromConfig, createWorkspaces, renderCreateText, toHarnessJSON } from "../src/create/index.ts";
+import { createOptionsFromConfig, createWorkspaces, renderCreateText, toHarnessJSON } from "../src/create/index.ts";
 import { runScenario } from "../src/scenario/main.ts";
+import { BAD_INPUT_EXIT_CODE, isBadInput } from "../src/util/errors.ts";
 
 await runScenario(
   "create-workspaces",
@@ -23,10 +24,10 @@ await runScenario(
       );
       return { json: toHarnessJSON(result), text: renderCreateText(result), exitCode: result.exit_code };
     } catch (e) {
-      if (e instanceof CreateInputError) {
+      if (isBadInput(e)) {
         // Bad input, nothing created: one clear message and the usage exit status.
         process.stderr.write(`${e.message}\n`);
-        process.exit(2);
+        process.exit(BAD_INPUT_EXIT_CODE);
       }
       throw e;
     }

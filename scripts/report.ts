@@ -21,6 +21,8 @@ import { writeFileAtomicSync } from "../src/results/atomic.ts";
 import { latestRunDir } from "../src/results/dir.ts";
 import { parseOutputSpecs, writeOutputs } from "../src/results/outputs.ts";
 import { redact } from "../src/util/redact.ts";
+import { BAD_INPUT_EXIT_CODE, BadInputError, isBadInput } from "../src/util/errors.ts";
+import { isRunId } from "../src/util/naming.ts";
 
 export { writeReport };
 
@@ -36,17 +38,15 @@ export interface Io {
 
 const defaultIo: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
 
-class UsageError extends Error {}
-
 /** A run folder from a path or a run id under resultsDir. */
 export function resolveRun(arg: string, resultsDir: string): string {
   const asPath = resolve(arg);
   if (existsSync(asPath) && statSync(asPath).isDirectory()) return asPath;
-  if (/^[a-z0-9]{1,8}$/.test(arg)) {
+  if (isRunId(arg)) {
     const underResults = resolve(resultsDir, arg);
     if (existsSync(underResults) && statSync(underResults).isDirectory()) return underResults;
   }
-  throw new UsageError(`no run folder "${arg}" (looked at ${asPath}${/^[a-z0-9]{1,8}$/.test(arg) ? ` and ${resolve(resultsDir, arg)}` : ""}): pass a run folder or a run id under --results-dir`);
+  throw new BadInputError(`no run folder "${arg}" (looked at ${asPath}${isRunId(arg) ? ` and ${resolve(resultsDir, arg)}` : ""}): pass a run folder or a run id under --results-dir`);
 }
 
 /**
@@ -94,10 +94,10 @@ export async function reportMain(argv: string[], io: Io = defaultIo, env: NodeJS
   const thresholds = thresholdOverrides(loaded);
   try {
     if (extra.compare) {
-      if (args.length !== 2) throw new UsageError(`--compare needs two runs, A (baseline) and B (candidate); got ${args.length}`);
+      if (args.length !== 2) throw new BadInputError(`--compare needs two runs, A (baseline) and B (candidate); got ${args.length}`);
       const tolerance = Number(extra.tolerance);
       if (!Number.isFinite(tolerance) || tolerance < 0 || tolerance > 1000) {
-        throw new UsageError(`--tolerance must be a percentage between 0 and 1000, got "${String(extra.tolerance)}"`);
+        throw new BadInputError(`--tolerance must be a percentage between 0 and 1000, got "${String(extra.tolerance)}"`);
       }
       const specs = parseOutputSpecs((extra.output as string[] | undefined) ?? []);
       const load = (arg: string) => {
@@ -118,14 +118,14 @@ export async function reportMain(argv: string[], io: Io = defaultIo, env: NodeJS
       io.out(`\nWrote ${mdPath}\n`);
       return extra.failOnWorse && result.counts.worse > 0 ? 1 : 0;
     }
-    if (args.length > 1) throw new UsageError(`expected at most one run folder, got ${args.length} (did you mean --compare A B?)`);
+    if (args.length > 1) throw new BadInputError(`expected at most one run folder, got ${args.length} (did you mean --compare A B?)`);
     let runDir: string;
     if (args[0] !== undefined) runDir = resolveRun(args[0], config.resultsDir);
     else if (sources.runId !== "default") runDir = resolveRun(config.runId, config.resultsDir);
     else {
       const latest = latestRunDir(config.resultsDir);
       if (!latest) {
-        throw new UsageError(`no run found: ${resolve(config.resultsDir, "LATEST")} does not name an existing run; pass a run folder, --run-id, or --results-dir`);
+        throw new BadInputError(`no run found: ${resolve(config.resultsDir, "LATEST")} does not name an existing run; pass a run folder, --run-id, or --results-dir`);
       }
       runDir = latest;
     }
@@ -135,7 +135,7 @@ export async function reportMain(argv: string[], io: Io = defaultIo, env: NodeJS
     return 0;
   } catch (e) {
     io.err(`report: ${redact((e as Error).message)}\n`);
-    return e instanceof UsageError || /does not exist/.test((e as Error).message) ? 2 : 1;
+    return isBadInput(e) ? BAD_INPUT_EXIT_CODE : 1;
   }
 }
 

@@ -5,8 +5,8 @@
 //   ./scripts/run.ts --workspaces 12 --scenarios ssh,web-terminal,app,dashboard --concurrent \
 //     --duration 5s --baseline-wait 2s --cleanup-strategy always --results-dir ./results --dry-run
 import { loadConfigOrExit } from "../src/config/index.ts";
-import { CreateInputError } from "../src/create/index.ts";
 import { runPipeline } from "../src/pipeline/pipeline.ts";
+import { BAD_INPUT_EXIT_CODE, isBadInput } from "../src/util/errors.ts";
 import { log } from "../src/util/log.ts";
 import { redactError } from "../src/util/redact.ts";
 import { stopSignal } from "../src/util/signals.ts";
@@ -21,7 +21,6 @@ try {
   process.exit(outcome.exitCode);
 } catch (e) {
   // Raised before anything was created (preflight): one clear message.
-  const bad = e instanceof CreateInputError;
   process.stderr.write(`run: ${redactError(e, config.verbose)}\n`);
-  process.exit(bad ? 2 : 1);
+  process.exit(isBadInput(e) ? BAD_INPUT_EXIT_CODE : 1);
 }

@@ -24,6 +24,7 @@ import { registerWorkspaceRoutes } from "./routes/workspaces.ts";
 import { seed } from "./seed.ts";
 import { TailnetServer } from "./tailnet/server.ts";
 import { jobStatus, type SimState } from "./state.ts";
+import { sleep } from "../src/util/sleep.ts";
 
 export type { SimOptions, DurationSpec } from "./options.ts";
 export type { HttpFaultRule, LatencyRule, BuildFaults, FaultConfig } from "./faults.ts";
@@ -215,7 +216,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
       core.faults.injected.restarts++;
       core.dropConnections();
       await closeServer(server);
-      await new Promise((r) => setTimeout(r, downMs));
+      await sleep(downMs);
       if (core.stopped) return;
       server = createSimServer(core);
       await listen(server, port, opts.host);

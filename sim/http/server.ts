@@ -6,8 +6,7 @@ import type { Duplex } from "node:stream";
 import { authenticate, isOwner, tokenFromRequest } from "../auth.ts";
 import type { SimCore } from "../core.ts";
 import { Ctx, HttpError } from "./context.ts";
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+import { sleep } from "../../src/util/sleep.ts";
 
 /** Coder's rate limiter lets owners skip it with this header; injected 429s honour it too. */
 function bypassesRateLimit(core: SimCore, req: IncomingMessage, query: URLSearchParams): boolean {

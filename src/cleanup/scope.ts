@@ -4,6 +4,7 @@
 import type { CoderClient } from "../coder/client.ts";
 import type { User, Workspace } from "../coder/types.ts";
 import { ALL_PREFIX, runPrefix } from "../util/naming.ts";
+import { BadInputError } from "../util/errors.ts";
 
 export interface CleanupScope {
   prefix: string;
@@ -17,11 +18,11 @@ export interface CleanupScope {
 export function cleanupScope(opts: { runId?: string | undefined; all?: boolean | undefined }): CleanupScope {
   const runId = opts.runId?.trim() || undefined;
   if (opts.all && runId) {
-    throw new Error("give either --run-id (one run) or --all (every scaletest- resource), not both");
+    throw new BadInputError("give either --run-id (one run) or --all (every scaletest- resource), not both");
   }
   if (opts.all) return { prefix: ALL_PREFIX, runId: null, all: true, describe: "every scale-test run (prefix scaletest-)" };
   if (!runId) {
-    throw new Error("nothing to clean up: give --run-id <id> (one run's resources) or --all (every scaletest- resource)");
+    throw new BadInputError("nothing to clean up: give --run-id <id> (one run's resources) or --all (every scaletest- resource)");
   }
   const prefix = runPrefix(runId); // validates the id
   return { prefix, runId, all: false, describe: `run ${runId} (prefix ${prefix})` };

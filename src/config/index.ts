@@ -5,6 +5,7 @@ export { SETTINGS, settingEntries, type Config, type SettingKey } from "./schema
 export { SCENARIOS, type ScenarioName } from "./settings/pipeline.ts";
 export { ConfigError, HelpShown, loadConfig, publicConfig, flagFor, type Loaded, type LoadOptions } from "./load.ts";
 export { settingsMarkdown, flagsOf } from "./docs.ts";
+import { BAD_INPUT_EXIT_CODE } from "../util/errors.ts";
 import { ConfigError, HelpShown, loadConfig, type Loaded, type LoadOptions } from "./load.ts";
 import type { ScriptName } from "./setting.ts";
 
@@ -19,7 +20,7 @@ export function loadConfigOrExit(script: ScriptName, argv = process.argv.slice(2
     if (e instanceof HelpShown) process.exit(0);
     if (e instanceof ConfigError) {
       process.stderr.write(`${script}: ${e.message}\nRun with --help to see every setting.\n`);
-      process.exit(2);
+      process.exit(BAD_INPUT_EXIT_CODE);
     }
     throw e;
   }

@@ -5,6 +5,7 @@ import type { CoderClient } from "../coder/client.ts";
 import { CoderApiError } from "../coder/errors.ts";
 import type { Organization, Template } from "../coder/types.ts";
 import { indexWidth, resourceName, runPrefix, validateRunId } from "../util/naming.ts";
+import { BadInputError } from "../util/errors.ts";
 import { parseParameterArgs, resolveParameters } from "./params.ts";
 import type { CreateOptions, CreatePlan } from "./types.ts";
 
@@ -12,7 +13,7 @@ import type { CreateOptions, CreatePlan } from "./types.ts";
 export const MAX_COUNT = 5000;
 
 /** Bad input found before anything was created. */
-export class CreateInputError extends Error {
+export class CreateInputError extends BadInputError {
   constructor(readonly problems: string[]) {
     super(
       problems.length === 1

@@ -14,6 +14,7 @@ import type { Identity } from "./identities.ts";
 import { endpointOf, learnFrom, newPageState, type PageDef, type PageName, type PageState, type PageTarget } from "./pages.ts";
 import type { DashboardRecorder } from "./recorder.ts";
 import { runVisitor } from "./visitor.ts";
+import { BadInputError } from "../util/errors.ts";
 
 /** Flags for a headless Chromium on a machine without network access or a GPU. */
 export const CHROMIUM_ARGS: readonly string[] = [
@@ -33,7 +34,7 @@ export async function launchChromium(executablePath: string): Promise<Browser> {
     return await chromium.launch({ executablePath, headless: true, args: [...CHROMIUM_ARGS] });
   } catch (e) {
     const msg = (e as Error).message.split("\n")[0] ?? "";
-    throw new Error(
+    throw new BadInputError(
       `could not start Chromium at ${executablePath} (${msg}). Install it with \`apt-get install -y chromium\` ` +
         "or point --chromium-path (SCALETEST_CHROMIUM_PATH) at a Chromium binary.",
     );

@@ -11,6 +11,7 @@ import { selectTargets } from "../traffic/targets.ts";
 import type { Logger } from "../util/log.ts";
 import { belongsToRun, parseResourceName } from "../util/naming.ts";
 import { registerSecret } from "../util/redact.ts";
+import { BadInputError } from "../util/errors.ts";
 
 export interface Identity {
   username: string;
@@ -67,14 +68,14 @@ export async function resolveIdentities(client: CoderClient, opts: IdentityOptio
       if (opts.percentage !== undefined) selectOpts.percentage = opts.percentage;
       if (opts.shard) selectOpts.shard = opts.shard;
       const chosen = selectTargets(pool, selectOpts).slice(0, Math.max(1, opts.max));
-      if (chosen.length === 0) throw new Error("the user selection (--target-users, --percentage, --shard) left no scaletest users");
+      if (chosen.length === 0) throw new BadInputError("the user selection (--target-users, --percentage, --shard) left no scaletest users");
       opts.log?.info(
         `dashboard: browsing as ${chosen.length} scaletest user(s) ${ofRun.length > 0 ? `of run ${opts.runId}` : "(of any run: none belong to this run)"}`,
       );
       return mintTokens(client, chosen, opts);
     }
     if (opts.targetUsers) {
-      throw new Error(`--target-users ${opts.targetUsers} was given but no scaletest- users exist; create them first or drop --target-users`);
+      throw new BadInputError(`--target-users ${opts.targetUsers} was given but no scaletest- users exist; create them first or drop --target-users`);
     }
     opts.log?.info("dashboard: no scaletest- users exist; browsing as the runner's own user");
   }

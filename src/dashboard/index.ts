@@ -15,6 +15,8 @@ import { resolveIdentities } from "./identities.ts";
 import { PAGE_NAMES, type PageName } from "./pages.ts";
 import { DashboardRecorder, type DashboardFailure, type DashboardMode, type LatencyStats } from "./recorder.ts";
 import { evaluateThresholds, toPhaseThresholds, type DashboardThresholdResult, type DashboardThresholds } from "./thresholds.ts";
+import { BadInputError } from "../util/errors.ts";
+import type { MetricSet } from "../thresholds/metrics.ts";
 
 export { DASHBOARD_PAGES, PAGE_NAMES, endpointOf, pagesFor, type PageDef, type PageName } from "./pages.ts";
 export { evaluateThresholds, toPhaseThresholds, type DashboardThresholdResult, type DashboardThresholds } from "./thresholds.ts";
@@ -75,6 +77,8 @@ export interface DashboardResult {
   endpoints: Record<string, LatencyStats>;
   failures: DashboardFailure[];
   failures_total: number;
+  /** Named metrics for thresholds (dashboard.page, dashboard.error_rate, ...), histograms encoded. */
+  metrics: MetricSet;
   thresholds: DashboardThresholdResult[];
   pass: boolean;
 }
@@ -197,6 +201,7 @@ export async function runDashboardTraffic(
     endpoints: recorder.endpoints(),
     failures: recorder.failures(),
     failures_total: recorder.failureCount,
+    metrics: recorder.metricSet(),
     thresholds,
     pass: thresholds.every((t) => t.pass) && !interrupted,
   };
@@ -204,14 +209,14 @@ export async function runDashboardTraffic(
 
 function validate(opts: DashboardOptions): void {
   if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1) {
-    throw new Error(`dashboard concurrency must be a positive integer, got ${opts.concurrency}`);
+    throw new BadInputError(`dashboard concurrency must be a positive integer, got ${opts.concurrency}`);
   }
-  if (!(opts.durationMs > 0)) throw new Error(`dashboard duration must be positive, got ${opts.durationMs} ms`);
+  if (!(opts.durationMs > 0)) throw new BadInputError(`dashboard duration must be positive, got ${opts.durationMs} ms`);
   for (const p of opts.pages ?? []) {
-    if (!PAGE_NAMES.includes(p)) throw new Error(`unknown dashboard page "${p}"; pages are ${PAGE_NAMES.join(", ")}`);
+    if (!PAGE_NAMES.includes(p)) throw new BadInputError(`unknown dashboard page "${p}"; pages are ${PAGE_NAMES.join(", ")}`);
   }
   if (opts.mode === "browser" && opts.jitterMs >= opts.intervalMs) {
-    throw new Error(
+    throw new BadInputError(
       `--jitter (${formatMs(opts.jitterMs)}) must be less than --interval (${formatMs(opts.intervalMs)}), as in coder exp scaletest dashboard`,
     );
   }

@@ -7,6 +7,7 @@
  */
 import { Counter, Histogram } from "prom-client";
 import { getRegistry, scenarioMetric } from "../metrics/index.ts";
+import { counter, latency, rate, rateSeries, valueSeries, type MetricSet } from "../thresholds/metrics.ts";
 import { LatencyHistogram, type PercentileSummary } from "../traffic/histogram.ts";
 
 export type DashboardMode = "api" | "browser";
@@ -140,6 +141,22 @@ export class DashboardRecorder {
 
   endpoints(): Record<string, LatencyStats> {
     return statsOf(this.#endpoints);
+  }
+
+  /**
+   * The named metrics for thresholds (src/thresholds/catalog.ts): page and request latency by page/endpoint,
+   * the error rate and views by page. Histograms are encoded, as the results files carry them.
+   */
+  metricSet(): MetricSet {
+    const pages = [...this.#pages.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const endpoints = [...this.#endpoints.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const encoded = (s: Series) => (s.hist.count ? s.hist.encode() : "");
+    return {
+      "dashboard.page": latency(...pages.map(([page, s]) => ({ labels: { page }, histogram: encoded(s) }))),
+      "dashboard.request": latency(...endpoints.map(([endpoint, s]) => ({ labels: { endpoint }, histogram: encoded(s) }))),
+      "dashboard.error_rate": rate(...pages.map(([page, s]) => rateSeries(s.errors, s.hist.count, { page }))),
+      "dashboard.views": counter("count", ...pages.map(([page, s]) => valueSeries(s.hist.count, { page }))),
+    };
   }
 
   /** All page views merged (percentiles from merged counts, never averaged). */

@@ -10,7 +10,7 @@ import { runTrafficScenario, trafficPhaseRecord } from "../traffic/scenario.ts";
 import { indexWidth, resourceName } from "../util/naming.ts";
 import { log } from "../util/log.ts";
 import { createOptions } from "./create-phase.ts";
-import { waitFor } from "./phases.ts";
+import { sleep } from "../util/sleep.ts";
 import type { ScenarioPlan } from "./plan.ts";
 
 /** Validates the greedy template and fixes the greedy workspace's name (nothing is created). */
@@ -27,7 +27,7 @@ export function greedyCreateOptions(c: Config) {
 export async function greedyTraffic(client: CoderClient, c: Config, s: ScenarioPlan, signal: AbortSignal): Promise<PhaseRecord | null> {
   if (s.scenario === "dashboard") return null;
   const third = Math.floor(s.durationMs / 3);
-  await waitFor(third, signal);
+  await sleep(third, signal);
   if (signal.aborted) return null;
   // SSH scenarios flood over SSH; the others over the web terminal, as Coder's runner does.
   const kind = s.scenario === "ssh" ? "ssh" : "web-terminal";

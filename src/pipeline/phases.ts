@@ -8,6 +8,7 @@ import { buildPhaseRecord, writePhaseRecord, type PhaseRecord } from "../results
 import { log } from "../util/log.ts";
 import { redactError } from "../util/redact.ts";
 import { receivedStopSignal } from "../util/signals.ts";
+import { sleep } from "../util/sleep.ts";
 import { apiBlock, diffStats } from "../coder/stats.ts";
 import type { Annotator } from "./grafana.ts";
 import type { RunRecorder } from "./record.ts";
@@ -75,20 +76,6 @@ export async function runPhase(
   return record;
 }
 
-/** Sleeps `ms`, ending early (without error) when `signal` aborts. */
-export function waitFor(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted || ms <= 0) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
-}
-
 /** A wait phase (baseline, stagger): recorded in run.json and state, no folder. */
 export async function baselineWait(deps: PhaseDeps, ms: number, signal: AbortSignal, label = "baseline"): Promise<PhaseRecord> {
   return runPhase(
@@ -97,7 +84,7 @@ export async function baselineWait(deps: PhaseDeps, ms: number, signal: AbortSig
     `Waiting ${Math.round(ms / 1000)}s to establish baseline`,
     async () => {
       const startedAt = new Date();
-      await waitFor(ms, signal);
+      await sleep(ms, signal);
       return buildPhaseRecord({
         runId: deps.runId,
         phase: label,

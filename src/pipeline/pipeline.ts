@@ -18,7 +18,8 @@ import { showRunBanner, type BannerHandle } from "./banner.ts";
 import { createOptions, createPhaseRecord } from "./create-phase.ts";
 import { grafanaAnnotator, noAnnotator, type Annotator } from "./grafana.ts";
 import { runLoadScenario } from "./load-scenarios.ts";
-import { baselineWait, runPhase, waitFor, type PhaseDeps } from "./phases.ts";
+import { baselineWait, runPhase, type PhaseDeps } from "./phases.ts";
+import { sleep } from "../util/sleep.ts";
 import { buildPlan, renderPlan, SCENARIO_TITLE, type Plan } from "./plan.ts";
 import { RunRecorder } from "./record.ts";
 import { forgetRunToken, mintRunToken, type RunToken } from "./token.ts";
@@ -305,7 +306,7 @@ async function runConcurrent(
   const started: Promise<PhaseRecord>[] = [];
   const t0 = Date.now();
   for (const s of plan.scenarios) {
-    await waitFor(t0 + s.startOffsetMs - Date.now(), signal);
+    await sleep(t0 + s.startOffsetMs - Date.now(), signal);
     if (signal.aborted) break;
     const sc = scenarioClient();
     started.push(

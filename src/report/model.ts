@@ -47,6 +47,7 @@ import {
 } from "../results/dir.ts";
 import type { StatsSummary } from "../results/stats.ts";
 import type { PhaseRecord, PhaseStatus, RunSummary, ThresholdResult } from "../results/summary.ts";
+import { BadInputError } from "../util/errors.ts";
 
 export type PhaseKind = "create" | "traffic" | "dashboard" | "cleanup" | "other";
 export type Verdict = "pass" | "fail" | "interrupted" | "incomplete";
@@ -346,7 +347,7 @@ function flattenSettings(v: unknown): Record<string, string> {
 export function loadReportModel(runDir: string): ReportModel {
   const dir = resolve(runDir);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new Error(`run folder ${dir} does not exist: pass a folder like <results-dir>/<run-id>, or --results-dir so the latest run is used`);
+    throw new BadInputError(`run folder ${dir} does not exist: pass a folder like <results-dir>/<run-id>, or --results-dir so the latest run is used`);
   }
   const warnings: string[] = [];
   const runRaw = readJsonFile(join(dir, RUN_FILE), warnings);

@@ -16,7 +16,8 @@
 import { randomBytes } from "node:crypto";
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
-import { validateRunId } from "../util/naming.ts";
+import { BadInputError } from "../util/errors.ts";
+import { isRunId, validateRunId } from "../util/naming.ts";
 import { redact, redactDeep } from "../util/redact.ts";
 import { writeFileAtomicSync } from "./atomic.ts";
 
@@ -87,7 +88,7 @@ export function checkWritable(dir: string): void {
     rmSync(probe, { force: true });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new Error(
+    throw new BadInputError(
       `results directory ${abs} is not writable${code ? ` (${code})` : ""}: ` +
         `choose another with SCALETEST_RESULTS_DIR / --results-dir, or fix its permissions`,
     );
@@ -146,7 +147,7 @@ export function latestRunDir(resultsDir: string): string | null {
   const file = join(resultsDir, LATEST_FILE);
   if (!existsSync(file)) return null;
   const id = readFileSync(file, "utf8").trim();
-  if (!/^[a-z0-9]{1,8}$/.test(id)) return null;
+  if (!isRunId(id)) return null;
   const dir = join(resolve(resultsDir), id);
   return existsSync(dir) ? dir : null;
 }

@@ -3,6 +3,7 @@
 // (cli/exp_scaletest.go scaletestOutputFlags.parse)
 import { resolve } from "node:path";
 import { redact } from "../util/redact.ts";
+import { BadInputError } from "../util/errors.ts";
 import { writeFileAtomic } from "./atomic.ts";
 
 export const OUTPUT_FORMATS = ["text", "json"] as const;
@@ -27,17 +28,17 @@ export function parseOutputSpecs(specs: readonly string[]): OutputSpec[] {
     const format = colon < 0 ? spec : spec.slice(0, colon);
     const path = colon < 0 ? undefined : spec.slice(colon + 1);
     if (!(OUTPUT_FORMATS as readonly string[]).includes(format)) {
-      throw new Error(
+      throw new BadInputError(
         `invalid --output ${JSON.stringify(spec)} (output ${i + 1}): format must be one of ${OUTPUT_FORMATS.join(", ")}; ` +
           `use <format>[:<path>], e.g. "json:results.json" or "text"`,
       );
     }
     if (path === "") {
-      throw new Error(`invalid --output ${JSON.stringify(spec)}: empty path after ":"; omit ":" or use "-" for stdout`);
+      throw new BadInputError(`invalid --output ${JSON.stringify(spec)}: empty path after ":"; omit ":" or use "-" for stdout`);
     }
     if (path === undefined || path === "-") {
       if (stdoutSpec !== null) {
-        throw new Error(
+        throw new BadInputError(
           `invalid --output: both ${JSON.stringify(stdoutSpec)} and ${JSON.stringify(spec)} write to stdout; give all but one a file path`,
         );
       }
@@ -48,7 +49,7 @@ export function parseOutputSpecs(specs: readonly string[]): OutputSpec[] {
     const abs = resolve(path);
     const prev = seenPaths.get(abs);
     if (prev !== undefined) {
-      throw new Error(`invalid --output: ${JSON.stringify(prev)} and ${JSON.stringify(spec)} write to the same file`);
+      throw new BadInputError(`invalid --output: ${JSON.stringify(prev)} and ${JSON.stringify(spec)} write to the same file`);
     }
     seenPaths.set(abs, spec);
     out.push({ format: format as OutputFormat, path });

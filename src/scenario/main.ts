@@ -8,6 +8,8 @@ import { loadConfigOrExit, type Config, type Loaded, type ScriptName } from "../
 import { configureMetrics, startMetricsServer, type MetricsServerHandle } from "../metrics/index.ts";
 import { checkWritable, openResultsDir, type ResultsDir } from "../results/dir.ts";
 import { parseOutputSpecs, writeOutputs } from "../results/outputs.ts";
+import { BAD_INPUT_EXIT_CODE, isBadInput } from "../util/errors.ts";
+import { sleep } from "../util/sleep.ts";
 import { log, type Logger } from "../util/log.ts";
 import { redactError } from "../util/redact.ts";
 import { receivedStopSignal, stopSignal } from "../util/signals.ts";
@@ -42,7 +44,7 @@ export interface ScenarioOptions {
   extend?: (cmd: Command) => void;
   /** Scripts that do not need a results folder or metrics (e.g. cleanup) can opt out of metrics. */
   metrics?: boolean;
-  /** The script's own input checks, run before anything is written: a throw exits 2 with its message. */
+  /** The script's own input checks, run before anything is written: a BadInputError exits 2 with its message. */
   precheck?: (loaded: Loaded) => void;
   /**
    * Names the results folder explicitly (e.g. `cleanup-all-<timestamp>` for work that belongs to no run);
@@ -82,8 +84,9 @@ export async function runScenario(
     opts.precheck?.(loaded);
     checkWritable(config.resultsDir);
   } catch (e) {
-    process.stderr.write(`${script}: ${(e as Error).message}\n`);
-    process.exit(2);
+    if (!isBadInput(e)) throw e;
+    process.stderr.write(`${script}: ${e.message}\n`);
+    process.exit(BAD_INPUT_EXIT_CODE);
   }
   const signal = stopSignal();
   const folder = opts.resultsFolder?.(loaded);
@@ -113,11 +116,11 @@ export async function runScenario(
     if (stoppedBy && exitCode === 0) exitCode = 1;
     if (metrics && config.metricsWait > 0 && !stoppedBy) {
       log.info(`${script}: keeping metrics up ${config.metricsWait} ms for a final scrape`);
-      await new Promise((r) => setTimeout(r, config.metricsWait));
+      await sleep(config.metricsWait, signal);
     }
   } catch (e) {
     log.error(`${script} failed: ${redactError(e, config.verbose)}`);
-    exitCode = 1;
+    exitCode = isBadInput(e) ? BAD_INPUT_EXIT_CODE : 1;
   } finally {
     await metrics?.close();
     await client.close();

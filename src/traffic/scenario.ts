@@ -18,6 +18,8 @@ import { HarnessResults, type HarnessResultsJSON } from "../results/harness.ts";
 import { formatMs, formatTable } from "../results/stats.ts";
 import { buildPhaseRecord, formatPhaseText, type PhaseRecord, type ThresholdResult } from "../results/summary.ts";
 import type { StatsSummary } from "../results/stats.ts";
+import { withTimeout } from "../util/abort.ts";
+import { BadInputError } from "../util/errors.ts";
 import { ALL_PREFIX, runPrefix } from "../util/naming.ts";
 import { runTraffic, type TrafficProgress } from "./engine.ts";
 import type { PercentileSummary } from "./histogram.ts";
@@ -149,9 +151,7 @@ export async function runTrafficScenario(
   const durationMs = opts.durationMs ?? ks.durationMs;
   // --timeout bounds everything, dialing and closing included (0 = duration + 2 minutes).
   const hardLimitMs = config.trafficTimeout > 0 ? config.trafficTimeout : durationMs + 120_000;
-  const signals = [AbortSignal.timeout(hardLimitMs)];
-  if (opts.signal) signals.push(opts.signal);
-  const signal = AbortSignal.any(signals);
+  const { signal } = withTimeout(opts.signal, hardLimitMs);
 
   const prefix = opts.prefix ?? runPrefix(config.runId);
   const targetRange = opts.targetRange ?? config.targetWorkspaces;
@@ -168,7 +168,7 @@ export async function runTrafficScenario(
     log.warn(`${TRAFFIC_SCRIPT[kind]}: skipping ${found.skipped.length} workspace(s) without an agent: ${found.skipped.slice(0, 5).join(", ")}${found.skipped.length > 5 ? ", ..." : ""}`);
   }
   if (found.targets.length === 0) {
-    throw new Error(`${TRAFFIC_SCRIPT[kind]}: none of the selected ${prefix}* workspaces has an agent to connect to`);
+    throw new BadInputError(`${TRAFFIC_SCRIPT[kind]}: none of the selected ${prefix}* workspaces has an agent to connect to`);
   }
   const first = found.targets[0]!;
   const last = found.targets[found.targets.length - 1]!;

@@ -3,6 +3,7 @@
 // the text summary and the exit status.
 import { runScenario } from "../scenario/main.ts";
 import { receivedStopSignal } from "../util/signals.ts";
+import { BAD_INPUT_EXIT_CODE, isBadInput } from "../util/errors.ts";
 import { renderTrafficText, runTrafficScenario, trafficExitCode, trafficPhaseRecord, TRAFFIC_SCRIPT, workspacePrefix } from "./scenario.ts";
 import type { TrafficKind } from "./transport.ts";
 
@@ -20,9 +21,10 @@ export async function trafficScript(kind: TrafficKind, description: string): Pro
         log: ctx.log,
       });
     } catch (e) {
-      if (e instanceof Error && /^(invalid |no workspaces|target |percentage |the selected|no scaletest)/.test(e.message)) {
+      // Bad input (the selection, nothing to target): nothing was started.
+      if (isBadInput(e)) {
         process.stderr.write(`${script}: ${e.message}\n`);
-        process.exit(2);
+        process.exit(BAD_INPUT_EXIT_CODE);
       }
       throw e;
     }

@@ -15,6 +15,7 @@
  * - Shard "i/n" (0-based i < n) keeps the contiguous block [floor(i*N/n), floor((i+1)*N/n)), so shards are
  *   disjoint, cover everything, and differ in size by at most one.
  */
+import { BadInputError } from "../util/errors.ts";
 
 export type TargetNoun = "workspaces" | "users";
 
@@ -38,28 +39,28 @@ export function parseTargetRange(noun: TargetNoun, spec: string | undefined): Ta
   if (spec === undefined || spec === "") return undefined;
   const parts = spec.split(":");
   if (parts.length !== 2) {
-    throw new Error(`invalid target ${noun} "${spec}": expected START:END, e.g. 0:10 for the first 10`);
+    throw new BadInputError(`invalid target ${noun} "${spec}": expected START:END, e.g. 0:10 for the first 10`);
   }
   const nums = parts.map((p) => {
     if (!/^\d+$/.test(p)) {
-      throw new Error(`invalid target ${noun} "${spec}": "${p}" is not a non-negative integer`);
+      throw new BadInputError(`invalid target ${noun} "${spec}": "${p}" is not a non-negative integer`);
     }
     return Number(p);
   });
   const start = nums[0]!;
   const end = nums[1]!;
-  if (start === end) throw new Error(`invalid target ${noun} "${spec}": start and end cannot be equal`);
-  if (end < start) throw new Error(`invalid target ${noun} "${spec}": end cannot be less than start`);
+  if (start === end) throw new BadInputError(`invalid target ${noun} "${spec}": start and end cannot be equal`);
+  if (end < start) throw new BadInputError(`invalid target ${noun} "${spec}": end cannot be less than start`);
   return { start, end };
 }
 
 /** Slices an already name-sorted list by a parsed range, with Coder's errors. */
 export function applyTargetRange<T>(noun: TargetNoun, items: readonly T[], range: TargetRange | undefined): T[] {
-  if (items.length === 0) throw new Error(`no scaletest ${noun} exist`);
+  if (items.length === 0) throw new BadInputError(`no scaletest ${noun} exist`);
   if (!range) return items.slice();
   const end = range.end === 0 ? items.length : range.end;
   if (end > items.length) {
-    throw new Error(
+    throw new BadInputError(
       `target ${singular(noun)} end ${end} is greater than the number of ${noun} ${items.length}`,
     );
   }
@@ -68,7 +69,7 @@ export function applyTargetRange<T>(noun: TargetNoun, items: readonly T[], range
 
 export function validatePercentage(pct: number): void {
   if (!Number.isFinite(pct) || pct <= 0 || pct > 100) {
-    throw new Error(`invalid percentage ${pct}: expected a number in (0, 100]`);
+    throw new BadInputError(`invalid percentage ${pct}: expected a number in (0, 100]`);
   }
 }
 
@@ -78,7 +79,7 @@ export function applyPercentage<T>(noun: TargetNoun, items: readonly T[], pct: n
   validatePercentage(pct);
   const count = Math.floor((pct / 100) * items.length);
   if (count === 0) {
-    throw new Error(`percentage ${pct} of ${items.length} ${noun} selects none; raise --percentage`);
+    throw new BadInputError(`percentage ${pct} of ${items.length} ${noun} selects none; raise --percentage`);
   }
   return items.slice(0, count);
 }
@@ -87,11 +88,11 @@ export function applyPercentage<T>(noun: TargetNoun, items: readonly T[], pct: n
 export function parseShard(spec: string | undefined): Shard | undefined {
   if (spec === undefined || spec === "") return undefined;
   const m = /^(\d+)\/(\d+)$/.exec(spec.trim());
-  if (!m) throw new Error(`invalid shard "${spec}": expected INDEX/COUNT with a 0-based index, e.g. 0/3`);
+  if (!m) throw new BadInputError(`invalid shard "${spec}": expected INDEX/COUNT with a 0-based index, e.g. 0/3`);
   const index = Number(m[1]);
   const count = Number(m[2]);
-  if (count < 1) throw new Error(`invalid shard "${spec}": COUNT must be at least 1`);
-  if (index >= count) throw new Error(`invalid shard "${spec}": INDEX must be below COUNT (0..${count - 1})`);
+  if (count < 1) throw new BadInputError(`invalid shard "${spec}": COUNT must be at least 1`);
+  if (index >= count) throw new BadInputError(`invalid shard "${spec}": INDEX must be below COUNT (0..${count - 1})`);
   return { index, count };
 }
 
@@ -155,7 +156,7 @@ export function percentageSlices(total: number, percentages: readonly number[]):
   return percentages.map((pct) => {
     validatePercentage(pct);
     const count = Math.floor((pct / 100) * total);
-    if (count === 0) throw new Error(`percentage ${pct} of ${total} workspaces selects none; raise the percentage`);
+    if (count === 0) throw new BadInputError(`percentage ${pct} of ${total} workspaces selects none; raise the percentage`);
     let s = start;
     let end = s + count;
     let wrapped = false;

@@ -14,6 +14,7 @@
 import type { CoderClient, Workspace, WorkspaceAgent } from "../../coder/index.ts";
 import { applyTargetRange, parseTargetRange, selectTargets, type Shard, type TargetRange } from "../targets.ts";
 import type { TrafficTarget } from "../transport.ts";
+import { BadInputError } from "../../util/errors.ts";
 
 export interface DiscoverOptions {
   /** Workspace (and user) name prefix: `runPrefix(runId)` or `"scaletest-"`. */
@@ -78,7 +79,7 @@ export async function discoverTargets(client: CoderClient, opts: DiscoverOptions
   let workspaces = await listPrefixedWorkspaces(client, opts.prefix, opts.signal);
   const candidates = workspaces.length;
   if (workspaces.length === 0) {
-    throw new Error(
+    throw new BadInputError(
       `no workspaces named ${opts.prefix}* exist: create them first (create-workspaces) or check --run-id`,
     );
   }
@@ -86,7 +87,7 @@ export async function discoverTargets(client: CoderClient, opts: DiscoverOptions
     const users = await targetUsernames(client, opts.prefix, opts.targetUsers, opts.signal);
     workspaces = workspaces.filter((w) => users.has(w.owner_name));
     if (workspaces.length === 0) {
-      throw new Error(`the selected --target-users own no ${opts.prefix}* workspaces`);
+      throw new BadInputError(`the selected --target-users own no ${opts.prefix}* workspaces`);
     }
   }
   const selected = selectTargets(workspaces, {

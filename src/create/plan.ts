@@ -8,11 +8,13 @@ import { indexWidth, resourceName, runPrefix, validateRunId } from "../util/nami
 import { parseParameterArgs, resolveParameters } from "./params.ts";
 import type { CreateOptions, CreatePlan } from "./types.ts";
 
+import { BadInputError } from "../util/errors.ts";
+
 /** Largest --count accepted (the config schema's bound). */
 export const MAX_COUNT = 5000;
 
 /** Bad input found before anything was created. */
-export class CreateInputError extends Error {
+export class CreateInputError extends BadInputError {
   constructor(readonly problems: string[]) {
     super(
       problems.length === 1

@@ -6,8 +6,11 @@
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import type { CoderClient } from "../coder/index.ts";
-import { buildPhaseRecord, type PhaseRecord } from "../results/summary.ts";
-import { formatMs, formatTable, type StatsSummary } from "../results/stats.ts";
+import { formatDuration, type Config, type SettingKey } from "../config/index.ts";
+import type { MetricSetJSON } from "../results/schema.ts";
+import { formatMs, formatTable } from "../results/stats.ts";
+import type { PhaseResult, PhaseTargets, Runner } from "../scenario/runner.ts";
+import { BadInputError } from "../util/errors.ts";
 import { log as defaultLog, type Logger } from "../util/log.ts";
 import { runApiVisitor } from "./api-mode.ts";
 import { launchChromium, openBrowserSession, runBrowserVisitor, type BrowserSession } from "./browser-mode.ts";
@@ -50,6 +53,8 @@ export interface DashboardOptions {
   pages?: readonly PageName[];
   random?: () => number;
   log?: Logger;
+  /** Receives the recorder as the run starts (live metrics for abort thresholds). */
+  onRecorder?: (r: DashboardRecorder) => void;
 }
 
 export const DASHBOARD_SCHEMA = "scaletest-dashboard/v1";
@@ -77,6 +82,8 @@ export interface DashboardResult {
   failures_total: number;
   thresholds: DashboardThresholdResult[];
   pass: boolean;
+  /** Named metrics (histograms encoded) for the phase record. */
+  metrics: MetricSetJSON;
 }
 
 export async function runDashboardTraffic(
@@ -92,6 +99,7 @@ export async function runDashboardTraffic(
   if (signal?.aborted) stop.abort();
   const random = opts.random ?? Math.random;
   const recorder = new DashboardRecorder(opts.mode);
+  opts.onRecorder?.(recorder);
   const pageTimeoutMs = opts.pageTimeoutMs ?? 30_000;
   const url = client.url.toString();
 
@@ -199,6 +207,7 @@ export async function runDashboardTraffic(
     failures_total: recorder.failureCount,
     thresholds,
     pass: thresholds.every((t) => t.pass) && !interrupted,
+    metrics: recorder.metricSet(),
   };
 }
 
@@ -217,28 +226,87 @@ function validate(opts: DashboardOptions): void {
   }
 }
 
-/** Page latency in the phase-record stage shape (ms, nulls when empty). */
-function toStats(s: LatencyStats): StatsSummary {
-  if (s.count === 0) return { count: 0, p50: null, p95: null, p99: null, max: null, mean: null, min: null };
-  const l = s.latency;
-  return { count: s.count, p50: l.p50, p95: l.p95, p99: l.p99, max: l.max, mean: l.mean, min: l.min };
-}
-
-/** The phase record (result.json) of a dashboard-traffic phase: stages = pages, thresholds, the full result in extra. */
-export function dashboardPhaseRecord(result: DashboardResult, runId: string, phase = "dashboard-traffic"): PhaseRecord {
-  const stages: Record<string, StatsSummary> = {};
-  for (const [page, s] of Object.entries(result.pages)) stages[`page ${page}`] = toStats(s);
-  return buildPhaseRecord({
-    runId,
-    phase,
+/** The typed phase result of a dashboard run: one unit per page, pages as labelled metrics. */
+export function dashboardPhaseResult(result: DashboardResult): PhaseResult {
+  const { metrics, ...rest } = result;
+  const overall = result.overall;
+  return {
     startedAt: new Date(result.started_at),
     endedAt: new Date(result.ended_at),
-    stages,
-    thresholds: toPhaseThresholds(result.thresholds),
-    interruptedBy: result.interrupted ? "SIGINT" : null,
-    extra: { dashboard: result },
-  });
+    activeMs: result.duration_ms,
+    units: Object.entries(result.pages).map(([page, s]) => ({
+      testName: "dashboard",
+      id: page,
+      name: page,
+      ok: s.errors === 0,
+      error: s.errors ? `${s.errors} of ${s.count} views failed` : null,
+      startedAt: new Date(result.started_at),
+      durationMs: result.duration_ms,
+      stages: { p95: s.count ? s.latency.p95 : null },
+      extra: { views: s.count, errors: s.errors, by_status: s.by_status },
+    })),
+    metrics,
+    headline: [
+      { label: "page views", value: overall.count, unit: "count" },
+      { label: "page p95", value: overall.count ? overall.latency.p95 : null, unit: "ms" },
+      { label: "p99", value: overall.count ? overall.latency.p99 : null, unit: "ms" },
+      { label: "failed views", value: overall.errors, unit: "count" },
+    ],
+    errors: result.failures.slice(0, 10).map((f) => `${f.user} ${f.page}: ${f.error}`),
+    stoppedEarly: result.interrupted,
+    legacyThresholds: toPhaseThresholds(result.thresholds),
+    extra: { dashboard: rest },
+    text: renderDashboardText(result),
+  };
 }
+
+const DASHBOARD_SETTINGS: readonly SettingKey[] = [
+  "runId", "dashboardMode", "dashboardConcurrency", "dashboardDuration", "thinkTime", "dashboardInterval", "dashboardJitter",
+  "useHostLogin", "targetUsers", "dashboardPercentage", "thresholdDashboardP95", "thresholdDashboardP99", "thresholdDashboardErrorRate",
+];
+
+/** Dashboard traffic as a runner (src/scenario/runner.ts). */
+export const dashboardRunner: Runner<DashboardOptions> = {
+  name: "dashboard-traffic",
+  testName: "dashboard",
+  settings: DASHBOARD_SETTINGS,
+  presets: (c) => [
+    `dashboard.page.p95<${formatDuration(c.thresholdDashboardP95)}`,
+    `dashboard.page.p99<${formatDuration(c.thresholdDashboardP99)}`,
+    `dashboard.error_rate{*}<=${c.thresholdDashboardErrorRate}%`,
+  ],
+  validate(c: Config, targets: PhaseTargets): DashboardOptions {
+    const opts: DashboardOptions = {
+      mode: c.dashboardMode,
+      hostToken: c.token,
+      runId: c.runId,
+      concurrency: c.dashboardConcurrency,
+      durationMs: targets.durationMs ?? c.dashboardDuration,
+      thinkTimeMs: c.thinkTime,
+      intervalMs: c.dashboardInterval,
+      jitterMs: c.dashboardJitter,
+      useHostLogin: c.useHostLogin,
+      targetUsers: targets.range ?? c.targetUsers,
+      ...(targets.range === undefined ? { percentage: c.dashboardPercentage, shard: c.shard } : {}),
+      chromiumPath: c.chromiumPath,
+      thresholds: { p95Ms: c.thresholdDashboardP95, p99Ms: c.thresholdDashboardP99, maxErrorRatePct: c.thresholdDashboardErrorRate },
+    };
+    try {
+      validate(opts);
+    } catch (e) {
+      throw new BadInputError((e as Error).message);
+    }
+    return opts;
+  },
+  async run(ctx, s) {
+    const result = await runDashboardTraffic(
+      ctx.client,
+      { ...s, screenshotDir: ctx.phaseDir, log: ctx.log, onRecorder: (r) => ctx.live(() => r.metricSet()) },
+      { signal: ctx.signal },
+    );
+    return dashboardPhaseResult(result);
+  },
+};
 
 const latencyColumns = (label: string) =>
   [

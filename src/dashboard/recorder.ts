@@ -7,7 +7,13 @@
  */
 import { Counter, Histogram } from "prom-client";
 import { getRegistry, scenarioMetric } from "../metrics/index.ts";
+import { counter, histogramSeries, latency, rate, ratio, value } from "../results/metric-set.ts";
+import type { MetricSetJSON } from "../results/schema.ts";
 import { LatencyHistogram, type PercentileSummary } from "../traffic/histogram.ts";
+
+function exactOf(p: PercentileSummary): { count: number; sumMs: number; minMs: number; maxMs: number } | undefined {
+  return p.count > 0 ? { count: p.count, sumMs: p.mean * p.count, minMs: p.min, maxMs: p.max } : undefined;
+}
 
 export type DashboardMode = "api" | "browser";
 
@@ -140,6 +146,21 @@ export class DashboardRecorder {
 
   endpoints(): Record<string, LatencyStats> {
     return statsOf(this.#endpoints);
+  }
+
+  /**
+   * Named metrics: dashboard.page and dashboard.endpoint (latency by page / route), dashboard.error_rate
+   * (failed views by page) and dashboard.views (by page).
+   */
+  metricSet(): MetricSetJSON {
+    const lat = (map: Map<string, Series>, label: string) =>
+      latency(...[...map].map(([k, s]) => histogramSeries(s.hist.count ? s.hist.encode() : "", { [label]: k }, exactOf(s.hist.percentiles()))));
+    return {
+      "dashboard.page": lat(this.#pages, "page"),
+      "dashboard.endpoint": lat(this.#endpoints, "endpoint"),
+      "dashboard.error_rate": rate(...[...this.#pages].map(([k, s]) => ratio(s.errors, s.hist.count, { page: k }))),
+      "dashboard.views": counter("count", ...[...this.#pages].map(([k, s]) => value(s.hist.count, { page: k }))),
+    };
   }
 
   /** All page views merged (percentiles from merged counts, never averaged). */

@@ -3,7 +3,7 @@
  * of failed page views must not exceed --max-error-rate (percent).
  */
 import { formatMs } from "../results/stats.ts";
-import type { ThresholdResult } from "../results/summary.ts";
+import type { ThresholdRow } from "../results/schema.ts";
 import type { LatencyStats } from "./recorder.ts";
 
 export interface DashboardThresholds {
@@ -74,15 +74,19 @@ export function evaluateThresholds(
   return out;
 }
 
-/** The same verdicts in the phase-record shape (src/results/summary.ts). */
-export function toPhaseThresholds(results: readonly DashboardThresholdResult[]): ThresholdResult[] {
+/** Interim: the same verdicts as phase-record rows, until threshold expressions judge the phase. */
+export function toPhaseThresholds(results: readonly DashboardThresholdResult[]): ThresholdRow[] {
   return results.map((r) => ({
-    name: r.threshold === "error_rate" ? "dashboard error rate (all pages)" : `dashboard ${r.threshold} page ${r.page}`,
-    rule: r.threshold === "error_rate" ? `error_rate<=${r.limit}%` : `${r.threshold}<${formatMs(r.limit)}`,
+    expression: r.threshold === "error_rate" ? `dashboard.error_rate{*}<=${r.limit}%` : `dashboard.page{page=${r.page}}.${r.threshold}<${formatMs(r.limit)}`,
+    metric: r.threshold === "error_rate" ? "dashboard.error_rate" : "dashboard.page",
     // Rates as a ratio 0..1 and timings in ms, as every phase record writes them.
-    observed: r.threshold === "error_rate" && r.measured !== null ? r.measured / 100 : r.measured,
+    observed: r.threshold === "error_rate" ? r.measured / 100 : r.measured,
+    limit: r.threshold === "error_rate" ? r.limit / 100 : r.limit,
+    unit: r.threshold === "error_rate" ? "ratio" : "ms",
     ok: r.pass,
-    unit: r.threshold === "error_rate" ? ("ratio" as const) : ("ms" as const),
+    abort: false,
+    failed_label: r.pass || r.page === "all" ? null : `page=${r.page}`,
+    source: "preset",
   }));
 }
 

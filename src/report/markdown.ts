@@ -1,7 +1,7 @@
 // report.md: the run as Markdown (readable with `cat`, renders on any forge).
 import { formatMs } from "../results/stats.ts";
 import { chartData } from "./chart-data.ts";
-import { formatBytesRate, formatPercent, formatRate, formatValue, mdCell, mdTable } from "./format.ts";
+import { formatBytesRate, formatLimit, formatPercent, formatRate, formatValue, mdCell, mdTable } from "./format.ts";
 import type { ReportModel, ReportPhase } from "./model.ts";
 
 const VERDICT_TEXT: Record<ReportModel["verdict"], string> = {
@@ -44,9 +44,15 @@ export function renderMarkdown(model: ReportModel): string {
   else {
     out.push(
       mdTable(
-        ["phase", "check", "rule", "observed", "result"],
-        model.thresholds.map((t) => [t.phase, t.name, t.rule, formatValue(t.unit, t.observed), t.ok ? "pass" : "**FAIL**"]),
-        [3],
+        ["phase", "threshold", "observed", "limit", "result"],
+        model.thresholds.map((t) => [
+          t.phase,
+          t.expression + (t.abort ? " (abort)" : ""),
+          formatValue(t.unit, t.observed) + (t.failed_label ? ` (${t.failed_label})` : ""),
+          formatLimit(t.unit, t.limit),
+          t.ok ? "✓ pass" : "✗ **FAIL**",
+        ]),
+        [2, 3],
       ),
     );
   }

@@ -1,8 +1,10 @@
-// Re-judging a finished run against other thresholds: `report.ts --threshold-provision-p95 90s RUN`
-// recomputes that check from the recorded data (stage percentiles, run counts, error rates) instead of
-// re-running the test. Only the thresholds the user set are re-judged; the others keep their recorded
-// verdicts. Checks are named as below; a recorded threshold of the same phase and name is replaced.
+// Re-judging a finished run against other limits: `report.ts --threshold-provision-p95 90s RUN` recomputes
+// that threshold from the phase's recorded metrics instead of re-running the test. A re-judged threshold
+// REPLACES the recorded row that measures the same thing (same metric and statistic, whatever its limit);
+// the other rows keep their recorded verdicts.
 import { formatDuration } from "../config/duration.ts";
+import { summarizeSeries, valueOf } from "../results/metric-set.ts";
+import type { MetricSetJSON } from "../results/schema.ts";
 import type { ReportModel, ReportPhase, ReportThreshold } from "./model.ts";
 
 export interface ThresholdOverrides {
@@ -17,55 +19,69 @@ export interface ThresholdOverrides {
   trafficErrorRate?: number;
 }
 
-function worst(p: ReportPhase, k: "p95" | "p99"): number | null {
-  const vals = Object.values(p.stages).map((s) => s[k]).filter((v): v is number => v !== null);
-  return vals.length ? Math.max(...vals) : null;
+/** What a threshold measures: its expression without the limit and without a label selector. */
+export function thresholdIdentity(expression: string): string {
+  return expression.replace(/(<=|>=|==|<|>)[^<>=]*$/, "").replace(/\{[^}]*\}/g, "").trim();
 }
 
-function check(phase: string, name: string, rule: string, observed: number | null, ok: (v: number) => boolean, unit: ReportThreshold["unit"], direction: ReportThreshold["direction"]): ReportThreshold {
-  return { phase, name, rule, observed, ok: observed !== null && ok(observed), unit, direction };
+/** The worst label value's percentile of a labelled latency metric (every label value must hold). */
+function worstPercentile(metrics: MetricSetJSON, name: string, stat: "p95" | "p99"): { value: number | null; label: string | null } {
+  const m = metrics[name];
+  if (!m || m.type !== "latency") return { value: null, label: null };
+  let worst: { value: number | null; label: string | null } = { value: null, label: null };
+  for (const s of m.series) {
+    const v = summarizeSeries([s])[stat];
+    if (v !== null && (worst.value === null || v > worst.value)) worst = { value: v, label: Object.entries(s.labels).map(([k, x]) => `${k}=${x}`).join(",") || null };
+  }
+  return worst;
 }
 
-/** The checks the overrides ask for, computed from the run's data. */
+function row(p: ReportPhase, expression: string, metric: string, observed: number | null, limit: number, unit: string, ok: (v: number) => boolean, label: string | null = null): ReportThreshold {
+  const pass = observed !== null && ok(observed);
+  return {
+    phase: p.name, expression, metric, observed, limit, unit, ok: pass, abort: false, failed_label: pass ? null : label,
+    source: "report", direction: /</.test(expression) ? "lower" : "higher",
+  };
+}
+
+/** The thresholds the overrides ask for, computed from each phase's recorded metrics. */
 export function judge(model: ReportModel, o: ThresholdOverrides): ReportThreshold[] {
   const out: ReportThreshold[] = [];
   for (const p of model.phases) {
+    const m = p.metrics;
     if (p.kind === "create") {
       if (o.createSuccess !== undefined) {
         const min = o.createSuccess;
-        const v = p.totals.runs > 0 ? p.totals.pass / p.totals.runs : null;
-        out.push(check(p.name, "create success", `>=${min}%`, v, (x) => x * 100 >= min - 1e-9, "ratio", "higher"));
+        out.push(row(p, `create.success_rate>=${min}%`, "create.success_rate", valueOf(m, "create.success_rate"), min / 100, "ratio", (x) => x * 100 >= min - 1e-9));
       }
       if (o.provisionP95 !== undefined) {
         const max = o.provisionP95;
-        const v = p.stages.total?.p95 ?? null;
-        out.push(check(p.name, "provisioning p95", `p95<${formatDuration(max)}`, v, (x) => x < max, "ms", "lower"));
+        const v = m["create.provision"]?.type === "latency" ? summarizeSeries(m["create.provision"].series).p95 : null;
+        out.push(row(p, `create.provision.p95<${formatDuration(max)}`, "create.provision", v, max, "ms", (x) => x < max));
       }
     } else if (p.kind === "dashboard") {
-      if (o.dashboardP95 !== undefined) {
-        const max = o.dashboardP95;
-        out.push(check(p.name, "dashboard p95", `p95<${formatDuration(max)}`, worst(p, "p95"), (x) => x < max, "ms", "lower"));
-      }
-      if (o.dashboardP99 !== undefined) {
-        const max = o.dashboardP99;
-        out.push(check(p.name, "dashboard p99", `p99<${formatDuration(max)}`, worst(p, "p99"), (x) => x < max, "ms", "lower"));
+      for (const [stat, max] of [["p95", o.dashboardP95], ["p99", o.dashboardP99]] as const) {
+        if (max === undefined) continue;
+        const w = worstPercentile(m, "dashboard.page", stat);
+        out.push(row(p, `dashboard.page.${stat}<${formatDuration(max)}`, "dashboard.page", w.value, max, "ms", (x) => x < max, w.label));
       }
       if (o.dashboardErrorRate !== undefined) {
         const max = o.dashboardErrorRate;
-        out.push(check(p.name, "dashboard error rate", `<=${max}%`, p.errorRate, (x) => x * 100 <= max + 1e-9, "ratio", "lower"));
+        out.push(row(p, `dashboard.error_rate{*}<=${max}%`, "dashboard.error_rate", valueOf(m, "dashboard.error_rate") ?? 0, max / 100, "ratio", (x) => x * 100 <= max + 1e-9));
       }
-    } else if (p.kind === "traffic" && o.trafficErrorRate !== undefined) {
+    } else if (p.kind === "traffic" && o.trafficErrorRate !== undefined && p.runner) {
       const max = o.trafficErrorRate;
-      out.push(check(p.name, `${p.name} error rate`, `<=${max}%`, p.errorRate, (x) => x * 100 <= max + 1e-9, "ratio", "lower"));
+      const metric = `${p.runner.replace(/-traffic$/, "")}.connection_error_rate`;
+      out.push(row(p, `${metric}<=${max}%`, metric, valueOf(m, metric) ?? 0, max / 100, "ratio", (x) => x * 100 <= max + 1e-9));
     }
   }
   return out;
 }
 
 /**
- * A copy of the model judged with the overrides: matching thresholds replaced (others appended), phase
- * statuses and the verdict recomputed from them (a phase with failed runs or an error keeps failing;
- * an interrupted or unfinished run keeps that verdict).
+ * A copy of the model judged with the overrides: each re-judged threshold replaces the recorded rows that
+ * measure the same thing; phase statuses and the verdict are recomputed (a phase that errored or was
+ * interrupted, or an unfinished run, keeps that verdict).
  */
 export function rejudge(model: ReportModel, o: ThresholdOverrides): ReportModel {
   const fresh = judge(model, o);
@@ -73,19 +89,17 @@ export function rejudge(model: ReportModel, o: ThresholdOverrides): ReportModel 
   const phases = model.phases.map((p) => {
     const mine = fresh.filter((t) => t.phase === p.name);
     if (mine.length === 0) return p;
-    const kept = p.thresholds.filter((t) => !mine.some((m) => m.name === t.name));
-    const thresholds = [...kept, ...mine];
+    const replaced = new Set(mine.map((t) => thresholdIdentity(t.expression)));
+    const thresholds = [...p.thresholds.filter((t) => !replaced.has(thresholdIdentity(t.expression))), ...mine];
     let status = p.status;
-    if (status === "pass" || status === "fail") {
-      status = p.totals.fail > 0 || thresholds.some((t) => !t.ok) ? "fail" : "pass";
+    if ((status === "pass" || status === "fail") && !p.abortedBy) {
+      status = thresholds.length ? (thresholds.some((t) => !t.ok) ? "fail" : "pass") : p.totals.fail > 0 ? "fail" : "pass";
     }
     return { ...p, thresholds, status };
   });
   let verdict = model.verdict;
-  if (verdict === "pass" || verdict === "fail") {
-    verdict = phases.some((p) => p.status === "fail" || p.status === "error") ? "fail" : "pass";
-  }
-  const names = fresh.map((t) => `${t.phase}: ${t.name} ${t.rule}`).join("; ");
+  if (verdict === "pass" || verdict === "fail") verdict = phases.some((p) => p.status === "fail" || p.status === "error") ? "fail" : "pass";
+  const names = fresh.map((t) => `${t.phase}: ${t.expression}`).join("; ");
   return {
     ...model,
     phases,

@@ -122,7 +122,8 @@ export async function runScenario<S>(script: ScriptName, opts: ScenarioOptions<S
     recorder.record.api = apiBlock(client.stats());
     const summary = refreshRunSummary(results, recorder.record.started_at);
     const text = formatPhaseText(record, result?.text ?? "") + `\nResult: ${record.status === "pass" ? "PASS" : record.status.toUpperCase()}\nResults: ${results.path}/${dir}\n`;
-    await writeOutputs(specs, { json: record, text, harness: record.harness });
+    // Coder's harness JSON carries the API counters at its top, as our other additions.
+    await writeOutputs(specs, { json: record, text, harness: record.harness ? { ...record.harness, api: record.extra.api } : null });
     exitCode = record.status === "pass" ? 0 : 1;
     const stoppedBy = receivedStopSignal();
     results.setStatus(stoppedBy ? `Interrupted (${stoppedBy})` : record.status === "pass" ? "Complete" : `Failed (exit=${exitCode})`);

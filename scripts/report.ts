@@ -21,6 +21,7 @@ import { writeFileAtomicSync } from "../src/results/atomic.ts";
 import { latestRunDir } from "../src/results/dir.ts";
 import { parseOutputSpecs, writeOutputs } from "../src/results/outputs.ts";
 import { redact } from "../src/util/redact.ts";
+import { isRunId } from "../src/util/naming.ts";
 
 export { writeReport };
 
@@ -42,11 +43,11 @@ class UsageError extends Error {}
 export function resolveRun(arg: string, resultsDir: string): string {
   const asPath = resolve(arg);
   if (existsSync(asPath) && statSync(asPath).isDirectory()) return asPath;
-  if (/^[a-z0-9]{1,8}$/.test(arg)) {
+  if (isRunId(arg)) {
     const underResults = resolve(resultsDir, arg);
     if (existsSync(underResults) && statSync(underResults).isDirectory()) return underResults;
   }
-  throw new UsageError(`no run folder "${arg}" (looked at ${asPath}${/^[a-z0-9]{1,8}$/.test(arg) ? ` and ${resolve(resultsDir, arg)}` : ""}): pass a run folder or a run id under --results-dir`);
+  throw new UsageError(`no run folder "${arg}" (looked at ${asPath}${isRunId(arg) ? ` and ${resolve(resultsDir, arg)}` : ""}): pass a run folder or a run id under --results-dir`);
 }
 
 /**

@@ -13,6 +13,7 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { latestRunDir, NO_PHASE, NOT_STARTED, readPhase, readPreviousPhase, readStatus } from "../src/results/dir.ts";
+import { isRunId } from "../src/util/naming.ts";
 
 export type StatusWhat = "status" | "phase" | "previous-phase";
 
@@ -60,7 +61,7 @@ export function statusText(args: StatusArgs): string {
   const none = args.what === "status" ? NOT_STARTED : NO_PHASE;
   try {
     let runDir: string | null = null;
-    if (/^[a-z0-9]{1,8}$/.test(args.runId)) {
+    if (isRunId(args.runId)) {
       const dir = resolve(args.resultsDir, args.runId);
       runDir = existsSync(join(dir, "state")) ? dir : null;
     } else runDir = latestRunDir(args.resultsDir);

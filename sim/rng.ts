@@ -1,5 +1,8 @@
 // Seeded randomness for the simulator: every random choice (ids, tokens, build durations, faults)
 // comes from one of these so a run with the same seed makes the same choices in the same order.
+// The generator itself is src/util/random.ts: the simulator may use the product's generic utilities (never
+// the other way round); a PRNG carries no Coder behaviour the simulator would have to reproduce independently.
+import { seededRandom } from "../src/util/random.ts";
 
 export interface Rng {
   /** Uniform float in [0, 1). */
@@ -14,16 +17,9 @@ export interface Rng {
   alnum(length: number): string;
 }
 
-/** mulberry32: tiny, fast, good enough for simulation (not for secrets). */
+/** Built on the project's one seeded PRNG (mulberry32; not for secrets). */
 export function createRng(seed: number): Rng {
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRandom(seed);
   const hex = (n: number): string => {
     let s = "";
     for (let i = 0; i < n; i++) s += Math.floor(next() * 16).toString(16);

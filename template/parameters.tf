@@ -813,6 +813,32 @@ data "coder_parameter" "threshold_traffic_error_rate" {
   order        = 505
 }
 
+data "coder_parameter" "threshold_tick_p99" {
+  name         = "threshold_tick_p99"
+  display_name = "Threshold: traffic tick p99"
+  description  = "Pass only if every traffic kind's tick latency p99 is below this (0 = no tick-latency threshold). Allowed: 0s to 1h. (env `SCALETEST_THRESHOLD_TICK_P99`)"
+  type         = "string"
+  default      = "0s"
+  mutable      = true
+  order        = 506
+
+  validation {
+    regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
+    error = "Use a duration such as 30s, 5m or 1h30m (units ms, s, m, h)."
+  }
+}
+
+data "coder_parameter" "thresholds" {
+  name         = "thresholds"
+  display_name = "Thresholds (expressions)"
+  description  = "A pass/fail threshold over a named metric, k6-style: metric[{label:value} or {*}][.stat] op limit[;abort[=delay]], e.g. 'create.provision.p95<2m', 'dashboard.page{page:workspaces}.p95<500ms', 'ssh.connection_error_rate<=1%'. Repeatable; env: a JSON array, or expressions separated by newlines or commas outside {}. Replaces a --threshold-* preset on the same metric, selector and stat. Metric names: see the README's Thresholds section. (env `SCALETEST_THRESHOLDS`)"
+  type         = "list(string)"
+  form_type    = "tag-select"
+  default      = jsonencode([])
+  mutable      = true
+  order        = 507
+}
+
 data "coder_parameter" "cleanup_strategy" {
   name         = "cleanup_strategy"
   display_name = "Cleanup strategy"
@@ -1022,6 +1048,8 @@ locals {
     SCALETEST_THRESHOLD_DASHBOARD_P99        = data.coder_parameter.threshold_dashboard_p99.value
     SCALETEST_THRESHOLD_DASHBOARD_ERROR_RATE = data.coder_parameter.threshold_dashboard_error_rate.value
     SCALETEST_THRESHOLD_TRAFFIC_ERROR_RATE   = data.coder_parameter.threshold_traffic_error_rate.value
+    SCALETEST_THRESHOLD_TICK_P99             = data.coder_parameter.threshold_tick_p99.value
+    SCALETEST_THRESHOLDS                     = data.coder_parameter.thresholds.value
     SCALETEST_CLEANUP_STRATEGY               = data.coder_parameter.cleanup_strategy.value
     SCALETEST_CLEANUP_CONCURRENCY            = data.coder_parameter.cleanup_concurrency.value
     SCALETEST_CLEANUP_TIMEOUT                = data.coder_parameter.cleanup_timeout.value
@@ -1061,6 +1089,7 @@ locals {
     SCALETEST_THRESHOLD_PROVISION_P95    = { name = "Threshold: provisioning p95", min = "1ms", max = "24h" }
     SCALETEST_THRESHOLD_DASHBOARD_P95    = { name = "Threshold: dashboard p95", min = "1ms", max = "1h" }
     SCALETEST_THRESHOLD_DASHBOARD_P99    = { name = "Threshold: dashboard p99", min = "1ms", max = "1h" }
+    SCALETEST_THRESHOLD_TICK_P99         = { name = "Threshold: traffic tick p99", min = "0s", max = "1h" }
     SCALETEST_CLEANUP_TIMEOUT            = { name = "Cleanup timeout", min = "1s", max = "24h" }
     SCALETEST_CLEANUP_JOB_TIMEOUT        = { name = "Cleanup job timeout", min = "1s", max = "24h" }
     SCALETEST_METRICS_WAIT               = { name = "Metrics linger", min = "0s", max = "10m" }

@@ -5,7 +5,8 @@ import pLimit from "p-limit";
 import type { CoderClient } from "../coder/client.ts";
 import { BuildFailedError, CoderApiError } from "../coder/errors.ts";
 import type { User, Workspace } from "../coder/types.ts";
-import { sleep } from "../coder/retry.ts";
+import { sleep } from "../util/sleep.ts";
+import { withTimeout } from "../util/abort.ts";
 import { formatMs } from "../results/stats.ts";
 import { startProgress } from "../util/progress.ts";
 import { cleanupScope, findResources, inScope, type CleanupScope } from "./scope.ts";
@@ -51,11 +52,7 @@ async function withRetries(ctx: Ctx, item: CleanupItem, jobSignal: AbortSignal, 
       item.error = jobSignal.aborted && !ctx.stop.aborted ? `--cleanup-job-timeout ${formatMs(ctx.opts.jobTimeoutMs)} exceeded: ${errText(e)}` : errText(e);
       say(`attempt ${i}/${tries} failed: ${item.error}`);
       if (jobSignal.aborted || i === tries) break;
-      try {
-        await sleep((ctx.opts.retryDelayMs ?? 500) * i, jobSignal);
-      } catch {
-        break;
-      }
+      if (!(await sleep((ctx.opts.retryDelayMs ?? 500) * i, jobSignal))) break;
     }
   }
   item.duration_ms = performance.now() - t0;
@@ -65,7 +62,7 @@ async function deleteOneWorkspace(ctx: Ctx, ws: Workspace): Promise<CleanupItem>
   const { client } = ctx;
   const item = newItem("workspace", ws.name, ws.id, ws.owner_name);
   const deadline = performance.now() + ctx.opts.jobTimeoutMs;
-  const jobSignal = AbortSignal.any([ctx.stop, AbortSignal.timeout(ctx.opts.jobTimeoutMs)]);
+  const jobSignal = withTimeout(ctx.stop, ctx.opts.jobTimeoutMs).signal;
   const remaining = () => Math.max(1, deadline - performance.now());
   const pollMs = ctx.opts.pollMs ?? 1000;
   const say = (m: string) => item.logs.push(`${new Date().toISOString()} ${m}`);
@@ -109,7 +106,7 @@ async function deleteOneWorkspace(ctx: Ctx, ws: Workspace): Promise<CleanupItem>
 
 async function deleteOneUser(ctx: Ctx, u: User): Promise<CleanupItem> {
   const item = newItem("user", u.username, u.id, null);
-  const jobSignal = AbortSignal.any([ctx.stop, AbortSignal.timeout(ctx.opts.jobTimeoutMs)]);
+  const jobSignal = withTimeout(ctx.stop, ctx.opts.jobTimeoutMs).signal;
   await withRetries(ctx, item, jobSignal, async () => {
     if (!inScope(ctx.scope, u.username)) return "gone";
     try {
@@ -166,9 +163,7 @@ export async function cleanupRun(client: CoderClient, opts: CleanupOptions, hook
   const log = hooks.log ?? (() => {});
   const startedAt = Date.now();
   const t0 = performance.now();
-  const timer = opts.timeoutMs > 0 ? AbortSignal.timeout(opts.timeoutMs) : undefined;
-  const signals = [hooks.signal, timer].filter((s): s is AbortSignal => s !== undefined);
-  const stop = signals.length ? AbortSignal.any(signals) : new AbortController().signal;
+  const { signal: stop, timer } = withTimeout(hooks.signal, opts.timeoutMs);
   const ctx: Ctx = { client, opts, scope, stop, log };
 
   const runner = await client.me();

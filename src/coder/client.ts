@@ -18,10 +18,11 @@ import {
   resolveRetry,
   shouldRetryNetwork,
   shouldRetryStatus,
-  sleep,
   type ResolvedRetry,
   type RetryOptions,
 } from "./retry.ts";
+import { anySignal, withTimeout } from "../util/abort.ts";
+import { sleepOrThrow } from "../util/sleep.ts";
 import type {
   APIKey,
   AppearanceConfig,
@@ -77,7 +78,7 @@ export interface CoderClientOptions {
   /** Aborts every request and wait of this client. */
   signal?: AbortSignal;
   onRetry?: (info: RetryInfo) => void;
-  /** Per-attempt timeout for an HTTP request, headers and body (default 60 000 ms). */
+  /** Per-attempt timeout for an HTTP request, headers and body (default 60 000 ms; 0 = none). */
   timeoutMs?: number;
 }
 
@@ -232,8 +233,7 @@ export class CoderClient {
     for (let attempt = 1; ; attempt++) {
       const aborted = callerSignals.find((s) => s.aborted);
       if (aborted) throw fail({ status: 0, code: "ABORTED", attempts: attempt - 1 || 1, cause: aborted.reason });
-      const timeout = AbortSignal.timeout(timeoutMs);
-      const signal = AbortSignal.any([...callerSignals, timeout]);
+      const { signal, timer: timeout } = withTimeout(anySignal(...callerSignals), timeoutMs);
       this.#stats.requests++;
       let status: number;
       let text: string;
@@ -247,9 +247,9 @@ export class CoderClient {
         if (callerSignals.some((s) => s.aborted)) {
           throw fail({ status: 0, code: "ABORTED", attempts: attempt, cause: err });
         }
-        const code = timeout.aborted ? "ETIMEDOUT" : (networkErrorCode(err) ?? "UNKNOWN");
+        const code = timeout?.aborted ? "ETIMEDOUT" : (networkErrorCode(err) ?? "UNKNOWN");
         this.#count("byStatus", code);
-        const cause = timeout.aborted ? new Error(`no complete answer within ${timeoutMs} ms`) : scrubError(err, secrets);
+        const cause = timeout?.aborted ? new Error(`no complete answer within ${timeoutMs} ms`) : scrubError(err, secrets);
         if (attempt < this.#retry.attempts && shouldRetryNetwork(m, code, idempotent)) {
           await this.#backoff({ method: m, path: fullPath, attempt, status: 0, code, retryAfter: undefined }, callerSignals, fail);
           continue;
@@ -294,7 +294,7 @@ export class CoderClient {
     if (f.code) info.code = f.code;
     this.#onRetry?.(info);
     try {
-      await sleep(delayMs, signals.length ? AbortSignal.any(signals) : undefined);
+      await sleepOrThrow(delayMs, anySignal(...signals));
     } catch (err) {
       throw fail({ status: 0, code: "ABORTED", attempts: f.attempt, cause: err });
     }
@@ -581,14 +581,12 @@ export class CoderClient {
   }
 
   #combine(signal: AbortSignal | undefined): AbortSignal | undefined {
-    const all = [this.#signal, signal].filter((s): s is AbortSignal => s !== undefined);
-    if (all.length === 0) return undefined;
-    return all.length === 1 ? all[0] : AbortSignal.any(all);
+    return anySignal(this.#signal, signal);
   }
 
   async #pause(ms: number, signal: AbortSignal | undefined, what: string): Promise<void> {
     try {
-      await sleep(ms, signal);
+      await sleepOrThrow(ms, signal);
     } catch (err) {
       throw new Error(`aborted while ${what}`, { cause: err });
     }

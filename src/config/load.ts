@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { parse as parseDotenv } from "dotenv";
+import { BadInputError } from "../util/errors.ts";
 import { newRunId, validateRunId } from "../util/naming.ts";
 import { registerSecret } from "../util/redact.ts";
 import type { ScriptName, Setting } from "./setting.ts";
@@ -11,7 +12,8 @@ import { SETTINGS, settingEntries, type Config, type SettingKey } from "./schema
 
 export type Source = "flag" | "env" | ".env" | "fallback" | "default";
 
-export class ConfigError extends Error {
+/** Bad settings (a BadInputError: entry points exit with status 2 for it). */
+export class ConfigError extends BadInputError {
   constructor(readonly problems: string[]) {
     super(
       problems.length === 1

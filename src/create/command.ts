@@ -2,6 +2,7 @@
 // terminal), as `coder exp scaletest create-workspaces --run-command` does, and measures it.
 import type { CoderClient } from "../coder/client.ts";
 import type { CommandOutcome } from "./types.ts";
+import { withTimeout } from "../util/abort.ts";
 
 /** How much output is kept for --run-log-output and searched for --run-expect-output. */
 export const KEPT_OUTPUT_BYTES = 4096;
@@ -29,8 +30,8 @@ export async function runPtyCommand(
   expect: CommandExpectation = {},
 ): Promise<CommandOutcome> {
   const t0 = performance.now();
-  const timer = AbortSignal.timeout(timeoutMs);
-  const all = signal ? AbortSignal.any([signal, timer]) : timer;
+  // No time left still means a timeout (at once), not "no timeout".
+  const { signal: all, timer } = withTimeout(signal, Math.max(1, timeoutMs));
   const wanted = expect.output ?? "";
   let bytes = 0;
   let firstByte: number | null = null;
@@ -84,7 +85,7 @@ export async function runPtyCommand(
     const onAbort = (): void =>
       finish(
         new Error(
-          timer.aborted
+          timer?.aborted
             ? `command did not finish within ${timeoutMs} ms (${bytes} bytes of output so far)`
             : `command interrupted after ${Math.round(performance.now() - t0)} ms`,
         ),

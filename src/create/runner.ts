@@ -6,6 +6,7 @@ import type { CoderClient } from "../coder/client.ts";
 import { cleanupRun } from "../cleanup/cleanup.ts";
 import type { CleanupOptions, CleanupResult } from "../cleanup/types.ts";
 import { summarize, type StatsSummary } from "../results/stats.ts";
+import { withTimeout } from "../util/abort.ts";
 import { startProgress } from "../util/progress.ts";
 import { StopSignalError } from "../util/signals.ts";
 import { createMetrics } from "./metrics.ts";
@@ -50,9 +51,7 @@ export async function executeCreate(
   const log = hooks.log ?? (() => {});
   const startedAt = Date.now();
   const t0 = performance.now();
-  const timer = opts.timeoutMs > 0 ? AbortSignal.timeout(opts.timeoutMs) : undefined;
-  const signals = [hooks.signal, timer].filter((s): s is AbortSignal => s !== undefined);
-  const stop = signals.length ? AbortSignal.any(signals) : new AbortController().signal;
+  const { signal: stop, timer } = withTimeout(hooks.signal, opts.timeoutMs);
   const stopReason = (): StopReason | null => stopReasonOf(hooks.signal, timer);
   const tracker = new CreateTracker(plan.names.length);
   const metrics = createMetrics();

@@ -8,6 +8,7 @@ import { formatMs } from "../results/stats.ts";
 import { runPtyCommand } from "./command.ts";
 import type { BuildAttempt, CreateOptions, CreatePlan, CreateStage, StopReason, WorkspaceUnitResult } from "./types.ts";
 import { CREATE_STAGES } from "./types.ts";
+import { withTimeout } from "../util/abort.ts";
 
 export interface UnitContext {
   client: CoderClient;
@@ -68,8 +69,7 @@ export async function runUnit(ctx: UnitContext, index: number): Promise<Workspac
   const startedAt = Date.now();
   const t0 = performance.now();
   const deadline = t0 + opts.jobTimeoutMs;
-  const jobTimer = AbortSignal.timeout(opts.jobTimeoutMs);
-  const waitSignal = AbortSignal.any([ctx.stop, jobTimer]);
+  const { signal: waitSignal, timer: jobTimer } = withTimeout(ctx.stop, opts.jobTimeoutMs);
   const remaining = (): number => Math.max(1, deadline - performance.now());
   const pollMs = opts.pollMs ?? 1000;
   const rec: WorkspaceUnitResult = {
@@ -97,7 +97,7 @@ export async function runUnit(ctx: UnitContext, index: number): Promise<Workspac
     ctx.onStage?.(stage, value);
   };
   const checkStop = (): void => {
-    if (ctx.stop.aborted || jobTimer.aborted) throw new UnitStop();
+    if (ctx.stop.aborted || jobTimer?.aborted) throw new UnitStop();
   };
   let stage: CreateStage = "user";
   let activeBuild: WorkspaceBuild | null = null;
@@ -210,7 +210,7 @@ export async function runUnit(ctx: UnitContext, index: number): Promise<Workspac
     rec.failed_stage = stage;
     if (ctx.stop.aborted) {
       rec.error = `interrupted (${ctx.stopReason() ?? "stopped"}) during ${stage}`;
-    } else if (jobTimer.aborted || e instanceof WaitTimeoutError || (e instanceof CoderApiError && e.code === "ABORTED")) {
+    } else if (jobTimer?.aborted || e instanceof WaitTimeoutError || (e instanceof CoderApiError && e.code === "ABORTED")) {
       rec.error = `--job-timeout ${formatMs(opts.jobTimeoutMs)} exceeded during ${stage}` + (e instanceof WaitTimeoutError ? `: ${e.lastState}` : "");
     } else if (e instanceof BuildFailedError) {
       rec.error = e.message;

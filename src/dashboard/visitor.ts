@@ -4,6 +4,7 @@
  * the stop signal. The mode supplies `visit`, which loads one page and records it.
  */
 import { LANDING_PAGE, pagesFor, type PageDef, type PageName, type PageState, type PageTarget } from "./pages.ts";
+import { sleep } from "../util/sleep.ts";
 
 export interface VisitorOptions {
   owner: boolean;
@@ -42,17 +43,4 @@ export async function runVisitor(opts: VisitorOptions): Promise<void> {
     const wait = Math.min(Math.max(0, opts.pause()), Math.max(0, opts.deadline - Date.now()));
     if (wait > 0) await sleep(wait, opts.signal);
   }
-}
-
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

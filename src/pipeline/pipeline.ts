@@ -12,7 +12,8 @@ import { log } from "../util/log.ts";
 import { greedyFlood } from "./greedy.ts";
 import { renderPlan, SCENARIO_TITLE } from "./plan.ts";
 import { preflight, type ScenarioPhase } from "./preflight.ts";
-import { PipelineSession, waitFor } from "./session.ts";
+import { sleep } from "../util/sleep.ts";
+import { PipelineSession } from "./session.ts";
 
 export interface PipelineOptions {
   /** Aborted by SIGINT/SIGTERM. */
@@ -74,7 +75,7 @@ export async function runPipeline(c: Config, opts: PipelineOptions): Promise<Pip
 async function loadScenario(run: PipelineSession, s: ScenarioPhase, statePhase = true): Promise<void> {
   const flood = run.pre.greedy ? greedyFlood(run.c, s.plan) : null;
   const greedy = flood
-    ? waitFor(flood.delayMs, run.signal).then(() =>
+    ? sleep(flood.delayMs, run.signal).then(() =>
         run.signal.aborted ? null : run.phase(flood.runner, flood.settings, { phase: flood.phase, text: `Greedy agent traffic during ${SCENARIO_TITLE[s.plan.scenario]}`, config: flood.config, own: true, statePhase: false, tags: ["greedy_agent"] }),
       )
     : null;
@@ -90,7 +91,7 @@ async function loadConcurrently(run: PipelineSession, scenarios: readonly Scenar
   const t0 = Date.now();
   const started: Promise<void>[] = [];
   for (const s of scenarios) {
-    await waitFor(t0 + s.plan.startOffsetMs - Date.now(), run.signal);
+    await sleep(t0 + s.plan.startOffsetMs - Date.now(), run.signal);
     if (run.signal.aborted) break;
     started.push(loadScenario(run, s, false));
   }

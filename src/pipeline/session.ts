@@ -16,6 +16,7 @@ import { judgeFor } from "../scenario/judges.ts";
 import { clientFor } from "../scenario/main.ts";
 import type { PhaseTargets, Runner } from "../scenario/runner.ts";
 import { log } from "../util/log.ts";
+import { sleep } from "../util/sleep.ts";
 import { receivedStopSignal, type StopSignalName } from "../util/signals.ts";
 import { showRunBanner, type BannerHandle } from "./banner.ts";
 import { grafanaAnnotator, noAnnotator, type Annotator } from "./grafana.ts";
@@ -24,20 +25,6 @@ import { forgetRunToken, mintRunToken, type RunToken } from "./token.ts";
 import { postWebhook } from "./webhook.ts";
 
 const SIGNAL_NUMBER: Record<StopSignalName, number> = { SIGINT: 2, SIGTERM: 15 };
-
-/** Sleeps `ms`, ending early (without error) when `signal` aborts. */
-export function waitFor(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted || ms <= 0) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
-}
 
 export class PipelineSession {
   readonly results: ResultsDir;
@@ -144,7 +131,7 @@ export class PipelineSession {
 
   async baseline(label: string): Promise<void> {
     if (this.signal.aborted || this.c.baselineWait <= 0) return;
-    await this.step(label, `Waiting ${Math.round(this.c.baselineWait / 1000)}s to establish baseline`, () => waitFor(this.c.baselineWait, this.signal), { folder: false, tags: ["phase-wait"] });
+    await this.step(label, `Waiting ${Math.round(this.c.baselineWait / 1000)}s to establish baseline`, async () => void (await sleep(this.c.baselineWait, this.signal)), { folder: false, tags: ["phase-wait"] });
   }
 
   /** The prepare phase: the run token, the banner, the "started" webhook. */

@@ -16,7 +16,7 @@
 import { randomBytes } from "node:crypto";
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
-import { validateRunId } from "../util/naming.ts";
+import { isRunId, validateRunId } from "../util/naming.ts";
 import { redact, redactDeep } from "../util/redact.ts";
 import { writeFileAtomicSync } from "./atomic.ts";
 
@@ -151,7 +151,7 @@ export function latestRunDir(resultsDir: string): string | null {
   const file = join(resultsDir, LATEST_FILE);
   if (!existsSync(file)) return null;
   const id = readFileSync(file, "utf8").trim();
-  if (!/^[a-z0-9]{1,8}$/.test(id)) return null;
+  if (!isRunId(id)) return null;
   const dir = join(resolve(resultsDir), id);
   return existsSync(dir) ? dir : null;
 }

@@ -14,6 +14,7 @@ import { buildShardJob, buildShardSecret, type ShardJobOptions } from "./job.ts"
 import { COMPLETION_INDEX_ANNOTATION, LABEL_JOB, jobName, runSelector, shardResultPath, shardStatusPath } from "./paths.ts";
 import { decodeShardLog } from "./shard-log.ts";
 import type { ShardExecutor, ShardOutcome, ShardRunSpec, ShardState } from "./types.ts";
+import { sleep } from "../util/sleep.ts";
 
 export interface KubernetesExecutorOptions extends ShardJobOptions {
   /** Default: in-cluster config (service account token and CA of the runner pod). */
@@ -66,12 +67,6 @@ function errText(e: unknown): string {
 function condition(job: k8s.V1Job, type: string): k8s.V1JobCondition | undefined {
   return job.status?.conditions?.find((c) => c.type === type && c.status === "True");
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((res) => {
-    const t = setTimeout(res, ms);
-    signal?.addEventListener("abort", () => (clearTimeout(t), res()), { once: true });
-  });
 
 export class KubernetesExecutor implements ShardExecutor {
   readonly name = "kubernetes";

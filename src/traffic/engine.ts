@@ -57,6 +57,7 @@ import {
 } from "./result.ts";
 import { TimeoutScheduler, WheelScheduler, type Schedulable, type Scheduler, type SchedulerKind } from "./scheduler.ts";
 import type { EchoMode, TrafficConnection, TrafficDialer, TrafficTarget } from "./transport.ts";
+import { withTimeout } from "../util/abort.ts";
 
 export interface TrafficProgress {
   elapsedMs: number;
@@ -325,7 +326,7 @@ class TrafficRun {
     this.setState(c, c.connectedOnce ? "reconnecting" : "dialing");
     const gen = ++c.gen;
     const t0 = this.now();
-    const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.o.dialTimeoutMs ?? 30_000)]);
+    const { signal } = withTimeout(this.abort.signal, this.o.dialTimeoutMs ?? 30_000);
     let p: Promise<TrafficConnection>;
     try {
       p = this.o.dialer.dial(c.target, signal);

@@ -13,17 +13,9 @@ export const PAYLOAD_ALPHABET: Uint8Array = (() => {
   return Uint8Array.from(chars);
 })();
 
-/** mulberry32: tiny, fast, good enough for payload bytes; seeded so runs are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Payload bytes come from the seeded PRNG so runs are reproducible.
+import { seededRandom } from "../util/random.ts";
+export { seededRandom };
 
 /** Fills one payload of `size` bytes: random printable chars then "\n". */
 export function makePayload(size: number, rand: () => number): Buffer {

@@ -21,6 +21,7 @@ import type { MetricSetJSON, ThresholdRow } from "../results/schema.ts";
 import { formatMs } from "../results/stats.ts";
 import { formatBytes } from "../results/units.ts";
 import type { PhaseResult, Runner, RunnerContext } from "../scenario/runner.ts";
+import { withTimeout } from "../util/abort.ts";
 import { BadInputError } from "../util/errors.ts";
 import { parseShard, parseTargetRange } from "./targets.ts";
 import { ALL_PREFIX, runPrefix } from "../util/naming.ts";
@@ -209,9 +210,7 @@ export async function runPrepared(
   const { found, durationMs, ks, prefix } = prep;
   // 0 = duration + 2 minutes.
   const hardLimitMs = config.trafficTimeout > 0 ? config.trafficTimeout : durationMs + 120_000;
-  const signals = [AbortSignal.timeout(hardLimitMs)];
-  if (opts.signal) signals.push(opts.signal);
-  const signal = AbortSignal.any(signals);
+  const { signal } = withTimeout(opts.signal, hardLimitMs);
   const first = found.targets[0]!;
   const last = found.targets[found.targets.length - 1]!;
   log.info(

@@ -16,10 +16,12 @@ export const MIN_INDEX_WIDTH = 4;
 export const MAX_NAME_LENGTH = 32;
 
 const RUN_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
-const RUN_ID_RE = /^[a-z0-9]{1,8}$/;
+/** The run id pattern, written once: 1-8 characters of [a-z0-9]. */
+const RUN_ID = "[a-z0-9]{1,8}";
+const RUN_ID_RE = new RegExp(`^${RUN_ID}$`);
 // Coder's username/workspace name rule: letters, digits and single inner hyphens.
 const CODER_NAME_RE = /^[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*$/;
-const RESOURCE_NAME_RE = /^scaletest-([a-z0-9]{1,8})-([0-9]+)$/;
+const RESOURCE_NAME_RE = new RegExp(`^scaletest-(${RUN_ID})-([0-9]+)$`);
 
 /** A fresh random run id: 6 characters of [a-z0-9] from a cryptographic source. */
 export function newRunId(): string {
@@ -28,9 +30,14 @@ export function newRunId(): string {
   return id;
 }
 
+/** True for a well-formed run id (1-8 characters of [a-z0-9]): the one definition of the pattern. */
+export function isRunId(id: unknown): id is string {
+  return typeof id === "string" && RUN_ID_RE.test(id);
+}
+
 /** Throws a clear error unless `id` is 1–8 characters of [a-z0-9]; returns it otherwise. */
 export function validateRunId(id: string): string {
-  if (typeof id !== "string" || !RUN_ID_RE.test(id)) {
+  if (!isRunId(id)) {
     throw new Error(
       `invalid run id ${JSON.stringify(id)}: use 1-8 lowercase letters or digits ([a-z0-9]{1,8}), e.g. "k3x9q2"`,
     );

@@ -121,6 +121,8 @@ const DISPLAY: Partial<Record<SettingKey, string>> = {
   thresholdDashboardP99: "Threshold: dashboard p99",
   thresholdDashboardErrorRate: "Threshold: dashboard error %",
   thresholdTrafficErrorRate: "Threshold: traffic error %",
+  thresholdTickP99: "Threshold: traffic tick p99",
+  thresholds: "Thresholds (expressions)",
   cleanupStrategy: "Cleanup strategy",
   metricsWait: "Metrics linger",
   useHostLogin: "Use the runner's own user",

@@ -1,6 +1,31 @@
-// Pass/fail thresholds; defaults from the seeds (create success >= 99%, provisioning p95 < 2 min,
-// dashboard/API p95 < 500 ms and p99 < 1 s, traffic error rate 0).
-import { duration, num } from "../setting.ts";
+// Pass/fail thresholds. `--threshold EXPR` takes any expression over a named metric (src/thresholds); the
+// `--threshold-*` settings are presets that become such expressions (src/thresholds/presets.ts), with the
+// seeds' defaults (create success >= 99%, provisioning p95 < 2 min, dashboard p95 < 500 ms and p99 < 1 s,
+// traffic error rate 0). An explicit --threshold on the same metric, selector and stat replaces its preset.
+import { splitThresholdList } from "../../thresholds/parse.ts";
+import { validateThresholds } from "../../thresholds/catalog.ts";
+import { duration, list, num, type Setting } from "../setting.ts";
+
+/** Expressions from repeated flags, a JSON array (the template) or newline/comma lists; checked against the catalog. */
+function thresholdList(): Setting<string[]> {
+  const base = list({
+    group: "thresholds",
+    env: "SCALETEST_THRESHOLDS",
+    flag: "threshold",
+    scripts: ["run", "create-workspaces", "cleanup", "ssh-traffic", "web-terminal-traffic", "app-traffic", "dashboard-traffic", "report"],
+    default: [],
+    help:
+      "A pass/fail threshold over a named metric, k6-style: metric[{label:value} or {*}][.stat] op limit[;abort[=delay]], " +
+      "e.g. 'create.provision.p95<2m', 'dashboard.page{page:workspaces}.p95<500ms', 'ssh.connection_error_rate<=1%'. " +
+      "Repeatable; env: a JSON array, or expressions separated by newlines or commas outside {}. " +
+      "Replaces a --threshold-* preset on the same metric, selector and stat. Metric names: see the README's Thresholds section.",
+  });
+  return {
+    ...base,
+    parse: (raw) => validateThresholds(splitThresholdList(raw)).map((s) => s.expression),
+    show: (v) => v.join(", "),
+  };
+}
 
 export const thresholdSettings = {
   thresholdCreateSuccess: num({
@@ -67,4 +92,15 @@ export const thresholdSettings = {
     max: 100,
     help: "Pass only if at most this percentage of traffic connections ended in error.",
   }),
+  thresholdTickP99: duration({
+    group: "thresholds",
+    env: "SCALETEST_THRESHOLD_TICK_P99",
+    flag: "threshold-tick-p99",
+    scriptFlags: { "ssh-traffic": "tick-p99", "web-terminal-traffic": "tick-p99", "app-traffic": "tick-p99" },
+    scripts: ["run", "ssh-traffic", "web-terminal-traffic", "app-traffic", "report"],
+    default: "0",
+    max: "1h",
+    help: "Pass only if every traffic kind's tick latency p99 is below this (0 = no tick-latency threshold).",
+  }),
+  thresholds: thresholdList(),
 } as const;

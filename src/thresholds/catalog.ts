@@ -1,0 +1,150 @@
+/**
+ * The metric names runners produce, for thresholds and the README. A threshold naming a metric not listed
+ * here is refused before the run starts (a typo would otherwise only show up as "no data" at the end).
+ * New load types and server-side metrics (e.g. coderd.api) add their entries here.
+ */
+import type { ValueUnit } from "./metrics.ts";
+import { BadInputError } from "../util/errors.ts";
+import { parseThreshold, type ThresholdSpec } from "./parse.ts";
+import { DEFAULT_STAT, specProblem, type MetricType } from "./rules.ts";
+
+/** The runner (phase kind) that produces a metric; also the metric's first name segment. */
+export type MetricRunner = "create" | "ssh" | "web-terminal" | "app" | "dashboard" | "cleanup";
+
+export interface CatalogEntry {
+  name: string;
+  runner: MetricRunner;
+  type: MetricType;
+  /** Latencies are in ms. */
+  unit: ValueUnit | "ms";
+  /** Label names its series carry ([] = one unlabelled series). */
+  labels: readonly string[];
+  help: string;
+}
+
+const TRAFFIC_KINDS = ["ssh", "web-terminal", "app"] as const;
+
+function traffic(kind: (typeof TRAFFIC_KINDS)[number]): CatalogEntry[] {
+  const e = (name: string, type: MetricType, unit: CatalogEntry["unit"], labels: string[], help: string): CatalogEntry => ({
+    name: `${kind}.${name}`,
+    runner: kind,
+    type,
+    unit,
+    labels,
+    help,
+  });
+  return [
+    e("tick", "latency", "ms", [], "Tick latency: from when a tick was due (intended schedule) to its echo or completed write."),
+    e("dial", "latency", "ms", [], "Time to open a connection (first dials and redials)."),
+    e("connection_error_rate", "rate", "ratio", [], "Connections not connected at the end (never connected, or dropped for good) of all connections."),
+    e("tick_loss_rate", "rate", "ratio", [], "Ticks that fell due and never completed, of all ticks due."),
+    e("drops", "counter", "count", [], "Connections that ended unexpectedly before the end of the run."),
+    e("reconnects", "counter", "count", [], "Successful redials after a drop."),
+    e("errors", "counter", "count", ["type"], "Failed dials, reads and writes (type: dial, read, write)."),
+    e("bytes", "counter", "bytes", ["direction"], "Bytes sent and received (direction: write, read)."),
+    e("throughput", "gauge", "bytes/s", ["direction"], "Bytes per second over the time actually run (direction: write, read)."),
+  ];
+}
+
+export const METRIC_CATALOG: readonly CatalogEntry[] = [
+  { name: "create.user", runner: "create", type: "latency", unit: "ms", labels: [], help: "POST /users: creating a scale-test user." },
+  { name: "create.request", runner: "create", type: "latency", unit: "ms", labels: [], help: "POST /users/{user}/workspaces: the create call." },
+  { name: "create.queue", runner: "create", type: "latency", unit: "ms", labels: [], help: "Build job created to started (waiting for a provisioner)." },
+  { name: "create.build", runner: "create", type: "latency", unit: "ms", labels: [], help: "Build job started to completed." },
+  { name: "create.agent", runner: "create", type: "latency", unit: "ms", labels: [], help: "Build completed to every agent connected and ready." },
+  { name: "create.command", runner: "create", type: "latency", unit: "ms", labels: [], help: "--run-command over the web terminal: open to the command's exit." },
+  { name: "create.provision", runner: "create", type: "latency", unit: "ms", labels: [], help: "One workspace from start to ready (user, create call, queue, build, agents)." },
+  { name: "create.success_rate", runner: "create", type: "rate", unit: "ratio", labels: [], help: "Workspaces created and ready, of those asked for." },
+  { name: "create.failures", runner: "create", type: "counter", unit: "count", labels: ["stage"], help: "Workspaces that failed, by the stage that failed." },
+  { name: "create.retries", runner: "create", type: "counter", unit: "count", labels: [], help: "Build attempts beyond the first." },
+  ...TRAFFIC_KINDS.flatMap(traffic),
+  { name: "dashboard.page", runner: "dashboard", type: "latency", unit: "ms", labels: ["page"], help: "Page load time: every API call of the page settled (failed views included)." },
+  { name: "dashboard.request", runner: "dashboard", type: "latency", unit: "ms", labels: ["endpoint"], help: "One API call of a page, by route template." },
+  { name: "dashboard.error_rate", runner: "dashboard", type: "rate", unit: "ratio", labels: ["page"], help: "Failed page views of all page views." },
+  { name: "dashboard.views", runner: "dashboard", type: "counter", unit: "count", labels: ["page"], help: "Page views." },
+  { name: "cleanup.delete", runner: "cleanup", type: "latency", unit: "ms", labels: ["kind"], help: "Deleting one resource over all its attempts (kind: workspace, user)." },
+  { name: "cleanup.failures", runner: "cleanup", type: "counter", unit: "count", labels: ["kind"], help: "Deletions that failed after every retry." },
+  { name: "cleanup.remaining", runner: "cleanup", type: "gauge", unit: "count", labels: [], help: "Resources of the run still present after cleanup." },
+];
+
+const BY_NAME = new Map(METRIC_CATALOG.map((e) => [e.name, e]));
+
+export function catalogEntry(name: string): CatalogEntry | undefined {
+  return BY_NAME.get(name);
+}
+
+/** The runner whose metrics a threshold reads (by catalog entry, else the first name segment). */
+export function runnerOf(metric: string): string {
+  return BY_NAME.get(metric)?.runner ?? metric.split(".")[0]!;
+}
+
+/** The thresholds that concern one runner's phase. */
+export function thresholdsFor<T extends Pick<ThresholdSpec, "metric">>(specs: readonly T[], runner: string): T[] {
+  return specs.filter((s) => runnerOf(s.metric) === runner);
+}
+
+function suggest(name: string): string {
+  const prefix = name.split(".")[0];
+  const same = METRIC_CATALOG.filter((e) => e.runner === prefix).map((e) => e.name);
+  if (same.length) return ` (${prefix} metrics: ${same.join(", ")})`;
+  return ` (metrics start with ${[...new Set(METRIC_CATALOG.map((e) => e.runner))].join(", ")})`;
+}
+
+/** Null when the spec reads a catalog metric sensibly; else what is wrong. */
+export function catalogProblem(spec: ThresholdSpec): string | null {
+  const e = BY_NAME.get(spec.metric);
+  if (!e) return `unknown metric ${spec.metric}${suggest(spec.metric)}`;
+  if (spec.selector.kind === "labels") {
+    const bad = Object.keys(spec.selector.labels).filter((k) => !e.labels.includes(k));
+    if (bad.length) {
+      return e.labels.length
+        ? `${e.name} has no label ${bad.join(", ")}: its labels are ${e.labels.join(", ")}`
+        : `${e.name} has no labels: drop the {...}`;
+    }
+  }
+  return specProblem(spec, e.type, e.unit);
+}
+
+/**
+ * Parses expressions and checks them against the catalog; every problem is reported in one BadInputError
+ * naming the expression. What the settings loader calls, so bad thresholds stop a run before it starts.
+ */
+export function validateThresholds(texts: readonly string[]): ThresholdSpec[] {
+  const out: ThresholdSpec[] = [];
+  const problems: string[] = [];
+  for (const t of texts) {
+    try {
+      const s = parseThreshold(t);
+      const p = catalogProblem(s);
+      if (p) problems.push(`threshold "${s.expression}": ${p}`);
+      else out.push(s);
+    } catch (e) {
+      if (!(e instanceof BadInputError)) throw e;
+      problems.push(e.message);
+    }
+  }
+  if (problems.length === 1) throw new BadInputError(problems[0]!);
+  if (problems.length) throw new BadInputError(`${problems.length} bad thresholds:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  return out;
+}
+
+function statsText(e: CatalogEntry): string {
+  return e.type === "latency" ? "p50 p90 p95 p99 max min mean count" : `${DEFAULT_STAT[e.type]} (default)`;
+}
+
+/** The catalog as a Markdown table for the README. */
+export function catalogMarkdown(): string {
+  const rows = METRIC_CATALOG.map((e) => {
+    const name = e.name.replace(/^(ssh|web-terminal|app)\./, "<kind>.");
+    return { name, e };
+  }).filter((r, i, all) => all.findIndex((x) => x.name === r.name) === i);
+  const lines = [
+    "| Metric | Type | Unit | Labels | Stats | Meaning |",
+    "| --- | --- | --- | --- | --- | --- |",
+    ...rows.map(
+      ({ name, e }) =>
+        `| \`${name}\` | ${e.type} | ${e.unit} | ${e.labels.join(", ") || "-"} | ${statsText(e)} | ${e.help.replace(/\|/g, "\\|")} |`,
+    ),
+  ];
+  return `${lines.join("\n")}\n\n\`<kind>\` is one of ${TRAFFIC_KINDS.join(", ")}.\n`;
+}

@@ -1,0 +1,14 @@
+// The one seeded PRNG (payload bytes, the simulator's choices): same seed, same sequence. Not for secrets:
+// run ids and tokens use node:crypto.
+
+/** mulberry32: tiny, fast, uniform floats in [0, 1). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

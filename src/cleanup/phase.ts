@@ -1,8 +1,8 @@
 // Cleanup as a runner (src/scenario/runner.ts): one run's scaletest- workspaces and users, or every run's
-// with --all. Metrics: cleanup.delete (latency of each deletion), cleanup.remaining, cleanup.failed,
-// cleanup.deleted. The preset `cleanup.remaining<=0` fails a cleanup that leaves anything behind.
+// with --all. Metrics: cleanup.delete{kind} (latency of each deletion), cleanup.failures{kind},
+// cleanup.remaining. The preset `cleanup.remaining<=0` fails a cleanup that leaves anything behind.
 import type { SettingKey } from "../config/index.ts";
-import { counter, latency, samplesSeries, value } from "../results/metric-set.ts";
+import { counter, gauge, latency, samplesSeries, value } from "../results/metric-set.ts";
 import type { PhaseResult, Runner, UnitResult } from "../scenario/runner.ts";
 import { BadInputError } from "../util/errors.ts";
 import { cleanupRun } from "./cleanup.ts";
@@ -27,17 +27,19 @@ function unitOf(it: CleanupItem): UnitResult {
 
 export function cleanupPhaseResult(r: CleanupResult): PhaseResult {
   const items = [...r.workspaces, ...r.users];
-  const deleted = items.filter((i) => i.ok).length;
   return {
     startedAt: new Date(r.started_at),
     endedAt: new Date(r.started_at + r.elapsed_ms),
     activeMs: r.elapsed_ms,
     units: items.map(unitOf),
     metrics: {
-      "cleanup.delete": latency(samplesSeries(items.filter((i) => i.ok).map((i) => i.duration_ms))),
-      "cleanup.deleted": counter("count", value(deleted)),
-      "cleanup.failed": counter("count", value(r.failed.length)),
-      "cleanup.remaining": counter("count", value(r.remaining.length)),
+      "cleanup.delete": latency(
+        samplesSeries(r.workspaces.filter((i) => i.ok).map((i) => i.duration_ms), { kind: "workspace" }),
+        samplesSeries(r.users.filter((i) => i.ok).map((i) => i.duration_ms), { kind: "user" }),
+      ),
+      "cleanup.failures": counter("count", value(r.workspaces.filter((i) => !i.ok).length, { kind: "workspace" }), value(r.users.filter((i) => !i.ok).length, { kind: "user" })),
+      // Failed deletions count as left behind even if a later listing missed them.
+      "cleanup.remaining": gauge("count", value(Math.max(r.remaining.length, r.failed.length))),
     },
     headline: [
       { label: "workspaces deleted", value: r.workspaces.filter((i) => i.ok).length, unit: "count" },
@@ -50,12 +52,6 @@ export function cleanupPhaseResult(r: CleanupResult): PhaseResult {
       prefix: r.prefix, run_id: r.run_id, all: r.all, workspaces_deleted: r.workspaces.filter((i) => i.ok).length,
       users_deleted: r.users.filter((i) => i.ok).length, failed: r.failed, remaining: r.remaining, stopped: r.stopped,
     },
-    legacyThresholds: [
-      {
-        expression: "cleanup.remaining<=0", metric: "cleanup.remaining", observed: r.remaining.length, limit: 0, unit: "count",
-        ok: r.remaining.length === 0 && r.failed.length === 0, abort: false, failed_label: null, source: "preset",
-      },
-    ],
     extra: {
       prefix: r.prefix,
       workspaces_deleted: r.workspaces.filter((i) => i.ok).length,

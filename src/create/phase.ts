@@ -1,12 +1,13 @@
 // create-workspaces as a runner (src/scenario/runner.ts): validate the options, resolve the template and
 // parameters (prepare, read-only), create and time the workspaces, and clean up unless --no-cleanup.
-// Metrics: create.provision (unit start -> workspace ready), create.<stage> per stage, create.success_rate,
-// create.errors.
+// Metrics: create.provision (unit start -> workspace ready), create.user/request/queue/build/agent/command per
+// stage, create.success_rate, create.failures{stage}, create.retries.
 import { cleanupRun } from "../cleanup/cleanup.ts";
 import { cleanupHarnessJSON, renderCleanupText } from "../cleanup/render.ts";
-import { formatDuration, type Config, type SettingKey } from "../config/index.ts";
+import type { Config, SettingKey } from "../config/index.ts";
 import { counter, latency, rate, ratio, samplesSeries, summaryOf, value } from "../results/metric-set.ts";
-import type { MetricSetJSON, ThresholdRow } from "../results/schema.ts";
+import type { MetricSetJSON } from "../results/schema.ts";
+import { presetThresholds } from "../thresholds/presets.ts";
 import type { PhaseResult, Runner, RunnerContext, UnitResult } from "../scenario/runner.ts";
 import { createOptionsFromConfig } from "./options.ts";
 import { checkCreateOptions, CreateInputError, planCreate } from "./plan.ts";
@@ -34,11 +35,15 @@ export function createMetricSet(units: readonly WorkspaceUnitResult[]): MetricSe
   const m: Record<string, MetricSetJSON[string]> = {
     "create.provision": latency(samplesSeries(units.filter((u) => u.ok && u.timings.total !== null).map((u) => u.timings.total!))),
     "create.success_rate": rate(ratio(units.filter((u) => u.ok).length, units.length)),
-    "create.errors": counter("count", value(started.filter((u) => !u.ok).length)),
+    "create.retries": counter("count", value(units.reduce((n, u) => n + Math.max(0, u.attempts.length - 1), 0))),
   };
+  const failures = new Map<string, number>();
+  for (const u of started) if (!u.ok) failures.set(u.failed_stage ?? "unknown", (failures.get(u.failed_stage ?? "unknown") ?? 0) + 1);
+  m["create.failures"] = counter("count", ...[...failures].map(([stage, n]) => value(n, { stage })));
   for (const s of CREATE_STAGES) {
     if (s === "total") continue;
-    m[`create.${s}`] = latency(samplesSeries(units.map((u) => u.timings[s]).filter((v): v is number => v !== null)));
+    // The create call is "create.request" (create.create would read oddly).
+    m[`create.${s === "create" ? "request" : s}`] = latency(samplesSeries(units.map((u) => u.timings[s]).filter((v): v is number => v !== null)));
   }
   return m;
 }
@@ -59,25 +64,7 @@ function unitOf(u: WorkspaceUnitResult): UnitResult {
   };
 }
 
-/** Interim checks (success rate, provisioning p95) until threshold expressions judge the phase. */
-function legacyRows(r: CreateResult, metrics: MetricSetJSON, successPct: number, p95Limit: number | null): ThresholdRow[] {
-  const rows: ThresholdRow[] = [
-    {
-      expression: `create.success_rate>=${successPct}%`, metric: "create.success_rate", observed: r.success_rate / 100, limit: successPct / 100,
-      unit: "ratio", ok: r.success_rate >= successPct, abort: false, failed_label: null, source: "preset",
-    },
-  ];
-  if (p95Limit !== null) {
-    const p95 = summaryOf(metrics, "create.provision")?.p95 ?? null;
-    rows.push({
-      expression: `create.provision.p95<${formatDuration(p95Limit)}`, metric: "create.provision", observed: p95, limit: p95Limit,
-      unit: "ms", ok: p95 !== null && p95 < p95Limit, abort: false, failed_label: null, source: "preset",
-    });
-  }
-  return rows;
-}
-
-export function createPhaseResult(r: CreateResult, p95Limit: number | null): PhaseResult {
+export function createPhaseResult(r: CreateResult): PhaseResult {
   const metrics = createMetricSet(r.units);
   const provision = summaryOf(metrics, "create.provision");
   return {
@@ -100,7 +87,6 @@ export function createPhaseResult(r: CreateResult, p95Limit: number | null): Pha
       run_id: r.run_id, template: r.template, parameters: r.parameters, concurrency: r.concurrency, use_host_login: r.use_host_login,
       success_rate: Math.round(r.success_rate * 100) / 100, success_threshold: r.success_threshold, retries: r.retries, stopped: r.stopped, cleanup: null,
     },
-    legacyThresholds: legacyRows(r, metrics, r.success_threshold, p95Limit),
     extra: {
       // The distribution of provisioning times (the report's build-time chart).
       buildTimes: r.units.filter((u) => u.ok && u.timings.total !== null).map((u) => u.timings.total as number),
@@ -121,7 +107,8 @@ export function createRunner(opts: { pipeline: boolean } = { pipeline: false }):
     name: "create-workspaces",
     testName: CREATE_TEST_NAME,
     settings: SETTINGS,
-    presets: (c) => [`create.success_rate>=${successOf(c)}%`, ...(opts.pipeline ? [`create.provision.p95<${formatDuration(c.thresholdProvisionP95)}`] : [])],
+    // The script judges --success-threshold (as Coder's does); the pipeline every create preset.
+    presets: (c) => (opts.pipeline ? presetThresholds(c).filter((e) => e.startsWith("create.")) : [`create.success_rate>=${successOf(c)}%`]),
     validate(c) {
       const options = createOptionsFromConfig(c, successOf(c));
       const problems = checkCreateOptions(options);
@@ -146,7 +133,7 @@ export function createRunner(opts: { pipeline: boolean } = { pipeline: false }):
         log: (l, m) => ctx.log[l](m),
         onUnitDone: (u) => done.push(u),
       });
-      return createPhaseResult(r, opts.pipeline ? ctx.config.thresholdProvisionP95 : null);
+      return createPhaseResult(r);
     },
     async cleanup(ctx: RunnerContext, s, result) {
       if (s.noCleanup) return;

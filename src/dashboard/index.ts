@@ -6,7 +6,8 @@
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import type { CoderClient } from "../coder/index.ts";
-import { formatDuration, type Config, type SettingKey } from "../config/index.ts";
+import type { Config, SettingKey } from "../config/index.ts";
+import { presetThresholds } from "../thresholds/presets.ts";
 import type { MetricSetJSON } from "../results/schema.ts";
 import { formatMs, formatTable } from "../results/stats.ts";
 import type { PhaseResult, PhaseTargets, Runner } from "../scenario/runner.ts";
@@ -254,7 +255,6 @@ export function dashboardPhaseResult(result: DashboardResult): PhaseResult {
     ],
     errors: result.failures.slice(0, 10).map((f) => `${f.user} ${f.page}: ${f.error}`),
     stoppedEarly: result.interrupted,
-    legacyThresholds: toPhaseThresholds(result.thresholds),
     extra: { dashboard: rest },
     text: renderDashboardText(result),
   };
@@ -270,11 +270,7 @@ export const dashboardRunner: Runner<DashboardOptions> = {
   name: "dashboard-traffic",
   testName: "dashboard",
   settings: DASHBOARD_SETTINGS,
-  presets: (c) => [
-    `dashboard.page.p95<${formatDuration(c.thresholdDashboardP95)}`,
-    `dashboard.page.p99<${formatDuration(c.thresholdDashboardP99)}`,
-    `dashboard.error_rate{*}<=${c.thresholdDashboardErrorRate}%`,
-  ],
+  presets: (c) => presetThresholds(c).filter((e) => e.startsWith("dashboard.")),
   validate(c: Config, targets: PhaseTargets): DashboardOptions {
     const opts: DashboardOptions = {
       mode: c.dashboardMode,

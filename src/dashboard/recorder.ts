@@ -149,7 +149,7 @@ export class DashboardRecorder {
   }
 
   /**
-   * Named metrics: dashboard.page and dashboard.endpoint (latency by page / route), dashboard.error_rate
+   * Named metrics: dashboard.page and dashboard.request (latency by page / route), dashboard.error_rate
    * (failed views by page) and dashboard.views (by page).
    */
   metricSet(): MetricSetJSON {
@@ -157,7 +157,7 @@ export class DashboardRecorder {
       latency(...[...map].map(([k, s]) => histogramSeries(s.hist.count ? s.hist.encode() : "", { [label]: k }, exactOf(s.hist.percentiles()))));
     return {
       "dashboard.page": lat(this.#pages, "page"),
-      "dashboard.endpoint": lat(this.#endpoints, "endpoint"),
+      "dashboard.request": lat(this.#endpoints, "endpoint"),
       "dashboard.error_rate": rate(...[...this.#pages].map(([k, s]) => ratio(s.errors, s.hist.count, { page: k }))),
       "dashboard.views": counter("count", ...[...this.#pages].map(([k, s]) => value(s.hist.count, { page: k }))),
     };

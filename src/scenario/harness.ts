@@ -154,6 +154,7 @@ export async function runRunner<S>(deps: HarnessDeps, p: RunnerPhase<S>, opts: S
       const signal = AbortSignal.any([p.signal, abort.signal]);
       let live: (() => MetricSetJSON) | null = null;
       let abortedBy: ThresholdRow | null = null;
+      let abortedAt: string | null = null;
       const ctx: RunnerContext = {
         config: p.config,
         client: p.client,
@@ -169,12 +170,14 @@ export async function runRunner<S>(deps: HarnessDeps, p: RunnerPhase<S>, opts: S
       // phase's signal aborts and the runner starts no further unit.
       const check = (): void => {
         if (!live || abort.signal.aborted) return;
-        const row = p.judge.abortFailure(live());
+        const row = p.judge.abortFailure(live(), Date.now() - started);
         if (!row) return;
         abortedBy = row;
+        abortedAt = new Date().toISOString();
         log.error(`phase ${name}: abort threshold ${row.expression} failed (observed ${row.observed}): stopping the phase`);
         abort.abort(new ThresholdAbortError(row));
       };
+      const started = Date.now();
       const timer = p.judge.hasAbort ? setInterval(check, p.abortEveryMs ?? 2000) : null;
       timer?.unref();
       let settings = p.settings;
@@ -186,10 +189,17 @@ export async function runRunner<S>(deps: HarnessDeps, p: RunnerPhase<S>, opts: S
         if (timer) clearInterval(timer);
       }
       if (p.runner.cleanup) await p.runner.cleanup(ctx, settings, result);
-      const evaluated = p.judge.expressions.length ? p.judge.evaluate(result.metrics) : (result.legacyThresholds ?? []);
+      const evaluated = p.judge.evaluate(result.metrics);
       const interruptedBy = p.signal.aborted ? receivedStopSignal() : null;
       const aborted = abortedBy as ThresholdRow | null;
-      const stopped = result.stoppedEarly && !interruptedBy && !aborted ? "stopped before its planned end (timeout)" : null;
+      // Stopped early, not by a signal: by this phase's abort threshold, another phase's, or its own timeout.
+      const other = p.signal.reason instanceof ThresholdAbortError ? p.signal.reason.row.expression : null;
+      const stopped =
+        result.stoppedEarly && !interruptedBy && !aborted
+          ? other
+            ? `stopped because the abort threshold ${other} failed`
+            : "stopped before its planned end (timeout)"
+          : null;
       const record = buildPhaseRecord({
         runId: deps.runId,
         phase: name,
@@ -209,7 +219,8 @@ export async function runRunner<S>(deps: HarnessDeps, p: RunnerPhase<S>, opts: S
         interruptedBy,
         abortedBy: aborted?.expression ?? null,
         failed: result.failed ?? stopped,
-        extra: result.extra,
+        // When the failing evaluation stopped the phase: no unit starts after it.
+        extra: abortedAt ? { ...result.extra, aborted_at: abortedAt } : result.extra,
       });
       return { record, detail: result.text, result };
     },

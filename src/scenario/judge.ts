@@ -8,11 +8,11 @@ export interface Judge {
   readonly expressions: readonly string[];
   /** Rows for every expression over `metrics` (the phase's final metrics). */
   evaluate(metrics: MetricSetJSON): ThresholdRow[];
-  /** The first abort-marked threshold that fails on `metrics` (live), or null. */
-  abortFailure(metrics: MetricSetJSON): ThresholdRow | null;
+  /** The first abort-marked threshold that fails on `metrics` (live, `elapsedMs` into the phase), or null. */
+  abortFailure(metrics: MetricSetJSON, elapsedMs: number): ThresholdRow | null;
   /** True when some expression is marked to abort (the harness then evaluates it during the phase). */
   readonly hasAbort: boolean;
 }
 
-/** Judges nothing: the runner's own checks (PhaseResult.legacyThresholds) decide until expressions apply. */
+/** Judges nothing (a phase judged by its units alone). */
 export const noJudge: Judge = { expressions: [], evaluate: () => [], abortFailure: () => null, hasAbort: false };

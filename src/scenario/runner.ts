@@ -8,7 +8,7 @@
 // hand is recorded exactly as in the pipeline.
 import type { CoderClient } from "../coder/index.ts";
 import type { Config, ScriptName, SettingKey } from "../config/index.ts";
-import type { Headline, LatencySummary, MetricSetJSON, ThresholdRow } from "../results/schema.ts";
+import type { Headline, LatencySummary, MetricSetJSON } from "../results/schema.ts";
 import type { Logger } from "../util/log.ts";
 
 /** One unit of work (a workspace, a connection, a virtual user, a deleted resource), as Coder's harness runs. */
@@ -54,11 +54,6 @@ export interface PhaseResult {
   harnessExtra?: Record<string, unknown>;
   /** Runner-specific data for the report and tools. */
   extra: Record<string, unknown>;
-  /**
-   * Interim: the runner's own pass/fail checks, used only while no threshold expressions apply (the
-   * expressions evaluator replaces them).
-   */
-  legacyThresholds?: ThresholdRow[];
   /** The runner's own detail text (tables people read), appended to summary.txt. */
   text: string;
 }

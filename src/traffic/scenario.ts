@@ -17,7 +17,8 @@ import { getTrafficMetrics, type TrafficMetrics } from "../metrics/index.ts";
 import { CoderApiError } from "../coder/errors.ts";
 import type { SettingKey } from "../config/index.ts";
 import { counter, gauge, histogramSeries, latency, rate, ratio, value } from "../results/metric-set.ts";
-import type { MetricSetJSON, ThresholdRow } from "../results/schema.ts";
+import type { MetricSetJSON } from "../results/schema.ts";
+import { presetThresholds } from "../thresholds/presets.ts";
 import { formatMs } from "../results/stats.ts";
 import { formatBytes } from "../results/units.ts";
 import type { PhaseResult, Runner, RunnerContext } from "../scenario/runner.ts";
@@ -274,8 +275,9 @@ function exactOf(p: PercentileSummary): { count: number; sumMs: number; minMs: n
 }
 
 /**
- * Named metrics of a traffic result: <kind>.tick and <kind>.dial latencies, <kind>.connection_error_rate,
- * <kind>.ticks_lost_rate, <kind>.bytes_written/_read, <kind>.throughput (bytes/s over the time run), <kind>.drops.
+ * Named metrics of a traffic result (names in src/thresholds/catalog.ts): <kind>.tick and <kind>.dial latencies,
+ * <kind>.connection_error_rate, <kind>.tick_loss_rate, <kind>.drops, <kind>.reconnects, <kind>.errors{type},
+ * <kind>.bytes{direction} and <kind>.throughput{direction} (bytes/s over the time actually run).
  */
 export function trafficMetricSet(r: TrafficResult, kind: string = r.kind): MetricSetJSON {
   const tp = trafficThroughput(r);
@@ -284,27 +286,17 @@ export function trafficMetricSet(r: TrafficResult, kind: string = r.kind): Metri
     [`${kind}.tick`]: latency(histogramSeries(r.histograms.tick, {}, exactOf(r.latency.tick))),
     [`${kind}.dial`]: latency(histogramSeries(r.histograms.dial, {}, exactOf(r.latency.dial))),
     [`${kind}.connection_error_rate`]: rate(ratio(failedConnections(r), r.perConnection.length || t.connections)),
-    [`${kind}.ticks_lost_rate`]: rate(ratio(t.ticksLost, t.ticksCompleted + t.ticksLost)),
-    [`${kind}.bytes_written`]: counter("bytes", value(t.bytesWritten)),
-    [`${kind}.bytes_read`]: counter("bytes", value(t.bytesRead)),
-    [`${kind}.throughput`]: gauge("bytes/s", value(Math.round(tp.writtenBps + tp.readBps))),
+    [`${kind}.tick_loss_rate`]: rate(ratio(t.ticksLost, t.ticksCompleted + t.ticksLost)),
     [`${kind}.drops`]: counter("count", value(t.drops)),
+    [`${kind}.reconnects`]: counter("count", value(t.reconnects)),
+    [`${kind}.errors`]: counter("count", value(t.dialErrors, { type: "dial" }), value(t.readErrors, { type: "read" }), value(t.writeErrors, { type: "write" })),
+    [`${kind}.bytes`]: counter("bytes", value(t.bytesWritten, { direction: "write" }), value(t.bytesRead, { direction: "read" })),
+    [`${kind}.throughput`]: gauge("bytes/s", value(Math.round(tp.writtenBps), { direction: "write" }), value(Math.round(tp.readBps), { direction: "read" })),
   };
 }
 
-/** Interim check (connection error rate) until threshold expressions judge the phase. */
-function legacyRows(r: TrafficResult, kind: string, maxErrorRatePct: number): ThresholdRow[] {
-  const rate = trafficErrorRate(r);
-  return [
-    {
-      expression: `${kind}.connection_error_rate<=${maxErrorRatePct}%`, metric: `${kind}.connection_error_rate`, observed: rate / 100,
-      limit: maxErrorRatePct / 100, unit: "ratio", ok: rate <= maxErrorRatePct, abort: false, failed_label: null, source: "preset",
-    },
-  ];
-}
-
 /** The typed phase result of a traffic run: one unit per connection ("workspace-traffic/<index>"). */
-export function trafficPhaseResult(r: TrafficResult, maxErrorRatePct: number, extra: Record<string, unknown> = {}): PhaseResult {
+export function trafficPhaseResult(r: TrafficResult, extra: Record<string, unknown> = {}): PhaseResult {
   const kind = r.kind;
   const metrics = trafficMetricSet(r);
   const tp = trafficThroughput(r);
@@ -339,7 +331,6 @@ export function trafficPhaseResult(r: TrafficResult, maxErrorRatePct: number, ex
     errors: r.errors.slice(0, 10).map((e) => `${e.target}: ${e.message}`),
     stoppedEarly: r.endReason === "aborted",
     harnessExtra: { kind: r.kind, mode: r.mode },
-    legacyThresholds: legacyRows(r, kind, maxErrorRatePct),
     extra: {
       kind: r.kind,
       mode: r.mode,
@@ -399,7 +390,7 @@ export function trafficRunner(kind: TrafficKind, shards?: (ctx: RunnerContext, s
     name: TRAFFIC_SCRIPT[kind],
     testName: TRAFFIC_TEST_NAME,
     settings: [...TRAFFIC_SETTINGS[kind], ...COMMON_SETTINGS],
-    presets: (c) => [`${kind}.connection_error_rate<=${c.thresholdTrafficErrorRate}%`],
+    presets: (c) => presetThresholds(c).filter((e) => e.startsWith(`${kind}.`)),
     validate(c, targets) {
       const range = targets.range ?? c.targetWorkspaces;
       try {
@@ -422,7 +413,7 @@ export function trafficRunner(kind: TrafficKind, shards?: (ctx: RunnerContext, s
     async run(ctx, s) {
       if (shards && ctx.config.runners > 1) {
         const { result, missing } = await shards(ctx, s);
-        const pr = trafficPhaseResult(result, s.maxErrorRatePct, { missing_shards: missing });
+        const pr = trafficPhaseResult(result, { missing_shards: missing });
         // A shard that produced nothing would otherwise vanish from the merged counts: it fails the phase.
         if (missing.length) pr.failed = `no results from shard(s) ${missing.join(", ")} of ${ctx.config.runners}`;
         return pr;
@@ -430,7 +421,7 @@ export function trafficRunner(kind: TrafficKind, shards?: (ctx: RunnerContext, s
       const opts = { ...s.opts, signal: ctx.signal, log: ctx.log };
       const prepared = s.prepared ?? (await prepareTraffic(ctx.client, ctx.config, kind, opts));
       const result = await runPrepared(ctx.client, ctx.config, kind, prepared, opts);
-      return trafficPhaseResult(result, s.maxErrorRatePct);
+      return trafficPhaseResult(result);
     },
   };
 }

@@ -255,7 +255,11 @@ function phaseDetail(p: ReportPhase): string {
     : "";
   const err = p.error ? `<p class="chart-error">Error: ${e(p.error)}</p>` : "";
   const intr = p.interruptedBy ? `<p class="muted">Interrupted by ${e(p.interruptedBy)}: results are partial.</p>` : "";
-  return `<section class="card" id="phase-${e(p.name)}"><h3>${p.index}. ${e(p.name)} ${statusBadge(p.status)} <span class="muted">${e(formatMs(p.durationMs))}</span></h3>${err}${intr}${table}${failures}</section>`;
+  const aborted = p.abortedBy ? `<p class="chart-error">Stopped by the abort threshold <code>${e(p.abortedBy)}</code>.</p>` : "";
+  const attempts = p.otherAttempts.length
+    ? `<p class="muted">Attempt ${p.attempt} shown; earlier attempt${p.otherAttempts.length === 1 ? "" : "s"}: ${p.otherAttempts.map((a) => `${e(a.dir)} (${e(a.status)})`).join(", ")}.</p>`
+    : "";
+  return `<section class="card" id="phase-${e(p.name)}"><h3>${p.index}. ${e(p.name)} ${statusBadge(p.status)} <span class="muted">${e(formatMs(p.durationMs))}</span></h3>${err}${intr}${aborted}${attempts}${table}${failures}</section>`;
 }
 
 function buildsNote(c: ChartData, i: number): string {

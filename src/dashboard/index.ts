@@ -18,10 +18,8 @@ import { launchChromium, openBrowserSession, runBrowserVisitor, type BrowserSess
 import { resolveIdentities } from "./identities.ts";
 import { PAGE_NAMES, type PageName } from "./pages.ts";
 import { DashboardRecorder, type DashboardFailure, type DashboardMode, type LatencyStats } from "./recorder.ts";
-import { evaluateThresholds, toPhaseThresholds, type DashboardThresholdResult, type DashboardThresholds } from "./thresholds.ts";
 
 export { DASHBOARD_PAGES, PAGE_NAMES, endpointOf, pagesFor, type PageDef, type PageName } from "./pages.ts";
-export { evaluateThresholds, toPhaseThresholds, type DashboardThresholdResult, type DashboardThresholds } from "./thresholds.ts";
 export { CHROMIUM_ARGS, launchChromium } from "./browser-mode.ts";
 export type { DashboardFailure, DashboardMode, LatencyStats } from "./recorder.ts";
 
@@ -43,7 +41,6 @@ export interface DashboardOptions {
   percentage?: number;
   shard?: string;
   chromiumPath?: string;
-  thresholds?: DashboardThresholds;
   /** Folder for failure screenshots (browser mode). */
   screenshotDir?: string;
   /** Screenshots kept at most (default 20). */
@@ -81,8 +78,6 @@ export interface DashboardResult {
   endpoints: Record<string, LatencyStats>;
   failures: DashboardFailure[];
   failures_total: number;
-  thresholds: DashboardThresholdResult[];
-  pass: boolean;
   /** Named metrics (histograms encoded) for the phase record. */
   metrics: MetricSetJSON;
 }
@@ -174,7 +169,6 @@ export async function runDashboardTraffic(
   const endedAt = new Date();
   const pages = recorder.pages();
   const overall = recorder.overall();
-  const thresholds = evaluateThresholds(pages, overall, opts.thresholds ?? {});
   const interrupted = signal?.aborted ?? false;
   return {
     schema: DASHBOARD_SCHEMA,
@@ -206,8 +200,6 @@ export async function runDashboardTraffic(
     endpoints: recorder.endpoints(),
     failures: recorder.failures(),
     failures_total: recorder.failureCount,
-    thresholds,
-    pass: thresholds.every((t) => t.pass) && !interrupted,
     metrics: recorder.metricSet(),
   };
 }
@@ -285,7 +277,6 @@ export const dashboardRunner: Runner<DashboardOptions> = {
       targetUsers: targets.range ?? c.targetUsers,
       ...(targets.range === undefined ? { percentage: c.dashboardPercentage, shard: c.shard } : {}),
       chromiumPath: c.chromiumPath,
-      thresholds: { p95Ms: c.thresholdDashboardP95, p99Ms: c.thresholdDashboardP99, maxErrorRatePct: c.thresholdDashboardErrorRate },
     };
     try {
       validate(opts);
@@ -323,21 +314,16 @@ const latencyColumns = (label: string) =>
     },
   ];
 
-/** Human summary: verdict, per-page and per-endpoint tables, thresholds, first failures. */
+/** Detail text: per-page and per-endpoint tables, first failures (the verdict and thresholds are the harness's). */
 export function renderDashboardText(result: DashboardResult): string {
-  const verdict = result.interrupted ? "INTERRUPTED" : result.pass ? "PASS" : "FAIL";
   let out =
-    `Dashboard traffic (${result.mode} mode): ${verdict}\n` +
+    `Dashboard traffic (${result.mode} mode${result.interrupted ? ", interrupted" : ""}): ` +
     `${result.concurrency} virtual user(s) as ${result.users.length} ${result.identity_source === "host" ? "host identity" : "scaletest user(s)"}, ` +
     `${formatMs(result.duration_ms)}; ${result.totals.views} page views, ${result.totals.errors} failed (${result.totals.error_rate_pct}%)\n`;
   const pageRows = Object.entries(result.pages).map(([name, s]) => ({ name, s }));
   out += "\nPages (load time):\n" + (pageRows.length ? formatTable(pageRows, latencyColumns("page")) : "(no page views)\n");
   const epRows = Object.entries(result.endpoints).map(([name, s]) => ({ name, s }));
   if (epRows.length) out += "\nAPI endpoints:\n" + formatTable(epRows, latencyColumns("endpoint"));
-  if (result.thresholds.length) {
-    out += "\nThresholds:\n";
-    for (const t of result.thresholds) out += `  ${t.pass ? "ok    " : "FAILED"} ${t.message.replace(/: FAILED$/, "")}\n`;
-  }
   if (result.failures_total > 0) {
     out += `\nFailures (${result.failures_total}${result.failures_total > result.failures.length ? `, first ${result.failures.length} kept` : ""}):\n`;
     for (const f of result.failures.slice(0, 10)) {

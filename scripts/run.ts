@@ -5,7 +5,7 @@
 //   ./scripts/run.ts --workspaces 12 --scenarios ssh,web-terminal,app,dashboard --concurrent \
 //     --duration 5s --baseline-wait 2s --cleanup-strategy always --results-dir ./results --dry-run
 import { loadConfigOrExit } from "../src/config/index.ts";
-import { CreateInputError } from "../src/create/index.ts";
+import { isBadInput } from "../src/util/errors.ts";
 import { runPipeline } from "../src/pipeline/pipeline.ts";
 import { log } from "../src/util/log.ts";
 import { redactError } from "../src/util/redact.ts";
@@ -20,8 +20,8 @@ try {
   const outcome = await runPipeline(config, { signal: stopSignal() });
   process.exit(outcome.exitCode);
 } catch (e) {
-  // Raised before anything was created (preflight): one clear message.
-  const bad = e instanceof CreateInputError;
+  // Raised before anything was created or written (preflight): one clear message; bad input exits 2.
+  const bad = isBadInput(e);
   process.stderr.write(`run: ${redactError(e, config.verbose)}\n`);
   process.exit(bad ? 2 : 1);
 }

@@ -4,36 +4,17 @@
 // prefix is ever touched, nor the runner's own user. Safe to run again: it then finds nothing.
 // Parity: `coder exp scaletest cleanup`. Example: ./scenarios/cleanup.ts --run-id k3x9q2
 import type { Loaded } from "../src/config/index.ts";
-import { cleanupHarnessJSON, cleanupRun, cleanupScope, renderCleanupText } from "../src/cleanup/index.ts";
+import { cleanupRunner } from "../src/cleanup/phase.ts";
 import { runScenario } from "../src/scenario/main.ts";
 
 // --run-id counts only when given: the settings generate one otherwise, and that would match nothing.
-const givenRunId = (loaded: Loaded): string | undefined => (loaded.sources.runId === "default" ? undefined : loaded.config.runId);
+const givenRunId = (loaded: Loaded): string | null => (loaded.sources.runId === "default" ? null : loaded.config.runId);
 const stamp = (d: Date): string => d.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
 
-await runScenario(
-  "cleanup",
-  {
-    description: "Delete a run's scaletest- workspaces and users (or every run's with --all).",
-    metrics: false,
-    // Bad input exits 2 before a results folder exists; --all belongs to no run, so it gets its own folder.
-    precheck: (loaded) => void cleanupScope({ runId: givenRunId(loaded), all: loaded.config.cleanupAll }),
-    resultsFolder: (loaded) => (loaded.config.cleanupAll ? `cleanup-all-${stamp(new Date())}` : undefined),
-  },
-  async ({ client, config: c, loaded, signal, log }) => {
-    const runId = givenRunId(loaded);
-    const result = await cleanupRun(
-      client,
-      {
-        ...(runId ? { runId } : {}),
-        all: c.cleanupAll,
-        concurrency: c.cleanupConcurrency,
-        timeoutMs: c.cleanupTimeout,
-        jobTimeoutMs: c.cleanupJobTimeout,
-        ownTokenId: c.token.split("-")[0] ?? "",
-      },
-      { signal, log: (level, msg) => log[level](msg) },
-    );
-    return { json: cleanupHarnessJSON(result), text: renderCleanupText(result), exitCode: result.exit_code };
-  },
-);
+await runScenario("cleanup", {
+  description: "Delete a run's scaletest- workspaces and users (or every run's with --all).",
+  metrics: false,
+  runner: (loaded) => cleanupRunner({ runId: givenRunId(loaded), ownTokenId: loaded.config.token.split("-")[0] ?? "", stoppable: true }),
+  // --all belongs to no run, so it gets its own folder (never LATEST).
+  resultsFolder: (loaded) => (loaded.config.cleanupAll ? `cleanup-all-${stamp(new Date())}` : undefined),
+});

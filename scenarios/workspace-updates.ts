@@ -4,27 +4,11 @@
 // latency. Power users own --power-user-workspaces each, regular users one. Parity: `coder exp scaletest
 // workspace-updates`. Example:
 //   ./scenarios/workspace-updates.ts --workspace-count 100 --power-user-workspaces 5 --power-user-percentage 50 \
-//     --template kubernetes-minimal --workspace-updates-timeout 5m --dial-timeout 2m --output json:wu.json
-import { renderWorkspaceUpdatesText, runWorkspaceUpdates, workspaceUpdatesOptionsFromConfig, WorkspaceUpdatesInputError } from "../src/workspace-updates/index.ts";
+//     --template kubernetes-minimal --workspace-updates-timeout 5m --dial-timeout 2m --output harness:wu.json
 import { runScenario } from "../src/scenario/main.ts";
+import { workspaceUpdatesRunner } from "../src/workspace-updates/phase.ts";
 
-await runScenario(
-  "workspace-updates",
-  { description: "Hold one WorkspaceUpdates stream per user while their workspaces are created; time each workspace's first sighting." },
-  async ({ client, config, signal, log }) => {
-    try {
-      const result = await runWorkspaceUpdates(client, workspaceUpdatesOptionsFromConfig(config), {
-        signal,
-        log: (level, msg) => log[level](msg),
-      });
-      return { json: result, text: renderWorkspaceUpdatesText(result), exitCode: result.exit_code };
-    } catch (e) {
-      if (e instanceof WorkspaceUpdatesInputError) {
-        // Bad input, nothing created: one clear message and the usage exit status.
-        process.stderr.write(`${e.message}\n`);
-        process.exit(2);
-      }
-      throw e;
-    }
-  },
-);
+await runScenario("workspace-updates", {
+  description: "Hold one WorkspaceUpdates stream per user while their workspaces are created; time each workspace's first sighting.",
+  runner: () => workspaceUpdatesRunner(),
+});

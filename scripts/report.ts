@@ -6,7 +6,8 @@
 //   report.ts --compare A B              A and B side by side (A = baseline, B = candidate); prints the table
 //                                        and writes B/compare.md. [--output json:PATH] [--tolerance 10]
 //                                        [--fail-on-worse: exit 1 when some metric got worse]
-//   --threshold-* flags re-judge the run's recorded data against other thresholds (report and compare).
+//   --threshold EXPR and --threshold-* flags re-judge the run's recorded metrics (report and compare): a changed
+//   limit replaces its row.
 //
 // RUN, A and B are run folders (<results-dir>/<run-id>) or run ids under --results-dir.
 import { existsSync, statSync } from "node:fs";
@@ -16,6 +17,7 @@ import { ConfigError, HelpShown, loadConfig, type Loaded } from "../src/config/i
 import { compareRuns, formatCompareText, renderCompareMarkdown } from "../src/report/compare.ts";
 import { loadReportModel } from "../src/report/model.ts";
 import { rejudge, type ThresholdOverrides } from "../src/report/thresholds.ts";
+import { presetThresholds } from "../src/thresholds/presets.ts";
 import { writeReport } from "../src/report/write.ts";
 import { writeFileAtomicSync } from "../src/results/atomic.ts";
 import { latestRunDir } from "../src/results/dir.ts";
@@ -49,21 +51,27 @@ export function resolveRun(arg: string, resultsDir: string): string {
   throw new BadInputError(`no run folder "${arg}" (looked at ${asPath}${isRunId(arg) ? ` and ${resolve(resultsDir, arg)}` : ""}): pass a run folder or a run id under --results-dir`);
 }
 
+/** The preset each --threshold-* setting becomes (its metric, selector and stat). */
+const PRESET_OF: Partial<Record<keyof Loaded["sources"], RegExp>> = {
+  thresholdCreateSuccess: /^create\.success_rate/,
+  thresholdProvisionP95: /^create\.provision\.p95/,
+  thresholdDashboardP95: /^dashboard\.page\.p95/,
+  thresholdDashboardP99: /^dashboard\.page\.p99/,
+  thresholdDashboardErrorRate: /^dashboard\.error_rate/,
+  thresholdTrafficErrorRate: /\.connection_error_rate/,
+  thresholdTickP99: /\.tick\.p99/,
+};
+
 /**
- * Thresholds given as flags to this report; the others keep the run's recorded verdicts. Only flags count:
- * the runner workspace's environment carries the SCALETEST_THRESHOLD_* the run itself was judged with.
+ * Threshold expressions given as flags to this report (presets and --threshold); the others keep the run's
+ * recorded verdicts. Only flags count: the runner workspace's environment carries the SCALETEST_THRESHOLD_*
+ * the run itself was judged with.
  */
-export function thresholdOverrides(loaded: Loaded): ThresholdOverrides | undefined {
+export function thresholdOverrides(loaded: Loaded): ThresholdOverrides {
   const { config: c, sources } = loaded;
-  const o: ThresholdOverrides = {};
-  const set = (k: keyof typeof sources) => sources[k] === "flag";
-  if (set("thresholdCreateSuccess")) o.createSuccess = c.thresholdCreateSuccess;
-  if (set("thresholdProvisionP95")) o.provisionP95 = c.thresholdProvisionP95;
-  if (set("thresholdDashboardP95")) o.dashboardP95 = c.thresholdDashboardP95;
-  if (set("thresholdDashboardP99")) o.dashboardP99 = c.thresholdDashboardP99;
-  if (set("thresholdDashboardErrorRate")) o.dashboardErrorRate = c.thresholdDashboardErrorRate;
-  if (set("thresholdTrafficErrorRate")) o.trafficErrorRate = c.thresholdTrafficErrorRate;
-  return Object.keys(o).length ? o : undefined;
+  const flagged = Object.entries(PRESET_OF).filter(([k]) => sources[k as keyof typeof sources] === "flag").map(([, re]) => re!);
+  const presets = presetThresholds(c).filter((e) => flagged.some((re) => re.test(e)));
+  return [...presets, ...(sources.thresholds === "flag" ? c.thresholds : [])];
 }
 
 /** The CLI; returns the exit code (0 ok, 1 --fail-on-worse and something got worse, 2 bad input). */
@@ -102,7 +110,7 @@ export async function reportMain(argv: string[], io: Io = defaultIo, env: NodeJS
       const specs = parseOutputSpecs((extra.output as string[] | undefined) ?? []);
       const load = (arg: string) => {
         const m = loadReportModel(resolveRun(arg, config.resultsDir));
-        return thresholds ? rejudge(m, thresholds) : m;
+        return rejudge(m, thresholds);
       };
       const a = load(args[0]!);
       const b = load(args[1]!);

@@ -5,8 +5,8 @@
 //   ./scripts/run.ts --workspaces 12 --scenarios ssh,web-terminal,app,dashboard --concurrent \
 //     --duration 5s --baseline-wait 2s --cleanup-strategy always --results-dir ./results --dry-run
 import { loadConfigOrExit } from "../src/config/index.ts";
+import { isBadInput } from "../src/util/errors.ts";
 import { runPipeline } from "../src/pipeline/pipeline.ts";
-import { BAD_INPUT_EXIT_CODE, isBadInput } from "../src/util/errors.ts";
 import { log } from "../src/util/log.ts";
 import { redactError } from "../src/util/redact.ts";
 import { stopSignal } from "../src/util/signals.ts";
@@ -20,7 +20,8 @@ try {
   const outcome = await runPipeline(config, { signal: stopSignal() });
   process.exit(outcome.exitCode);
 } catch (e) {
-  // Raised before anything was created (preflight): one clear message.
+  // Raised before anything was created or written (preflight): one clear message; bad input exits 2.
+  const bad = isBadInput(e);
   process.stderr.write(`run: ${redactError(e, config.verbose)}\n`);
-  process.exit(isBadInput(e) ? BAD_INPUT_EXIT_CODE : 1);
+  process.exit(bad ? 2 : 1);
 }

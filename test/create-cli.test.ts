@@ -60,7 +60,7 @@ describe("create-workspaces script", () => {
 
   test("SIGINT mid-run: stops, writes partial results (harness JSON), cleans up, exits 1", async () => {
     const out = join(dir, "sigint.json");
-    const child = run(["--count", "40", "--concurrency", "4", "--run-id", "sgi", "--output", `json:${out}`, "--output", "text"]);
+    const child = run(["--count", "40", "--concurrency", "4", "--run-id", "sgi", "--output", `harness:${out}`, "--output", "text"]);
     const end = Date.now() + 20_000;
     while (liveScaletest(sim, "scaletest-sgi-").workspaces.length < 6) {
       if (Date.now() > end) throw new Error("create never got going");
@@ -83,9 +83,11 @@ describe("create-workspaces script", () => {
     assert.ok(json.cleanup && json.cleanup.total_fail === 0 && json.cleanup.workspaces_deleted >= 6);
     assert.match(r.stdout, /Stopped early: SIGINT/);
     assert.deepEqual(liveScaletest(sim), { users: [], workspaces: [] });
-    // The phase folder got the same results.
-    const phase = JSON.parse(readFileSync(join(dir, "sgi", "01-create-workspaces", "result.json"), "utf8")) as { total_runs: number };
-    assert.equal(phase.total_runs, 40);
+    // The phase folder got the phase record, the same one the pipeline writes, marked interrupted.
+    const phase = JSON.parse(readFileSync(join(dir, "sgi", "01-create-workspaces", "result.json"), "utf8")) as { status: string; totals: { runs: number }; harness: { total_runs: number } };
+    assert.equal(phase.status, "interrupted");
+    assert.equal(phase.totals.runs, 40);
+    assert.equal(phase.harness.total_runs, 40);
   });
 });
 

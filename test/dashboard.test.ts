@@ -7,7 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { promisify } from "node:util";
-import { DASHBOARD_PAGES, endpointOf, evaluateThresholds, renderDashboardText, runDashboardTraffic, type DashboardOptions } from "../src/dashboard/index.ts";
+import { DASHBOARD_PAGES, endpointOf, runDashboardTraffic, type DashboardOptions } from "../src/dashboard/index.ts";
+import { evaluate } from "../src/thresholds/index.ts";
 import { getRegistry } from "../src/metrics/index.ts";
 import { requireChromium } from "./helpers/chromium.ts";
 import { createScaletestUsers, ownerClient } from "./helpers/dashboard.ts";
@@ -26,7 +27,6 @@ const base = (sim: { ownerToken: string }, over: Partial<DashboardOptions> = {})
   thinkTimeMs: 50,
   intervalMs: 300,
   jitterMs: 100,
-  thresholds: { p95Ms: 500, p99Ms: 1000, maxErrorRatePct: 0 },
   screenshotDir: join(tmp, "shots"),
   ...over,
 });
@@ -55,7 +55,7 @@ describe("dashboard traffic, api mode", () => {
         for (const ep of Object.keys(r.endpoints)) assert.ok(ALL_ENDPOINTS.has(ep), `${ep} is in the page table`);
         assert.equal(r.endpoints["GET /workspaces"]!.by_status["200"], r.endpoints["GET /workspaces"]!.count);
         assert.ok(r.endpoints["GET /users/{user}/workspace/{workspacename}"]!.count > 0);
-        assert.equal(r.pass, true);
+        assert.equal(r.interrupted, false);
         assert.equal(r.totals.errors, 0);
         const metrics = await getRegistry().getSingleMetricAsString("scaletest_dashboard_page_seconds");
         assert.match(metrics, /scaletest_dashboard_page_seconds_count\{page="workspaces",mode="api"\} [1-9]/);
@@ -74,7 +74,7 @@ describe("dashboard traffic, api mode", () => {
       try {
         const r = await runDashboardTraffic(
           client,
-          base(sim, { useHostLogin: true, durationMs: 2000, thresholds: { p95Ms: 200, p99Ms: 1000, maxErrorRatePct: 0 } }),
+          base(sim, { useHostLogin: true, durationMs: 2000 }),
         );
         assert.equal(r.identity_source, "host");
         const ws = r.pages["workspaces"]!;
@@ -83,40 +83,16 @@ describe("dashboard traffic, api mode", () => {
         // The owner also visits the admin pages; those are not slowed down.
         assert.ok(r.pages["health"] || r.pages["users"] || r.pages["deployment"] || r.pages["audit"], "owner visits admin pages");
         assert.ok(r.pages["templates"]!.latency.p95 < 200);
-        const failed = r.thresholds.filter((t) => !t.pass);
-        assert.deepEqual(failed.map((t) => `${t.threshold} ${t.page}`), ["p95 workspaces"]);
-        assert.equal(failed[0]!.limit, 200);
-        assert.match(failed[0]!.message, /p95 of page workspaces is 3\d\dms, limit 200ms/);
-        assert.equal(r.pass, false);
-        assert.match(renderDashboardText(r), /FAILED p95 of page workspaces is 3\d\dms, limit 200ms/);
+        // Judged by the one evaluator: the p95 holds for every page, and fails naming the page.
+        const [row] = evaluate(["dashboard.page.p95<200ms"], r.metrics);
+        assert.equal(row!.ok, false);
+        assert.deepEqual(row!.failing, ["page=workspaces"]);
+        assert.ok(row!.observed!.value >= 300);
+        assert.match(row!.message, /dashboard\.page\.p95<200ms: FAILED: page=workspaces 3\d\dms \(limit <200ms\)/);
       } finally {
         await client.close();
       }
     });
-  });
-
-  test("thresholds: p95/p99 per page below the limit, error rate over all views", () => {
-    const s = (p95: number, p99: number, count: number, errors: number) => ({
-      count,
-      errors,
-      latency: { count, min: 1, p50: 1, p95, p99, max: p99, mean: 1 },
-      by_status: {},
-    });
-    const res = evaluateThresholds({ a: s(100, 200, 10, 0), b: s(500, 900, 10, 1) }, s(500, 900, 20, 1), {
-      p95Ms: 500,
-      p99Ms: 1000,
-      maxErrorRatePct: 5,
-    });
-    assert.deepEqual(
-      res.map((t) => [t.threshold, t.page, t.measured, t.pass]),
-      [
-        ["p95", "a", 100, true],
-        ["p99", "a", 200, true],
-        ["p95", "b", 500, false],
-        ["p99", "b", 900, true],
-        ["error_rate", "all", 5, true],
-      ],
-    );
   });
 
   test("a missing Chromium fails with the install command, and minted tokens are still deleted", async () => {
@@ -166,12 +142,12 @@ describe("dashboard traffic, api mode", () => {
       );
       assert.ok(err, "the script fails when a threshold fails");
       assert.equal(err.code, 1);
-      assert.match(err.stdout ?? "", /FAILED p95 of page workspaces is 3\d\dms, limit 200ms/);
+      assert.match(err.stdout ?? "", /✗ dashboard\.page\.p95<200ms\s+observed 3\d\dms, limit 200ms \(failed for page=workspaces\)/);
       assert.ok(!(err.stdout ?? "").includes(sim.ownerToken) && !(err.stderr ?? "").includes(sim.ownerToken), "token never printed");
       const phase = join(resultsDir, "dscript", readdirSync(join(resultsDir, "dscript")).find((d) => d.endsWith("dashboard-traffic"))!);
       const rec = JSON.parse(readFileSync(join(phase, "result.json"), "utf8"));
       assert.equal(rec.status, "fail");
-      assert.ok(rec.thresholds.some((t: { name: string; ok: boolean }) => t.name === "dashboard p95 page workspaces" && !t.ok));
+      assert.ok(rec.thresholds.some((t: { expression: string; ok: boolean; failed_label: string }) => t.expression === "dashboard.page.p95<200ms" && !t.ok && t.failed_label === "page=workspaces"));
       assert.ok(rec.extra.dashboard.pages.workspaces.latency.p95 >= 300);
     });
   });
@@ -188,7 +164,7 @@ describe("dashboard traffic, browser mode (real headless Chromium)", () => {
         const tokensBefore = sim.counts().tokens;
         const r = await runDashboardTraffic(
           client,
-          base(sim, { mode: "browser", runId: "dash2", chromiumPath, durationMs: 3500, intervalMs: 100, jitterMs: 50, thresholds: { maxErrorRatePct: 0 } }),
+          base(sim, { mode: "browser", runId: "dash2", chromiumPath, durationMs: 3500, intervalMs: 100, jitterMs: 50 }),
         );
         assert.equal(r.mode, "browser");
         assert.equal(r.users.length, 3);
@@ -200,7 +176,7 @@ describe("dashboard traffic, browser mode (real headless Chromium)", () => {
         // The simulator's pages fetch exactly the endpoints of the page table, with the cookie.
         assert.ok(r.endpoints["GET /workspaces"]!.by_status["200"]! >= 3);
         for (const ep of Object.keys(r.endpoints)) assert.ok(ALL_ENDPOINTS.has(ep), `${ep} is in the page table`);
-        assert.equal(r.pass, true);
+        assert.equal(r.totals.errors, 0);
       } finally {
         await client.close();
       }
@@ -229,7 +205,6 @@ describe("dashboard traffic, browser mode (real headless Chromium)", () => {
             pages: ["workspaces", "templates"],
             random: () => 0.99, // after landing on /workspaces, always pick the templates page
             screenshotDir: shots,
-            thresholds: { maxErrorRatePct: 0 },
           }),
         );
         assert.equal(r.pages["workspaces"]!.errors, 0);
@@ -243,10 +218,10 @@ describe("dashboard traffic, browser mode (real headless Chromium)", () => {
         assert.ok(f.screenshot && existsSync(f.screenshot), "screenshot kept");
         assert.ok(f.screenshot.startsWith(shots));
         assert.deepEqual([...readFileSync(f.screenshot).subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], "a PNG");
-        const rate = r.thresholds.find((x) => x.threshold === "error_rate")!;
-        assert.equal(rate.pass, false);
-        assert.match(rate.message, /failed: templates/);
-        assert.equal(r.pass, false);
+        // Every page on its own: the error rate fails naming the page; over all pages it is diluted.
+        const [each] = evaluate(["dashboard.error_rate<=0%"], r.metrics);
+        assert.equal(each!.ok, false);
+        assert.deepEqual(each!.failing, ["page=templates"]);
       } finally {
         await client.close();
       }

@@ -1,4 +1,4 @@
-import { test } from "node:test";
+import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -8,79 +8,91 @@ import { chartJsSource, renderHtml, scriptJson } from "../src/report/html.ts";
 import { renderMarkdown } from "../src/report/markdown.ts";
 import { loadReportModel } from "../src/report/model.ts";
 import { writeReport } from "../src/report/write.ts";
-import { buildPhaseRecord, writePhaseRecord } from "../src/results/summary.ts";
-import { openResultsDir } from "../src/results/dir.ts";
 import { requireChromium } from "./helpers/chromium.ts";
 import { launchChromium } from "../src/dashboard/index.ts";
-import { writeFixtureRun } from "./helpers/report-fixture.ts";
+import { copyRun, productRun } from "./helpers/product-run.ts";
 import { tempDir } from "./helpers/results-tmp.ts";
 
 const XSS = `evil </script><img src=x onerror="window.__xss=1"> & \u2028 <!-- end`;
 const OUT_DIR = resolve("test-output");
 
+// One real run (the pipeline against the simulator) that every test below reads or copies.
+const tmp = tempDir("scaletest-report-");
+let RUN = "";
+before(async () => {
+  const r = await productRun(tmp.path, "rpt1", ["--comment", XSS, "--cleanup-strategy", "always"]);
+  assert.equal(r.exitCode, 0, r.output);
+  RUN = r.runDir;
+});
+after(() => tmp.cleanup());
+
 test("loadReportModel reads every phase, threshold, build time and timeline of a run folder", () => {
-  const tmp = tempDir("scaletest-report-");
-  try {
-    const runDir = writeFixtureRun(tmp.path, { runId: "rpt1", workspaces: 30 });
-    const m = loadReportModel(runDir);
-    assert.equal(m.runId, "rpt1");
-    assert.equal(m.verdict, "pass");
-    assert.deepEqual(m.phases.map((p) => p.name), ["create-workspaces", "ssh-traffic", "web-terminal-traffic", "dashboard-traffic", "cleanup"]);
-    assert.deepEqual(m.phases.map((p) => p.kind), ["create", "traffic", "traffic", "dashboard", "cleanup"]);
-    const create = m.phases[0]!;
-    assert.equal(create.buildTimes.length, 30);
-    assert.equal(create.totals.pass, 30);
-    assert.deepEqual(Object.keys(create.stages), ["create", "queue", "build", "agent", "total"]);
-    const ssh = m.phases[1]!;
-    assert.equal(ssh.timeline.length, 60);
-    // Timeline points are aligned on the run start, not the phase start.
-    assert.ok(ssh.timeline[0]!.t > 60, `ssh timeline starts at ${ssh.timeline[0]!.t}s after the run start`);
-    assert.ok(ssh.throughput.bytesPerSec! > 0 && ssh.throughput.opsPerSec! > 0);
-    assert.equal(ssh.errorRate, 0);
-    assert.equal(m.thresholds.length, 7);
-    const success = m.thresholds.find((t) => t.name === "create success")!;
-    assert.equal(success.unit, "ratio");
-    assert.equal(success.direction, "higher");
-    assert.equal(m.thresholds.find((t) => t.name === "dashboard p95")!.unit, "ms");
-    assert.equal(m.status, "Complete");
-    assert.equal(m.phase, "Cleanup [done]");
-    assert.deepEqual(m.warnings, []);
-  } finally {
-    tmp.cleanup();
-  }
+  const m = loadReportModel(RUN);
+  assert.equal(m.runId, "rpt1");
+  assert.equal(m.origin, "pipeline");
+  assert.equal(m.verdict, "pass");
+  assert.deepEqual(m.phases.filter((p) => p.dir).map((p) => p.name), ["prepare", "create-workspaces", "ssh-traffic", "web-terminal-traffic", "dashboard-traffic", "report", "cleanup"]);
+  const byName = (n: string) => m.phases.find((p) => p.name === n)!;
+  assert.deepEqual(["create-workspaces", "ssh-traffic", "dashboard-traffic", "cleanup"].map((n) => byName(n).kind), ["create", "traffic", "dashboard", "cleanup"]);
+  const create = byName("create-workspaces");
+  assert.equal(create.buildTimes.length, 4);
+  assert.equal(create.totals.pass, 4);
+  assert.deepEqual(Object.keys(create.stages).filter((k) => create.stages[k]!.count > 0), ["user", "create", "queue", "build", "agent", "total"]);
+  const ssh = byName("ssh-traffic");
+  assert.ok(ssh.timeline.length >= 1);
+  // Timeline points are aligned on the run start, not the phase start.
+  assert.ok(ssh.timeline[0]!.t > 0, `ssh timeline starts at ${ssh.timeline[0]!.t}s after the run start`);
+  assert.ok(ssh.throughput.bytesPerSec! > 0 && ssh.throughput.opsPerSec! > 0);
+  assert.equal(ssh.errorRate, 0);
+  // Every threshold the run was judged with, each with its expression, observed value and limit.
+  const exprs = m.thresholds.map((t) => t.expression);
+  assert.ok(exprs.includes("create.success_rate>=99%"), exprs.join(" "));
+  assert.ok(exprs.includes("create.provision.p95<2m"), exprs.join(" "));
+  assert.ok(exprs.includes("ssh.connection_error_rate<=0%"), exprs.join(" "));
+  assert.ok(exprs.includes("cleanup.remaining<=0"), exprs.join(" "));
+  const success = m.thresholds.find((t) => t.expression.startsWith("create.success_rate"))!;
+  assert.equal(success.unit, "ratio");
+  assert.equal(success.direction, "higher");
+  assert.equal(success.observed, 1);
+  assert.equal(m.thresholds.find((t) => t.metric === "create.provision")!.unit, "ms");
+  assert.equal(m.status, "Complete");
+  assert.match(m.phase, /^Cleanup \(always\) \[done\]$/);
+  // The settings table is by flag name with Go durations.
+  assert.equal(m.settings["--duration"], "2s");
+  assert.equal(m.settings["--workspaces"], "4");
+  assert.equal(m.settings["--token"], "[set]");
+  assert.deepEqual(m.warnings, []);
 });
 
-test("a run in progress or with a broken phase still gives a report, with notes", () => {
-  const tmp = tempDir("scaletest-report-");
+test("a run in progress or with a broken phase still gives a report, with notes naming the file and field", () => {
+  const t = tempDir("scaletest-report-");
   try {
-    const runDir = writeFixtureRun(tmp.path, { runId: "rpt2", unfinished: true });
-    const dir = openResultsDir(tmp.path, "rpt2");
-    // A phase folder whose scenario died before writing result.json, and one with corrupt JSON.
-    dir.phaseDir("ssh-traffic");
-    writeFileSync(join(dir.phaseDir("app-traffic"), "result.json"), "{ not json");
-    // A phase that errored immediately: no stages, no extra.
-    const now = new Date();
-    writePhaseRecord(dir, buildPhaseRecord({ runId: "rpt2", phase: "dashboard-traffic", startedAt: now, endedAt: now, error: new Error("API unreachable") }));
+    const runDir = copyRun(RUN, t.path, "rpt2");
+    rmSync(join(runDir, "summary.json"));
+    // A phase folder whose scenario died before writing result.json, one with corrupt JSON, one from another version.
+    mkdirSync(join(runDir, "20-app-traffic"));
+    mkdirSync(join(runDir, "21-ssh-traffic"));
+    writeFileSync(join(runDir, "21-ssh-traffic", "result.json"), "{ not json");
+    mkdirSync(join(runDir, "22-dashboard-traffic"));
+    writeFileSync(join(runDir, "22-dashboard-traffic", "result.json"), JSON.stringify({ schema: "scaletest-phase/v1", phase: "dashboard-traffic" }));
     const m = loadReportModel(runDir);
-    assert.equal(m.verdict, "fail");
-    assert.deepEqual(m.phases.map((p) => [p.name, p.status]), [
-      ["create-workspaces", "pass"],
-      ["ssh-traffic", "running"],
-      ["app-traffic", "running"],
-      ["dashboard-traffic", "error"],
-    ]);
+    assert.equal(m.verdict, "incomplete");
+    const status = (n: string) => m.phases.find((p) => p.name === n)!.status;
+    assert.equal(status("app-traffic"), "running");
+    assert.equal(status("ssh-traffic"), "unknown");
+    assert.equal(status("dashboard-traffic"), "unknown");
     assert.ok(m.warnings.some((w) => /summary\.json is missing/.test(w)));
-    assert.ok(m.warnings.some((w) => /not valid JSON/.test(w)));
-    const md = renderMarkdown(m);
-    assert.match(md, /Error: API unreachable/);
-    assert.match(md, /INCOMPLETE|FAIL/);
-    const html = renderHtml(m);
-    assert.match(html, /API unreachable/);
-    // No timeline for traffic -> a "no data" note instead of an empty canvas.
-    assert.doesNotMatch(html, /id="chart-throughput"/);
-    assert.match(html, /No per-second timeline was recorded/);
+    assert.ok(m.warnings.some((w) => /21-ssh-traffic\/result\.json cannot be read \(content: not valid JSON/.test(w)), m.warnings.join("\n"));
+    assert.ok(m.warnings.some((w) => /22-dashboard-traffic\/result\.json cannot be read \(field "schema"/.test(w)), m.warnings.join("\n"));
+    // The earlier attempts stay listed.
+    assert.equal(m.phases.find((p) => p.name === "ssh-traffic")!.otherAttempts.length, 1);
+    assert.match(renderMarkdown(m), /INCOMPLETE/);
+    // run.json that does not match the schema is an error naming the file and the field.
+    const run = JSON.parse(readFileSync(join(runDir, "run.json"), "utf8"));
+    writeFileSync(join(runDir, "run.json"), JSON.stringify({ ...run, settings: 5 }));
+    assert.throws(() => loadReportModel(runDir), /run\.json: field "settings"/);
   } finally {
-    tmp.cleanup();
+    t.cleanup();
   }
 });
 
@@ -100,10 +112,8 @@ test("histogram bins are nice, cover every value and sum to the count", () => {
 });
 
 test("the HTML is self-contained and escapes embedded text", () => {
-  const tmp = tempDir("scaletest-report-");
-  try {
-    const runDir = writeFixtureRun(tmp.path, { runId: "rpt3", comment: XSS });
-    const html = renderHtml(loadReportModel(runDir));
+  {
+    const html = renderHtml(loadReportModel(RUN));
     // Chart.js is inlined with its licence header; no source map reference.
     assert.match(html, /Chart\.js v4[\s\S]{0,200}Released under the MIT License/);
     assert.doesNotMatch(html, /sourceMappingURL/);
@@ -118,24 +128,22 @@ test("the HTML is self-contained and escapes embedded text", () => {
     assert.ok(html.includes("evil &lt;/script&gt;&lt;img"));
     const data = /<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/.exec(html)![1]!;
     assert.doesNotMatch(data, /[<>]/);
-    assert.equal(JSON.parse(data).runId, "rpt3");
+    assert.equal(JSON.parse(data).runId, "rpt1");
     assert.equal(scriptJson("</script><!--\u2028"), '"\\u003c/script\\u003e\\u003c!--\\u2028"');
     assert.ok(chartJsSource().length > 100_000);
-  } finally {
-    tmp.cleanup();
   }
 });
 
 test("report.html renders its charts in headless Chromium (screenshot in test-output/)", async (t) => {
   const chromium = requireChromium(t);
   if (!chromium) return;
-  const tmp = tempDir("scaletest-report-");
+  const t2 = tempDir("scaletest-report-");
   const browser = await launchChromium(chromium);
   try {
-    const runDir = writeFixtureRun(tmp.path, { runId: "rpt4", comment: XSS });
+    const runDir = copyRun(RUN, t2.path, "rpt4");
     const written = writeReport(runDir, { generatedAt: new Date("2025-03-01T11:00:00Z") });
     assert.ok(statSync(written.markdown).size > 500);
-    assert.match(readFileSync(written.markdown, "utf8"), /# Scale test report: run rpt4/);
+    assert.match(readFileSync(written.markdown, "utf8"), /# Scale test report: run rpt1/);
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const errors: string[] = [];
     const requests: string[] = [];
@@ -171,9 +179,9 @@ test("report.html renders its charts in headless Chromium (screenshot in test-ou
     }
     assert.equal(result.charts["chart-timeline"]!.type, "bar");
     assert.equal(result.charts["chart-throughput"]!.type, "line");
-    assert.equal(result.charts["chart-throughput"]!.datasets, 3);
+    assert.equal(result.charts["chart-throughput"]!.datasets, 2);
     assert.equal(result.charts["chart-latency"]!.datasets, 4);
-    assert.equal(result.thresholdRows, 7);
+    assert.equal(result.thresholdRows, loadReportModel(runDir).thresholds.length);
     assert.match(result.verdict ?? "", /PASS/);
     mkdirSync(OUT_DIR, { recursive: true });
     const shot = join(OUT_DIR, "report.png");
@@ -182,22 +190,17 @@ test("report.html renders its charts in headless Chromium (screenshot in test-ou
     assert.ok(statSync(shot).size > 20_000);
   } finally {
     await browser.close();
-    tmp.cleanup();
+    t2.cleanup();
   }
 });
 
 test("chartData has one timeline bar per phase, in run-relative seconds", () => {
-  const tmp = tempDir("scaletest-report-");
-  try {
-    const m = loadReportModel(writeFixtureRun(tmp.path, { runId: "rpt5" }));
-    const c = chartData(m);
-    assert.equal(c.timeline!.length, 5);
-    assert.equal(c.timeline![0]!.start, 1);
-    for (const b of c.timeline!) assert.ok(b.end >= b.start);
-    assert.equal(c.builds![0]!.count, 40);
-    assert.equal(c.throughput!.map((s) => s.measure).join(","), "bytes,bytes,ops");
-    assert.ok(c.latency!.some((g) => g.label === "dashboard-traffic · workspaces"));
-  } finally {
-    rmSync(tmp.path, { recursive: true, force: true });
-  }
+  const m = loadReportModel(RUN);
+  const c = chartData(m);
+  assert.equal(c.timeline!.length, m.phases.length);
+  assert.ok(c.timeline![0]!.start >= 0);
+  for (const b of c.timeline!) assert.ok(b.end >= b.start);
+  assert.equal(c.builds![0]!.count, 4);
+  assert.equal(c.throughput!.map((s) => s.measure).join(","), "bytes,bytes");
+  assert.ok(c.latency!.some((g) => g.phase === "dashboard-traffic" && /^dashboard\.page\{page=/.test(g.stage)), JSON.stringify(c.latency!.map((g) => g.label)));
 });

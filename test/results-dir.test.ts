@@ -22,6 +22,7 @@ import {
   writePhaseRecord,
   type PhaseRecord,
 } from "../src/results/summary.ts";
+import { PhaseRecord as PhaseRecordSchema, readResultsFile, RunSummary, type ThresholdRow } from "../src/results/schema.ts";
 import { clearSecrets, registerSecret } from "../src/util/redact.ts";
 import { tempDir } from "./helpers/results-tmp.ts";
 
@@ -125,7 +126,11 @@ test("checkWritable: ok for a creatable folder, clear error otherwise", () => {
   }
 });
 
-test("phase records and the run summary derive status and round-trip through the results dir", () => {
+const row = (expression: string, observed: number | null, ok: boolean, unit = "ms"): ThresholdRow => ({
+  expression, metric: expression.split(/[.<>]/).slice(0, 2).join("."), observed, limit: 1000, unit, ok, abort: false, failed_label: null, source: "flag",
+});
+
+test("phase records and the run summary derive status, validate against the schema and round-trip through the results dir", () => {
   const tmp = tempDir();
   try {
     const dir = openResultsDir(tmp.path, "r1");
@@ -138,56 +143,78 @@ test("phase records and the run summary derive status and round-trip through the
     const failed = buildPhaseRecord({ ...base, phase: "create-workspaces", harness: h.toJSON(3000), stages: { build: summarize([800, 900]) } });
     assert.equal(failed.status, "fail");
     assert.deepEqual(failed.totals, { runs: 2, pass: 1, fail: 1 });
-    const tolerated = buildPhaseRecord({
-      ...base,
-      phase: "create-workspaces",
-      harness: h.toJSON(3000),
-      thresholds: [{ name: "create success", rule: ">= 50%", observed: 50, ok: true }],
-    });
+    const tolerated = buildPhaseRecord({ ...base, phase: "create-workspaces", harness: h.toJSON(3000), thresholds: [row("create.success_rate>=50%", 0.5, true, "ratio")] });
     assert.equal(tolerated.status, "pass", "a met success threshold tolerates the failed run it allows");
     assert.equal(failed.duration, "2m3s");
     assert.equal(failed.duration_ms, 123_000);
+    assert.equal(failed.active_ms, 123_000, "without a runner, the phase ran its whole duration");
 
     const cases: [Partial<Parameters<typeof buildPhaseRecord>[0]>, PhaseRecord["status"]][] = [
       [{}, "pass"],
-      [{ thresholds: [{ name: "p95", rule: "p95<1s", observed: 500, ok: true }] }, "pass"],
-      [{ thresholds: [{ name: "p95", rule: "p95<1s", observed: 1500, ok: false }] }, "fail"],
+      [{ thresholds: [row("ssh.tick.p95<1s", 500, true)] }, "pass"],
+      [{ thresholds: [row("ssh.tick.p95<1s", 1500, false)] }, "fail"],
+      [{ abortedBy: "ssh.tick.p95<1s" }, "fail"],
       [{ interruptedBy: "SIGINT" }, "interrupted"],
       [{ error: new Error("API unreachable") }, "error"],
       [{ skipped: true, error: "x" }, "skipped"],
     ];
     for (const [extra, want] of cases) assert.equal(buildPhaseRecord({ ...base, phase: "p", ...extra }).status, want, JSON.stringify(extra));
 
-    const phaseDir = writePhaseRecord(dir, failed);
-    assert.equal(phaseDir, join(dir.path, "01-create-workspaces"));
-    assert.deepEqual(dir.readJSON("01-create-workspaces/result.json"), JSON.parse(JSON.stringify(failed)));
+    const { path: phaseDir, dirName, attempt } = dir.newPhaseDir("create-workspaces");
+    assert.deepEqual([dirName, attempt], ["01-create-workspaces", 1]);
+    writePhaseRecord(dir, phaseDir, failed);
+    const back = readResultsFile(PhaseRecordSchema, join(phaseDir, "result.json"));
+    assert.deepEqual(back, JSON.parse(JSON.stringify(failed)));
+    // A rerun gets its own folder: the first attempt is kept.
+    assert.deepEqual(dir.newPhaseDir("create-workspaces").dirName, "02-create-workspaces");
+    assert.equal(dir.newPhaseDir("create-workspaces").attempt, 3);
     const text = readFileSync(join(phaseDir, "summary.txt"), "utf8");
-    assert.match(text, /^Phase create-workspaces: FAIL \(2m03s\)\n/);
+    assert.match(text, /^Phase create-workspaces: FAIL in 2m03s\n/);
     assert.match(text, /== FAIL: workspacebuild\/1/);
     assert.match(text, /Timings:\nstage  count/);
     assert.equal(text, formatPhaseText(failed));
+    // A file that does not match the schema: the error names the file and the field.
+    writeFileSync(join(phaseDir, "result.json"), JSON.stringify({ ...failed, totals: { runs: "2" } }));
+    assert.throws(() => readResultsFile(PhaseRecordSchema, join(phaseDir, "result.json")), /01-create-workspaces\/result\.json: field "totals\.runs"/);
 
     const ok = buildPhaseRecord({ ...base, phase: "ssh-traffic" });
-    const summary = buildRunSummary({ runId: "r1", startedAt: t0, endedAt: t1, phases: [failed, ok], phaseDirs: { "create-workspaces": "01-create-workspaces" } });
+    const summary = buildRunSummary({ runId: "r1", startedAt: t0, endedAt: t1, phases: [{ ...failed, dir: "01-create-workspaces" }, ok] });
     assert.equal(summary.status, "fail");
     assert.equal(summary.phases[0]!.dir, "01-create-workspaces");
     assert.equal(summary.phases[1]!.dir, null);
+    assert.equal(RunSummary.parse(JSON.parse(JSON.stringify(summary))).run_id, "r1");
     assert.equal(buildRunSummary({ runId: "r1", startedAt: t0, endedAt: t1, phases: [ok] }).status, "pass");
     const stopped = buildRunSummary({ runId: "r1", startedAt: t0, endedAt: t1, phases: [ok, buildPhaseRecord({ ...base, phase: "x", interruptedBy: "SIGTERM" })] });
     assert.equal(stopped.status, "interrupted");
     assert.equal(stopped.interrupted_by, "SIGTERM");
     const st = formatRunSummaryText(stopped);
     assert.match(st, /^Scale test run r1: INTERRUPTED in 2m03s\nInterrupted by SIGTERM/);
-    assert.match(st, /ssh-traffic\s+pass\s+2m03s\s+0\s+0\s+-/);
+    assert.match(st, /\nx: INTERRUPTED \(SIGTERM\) \(2m03s\)\n/);
   } finally {
     tmp.cleanup();
   }
 });
 
+test("the end-of-run summary names every threshold with ✓/✗, its observed value and its limit", () => {
+  const t0 = new Date("2025-01-01T00:00:00.000Z");
+  const t1 = new Date("2025-01-01T00:00:10.000Z");
+  const rec = buildPhaseRecord({
+    runId: "r1", phase: "ssh-traffic", startedAt: t0, endedAt: t1,
+    headline: [{ label: "tick p95", value: 250, unit: "ms" }, { label: "rate", value: 42_000, unit: "bytes/s" }],
+    thresholds: [row("ssh.tick.p95<1s", 250, true), { ...row("ssh.tick.p99<100ms", 1668.1, false), limit: 100 }],
+  });
+  const text = formatRunSummaryText(buildRunSummary({ runId: "r1", startedAt: t0, endedAt: t1, phases: [rec] }));
+  assert.match(text, /ssh-traffic: FAIL \(10s\)\n  tick p95 250ms, rate 41 KiB\/s\n/);
+  assert.match(text, /✓ ssh\.tick\.p95<1s\s+observed 250ms, limit 1s/);
+  assert.match(text, /✗ ssh\.tick\.p99<100ms\s+observed 1\.7s, limit 100ms/);
+  assert.match(text, /Failed thresholds:\n  ✗ ssh-traffic: ssh\.tick\.p99<100ms \(observed 1\.7s\)/);
+});
+
 test("threshold values are shown in their unit in summary.txt", async () => {
   const { formatObserved } = await import("../src/results/summary.ts");
-  assert.equal(formatObserved({ name: "p95", rule: "p95<500ms", observed: 1668.1, ok: false, unit: "ms" }), "1.7s");
-  assert.equal(formatObserved({ name: "errors", rule: "<=1%", observed: 0.005, ok: true, unit: "ratio" }), "0.5%");
-  assert.equal(formatObserved({ name: "left", rule: "== 0", observed: 3, ok: false, unit: "count" }), "3");
-  assert.equal(formatObserved({ name: "p95", rule: "p95<500ms", observed: null, ok: false }), "-");
+  assert.equal(formatObserved({ observed: 1668.1, unit: "ms" }), "1.7s");
+  assert.equal(formatObserved({ observed: 0.005, unit: "ratio" }), "0.5%");
+  assert.equal(formatObserved({ observed: 3, unit: "count" }), "3");
+  assert.equal(formatObserved({ observed: 1536, unit: "bytes/s" }), "1.5 KiB/s");
+  assert.equal(formatObserved({ observed: null, unit: "ms" }), "-");
 });

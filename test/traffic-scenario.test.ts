@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { discoverTargets } from "../src/traffic/kinds/discover.ts";
 import type { TrafficResult } from "../src/traffic/result.ts";
-import { renderTrafficText, runTrafficScenario, trafficExitCode, trafficPhaseRecord } from "../src/traffic/scenario.ts";
+import { renderTrafficText, runTrafficScenario, trafficPhaseResult } from "../src/traffic/scenario.ts";
 import type { PhaseRecord } from "../src/results/summary.ts";
 import { FAKE_CODER, startTrafficSim, trafficConfig, type TrafficSim } from "./helpers/traffic-kinds.ts";
 
@@ -164,9 +164,9 @@ describe("target selection on simulated workspaces", () => {
     const r = await runTrafficScenario(ts.client, c, "app", { metrics: null });
     assert.ok(Date.now() - t0 < 6000, "stopped near the 1.5 s limit");
     assert.equal(r.endReason, "aborted");
-    const rec = trafficPhaseRecord(r, "sel", "app-traffic", c.thresholdTrafficErrorRate);
-    assert.equal(rec.status, "fail");
-    assert.equal(trafficExitCode(r, rec.thresholds), 1);
-    assert.match(renderTrafficText(r, rec.thresholds), /not stopped early[\s\S]*Result: FAIL/);
+    // The harness records a phase stopped before its planned end (not by a signal) as failed.
+    assert.equal(trafficPhaseResult(r).stoppedEarly, true);
+    assert.ok(r.durationMs < 10_000, `rates are over the ${r.durationMs} ms actually run`);
+    assert.match(renderTrafficText(r), /stopped early, after \d/);
   });
 });

@@ -9,6 +9,7 @@ import { BadInputError } from "../util/errors.ts";
 import { parseParameterArgs, resolveParameters } from "./params.ts";
 import type { CreateOptions, CreatePlan } from "./types.ts";
 
+
 /** Largest --count accepted (the config schema's bound). */
 export const MAX_COUNT = 5000;
 

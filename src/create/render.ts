@@ -13,7 +13,7 @@ function round(v: number | null): number | null {
   return v === null ? null : Math.round(v * 1000) / 1000;
 }
 
-function unitExtra(u: WorkspaceUnitResult): Record<string, unknown> {
+export function unitExtra(u: WorkspaceUnitResult): Record<string, unknown> {
   const timings: Record<string, number | null> = {};
   for (const s of CREATE_STAGES) timings[`${s}_ms`] = round(u.timings[s]);
   return {
@@ -64,7 +64,7 @@ export function toHarnessJSON(r: CreateResult): HarnessResultsJSON {
 }
 
 /** Duration of a failed unit: from its start to its last log line. */
-function lastLogMs(u: WorkspaceUnitResult): number {
+export function lastLogMs(u: WorkspaceUnitResult): number {
   const last = u.logs[u.logs.length - 1];
   const t = last ? Date.parse(last.slice(0, last.indexOf(" "))) : NaN;
   return Number.isFinite(t) ? Math.max(0, t - u.started_at) : 0;

@@ -6,20 +6,20 @@
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import type { CoderClient } from "../coder/index.ts";
-import { buildPhaseRecord, type PhaseRecord } from "../results/summary.ts";
-import { formatMs, formatTable, type StatsSummary } from "../results/stats.ts";
+import type { Config, SettingKey } from "../config/index.ts";
+import { presetThresholds } from "../thresholds/presets.ts";
+import type { MetricSetJSON } from "../results/schema.ts";
+import { formatMs, formatTable } from "../results/stats.ts";
+import type { PhaseResult, PhaseTargets, Runner } from "../scenario/runner.ts";
+import { BadInputError } from "../util/errors.ts";
 import { log as defaultLog, type Logger } from "../util/log.ts";
 import { runApiVisitor } from "./api-mode.ts";
 import { launchChromium, openBrowserSession, runBrowserVisitor, type BrowserSession } from "./browser-mode.ts";
 import { resolveIdentities } from "./identities.ts";
 import { PAGE_NAMES, type PageName } from "./pages.ts";
 import { DashboardRecorder, type DashboardFailure, type DashboardMode, type LatencyStats } from "./recorder.ts";
-import { evaluateThresholds, toPhaseThresholds, type DashboardThresholdResult, type DashboardThresholds } from "./thresholds.ts";
-import { BadInputError } from "../util/errors.ts";
-import type { MetricSet } from "../thresholds/metrics.ts";
 
 export { DASHBOARD_PAGES, PAGE_NAMES, endpointOf, pagesFor, type PageDef, type PageName } from "./pages.ts";
-export { evaluateThresholds, toPhaseThresholds, type DashboardThresholdResult, type DashboardThresholds } from "./thresholds.ts";
 export { CHROMIUM_ARGS, launchChromium } from "./browser-mode.ts";
 export type { DashboardFailure, DashboardMode, LatencyStats } from "./recorder.ts";
 
@@ -41,7 +41,6 @@ export interface DashboardOptions {
   percentage?: number;
   shard?: string;
   chromiumPath?: string;
-  thresholds?: DashboardThresholds;
   /** Folder for failure screenshots (browser mode). */
   screenshotDir?: string;
   /** Screenshots kept at most (default 20). */
@@ -52,6 +51,8 @@ export interface DashboardOptions {
   pages?: readonly PageName[];
   random?: () => number;
   log?: Logger;
+  /** Receives the recorder as the run starts (live metrics for abort thresholds). */
+  onRecorder?: (r: DashboardRecorder) => void;
 }
 
 export const DASHBOARD_SCHEMA = "scaletest-dashboard/v1";
@@ -77,10 +78,8 @@ export interface DashboardResult {
   endpoints: Record<string, LatencyStats>;
   failures: DashboardFailure[];
   failures_total: number;
-  /** Named metrics for thresholds (dashboard.page, dashboard.error_rate, ...), histograms encoded. */
-  metrics: MetricSet;
-  thresholds: DashboardThresholdResult[];
-  pass: boolean;
+  /** Named metrics (histograms encoded) for the phase record. */
+  metrics: MetricSetJSON;
 }
 
 export async function runDashboardTraffic(
@@ -96,6 +95,7 @@ export async function runDashboardTraffic(
   if (signal?.aborted) stop.abort();
   const random = opts.random ?? Math.random;
   const recorder = new DashboardRecorder(opts.mode);
+  opts.onRecorder?.(recorder);
   const pageTimeoutMs = opts.pageTimeoutMs ?? 30_000;
   const url = client.url.toString();
 
@@ -169,7 +169,6 @@ export async function runDashboardTraffic(
   const endedAt = new Date();
   const pages = recorder.pages();
   const overall = recorder.overall();
-  const thresholds = evaluateThresholds(pages, overall, opts.thresholds ?? {});
   const interrupted = signal?.aborted ?? false;
   return {
     schema: DASHBOARD_SCHEMA,
@@ -202,48 +201,99 @@ export async function runDashboardTraffic(
     failures: recorder.failures(),
     failures_total: recorder.failureCount,
     metrics: recorder.metricSet(),
-    thresholds,
-    pass: thresholds.every((t) => t.pass) && !interrupted,
   };
 }
 
 function validate(opts: DashboardOptions): void {
   if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1) {
-    throw new BadInputError(`dashboard concurrency must be a positive integer, got ${opts.concurrency}`);
+    throw new Error(`dashboard concurrency must be a positive integer, got ${opts.concurrency}`);
   }
-  if (!(opts.durationMs > 0)) throw new BadInputError(`dashboard duration must be positive, got ${opts.durationMs} ms`);
+  if (!(opts.durationMs > 0)) throw new Error(`dashboard duration must be positive, got ${opts.durationMs} ms`);
   for (const p of opts.pages ?? []) {
-    if (!PAGE_NAMES.includes(p)) throw new BadInputError(`unknown dashboard page "${p}"; pages are ${PAGE_NAMES.join(", ")}`);
+    if (!PAGE_NAMES.includes(p)) throw new Error(`unknown dashboard page "${p}"; pages are ${PAGE_NAMES.join(", ")}`);
   }
   if (opts.mode === "browser" && opts.jitterMs >= opts.intervalMs) {
-    throw new BadInputError(
+    throw new Error(
       `--jitter (${formatMs(opts.jitterMs)}) must be less than --interval (${formatMs(opts.intervalMs)}), as in coder exp scaletest dashboard`,
     );
   }
 }
 
-/** Page latency in the phase-record stage shape (ms, nulls when empty). */
-function toStats(s: LatencyStats): StatsSummary {
-  if (s.count === 0) return { count: 0, p50: null, p95: null, p99: null, max: null, mean: null, min: null };
-  const l = s.latency;
-  return { count: s.count, p50: l.p50, p95: l.p95, p99: l.p99, max: l.max, mean: l.mean, min: l.min };
-}
-
-/** The phase record (result.json) of a dashboard-traffic phase: stages = pages, thresholds, the full result in extra. */
-export function dashboardPhaseRecord(result: DashboardResult, runId: string, phase = "dashboard-traffic"): PhaseRecord {
-  const stages: Record<string, StatsSummary> = {};
-  for (const [page, s] of Object.entries(result.pages)) stages[`page ${page}`] = toStats(s);
-  return buildPhaseRecord({
-    runId,
-    phase,
+/** The typed phase result of a dashboard run: one unit per page, pages as labelled metrics. */
+export function dashboardPhaseResult(result: DashboardResult): PhaseResult {
+  const { metrics, ...rest } = result;
+  const overall = result.overall;
+  return {
     startedAt: new Date(result.started_at),
     endedAt: new Date(result.ended_at),
-    stages,
-    thresholds: toPhaseThresholds(result.thresholds),
-    interruptedBy: result.interrupted ? "SIGINT" : null,
-    extra: { dashboard: result },
-  });
+    activeMs: result.duration_ms,
+    units: Object.entries(result.pages).map(([page, s]) => ({
+      testName: "dashboard",
+      id: page,
+      name: page,
+      ok: s.errors === 0,
+      error: s.errors ? `${s.errors} of ${s.count} views failed` : null,
+      startedAt: new Date(result.started_at),
+      durationMs: result.duration_ms,
+      stages: { p95: s.count ? s.latency.p95 : null },
+      extra: { views: s.count, errors: s.errors, by_status: s.by_status },
+    })),
+    metrics,
+    headline: [
+      { label: "page views", value: overall.count, unit: "count" },
+      { label: "page p95", value: overall.count ? overall.latency.p95 : null, unit: "ms" },
+      { label: "p99", value: overall.count ? overall.latency.p99 : null, unit: "ms" },
+      { label: "failed views", value: overall.errors, unit: "count" },
+    ],
+    errors: result.failures.slice(0, 10).map((f) => `${f.user} ${f.page}: ${f.error}`),
+    stoppedEarly: result.interrupted,
+    extra: { dashboard: rest },
+    text: renderDashboardText(result),
+  };
 }
+
+const DASHBOARD_SETTINGS: readonly SettingKey[] = [
+  "runId", "dashboardMode", "dashboardConcurrency", "dashboardDuration", "thinkTime", "dashboardInterval", "dashboardJitter",
+  "useHostLogin", "targetUsers", "dashboardPercentage", "thresholdDashboardP95", "thresholdDashboardP99", "thresholdDashboardErrorRate",
+];
+
+/** Dashboard traffic as a runner (src/scenario/runner.ts). */
+export const dashboardRunner: Runner<DashboardOptions> = {
+  name: "dashboard-traffic",
+  testName: "dashboard",
+  settings: DASHBOARD_SETTINGS,
+  presets: (c) => presetThresholds(c).filter((e) => e.startsWith("dashboard.")),
+  validate(c: Config, targets: PhaseTargets): DashboardOptions {
+    const opts: DashboardOptions = {
+      mode: c.dashboardMode,
+      hostToken: c.token,
+      runId: c.runId,
+      concurrency: c.dashboardConcurrency,
+      durationMs: targets.durationMs ?? c.dashboardDuration,
+      thinkTimeMs: c.thinkTime,
+      intervalMs: c.dashboardInterval,
+      jitterMs: c.dashboardJitter,
+      useHostLogin: c.useHostLogin,
+      targetUsers: targets.range ?? c.targetUsers,
+      ...(targets.range === undefined ? { percentage: c.dashboardPercentage, shard: c.shard } : {}),
+      chromiumPath: c.chromiumPath,
+    };
+    try {
+      validate(opts);
+    } catch (e) {
+      throw new BadInputError((e as Error).message);
+    }
+    return opts;
+  },
+  async run(ctx, s) {
+    const result = await runDashboardTraffic(
+      ctx.client,
+      { ...s, screenshotDir: ctx.phaseDir, log: ctx.log, onRecorder: (r) => ctx.live(() => r.metricSet()) },
+      { signal: ctx.signal },
+    );
+    return dashboardPhaseResult(result);
+  },
+};
 
 const latencyColumns = (label: string) =>
   [
@@ -264,21 +314,16 @@ const latencyColumns = (label: string) =>
     },
   ];
 
-/** Human summary: verdict, per-page and per-endpoint tables, thresholds, first failures. */
+/** Detail text: per-page and per-endpoint tables, first failures (the verdict and thresholds are the harness's). */
 export function renderDashboardText(result: DashboardResult): string {
-  const verdict = result.interrupted ? "INTERRUPTED" : result.pass ? "PASS" : "FAIL";
   let out =
-    `Dashboard traffic (${result.mode} mode): ${verdict}\n` +
+    `Dashboard traffic (${result.mode} mode${result.interrupted ? ", interrupted" : ""}): ` +
     `${result.concurrency} virtual user(s) as ${result.users.length} ${result.identity_source === "host" ? "host identity" : "scaletest user(s)"}, ` +
     `${formatMs(result.duration_ms)}; ${result.totals.views} page views, ${result.totals.errors} failed (${result.totals.error_rate_pct}%)\n`;
   const pageRows = Object.entries(result.pages).map(([name, s]) => ({ name, s }));
   out += "\nPages (load time):\n" + (pageRows.length ? formatTable(pageRows, latencyColumns("page")) : "(no page views)\n");
   const epRows = Object.entries(result.endpoints).map(([name, s]) => ({ name, s }));
   if (epRows.length) out += "\nAPI endpoints:\n" + formatTable(epRows, latencyColumns("endpoint"));
-  if (result.thresholds.length) {
-    out += "\nThresholds:\n";
-    for (const t of result.thresholds) out += `  ${t.pass ? "ok    " : "FAILED"} ${t.message.replace(/: FAILED$/, "")}\n`;
-  }
   if (result.failures_total > 0) {
     out += `\nFailures (${result.failures_total}${result.failures_total > result.failures.length ? `, first ${result.failures.length} kept` : ""}):\n`;
     for (const f of result.failures.slice(0, 10)) {

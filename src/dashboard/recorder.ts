@@ -7,8 +7,13 @@
  */
 import { Counter, Histogram } from "prom-client";
 import { getRegistry, scenarioMetric } from "../metrics/index.ts";
-import { counter, latency, rate, rateSeries, valueSeries, type MetricSet } from "../thresholds/metrics.ts";
+import { counter, histogramSeries, latency, rate, ratio, value } from "../results/metric-set.ts";
+import type { MetricSetJSON } from "../results/schema.ts";
 import { LatencyHistogram, type PercentileSummary } from "../traffic/histogram.ts";
+
+function exactOf(p: PercentileSummary): { count: number; sumMs: number; minMs: number; maxMs: number } | undefined {
+  return p.count > 0 ? { count: p.count, sumMs: p.mean * p.count, minMs: p.min, maxMs: p.max } : undefined;
+}
 
 export type DashboardMode = "api" | "browser";
 
@@ -144,18 +149,17 @@ export class DashboardRecorder {
   }
 
   /**
-   * The named metrics for thresholds (src/thresholds/catalog.ts): page and request latency by page/endpoint,
-   * the error rate and views by page. Histograms are encoded, as the results files carry them.
+   * Named metrics: dashboard.page and dashboard.request (latency by page / route), dashboard.error_rate
+   * (failed views by page) and dashboard.views (by page).
    */
-  metricSet(): MetricSet {
-    const pages = [...this.#pages.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    const endpoints = [...this.#endpoints.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    const encoded = (s: Series) => (s.hist.count ? s.hist.encode() : "");
+  metricSet(): MetricSetJSON {
+    const lat = (map: Map<string, Series>, label: string) =>
+      latency(...[...map].map(([k, s]) => histogramSeries(s.hist.count ? s.hist.encode() : "", { [label]: k }, exactOf(s.hist.percentiles()))));
     return {
-      "dashboard.page": latency(...pages.map(([page, s]) => ({ labels: { page }, histogram: encoded(s) }))),
-      "dashboard.request": latency(...endpoints.map(([endpoint, s]) => ({ labels: { endpoint }, histogram: encoded(s) }))),
-      "dashboard.error_rate": rate(...pages.map(([page, s]) => rateSeries(s.errors, s.hist.count, { page }))),
-      "dashboard.views": counter("count", ...pages.map(([page, s]) => valueSeries(s.hist.count, { page }))),
+      "dashboard.page": lat(this.#pages, "page"),
+      "dashboard.request": lat(this.#endpoints, "endpoint"),
+      "dashboard.error_rate": rate(...[...this.#pages].map(([k, s]) => ratio(s.errors, s.hist.count, { page: k }))),
+      "dashboard.views": counter("count", ...[...this.#pages].map(([k, s]) => value(s.hist.count, { page: k }))),
     };
   }
 

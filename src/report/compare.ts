@@ -51,6 +51,19 @@ export interface CompareResult {
   tolerance: number;
   rows: CompareRow[];
   counts: Record<RowVerdict, number>;
+  /** Settings (by flag) whose values differ between A and B: when any does, the runs are not like for like. */
+  settingsDiff: { setting: string; a: string | null; b: string | null }[];
+}
+
+/** Settings that differ between the runs (the run id always does; it is listed so the table reads on its own). */
+export function settingsDiff(a: ReportModel, b: ReportModel): CompareResult["settingsDiff"] {
+  const keys = [...new Set([...Object.keys(a.settings), ...Object.keys(b.settings)])].sort();
+  return keys.filter((k) => a.settings[k] !== b.settings[k]).map((k) => ({ setting: k, a: a.settings[k] ?? null, b: b.settings[k] ?? null }));
+}
+
+function diffWarning(c: CompareResult): string {
+  const real = c.settingsDiff.filter((d) => d.setting !== "--run-id");
+  return real.length ? `Warning: not like for like: ${real.length} setting${real.length === 1 ? "" : "s"} differ (${real.map((d) => d.setting).join(", ")}).` : "";
 }
 
 export const DEFAULT_TOLERANCE = 0.1;
@@ -62,12 +75,14 @@ const PERCENTILES = ["p50", "p95", "p99"] as const;
 export function runMetrics(model: ReportModel): Metric[] {
   const out: Metric[] = [];
   for (const t of model.thresholds) {
+    // Paired by what is measured (the expression without its limit), so a changed limit still pairs.
+    const identity = t.expression.replace(/(<=|>=|==|<|>)[^<>=]*$/, "");
     out.push({
-      key: `threshold:${t.phase}:${t.name}`,
+      key: `threshold:${t.phase}:${identity}`,
       group: "threshold",
       phase: t.phase,
-      label: `${t.name} (${t.rule})`,
-      unit: t.unit,
+      label: t.expression,
+      unit: (t.unit === "ms" || t.unit === "ratio" || t.unit === "bytes/s" ? t.unit : "count") as MetricUnit,
       direction: t.direction,
       value: t.observed,
     });
@@ -77,6 +92,7 @@ export function runMetrics(model: ReportModel): Metric[] {
       out.push({ key: `success:${p.name}`, group: "success", phase: p.name, label: "success rate", unit: "ratio", direction: "higher", value: p.totals.pass / p.totals.runs });
     }
     for (const [stage, s] of Object.entries(p.stages)) {
+      if (s.count === 0) continue;
       for (const pct of PERCENTILES) {
         out.push({ key: `stage:${p.name}:${stage}:${pct}`, group: "stage", phase: p.name, label: `${stage} ${pct}`, unit: "ms", direction: "lower", value: s[pct] });
       }
@@ -142,6 +158,7 @@ export function compareRuns(a: ReportModel, b: ReportModel, opts: CompareOptions
     tolerance: opts.tolerance ?? DEFAULT_TOLERANCE,
     rows,
     counts,
+    settingsDiff: settingsDiff(a, b),
   };
 }
 
@@ -181,7 +198,11 @@ export function formatCompareText(c: CompareResult): string {
   const head = `A: run ${c.a.runId} (${c.a.verdict.toUpperCase()})  ${c.a.runDir}\nB: run ${c.b.runId} (${c.b.verdict.toUpperCase()})  ${c.b.runDir}\n`;
   const rows = c.rows.map(cells);
   const table = formatTable(rows, HEADER.map((h, i) => ({ header: h, value: (r: string[]) => r[i], align: i >= 2 && i <= 5 ? ("right" as const) : ("left" as const) })));
-  return `${head}\n${table}\n${headline(c)}\n`;
+  const warn = diffWarning(c);
+  const diff = warn
+    ? `\n${warn}\n` + formatTable(c.settingsDiff, [{ header: "setting", value: "setting" }, { header: "A", value: (d) => d.a ?? "-" }, { header: "B", value: (d) => d.b ?? "-" }])
+    : "";
+  return `${head}${diff}\n${table}\n${headline(c)}\n`;
 }
 
 export function renderCompareMarkdown(c: CompareResult): string {
@@ -189,6 +210,7 @@ export function renderCompareMarkdown(c: CompareResult): string {
     `# Scale test comparison: ${c.a.runId} (A) vs ${c.b.runId} (B)\n\n` +
     `- A: run \`${c.a.runId}\`, verdict ${c.a.verdict.toUpperCase()}\n` +
     `- B: run \`${c.b.runId}\`, verdict ${c.b.verdict.toUpperCase()}\n\n` +
+    (diffWarning(c) ? `**${diffWarning(c)}**\n\n` + mdTable(["setting", "A", "B"], c.settingsDiff.map((d) => [d.setting, d.a ?? "-", d.b ?? "-"])) + "\n" : "") +
     `**${headline(c)}**\n\n` +
     mdTable([...HEADER], c.rows.map((r) => { const x = cells(r); if (r.verdict === "worse") x[6] = "**WORSE**"; return x; }), [2, 3, 4, 5]) +
     `\nLower is better for latencies and error rates; higher is better for success rates and throughput. ` +

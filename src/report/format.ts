@@ -1,20 +1,14 @@
 // Display formatting shared by the Markdown, HTML and compare renderers.
 import { formatMs } from "../results/stats.ts";
+import { formatQuantity } from "../results/units.ts";
+import { formatDuration } from "../config/duration.ts";
 import type { MetricUnit } from "./model.ts";
 
 export { formatMs };
 
-/** "512 B/s", "1.5 kB/s", "12.3 MB/s" (SI units, so chart axes get round numbers). */
+/** "512 B/s", "1.5 KiB/s", "12.3 MiB/s" (binary units, as every output of the runner prints them). */
 export function formatBytesRate(v: number | null | undefined): string {
-  if (v === null || v === undefined || !Number.isFinite(v)) return "-";
-  const units = ["B/s", "kB/s", "MB/s", "GB/s"];
-  let x = v;
-  let i = 0;
-  while (Math.abs(x) >= 1000 && i < units.length - 1) {
-    x /= 1000;
-    i++;
-  }
-  return `${i === 0 ? Math.round(x) : Number(x.toFixed(x >= 100 ? 0 : 1))} ${units[i]}`;
+  return formatQuantity(v, "bytes/s");
 }
 
 /** A ratio 0..1 as a percentage: "99.5%", "0%", "0.02%". */
@@ -31,23 +25,19 @@ export function formatRate(v: number | null | undefined, what = "/s"): string {
   return `${Number(v.toFixed(v >= 100 ? 0 : v >= 10 ? 1 : 2))}${what}`;
 }
 
-export function formatValue(unit: MetricUnit, v: number | null | undefined): string {
-  switch (unit) {
-    case "ms":
-      return formatMs(v);
-    case "ratio":
-      return formatPercent(v);
-    case "bytes/s":
-      return formatBytesRate(v);
-    case "ops/s":
-      return formatRate(v);
-    case "count":
-      return v === null || v === undefined || !Number.isFinite(v) ? "-" : String(Math.round(v * 100) / 100);
-  }
+export function formatValue(unit: MetricUnit | string, v: number | null | undefined): string {
+  if (unit === "ratio") return formatPercent(v);
+  if (unit === "count") return v === null || v === undefined || !Number.isFinite(v) ? "-" : String(Math.round(v * 100) / 100);
+  return formatQuantity(v, unit);
+}
+
+/** A threshold's limit as a user writes it: Go durations for times ("2m", "500ms"), else formatValue. */
+export function formatLimit(unit: string, v: number): string {
+  return unit === "ms" ? formatDuration(v) : formatValue(unit, v);
 }
 
 /** A change b - a in the metric's unit, signed: "+1.2s", "-3.0%" (percentage points for ratios). */
-export function formatDelta(unit: MetricUnit, d: number | null): string {
+export function formatDelta(unit: MetricUnit | string, d: number | null): string {
   if (d === null || !Number.isFinite(d)) return "-";
   const sign = d > 0 ? "+" : d < 0 ? "-" : "±";
   const abs = Math.abs(d);

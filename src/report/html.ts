@@ -6,7 +6,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { formatMs } from "../results/stats.ts";
 import { chartData, type ChartData } from "./chart-data.ts";
-import { escapeHtml, formatPercent, formatValue } from "./format.ts";
+import { escapeHtml, formatLimit, formatPercent, formatValue } from "./format.ts";
 import { throughputText } from "./markdown.ts";
 import type { ReportModel, ReportPhase } from "./model.ts";
 
@@ -212,11 +212,12 @@ function thresholdTable(model: ReportModel): string {
   const rows = model.thresholds
     .map(
       (t) =>
-        `<tr${t.ok ? "" : ` class="bad"`}><td>${e(t.phase)}</td><td>${e(t.name)}</td><td><code>${e(t.rule)}</code></td>` +
-        `<td class="num">${e(formatValue(t.unit, t.observed))}</td><td class="${t.ok ? "ok" : "bad"}">${t.ok ? "pass" : "FAIL"}</td></tr>`,
+        `<tr${t.ok ? "" : ` class="bad"`}><td>${e(t.phase)}</td><td><code>${e(t.expression)}</code>${t.abort ? " (abort)" : ""}</td>` +
+        `<td class="num">${e(formatValue(t.unit, t.observed))}${t.failed_label ? ` (${e(t.failed_label)})` : ""}</td><td class="num">${e(formatLimit(t.unit, t.limit))}</td>` +
+        `<td class="${t.ok ? "ok" : "bad"}">${t.ok ? "✓ pass" : "✗ FAIL"}</td></tr>`,
     )
     .join("");
-  return `<table id="thresholds"><thead><tr><th>phase</th><th>check</th><th>rule</th><th class="num">observed</th><th>result</th></tr></thead><tbody>${rows}</tbody></table>`;
+  return `<table id="thresholds"><thead><tr><th>phase</th><th>threshold</th><th class="num">observed</th><th class="num">limit</th><th>result</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 function phaseTable(model: ReportModel): string {
@@ -254,7 +255,11 @@ function phaseDetail(p: ReportPhase): string {
     : "";
   const err = p.error ? `<p class="chart-error">Error: ${e(p.error)}</p>` : "";
   const intr = p.interruptedBy ? `<p class="muted">Interrupted by ${e(p.interruptedBy)}: results are partial.</p>` : "";
-  return `<section class="card" id="phase-${e(p.name)}"><h3>${p.index}. ${e(p.name)} ${statusBadge(p.status)} <span class="muted">${e(formatMs(p.durationMs))}</span></h3>${err}${intr}${table}${failures}</section>`;
+  const aborted = p.abortedBy ? `<p class="chart-error">Stopped by the abort threshold <code>${e(p.abortedBy)}</code>.</p>` : "";
+  const attempts = p.otherAttempts.length
+    ? `<p class="muted">Attempt ${p.attempt} shown; earlier attempt${p.otherAttempts.length === 1 ? "" : "s"}: ${p.otherAttempts.map((a) => `${e(a.dir)} (${e(a.status)})`).join(", ")}.</p>`
+    : "";
+  return `<section class="card" id="phase-${e(p.name)}"><h3>${p.index}. ${e(p.name)} ${statusBadge(p.status)} <span class="muted">${e(formatMs(p.durationMs))}</span></h3>${err}${intr}${aborted}${attempts}${table}${failures}</section>`;
 }
 
 function buildsNote(c: ChartData, i: number): string {

@@ -5,4 +5,4 @@ export { renderHtml, chartJsSource, scriptJson } from "./html.ts";
 export { chartData, histogram, type ChartData } from "./chart-data.ts";
 export { compareRuns, runMetrics, rowVerdict, formatCompareText, renderCompareMarkdown, DEFAULT_TOLERANCE, type CompareResult, type CompareRow, type CompareOptions, type RowVerdict } from "./compare.ts";
 export { writeReport, type WrittenReport } from "./write.ts";
-export { judge, rejudge, type ThresholdOverrides } from "./thresholds.ts";
+export { rejudge, type ThresholdOverrides } from "./thresholds.ts";

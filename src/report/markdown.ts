@@ -1,7 +1,7 @@
 // report.md: the run as Markdown (readable with `cat`, renders on any forge).
 import { formatMs } from "../results/stats.ts";
 import { chartData } from "./chart-data.ts";
-import { formatBytesRate, formatPercent, formatRate, formatValue, mdCell, mdTable } from "./format.ts";
+import { formatBytesRate, formatLimit, formatPercent, formatRate, formatValue, mdCell, mdTable } from "./format.ts";
 import type { ReportModel, ReportPhase } from "./model.ts";
 
 const VERDICT_TEXT: Record<ReportModel["verdict"], string> = {
@@ -44,9 +44,15 @@ export function renderMarkdown(model: ReportModel): string {
   else {
     out.push(
       mdTable(
-        ["phase", "check", "rule", "observed", "result"],
-        model.thresholds.map((t) => [t.phase, t.name, t.rule, formatValue(t.unit, t.observed), t.ok ? "pass" : "**FAIL**"]),
-        [3],
+        ["phase", "threshold", "observed", "limit", "result"],
+        model.thresholds.map((t) => [
+          t.phase,
+          t.expression + (t.abort ? " (abort)" : ""),
+          formatValue(t.unit, t.observed) + (t.failed_label ? ` (${t.failed_label})` : ""),
+          formatLimit(t.unit, t.limit),
+          t.ok ? "✓ pass" : "✗ **FAIL**",
+        ]),
+        [2, 3],
       ),
     );
   }
@@ -88,7 +94,12 @@ export function renderMarkdown(model: ReportModel): string {
   for (const p of model.phases) {
     out.push(`## ${p.index}. ${mdCell(p.name)} (${p.status})\n`);
     if (p.error) out.push(`Error: ${mdCell(p.error)}\n`);
-    if (p.interruptedBy) out.push(`Interrupted by ${p.interruptedBy}: results are partial.\n`);
+    if (p.interruptedBy) out.push(`Interrupted by ${p.interruptedBy}: results are partial; rates are over the ${formatMs(p.activeMs)} actually run.\n`);
+    if (p.abortedBy) out.push(`Stopped by the abort threshold \`${p.abortedBy}\`.\n`);
+    if (p.headline.length) out.push(p.headline.map((h) => `${mdCell(h.label)} **${h.value === null ? "-" : formatValue(h.unit, h.value)}**`).join(", ") + "\n");
+    if (p.otherAttempts.length) {
+      out.push(`Attempt ${p.attempt} shown; earlier attempt${p.otherAttempts.length === 1 ? "" : "s"}: ${p.otherAttempts.map((a) => `${a.dir} (${a.status}, ${a.startedAt ?? "-"})`).join("; ")}.\n`);
+    }
     if (Object.keys(p.stages).length) out.push(stageTable(p));
     else out.push("No timings recorded.\n");
     if (p.failures.length) {

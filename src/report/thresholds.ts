@@ -1,96 +1,50 @@
-// Re-judging a finished run against other thresholds: `report.ts --threshold-provision-p95 90s RUN`
-// recomputes that check from the recorded data (stage percentiles, run counts, error rates) instead of
-// re-running the test. Only the thresholds the user set are re-judged; the others keep their recorded
-// verdicts. Checks are named as below; a recorded threshold of the same phase and name is replaced.
-import { formatDuration } from "../config/duration.ts";
-import type { ReportModel, ReportPhase, ReportThreshold } from "./model.ts";
+// Re-judging a finished run: `report.ts --threshold 'create.provision.p95<10m' RUN` (or a --threshold-*
+// preset flag) re-evaluates each phase's own recorded expressions, merged with the overrides, over the
+// metrics the phase recorded, with the one evaluator (src/thresholds). A changed limit REPLACES the row with
+// the same metric, selector and stat (mergeThresholds); new expressions are added.
+import { evaluate, mergeThresholds, parseThreshold, thresholdsFor } from "../thresholds/index.ts";
+import { metricRunner, thresholdRow } from "../scenario/judges.ts";
+import type { ReportModel, ReportThreshold } from "./model.ts";
+import { thresholdDirection } from "./model.ts";
 
-export interface ThresholdOverrides {
-  /** Percent (0..100) of workspaces that must succeed. */
-  createSuccess?: number;
-  /** ms */
-  provisionP95?: number;
-  dashboardP95?: number;
-  dashboardP99?: number;
-  /** Percent (0..100). */
-  dashboardErrorRate?: number;
-  trafficErrorRate?: number;
-}
-
-function worst(p: ReportPhase, k: "p95" | "p99"): number | null {
-  const vals = Object.values(p.stages).map((s) => s[k]).filter((v): v is number => v !== null);
-  return vals.length ? Math.max(...vals) : null;
-}
-
-function check(phase: string, name: string, rule: string, observed: number | null, ok: (v: number) => boolean, unit: ReportThreshold["unit"], direction: ReportThreshold["direction"]): ReportThreshold {
-  return { phase, name, rule, observed, ok: observed !== null && ok(observed), unit, direction };
-}
-
-/** The checks the overrides ask for, computed from the run's data. */
-export function judge(model: ReportModel, o: ThresholdOverrides): ReportThreshold[] {
-  const out: ReportThreshold[] = [];
-  for (const p of model.phases) {
-    if (p.kind === "create") {
-      if (o.createSuccess !== undefined) {
-        const min = o.createSuccess;
-        const v = p.totals.runs > 0 ? p.totals.pass / p.totals.runs : null;
-        out.push(check(p.name, "create success", `>=${min}%`, v, (x) => x * 100 >= min - 1e-9, "ratio", "higher"));
-      }
-      if (o.provisionP95 !== undefined) {
-        const max = o.provisionP95;
-        const v = p.stages.total?.p95 ?? null;
-        out.push(check(p.name, "provisioning p95", `p95<${formatDuration(max)}`, v, (x) => x < max, "ms", "lower"));
-      }
-    } else if (p.kind === "dashboard") {
-      if (o.dashboardP95 !== undefined) {
-        const max = o.dashboardP95;
-        out.push(check(p.name, "dashboard p95", `p95<${formatDuration(max)}`, worst(p, "p95"), (x) => x < max, "ms", "lower"));
-      }
-      if (o.dashboardP99 !== undefined) {
-        const max = o.dashboardP99;
-        out.push(check(p.name, "dashboard p99", `p99<${formatDuration(max)}`, worst(p, "p99"), (x) => x < max, "ms", "lower"));
-      }
-      if (o.dashboardErrorRate !== undefined) {
-        const max = o.dashboardErrorRate;
-        out.push(check(p.name, "dashboard error rate", `<=${max}%`, p.errorRate, (x) => x * 100 <= max + 1e-9, "ratio", "lower"));
-      }
-    } else if (p.kind === "traffic" && o.trafficErrorRate !== undefined) {
-      const max = o.trafficErrorRate;
-      out.push(check(p.name, `${p.name} error rate`, `<=${max}%`, p.errorRate, (x) => x * 100 <= max + 1e-9, "ratio", "lower"));
-    }
-  }
-  return out;
-}
+/** Threshold expressions given to the report (presets set by flag, and --threshold). */
+export type ThresholdOverrides = readonly string[];
 
 /**
- * A copy of the model judged with the overrides: matching thresholds replaced (others appended), phase
- * statuses and the verdict recomputed from them (a phase with failed runs or an error keeps failing;
- * an interrupted or unfinished run keeps that verdict).
+ * A copy of the model judged with the overrides: each phase an override concerns is re-evaluated from its
+ * metrics; its status and the verdict follow (a phase that errored, was interrupted or aborted, or an
+ * unfinished run, keeps that verdict).
  */
-export function rejudge(model: ReportModel, o: ThresholdOverrides): ReportModel {
-  const fresh = judge(model, o);
-  if (fresh.length === 0) return model;
+export function rejudge(model: ReportModel, overrides: ThresholdOverrides): ReportModel {
+  if (overrides.length === 0) return model;
+  const specs = overrides.map((o) => parseThreshold(o));
+  const changed: string[] = [];
   const phases = model.phases.map((p) => {
-    const mine = fresh.filter((t) => t.phase === p.name);
+    if (!p.runner) return p;
+    const mine = thresholdsFor(specs, metricRunner(p.runner));
     if (mine.length === 0) return p;
-    const kept = p.thresholds.filter((t) => !mine.some((m) => m.name === t.name));
-    const thresholds = [...kept, ...mine];
+    const merged = mergeThresholds(p.expressions, mine);
+    const overridden = new Set(mine.map((s) => s.expression));
+    const thresholds: ReportThreshold[] = evaluate(merged, p.metrics).map((r) => ({
+      ...thresholdRow(r, overridden.has(r.expression) ? "report" : "recorded"),
+      phase: p.name,
+      direction: thresholdDirection(r.expression),
+    }));
+    changed.push(...mine.map((s) => `${p.name}: ${s.expression}`));
     let status = p.status;
-    if (status === "pass" || status === "fail") {
-      status = p.totals.fail > 0 || thresholds.some((t) => !t.ok) ? "fail" : "pass";
+    if ((status === "pass" || status === "fail") && !p.abortedBy && !p.error) {
+      status = thresholds.length ? (thresholds.some((t) => !t.ok) ? "fail" : "pass") : p.totals.fail > 0 ? "fail" : "pass";
     }
-    return { ...p, thresholds, status };
+    return { ...p, thresholds, expressions: merged.map((s) => s.expression), status };
   });
+  if (changed.length === 0) return model;
   let verdict = model.verdict;
-  if (verdict === "pass" || verdict === "fail") {
-    verdict = phases.some((p) => p.status === "fail" || p.status === "error") ? "fail" : "pass";
-  }
-  const names = fresh.map((t) => `${t.phase}: ${t.name} ${t.rule}`).join("; ");
+  if (verdict === "pass" || verdict === "fail") verdict = phases.some((p) => p.status === "fail" || p.status === "error") ? "fail" : "pass";
   return {
     ...model,
     phases,
     verdict,
     thresholds: phases.flatMap((p) => p.thresholds),
-    warnings: [...model.warnings, `thresholds re-judged by the report's settings (the run's own verdict is in summary.json): ${names}`],
+    warnings: [...model.warnings, `thresholds re-judged by the report's settings (the run's own verdict is in summary.json): ${changed.join("; ")}`],
   };
 }

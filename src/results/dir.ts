@@ -59,6 +59,11 @@ export interface ResultsDir {
   resolve(rel: string): string;
   /** The folder of phase `name` (creates `NN-name/`; reuses an existing folder of that name). */
   phaseDir(name: string): string;
+  /**
+   * A new folder for a run of phase `name`: `NN-name/` with the next NN, so a rerun never overwrites an
+   * earlier attempt. `attempt` counts the folders of that name (1 for the first).
+   */
+  newPhaseDir(name: string): { path: string; dirName: string; attempt: number };
   /** Existing phase folders in order. */
   listPhases(): PhaseDirInfo[];
   /** Writes pretty JSON atomically, secrets redacted. */
@@ -207,6 +212,16 @@ export function openResultsDir(resultsDir: string, runId: string, opts: OpenResu
       const dir = join(root, `${String(next).padStart(2, "0")}-${name}`);
       mkdirSync(dir, { recursive: true });
       return dir;
+    },
+    newPhaseDir(name) {
+      if (!PHASE_NAME_RE.test(name)) {
+        throw new Error(`invalid phase name ${JSON.stringify(name)}: use lowercase letters, digits and single hyphens`);
+      }
+      const phases = listPhases();
+      const next = Math.max(0, ...phases.map((p) => p.index)) + 1;
+      const dirName = `${String(next).padStart(2, "0")}-${name}`;
+      mkdirSync(join(root, dirName), { recursive: true });
+      return { path: join(root, dirName), dirName, attempt: phases.filter((p) => p.name === name).length + 1 };
     },
     listPhases,
     writeJSON(rel, value) {

@@ -6,7 +6,8 @@ import { redact } from "../util/redact.ts";
 import { BadInputError } from "../util/errors.ts";
 import { writeFileAtomic } from "./atomic.ts";
 
-export const OUTPUT_FORMATS = ["text", "json"] as const;
+/** text: the summary people read; json: the phase record (result.json); harness: Coder's harness JSON. */
+export const OUTPUT_FORMATS = ["text", "json", "harness"] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 export interface OutputSpec {
@@ -61,11 +62,14 @@ export function parseOutputSpecs(specs: readonly string[]): OutputSpec[] {
 export interface OutputContent {
   json: unknown;
   text: string;
+  /** Coder's harness results JSON (default: `json`). */
+  harness?: unknown;
 }
 
 /** Renders one format: JSON pretty-printed with a trailing newline; text as given. Redacted. */
 export function renderOutput(format: OutputFormat, content: OutputContent): string {
-  const raw = format === "json" ? JSON.stringify(content.json, null, 2) + "\n" : content.text;
+  const raw =
+    format === "text" ? content.text : JSON.stringify(format === "harness" ? (content.harness ?? content.json) : content.json, null, 2) + "\n";
   return redact(raw);
 }
 

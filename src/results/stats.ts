@@ -2,17 +2,10 @@
 // histogram (microsecond resolution, 3 significant digits) like the traffic engine's; count, min,
 // max and mean are exact.
 import * as hdr from "hdr-histogram-js";
+import type { LatencySummary } from "./schema.ts";
 
-/** Timing summary in milliseconds; fields are null when there were no samples. */
-export interface StatsSummary {
-  count: number;
-  p50: number | null;
-  p95: number | null;
-  p99: number | null;
-  max: number | null;
-  mean: number | null;
-  min: number | null;
-}
+/** Timing summary in milliseconds; fields are null when there were no samples (the results schema's LatencySummary). */
+export type StatsSummary = LatencySummary;
 
 const EMPTY: StatsSummary = { count: 0, p50: null, p95: null, p99: null, max: null, mean: null, min: null };
 

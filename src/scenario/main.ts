@@ -1,51 +1,34 @@
-// The shared shape of every scenario script: settings -> client -> results folder -> metrics -> the
-// scenario's own work -> outputs -> exit code. Scripts in scenarios/ stay thin by calling runScenario.
-import { join, relative } from "node:path";
+// The shared shape of every scenario script: settings -> the runner's validate and prepare (bad input
+// exits 2 and writes nothing, LATEST untouched) -> results folder -> the harness (the same phase record the
+// pipeline writes, in a new folder per attempt) -> summary.json over the run's phases -> outputs -> exit
+// code. Scripts in scenarios/ stay thin: they name a runner.
 import type { Command } from "commander";
 import { CoderClient } from "../coder/index.ts";
 import { apiBlock } from "../coder/stats.ts";
-import { loadConfigOrExit, type Config, type Loaded, type ScriptName } from "../config/index.ts";
+import { ConfigError, loadConfigOrExit, type Config, type Loaded, type ScriptName } from "../config/index.ts";
 import { configureMetrics, startMetricsServer, type MetricsServerHandle } from "../metrics/index.ts";
-import { checkWritable, openResultsDir, type ResultsDir } from "../results/dir.ts";
+import { checkWritable, openResultsDir, PHASE_RESULT_FILE, SUMMARY_FILE, type ResultsDir } from "../results/dir.ts";
 import { parseOutputSpecs, writeOutputs } from "../results/outputs.ts";
-import { BAD_INPUT_EXIT_CODE, isBadInput } from "../util/errors.ts";
-import { sleep } from "../util/sleep.ts";
-import { log, type Logger } from "../util/log.ts";
+import { RunRecorder } from "../results/run-info.ts";
+import { PhaseRecord, readResultsFile, RunSummary } from "../results/schema.ts";
+import { buildRunSummary, formatPhaseText } from "../results/summary.ts";
+import { BadInputError } from "../util/errors.ts";
+import { log } from "../util/log.ts";
 import { redactError } from "../util/redact.ts";
 import { receivedStopSignal, stopSignal } from "../util/signals.ts";
+import { runRunner } from "./harness.ts";
+import { judgeFor } from "./judges.ts";
+import type { PhaseTargets, Runner, RunnerContext } from "./runner.ts";
 
-export interface ScenarioContext {
-  script: ScriptName;
-  config: Config;
-  loaded: Loaded;
-  runId: string;
-  client: CoderClient;
-  /** `<results-dir>/<run-id>/` (or the folder ScenarioOptions.resultsFolder named) */
-  results: ResultsDir;
-  /** This script's folder inside the run folder (result.json, summary.txt, phase.log, screenshots). */
-  phaseDir: string;
-  /** Aborted by the first SIGINT/SIGTERM: stop starting work, finish or cancel what is in flight. */
-  signal: AbortSignal;
-  log: Logger;
-  metrics: MetricsServerHandle | null;
-}
-
-export interface ScenarioOutcome {
-  /** Machine-readable results (Coder's harness shape plus our fields). */
-  json: unknown;
-  /** Human summary. */
-  text: string;
-  exitCode: number;
-}
-
-export interface ScenarioOptions {
+export interface ScenarioOptions<S> {
   description: string;
   /** Script-specific flags that are not settings. */
   extend?: (cmd: Command) => void;
-  /** Scripts that do not need a results folder or metrics (e.g. cleanup) can opt out of metrics. */
+  /** Scripts that need no metrics endpoint (e.g. cleanup) opt out. */
   metrics?: boolean;
-  /** The script's own input checks, run before anything is written: a BadInputError exits 2 with its message. */
-  precheck?: (loaded: Loaded) => void;
+  /** The runner this script runs (from the loaded settings). */
+  runner: (loaded: Loaded) => Runner<S>;
+  targets?: (loaded: Loaded) => PhaseTargets;
   /**
    * Names the results folder explicitly (e.g. `cleanup-all-<timestamp>` for work that belongs to no run);
    * undefined: `<results-dir>/<run-id>/`.
@@ -53,47 +36,74 @@ export interface ScenarioOptions {
   resultsFolder?: (loaded: Loaded) => string | undefined;
 }
 
-/** Adds `api` to a phase record's `extra`, or at the top of other result objects (Coder's harness JSON). */
-function withApiBlock(json: unknown, api: ReturnType<typeof apiBlock>): void {
-  if (!json || typeof json !== "object") return;
-  const o = json as { extra?: unknown; api?: unknown };
-  if (o.extra && typeof o.extra === "object") (o.extra as { api?: unknown }).api = api;
-  else o.api = api;
-}
-
 /** Builds the API client the way every entry point does (pool sized for the work's concurrency). */
 export function clientFor(config: Config, concurrency = 16): CoderClient {
   return new CoderClient({ url: config.url, token: config.token, concurrency: Math.max(1, concurrency) });
 }
 
+function refuse(script: string, e: unknown): never {
+  process.stderr.write(`${(e as Error).message.startsWith(`${script}:`) ? "" : `${script}: `}${(e as Error).message}\n`);
+  process.exit(2);
+}
+
 /**
- * Runs a scenario script end to end and exits the process with the scenario's exit code.
- * Bad settings exit 2 before anything is created; an unexpected error exits 1 with a redacted message.
+ * summary.json of a run folder from its phases' latest attempts (plus the folderless phases an earlier
+ * summary listed, e.g. the pipeline's waits), so scenario reruns show in report.ts like any phase.
  */
-export async function runScenario(
-  script: ScriptName,
-  opts: ScenarioOptions,
-  body: (ctx: ScenarioContext) => Promise<ScenarioOutcome>,
-): Promise<never> {
-  const loaded = loadConfigOrExit(script, process.argv.slice(2), { description: opts.description, extend: opts.extend });
+export function refreshRunSummary(results: ResultsDir, startedAt: string): RunSummary {
+  const latest = new Map<string, { rec: PhaseRecord; dir: string }>();
+  for (const p of results.listPhases()) {
+    const file = `${p.path}/${PHASE_RESULT_FILE}`;
+    if (!results.exists(`${p.dirName}/${PHASE_RESULT_FILE}`)) continue;
+    latest.set(p.name, { rec: readResultsFile(PhaseRecord, file), dir: p.dirName });
+  }
+  const prev = results.exists(SUMMARY_FILE) ? readResultsFile(RunSummary, results.resolve(SUMMARY_FILE)) : null;
+  const phases = [...latest.values()].map(({ rec, dir }) => ({ ...rec, dir }));
+  const summary = buildRunSummary({ runId: results.runId, startedAt: new Date(startedAt), endedAt: new Date(), phases });
+  const folderless = (prev?.phases ?? []).filter((p) => p.dir === null);
+  summary.phases = [...summary.phases, ...folderless].sort((a, b) => a.started_at.localeCompare(b.started_at));
+  if (summary.status === "pass" && folderless.some((p) => p.status === "fail" || p.status === "error")) summary.status = "fail";
+  results.writeJSON(SUMMARY_FILE, summary);
+  return summary;
+}
+
+/**
+ * Runs a scenario script end to end and exits the process with the phase's exit code: 0 pass, 1 fail or
+ * interrupted, 2 bad input (before anything is created or written).
+ */
+export async function runScenario<S>(script: ScriptName, opts: ScenarioOptions<S>): Promise<never> {
+  const loaded = loadConfigOrExit(script, process.argv.slice(2), { description: opts.description, ...(opts.extend ? { extend: opts.extend } : {}) });
   const { config } = loaded;
   log.setVerbose(config.verbose);
+  const signal = stopSignal();
+  const client = clientFor(config, 32);
+  let runner: Runner<S>;
+  let settings: S;
   let specs;
+  const targets = opts.targets?.(loaded) ?? {};
+  let judge;
   try {
     specs = parseOutputSpecs(config.outputs);
-    opts.precheck?.(loaded);
     checkWritable(config.resultsDir);
+    runner = opts.runner(loaded);
+    settings = runner.validate(config, targets);
+    judge = judgeFor(runner, config, script);
+    // Read-only checks against the deployment (templates, parameters, targets): still nothing written.
+    if (runner.prepare) {
+      const pre: RunnerContext = { config, client, runId: config.runId, phase: runner.name, phaseDir: "", signal, log, targets, live: () => {} };
+      settings = await runner.prepare(pre, settings);
+    }
   } catch (e) {
-    if (!isBadInput(e)) throw e;
-    process.stderr.write(`${script}: ${e.message}\n`);
-    process.exit(BAD_INPUT_EXIT_CODE);
+    await client.close();
+    if (e instanceof BadInputError || e instanceof ConfigError) refuse(script, e);
+    process.stderr.write(`${script}: ${redactError(e, config.verbose)}\n`);
+    process.exit(1);
   }
-  const signal = stopSignal();
   const folder = opts.resultsFolder?.(loaded);
   const results = openResultsDir(config.resultsDir, config.runId, folder === undefined ? {} : { folder });
-  const phaseDir = results.phaseDir(script);
-  const stopFileLog = log.toFile(join(phaseDir, "phase.log"));
-  const client = clientFor(config, 32);
+  const startedAt = new Date();
+  const recorder = new RunRecorder(results, { config, origin: "scenarios", script, startedAt });
+  recorder.save();
   let metrics: MetricsServerHandle | null = null;
   let exitCode = 1;
   try {
@@ -102,29 +112,34 @@ export async function runScenario(
       metrics = await startMetricsServer(config.metricsAddress);
       log.info(`${script}: metrics at ${metrics.url}`);
     }
-    log.info(`${script}: run ${config.runId}, results in ${phaseDir}`);
-    const outcome = await body({ script, config, loaded, runId: config.runId, client, results, phaseDir, signal, log, metrics });
-    // Every API call and retry the scenario made, as the pipeline records per phase: faults the client
-    // absorbed still leave a trace.
-    withApiBlock(outcome.json, apiBlock(client.stats()));
-    const rel = relative(results.path, phaseDir);
-    results.writeJSON(join(rel, "result.json"), outcome.json);
-    results.writeText(join(rel, "summary.txt"), outcome.text);
-    await writeOutputs(specs, { json: outcome.json, text: outcome.text });
-    exitCode = outcome.exitCode;
+    log.info(`${script}: run ${config.runId}, results in ${results.path}`);
+    results.setStatus(`Running ${script}`);
+    const { record, dir, result } = await runRunner(
+      { results, recorder, runId: config.runId, api: () => client.stats() },
+      { runner, settings, config, client, signal, judge, targets },
+    );
+    // Every API call and retry the scenario made, as the pipeline records per phase.
+    recorder.record.api = apiBlock(client.stats());
+    const summary = refreshRunSummary(results, recorder.record.started_at);
+    const text = formatPhaseText(record, result?.text ?? "") + `\nResult: ${record.status === "pass" ? "PASS" : record.status.toUpperCase()}\nResults: ${results.path}/${dir}\n`;
+    // Coder's harness JSON carries the API counters at its top, as our other additions.
+    await writeOutputs(specs, { json: record, text, harness: record.harness ? { ...record.harness, api: record.extra.api } : null });
+    exitCode = record.status === "pass" ? 0 : 1;
     const stoppedBy = receivedStopSignal();
-    if (stoppedBy && exitCode === 0) exitCode = 1;
+    results.setStatus(stoppedBy ? `Interrupted (${stoppedBy})` : record.status === "pass" ? "Complete" : `Failed (exit=${exitCode})`);
+    recorder.finish(stoppedBy ? "interrupted" : summary.status === "pass" ? "pass" : "fail", exitCode);
     if (metrics && config.metricsWait > 0 && !stoppedBy) {
       log.info(`${script}: keeping metrics up ${config.metricsWait} ms for a final scrape`);
-      await sleep(config.metricsWait, signal);
+      await new Promise((r) => setTimeout(r, config.metricsWait));
     }
   } catch (e) {
     log.error(`${script} failed: ${redactError(e, config.verbose)}`);
-    exitCode = isBadInput(e) ? BAD_INPUT_EXIT_CODE : 1;
+    results.setStatus(`Failed (exit=1)`);
+    recorder.finish("error", 1);
+    exitCode = 1;
   } finally {
     await metrics?.close();
     await client.close();
-    stopFileLog();
   }
   process.exit(exitCode);
 }

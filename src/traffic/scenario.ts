@@ -14,12 +14,17 @@
 import type { CoderClient } from "../coder/index.ts";
 import type { Config } from "../config/index.ts";
 import { getTrafficMetrics, type TrafficMetrics } from "../metrics/index.ts";
-import { HarnessResults, type HarnessResultsJSON } from "../results/harness.ts";
-import { formatMs, formatTable } from "../results/stats.ts";
-import { buildPhaseRecord, formatPhaseText, type PhaseRecord, type ThresholdResult } from "../results/summary.ts";
-import type { StatsSummary } from "../results/stats.ts";
+import { CoderApiError } from "../coder/errors.ts";
+import type { SettingKey } from "../config/index.ts";
+import { counter, gauge, histogramSeries, latency, rate, ratio, value } from "../results/metric-set.ts";
+import type { MetricSetJSON } from "../results/schema.ts";
+import { presetThresholds } from "../thresholds/presets.ts";
+import { formatMs } from "../results/stats.ts";
+import { formatBytes } from "../results/units.ts";
+import type { PhaseResult, Runner, RunnerContext } from "../scenario/runner.ts";
 import { withTimeout } from "../util/abort.ts";
 import { BadInputError } from "../util/errors.ts";
+import { parseShard, parseTargetRange } from "./targets.ts";
 import { ALL_PREFIX, runPrefix } from "../util/naming.ts";
 import { runTraffic, type TrafficProgress } from "./engine.ts";
 import type { PercentileSummary } from "./histogram.ts";
@@ -136,40 +141,77 @@ async function dialerFor(
   }
 }
 
+/** The targets and dialer of a scenario, found before any traffic (read-only). */
+export interface PreparedTraffic {
+  found: Discovered;
+  durationMs: number;
+  ks: KindSettings;
+  prefix: string;
+}
+
 /**
- * Runs one traffic scenario and returns the engine's result. Throws (before any traffic) on bad target
- * selections or when no workspace matches.
+ * Finds the scenario's targets. Throws BadInputError (before any traffic) on bad target selections or when
+ * no workspace matches; API failures stay what they are.
  */
-export async function runTrafficScenario(
+export async function prepareTraffic(
   client: CoderClient,
   config: Config,
   kind: TrafficKind,
   opts: TrafficScenarioOptions = {},
-): Promise<TrafficResult> {
+): Promise<PreparedTraffic> {
   const log = opts.log ?? consoleLog;
   const ks = kindSettings(config, kind);
   const durationMs = opts.durationMs ?? ks.durationMs;
-  // --timeout bounds everything, dialing and closing included (0 = duration + 2 minutes).
-  const hardLimitMs = config.trafficTimeout > 0 ? config.trafficTimeout : durationMs + 120_000;
-  const { signal } = withTimeout(opts.signal, hardLimitMs);
-
   const prefix = opts.prefix ?? runPrefix(config.runId);
   const targetRange = opts.targetRange ?? config.targetWorkspaces;
   const percentage = opts.percentage ?? (opts.targetRange === undefined ? ks.percentage : undefined);
-  const found = await discoverTargets(client, {
-    prefix,
-    targetWorkspaces: targetRange,
-    targetUsers: config.targetUsers,
-    ...(percentage !== undefined ? { percentage } : {}),
-    shard: opts.shard ?? config.shard,
-    signal,
-  });
+  let found: Discovered;
+  try {
+    found = await discoverTargets(client, {
+      prefix,
+      targetWorkspaces: targetRange,
+      targetUsers: config.targetUsers,
+      ...(percentage !== undefined ? { percentage } : {}),
+      shard: opts.shard ?? config.shard,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+  } catch (e) {
+    // The selection itself (ranges, shard, percentage, no matching workspace) is the user's input.
+    if (e instanceof CoderApiError || opts.signal?.aborted || !(e instanceof Error) || e.name !== "Error") throw e;
+    throw new BadInputError(`${TRAFFIC_SCRIPT[kind]}: ${e.message}`);
+  }
   if (found.skipped.length) {
     log.warn(`${TRAFFIC_SCRIPT[kind]}: skipping ${found.skipped.length} workspace(s) without an agent: ${found.skipped.slice(0, 5).join(", ")}${found.skipped.length > 5 ? ", ..." : ""}`);
   }
   if (found.targets.length === 0) {
     throw new BadInputError(`${TRAFFIC_SCRIPT[kind]}: none of the selected ${prefix}* workspaces has an agent to connect to`);
   }
+  return { found, durationMs, ks, prefix };
+}
+
+/** Runs one traffic scenario and returns the engine's result (prepareTraffic, then the engine). */
+export async function runTrafficScenario(
+  client: CoderClient,
+  config: Config,
+  kind: TrafficKind,
+  opts: TrafficScenarioOptions = {},
+): Promise<TrafficResult> {
+  return runPrepared(client, config, kind, await prepareTraffic(client, config, kind, opts), opts);
+}
+
+/** The engine over prepared targets. --timeout bounds everything, dialing and closing included. */
+export async function runPrepared(
+  client: CoderClient,
+  config: Config,
+  kind: TrafficKind,
+  prep: PreparedTraffic,
+  opts: TrafficScenarioOptions = {},
+): Promise<TrafficResult> {
+  const log = opts.log ?? consoleLog;
+  const { found, durationMs, ks, prefix } = prep;
+  // 0 = duration + 2 minutes.
+  const hardLimitMs = config.trafficTimeout > 0 ? config.trafficTimeout : durationMs + 120_000;
+  const { signal } = withTimeout(opts.signal, hardLimitMs);
   const first = found.targets[0]!;
   const last = found.targets[found.targets.length - 1]!;
   log.info(
@@ -199,103 +241,96 @@ export async function runTrafficScenario(
         lastLog = p.elapsedMs;
         const s = p.lastSecond;
         log.info(
-          `${TRAFFIC_SCRIPT[kind]}: ${formatMs(p.elapsedMs)} open ${p.connections.open}/${found.targets.length}, ` +
-            `${(s.bytesWritten / 1024).toFixed(0)} KiB/s out, ${(s.bytesRead / 1024).toFixed(0)} KiB/s in, ` +
-            `tick p95 ${formatMs(s.p95)}, drops ${p.totals.drops}, errors ${p.totals.readErrors + p.totals.writeErrors + p.totals.dialErrors}`,
+          `${TRAFFIC_SCRIPT[kind]}: ${formatMs(p.elapsedMs)} | now: ${p.connections.open}/${found.targets.length} connections open | ` +
+            `last second: ${formatBytes(s.bytesWritten)}/s out, ${formatBytes(s.bytesRead)}/s in, tick p95 ${formatMs(s.p95)} | ` +
+            `since start: ${p.totals.drops} drops, ${p.totals.readErrors + p.totals.writeErrors + p.totals.dialErrors} errors`,
         );
       }
     },
   });
 }
 
-// ---- verdict, JSON and text ----------------------------------------------------------------------
+// ---- the runner: metrics, headline, phase result --------------------------------------------------
+
+/** Connections that ended in error (never connected, or dropped without a successful reconnect). */
+export function failedConnections(r: TrafficResult): number {
+  return r.perConnection.filter((c) => c.status === "error").length;
+}
 
 /** Percentage (0..100) of connections that ended in error. */
 export function trafficErrorRate(r: TrafficResult): number {
   const n = r.perConnection.length || r.totals.connections;
-  if (n === 0) return 0;
-  const failed = r.perConnection.filter((c) => c.status === "error").length;
-  return (failed / n) * 100;
+  return n === 0 ? 0 : (failedConnections(r) / n) * 100;
 }
 
-export function trafficThresholds(r: TrafficResult, maxErrorRatePct: number): ThresholdResult[] {
-  const rate = trafficErrorRate(r);
-  // A run cut short (stop signal or --timeout) did not measure what was asked: say so as a failed check.
-  const early: ThresholdResult[] =
-    r.endReason === "aborted"
-      ? [{ name: `${r.kind} traffic ran its full duration`, rule: "not stopped early", observed: r.durationMs, ok: false, unit: "ms" }]
-      : [];
-  return [
-    ...early,
-    {
-      name: `${r.kind} traffic connection error rate`,
-      rule: `error rate <= ${maxErrorRatePct}%`,
-      observed: rate / 100,
-      ok: rate <= maxErrorRatePct,
-      unit: "ratio",
-    },
-  ];
-}
-
-/** Exit status: 0 when every threshold holds and the run was not interrupted. */
-export function trafficExitCode(r: TrafficResult, thresholds: readonly ThresholdResult[]): number {
-  return r.endReason === "aborted" || thresholds.some((t) => !t.ok) ? 1 : 0;
-}
-
-function toStats(p: PercentileSummary): StatsSummary {
-  if (p.count === 0) return { count: 0, p50: null, p95: null, p99: null, max: null, mean: null, min: null };
-  return { count: p.count, p50: p.p50, p95: p.p95, p99: p.p99, max: p.max, mean: p.mean, min: p.min };
-}
-
-/** Coder's harness results: one run "workspace-traffic/<index>" per connection, plus our counters. */
-export function trafficHarnessJSON(r: TrafficResult): HarnessResultsJSON {
-  const h = new HarnessResults();
-  for (const c of r.perConnection) {
-    const t = c.target;
-    h.add({
-      testName: TRAFFIC_TEST_NAME,
-      id: c.shard ? `${c.shard.replace("/", "of")}-${t.index}` : t.index,
-      startedAt: r.startedAt,
-      durationMs: r.durationMs,
-      error: c.status === "error" ? (c.errors[c.errors.length - 1] ?? "connection failed") : null,
-      logs: c.errors.length ? c.errors.map((e) => `${e}\n`).join("") : "",
-      extra: {
-        workspace: `${t.ownerName}/${t.workspaceName}`,
-        agent: t.agentName,
-        status: c.status,
-        bytes_written: c.bytesWritten,
-        bytes_read: c.bytesRead,
-        ticks_sent: c.ticksSent,
-        ticks_completed: c.ticksCompleted,
-        drops: c.drops,
-        reconnects: c.reconnects,
-        tick_latency_ms: c.tickLatency,
-      },
-    });
-  }
-  return h.toJSON(r.durationMs, { kind: r.kind, mode: r.mode });
-}
-
-/** Throughput the run asked for and achieved, bytes per second over the whole run. */
+/** Throughput the run asked for and achieved, bytes per second over the time it actually ran. */
 export function trafficThroughput(r: TrafficResult): { targetBps: number; writtenBps: number; readBps: number } {
-  const secs = Math.max(0.001, r.settings.durationMs / 1000);
+  const secs = Math.max(0.001, r.durationMs / 1000);
   const targetBps = (r.totals.connections * r.settings.bytesPerTick * 1000) / Math.max(1, r.settings.tickIntervalMs);
   return { targetBps, writtenBps: r.totals.bytesWritten / secs, readBps: r.totals.bytesRead / secs };
 }
 
-/** The phase record (result.json) of a traffic scenario; `extra.traffic` is the engine's full result. */
-export function trafficPhaseRecord(r: TrafficResult, runId: string, phase: string, maxErrorRatePct: number, interruptedBy: PhaseRecord["interrupted_by"] = null): PhaseRecord {
-  const thresholds = trafficThresholds(r, maxErrorRatePct);
+function exactOf(p: PercentileSummary): { count: number; sumMs: number; minMs: number; maxMs: number } | undefined {
+  return p.count > 0 ? { count: p.count, sumMs: p.mean * p.count, minMs: p.min, maxMs: p.max } : undefined;
+}
+
+/**
+ * Named metrics of a traffic result (names in src/thresholds/catalog.ts): <kind>.tick and <kind>.dial latencies,
+ * <kind>.connection_error_rate, <kind>.tick_loss_rate, <kind>.drops, <kind>.reconnects, <kind>.errors{type},
+ * <kind>.bytes{direction} and <kind>.throughput{direction} (bytes/s over the time actually run).
+ */
+export function trafficMetricSet(r: TrafficResult, kind: string = r.kind): MetricSetJSON {
   const tp = trafficThroughput(r);
-  return buildPhaseRecord({
-    runId,
-    phase,
+  const t = r.totals;
+  return {
+    [`${kind}.tick`]: latency(histogramSeries(r.histograms.tick, {}, exactOf(r.latency.tick))),
+    [`${kind}.dial`]: latency(histogramSeries(r.histograms.dial, {}, exactOf(r.latency.dial))),
+    [`${kind}.connection_error_rate`]: rate(ratio(failedConnections(r), r.perConnection.length || t.connections)),
+    [`${kind}.tick_loss_rate`]: rate(ratio(t.ticksLost, t.ticksCompleted + t.ticksLost)),
+    [`${kind}.drops`]: counter("count", value(t.drops)),
+    [`${kind}.reconnects`]: counter("count", value(t.reconnects)),
+    [`${kind}.errors`]: counter("count", value(t.dialErrors, { type: "dial" }), value(t.readErrors, { type: "read" }), value(t.writeErrors, { type: "write" })),
+    [`${kind}.bytes`]: counter("bytes", value(t.bytesWritten, { direction: "write" }), value(t.bytesRead, { direction: "read" })),
+    [`${kind}.throughput`]: gauge("bytes/s", value(Math.round(tp.writtenBps), { direction: "write" }), value(Math.round(tp.readBps), { direction: "read" })),
+  };
+}
+
+/** The typed phase result of a traffic run: one unit per connection ("workspace-traffic/<index>"). */
+export function trafficPhaseResult(r: TrafficResult, extra: Record<string, unknown> = {}): PhaseResult {
+  const kind = r.kind;
+  const metrics = trafficMetricSet(r);
+  const tp = trafficThroughput(r);
+  return {
     startedAt: new Date(r.startedAt),
     endedAt: new Date(r.endedAt),
-    harness: trafficHarnessJSON(r),
-    stages: { tick: toStats(r.latency.tick), dial: toStats(r.latency.dial) },
-    thresholds,
-    interruptedBy,
+    activeMs: r.durationMs,
+    units: r.perConnection.map((c) => ({
+      testName: TRAFFIC_TEST_NAME,
+      id: c.shard ? `${c.shard.replace("/", "of")}-${c.target.index}` : String(c.target.index),
+      name: `${c.target.ownerName}/${c.target.workspaceName}`,
+      ok: c.status !== "error",
+      error: c.status === "error" ? (c.errors[c.errors.length - 1] ?? "connection failed") : null,
+      startedAt: new Date(r.startedAt),
+      durationMs: r.durationMs,
+      stages: { dial: c.dialMs, tick_p95: c.tickLatency.count ? c.tickLatency.p95 : null },
+      logs: c.errors.length ? c.errors.map((e) => `${e}\n`).join("") : "",
+      extra: {
+        workspace: `${c.target.ownerName}/${c.target.workspaceName}`, agent: c.target.agentName, status: c.status,
+        bytes_written: c.bytesWritten, bytes_read: c.bytesRead, ticks_sent: c.ticksSent, ticks_completed: c.ticksCompleted,
+        drops: c.drops, reconnects: c.reconnects, tick_latency_ms: c.tickLatency,
+      },
+    })),
+    metrics,
+    headline: [
+      { label: "tick p95", value: r.latency.tick.count ? r.latency.tick.p95 : null, unit: "ms" },
+      { label: "p99", value: r.latency.tick.count ? r.latency.tick.p99 : null, unit: "ms" },
+      { label: "bytes", value: r.totals.bytesWritten + r.totals.bytesRead, unit: "bytes" },
+      { label: "rate", value: Math.round(tp.writtenBps + tp.readBps), unit: "bytes/s" },
+      { label: "failed connections", value: failedConnections(r), unit: "count" },
+    ],
+    errors: r.errors.slice(0, 10).map((e) => `${e.target}: ${e.message}`),
+    stoppedEarly: r.endReason === "aborted",
+    harnessExtra: { kind: r.kind, mode: r.mode },
     extra: {
       kind: r.kind,
       mode: r.mode,
@@ -304,52 +339,89 @@ export function trafficPhaseRecord(r: TrafficResult, runId: string, phase: strin
       error_rate_pct: Math.round(trafficErrorRate(r) * 100) / 100,
       throughput_bytes_per_second: { target: Math.round(tp.targetBps), written: Math.round(tp.writtenBps), read: Math.round(tp.readBps) },
       traffic: r,
+      ...extra,
     },
-  });
+    text: renderTrafficText(r),
+  };
 }
 
-function bytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
-  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
-  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
-}
-
-/** Text summary: Coder's harness text (failures, totals), then traffic totals, latency and the verdict. */
-export function renderTrafficText(r: TrafficResult, thresholds: readonly ThresholdResult[]): string {
-  const rec = trafficPhaseRecord(r, "", TRAFFIC_SCRIPT[r.kind === "mixed" ? "web-terminal" : r.kind], 100);
-  const failed = thresholds.some((t) => !t.ok) || r.endReason === "aborted";
-  let out = formatPhaseText({ ...rec, status: failed ? "fail" : "pass", thresholds: [...thresholds], stages: {} });
+/** Text detail: traffic totals, latency and the first errors (the verdict and thresholds are the harness's). */
+export function renderTrafficText(r: TrafficResult): string {
   const t = r.totals;
   const tp = trafficThroughput(r);
-  out += `\nTraffic (${r.kind}, mode ${r.mode}${r.shard ? `, shard ${r.shard}` : ""}): ${t.connections} connection(s), `;
+  let out = `Traffic (${r.kind}, mode ${r.mode}${r.shard ? `, shard ${r.shard}` : ""}): ${t.connections} connection(s), `;
   out += `${r.settings.bytesPerTick} B every ${formatMs(r.settings.tickIntervalMs)} for ${formatMs(r.settings.durationMs)}`;
   out += r.settings.rampMs ? `, ramp ${formatMs(r.settings.rampMs)}` : "";
-  out += `, reconnect ${r.settings.reconnect ? "on" : "off"}${r.endReason === "aborted" ? " (stopped early)" : ""}\n`;
-  out += `  written ${bytes(t.bytesWritten)} (${bytes(Math.round(tp.writtenBps))}/s of ${bytes(Math.round(tp.targetBps))}/s target), read ${bytes(t.bytesRead)}\n`;
+  out += `, reconnect ${r.settings.reconnect ? "on" : "off"}${r.endReason === "aborted" ? ` (stopped early, after ${formatMs(r.durationMs)})` : ""}\n`;
+  out += `  written ${formatBytes(t.bytesWritten)} (${formatBytes(Math.round(tp.writtenBps))}/s over ${formatMs(r.durationMs)} run, target ${formatBytes(Math.round(tp.targetBps))}/s), read ${formatBytes(t.bytesRead)}\n`;
   out += `  ticks ${t.ticksCompleted}/${t.ticksSent} completed, ${t.ticksLost} lost\n`;
   out += `  drops ${t.drops}, reconnects ${t.reconnects}, dial errors ${t.dialErrors}, read errors ${t.readErrors}, write errors ${t.writeErrors}\n`;
   const statuses = { ok: 0, dropped: 0, error: 0 };
   for (const c of r.perConnection) statuses[c.status]++;
   out += `  connections ok ${statuses.ok}, dropped and re-established ${statuses.dropped}, failed ${statuses.error}\n`;
-  const rows = [
-    { name: "tick latency", s: r.latency.tick },
-    { name: "dial", s: r.latency.dial },
-  ];
-  out +=
-    "\n" +
-    formatTable(rows, [
-      { header: "", value: "name" },
-      { header: "count", value: (x) => x.s.count, align: "right" },
-      { header: "p50", value: (x) => formatMs(x.s.count ? x.s.p50 : null), align: "right" },
-      { header: "p95", value: (x) => formatMs(x.s.count ? x.s.p95 : null), align: "right" },
-      { header: "p99", value: (x) => formatMs(x.s.count ? x.s.p99 : null), align: "right" },
-      { header: "max", value: (x) => formatMs(x.s.count ? x.s.max : null), align: "right" },
-    ]);
   if (r.errors.length) {
     out += `\nFirst errors${r.errorsOmitted ? ` (${r.errorsOmitted} more not listed)` : ""}:\n`;
     for (const e of r.errors.slice(0, 10)) out += `  ${e.at} ${e.target}: ${e.message}\n`;
   }
-  out += `\nResult: ${trafficExitCode(r, thresholds) === 0 ? "PASS" : "FAIL"}\n`;
   return out;
+}
+
+export interface TrafficSettings {
+  kind: TrafficKind;
+  /** The options for prepareTraffic/runPrepared (slice, duration, prefix). */
+  opts: TrafficScenarioOptions;
+  prepared: PreparedTraffic | null;
+  maxErrorRatePct: number;
+}
+
+const TRAFFIC_SETTINGS: Record<TrafficKind, readonly SettingKey[]> = {
+  ssh: ["sshDuration", "sshBytesPerTick", "sshTickInterval", "sshPercentage"],
+  "web-terminal": ["webTerminalDuration", "webTerminalBytesPerTick", "webTerminalTickInterval", "webTerminalPercentage"],
+  app: ["appDuration", "appBytesPerTick", "appTickInterval", "appPercentage", "appMode"],
+};
+const COMMON_SETTINGS: readonly SettingKey[] = ["runId", "targetWorkspaces", "targetUsers", "shard", "ramp", "reconnect", "trafficTimeout", "runners", "thresholdTrafficErrorRate"];
+
+/**
+ * A traffic kind as a runner. With --runners N > 1 (pipeline only) the slice is split over N shards: a
+ * Kubernetes Indexed Job when the runner is in a pod, else N local child processes; results are merged.
+ */
+export function trafficRunner(kind: TrafficKind, shards?: (ctx: RunnerContext, s: TrafficSettings) => Promise<{ result: TrafficResult; missing: number[] }>): Runner<TrafficSettings> {
+  return {
+    name: TRAFFIC_SCRIPT[kind],
+    testName: TRAFFIC_TEST_NAME,
+    settings: [...TRAFFIC_SETTINGS[kind], ...COMMON_SETTINGS],
+    presets: (c) => presetThresholds(c).filter((e) => e.startsWith(`${kind}.`)),
+    validate(c, targets) {
+      const range = targets.range ?? c.targetWorkspaces;
+      try {
+        parseTargetRange("workspaces", range);
+        parseTargetRange("users", c.targetUsers);
+        parseShard(c.shard);
+      } catch (e) {
+        throw new BadInputError(`${TRAFFIC_SCRIPT[kind]}: ${(e as Error).message}`);
+      }
+      const opts: TrafficScenarioOptions = {
+        ...(targets.range !== undefined ? { targetRange: targets.range } : {}),
+        ...(targets.durationMs !== undefined ? { durationMs: targets.durationMs } : {}),
+        ...(targets.prefix !== undefined ? { prefix: targets.prefix } : {}),
+      };
+      return { kind, opts, prepared: null, maxErrorRatePct: c.thresholdTrafficErrorRate };
+    },
+    async prepare(ctx, s) {
+      return { ...s, prepared: await prepareTraffic(ctx.client, ctx.config, kind, { ...s.opts, signal: ctx.signal, log: ctx.log }) };
+    },
+    async run(ctx, s) {
+      if (shards && ctx.config.runners > 1) {
+        const { result, missing } = await shards(ctx, s);
+        const pr = trafficPhaseResult(result, { missing_shards: missing });
+        // A shard that produced nothing would otherwise vanish from the merged counts: it fails the phase.
+        if (missing.length) pr.failed = `no results from shard(s) ${missing.join(", ")} of ${ctx.config.runners}`;
+        return pr;
+      }
+      const opts = { ...s.opts, signal: ctx.signal, log: ctx.log };
+      const prepared = s.prepared ?? (await prepareTraffic(ctx.client, ctx.config, kind, opts));
+      const result = await runPrepared(ctx.client, ctx.config, kind, prepared, opts);
+      return trafficPhaseResult(result);
+    },
+  };
 }

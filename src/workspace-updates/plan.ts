@@ -6,10 +6,11 @@ import type { User } from "../coder/types.ts";
 import { CreateInputError, planCreate } from "../create/plan.ts";
 import type { CreatePlan } from "../create/types.ts";
 import { ALL_PREFIX, parseResourceName, validateRunId } from "../util/naming.ts";
+import { BadInputError } from "../util/errors.ts";
 import type { Distribution, WorkspaceUpdatesOptions } from "./types.ts";
 
 /** Bad input found before anything was created. */
-export class WorkspaceUpdatesInputError extends Error {
+export class WorkspaceUpdatesInputError extends BadInputError {
   constructor(readonly problems: string[]) {
     super(
       problems.length === 1

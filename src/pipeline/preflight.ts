@@ -1,0 +1,56 @@
+// Read-only checks shared by the real run and --dry-run, before anything is created or written: every
+// phase's runner validates its settings (bad input is refused as BadInputError), the token is an Owner's,
+// the template and parameters resolve.
+import type { CoderClient } from "../coder/index.ts";
+import type { Config } from "../config/index.ts";
+import { cleanupRunner, type CleanupSettings } from "../cleanup/phase.ts";
+import type { CreatePlan } from "../create/index.ts";
+import { createRunner, type CreateSettings } from "../create/phase.ts";
+import { dashboardRunner } from "../dashboard/index.ts";
+import type { Runner } from "../scenario/runner.ts";
+import { trafficRunner } from "../traffic/scenario.ts";
+import { BadInputError } from "../util/errors.ts";
+import { planGreedy } from "./greedy.ts";
+import { buildPlan, type Plan, type ScenarioPlan } from "./plan.ts";
+import { shardedTraffic } from "./shards.ts";
+
+export interface ScenarioPhase {
+  plan: ScenarioPlan;
+  runner: Runner<unknown>;
+  settings: unknown;
+}
+
+export interface Preflight {
+  plan: Plan;
+  version: string;
+  externalUrl: string;
+  create: CreateSettings;
+  createPlan: CreatePlan;
+  greedy: CreateSettings | null;
+  scenarios: ScenarioPhase[];
+  cleanup: CleanupSettings;
+}
+
+/** The runner of a load scenario of the plan, with the pipeline's slice and duration. */
+export function scenarioPhase(c: Config, s: ScenarioPlan): ScenarioPhase {
+  const runner = (s.scenario === "dashboard" ? dashboardRunner : trafficRunner(s.scenario, shardedTraffic(c, s))) as Runner<unknown>;
+  return { plan: s, runner, settings: runner.validate(c, { range: s.slice.spec, durationMs: s.durationMs }) };
+}
+
+export async function preflight(client: CoderClient, c: Config): Promise<Preflight> {
+  const plan = buildPlan(c);
+  const creator = createRunner({ pipeline: true });
+  const scenarios = plan.scenarios.map((s) => scenarioPhase(c, s));
+  const cleanup = cleanupRunner({ runId: c.runId }).validate(c, {});
+  const me = await client.me();
+  const roles = (me.roles ?? []).map((r) => r.name);
+  if (!roles.includes("owner")) {
+    throw new BadInputError(`the session token belongs to ${me.username}, who is not an Owner (roles: ${roles.join(", ") || "none"}): scale tests need an Owner`);
+  }
+  const info = await client.buildInfo();
+  const create = creator.validate(c, {});
+  const createPlan = (await creator.prepare!({ client } as never, create)).plan!;
+  const greedyPlan = c.greedyAgent ? await planGreedy(client, c) : null;
+  const greedy = greedyPlan ? { ...create, options: { ...create.options, count: 1, template: c.greedyAgentTemplate, parameters: [] }, plan: greedyPlan } : null;
+  return { plan, version: info.version, externalUrl: info.dashboard_url ?? c.url, create: { ...create, plan: createPlan }, createPlan, greedy, scenarios, cleanup };
+}

@@ -1,0 +1,41 @@
+// A workspace-traffic scenario split over shards (--runners N > 1): a Kubernetes Indexed Job when the
+// runner is in a pod, else N local child processes (which still spreads the load over this machine's
+// cores). Each shard runs the scenario script on its part of the slice; results are merged.
+import { basename } from "node:path";
+import type { Config } from "../config/index.ts";
+import { KubernetesExecutor, LocalExecutor, runShardedTraffic, shardEnv, type ShardExecutor } from "../scaleout/index.ts";
+import type { RunnerContext } from "../scenario/runner.ts";
+import { TRAFFIC_SCRIPT, type TrafficSettings } from "../traffic/scenario.ts";
+import type { TrafficResult } from "../traffic/result.ts";
+import { log } from "../util/log.ts";
+import type { ScenarioPlan } from "./plan.ts";
+
+/** In a pod: an Indexed Job in the runner's namespace; elsewhere: child processes. */
+export function shardExecutor(c: Config, env: NodeJS.ProcessEnv = process.env): ShardExecutor {
+  if (env.KUBERNETES_SERVICE_HOST) {
+    if (!c.runnerImage) throw new Error("--runners > 1 in Kubernetes needs --runner-image (SCALETEST_RUNNER_IMAGE): the image shard pods run");
+    return new KubernetesExecutor({ namespace: c.namespace, image: c.runnerImage, results: { mode: "log" }, log: (m) => log.info(m) });
+  }
+  return new LocalExecutor({});
+}
+
+export function shardedTraffic(c: Config, s: ScenarioPlan) {
+  return async (ctx: RunnerContext, t: TrafficSettings): Promise<{ result: TrafficResult; missing: number[] }> => {
+    const executor = shardExecutor(c);
+    log.info(`${s.phase}: ${c.runners} shards via ${executor.name}`);
+    const out = await runShardedTraffic(executor, {
+      script: TRAFFIC_SCRIPT[t.kind],
+      runners: c.runners,
+      runId: c.runId,
+      phase: basename(ctx.phaseDir),
+      resultsDir: c.resultsDir,
+      // Shards take the pipeline's slice as is: the percentage was applied when slicing.
+      scriptArgs: ["--target-workspaces", s.slice.spec, "--duration", `${s.durationMs}ms`, "--percentage", "100"],
+      ...shardEnv(c),
+      timeoutMs: (c.trafficTimeout > 0 ? c.trafficTimeout : s.durationMs + 120_000) + 60_000,
+      signal: ctx.signal,
+    });
+    if (out.missing.length) log.warn(`${s.phase}: no results from shard(s) ${out.missing.join(", ")}`);
+    return { result: out.result, missing: out.missing };
+  };
+}

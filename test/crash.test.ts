@@ -102,11 +102,13 @@ describe("crash safety: SIGKILL in each phase, then cleanup", { concurrency: 2 }
         const runId = "krerun";
         const made = await runScript(
           "scripts/run.ts",
-          tinyRunArgs(runId, tmp.dir, ["--workspaces", "6", "--scenarios", "ssh", "--duration", "1s", "--cleanup-strategy", "on_error"]),
+          tinyRunArgs(runId, tmp.dir, ["--workspaces", "6", "--scenarios", "ssh", "--duration", "1s", "--cleanup-strategy", "on_stop"]),
           simEnv(sim),
           120_000,
         );
-        assert.equal(made.code, 0, made.stderr.slice(-2000));
+        // Only the workspaces matter here: on a busy machine SSH dials can outlast the 1 s scenario and fail its
+        // verdict (exit 1), which on_stop leaves alone, as it does the workspaces.
+        assert.ok(made.signal === null && (made.code === 0 || made.code === 1), `the run finished by itself (exit ${made.code}):\n${made.stderr.slice(-2000)}`);
         assert.equal(scaletestLeft(sim).workspaces.length, 6);
         // Kill cleanup once delete builds are under way.
         const cleanup = startScript("scenarios/cleanup.ts", ["--run-id", runId, "--results-dir", tmp.dir, "--cleanup-concurrency", "2"], simEnv(sim), 120_000);

@@ -7,6 +7,8 @@ import { after, before, describe, it } from "node:test";
 import type WebSocket from "ws";
 import { startSim, type Sim } from "../sim/index.ts";
 import { BuildFailedError, CoderApiError, CoderClient, sendPtyInput, type RetryInfo, type WorkspaceBuildParameter } from "../src/coder/index.ts";
+import { refusesConnections } from "./helpers/sim.ts";
+import { until } from "./helpers/until.ts";
 
 const RUN = "e2ec0de1";
 const NAME = `scaletest-${RUN}-0000`;
@@ -183,13 +185,18 @@ describe("client end-to-end against the simulator", () => {
 
   it("rides out a coderd restart: idempotent calls retry through connection refusals", { timeout: 30_000 }, async () => {
     assert.ok(sim);
-    const c = new CoderClient({ url: sim.url, token: sim.ownerToken, retry: { attempts: 20, baseDelayMs: 20, maxDelayMs: 100 } });
+    // Retry budget: 39 full-jitter delays of up to 250 ms (about 4.8 s expected) outlast the 1.5 s down time.
+    const c = new CoderClient({ url: sim.url, token: sim.ownerToken, retry: { attempts: 40, baseDelayMs: 50, maxDelayMs: 250 } });
     try {
       await c.buildInfo();
-      const restarting = sim.restart(400);
-      await new Promise((r) => setTimeout(r, 50));
+      const restarts = sim.faults.injected.restarts;
+      // Down long enough that the call below starts inside the window even on a busy machine.
+      const restarting = sim.restart(1500);
+      const s = sim;
+      await until(() => refusesConnections(s), { what: "the simulator to refuse connections while restarting", timeoutMs: 20_000 });
       const info = await c.buildInfo();
       await restarting;
+      assert.equal(sim.faults.injected.restarts, restarts + 1);
       assert.match(info.version, /^v/);
       const st = c.stats();
       assert.ok(st.retries >= 1, `expected retries during the restart, stats ${JSON.stringify(st)}`);

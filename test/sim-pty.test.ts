@@ -34,7 +34,8 @@ const agentOf = (ws: any): any => ws.latest_build.resources.flatMap((r: any) => 
 
 describe("simulated reconnecting PTY", () => {
   it("echoes input with \\n as \\r\\n, ends the command on Ctrl+C, resumes on reconnect", async () => {
-    await withSim({ preexisting: false }, async (sim) => {
+    // A reconnect window far longer than the test, so a slow machine cannot let the session expire.
+    await withSim({ preexisting: false, ptyReconnectWindowMs: 120_000 }, async (sim) => {
       const ws = await createRunningWorkspace(sim, "scaletest-pty-0001");
       const agent = agentOf(ws);
       const id = randomUUID();
@@ -83,7 +84,7 @@ describe("simulated reconnecting PTY", () => {
 
   it("refuses a PTY to an agent that never connects", async () => {
     await withSim({ preexisting: false }, async (sim) => {
-      sim.faults.set({ build: { agentNeverConnectRate: 1 } });
+      sim.faults.set({ build: { agentNeverConnectCount: 1 } });
       const tpl = await api(sim, "GET", "/api/v2/organizations/coder/templates/kubernetes-minimal");
       const r = await api(sim, "POST", "/api/v2/users/me/workspaces", { name: "scaletest-pty-0003", template_id: tpl.body.id });
       const ws = await waitFor("running", async () => {
@@ -92,7 +93,9 @@ describe("simulated reconnecting PTY", () => {
       });
       const agent = agentOf(ws);
       assert.equal(agent.status, "connecting");
-      await new Promise((res) => setTimeout(res, 100));
+      // A workspace built after it gets a connected agent, so this one has had its chance to connect.
+      await createRunningWorkspace(sim, "scaletest-pty-0004");
+      assert.equal((await api(sim, "GET", `/api/v2/workspaceagents/${agent.id}`)).body.status, "connecting");
       await assert.rejects(open(ptyUrl(sim, agent.id, randomUUID()), { headers: { "Coder-Session-Token": sim.ownerToken } }),
         (e: any) => e.status === 400 && JSON.parse(e.body).message === 'Agent state is "connecting", it must be in the "connected" state.');
     });

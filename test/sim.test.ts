@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { startSim } from "../sim/index.ts";
-import { api, createRunningWorkspace, templateId, waitFor, withSim } from "./helpers/sim.ts";
+import { api, createRunningWorkspace, refusesConnections, templateId, waitFor, withSim } from "./helpers/sim.ts";
+import { until } from "./helpers/until.ts";
 
 describe("simulated Coder deployment", () => {
   it("authenticates by header, cookie and query parameter; 401 otherwise", async () => {
@@ -32,17 +33,24 @@ describe("simulated Coder deployment", () => {
       assert.deepEqual(ws.latest_build.resources.map((r: any) => r.name).sort(), ["home", "main"]);
       const params = ws.latest_build.job && (await api(sim, "GET", `/api/v2/workspacebuilds/${ws.latest_build.id}/logs`)).body;
       assert.ok(params.length > 0 && params.every((l: any) => typeof l.id === "number"));
-      // A second build while one is active conflicts.
+      // A second build while one is active conflicts. The first stop's job stays queued (a count-limited
+      // fault), so it is still active however slowly this test runs; canceling it ends it.
+      sim.faults.set({ build: { stuckPendingCount: 1 } });
+      const held = await api(sim, "POST", `/api/v2/workspaces/${ws.id}/builds`, { transition: "stop" });
+      assert.equal(held.status, 200);
+      assert.equal(held.body.build_number, 2);
+      assert.equal((await api(sim, "POST", `/api/v2/workspaces/${ws.id}/builds`, { transition: "start" })).status, 409);
+      assert.equal((await api(sim, "PATCH", `/api/v2/workspacebuilds/${held.body.id}/cancel`)).status, 200);
+      assert.equal((await api(sim, "GET", `/api/v2/workspacebuilds/${held.body.id}`)).body.status, "canceled");
       const stop = await api(sim, "POST", `/api/v2/workspaces/${ws.id}/builds`, { transition: "stop" });
       assert.equal(stop.status, 200);
-      assert.equal(stop.body.build_number, 2);
-      assert.equal((await api(sim, "POST", `/api/v2/workspaces/${ws.id}/builds`, { transition: "start" })).status, 409);
+      assert.equal(stop.body.build_number, 3);
       await waitFor("stopped", async () => (await api(sim, "GET", `/api/v2/workspaces/${ws.id}`)).body.latest_build.status === "stopped");
       const builds = await api(sim, "GET", `/api/v2/workspaces/${ws.id}/builds`);
-      assert.deepEqual(builds.body.map((b: any) => b.build_number), [2, 1], "newest first");
+      assert.deepEqual(builds.body.map((b: any) => b.build_number), [3, 2, 1], "newest first");
       assert.equal((await api(sim, "GET", `/api/v2/workspaceagents/${agent.id}`)).body.status, "disconnected");
       const del = await api(sim, "POST", `/api/v2/workspaces/${ws.id}/builds`, { transition: "delete" });
-      assert.equal(del.body.build_number, 3);
+      assert.equal(del.body.build_number, 4);
       await waitFor("deleted", async () => (await api(sim, "GET", `/api/v2/workspaces/${ws.id}`)).status === 410);
       assert.equal((await api(sim, "GET", `/api/v2/workspaces/${ws.id}?include_deleted=true`)).body.latest_build.status, "deleted");
       assert.equal((await api(sim, "GET", "/api/v2/workspaces")).body.count, 0);
@@ -166,7 +174,10 @@ describe("simulated Coder deployment", () => {
       assert.ok(logs.some((l: any) => l.log_level === "error" && /Error/.test(l.output)));
       sim.faults.set({ build: { failRate: 0, stuckPendingRate: 1 } });
       const stuck = await api(sim, "POST", "/api/v2/users/me/workspaces", { name: "scaletest-f-0002", template_id: tid });
-      await new Promise((r) => setTimeout(r, 150));
+      // A job queued after the stuck one gets a daemon and finishes: the daemons were free, yet passed it over.
+      sim.faults.set({ build: { stuckPendingRate: 0 } });
+      const later = await createRunningWorkspace(sim, "scaletest-f-0003", "kubernetes-minimal");
+      assert.equal(later.latest_build.status, "running");
       const pending = await api(sim, "GET", `/api/v2/workspaces/${stuck.body.id}`);
       assert.equal(pending.body.latest_build.status, "pending");
       assert.equal(pending.body.latest_build.job.queue_position, 1);
@@ -188,10 +199,16 @@ describe("simulated Coder deployment", () => {
       assert.notEqual(c.ownerToken, a.ownerToken);
       await c.stop();
       const before = a.snapshotPreexisting();
-      const restarting = a.restart(200);
-      await new Promise((r) => setTimeout(r, 50));
+      const restarts = a.faults.injected.restarts;
+      const downMs = 1000;
+      const t0 = Date.now();
+      // Down long enough for the checks below to land in the window even on a busy machine.
+      const restarting = a.restart(downMs);
+      await until(() => refusesConnections(a), { what: "the simulator to refuse connections while restarting", timeoutMs: 20_000 });
       await assert.rejects(fetch(`${a.url}/api/v2/buildinfo`));
       await restarting;
+      assert.ok(Date.now() - t0 >= downMs, `down for at least ${downMs} ms`);
+      assert.equal(a.faults.injected.restarts, restarts + 1);
       const me = await api(a, "GET", "/api/v2/users/me");
       assert.equal(me.status, 200);
       assert.equal(a.snapshotPreexisting(), before);

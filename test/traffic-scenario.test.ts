@@ -162,11 +162,11 @@ describe("target selection on simulated workspaces", () => {
     const c = trafficConfig("app-traffic", ts.sim, ["--run-id", "sel", "--duration", "10s", "--timeout", "1500ms", "--target-workspaces", "0:3"]);
     const t0 = Date.now();
     const r = await runTrafficScenario(ts.client, c, "app", { metrics: null });
-    assert.ok(Date.now() - t0 < 6000, "stopped near the 1.5 s limit");
+    assert.ok(Date.now() - t0 >= 1500, "not stopped before the 1.5 s limit");
     assert.equal(r.endReason, "aborted");
     // The harness records a phase stopped before its planned end (not by a signal) as failed.
     assert.equal(trafficPhaseResult(r).stoppedEarly, true);
-    assert.ok(r.durationMs < 10_000, `rates are over the ${r.durationMs} ms actually run`);
+    assert.ok(r.durationMs < r.settings.durationMs, `recorded ${r.durationMs} ms: cut short of the planned 10 s; rates are over the time actually run`);
     assert.match(renderTrafficText(r), /stopped early, after \d/);
   });
 });

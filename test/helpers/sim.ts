@@ -1,4 +1,5 @@
 // Test helpers for the simulated deployment: start/stop around a test and make API calls.
+import { connect } from "node:net";
 import { startSim, type Sim, type SimOptions } from "../../sim/index.ts";
 
 export type { Sim, SimOptions };
@@ -73,5 +74,17 @@ export async function createRunningWorkspace(sim: Sim, name: string, template = 
     const w = await api(sim, "GET", `/api/v2/workspaces/${r.body.id}`, undefined, token);
     const agent = w.body.latest_build?.resources?.flatMap((x: any) => x.agents ?? [])[0];
     return w.body.latest_build?.status === "running" && agent?.lifecycle_state === "ready" ? w.body : undefined;
+  });
+}
+
+/** Whether a TCP connection to the simulator's port is refused right now (it is down, e.g. mid-restart). */
+export function refusesConnections(sim: Sim): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: new URL(sim.url).hostname.replace(/^\[|\]$/g, ""), port: sim.port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once("error", (e: NodeJS.ErrnoException) => resolve(e.code === "ECONNREFUSED"));
   });
 }

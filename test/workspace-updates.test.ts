@@ -2,6 +2,7 @@
 // workspace seen on its owner's stream, the latency distribution, the fan-out delay showing in the p50, a
 // stream the server closes mid-run counted with Coder's action name, timeouts, dial failures, bad input
 // and reused users.
+import { PhaseRecord } from "../src/results/schema.ts";
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -280,10 +281,14 @@ describe("scenarios/workspace-updates.ts", () => {
         ]);
         assert.equal(r.exitCode, 0, r.stderr);
         assert.match(r.stdout, /users: 4 passed, 0 failed/);
-        const json = JSON.parse(readFileSync(out, "utf8")) as WorkspaceUpdatesResult;
+        // --output json is the phase record (the same one the pipeline writes).
+        const json = PhaseRecord.parse(JSON.parse(readFileSync(out, "utf8")));
         assert.equal(json.run_id, "wucli");
+        assert.equal(json.status, "pass");
+        assert.deepEqual(json.thresholds.map((t) => [t.expression, t.ok]), [["workspace-updates.error_rate<=0%", true]]);
         // 6 x 50% = 3, rounded down to a multiple of 2: one power user with 2, three regular users; 5 workspaces.
-        assert.equal(json.latency[0]!.summary.count, 5);
+        assert.equal(json.stages["workspace-updates.latency{num_owned_workspaces=2}"]?.count, 2);
+        assert.equal(json.stages["workspace-updates.latency{num_owned_workspaces=1}"]?.count, 3);
         assert.deepEqual(sim.counts(), before);
         // --no-cleanup keeps what the run created.
         const kept = await script(sim, dir, ["--workspace-count", "2", "--power-user-percentage", "0", "--template", "kubernetes-minimal", "--run-id", "wukeep", "--no-cleanup"]);

@@ -64,8 +64,8 @@ export const METRIC_CATALOG: readonly CatalogEntry[] = [
   { name: "dashboard.views", runner: "dashboard", type: "counter", unit: "count", labels: ["page"], help: "Page views." },
   { name: "cleanup.delete", runner: "cleanup", type: "latency", unit: "ms", labels: ["kind"], help: "Deleting one resource over all its attempts (kind: workspace, user)." },
   { name: "cleanup.failures", runner: "cleanup", type: "counter", unit: "count", labels: ["kind"], help: "Deletions that failed after every retry." },
-  { name: "workspace-updates.latency", runner: "workspace-updates", type: "latency", unit: "ms", labels: ["num_owned_workspaces"], help: "Build start to the last WorkspaceUpdates upsert naming the workspace, on its owner's stream (Coder's computation)." },
-  { name: "workspace-updates.errors", runner: "workspace-updates", type: "counter", unit: "count", labels: ["action"], help: "Failed users by Coder's action name (dial, recv, context_done, unexpected_workspace) and setup steps." },
+  { name: "workspace-updates.latency", runner: "workspace-updates", type: "latency", unit: "ms", labels: ["num_owned_workspaces"], help: "Build start to the last WorkspaceUpdates upsert naming the workspace, on the owner stream, as Coder computes it." },
+  { name: "workspace-updates.errors", runner: "workspace-updates", type: "counter", unit: "count", labels: ["action"], help: "Failed users by Coder action name (dial, recv, context_done, unexpected_workspace) and setup steps." },
   { name: "workspace-updates.error_rate", runner: "workspace-updates", type: "rate", unit: "ratio", labels: [], help: "Users whose stream or setup failed, of all users." },
   { name: "cleanup.remaining", runner: "cleanup", type: "gauge", unit: "count", labels: [], help: "Resources of the run still present after cleanup." },
 ];

@@ -1,7 +1,7 @@
 // workspace-updates as a runner (src/scenario/runner.ts): users hold the WorkspaceUpdates stream while their
 // workspaces are created. Metrics: workspace-updates.latency{num_owned_workspaces} (build start to the last
 // upsert naming the workspace), workspace-updates.errors{action} (Coder's action names),
-// workspace-updates.error_rate (failed users of all users). The preset `workspace-updates.error_rate<=0` fails
+// workspace-updates.error_rate (failed users of all users). The preset `workspace-updates.error_rate<=0%` fails
 // the run when any user fails, as Coder's CLI does.
 import type { SettingKey } from "../config/index.ts";
 import { counter, histogramSeries, latency, rate, ratio, value } from "../results/metric-set.ts";
@@ -80,7 +80,7 @@ export function workspaceUpdatesRunner(): Runner<WorkspaceUpdatesSettings> {
     name: "workspace-updates",
     testName: "workspaceupdates",
     settings: SETTINGS,
-    presets: () => ["workspace-updates.error_rate<=0"],
+    presets: () => ["workspace-updates.error_rate<=0%"],
     validate(c) {
       const options = workspaceUpdatesOptionsFromConfig(c);
       const problems = checkOptions(options);

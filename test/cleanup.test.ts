@@ -70,7 +70,7 @@ describe("cleanup", () => {
     assert.ok(left.workspaces.length >= 20 && left.workspaces.length < 120, `left ${left.workspaces.length} workspaces`);
     assert.ok(left.users.length >= left.workspaces.length);
 
-    const c = await runScript(sim, dir, "cleanup.ts", ["--run-id", "kil", "--output", "json:-"]);
+    const c = await runScript(sim, dir, "cleanup.ts", ["--run-id", "kil", "--output", "harness:-"]);
     assert.equal(c.exitCode, 0, c.stderr);
     const json = JSON.parse(c.stdout) as { total_fail: number; workspaces_deleted: number; users_deleted: number };
     assert.equal(json.total_fail, 0);

@@ -9,6 +9,7 @@ import { after, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { DASHBOARD_PAGES, endpointOf, evaluateThresholds, renderDashboardText, runDashboardTraffic, type DashboardOptions } from "../src/dashboard/index.ts";
 import { getRegistry } from "../src/metrics/index.ts";
+import { formatMs } from "../src/results/stats.ts";
 import { requireChromium } from "./helpers/chromium.ts";
 import { createScaletestUsers, ownerClient } from "./helpers/dashboard.ts";
 import { withSim } from "./helpers/sim.ts";
@@ -33,6 +34,13 @@ const base = (sim: { ownerToken: string }, over: Partial<DashboardOptions> = {})
 
 const ALL_ENDPOINTS = new Set(DASHBOARD_PAGES.flatMap((p) => p.endpoints));
 
+/** The p95 a threshold line shows for `page` ("312ms", "1.2s"), in ms. */
+function shownMs(text: string, page: string): number {
+  const m = new RegExp(`p95 of page ${page} is (\\d+(?:\\.\\d+)?)(ms|s)\\b`).exec(text);
+  assert.ok(m, `no p95 of page ${page} in ${text}`);
+  return Number(m[1]) * (m[2] === "s" ? 1000 : 1);
+}
+
 describe("dashboard traffic, api mode", () => {
   test("scaletest users browse the member pages concurrently; per-page and per-endpoint percentiles; tokens deleted", async () => {
     await withSim({}, async (sim) => {
@@ -40,7 +48,9 @@ describe("dashboard traffic, api mode", () => {
       try {
         const users = await createScaletestUsers(client, "dash1", 3);
         const tokensBefore = sim.counts().tokens;
-        const r = await runDashboardTraffic(client, base(sim, { concurrency: 4 }));
+        // Pass/fail here is about errors only: latency limits on an unslowed page would be upper wall-clock
+        // windows (the next test checks that a slowed page fails its p95 limit).
+        const r = await runDashboardTraffic(client, base(sim, { concurrency: 4, thresholds: { maxErrorRatePct: 0 } }));
         assert.equal(r.identity_source, "scaletest-users");
         assert.deepEqual([...r.users].sort(), users);
         assert.equal(sim.counts().tokens, tokensBefore, "every minted token is deleted at the end");
@@ -52,6 +62,7 @@ describe("dashboard traffic, api mode", () => {
           assert.ok(s.latency.p50 > 0 && s.latency.p50 <= s.latency.p95 && s.latency.p95 <= s.latency.p99 && s.latency.p99 <= s.latency.max);
         }
         assert.ok(r.pages["workspaces"]!.count >= 4, "every virtual user lands on /workspaces first");
+        assert.deepEqual(r.thresholds.map((t) => [t.threshold, t.pass]), [["error_rate", true]]);
         for (const ep of Object.keys(r.endpoints)) assert.ok(ALL_ENDPOINTS.has(ep), `${ep} is in the page table`);
         assert.equal(r.endpoints["GET /workspaces"]!.by_status["200"], r.endpoints["GET /workspaces"]!.count);
         assert.ok(r.endpoints["GET /users/{user}/workspace/{workspacename}"]!.count > 0);
@@ -82,13 +93,22 @@ describe("dashboard traffic, api mode", () => {
         assert.ok(r.endpoints["GET /workspaces"]!.latency.p50 >= 300);
         // The owner also visits the admin pages; those are not slowed down.
         assert.ok(r.pages["health"] || r.pages["users"] || r.pages["deployment"] || r.pages["audit"], "owner visits admin pages");
-        assert.ok(r.pages["templates"]!.latency.p95 < 200);
-        const failed = r.thresholds.filter((t) => !t.pass);
-        assert.deepEqual(failed.map((t) => `${t.threshold} ${t.page}`), ["p95 workspaces"]);
-        assert.equal(failed[0]!.limit, 200);
-        assert.match(failed[0]!.message, /p95 of page workspaces is 3\d\dms, limit 200ms/);
+        // Pages without the latency are faster than the slowed one (an ordering, not a window: a busy machine
+        // slows every page alike).
+        assert.ok(r.pages["templates"]!.latency.p95 < ws.latency.p95, `templates p95 ${r.pages["templates"]!.latency.p95} vs workspaces ${ws.latency.p95}`);
+        // The slowed page fails its p95 limit, named with its measured value (>= the injected 300 ms).
+        const wsP95 = r.thresholds.find((t) => t.threshold === "p95" && t.page === "workspaces")!;
+        assert.equal(wsP95.pass, false);
+        assert.equal(wsP95.limit, 200);
+        assert.equal(wsP95.measured, ws.latency.p95);
+        assert.equal(wsP95.message, `p95 of page workspaces is ${formatMs(ws.latency.p95)}, limit 200ms: FAILED`);
+        assert.ok(shownMs(wsP95.message, "workspaces") >= 300, wsP95.message);
+        // Every verdict is the recorded value against the limit (whatever else a busy machine slowed down).
+        for (const t of r.thresholds) assert.equal(t.pass, t.threshold === "error_rate" ? t.measured <= t.limit : t.measured < t.limit, t.message);
         assert.equal(r.pass, false);
-        assert.match(renderDashboardText(r), /FAILED p95 of page workspaces is 3\d\dms, limit 200ms/);
+        const text = renderDashboardText(r);
+        assert.match(text, /FAILED p95 of page workspaces is \S+, limit 200ms/);
+        assert.ok(shownMs(text, "workspaces") >= 300, text);
       } finally {
         await client.close();
       }
@@ -166,7 +186,8 @@ describe("dashboard traffic, api mode", () => {
       );
       assert.ok(err, "the script fails when a threshold fails");
       assert.equal(err.code, 1);
-      assert.match(err.stdout ?? "", /FAILED p95 of page workspaces is 3\d\dms, limit 200ms/);
+      assert.match(err.stdout ?? "", /FAILED p95 of page workspaces is \S+, limit 200ms/);
+      assert.ok(shownMs(err.stdout ?? "", "workspaces") >= 300, "the summary shows the injected 300 ms");
       assert.ok(!(err.stdout ?? "").includes(sim.ownerToken) && !(err.stderr ?? "").includes(sim.ownerToken), "token never printed");
       const phase = join(resultsDir, "dscript", readdirSync(join(resultsDir, "dscript")).find((d) => d.endsWith("dashboard-traffic"))!);
       const rec = JSON.parse(readFileSync(join(phase, "result.json"), "utf8"));

@@ -121,3 +121,42 @@ test("PTY-like far end: \\n echoed as \\r\\n, twice per tick (tty echo + command
   assert.equal(r.totals.bytesRead, 2 * (r.totals.bytesWritten + r.totals.ticksSent));
   assert.equal(r.totals.ticksLost, 0);
 });
+
+// Known bug in src/traffic/scheduler.ts (outside this change): onTimer counts a batch out of `pending` before
+// firing it, so a re-schedule from fire() sees an idle wheel, catches the cursor up to the clock, lands in the
+// cursor's own slot, and the cursor++ after the batch skips it: the item (a traffic connection) never fires
+// again and sends nothing until the run ends. Seen under CPU load as a run whose connections all stop mid-run.
+// Fix: subtract batch.length from pending after the batch fired. Marked todo until that fix lands.
+test("wheel: an item re-scheduled from its own fire() after the clock moved on still fires", { todo: "wheel loses an item re-scheduled into the caught-up cursor slot" }, async () => {
+  // A fake clock: time passes inside the fire callback (a busy process), and the item's next due time is
+  // already behind the clock when it is re-scheduled, with nothing else pending in the wheel.
+  let clock = 0;
+  const item: Item = { id: 0, at: 10.5, fires: 0, schedSlot: -1, schedTimer: undefined };
+  const w = new WheelScheduler<Item>(
+    (it, t) => {
+      it.fires++;
+      if (it.fires === 1) {
+        clock = t + 8;
+        it.at = t + 3; // due after the fire's `t`, before the clock
+        w.schedule(it, it.at);
+      }
+    },
+    () => clock,
+    20,
+  );
+  try {
+    w.schedule(item, item.at);
+    clock = 12;
+    await waitFor(() => item.fires >= 1, { what: "the first fire" });
+    // Let the (fake) clock run on: the re-scheduled item must fire again.
+    await waitFor(
+      () => {
+        clock += 5;
+        return item.fires >= 2;
+      },
+      { what: "the re-scheduled item to fire", timeoutMs: 2000, detail: () => `fires ${item.fires}, clock ${clock}` },
+    );
+  } finally {
+    w.stop();
+  }
+});

@@ -100,7 +100,8 @@ test("50 echo connections x 1024 B / 100 ms for 3 s: every byte comes back, no e
     assert.equal(t.bytesWritten, t.ticksSent * 1024);
     assert.equal(t.ticksCompleted, t.ticksSent);
     assert.equal(t.ticksLost, 0);
-    // Every tick of every timetable (30 minus the ramp slot's share) was sent and came back: 1,400 in all.
+    // Every tick of every timetable (30 per connection, less those its ramp offset pushes past the end) was sent and came
+    // back: 1,400 in all.
     const due = Array.from({ length: 50 }, (_, i) => ticksDue(timing, 50, i));
     assert.equal(t.ticksSent, due.reduce((a, b) => a + b, 0));
     assert.equal(t.ticksSent, 1400);
@@ -146,7 +147,7 @@ test("50 echo connections x 1024 B / 100 ms for 3 s: every byte comes back, no e
 
 test("dropped connections are counted once; without --reconnect they end in error", async () => {
   const server = await startLoopbackServer({
-    // 400 ms into a 2 s run: the drop lands well inside the run however busy the machine.
+    // 400 ms into a 2 s run: 1.6 s to spare for the drop to land inside the run on a loaded machine.
     dropAfterMs: (i) => (i % 5 === 0 ? 400 : undefined),
   });
   const timing = { tickIntervalMs: 50, durationMs: 2000 };

@@ -6,6 +6,7 @@ import { ProcSampler, sampleProcess } from "../bench/lib/procstat.ts";
 import { artilleryScript } from "../bench/lib/artillery.ts";
 import { largestHeld, ratiosToOurs } from "../bench/lib/report.ts";
 import type { EchoReport, StepResult } from "../bench/lib/workload.ts";
+import { waitFor } from "./helpers/wait-for.ts";
 
 function echoReport(over: Partial<EchoReport>): EchoReport {
   return { startedAt: 0, expect: 0, bytesIn: 0, messagesIn: 0, bucketsIn: [], opens: [], closes: [], abnormalCloses: 0, maxOpen: 0, cpuMs: 0, ...over };
@@ -57,14 +58,27 @@ test("process sampler reads this process from /proc and interpolates CPU between
   const now = sampleProcess(process.pid);
   assert.ok(now && now.rssBytes > 0 && now.peakRssBytes >= now.rssBytes && now.cpuS > 0);
   const s = new ProcSampler(process.pid, 20);
-  const until = Date.now() + 150;
-  while (Date.now() < until) Math.sqrt(Math.random()); // burn CPU so the samples differ
-  await new Promise((r) => setTimeout(r, 50));
-  s.stop();
+  try {
+    // Burn CPU until the kernel has charged this process at least 50 ms more (several 10 ms clock ticks), however
+    // little of a busy machine it gets; then wait for samples taken after the burn instead of sleeping.
+    const cpu0 = process.cpuUsage();
+    const burnUntil = Date.now() + 30_000;
+    for (;;) {
+      for (let i = 0; i < 1e5; i++) Math.sqrt(Math.random());
+      const used = process.cpuUsage(cpu0);
+      if (used.user + used.system >= 50_000) break;
+      assert.ok(Date.now() < burnUntil, "could not get 50 ms of CPU within 30 s");
+    }
+    const burnt = Date.now();
+    await waitFor(() => s.samples.filter((x) => x.at >= burnt).length >= 2, { what: "two samples after the busy-wait", timeoutMs: 30_000 });
+  } finally {
+    s.stop();
+  }
   assert.ok(s.samples.length >= 3);
   const a = s.samples[0]!;
   const b = s.samples[s.samples.length - 1]!;
-  assert.ok(b.cpuS > a.cpuS);
+  // The 50 ms burnt shows (the kernel's 10 ms tick accounting may trail by a tick or so).
+  assert.ok(b.cpuS - a.cpuS >= 0.03, `cpu ${a.cpuS} -> ${b.cpuS}`);
   const mid = s.cpuAt((a.at + b.at) / 2);
   assert.ok(mid >= a.cpuS && mid <= b.cpuS);
   assert.equal(s.cpuAt(a.at - 1000), a.cpuS);

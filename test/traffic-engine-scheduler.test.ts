@@ -5,6 +5,7 @@ import { TimeoutScheduler, WheelScheduler, type Schedulable, type Scheduler } fr
 import { runTraffic } from "../src/traffic/engine.ts";
 import type { TrafficConnection } from "../src/traffic/transport.ts";
 import { makeTargets } from "./helpers/traffic.ts";
+import { waitFor } from "./helpers/wait-for.ts";
 
 interface Item extends Schedulable {
   id: number;
@@ -22,13 +23,13 @@ async function exercise(make: (fire: (it: Item, now: number) => void) => Schedul
     schedSlot: -1,
     schedTimer: undefined,
   }));
-  let done!: () => void;
-  const finished = new Promise<void>((r) => (done = r));
+  // Fired last, after everything else was due: once it fires, a cancelled or stale entry would have fired too.
+  const sentinel: Item = { id: -1, at: 0, fires: 0, schedSlot: -1, schedTimer: undefined };
   let fired = 0;
   const s = make((it, t) => {
     it.firedAt = t;
     it.fires++;
-    if (++fired === items.length - 50) done();
+    if (it !== sentinel) fired++;
   });
   const t0 = now();
   for (const it of items) {
@@ -41,9 +42,14 @@ async function exercise(make: (fire: (it: Item, now: number) => void) => Schedul
     s.schedule(it, it.at);
   }
   for (const it of items.slice(250)) s.cancel(it);
-  await finished;
-  await new Promise((r) => setTimeout(r, 30));
-  s.stop();
+  try {
+    await waitFor(() => fired >= items.length - 50, { what: "the 250 live items to fire", detail: () => `${fired} fired` });
+    sentinel.at = Math.max(now(), ...items.map((it) => it.at)) + 2;
+    s.schedule(sentinel, sentinel.at);
+    await waitFor(() => sentinel.fires > 0, { what: "the sentinel scheduled after every other item" });
+  } finally {
+    s.stop();
+  }
   return items;
 }
 
@@ -79,7 +85,8 @@ test("engine on the setTimeout scheduler gives the same accounting", async () =>
   });
   assert.equal(r.totals.ticksCompleted, r.totals.ticksSent);
   assert.equal(r.totals.ticksLost, 0);
-  assert.ok(r.totals.ticksSent >= 20 * 18, `sent ${r.totals.ticksSent}`);
+  // Every tick of every timetable, however late the timers fired: 500 ms / 25 ms each.
+  assert.equal(r.totals.ticksSent, 20 * 20);
 });
 
 test("PTY-like far end: \\n echoed as \\r\\n, twice per tick (tty echo + command output)", async () => {
@@ -113,4 +120,43 @@ test("PTY-like far end: \\n echoed as \\r\\n, twice per tick (tty echo + command
   assert.equal(r.totals.ticksCompleted, r.totals.ticksSent);
   assert.equal(r.totals.bytesRead, 2 * (r.totals.bytesWritten + r.totals.ticksSent));
   assert.equal(r.totals.ticksLost, 0);
+});
+
+// Known bug in src/traffic/scheduler.ts (outside this change): onTimer counts a batch out of `pending` before
+// firing it, so a re-schedule from fire() sees an idle wheel, catches the cursor up to the clock, lands in the
+// cursor's own slot, and the cursor++ after the batch skips it: the item (a traffic connection) never fires
+// again and sends nothing until the run ends. Seen under CPU load as a run whose connections all stop mid-run.
+// Fix: subtract batch.length from pending after the batch fired. Marked todo until that fix lands.
+test("wheel: an item re-scheduled from its own fire() after the clock moved on still fires", { todo: "wheel loses an item re-scheduled into the caught-up cursor slot" }, async () => {
+  // A fake clock: time passes inside the fire callback (a busy process), and the item's next due time is
+  // already behind the clock when it is re-scheduled, with nothing else pending in the wheel.
+  let clock = 0;
+  const item: Item = { id: 0, at: 10.5, fires: 0, schedSlot: -1, schedTimer: undefined };
+  const w = new WheelScheduler<Item>(
+    (it, t) => {
+      it.fires++;
+      if (it.fires === 1) {
+        clock = t + 8;
+        it.at = t + 3; // due after the fire's `t`, before the clock
+        w.schedule(it, it.at);
+      }
+    },
+    () => clock,
+    20,
+  );
+  try {
+    w.schedule(item, item.at);
+    clock = 12;
+    await waitFor(() => item.fires >= 1, { what: "the first fire" });
+    // Let the (fake) clock run on: the re-scheduled item must fire again.
+    await waitFor(
+      () => {
+        clock += 5;
+        return item.fires >= 2;
+      },
+      { what: "the re-scheduled item to fire", timeoutMs: 2000, detail: () => `fires ${item.fires}, clock ${clock}` },
+    );
+  } finally {
+    w.stop();
+  }
 });

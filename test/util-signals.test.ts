@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { waitFor } from "./helpers/wait-for.ts";
 
 const mod = fileURLToPath(new URL("../src/util/signals.ts", import.meta.url));
 
@@ -29,22 +30,30 @@ function child(keepRunning: boolean) {
   let err = "";
   p.stdout.on("data", (d) => (out += d));
   p.stderr.on("data", (d) => (err += d));
-  const waitFor = async (text: string) => {
-    const deadline = Date.now() + 20_000;
-    while (!out.includes(text)) {
-      if (Date.now() > deadline) throw new Error(`child never printed ${text}: ${out} ${err}`);
-      await new Promise((r) => setTimeout(r, 20));
+  let exitCode: number | null | undefined;
+  // "close", not "exit": it comes after the child's stdout/stderr were read to the end.
+  p.on("close", (code) => (exitCode = code));
+  const detail = () => `stdout ${JSON.stringify(out)} stderr ${JSON.stringify(err)}`;
+  // Bounded waits on what the child printed / its exit; a child that hangs is killed (by its own pid) so the
+  // test fails with its output instead of hanging.
+  const bounded = async <T>(cond: () => T | undefined, what: string): Promise<T> => {
+    try {
+      return await waitFor(cond, { what, timeoutMs: 60_000, detail });
+    } catch (e) {
+      p.kill("SIGKILL");
+      throw e;
     }
   };
-  const exited = new Promise<number | null>((res) => p.on("exit", (code) => res(code)));
-  return { p, waitFor, exited, out: () => out, err: () => err };
+  const printed = (text: string) => bounded(() => out.includes(text) || undefined, `the child to print ${JSON.stringify(text)}`);
+  const exited = () => bounded(() => (exitCode === undefined ? undefined : { code: exitCode }), "the child to exit").then((e) => e.code);
+  return { p, printed, exited, out: () => out, err: () => err };
 }
 
 test("first signal aborts gracefully and is recorded; the process finishes its own work", async () => {
   const c = child(false);
-  await c.waitFor("ready null");
+  await c.printed("ready null");
   c.p.kill("SIGTERM");
-  const code = await c.exited;
+  const code = await c.exited();
   assert.equal(code, 0, c.err());
   assert.match(c.out(), /aborted true SIGTERM/);
   assert.match(c.out(), /handler SIGTERM SIGTERM true/);
@@ -55,11 +64,11 @@ test("first signal aborts gracefully and is recorded; the process finishes its o
 
 test("second signal forces exit 130", async () => {
   const c = child(true);
-  await c.waitFor("ready null");
+  await c.printed("ready null");
   c.p.kill("SIGINT");
-  await c.waitFor("handler SIGINT");
+  await c.printed("handler SIGINT");
   c.p.kill("SIGINT");
-  const code = await c.exited;
+  const code = await c.exited();
   assert.equal(code, 130, c.err());
   assert.match(c.err(), /received SIGINT again/);
 });

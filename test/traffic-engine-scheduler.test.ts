@@ -122,12 +122,11 @@ test("PTY-like far end: \\n echoed as \\r\\n, twice per tick (tty echo + command
   assert.equal(r.totals.ticksLost, 0);
 });
 
-// Known bug in src/traffic/scheduler.ts (outside this change): onTimer counts a batch out of `pending` before
-// firing it, so a re-schedule from fire() sees an idle wheel, catches the cursor up to the clock, lands in the
-// cursor's own slot, and the cursor++ after the batch skips it: the item (a traffic connection) never fires
-// again and sends nothing until the run ends. Seen under CPU load as a run whose connections all stop mid-run.
-// Fix: subtract batch.length from pending after the batch fired. Marked todo until that fix lands.
-test("wheel: an item re-scheduled from its own fire() after the clock moved on still fires", { todo: "wheel loses an item re-scheduled into the caught-up cursor slot" }, async () => {
+// Regression: onTimer used to count a batch out of `pending` before firing it, so a re-schedule from fire() saw
+// an idle wheel, caught the cursor up to the clock, landed in the cursor's own slot, and the cursor++ after the
+// batch skipped it: the item (a traffic connection) never fired again. Seen under CPU load as connections that
+// stopped mid-run.
+test("wheel: an item re-scheduled from its own fire() after the clock moved on still fires", async () => {
   // A fake clock: time passes inside the fire callback (a busy process), and the item's next due time is
   // already behind the clock when it is re-scheduled, with nothing else pending in the wheel.
   let clock = 0;

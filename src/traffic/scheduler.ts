@@ -104,7 +104,6 @@ export class WheelScheduler<T extends Schedulable> implements Scheduler<T> {
       if (batch.length > 0) {
         // Swap in an empty array so items re-scheduled from fire() never land in the batch being iterated.
         this.slots[idx] = this.spare;
-        this.pending -= batch.length;
         for (let i = 0; i < batch.length; i++) {
           const it = batch[i]!;
           if (it.schedSlot === slot) {
@@ -112,6 +111,9 @@ export class WheelScheduler<T extends Schedulable> implements Scheduler<T> {
             this.fire(it, now);
           }
         }
+        // Counted out only after the batch fired: while it fires the wheel is not idle, so a re-schedule from
+        // fire() must not move the cursor (which would skip the slot it lands in).
+        this.pending -= batch.length;
         batch.length = 0;
         this.spare = batch;
         if (this.stopped) return;

@@ -9,7 +9,8 @@
 import { Pool } from "undici";
 import type WebSocket from "ws";
 import { AgentNotReadyError, BuildFailedError, CoderApiError, WaitTimeoutError, redact } from "./errors.ts";
-import { buildPtyUrl, openAuthedWebSocket, type OpenPtyOptions, type PtyUrlOptions } from "./pty.ts";
+import { assertTokenDestination } from "./destinations.ts";
+import { buildPtyUrl, openAuthedWebSocket, type AuthedWebSocketOptions, type OpenPtyOptions, type PtyUrlOptions } from "./pty.ts";
 import {
   backoffDelay,
   isIdempotent,
@@ -79,6 +80,11 @@ export interface CoderClientOptions {
   onRetry?: (info: RetryInfo) => void;
   /** Per-attempt timeout for an HTTP request, headers and body (default 60 000 ms). */
   timeoutMs?: number;
+  /**
+   * Origins besides the deployment's (and hosts under its registrable domain) that may receive the token
+   * (--trusted-origins); see ./destinations.ts.
+   */
+  trustedOrigins?: readonly string[];
 }
 
 export interface RequestOptions {
@@ -159,6 +165,7 @@ export class CoderClient {
   readonly #onRetry: ((info: RetryInfo) => void) | undefined;
   readonly #timeoutMs: number;
   readonly #basePath: string;
+  readonly #trustedOrigins: readonly string[];
   readonly #stats: ClientStats = { requests: 0, retries: 0, byStatus: {}, retriesBy: {} };
 
   constructor(opts: CoderClientOptions) {
@@ -176,6 +183,7 @@ export class CoderClient {
     this.#signal = opts.signal;
     this.#onRetry = opts.onRetry;
     this.#timeoutMs = opts.timeoutMs ?? 60_000;
+    this.#trustedOrigins = [...(opts.trustedOrigins ?? [])];
     this.#pool = new Pool(url.origin, {
       connections: Math.max(1, Math.floor(opts.concurrency ?? 8)),
       pipelining: 1,
@@ -616,6 +624,36 @@ export class CoderClient {
       ...(signal ? { signal } : {}),
       ...(opts.onMessage ? { onMessage: opts.onMessage } : {}),
     });
+  }
+
+  /**
+   * Opens a websocket to `url` authenticated with this client's own token (cookie + header), after checking
+   * that the token may go there (./destinations.ts): the deployment's origin, a host under its registrable
+   * domain (the wildcard app host), or a --trusted-origins entry. Anything else rejects before connecting.
+   */
+  openWebSocket(url: URL, opts: Omit<AuthedWebSocketOptions, "token" | "headers" | "userAgent"> = {}): Promise<WebSocket> {
+    try {
+      assertTokenDestination(this.url, url, this.#trustedOrigins);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const signal = this.#combine(opts.signal);
+    return openAuthedWebSocket(url, {
+      ...opts,
+      token: this.#token,
+      headers: this.#headers,
+      userAgent: this.#userAgent,
+      handshakeTimeoutMs: opts.handshakeTimeoutMs ?? this.#timeoutMs,
+      ...(signal ? { signal } : {}),
+    });
+  }
+
+  /**
+   * The session token this client sends, for the one consumer that cannot go through the client: a child
+   * process that must authenticate itself (the coder CLI for ssh). Never log it.
+   */
+  get sessionToken(): string {
+    return this.#token;
   }
 
   /** Token-free description for logs. */

@@ -30,8 +30,11 @@ export interface IdentitySet {
 
 export interface IdentityOptions {
   runId: string;
-  /** The runner's own session token (used for the host identity). */
-  hostToken: string;
+  /**
+   * Unused: the host identity browses with the client's own token (the run's token in the pipeline, never
+   * the Owner's original one). Kept so existing callers compile.
+   */
+  hostToken?: string;
   useHostLogin: boolean;
   /** At most this many identities are needed (the number of virtual users). */
   max: number;
@@ -81,7 +84,7 @@ export async function resolveIdentities(client: CoderClient, opts: IdentityOptio
   }
   const me = await client.me();
   return {
-    identities: [{ username: me.username, owner: isOwnerRole(me.roles), token: opts.hostToken }],
+    identities: [{ username: me.username, owner: isOwnerRole(me.roles), token: client.sessionToken }],
     source: "host",
     release: async () => {},
   };

@@ -8,7 +8,8 @@
 
 import { randomUUID } from "node:crypto";
 import WebSocket from "ws";
-import { CoderApiError, redact } from "./errors.ts";
+import { redactAndTruncate } from "../util/redact.ts";
+import { CoderApiError } from "./errors.ts";
 import type { Response } from "./types.ts";
 
 /** Largest `data` payload per frame, as Coder's rptyJSONMaxDataSize. */
@@ -154,7 +155,7 @@ export function openAuthedWebSocket(url: URL, opts: AuthedWebSocketOptions): Pro
               path,
               status: res.statusCode ?? 0,
               response,
-              bodyText: response ? undefined : redact(text.slice(0, 300), secrets),
+              bodyText: response ? undefined : redactAndTruncate(text, 300, secrets),
               attempts: 1,
               secrets,
             }),

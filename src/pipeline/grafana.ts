@@ -2,6 +2,7 @@
 // A failing Grafana never stops the run: every error is logged once and the run goes on.
 import { request } from "undici";
 import { log } from "../util/log.ts";
+import { redactAndTruncate } from "../util/redact.ts";
 
 export interface Annotator {
   /** Opens a region annotation; returns a function that closes it (both never throw). */
@@ -28,7 +29,7 @@ export function grafanaAnnotator(opts: { url: string; token: string; runId: stri
         bodyTimeout: timeout,
       });
       const text = await res.body.text();
-      if (res.statusCode >= 300) throw new Error(`${res.statusCode}: ${text.slice(0, 200)}`);
+      if (res.statusCode >= 300) throw new Error(`${res.statusCode}: ${redactAndTruncate(text, 200, [opts.token])}`);
       return text ? (JSON.parse(text) as { id?: number }) : {};
     } catch (e) {
       failures++;

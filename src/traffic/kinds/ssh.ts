@@ -15,7 +15,7 @@ import { Duplex } from "node:stream";
 import { execa } from "execa";
 import ssh2 from "ssh2";
 import type { ClientChannel } from "ssh2";
-import { redact } from "../../util/redact.ts";
+import { envWithoutSecrets, redact, redactAndTruncate } from "../../util/redact.ts";
 import type { TrafficConnection, TrafficDialer, TrafficTarget } from "../transport.ts";
 import { ddCommand } from "./pty.ts";
 
@@ -56,8 +56,9 @@ const STDERR_KEEP = 2048;
 export function coderSshStdio(opts: CoderCliOptions): SshStreamTransport {
   return (target, signal) => {
     const sub = execa(opts.coderBinary, ["ssh", "--stdio", sshTarget(target)], {
-      env: { ...opts.env, CODER_URL: opts.url, CODER_SESSION_TOKEN: opts.token },
-      extendEnv: true,
+      // The CLI gets the one secret it needs (the run's token), nothing else of ours.
+      env: { ...envWithoutSecrets(), ...opts.env, CODER_URL: opts.url, CODER_SESSION_TOKEN: opts.token },
+      extendEnv: false,
       stdin: "pipe",
       stdout: "pipe",
       stderr: "pipe",
@@ -92,7 +93,7 @@ export function coderSshStdio(opts: CoderCliOptions): SshStreamTransport {
         signal.removeEventListener("abort", onAbort);
       },
       describe() {
-        const err = redact(stderr.trim().split("\n").slice(-3).join(" | ")).slice(0, 500);
+        const err = redactAndTruncate(stderr.trim().split("\n").slice(-3).join(" | "), 500);
         return `${opts.coderBinary} ssh --stdio ${sshTarget(target)}${exit ? ` (${exit})` : ""}${err ? `: ${err}` : ""}`;
       },
       async close() {
@@ -192,7 +193,7 @@ async function dialSsh(target: TrafficTarget, signal: AbortSignal, command: stri
               ? `remote command killed by SIG${exitInfo.signal}`
               : `remote command exited with code ${exitInfo.code}`
             : "SSH connection lost";
-          const extra = [stderr.trim().slice(0, 200), tunnelError?.message].filter(Boolean).join("; ");
+          const extra = [redactAndTruncate(stderr.trim(), 200), tunnelError?.message].filter(Boolean).join("; ");
           err = new Error(`${why}${extra ? ` (${extra})` : ""}; ${tunnel.describe()}`);
         }
       }

@@ -11,6 +11,7 @@ import { it } from "node:test";
 import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { assertTokenDestination, tokenDestinationReason } from "../src/coder/destinations.ts";
+import { launchChromium } from "../src/dashboard/browser-mode.ts";
 import { clearSecrets, envWithoutSecrets, redact, redactAndTruncate, registerSecret } from "../src/util/redact.ts";
 import { FAKE_CODER } from "./helpers/reliability.ts";
 import { filesUnder, readJSON, simEnv, startScript, tempResults, tinyRunArgs, withReliabilitySim } from "./helpers/reliability.ts";
@@ -190,4 +191,53 @@ it("the coder CLI gets the run's token only; the Owner's token reaches no child"
       rmSync(dumps, { recursive: true, force: true });
     }
   });
+});
+
+/** Every descendant process of `pid` (Linux ps). */
+function descendants(pid: number): number[] {
+  const rows = execFileSync("ps", ["-eo", "pid=,ppid="], { encoding: "utf8" })
+    .trim()
+    .split("\n")
+    .map((l) => l.trim().split(/\s+/).map(Number) as [number, number]);
+  const out: number[] = [];
+  const walk = (p: number): void => {
+    for (const [c, pp] of rows) if (pp === p) (out.push(c), walk(c));
+  };
+  walk(pid);
+  return out;
+}
+
+it("Chromium and its helper processes get no secret in their environment", async (t) => {
+  const chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => {
+    try {
+      return readFileSync(p).length > 0;
+    } catch {
+      return false;
+    }
+  });
+  if (!chromium) return t.skip("needs /usr/bin/chromium");
+  const owner = "ownerTok01-ChromiumMustNotSeeThis";
+  const copy = "sessTok001-ChromiumMustNotSeeThisEither";
+  process.env.CODER_OWNER_SESSION_TOKEN = owner;
+  process.env.SOME_COPY_OF_A_TOKEN = copy;
+  registerSecret(copy);
+  const browser = await launchChromium(chromium);
+  try {
+    const pids = descendants(process.pid);
+    const envs: string[] = [];
+    for (const pid of pids) {
+      try {
+        envs.push(readFileSync(`/proc/${pid}/environ`, "latin1"));
+      } catch {
+        // exited meanwhile
+      }
+    }
+    assert.ok(envs.length >= 2, `Chromium's processes were inspected (${envs.length})`);
+    for (const env of envs) for (const f of [...fragmentsOf(owner), ...fragmentsOf(copy)]) assert.ok(!env.includes(f), "no secret fragment in a Chromium process");
+  } finally {
+    await browser.close();
+    delete process.env.CODER_OWNER_SESSION_TOKEN;
+    delete process.env.SOME_COPY_OF_A_TOKEN;
+    clearSecrets();
+  }
 });

@@ -81,7 +81,10 @@ async function deleteOneWorkspace(ctx: Ctx, ws: Workspace): Promise<CleanupItem>
       throw e;
     }
     // Renamed or given away since the listing: no longer ours, so not touched.
-    if (!inScope(ctx.scope, cur.name) || !ctx.ownership?.ownsWorkspace(cur)) return "gone";
+    if (!inScope(ctx.scope, cur.name) || !ctx.ownership?.ownsWorkspace(cur)) {
+      say(`now ${cur.owner_name}/${cur.name}, which is not the run's: left alone`);
+      return "gone";
+    }
     const latest = cur.latest_build;
     if (ACTIVE.has(latest.job?.status ?? "")) {
       if (latest.transition === "delete") {

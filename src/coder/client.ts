@@ -11,7 +11,7 @@ import type { ZodType } from "zod";
 import { BodyTooLargeError, jsonDepth, MAX_ERROR_BODY_BYTES, MAX_JSON_BODY_BYTES, MAX_JSON_DEPTH, readCapped } from "./body.ts";
 import { S } from "./schemas.ts";
 import type WebSocket from "ws";
-import { redactAndTruncate } from "../util/redact.ts";
+import { redactAndTruncate, registerSecret } from "../util/redact.ts";
 import { AgentNotReadyError, BuildFailedError, CoderApiError, UnexpectedResponseError, WaitTimeoutError, redact } from "./errors.ts";
 import { assertTokenDestination } from "./destinations.ts";
 import { buildPtyUrl, openAuthedWebSocket, type AuthedWebSocketOptions, type OpenPtyOptions, type PtyUrlOptions } from "./pty.ts";
@@ -193,6 +193,7 @@ export class CoderClient {
     if (!opts.token) throw new Error("Coder session token is empty: set CODER_SESSION_TOKEN (or pass token)");
     this.url = url;
     this.#token = opts.token;
+    registerSecret(opts.token); // whoever made this client, its token never reaches any output
     this.#basePath = url.pathname.replace(/\/+$/, "");
     this.#retry = resolveRetry(opts.retry);
     this.#headers = { ...opts.headers };
@@ -436,8 +437,12 @@ export class CoderClient {
   }
 
   /** POST /users/{user}/keys/tokens (201) → {key}. `lifetime` is in nanoseconds (Go duration). */
-  createToken(user: string, req: CreateTokenRequest = {}): Promise<GenerateAPIKeyResponse> {
-    return this.request("POST", `/users/${seg(user)}/keys/tokens`, { body: req, expect: [201, 200], schema: S.apiKey, expected: "a new API key ({key})" });
+  async createToken(user: string, req: CreateTokenRequest = {}): Promise<GenerateAPIKeyResponse> {
+    const r = await this.request<GenerateAPIKeyResponse>("POST", `/users/${seg(user)}/keys/tokens`, {
+      body: req, expect: [201, 200], schema: S.apiKey, expected: "a new API key ({key})",
+    });
+    registerSecret(r.key); // every token minted is a secret from the moment it exists
+    return r;
   }
 
   /** GET /users/{user}/keys/tokens */

@@ -300,3 +300,33 @@ describe("hostile server", () => {
     assert.equal(h.foreignHits, before, "the foreign origin received no connection at all");
   });
 });
+
+test("a Grafana answer echoing its token around the 200-character cut leaves no fragment in the log", async () => {
+  const { grafanaAnnotator } = await import("../src/pipeline/grafana.ts");
+  const { log } = await import("../src/util/log.ts");
+  const grafanaToken = "glsa_HostileGrafanaToken_0123456789abcdef";
+  const lines: string[] = [];
+  for (const offset of [180, 190, 195, 198, 200, 205]) {
+    const server = createServer((_req, res) => {
+      res.writeHead(500, { "content-type": "text/plain" });
+      res.end(`${"g".repeat(offset)}${grafanaToken}${"h".repeat(100)}`);
+    });
+    const url = await listen(server);
+    const warn = log.warn.bind(log);
+    log.warn = (m: string) => void lines.push(m);
+    try {
+      const a = grafanaAnnotator({ url, token: grafanaToken, runId: "g1", timeoutMs: 5000 });
+      await a.start("phase", []);
+      assert.equal(a.failures, 1);
+    } finally {
+      log.warn = warn;
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  }
+  assert.equal(lines.length, 6, "every failure was logged");
+  for (const l of lines) {
+    assert.match(l, /grafana annotation POST \/api\/annotations failed/);
+    for (const f of fragments(grafanaToken)) assert.ok(!l.includes(f), `no fragment of the Grafana token: ${l.slice(0, 80)}`);
+  }
+});

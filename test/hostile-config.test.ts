@@ -80,3 +80,17 @@ test("secrets are removed from process.env once read (children inherit none by a
     delete process.env.CODER_URL;
   }
 });
+
+test("--trusted-origins takes bare http(s) origins only", () => {
+  const { config } = loadConfig("app-traffic", ["--trusted-origins", "https://apps.example.net", "--trusted-origins", "http://127.0.0.1:8080/"], { env: DEPLOY, envFile: false });
+  assert.deepEqual(config.trustedOrigins, ["https://apps.example.net", "http://127.0.0.1:8080"]);
+  const fromEnv = loadConfig("app-traffic", [], { env: { ...DEPLOY, SCALETEST_TRUSTED_ORIGINS: "https://a.example.net:443,wss://b.example.net" }, envFile: false });
+  assert.deepEqual(fromEnv.config.trustedOrigins, ["https://a.example.net", "https://b.example.net"]);
+  for (const bad of ["apps.example.net", "https://apps.example.net/path", "https://u:p@apps.example.net", "ftp://x.example"]) {
+    assert.throws(
+      () => loadConfig("app-traffic", ["--trusted-origins", bad], { env: DEPLOY, envFile: false }),
+      (e: unknown) => e instanceof ConfigError && /--trusted-origins \(SCALETEST_TRUSTED_ORIGINS\)/.test(e.message),
+      bad,
+    );
+  }
+});

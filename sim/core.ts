@@ -24,6 +24,21 @@ export type UpgradeHandler = (
 /** A handler that may claim any request before routing (e.g. subdomain apps by Host). */
 export type PreHandler = (ctx: Ctx) => boolean | Promise<boolean>;
 
+/** One request the simulator received (HTTP or upgrade), as tests read it from `requestLog`. */
+export interface LoggedRequest {
+  method: string;
+  /** Path without query. */
+  path: string;
+  /** Raw query string ("" when none): ids and names in it (e.g. the SSH lookup's) count too. */
+  query: string;
+  /** The Host header (subdomain apps are addressed by it). */
+  host: string;
+  upgrade: boolean;
+}
+
+/** Oldest entries are dropped beyond this, so a long benchmark cannot grow the log without bound. */
+export const REQUEST_LOG_MAX = 200_000;
+
 interface UpgradeRoute {
   segments: string[];
   handler: UpgradeHandler;
@@ -40,6 +55,8 @@ export class SimCore {
   /** Cleanup callbacks run on stop (close websockets, SSH servers, ...). */
   private readonly closers: (() => void | Promise<void>)[] = [];
   private readonly droppers: (() => void)[] = [];
+  /** Every request received, oldest first (bounded by REQUEST_LOG_MAX). */
+  readonly requestLog: LoggedRequest[] = [];
   ownerToken = "";
   url = "";
   stopped = false;
@@ -47,6 +64,11 @@ export class SimCore {
   constructor(readonly opts: ResolvedOptions) {
     this.rng = createRng(opts.seed);
     this.faults = new Faults(this.rng);
+  }
+
+  logRequest(entry: LoggedRequest): void {
+    if (this.requestLog.length >= REQUEST_LOG_MAX) this.requestLog.splice(0, this.requestLog.length - REQUEST_LOG_MAX + 1);
+    this.requestLog.push(entry);
   }
 
   now(): number {

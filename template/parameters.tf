@@ -918,6 +918,17 @@ data "coder_parameter" "cleanup_job_timeout" {
   }
 }
 
+data "coder_parameter" "trusted_origins" {
+  name         = "trusted_origins"
+  display_name = "Trusted origins"
+  description  = "Extra origins (scheme://host[:port]) that may receive the run's session tokens, e.g. a wildcard app host on another domain. Without it tokens go only to CODER_URL's origin and hosts under its registrable domain. (env `SCALETEST_TRUSTED_ORIGINS`)"
+  type         = "list(string)"
+  form_type    = "tag-select"
+  default      = jsonencode([])
+  mutable      = true
+  order        = 700
+}
+
 data "coder_parameter" "verbose" {
   name         = "verbose"
   display_name = "Verbose"
@@ -925,7 +936,7 @@ data "coder_parameter" "verbose" {
   type         = "bool"
   default      = false
   mutable      = true
-  order        = 700
+  order        = 701
 }
 
 data "coder_parameter" "metrics_wait" {
@@ -935,7 +946,7 @@ data "coder_parameter" "metrics_wait" {
   type         = "string"
   default      = "0s"
   mutable      = true
-  order        = 701
+  order        = 702
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
@@ -950,7 +961,7 @@ data "coder_parameter" "use_host_login" {
   type         = "bool"
   default      = false
   mutable      = true
-  order        = 702
+  order        = 703
 }
 
 data "coder_parameter" "grafana_url" {
@@ -1054,6 +1065,7 @@ locals {
     SCALETEST_CLEANUP_CONCURRENCY            = data.coder_parameter.cleanup_concurrency.value
     SCALETEST_CLEANUP_TIMEOUT                = data.coder_parameter.cleanup_timeout.value
     SCALETEST_CLEANUP_JOB_TIMEOUT            = data.coder_parameter.cleanup_job_timeout.value
+    SCALETEST_TRUSTED_ORIGINS                = data.coder_parameter.trusted_origins.value
     SCALETEST_VERBOSE                        = data.coder_parameter.verbose.value
     SCALETEST_METRICS_WAIT                   = data.coder_parameter.metrics_wait.value
     SCALETEST_USE_HOST_LOGIN                 = data.coder_parameter.use_host_login.value

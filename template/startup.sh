@@ -76,36 +76,70 @@ unset token
 # --- 3. Results server and helper scripts ---------------------------------------------------------------
 cat >"$STATE/results-server.mjs" <<'JS'
 // Serves the results directory read-only on loopback for the "Latest report" app. /latest/ is the run named
-// in <results>/LATEST.
+// in <results>/LATEST. Only regular files and folders inside the results directory are served, reached
+// without any symlink (a symlinked run folder or file answers 404); bad requests (`GET /%`, NUL bytes, other
+// methods) get a 4xx and never stop the server.
 import { createServer } from "node:http";
-import { createReadStream, readFileSync, readdirSync, statSync } from "node:fs";
-import { extname, join, resolve, sep } from "node:path";
-const root = resolve(process.env.SCALETEST_RESULTS_DIR ?? ".");
+import { createReadStream, lstatSync, readFileSync, readdirSync, realpathSync } from "node:fs";
+import { extname, resolve, sep } from "node:path";
+const root = realpathSync(resolve(process.env.SCALETEST_RESULTS_DIR ?? "."));
+const port = Number(process.env.SCALETEST_RESULTS_PORT ?? 21180);
 const types = { ".html": "text/html", ".json": "application/json", ".md": "text/markdown", ".txt": "text/plain",
   ".log": "text/plain", ".png": "image/png", ".svg": "image/svg+xml", ".css": "text/css", ".js": "text/javascript" };
-const esc = (s) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
-createServer((req, res) => {
-  let path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
+const esc = (s) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const send = (res, status, text) => {
+  if (res.headersSent) { res.destroy(); return; }
+  res.writeHead(status, { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff" });
+  res.end(text);
+};
+// The path's every component, from the root down, must be a real folder (or, last, a regular file): no symlinks.
+function inspect(rel) {
+  let cur = root;
+  let st = lstatSync(root);
+  for (const part of rel.split("/").filter(Boolean)) {
+    if (part === "." || part === "..") return null;
+    cur = `${cur}${sep}${part}`;
+    st = lstatSync(cur);
+    if (st.isSymbolicLink() || !(st.isDirectory() || st.isFile())) return null;
+  }
+  return { file: cur, st };
+}
+function handle(req, res) {
+  if (req.method !== "GET" && req.method !== "HEAD") { send(res, 405, "Only GET and HEAD.\n"); return; }
+  let path;
+  try { path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname); } catch { send(res, 400, "Bad request.\n"); return; }
+  if (path.includes("\0") || path.includes("\\")) { send(res, 400, "Bad request.\n"); return; }
   if (path === "/latest" || path.startsWith("/latest/")) {
     let latest = "";
-    try { latest = readFileSync(join(root, "LATEST"), "utf8").trim(); } catch {}
-    if (!latest) { res.writeHead(404, { "content-type": "text/plain" }); res.end("No run yet: see logs/ for the pipeline's output.\n"); return; }
+    try { if (lstatSync(`${root}${sep}LATEST`).isFile()) latest = readFileSync(`${root}${sep}LATEST`, "utf8").trim(); } catch {}
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(latest)) { send(res, 404, "No run yet: see logs/ for the pipeline's output.\n"); return; }
     path = `/${latest}${path.slice("/latest".length)}`;
   }
-  const file = resolve(root, `.${path}`);
-  if (file !== root && !file.startsWith(root + sep)) { res.writeHead(403); res.end(); return; }
-  let st;
-  try { st = statSync(file); } catch { res.writeHead(404, { "content-type": "text/plain" }); res.end(`Not found: ${path}\n`); return; }
+  let found = null;
+  try { found = inspect(path); } catch { found = null; }
+  if (!found) { send(res, 404, "Not found.\n"); return; }
+  const { file, st } = found;
   if (st.isDirectory()) {
     const base = path.endsWith("/") ? path : `${path}/`;
-    const items = readdirSync(file).sort().map((n) => `<li><a href="${esc(base + n)}">${esc(n)}</a></li>`).join("");
-    res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
-    res.end(`<!doctype html><title>${esc(path)}</title><h1>${esc(path)}</h1><ul>${items}</ul>`);
+    let names = [];
+    try { names = readdirSync(file, { withFileTypes: true }).filter((d) => d.isFile() || d.isDirectory()).map((d) => d.name).sort(); } catch {}
+    const items = names.map((n) => `<li><a href="${esc(encodeURI(base + n))}">${esc(n)}</a></li>`).join("");
+    res.writeHead(200, { "content-type": "text/html; charset=utf-8", "x-content-type-options": "nosniff" });
+    res.end(req.method === "HEAD" ? undefined : `<!doctype html><title>${esc(path)}</title><h1>${esc(path)}</h1><ul>${items}</ul>`);
     return;
   }
-  res.writeHead(200, { "content-type": `${types[extname(file)] ?? "application/octet-stream"}; charset=utf-8` });
-  createReadStream(file).pipe(res);
-}).listen(21180, "127.0.0.1");
+  res.writeHead(200, { "content-type": `${types[extname(file)] ?? "application/octet-stream"}; charset=utf-8`,
+    "content-length": st.size, "x-content-type-options": "nosniff" });
+  if (req.method === "HEAD") { res.end(); return; }
+  const stream = createReadStream(file);
+  stream.on("error", () => res.destroy());
+  stream.pipe(res);
+}
+const server = createServer((req, res) => {
+  try { handle(req, res); } catch { send(res, 500, "Internal error.\n"); }
+});
+server.on("clientError", (_err, socket) => socket.destroy());
+server.listen(port, "127.0.0.1", () => console.log(`results server on http://127.0.0.1:${server.address().port}/`));
 JS
 if ! pgrep -f "$STATE/results-server.mjs" >/dev/null 2>&1; then
   nohup node "$STATE/results-server.mjs" >"$RESULTS/logs/results-server.log" 2>&1 </dev/null &

@@ -186,7 +186,7 @@ describe("client requests conform to Coder's API contract", () => {
     await c.workspaceAgent(agents[0]?.id ?? AGENT);
     const pty = await c.openReconnectingPty(AGENT, { width: 120, height: 40, command: "bash" });
     pty.close();
-    c.ptyUrl(AGENT);
+    (await c.openWebSocket(c.ptyUrl(AGENT))).close(); // same origin: allowed
     await c.deleteUser(USER);
     await c.request("GET", "/users/me/organizations");
     await c.request("GET", "/audit", { query: { q: "resource_type:workspace", limit: 25 } });

@@ -267,7 +267,7 @@ describe("simulator drops: injected exactly when a live stream is cut, each reco
     }
     dialers.set("ssh", sshDialer({ bytesPerTick: TICK.bytesPerTick, transport: coderSshStdio({ coderBinary: FAKE_CODER, url: sim.url, token: sim.ownerToken }) }));
     dialers.set("pty", ptyDialer(ts.client, { bytesPerTick: TICK.bytesPerTick }));
-    dialers.set("app", appDialer(ts.client, { mode: "wsec", token: sim.ownerToken, agents, appHost: await fetchAppHost(ts.client) }));
+    dialers.set("app", appDialer(ts.client, { mode: "wsec", agents, appHost: await fetchAppHost(ts.client) }));
   });
   after(async () => {
     ts.sim.faults.setDrops(undefined);

@@ -143,7 +143,7 @@ describe("target selection on simulated workspaces", () => {
     assert.deepEqual(await pick({ prefix, shard: "2/4" }), range(15, 22));
     assert.deepEqual(await pick({ prefix, targetWorkspaces: "10:20", shard: "1/3" }), range(13, 16));
     assert.deepEqual(await pick({ prefix, percentage: 50 }), range(0, 15));
-    // Users scaletest-sel-u000..u002 own workspaces i % 3 == 0, 1, 2.
+    // Users scaletest-sel-9000..9002 own workspaces i % 3 == 0, 1, 2.
     assert.deepEqual(await pick({ prefix, targetUsers: "1:2" }), range(0, 30).filter((_, i) => i % 3 === 1));
     await assert.rejects(pick({ prefix, targetWorkspaces: "10:31" }), /end 31 is greater than the number of workspaces 30/);
     await assert.rejects(pick({ prefix: "scaletest-nope-" }), /no workspaces named scaletest-nope-\*/);
@@ -155,7 +155,7 @@ describe("target selection on simulated workspaces", () => {
     assert.deepEqual(r.perConnection.map((p) => p.target.workspaceName), range(13, 16).map((s) => `scaletest-sel-${s}`));
     assert.equal(r.shard, "1/3");
     assert.ok(r.perConnection.every((p) => p.status === "ok" && p.bytesRead > 0));
-    assert.ok(r.perConnection.every((p) => p.target.ownerName.startsWith("scaletest-sel-u")), "owners carried into targets");
+    assert.ok(r.perConnection.every((p) => p.target.ownerName.startsWith("scaletest-sel-900")), "owners carried into targets");
   });
 
   test("--timeout cuts the run short: the verdict and the exit code say so", async () => {

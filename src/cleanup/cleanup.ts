@@ -9,6 +9,7 @@ import { sleep } from "../util/sleep.ts";
 import { withTimeout } from "../util/abort.ts";
 import { formatMs } from "../results/stats.ts";
 import { startProgress } from "../util/progress.ts";
+import type { Ownership } from "../util/ownership.ts";
 import { cleanupScope, findResources, inScope, type CleanupScope } from "./scope.ts";
 import type { CleanupHooks, CleanupItem, CleanupOptions, CleanupResult } from "./types.ts";
 
@@ -28,6 +29,8 @@ interface Ctx {
   scope: CleanupScope;
   stop: AbortSignal;
   log: NonNullable<CleanupHooks["log"]>;
+  /** Set once the resources are listed: every deletion re-checks ownership against it. */
+  ownership?: Ownership;
 }
 
 function newItem(kind: CleanupItem["kind"], name: string, id: string, owner: string | null): CleanupItem {
@@ -74,7 +77,11 @@ async function deleteOneWorkspace(ctx: Ctx, ws: Workspace): Promise<CleanupItem>
       if (isGone(e)) return "gone";
       throw e;
     }
-    if (!inScope(ctx.scope, cur.name)) return "gone";
+    // Renamed or given away since the listing: no longer ours, so not touched.
+    if (!inScope(ctx.scope, cur.name) || !ctx.ownership?.ownsWorkspace(cur)) {
+      say(`now ${cur.owner_name}/${cur.name}, which is not the run's: left alone`);
+      return "gone";
+    }
     const latest = cur.latest_build;
     if (ACTIVE.has(latest.job?.status ?? "")) {
       if (latest.transition === "delete") {
@@ -108,7 +115,7 @@ async function deleteOneUser(ctx: Ctx, u: User): Promise<CleanupItem> {
   const item = newItem("user", u.username, u.id, null);
   const jobSignal = withTimeout(ctx.stop, ctx.opts.jobTimeoutMs).signal;
   await withRetries(ctx, item, jobSignal, async () => {
-    if (!inScope(ctx.scope, u.username)) return "gone";
+    if (!inScope(ctx.scope, u.username) || !ctx.ownership?.ownsUser(u)) return "gone";
     try {
       await ctx.client.request("DELETE", `/users/${encodeURIComponent(u.id)}`, { signal: jobSignal });
     } catch (e) {
@@ -168,6 +175,7 @@ export async function cleanupRun(client: CoderClient, opts: CleanupOptions, hook
 
   const runner = await client.me();
   const found = await findResources(client, scope, runner);
+  ctx.ownership = found.ownership;
   log("info", `cleanup of ${scope.describe}: ${found.workspaces.length} workspace(s), ${found.users.length} user(s)`);
 
   const workspaces: CleanupItem[] = [];

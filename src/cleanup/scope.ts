@@ -1,10 +1,12 @@
-// What a cleanup may touch: names starting `scaletest-<runId>-` (one run) or `scaletest-` (--all),
-// never anything else, and never the runner's own user. The API's search filters narrow the
-// listing; the exact prefix is checked again here (Coder's name: filter is a substring match).
+// What a cleanup may touch: what the strict ownership rule (src/util/ownership.ts) gives to one run,
+// or to any run with --all — exact `scaletest-<run-id>-<digits>` names, users with the scale test's
+// email, workspaces owned by such a user of the same run (or by the runner) — and never the runner's
+// own user. The API's search filters only narrow the listing (Coder's name: filter is a substring match).
 import type { CoderClient } from "../coder/client.ts";
 import type { User, Workspace } from "../coder/types.ts";
-import { ALL_PREFIX, runPrefix } from "../util/naming.ts";
 import { BadInputError } from "../util/errors.ts";
+import { ALL_PREFIX, parseResourceName, runPrefix } from "../util/naming.ts";
+import { listOwnedWorkspaces, loadOwnership, type Ownership, type RunSelector } from "../util/ownership.ts";
 
 export interface CleanupScope {
   prefix: string;
@@ -28,32 +30,39 @@ export function cleanupScope(opts: { runId?: string | undefined; all?: boolean |
   return { prefix, runId, all: false, describe: `run ${runId} (prefix ${prefix})` };
 }
 
-/** The one check every deletion passes: the name starts with the scope's prefix (and so with scaletest-). */
+/** The name check every deletion passes: exactly `scaletest-<run-id>-<digits>`, of the scope's run (any run with --all). */
 export function inScope(scope: CleanupScope, name: string): boolean {
-  return name.startsWith(ALL_PREFIX) && name.startsWith(scope.prefix) && name.length > scope.prefix.length;
+  const parsed = parseResourceName(name);
+  return parsed !== null && name.startsWith(ALL_PREFIX) && name.startsWith(scope.prefix) && (scope.all || parsed.runId === scope.runId);
 }
 
 export interface FoundResources {
   workspaces: Workspace[];
   users: User[];
+  /** The verified owners behind the lists: every later re-check asks it again. */
+  ownership: Ownership;
 }
 
-/** Lists the scope's workspaces and users (excluding the runner), sorted by name. */
+/** The ownership selector of a scope: one run, or the union over every run (--all). */
+export function scopeSelector(scope: CleanupScope): RunSelector {
+  return scope.all || scope.runId === null ? { all: true } : { runId: scope.runId };
+}
+
+/**
+ * The scope's workspaces and users under the strict ownership rule (src/util/ownership.ts), sorted by
+ * name: a name match alone is never enough. The runner itself is never listed as a user to delete.
+ */
 export async function findResources(client: CoderClient, scope: CleanupScope, runner: User, signal?: AbortSignal): Promise<FoundResources> {
-  const workspaces: Workspace[] = [];
-  for await (const ws of client.iterateWorkspaces({ q: `name:${scope.prefix}`, ...(signal ? { signal } : {}) })) {
-    if (inScope(scope, ws.name)) workspaces.push(ws);
-  }
-  const users: User[] = [];
-  for await (const u of client.iterateUsers({ q: scope.prefix, ...(signal ? { signal } : {}) })) {
-    if (inScope(scope, u.username) && u.id !== runner.id) users.push(u);
-  }
+  const ownership = await loadOwnership(client, scopeSelector(scope), runner, signal);
+  const workspaces = (await listOwnedWorkspaces(client, ownership, signal)).filter((ws) => inScope(scope, ws.name));
+  const users = [...ownership.users.values()].filter((u) => inScope(scope, u.username) && u.id !== runner.id);
   const byName = (a: { name?: string; username?: string }, b: { name?: string; username?: string }) =>
     (a.name ?? a.username ?? "").localeCompare(b.name ?? b.username ?? "");
   // Listing while deleting shifts offsets; we list fully first, so duplicates cannot happen, but be safe.
   return {
     workspaces: dedupe(workspaces, (w) => w.id).sort(byName),
     users: dedupe(users, (u) => u.id).sort(byName),
+    ownership,
   };
 }
 

@@ -7,9 +7,14 @@
 // Retries follow the policy in ./retry.ts and are counted in stats(): faults are never hidden.
 
 import { Pool } from "undici";
+import type { ZodType } from "zod";
+import { BodyTooLargeError, jsonDepth, MAX_ERROR_BODY_BYTES, MAX_JSON_BODY_BYTES, MAX_JSON_DEPTH, readCapped } from "./body.ts";
+import { S } from "./schemas.ts";
 import type WebSocket from "ws";
-import { AgentNotReadyError, BuildFailedError, CoderApiError, WaitTimeoutError, redact } from "./errors.ts";
-import { buildPtyUrl, openAuthedWebSocket, type OpenPtyOptions, type PtyUrlOptions } from "./pty.ts";
+import { redactAndTruncate, registerSecret } from "../util/redact.ts";
+import { AgentNotReadyError, BuildFailedError, CoderApiError, UnexpectedResponseError, WaitTimeoutError, redact } from "./errors.ts";
+import { assertTokenDestination } from "./destinations.ts";
+import { buildPtyUrl, openAuthedWebSocket, type AuthedWebSocketOptions, type OpenPtyOptions, type PtyUrlOptions } from "./pty.ts";
 import {
   backoffDelay,
   isIdempotent,
@@ -80,6 +85,13 @@ export interface CoderClientOptions {
   onRetry?: (info: RetryInfo) => void;
   /** Per-attempt timeout for an HTTP request, headers and body (default 60 000 ms; 0 = none). */
   timeoutMs?: number;
+  /**
+   * Origins besides the deployment's (and hosts under its registrable domain) that may receive the token
+   * (--trusted-origins); see ./destinations.ts.
+   */
+  trustedOrigins?: readonly string[];
+  /** Largest successful JSON answer read (default MAX_JSON_BODY_BYTES, 16 MiB); error answers are read to 8 KiB. */
+  maxResponseBytes?: number;
 }
 
 export interface RequestOptions {
@@ -94,6 +106,13 @@ export interface RequestOptions {
    * is not (e.g. a create whose duplicate would be rejected by a unique name).
    */
   idempotent?: boolean;
+  /**
+   * The shape a successful answer must have: anything else (not JSON, a missing field, a wrong type)
+   * throws one UnexpectedResponseError naming the URL and `expected`.
+   */
+  schema?: ZodType<unknown>;
+  /** What `schema` describes, for the error ("a Coder user"). */
+  expected?: string;
 }
 
 export interface ClientStats {
@@ -144,6 +163,9 @@ export interface CreateBuildOptions extends Omit<CreateWorkspaceBuildRequest, "t
   transition: CreateWorkspaceBuildRequest["transition"];
 }
 
+/** Characters of a non-JSON error body kept in the error (after redaction). */
+const ERROR_BODY_SHOWN = 300;
+
 const DEFAULT_USER_AGENT = "coder-scaletest-runner/0.1";
 
 /** Agent lifecycle states after which the agent will not become ready by itself. */
@@ -160,6 +182,8 @@ export class CoderClient {
   readonly #onRetry: ((info: RetryInfo) => void) | undefined;
   readonly #timeoutMs: number;
   readonly #basePath: string;
+  readonly #trustedOrigins: readonly string[];
+  readonly #maxResponseBytes: number;
   readonly #stats: ClientStats = { requests: 0, retries: 0, byStatus: {}, retriesBy: {} };
 
   constructor(opts: CoderClientOptions) {
@@ -170,6 +194,7 @@ export class CoderClient {
     if (!opts.token) throw new Error("Coder session token is empty: set CODER_SESSION_TOKEN (or pass token)");
     this.url = url;
     this.#token = opts.token;
+    registerSecret(opts.token); // whoever made this client, its token never reaches any output
     this.#basePath = url.pathname.replace(/\/+$/, "");
     this.#retry = resolveRetry(opts.retry);
     this.#headers = { ...opts.headers };
@@ -177,6 +202,8 @@ export class CoderClient {
     this.#signal = opts.signal;
     this.#onRetry = opts.onRetry;
     this.#timeoutMs = opts.timeoutMs ?? 60_000;
+    this.#trustedOrigins = [...(opts.trustedOrigins ?? [])];
+    this.#maxResponseBytes = opts.maxResponseBytes ?? MAX_JSON_BODY_BYTES;
     this.#pool = new Pool(url.origin, {
       connections: Math.max(1, Math.floor(opts.concurrency ?? 8)),
       pipelining: 1,
@@ -235,15 +262,25 @@ export class CoderClient {
       if (aborted) throw fail({ status: 0, code: "ABORTED", attempts: attempt - 1 || 1, cause: aborted.reason });
       const { signal, timer: timeout } = withTimeout(anySignal(...callerSignals), timeoutMs);
       this.#stats.requests++;
-      let status: number;
+      let status = 0;
       let text: string;
       let retryAfterHeader: string | string[] | undefined;
+      const okStatus = (st: number): boolean => (opts.expect ? opts.expect.includes(st) : st >= 200 && st < 300);
       try {
         const res = await this.#pool.request({ method: m as "GET", path: fullPath + search, headers, body, signal });
         status = res.statusCode;
         retryAfterHeader = res.headers["retry-after"];
-        text = await res.body.text();
+        // Bounded whatever the server sends: a success up to the JSON cap (more is an error), an error
+        // answer only as far as its first few KiB (all that is ever shown of it).
+        text = okStatus(status)
+          ? (await readCapped(res.body, this.#maxResponseBytes)).text
+          : (await readCapped(res.body, MAX_ERROR_BODY_BYTES, true)).text;
       } catch (err) {
+        if (err instanceof BodyTooLargeError) {
+          throw new UnexpectedResponseError({
+            method: m, path: fullPath, status, expected: `a JSON answer of at most ${err.limit} bytes`, problem: "the answer was larger", secrets,
+          });
+        }
         if (callerSignals.some((s) => s.aborted)) {
           throw fail({ status: 0, code: "ABORTED", attempts: attempt, cause: err });
         }
@@ -257,8 +294,7 @@ export class CoderClient {
         throw fail({ status: 0, code, attempts: attempt, cause });
       }
       this.#count("byStatus", String(status));
-      const ok = opts.expect ? opts.expect.includes(status) : status >= 200 && status < 300;
-      if (ok) return parseBody<T>(text);
+      if (okStatus(status)) return this.#parseOk<T>(m, fullPath, status, text, opts);
       if (attempt < this.#retry.attempts && shouldRetryStatus(m, status, idempotent)) {
         await this.#backoff({ method: m, path: fullPath, attempt, status, retryAfter: retryAfterHeader }, callerSignals, fail);
         continue;
@@ -268,9 +304,35 @@ export class CoderClient {
         status,
         attempts: attempt,
         response,
-        bodyText: response ? undefined : redact(text.trim().slice(0, 300), secrets),
+        bodyText: response ? undefined : redactAndTruncate(text.trim(), ERROR_BODY_SHOWN, secrets),
       });
     }
+  }
+
+  /** A successful answer: JSON within the depth limit and, when a schema is given, of that shape. */
+  #parseOk<T>(method: string, path: string, status: number, text: string, opts: RequestOptions): T {
+    const unexpected = (expected: string, problem: string): UnexpectedResponseError =>
+      new UnexpectedResponseError({ method, path, status, expected, problem, secrets: [this.#token] });
+    const expected = opts.expected ?? "a JSON answer";
+    if (text.trim() === "") {
+      if (opts.schema) throw unexpected(expected, "the body was empty");
+      return undefined as T;
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      if (opts.schema) throw unexpected(expected, `the body is not JSON (it starts ${JSON.stringify(text.trim().slice(0, 60))})`);
+      return text as T;
+    }
+    if (value !== null && typeof value === "object" && jsonDepth(text) > MAX_JSON_DEPTH) {
+      throw unexpected(expected, `the JSON nests deeper than ${MAX_JSON_DEPTH} levels`);
+    }
+    if (!opts.schema) return value as T;
+    const r = opts.schema.safeParse(value);
+    if (r.success) return r.data as T;
+    const issues = r.error.issues.slice(0, 3).map((i) => `${i.path.length ? i.path.join(".") : "(body)"}: ${i.message}`);
+    throw unexpected(expected, `the answer does not match (${issues.join("; ")})`);
   }
 
   #count(which: "byStatus" | "retriesBy", key: string): void {
@@ -330,7 +392,7 @@ export class CoderClient {
   }
 
   user(nameOrId: string): Promise<User> {
-    return this.request("GET", `/users/${seg(nameOrId)}`);
+    return this.request("GET", `/users/${seg(nameOrId)}`, { schema: S.user, expected: "a Coder user (id, username)" });
   }
 
   organizations(): Promise<Organization[]> {
@@ -346,7 +408,7 @@ export class CoderClient {
 
   /** POST /users (201). Give organization_ids (e.g. the default org's id). */
   createUser(req: CreateUserRequestWithOrgs): Promise<User> {
-    return this.request("POST", "/users", { body: req, expect: [201, 200] });
+    return this.request("POST", "/users", { body: req, expect: [201, 200], schema: S.user, expected: "the created Coder user (id, username)" });
   }
 
   /** DELETE /users/{user} (200, no body). */
@@ -355,7 +417,12 @@ export class CoderClient {
   }
 
   listUsers(opts: PageOptions = {}): Promise<GetUsersResponse> {
-    return this.request("GET", "/users", { query: { q: opts.q, limit: opts.limit, offset: opts.offset }, signal: opts.signal });
+    return this.request("GET", "/users", {
+      query: { q: opts.q, limit: opts.limit, offset: opts.offset },
+      signal: opts.signal,
+      schema: S.usersPage,
+      expected: "a page of Coder users ({users: [{id, username, email}], count})",
+    });
   }
 
   /**
@@ -370,8 +437,12 @@ export class CoderClient {
   }
 
   /** POST /users/{user}/keys/tokens (201) → {key}. `lifetime` is in nanoseconds (Go duration). */
-  createToken(user: string, req: CreateTokenRequest = {}): Promise<GenerateAPIKeyResponse> {
-    return this.request("POST", `/users/${seg(user)}/keys/tokens`, { body: req, expect: [201, 200] });
+  async createToken(user: string, req: CreateTokenRequest = {}): Promise<GenerateAPIKeyResponse> {
+    const r = await this.request<GenerateAPIKeyResponse>("POST", `/users/${seg(user)}/keys/tokens`, {
+      body: req, expect: [201, 200], schema: S.apiKey, expected: "a new API key ({key})",
+    });
+    registerSecret(r.key); // every token minted is a secret from the moment it exists
+    return r;
   }
 
   /** GET /users/{user}/keys/tokens */
@@ -421,6 +492,8 @@ export class CoderClient {
     return this.request("GET", `/workspaces/${seg(id)}`, {
       query: { include_deleted: opts.includeDeleted || undefined },
       signal: opts.signal,
+      schema: S.workspace,
+      expected: "a Coder workspace (id, name, owner_id, owner_name, latest_build)",
     });
   }
 
@@ -431,7 +504,12 @@ export class CoderClient {
   }
 
   listWorkspaces(opts: PageOptions = {}): Promise<WorkspacesResponse> {
-    return this.request("GET", "/workspaces", { query: { q: opts.q, limit: opts.limit, offset: opts.offset }, signal: opts.signal });
+    return this.request("GET", "/workspaces", {
+      query: { q: opts.q, limit: opts.limit, offset: opts.offset },
+      signal: opts.signal,
+      schema: S.workspacesPage,
+      expected: "a page of Coder workspaces ({workspaces: [{id, name, owner_id, owner_name, latest_build}], count})",
+    });
   }
 
   /** Every workspace matching `q` (e.g. `name:scaletest-abc owner:me`), page by page. */
@@ -461,7 +539,7 @@ export class CoderClient {
   }
 
   workspaceBuild(id: string, opts: { signal?: AbortSignal } = {}): Promise<WorkspaceBuild> {
-    return this.request("GET", `/workspacebuilds/${seg(id)}`, opts);
+    return this.request("GET", `/workspacebuilds/${seg(id)}`, { ...opts, schema: S.build, expected: "a workspace build (id, transition, job.status)" });
   }
 
   /** Build logs so far (GET /workspacebuilds/{id}/logs without follow). */
@@ -614,6 +692,36 @@ export class CoderClient {
       ...(signal ? { signal } : {}),
       ...(opts.onMessage ? { onMessage: opts.onMessage } : {}),
     });
+  }
+
+  /**
+   * Opens a websocket to `url` authenticated with this client's own token (cookie + header), after checking
+   * that the token may go there (./destinations.ts): the deployment's origin, a host under its registrable
+   * domain (the wildcard app host), or a --trusted-origins entry. Anything else rejects before connecting.
+   */
+  openWebSocket(url: URL, opts: Omit<AuthedWebSocketOptions, "token" | "headers" | "userAgent"> = {}): Promise<WebSocket> {
+    try {
+      assertTokenDestination(this.url, url, this.#trustedOrigins);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const signal = this.#combine(opts.signal);
+    return openAuthedWebSocket(url, {
+      ...opts,
+      token: this.#token,
+      headers: this.#headers,
+      userAgent: this.#userAgent,
+      handshakeTimeoutMs: opts.handshakeTimeoutMs ?? this.#timeoutMs,
+      ...(signal ? { signal } : {}),
+    });
+  }
+
+  /**
+   * The session token this client sends, for the one consumer that cannot go through the client: a child
+   * process that must authenticate itself (the coder CLI for ssh). Never log it.
+   */
+  get sessionToken(): string {
+    return this.#token;
   }
 
   /** Token-free description for logs. */

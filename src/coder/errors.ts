@@ -2,6 +2,7 @@
 // may carry signed tokens), status and Coder's own error body; the session token is scrubbed from
 // all text that came from the server or the network stack.
 
+import { redact as redactText, redactAndTruncate } from "../util/redact.ts";
 import type { ProvisionerJobLog, Response, ValidationError, WorkspaceAgent, WorkspaceBuild } from "./types.ts";
 
 const STATUS_TEXT: Record<number, string> = {
@@ -15,14 +16,18 @@ export function statusText(status: number): string {
   return STATUS_TEXT[status] ?? "";
 }
 
-/** Replaces every occurrence of each secret (length >= 4) in `text` with `[REDACTED]`. */
+/**
+ * Hides `secrets` (and every registered secret, their fragments and URL credentials) in `text`: see
+ * src/util/redact.ts. Always before any truncation.
+ */
 export function redact(text: string, secrets: readonly (string | undefined)[]): string {
-  let out = text;
-  for (const s of secrets) {
-    if (s && s.length >= 4) out = out.split(s).join("[REDACTED]");
-  }
-  return out;
+  return redactText(text, secrets);
 }
+
+/** Longest server-supplied text kept in an error (message, detail; each validation gets a quarter). */
+export const ERROR_TEXT_MAX = 2048;
+/** Validation entries kept from one error body. */
+const MAX_VALIDATIONS = 20;
 
 export interface CoderApiErrorInit {
   method: string;
@@ -59,11 +64,14 @@ export class CoderApiError extends Error {
 
   constructor(init: CoderApiErrorInit) {
     const secrets = init.secrets ?? [];
-    const coderMessage = redact(init.response?.message ?? init.bodyText ?? "", secrets);
-    const detail = redact(init.response?.detail ?? "", secrets);
-    const validations = (init.response?.validations ?? []).map((v) => ({
-      field: redact(String(v.field ?? ""), secrets),
-      detail: redact(String(v.detail ?? ""), secrets),
+    // Whatever the server sent, redact first, then cap: an error line stays a line.
+    const text = (v: unknown, max = ERROR_TEXT_MAX): string => redactAndTruncate(typeof v === "string" ? v : v == null ? "" : String(v), max, secrets);
+    const coderMessage = text(init.response?.message ?? init.bodyText ?? "");
+    const detail = text(init.response?.detail ?? "");
+    const rawValidations = Array.isArray(init.response?.validations) ? init.response.validations : [];
+    const validations = rawValidations.slice(0, MAX_VALIDATIONS).map((v) => ({
+      field: text(v?.field, ERROR_TEXT_MAX / 4),
+      detail: text(v?.detail, ERROR_TEXT_MAX / 4),
     }));
     super(redact(formatMessage(init, coderMessage, detail, validations), secrets), { cause: init.cause });
     this.name = "CoderApiError";
@@ -159,5 +167,33 @@ export class AgentNotReadyError extends Error {
     this.name = "AgentNotReadyError";
     this.agent = agent;
     this.workspaceId = workspaceId;
+  }
+}
+
+/**
+ * The server answered, but not with what the client expects: not JSON (e.g. an HTML login page answered
+ * 200), a missing field, a wrong type, nesting too deep, or a body over the size cap. One clear line naming
+ * the URL and what was expected, instead of a confusing failure later ("token belongs to undefined").
+ */
+export class UnexpectedResponseError extends Error {
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+  readonly expected: string;
+
+  constructor(init: { method: string; path: string; status: number; expected: string; problem: string; secrets?: readonly (string | undefined)[] }) {
+    super(
+      redactAndTruncate(
+        `${init.method} ${init.path}: unexpected answer (HTTP ${init.status}): expected ${init.expected}, but ${init.problem}. ` +
+          `Is CODER_URL the Coder deployment itself (not a login page, proxy or another service)?`,
+        ERROR_TEXT_MAX,
+        init.secrets,
+      ),
+    );
+    this.name = "UnexpectedResponseError";
+    this.method = init.method;
+    this.path = init.path;
+    this.status = init.status;
+    this.expected = init.expected;
   }
 }

@@ -8,7 +8,8 @@
 
 import { randomUUID } from "node:crypto";
 import WebSocket from "ws";
-import { CoderApiError, redact } from "./errors.ts";
+import { redactAndTruncate } from "../util/redact.ts";
+import { CoderApiError } from "./errors.ts";
 import type { Response } from "./types.ts";
 
 /** Largest `data` payload per frame, as Coder's rptyJSONMaxDataSize. */
@@ -86,16 +87,21 @@ export async function resizePty(ws: WebSocket, width: number, height: number): P
   });
 }
 
+/** Largest websocket message accepted by default (Coder's PTY and app frames are a few KiB at most). */
+export const DEFAULT_WS_MAX_PAYLOAD = 4 * 1024 * 1024;
+/** How much of a refused upgrade's (non-101) body is read for its error message. */
+const UPGRADE_ERROR_BODY_MAX = 8 * 1024;
+
 export interface AuthedWebSocketOptions {
   token: string;
+  /** Largest message accepted (bytes); a bigger one closes the socket (1009). Default DEFAULT_WS_MAX_PAYLOAD. */
+  maxPayload?: number;
   headers?: Record<string, string>;
   userAgent?: string;
   handshakeTimeoutMs?: number;
   signal?: AbortSignal;
   /** See OpenPtyOptions.onMessage. */
   onMessage?: (data: WebSocket.RawData, isBinary: boolean) => void;
-  /** Largest message accepted from the server (ws closes the socket with 1009 past it); default ws's 100 MiB. */
-  maxPayload?: number;
 }
 
 /**
@@ -120,7 +126,9 @@ export function openAuthedWebSocket(url: URL, opts: AuthedWebSocketOptions): Pro
       },
       handshakeTimeout: opts.handshakeTimeoutMs ?? 30_000,
       perMessageDeflate: false,
-      ...(opts.maxPayload !== undefined ? { maxPayload: opts.maxPayload } : {}),
+      maxPayload: opts.maxPayload ?? DEFAULT_WS_MAX_PAYLOAD,
+      followRedirects: false,
+      // Node's own limit on the answer's headers (16 KiB by default) bounds the handshake's size.
     });
     if (opts.onMessage) ws.on("message", opts.onMessage);
     let settled = false;
@@ -138,9 +146,21 @@ export function openAuthedWebSocket(url: URL, opts: AuthedWebSocketOptions): Pro
 
     ws.once("open", () => settle(() => resolve(ws)));
     ws.once("unexpected-response", (req, res) => {
+      // A refused upgrade's body is read only to UPGRADE_ERROR_BODY_MAX and for at most the handshake
+      // timeout: a server answering with an endless body cannot hold memory or the caller.
       const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
+      let size = 0;
+      const timer = setTimeout(() => finish(), opts.handshakeTimeoutMs ?? 30_000);
+      res.on("data", (c: Buffer) => {
+        if (size >= UPGRADE_ERROR_BODY_MAX) return;
+        chunks.push(c.subarray(0, UPGRADE_ERROR_BODY_MAX - size));
+        size += Math.min(c.length, UPGRADE_ERROR_BODY_MAX - size);
+        if (size >= UPGRADE_ERROR_BODY_MAX) finish();
+      });
       const finish = (): void => {
+        clearTimeout(timer);
+        res.removeAllListeners("data");
+        res.destroy();
         const text = Buffer.concat(chunks).toString("utf8");
         let response: Response | undefined;
         try {
@@ -157,7 +177,7 @@ export function openAuthedWebSocket(url: URL, opts: AuthedWebSocketOptions): Pro
               path,
               status: res.statusCode ?? 0,
               response,
-              bodyText: response ? undefined : redact(text.slice(0, 300), secrets),
+              bodyText: response ? undefined : redactAndTruncate(text, 300, secrets),
               attempts: 1,
               secrets,
             }),

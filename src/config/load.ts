@@ -1,12 +1,13 @@
 // Resolves a script's configuration: flags > environment > .env file > fallback setting > default.
 // All problems are collected and reported together, naming each bad setting by flag and env var.
 import { existsSync, readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Command, CommanderError, Option } from "commander";
 import { parse as parseDotenv } from "dotenv";
 import { BadInputError } from "../util/errors.ts";
 import { newRunId, validateRunId } from "../util/naming.ts";
-import { registerSecret } from "../util/redact.ts";
+import { registerSecret, SECRET_ENV_VARS } from "../util/redact.ts";
 import type { ScriptName, Setting } from "./setting.ts";
 import { SETTINGS, settingEntries, type Config, type SettingKey } from "./schema.ts";
 
@@ -29,8 +30,14 @@ export class HelpShown extends Error {}
 
 export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
-  /** Path of a dotenv file, or false to read none. Default: ./.env when present. */
+  /**
+   * Path of a dotenv file (relative paths from the current directory, as a user typed it), or false to
+   * read none. Default: the project folder's .env when present — never the current directory's, where
+   * anyone's file could set SCALETEST_CODER_BINARY to a program that then gets a token.
+   */
   envFile?: string | false;
+  /** Where warnings go (e.g. a token given on the command line); default stderr. */
+  warn?: (msg: string) => void;
   /** Script-specific flags and positional arguments that are not settings (e.g. report --compare A B). */
   extend?: (cmd: Command) => void;
   /** Where --help goes (tests capture it). */
@@ -88,13 +95,20 @@ function buildCommand(script: ScriptName, opts: LoadOptions): Command {
     o.attributeName = () => key;
     cmd.addOption(o);
   }
+  cmd.addOption(new Option("--env-file <path>", "Read settings from this dotenv file instead of the project folder's .env"));
   opts.extend?.(cmd);
   return cmd;
 }
 
+/** The project folder (where package.json is): src/config/ is two levels below it. */
+export const PROJECT_DIR = fileURLToPath(new URL("../..", import.meta.url));
+
+/** The .env read by default: the project folder's. */
+export const PROJECT_ENV_FILE = join(PROJECT_DIR, ".env");
+
 function readEnvFile(envFile: string | false | undefined): Record<string, string> {
   if (envFile === false) return {};
-  const path = resolve(envFile ?? ".env");
+  const path = envFile === undefined ? PROJECT_ENV_FILE : isAbsolute(envFile) ? envFile : resolve(envFile);
   if (!existsSync(path)) {
     if (envFile) throw new ConfigError([`env file ${envFile} does not exist`]);
     return {};
@@ -115,7 +129,8 @@ export function loadConfig(script: ScriptName, argv: string[], opts: LoadOptions
     throw e;
   }
   const flagValues = cmd.opts() as Record<string, unknown>;
-  const dotenv = readEnvFile(opts.envFile);
+  const envFileFlag = typeof flagValues.envFile === "string" ? flagValues.envFile : undefined;
+  const dotenv = readEnvFile(envFileFlag ?? opts.envFile);
   const problems: string[] = [];
   const values: Partial<Record<SettingKey, unknown>> = {};
   const sources = {} as Record<SettingKey, Source>;
@@ -157,11 +172,26 @@ export function loadConfig(script: ScriptName, argv: string[], opts: LoadOptions
 
   const config = values as Config;
   // Cross-checks read many settings, so they run once every value parsed.
-  if (!problems.length) problems.push(...crossCheck(config, script));
+  if (!problems.length) problems.push(...crossCheck(config, script, sources));
   if (problems.length) throw new ConfigError(problems);
-  if (config.token) registerSecret(config.token);
-  if (config.grafanaToken) registerSecret(config.grafanaToken);
-  if (config.webhookUrl) registerSecret(config.webhookUrl);
+  // Every secret is registered (hidden from all output) and, read once, removed from the process
+  // environment, so no child process inherits one by accident: each child gets only what it needs.
+  for (const [key, s] of settingEntries()) {
+    if (!s.secret) continue;
+    const v = config[key];
+    if (typeof v === "string" && v) registerSecret(v);
+  }
+  for (const name of SECRET_ENV_VARS) registerSecret(env[name] ?? dotenv[name]);
+  if (env === process.env) {
+    for (const [, s] of settingEntries()) if (s.secret) delete process.env[s.env];
+    for (const name of SECRET_ENV_VARS) delete process.env[name];
+  }
+  if (sources.token === "flag") {
+    (opts.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`)))(
+      `${describe(SETTINGS.token as Setting<unknown>, script)} was given on the command line, where every user of this machine can read it (ps); ` +
+        `set the CODER_SESSION_TOKEN environment variable (or the project's .env) instead`,
+    );
+  }
   if (!config.runId) config.runId = newRunId();
   return { config, sources, extra: flagValues, args: cmd.args };
 }
@@ -172,7 +202,7 @@ const HOSTPORT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):(\d{1,5})$/;
 const OFFLINE: readonly ScriptName[] = ["report", "status"];
 
 /** Checks that involve several settings, or formats richer than one value. */
-function crossCheck(c: Config, script: ScriptName): string[] {
+function crossCheck(c: Config, script: ScriptName, sources: Record<SettingKey, Source>): string[] {
   const p: string[] = [];
   const d = (k: SettingKey) => describe(SETTINGS[k] as Setting<unknown>, script);
   if (!OFFLINE.includes(script)) {
@@ -187,7 +217,9 @@ function crossCheck(c: Config, script: ScriptName): string[] {
     }
     if (!c.token) p.push(`${d("token")} is required: an Owner's session token (coder login; cat ~/.config/coderv2/session)`);
   }
-  if (c.runId) {
+  if (sources.runId === "flag" && !c.runId.trim()) {
+    p.push(`${d("runId")} is empty: give a run id such as k3x9q2, or leave the flag out${script === "cleanup" ? " (cleanup then needs --all)" : " to generate one"}`);
+  } else if (c.runId) {
     try {
       validateRunId(c.runId);
     } catch (e) {

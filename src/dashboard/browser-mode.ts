@@ -15,6 +15,7 @@ import { endpointOf, learnFrom, newPageState, type PageDef, type PageName, type 
 import type { DashboardRecorder } from "./recorder.ts";
 import { runVisitor } from "./visitor.ts";
 import { BadInputError } from "../util/errors.ts";
+import { envWithoutSecrets, redactAndTruncate } from "../util/redact.ts";
 
 /** Flags for a headless Chromium on a machine without network access or a GPU. */
 export const CHROMIUM_ARGS: readonly string[] = [
@@ -31,7 +32,7 @@ export const CHROMIUM_ARGS: readonly string[] = [
 export async function launchChromium(executablePath: string): Promise<Browser> {
   const { chromium } = await import("playwright-core");
   try {
-    return await chromium.launch({ executablePath, headless: true, args: [...CHROMIUM_ARGS] });
+    return await chromium.launch({ executablePath, headless: true, args: [...CHROMIUM_ARGS], env: envWithoutSecrets() });
   } catch (e) {
     const msg = (e as Error).message.split("\n")[0] ?? "";
     throw new BadInputError(
@@ -200,7 +201,7 @@ async function visitPage(
   if (!failure) {
     const errors = page.locator(ERROR_ELEMENT);
     const errText = (await errors.count().catch(() => 0)) > 0 ? await errors.first().textContent({ timeout: 1000 }).catch(() => "") : undefined;
-    if (errText !== undefined) failure = { status: "error_element", message: `${target.url} shows an error: ${(errText ?? "").trim().slice(0, 200)}` };
+    if (errText !== undefined) failure = { status: "error_element", message: `${target.url} shows an error: ${redactAndTruncate((errText ?? "").trim(), 200)}` };
   }
 
   if (!failure) {

@@ -2,14 +2,15 @@
  * Who browses: the run's `scaletest-` users (a token minted for each, as `coder exp scaletest dashboard` does)
  * or the runner's own identity (--use-host-login, or when no scaletest users exist).
  *
- * User choice follows the traffic scenarios: users of this run (`scaletest-<runId>-NNNN`) if any, else every
- * `scaletest-<id>-NNNN` user; sorted by name -> --target-users -> --percentage -> --shard; then only as many as
+ * User choice follows the traffic scenarios: verified users of this run (`scaletest-<runId>-NNNN` with the
+ * scale test's email) if any, else every run's verified users; sorted by name -> --target-users -> --percentage -> --shard; then only as many as
  * there are virtual users (--concurrency). Tokens are deleted again by `release()`.
  */
 import type { CoderClient } from "../coder/index.ts";
 import { selectTargets } from "../traffic/targets.ts";
 import type { Logger } from "../util/log.ts";
-import { belongsToRun, parseResourceName } from "../util/naming.ts";
+import { belongsToRun } from "../util/naming.ts";
+import { loadOwnership } from "../util/ownership.ts";
 import { registerSecret } from "../util/redact.ts";
 import { BadInputError } from "../util/errors.ts";
 
@@ -30,8 +31,11 @@ export interface IdentitySet {
 
 export interface IdentityOptions {
   runId: string;
-  /** The runner's own session token (used for the host identity). */
-  hostToken: string;
+  /**
+   * Unused: the host identity browses with the client's own token (the run's token in the pipeline, never
+   * the Owner's original one). Kept so existing callers compile.
+   */
+  hostToken?: string;
   useHostLogin: boolean;
   /** At most this many identities are needed (the number of virtual users). */
   max: number;
@@ -53,10 +57,10 @@ const isOwnerRole = (roles: { name: string }[] | undefined): boolean => (roles ?
 
 export async function resolveIdentities(client: CoderClient, opts: IdentityOptions): Promise<IdentitySet> {
   if (!opts.useHostLogin) {
-    const all: { username: string; roles?: { name: string }[] }[] = [];
-    for await (const u of client.iterateUsers({ q: "scaletest-", ...(opts.signal ? { signal: opts.signal } : {}) })) {
-      if (parseResourceName(u.username)) all.push(u);
-    }
+    // Only verified scale-test users (exact name and the scale test's email: src/util/ownership.ts);
+    // a look-alike such as `scaletest-ops` or a foreign-email `scaletest-<id>-0001` never gets a token.
+    const own = await loadOwnership(client, { all: true }, null, opts.signal);
+    const all = [...own.users.values()].sort((a, b) => (a.username < b.username ? -1 : a.username > b.username ? 1 : 0));
     const ofRun = all.filter((u) => belongsToRun(u.username, opts.runId));
     const pool = ofRun.length > 0 ? ofRun : all;
     if (pool.length > 0) {
@@ -81,7 +85,7 @@ export async function resolveIdentities(client: CoderClient, opts: IdentityOptio
   }
   const me = await client.me();
   return {
-    identities: [{ username: me.username, owner: isOwnerRole(me.roles), token: opts.hostToken }],
+    identities: [{ username: me.username, owner: isOwnerRole(me.roles), token: client.sessionToken }],
     source: "host",
     release: async () => {},
   };

@@ -1,7 +1,9 @@
 // Grafana annotations for each phase (a region: start time, then timeEnd when the phase ends).
 // A failing Grafana never stops the run: every error is logged once and the run goes on.
 import { request } from "undici";
+import { readCapped } from "../coder/body.ts";
 import { log } from "../util/log.ts";
+import { redactAndTruncate } from "../util/redact.ts";
 
 export interface Annotator {
   /** Opens a region annotation; returns a function that closes it (both never throw). */
@@ -27,8 +29,8 @@ export function grafanaAnnotator(opts: { url: string; token: string; runId: stri
         headersTimeout: timeout,
         bodyTimeout: timeout,
       });
-      const text = await res.body.text();
-      if (res.statusCode >= 300) throw new Error(`${res.statusCode}: ${text.slice(0, 200)}`);
+      const text = (await readCapped(res.body, 64 * 1024, true)).text; // bounded whatever Grafana sends
+      if (res.statusCode >= 300) throw new Error(`${res.statusCode}: ${redactAndTruncate(text, 200, [opts.token])}`);
       return text ? (JSON.parse(text) as { id?: number }) : {};
     } catch (e) {
       failures++;

@@ -38,7 +38,7 @@ export interface ScenarioOptions<S> {
 
 /** Builds the API client the way every entry point does (pool sized for the work's concurrency). */
 export function clientFor(config: Config, concurrency = 16): CoderClient {
-  return new CoderClient({ url: config.url, token: config.token, concurrency: Math.max(1, concurrency) });
+  return new CoderClient({ url: config.url, token: config.token, concurrency: Math.max(1, concurrency), trustedOrigins: config.trustedOrigins });
 }
 
 function refuse(script: string, e: unknown): never {

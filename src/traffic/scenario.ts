@@ -126,13 +126,12 @@ async function dialerFor(
         bytesPerTick,
         transport:
           opts.sshTransport ??
-          coderSshStdio({ coderBinary: c.coderBinary, url: c.url, token: c.token, ...(opts.coderEnv ? { env: opts.coderEnv } : {}) }),
+          coderSshStdio({ coderBinary: c.coderBinary, url: c.url, token: client.sessionToken, ...(opts.coderEnv ? { env: opts.coderEnv } : {}) }),
       });
     case "app": {
       const appHost = await fetchAppHost(client, signal);
       return appDialer(client, {
         mode: c.appMode as AppMode,
-        token: c.token,
         agents: found.agents,
         appHost,
         warn: (m) => log.warn(m),

@@ -110,3 +110,15 @@ export function parseResourceName(name: string): { runId: string; index: number 
 export function belongsToRun(name: string, runId: string): boolean {
   return parseResourceName(name)?.runId === runId;
 }
+
+/** Domain of every scale-test user's email (Coder's own scaletest convention). */
+export const SCALETEST_EMAIL_DOMAIN = "scaletest.local";
+
+/**
+ * The email a scale-test user named `username` was created with (`<runId>-<index>@scaletest.local`,
+ * the name without `scaletest-`); null when the name is not a scale-test resource name.
+ */
+export function expectedScaletestEmail(username: string): string | null {
+  if (!parseResourceName(username)) return null;
+  return `${username.slice(ALL_PREFIX.length)}@${SCALETEST_EMAIL_DOMAIN}`;
+}

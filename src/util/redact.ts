@@ -1,15 +1,26 @@
 // Process-wide secret registry. Anything that writes text a person or file may see (logger,
 // results writers, error printing) passes it through `redact`, so a registered secret — above
-// all the Coder session token — never appears in logs, results or error messages.
+// all the Coder session token — never appears in logs, results or error messages: not whole, not
+// in part (any FRAGMENT_LENGTH-character piece of a secret is hidden too, so a token cut by a
+// truncation elsewhere still cannot leak), and never as URL credentials (`https://user:pass@host`).
+// Callers that shorten text redact first, then cut (`redactAndTruncate`).
 
 export const REDACTED = "[REDACTED]";
 
 /** Values shorter than this are ignored: redacting them would mangle ordinary text. */
 export const MIN_SECRET_LENGTH = 6;
 
+/** Any run of this many characters of a secret counts as a leak of it and is hidden. */
+export const FRAGMENT_LENGTH = 12;
+
+/** Environment variables whose values are secrets even though no setting reads them (the template sets them). */
+export const SECRET_ENV_VARS: readonly string[] = ["CODER_OWNER_SESSION_TOKEN", "CODER_AGENT_TOKEN", "CODER_SESSION_TOKEN", "GRAFANA_API_TOKEN", "SLACK_WEBHOOK_URL"];
+
 // Every form to replace (raw, URL-encoded, form-encoded), longest first so a longer secret
 // containing a shorter one is replaced whole.
 let patterns: string[] = [];
+// Every FRAGMENT_LENGTH-character piece of every form of every secret at least that long.
+let grams = new Set<string>();
 const secrets = new Set<string>();
 
 function rebuild(): void {
@@ -20,6 +31,46 @@ function rebuild(): void {
     forms.add(encodeURIComponent(s).replace(/%20/g, "+"));
   }
   patterns = [...forms].sort((a, b) => b.length - a.length);
+  grams = fragmentsOf(patterns);
+}
+
+function fragmentsOf(values: Iterable<string>): Set<string> {
+  const out = new Set<string>();
+  for (const v of values) for (let i = 0; i + FRAGMENT_LENGTH <= v.length; i++) out.add(v.slice(i, i + FRAGMENT_LENGTH));
+  return out;
+}
+
+/** Hides every maximal run of text covered by FRAGMENT_LENGTH-character pieces of a secret. */
+function hideFragments(text: string, set: Set<string>): string {
+  if (set.size === 0 || text.length < FRAGMENT_LENGTH) return text;
+  let out = "";
+  let last = 0; // end of the text already copied
+  let coverEnd = -1; // end of the current covered run
+  let coverStart = -1;
+  for (let i = 0; i + FRAGMENT_LENGTH <= text.length; i++) {
+    if (!set.has(text.slice(i, i + FRAGMENT_LENGTH))) continue;
+    if (i <= coverEnd) {
+      coverEnd = i + FRAGMENT_LENGTH;
+      continue;
+    }
+    if (coverStart >= 0) {
+      out += text.slice(last, coverStart) + REDACTED;
+      last = coverEnd;
+    }
+    coverStart = i;
+    coverEnd = i + FRAGMENT_LENGTH;
+  }
+  if (coverStart < 0) return text;
+  out += text.slice(last, coverStart) + REDACTED + text.slice(coverEnd);
+  return out;
+}
+
+// `scheme://user:pass@` or `scheme://token@` in any text: credentials are dropped before anything is written.
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]+@/gi;
+
+/** Removes credentials from every URL in `text` (`https://u:p@host` -> `https://[REDACTED]@host`). */
+export function stripUrlCredentials(text: string): string {
+  return text.includes("@") ? text.replace(URL_CREDENTIALS, `$1${REDACTED}@`) : text;
 }
 
 /** Registers a secret to be hidden from all output. Values shorter than 6 chars (or empty/undefined) are ignored. */
@@ -33,14 +84,42 @@ export function registerSecret(value: string | undefined | null): void {
 export function clearSecrets(): void {
   secrets.clear();
   patterns = [];
+  grams = new Set();
 }
 
-/** Replaces every registered secret (and its URL-encoded forms) in `text` with `[REDACTED]`. */
-export function redact(text: string): string {
-  if (patterns.length === 0 || typeof text !== "string") return text;
-  let out = text;
-  for (const p of patterns) {
+/**
+ * Replaces every registered secret (and its URL-encoded forms), every FRAGMENT_LENGTH-character piece
+ * of one, and URL credentials in `text` with `[REDACTED]`. `extra` adds secrets for this call only.
+ */
+export function redact(text: string, extra?: readonly (string | undefined | null)[]): string {
+  if (typeof text !== "string") return text;
+  let out = stripUrlCredentials(text);
+  const more = (extra ?? []).filter((s): s is string => typeof s === "string" && s.length >= MIN_SECRET_LENGTH && !secrets.has(s));
+  if (patterns.length === 0 && more.length === 0) return out;
+  const all = more.length ? [...more, ...patterns].sort((a, b) => b.length - a.length) : patterns;
+  for (const p of all) {
     if (out.includes(p)) out = out.split(p).join(REDACTED);
+  }
+  return hideFragments(out, more.length ? new Set([...grams, ...fragmentsOf(more)]) : grams);
+}
+
+/** Redacts, THEN cuts to at most `max` characters (marking the cut): a secret straddling the cut cannot survive in part. */
+export function redactAndTruncate(text: string, max: number, extra?: readonly (string | undefined | null)[]): string {
+  const clean = redact(text, extra);
+  return clean.length <= max ? clean : `${clean.slice(0, Math.max(0, max))}… [${clean.length - max} more characters cut]`;
+}
+
+/**
+ * A copy of `env` without any secret: the variables of SECRET_ENV_VARS and `extraNames`, and any variable
+ * whose value is (or contains) a registered secret. Child processes start from this, plus only what
+ * they need.
+ */
+export function envWithoutSecrets(env: NodeJS.ProcessEnv = process.env, extraNames: readonly string[] = []): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined || SECRET_ENV_VARS.includes(k) || extraNames.includes(k)) continue;
+    if (redact(v) !== v) continue; // holds a secret, a piece of one, or URL credentials
+    out[k] = v;
   }
   return out;
 }

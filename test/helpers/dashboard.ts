@@ -18,7 +18,7 @@ export async function createScaletestUsers(client: CoderClient, runId: string, c
     const username = `scaletest-${runId}-${String(i).padStart(4, "0")}`;
     await client.createUser({
       username,
-      email: `${username}@scaletest.local`,
+      email: `${username.slice("scaletest-".length)}@scaletest.local`, // as src/create/unit.ts names it
       password: "scaletest-Passw0rd!",
       login_type: "password",
       organization_ids: [org.id],

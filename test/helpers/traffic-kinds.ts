@@ -36,9 +36,11 @@ export async function startTrafficSim(count: number, opts: { runId?: string; sim
       const orgs = await api<{ id: string }[]>(sim, "GET", "/api/v2/organizations");
       const orgId = orgs.body[0]!.id;
       for (let u = 0; u < opts.users; u++) {
-        const username = `scaletest-${runId}-u${String(u).padStart(3, "0")}`;
+        // Named and addressed as the product names its users (src/util/ownership.ts checks both), numbered
+        // from 9000 so they never collide with the workspaces' names.
+        const username = `scaletest-${runId}-${9000 + u}`;
         const r = await api(sim, "POST", "/api/v2/users", {
-          username, email: `${runId}-u${u}@scaletest.local`, password: "Sc4letest-pass!", organization_ids: [orgId],
+          username, email: `${runId}-${9000 + u}@scaletest.local`, password: "Sc4letest-pass!", organization_ids: [orgId],
         });
         if (r.status !== 201) throw new Error(`create user ${username}: HTTP ${r.status} ${JSON.stringify(r.body)}`);
         owners.push(username);

@@ -1,5 +1,6 @@
 // Where the deployment is and where results go: shared by every script.
-import { SCRIPTS, bool, duration, str } from "../setting.ts";
+import { parseTrustedOrigin } from "../../coder/destinations.ts";
+import { SCRIPTS, bool, duration, list, str } from "../setting.ts";
 
 const ALL = SCRIPTS;
 
@@ -20,6 +21,16 @@ export const deploymentSettings = {
     required: true,
     secret: true,
     help: "Session token of an Owner (as for `coder exp scaletest`). Never printed, logged or written.",
+  }),
+  trustedOrigins: list({
+    group: "deployment",
+    env: "SCALETEST_TRUSTED_ORIGINS",
+    flag: "trusted-origins",
+    scripts: ALL,
+    item: parseTrustedOrigin,
+    help:
+      "Extra origins (scheme://host[:port]) that may receive the run's session tokens, e.g. a wildcard app host on " +
+      "another domain. Without it tokens go only to CODER_URL's origin and hosts under its registrable domain.",
   }),
   runId: str({
     group: "deployment",

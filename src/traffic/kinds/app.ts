@@ -7,12 +7,14 @@
  *  - otherwise path-based: `<coder URL>/@<owner>/<workspace>.<agent>/apps/<slug>/`. (Coder's CLI refuses a
  *    subdomain app when no wildcard host is configured; we fall back to the path-based URL, which coderd
  *    serves unless path apps are disabled, and say so in the log.)
- *  - session token in the `Coder-Session-Token` header; binary messages of at most 1,024 bytes.
+ *  - the client's own session token (the run's, never the Owner's when the pipeline minted one) in the
+ *    `Coder-Session-Token` header, sent only where ./destinations.ts allows: a subdomain URL on a foreign
+ *    domain is refused unless listed in --trusted-origins; binary messages of at most 1,024 bytes.
  * Modes are the apps of Coder's scale-test templates (websocat): `wsec` echoes (echo mode), `wsra` streams
  * random data at us (read mode: we count what arrives), `wsdi` discards what we send (write mode).
  */
 import type { CoderClient, WorkspaceAgent } from "../../coder/index.ts";
-import { CoderApiError, openAuthedWebSocket } from "../../coder/index.ts";
+import { CoderApiError } from "../../coder/index.ts";
 import type { EchoMode, TrafficDialer, TrafficTarget } from "../transport.ts";
 import { wsConnection } from "./ws-conn.ts";
 
@@ -67,8 +69,6 @@ export function appFrames(chunk: Buffer, max = APP_MAX_MESSAGE): Buffer[] {
 
 export interface AppDialerOptions {
   mode: AppMode;
-  /** The session token (sent as the Coder-Session-Token header; never logged). */
-  token: string;
   /** Agent records by id, from discovery (their `apps`). */
   agents: ReadonlyMap<string, WorkspaceAgent>;
   /** Wildcard app host, from fetchAppHost(). */
@@ -97,8 +97,7 @@ export function appDialer(client: CoderClient, opts: AppDialerOptions): TrafficD
         opts.warn?.(`app "${slug}" is a subdomain app but the deployment has no wildcard app host; using path-based URLs`);
       }
       const { url } = appUrl({ coderUrl: client.url, appHost: opts.appHost, target, app });
-      const ws = await openAuthedWebSocket(url, {
-        token: opts.token,
+      const ws = await client.openWebSocket(url, {
         signal,
         handshakeTimeoutMs: opts.handshakeTimeoutMs ?? 30_000,
       });

@@ -1,10 +1,12 @@
 /**
  * Which workspace agents a traffic scenario connects to, shared by every kind.
  *
- * Candidates: workspaces whose name starts with `prefix` (one run: `scaletest-<runId>-`; all runs:
- * `scaletest-`, Coder's own behaviour), listed with the `name:` filter (a substring match in Coder) and then
- * kept by exact prefix client-side. With `--target-users START:END`, only workspaces owned by that slice of
- * the prefix-named users (sorted by username) stay. Then src/traffic/targets.ts applies, in this order:
+ * Candidates: the workspaces the strict ownership rule (src/util/ownership.ts) gives to the run (`prefix`
+ * `scaletest-<runId>-`) or to any run (`scaletest-`): exact `scaletest-<R>-<digits>` names owned by a verified
+ * scale-test user of R or by the runner. Listed with the `name:` filter (a substring match in Coder), then
+ * checked client-side. Never a look-alike: traffic opens terminals and runs commands in what it targets.
+ * With `--target-users START:END`, only workspaces owned by that slice of the run's verified users (sorted
+ * by username) stay. Then src/traffic/targets.ts applies, in this order:
  * sort by name -> `--target-workspaces` -> `--percentage` -> `--shard`.
  *
  * Agent: like Coder's CLI, the first agent of the last resource that has agents (one per workspace in the
@@ -12,6 +14,7 @@
  * indexes mean the same as in `coder exp scaletest workspace-traffic --target-workspaces`.
  */
 import type { CoderClient, Workspace, WorkspaceAgent } from "../../coder/index.ts";
+import { listOwnedWorkspaces, loadOwnership, selectorFromPrefix, type Ownership } from "../../util/ownership.ts";
 import { applyTargetRange, parseTargetRange, selectTargets, type Shard, type TargetRange } from "../targets.ts";
 import type { TrafficTarget } from "../transport.ts";
 import { BadInputError } from "../../util/errors.ts";
@@ -50,41 +53,43 @@ export function workspaceAgent(ws: Workspace): WorkspaceAgent | undefined {
   return agent;
 }
 
-/** Prefix-named workspaces, exact prefix, any order. */
-export async function listPrefixedWorkspaces(client: CoderClient, prefix: string, signal?: AbortSignal): Promise<Workspace[]> {
-  const out: Workspace[] = [];
-  for await (const ws of client.iterateWorkspaces({ q: `name:${prefix}`, ...(signal ? { signal } : {}) })) {
-    if (ws.name.startsWith(prefix)) out.push(ws);
-  }
-  return out;
+/** The verified owners for `prefix` (one run's, or every run's); the runner is the client's own user. */
+export async function ownershipFor(client: CoderClient, prefix: string, signal?: AbortSignal): Promise<Ownership> {
+  const runner = await client.me();
+  return loadOwnership(client, selectorFromPrefix(prefix), runner, signal);
 }
 
-/** Usernames of the `range` slice of prefix-named users sorted by username. */
+/** The run's (or every run's) workspaces under the strict ownership rule, any order. */
+export async function listPrefixedWorkspaces(client: CoderClient, prefix: string, signal?: AbortSignal, own?: Ownership): Promise<Workspace[]> {
+  return listOwnedWorkspaces(client, own ?? (await ownershipFor(client, prefix, signal)), signal);
+}
+
+/** Usernames of the `range` slice of the run's verified scale-test users, sorted by username. */
 export async function targetUsernames(
   client: CoderClient,
   prefix: string,
   range: string | TargetRange,
   signal?: AbortSignal,
+  own?: Ownership,
 ): Promise<Set<string>> {
   const parsed = typeof range === "string" ? parseTargetRange("users", range) : range;
-  const names: string[] = [];
-  for await (const u of client.iterateUsers({ q: prefix, ...(signal ? { signal } : {}) })) {
-    if (u.username.startsWith(prefix)) names.push(u.username);
-  }
+  const ownership = own ?? (await ownershipFor(client, prefix, signal));
+  const names = [...ownership.users.values()].map((u) => u.username);
   names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   return new Set(applyTargetRange("users", names, parsed));
 }
 
 export async function discoverTargets(client: CoderClient, opts: DiscoverOptions): Promise<Discovered> {
-  let workspaces = await listPrefixedWorkspaces(client, opts.prefix, opts.signal);
+  const own = await ownershipFor(client, opts.prefix, opts.signal);
+  let workspaces = await listPrefixedWorkspaces(client, opts.prefix, opts.signal, own);
   const candidates = workspaces.length;
   if (workspaces.length === 0) {
     throw new BadInputError(
-      `no workspaces named ${opts.prefix}* exist: create them first (create-workspaces) or check --run-id`,
+      `no workspaces named ${opts.prefix}* exist (exact scaletest-<run-id>-<number> names owned by the run's scale-test users or the runner): create them first (create-workspaces) or check --run-id`,
     );
   }
   if (opts.targetUsers !== undefined && opts.targetUsers !== "") {
-    const users = await targetUsernames(client, opts.prefix, opts.targetUsers, opts.signal);
+    const users = await targetUsernames(client, opts.prefix, opts.targetUsers, opts.signal, own);
     workspaces = workspaces.filter((w) => users.has(w.owner_name));
     if (workspaces.length === 0) {
       throw new BadInputError(`the selected --target-users own no ${opts.prefix}* workspaces`);

@@ -22,7 +22,7 @@ import { Duplex } from "node:stream";
 import { execa } from "execa";
 import ssh2 from "ssh2";
 import type { ClientChannel } from "ssh2";
-import { redact } from "../../util/redact.ts";
+import { envWithoutSecrets, redact, redactAndTruncate } from "../../util/redact.ts";
 import type { TrafficConnection, TrafficDialer, TrafficTarget } from "../transport.ts";
 import { ddCommand } from "./pty.ts";
 
@@ -63,8 +63,9 @@ const STDERR_KEEP = 2048;
 export function coderSshStdio(opts: CoderCliOptions): SshStreamTransport {
   return (target, signal) => {
     const sub = execa(opts.coderBinary, ["ssh", "--stdio", sshTarget(target)], {
-      env: { ...opts.env, CODER_URL: opts.url, CODER_SESSION_TOKEN: opts.token },
-      extendEnv: true,
+      // The CLI gets the one secret it needs (the run's token), nothing else of ours.
+      env: { ...envWithoutSecrets(), ...opts.env, CODER_URL: opts.url, CODER_SESSION_TOKEN: opts.token },
+      extendEnv: false,
       stdin: "pipe",
       stdout: "pipe",
       stderr: "pipe",
@@ -99,7 +100,7 @@ export function coderSshStdio(opts: CoderCliOptions): SshStreamTransport {
         signal.removeEventListener("abort", onAbort);
       },
       describe() {
-        const err = redact(stderr.trim().split("\n").slice(-3).join(" | ")).slice(0, 500);
+        const err = redactAndTruncate(stderr.trim().split("\n").slice(-3).join(" | "), 500);
         return `${opts.coderBinary} ssh --stdio ${sshTarget(target)}${exit ? ` (${exit})` : ""}${err ? `: ${err}` : ""}`;
       },
       async close() {
@@ -202,7 +203,7 @@ async function dialSsh(target: TrafficTarget, signal: AbortSignal, command: stri
           : closingByUs
             ? "SSH connection lost while closing (no exit status after EOF and SIGHUP)"
             : "SSH connection lost";
-        const extra = [stderr.trim().slice(0, 200), tunnelError?.message].filter(Boolean).join("; ");
+        const extra = [redactAndTruncate(stderr.trim(), 200), tunnelError?.message].filter(Boolean).join("; ");
         err = new Error(`${why}${extra ? ` (${extra})` : ""}; ${tunnel.describe()}`);
       }
       client.end();

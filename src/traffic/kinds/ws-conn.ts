@@ -11,6 +11,7 @@
  */
 import type WebSocket from "ws";
 import type { TrafficConnection } from "../transport.ts";
+import { redactAndTruncate } from "../../util/redact.ts";
 
 export interface WsConnOptions {
   /** Frames for one chunk. Must not keep or mutate `chunk`. */
@@ -24,7 +25,7 @@ export interface WsConnOptions {
 /** Close codes that mean a clean end (RFC 6455 1000 Normal Closure). */
 function closeError(code: number, reason: Buffer): Error | undefined {
   if (code === 1000) return undefined;
-  const why = reason.length ? `: ${reason.toString("utf8").slice(0, 200)}` : "";
+  const why = reason.length ? `: ${redactAndTruncate(reason.toString("utf8"), 200)}` : "";
   if (code === 1006) return new Error(`websocket closed abnormally (1006, connection lost without a close frame)`);
   return new Error(`websocket closed with code ${code}${why}`);
 }

@@ -180,7 +180,7 @@ function env(h: Hostile, resultsDir: string): NodeJS.ProcessEnv {
     CODER_SESSION_TOKEN: TOKEN,
     CODER_OWNER_SESSION_TOKEN: OWNER_TOKEN,
     SCALETEST_RESULTS_DIR: resultsDir,
-    SCALETEST_METRICS_ADDRESS: "",
+    SCALETEST_METRICS_ADDRESS: "127.0.0.1:0",
     NO_COLOR: "1",
   };
 }

@@ -26,7 +26,7 @@ function childEnv(sim: Sim, resultsDir: string): NodeJS.ProcessEnv {
     CODER_URL: sim.url,
     CODER_SESSION_TOKEN: sim.ownerToken,
     SCALETEST_RESULTS_DIR: resultsDir,
-    SCALETEST_METRICS_ADDRESS: "",
+    SCALETEST_METRICS_ADDRESS: "127.0.0.1:0",
     SCALETEST_CODER_BINARY: join(ROOT, "test", "fake-coder", "coder"),
     NO_COLOR: "1",
   };
@@ -172,7 +172,7 @@ describe("decoys survive cleanup and traffic (simulator, real entry points)", ()
   }
 
   test("cleanup --run-id h1 removes the run and nothing else", async () => {
-    const r = await runScenario(sim, dir, "cleanup.ts", ["--run-id", "h1", "--output", "json:-"]);
+    const r = await runScenario(sim, dir, "cleanup.ts", ["--run-id", "h1", "--output", "harness:-"]);
     assert.equal(r.exitCode, 0, r.stderr);
     const json = JSON.parse(r.stdout) as { workspaces_deleted: number; users_deleted: number };
     assert.equal(json.workspaces_deleted, 1);
@@ -188,7 +188,7 @@ describe("decoys survive cleanup and traffic (simulator, real entry points)", ()
       runId: "h2", count: 2, template: "kubernetes-minimal", concurrency: 2, timeoutMs: 30_000, jobTimeoutMs: 20_000, retry: 0, pollMs: 50, noCleanup: true,
     } as never, { progress: false } as never);
     assert.ok(sim.core.requestLog.length > before, "the request log records requests");
-    const r = await runScenario(sim, dir, "cleanup.ts", ["--all", "--output", "json:-"]);
+    const r = await runScenario(sim, dir, "cleanup.ts", ["--all", "--output", "harness:-"]);
     assert.equal(r.exitCode, 0, r.stderr);
     const json = JSON.parse(r.stdout) as { workspaces_deleted: number; users_deleted: number };
     assert.equal(json.workspaces_deleted, 2);

@@ -17,7 +17,7 @@ function script(sim: Sim, resultsDir: string, name: string, args: string[]) {
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("SCALETEST_") && !k.startsWith("CODER_")) env[k] = v;
   return execa(process.execPath, ["--import", "tsx", join("scenarios", `${name}.ts`), ...args], {
     cwd: ROOT,
-    env: { ...env, CODER_URL: sim.url, CODER_SESSION_TOKEN: sim.ownerToken, SCALETEST_RESULTS_DIR: resultsDir, SCALETEST_METRICS_ADDRESS: "", SCALETEST_CODER_BINARY: FAKE_CODER },
+    env: { ...env, CODER_URL: sim.url, CODER_SESSION_TOKEN: sim.ownerToken, SCALETEST_RESULTS_DIR: resultsDir, SCALETEST_METRICS_ADDRESS: "127.0.0.1:0", SCALETEST_CODER_BINARY: FAKE_CODER },
     extendEnv: false,
     reject: false,
     timeout: 90_000,

@@ -251,7 +251,7 @@ describe("scenarios/workspace-updates.ts", () => {
     for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("SCALETEST_") && !k.startsWith("CODER_")) env[k] = v;
     return execa(process.execPath, ["--import", "tsx", "scenarios/workspace-updates.ts", ...args], {
       cwd: ROOT,
-      env: { ...env, CODER_URL: sim.url, CODER_SESSION_TOKEN: sim.ownerToken, SCALETEST_RESULTS_DIR: dir, SCALETEST_METRICS_ADDRESS: "" },
+      env: { ...env, CODER_URL: sim.url, CODER_SESSION_TOKEN: sim.ownerToken, SCALETEST_RESULTS_DIR: dir, SCALETEST_METRICS_ADDRESS: "127.0.0.1:0" },
       extendEnv: false,
       reject: false,
       timeout: 120_000,

@@ -1,4 +1,5 @@
 import { test } from "node:test";
+import { performance } from "node:perf_hooks";
 import assert from "node:assert/strict";
 import { Registry } from "prom-client";
 import { runTraffic } from "../src/traffic/engine.ts";
@@ -41,8 +42,8 @@ test("50 echo connections x 1024 B / 100 ms for 3 s: every byte comes back, no e
     assert.equal(t.bytesWritten, t.ticksSent * 1024);
     assert.equal(t.ticksCompleted, t.ticksSent);
     assert.equal(t.ticksLost, 0);
-    // ~25..30 ticks per connection (ramp 0..0.5 s + dial time eat a few).
-    assert.ok(t.ticksSent >= 50 * 24 && t.ticksSent <= 50 * 31, `ticksSent ${t.ticksSent}`);
+    // Each connection's timetable starts when it is up: exactly 3000 / 100 ticks each, ramp and dial aside.
+    assert.equal(t.ticksSent, 50 * 30);
     assert.equal(r.latency.tick.count, t.ticksCompleted);
     assert.ok(r.latency.tick.p50 > 0 && r.latency.tick.p50 < 100, `p50 ${r.latency.tick.p50}`);
     assert.ok(r.latency.tick.p99 >= r.latency.tick.p95 && r.latency.tick.max >= r.latency.tick.p99);
@@ -52,11 +53,12 @@ test("50 echo connections x 1024 B / 100 ms for 3 s: every byte comes back, no e
     for (const c of r.perConnection) {
       assert.equal(c.status, "ok");
       assert.equal(c.bytesRead, c.bytesWritten);
-      assert.ok(c.tickLatency.count > 20);
+      assert.equal(c.ticksSent, 30);
+      assert.equal(c.tickLatency.count, 30);
       assert.ok(c.dialMs !== null);
     }
     // Timeline: one point per second, counters add up to the totals.
-    assert.ok(r.timeline.length >= 3 && r.timeline.length <= 5, `timeline ${r.timeline.length}`);
+    assert.ok(r.timeline.length >= 3, `timeline ${r.timeline.length}`);
     assert.equal(
       r.timeline.reduce((s, p) => s + p.bytesWritten, 0),
       t.bytesWritten,
@@ -97,8 +99,9 @@ test("dropped connections are counted once; without --reconnect they end in erro
     const bad = r.perConnection.filter((c) => c.status === "error").map((c) => c.target.index);
     assert.deepEqual(bad, [0, 5]);
     assert.ok(r.perConnection[0]!.errors[0]!.startsWith("connection lost"));
-    // Ticks after the drop are lost, not silently skipped.
+    // Ticks after the drop are lost, not silently skipped: every connection is due its whole window.
     assert.ok(r.perConnection[0]!.ticksLost >= 10, `lost ${r.perConnection[0]!.ticksLost}`);
+    for (const c of r.perConnection) assert.equal(c.ticksCompleted + c.ticksLost, 1200 / 50, `connection ${c.target.index}`);
     assert.equal(r.perConnection[1]!.ticksLost, 0, JSON.stringify(r.perConnection.map((c) => [c.ticksSent, c.ticksCompleted, c.ticksLost, c.dialMs])) + r.durationMs);
     assert.equal(r.totals.ticksCompleted + r.totals.ticksLost, r.perConnection.reduce((s, c) => s + c.ticksCompleted + c.ticksLost, 0));
   } finally {
@@ -119,7 +122,8 @@ test("with --reconnect a dropped connection is re-established and keeps its time
       tickIntervalMs: 50,
       durationMs: 1500,
       reconnect: true,
-      reconnectBackoffMs: 20,
+      // The outage lasts at least this long: longer than several tick intervals.
+      reconnectBackoffMs: 200,
     });
     assert.equal(r.totals.drops, 2);
     assert.equal(r.totals.reconnects, 2);
@@ -127,8 +131,13 @@ test("with --reconnect a dropped connection is re-established and keeps its time
     const c0 = r.perConnection[0]!;
     assert.equal(c0.status, "dropped");
     assert.equal(c0.reconnects, 1);
-    // It kept sending after the reconnect: well over the ~8 ticks before the drop.
+    // The timetable kept running through the outage: ticks due while reconnecting were sent after it and
+    // timed from their due time (the first one waited out most of the >= 200 ms outage), none skipped.
+    assert.equal(c0.ticksSent, 1500 / 50);
+    assert.equal(c0.ticksCompleted + c0.ticksLost, 1500 / 50);
     assert.ok(c0.ticksCompleted >= 20, `completed ${c0.ticksCompleted}`);
+    assert.ok(c0.tickLatency.max >= 150, `max ${c0.tickLatency.max}`);
+    for (const c of r.perConnection) assert.equal(c.ticksSent, 1500 / 50, `connection ${c.target.index}`);
     assert.ok(r.perConnection.filter((c) => c.status === "ok").length === 8);
     assert.equal(r.latency.dial.count, 12);
   } finally {
@@ -159,7 +168,7 @@ test("no coordinated omission: a 500 ms stall shows as ~500 ms latency although 
     assert.ok(lat.p50 < 50, `p50 ${lat.p50}`);
     // Catch-up: nothing was skipped.
     assert.equal(r.totals.ticksLost, 0, JSON.stringify(r.perConnection.map((c) => [c.ticksSent, c.ticksCompleted, c.dialMs])) + ` ${r.endReason}`);
-    assert.ok(r.totals.ticksCompleted >= 5 * 23, `completed ${r.totals.ticksCompleted}`);
+    assert.equal(r.totals.ticksCompleted, 5 * 25);
     // The worst second of the timeline carries the stall.
     assert.ok(Math.max(...r.timeline.map((t) => t.max)) >= 390);
   } finally {
@@ -179,7 +188,7 @@ test("write mode: latency is write completion, async writes, nothing read", asyn
     });
     assert.equal(r.mode, "write");
     assert.equal(r.totals.bytesRead, 0);
-    assert.ok(r.totals.ticksCompleted >= 4 * 17, `completed ${r.totals.ticksCompleted}`);
+    assert.equal(r.totals.ticksCompleted, 4 * 20);
     assert.equal(r.totals.bytesWritten, r.totals.ticksCompleted * 2048);
     assert.equal(r.latency.tick.count, r.totals.ticksCompleted);
     assert.ok(r.latency.tick.p50 < 50);
@@ -232,7 +241,8 @@ test("a write on a dead connection is one write error and one drop, never more",
   assert.equal(r.totals.readErrors, 0);
   assert.equal(r.totals.ticksSent, 5);
   assert.equal(r.totals.ticksCompleted, 5);
-  assert.ok(r.totals.ticksLost >= 10);
+  // A connection that failed for good is still due its whole window (400 / 20 ticks).
+  assert.equal(r.totals.ticksLost, 400 / 20 - 5);
   assert.equal(r.perConnection[0]!.status, "error");
   assert.match(r.perConnection[0]!.errors[0]!, /^write failed: broken pipe/);
 });
@@ -281,6 +291,9 @@ test("failed dials are retried with --reconnect and counted as dial errors", asy
   assert.equal(r.totals.reconnects, 0, "a first connection after failed dials is not a reconnect");
   assert.equal(r.perConnection[1]!.status, "ok");
   assert.equal(r.perConnection[1]!.dialErrors, 2);
+  // Its window began when it finally connected: the failed dials cost it no ticks.
+  assert.equal(r.perConnection[1]!.ticksCompleted, 600 / 20);
+  assert.equal(r.perConnection[0]!.ticksCompleted, 600 / 20);
   assert.match(r.errors[0]!.message, /dial failed: agent not reachable/);
 
   const noRetry = await runTraffic({
@@ -311,6 +324,69 @@ test("abort signal ends the run early and says so", async () => {
   assert.equal(r.endReason, "aborted");
   assert.ok(r.totals.ticksCompleted > 0);
   assert.equal(r.totals.ticksLost, 0);
+});
+
+test("dial time is not tick latency: a slow dial gets its whole window, timed from when it is up", async () => {
+  const t0 = performance.now();
+  const r = await runTraffic({
+    targets: makeTargets(3),
+    dialer: {
+      kind: "ssh",
+      echo: "echo",
+      // Target 2 takes 1.5 s to connect: much longer than the other connections' whole window.
+      dial: async (target) => {
+        if (target.index === 2) await new Promise((res) => setTimeout(res, 1500));
+        return new FakeConnection(true);
+      },
+    },
+    bytesPerTick: 10,
+    tickIntervalMs: 20,
+    durationMs: 400,
+  });
+  assert.equal(r.endReason, "duration");
+  assert.equal(r.totals.ticksLost, 0);
+  for (const c of r.perConnection) {
+    assert.equal(c.ticksCompleted, 400 / 20, `connection ${c.target.index}`);
+    assert.equal(c.status, "ok");
+  }
+  const slow = r.perConnection[2]!;
+  assert.ok(slow.dialMs! >= 1490, `dial ${slow.dialMs}`);
+  assert.ok(r.latency.dial.max >= 1490);
+  // Timed from its due time after the dial, its first tick no longer carries the 1.5 s dial (it did before).
+  assert.ok(slow.tickLatency.max < slow.dialMs!, `tick max ${slow.tickLatency.max}, dial ${slow.dialMs}`);
+  // The run lasted until the slow connection's window ended.
+  assert.ok(performance.now() - t0 >= 1500 + 400 - 5);
+});
+
+test("a connection still dialling when the run is stopped is a dial error with a message", async () => {
+  const ac = new AbortController();
+  const r = await runTraffic({
+    targets: makeTargets(2),
+    dialer: {
+      kind: "ssh",
+      echo: "echo",
+      // Target 1 never connects on its own (its dial only ends when the engine aborts it).
+      dial: (target, signal) =>
+        target.index === 1
+          ? new Promise((_, reject) => signal.addEventListener("abort", () => reject(new Error("aborted")), { once: true }))
+          : Promise.resolve(new FakeConnection(true)),
+    },
+    bytesPerTick: 10,
+    tickIntervalMs: 20,
+    durationMs: 60_000,
+    onProgress: (p) => {
+      if (p.totals.ticksCompleted > 0) ac.abort();
+    },
+    signal: ac.signal,
+  });
+  assert.equal(r.endReason, "aborted");
+  const c = r.perConnection[1]!;
+  assert.equal(c.status, "error");
+  assert.equal(c.dialErrors, 1);
+  assert.equal(r.totals.dialErrors, 1);
+  assert.match(c.errors[0]!, /^dial still in progress when the run ended \(\d+ ms after it began\)$/);
+  assert.ok(r.errors.some((e) => /dial still in progress/.test(e.message)));
+  assert.equal(r.perConnection[0]!.status, "ok");
 });
 
 test("bad options fail fast with a clear message", async () => {

@@ -209,8 +209,9 @@ export async function runPrepared(
 ): Promise<TrafficResult> {
   const log = opts.log ?? consoleLog;
   const { found, durationMs, ks, prefix } = prep;
-  // 0 = duration + 2 minutes.
-  const hardLimitMs = config.trafficTimeout > 0 ? config.trafficTimeout : durationMs + 120_000;
+  // 0 = ramp + duration + 2 minutes (each connection's window starts when its dial completes).
+  const rampMs = Math.min(config.ramp, Math.max(0, durationMs - 1));
+  const hardLimitMs = config.trafficTimeout > 0 ? config.trafficTimeout : rampMs + durationMs + 120_000;
   const { signal } = withTimeout(opts.signal, hardLimitMs);
   const first = found.targets[0]!;
   const last = found.targets[found.targets.length - 1]!;
@@ -229,7 +230,7 @@ export async function runPrepared(
     bytesPerTick: ks.bytesPerTick,
     tickIntervalMs: ks.tickIntervalMs,
     durationMs,
-    rampMs: Math.min(config.ramp, Math.max(0, durationMs - 1)),
+    rampMs,
     reconnect: config.reconnect,
     signal,
     ...(metrics ? { metrics } : {}),

@@ -37,7 +37,8 @@
  * buffers, plain-number counters, HDR record, pre-resolved metric children), one `indexOf` scan per chunk read.
  *
  * Faults, each counted once:
- *  - dial failure -> dialErrors (+ a redial with backoff when `reconnect`, bounded by `maxReconnects`);
+ *  - dial failure -> dialErrors (+ a redial with backoff when `reconnect`, bounded by `maxReconnects`); a dial
+ *    still in flight when the run ends is a dial failure too;
  *  - connection lost (cut, or closed by the far end) at any time after it opened -> drops (+ readErrors when it
  *    closed with an error, as in Coder where the read loop reports it); with `reconnect` it is re-dialled and a
  *    success counts reconnects; without it the connection ends with status "error". That includes the drain

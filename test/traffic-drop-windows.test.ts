@@ -26,8 +26,14 @@ const TICK = { bytesPerTick: 64, tickIntervalMs: 50 };
 /**
  * Runs traffic until `ready()` holds (e.g. every stream is live), then stops the run: the end falls after
  * the condition whatever the machine's load, where a fixed duration could end before a slow dial completes.
+ * With `end: "all failed"` every connection is expected to fail for good first, which ends the run by itself.
  */
-async function runUntil(opts: Omit<RunTrafficOptions, "durationMs" | "signal" | "tickIntervalMs" | "bytesPerTick">, what: string, ready: () => boolean): Promise<TrafficResult> {
+async function runUntil(
+  opts: Omit<RunTrafficOptions, "durationMs" | "signal" | "tickIntervalMs" | "bytesPerTick">,
+  what: string,
+  ready: () => boolean,
+  end: "stopped" | "all failed" = "stopped",
+): Promise<TrafficResult> {
   const stop = new AbortController();
   const run = runTraffic({ ...TICK, dialTimeoutMs: 60_000, ...opts, durationMs: 600_000, signal: stop.signal });
   try {
@@ -36,7 +42,12 @@ async function runUntil(opts: Omit<RunTrafficOptions, "durationMs" | "signal" | 
     stop.abort();
   }
   const r = await run;
-  assert.equal(r.endReason, "aborted");
+  if (end === "stopped") assert.equal(r.endReason, "aborted");
+  else {
+    // Nothing left to wait for once every connection failed: the run ends without the stop.
+    assert.equal(r.endReason, "duration");
+    assert.ok(r.perConnection.every((c) => c.status === "error"), JSON.stringify(r.perConnection.map((c) => c.status)));
+  }
   return r;
 }
 
@@ -279,7 +290,7 @@ describe("simulator drops: injected exactly when a live stream is cut, each reco
       const before = ts.sim.faults.injected.dropsByKind[kind];
       ts.sim.faults.setDrops({ rate: 1, afterMs: 0, kinds: [kind] });
       const injectedSoFar = (): number => ts.sim.faults.injected.dropsByKind[kind] - before;
-      const r = await runUntil({ targets, dialer: dialers.get(kind)! }, "a cut per connection", () => injectedSoFar() >= targets.length);
+      const r = await runUntil({ targets, dialer: dialers.get(kind)! }, "a cut per connection", () => injectedSoFar() >= targets.length, "all failed");
       ts.sim.faults.setDrops(undefined);
       const injected = injectedSoFar();
       assert.equal(r.totals.dialErrors, 0, `no dial was cut: ${JSON.stringify(r.errors)}`);

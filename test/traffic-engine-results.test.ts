@@ -1,9 +1,10 @@
 import { test } from "node:test";
+import { TrafficProgressLine } from "../src/traffic/progress.ts";
 import assert from "node:assert/strict";
 import { LatencyHistogram } from "../src/traffic/histogram.ts";
 import { emptyTotals, mergeTrafficResults, type TrafficResult } from "../src/traffic/result.ts";
 import { makePayload, makePayloadPool, PAYLOAD_ALPHABET, seededRandom } from "../src/traffic/payload.ts";
-import { runTraffic } from "../src/traffic/engine.ts";
+import { runTraffic, type TrafficProgress } from "../src/traffic/engine.ts";
 import { FakeConnection, makeTargets } from "./helpers/traffic.ts";
 
 function lcg(seed: number): () => number {
@@ -145,4 +146,33 @@ test("timeline merge aligns results that started at different wall-clock seconds
       [2, 100, 3],
     ],
   );
+});
+
+test("live progress line: states are now, ticks are cumulative, rates and p95 cover the interval since the last line", () => {
+  const line = new TrafficProgressLine("ssh-traffic", 20);
+  const hist = (ms: number[]): string => {
+    const h = new LatencyHistogram(2);
+    for (const v of ms) h.record(v);
+    return h.encode();
+  };
+  const report = (sec: number, written: number, lat: number[], open: number, closed: number): TrafficProgress => ({
+    elapsedMs: sec * 1000,
+    connections: { pending: 0, dialing: 20 - open - closed, open, reconnecting: 0, closed, failed: 0 },
+    totals: { ...emptyTotals(), connections: 20, ticksCompleted: 1000 * sec, drops: 1, dialErrors: 2 },
+    lastSecond: { t: sec - 1, bytesWritten: written, bytesRead: written, ticks: lat.length, p95: 0, max: 0, hist: hist(lat) },
+  });
+  for (let s = 1; s <= 4; s++) line.add(report(s, 1024, [10, 10, 10], 18, 0));
+  const last = report(5, 1024, [10, 10, 200], 18, 0);
+  line.add(last);
+  assert.equal(line.intervalMs(last), 5000);
+  const text = line.render(last);
+  assert.match(text, /^ssh-traffic 5s: open 18\/20 now \(2 dialling\) · ticks 5,000 total · /);
+  // 5 KiB over 5 s; the 200 ms tick is 1 of 15 in the interval (the p95 sits just above 10 ms).
+  assert.match(text, /1 KiB\/s out, 1 KiB\/s in, 15 ticks, tick p95 \S+ last 5s · 1 drops, 2 errors since start$/);
+  // The next interval starts empty: only what was added after the render counts.
+  const next = report(6, 4096, [300], 0, 20);
+  line.add(next);
+  assert.equal(line.intervalMs(next), 1000);
+  const text2 = line.render(next);
+  assert.match(text2, /open 0\/20 now \(20 closed\) · ticks 6,000 total · 4 KiB\/s out, 4 KiB\/s in, 1 ticks, tick p95 30\dms last 1s/);
 });

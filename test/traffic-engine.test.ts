@@ -1,4 +1,5 @@
 import { test } from "node:test";
+import { performance } from "node:perf_hooks";
 import assert from "node:assert/strict";
 import { Registry } from "prom-client";
 import { runTraffic } from "../src/traffic/engine.ts";
@@ -21,9 +22,9 @@ async function metricValue(reg: Registry, name: string): Promise<number> {
  * floor(i * ramp / n) + k * interval and counts while that is before the end of the duration. The engine sends
  * (or counts lost) every one of them however late its timers fire, so these are exact, not windows.
  */
-function ticksDue(o: { durationMs: number; tickIntervalMs: number; rampMs?: number }, n: number, i: number): number {
-  const offset = o.rampMs ? Math.floor((i * o.rampMs) / n) : 0;
-  return Math.ceil((o.durationMs - offset) / o.tickIntervalMs);
+/** Ticks due to connection i of n: its timetable starts when it is up, so ramp and dial time take none away. */
+function ticksDue(o: { durationMs: number; tickIntervalMs: number; rampMs?: number }, _n: number, _i: number): number {
+  return Math.ceil(o.durationMs / o.tickIntervalMs);
 }
 
 interface TransportRecord {
@@ -100,11 +101,11 @@ test("50 echo connections x 1024 B / 100 ms for 3 s: every byte comes back, no e
     assert.equal(t.bytesWritten, t.ticksSent * 1024);
     assert.equal(t.ticksCompleted, t.ticksSent);
     assert.equal(t.ticksLost, 0);
-    // Every tick of every timetable (30 per connection, less those its ramp offset pushes past the end) was sent and came
-    // back: 1,400 in all.
+    // Every tick of every timetable (30 per connection: each starts when its connection is up) was sent and came
+    // back: 1,500 in all.
     const due = Array.from({ length: 50 }, (_, i) => ticksDue(timing, 50, i));
     assert.equal(t.ticksSent, due.reduce((a, b) => a + b, 0));
-    assert.equal(t.ticksSent, 1400);
+    assert.equal(t.ticksSent, 1500);
     assert.equal(r.latency.tick.count, t.ticksCompleted);
     // Measured from each tick's due time: never zero, percentiles ordered.
     const lat = r.latency.tick;
@@ -199,7 +200,8 @@ test("with --reconnect a dropped connection is re-established and keeps its time
       bytesPerTick: 256,
       ...timing,
       reconnect: true,
-      reconnectBackoffMs: 20,
+      // The outage lasts at least this long: longer than several tick intervals.
+      reconnectBackoffMs: 200,
     });
     assert.equal(r.totals.drops, 2);
     assert.equal(r.totals.reconnects, 2);
@@ -216,6 +218,8 @@ test("with --reconnect a dropped connection is re-established and keeps its time
     // ... on its original timetable: every tick due is either completed or lost (the outage's share).
     const due = ticksDue(timing, 10, 0);
     assert.equal(c0.ticksCompleted + c0.ticksLost, due);
+    // Ticks due while reconnecting were timed from their due time: the first waited out most of the >= 200 ms outage.
+    assert.ok(c0.tickLatency.max >= 150, `max ${c0.tickLatency.max}`);
     assert.ok(r.perConnection.filter((c) => c.status === "ok").length === 8);
     for (const c of r.perConnection.filter((c) => c.status === "ok")) assert.equal(c.ticksCompleted, due);
     assert.equal(r.latency.dial.count, 12);
@@ -387,6 +391,9 @@ test("failed dials are retried with --reconnect and counted as dial errors", asy
   assert.equal(r.totals.reconnects, 0, "a first connection after failed dials is not a reconnect");
   assert.equal(r.perConnection[1]!.status, "ok");
   assert.equal(r.perConnection[1]!.dialErrors, 2);
+  // Its window began when it finally connected: the failed dials cost it no ticks.
+  assert.equal(r.perConnection[1]!.ticksCompleted, 600 / 20);
+  assert.equal(r.perConnection[0]!.ticksCompleted, 600 / 20);
   assert.match(r.errors[0]!.message, /dial failed: agent not reachable/);
 
   const noRetry = await runTraffic({
@@ -432,6 +439,69 @@ test("abort signal ends the run early and says so", async () => {
   assert.ok(r.totals.ticksCompleted >= 3, `completed ${r.totals.ticksCompleted}`);
   assert.equal(r.totals.ticksCompleted, r.totals.ticksSent);
   assert.equal(r.totals.ticksLost, 0);
+});
+
+test("dial time is not tick latency: a slow dial gets its whole window, timed from when it is up", async () => {
+  const t0 = performance.now();
+  const r = await runTraffic({
+    targets: makeTargets(3),
+    dialer: {
+      kind: "ssh",
+      echo: "echo",
+      // Target 2 takes 1.5 s to connect: much longer than the other connections' whole window.
+      dial: async (target) => {
+        if (target.index === 2) await new Promise((res) => setTimeout(res, 1500));
+        return new FakeConnection(true);
+      },
+    },
+    bytesPerTick: 10,
+    tickIntervalMs: 20,
+    durationMs: 400,
+  });
+  assert.equal(r.endReason, "duration");
+  assert.equal(r.totals.ticksLost, 0);
+  for (const c of r.perConnection) {
+    assert.equal(c.ticksCompleted, 400 / 20, `connection ${c.target.index}`);
+    assert.equal(c.status, "ok");
+  }
+  const slow = r.perConnection[2]!;
+  assert.ok(slow.dialMs! >= 1490, `dial ${slow.dialMs}`);
+  assert.ok(r.latency.dial.max >= 1490);
+  // Timed from its due time after the dial, its first tick no longer carries the 1.5 s dial (it did before).
+  assert.ok(slow.tickLatency.max < slow.dialMs!, `tick max ${slow.tickLatency.max}, dial ${slow.dialMs}`);
+  // The run lasted until the slow connection's window ended.
+  assert.ok(performance.now() - t0 >= 1500 + 400 - 5);
+});
+
+test("a connection still dialling when the run is stopped is a dial error with a message", async () => {
+  const ac = new AbortController();
+  const r = await runTraffic({
+    targets: makeTargets(2),
+    dialer: {
+      kind: "ssh",
+      echo: "echo",
+      // Target 1 never connects on its own (its dial only ends when the engine aborts it).
+      dial: (target, signal) =>
+        target.index === 1
+          ? new Promise((_, reject) => signal.addEventListener("abort", () => reject(new Error("aborted")), { once: true }))
+          : Promise.resolve(new FakeConnection(true)),
+    },
+    bytesPerTick: 10,
+    tickIntervalMs: 20,
+    durationMs: 60_000,
+    onProgress: (p) => {
+      if (p.totals.ticksCompleted > 0) ac.abort();
+    },
+    signal: ac.signal,
+  });
+  assert.equal(r.endReason, "aborted");
+  const c = r.perConnection[1]!;
+  assert.equal(c.status, "error");
+  assert.equal(c.dialErrors, 1);
+  assert.equal(r.totals.dialErrors, 1);
+  assert.match(c.errors[0]!, /^dial still in progress when the run ended \(\d+ ms after it began\)$/);
+  assert.ok(r.errors.some((e) => /dial still in progress/.test(e.message)));
+  assert.equal(r.perConnection[0]!.status, "ok");
 });
 
 test("bad options fail fast with a clear message", async () => {

@@ -58,7 +58,9 @@ export class CreateTracker {
     const s = this.snapshot();
     const stages = SHOWN.filter((st) => s.p95[st] !== undefined).map((st) => `${st} ${formatMs(s.p95[st])}`);
     return (
-      `${s.done}/${s.total} done, ${s.failed} failed, ${s.inFlight} in flight` + (stages.length ? ` | p95 ${stages.join(" ")}` : "")
+      // Say what is now and what is cumulative: counts and p95 cover the run so far, "in flight" is now.
+      `${s.done}/${s.total} done, ${s.failed} failed so far · ${s.inFlight} in flight now` +
+      (stages.length ? ` · p95 since start ${stages.join(" ")}` : "")
     );
   }
 }

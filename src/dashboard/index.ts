@@ -136,7 +136,8 @@ export async function runDashboardTraffic(
     );
     progress = setInterval(() => {
       const o = recorder.overall();
-      log.info(`dashboard: ${o.count} page views, ${o.errors} failed, p95 ${formatMs(o.latency.p95)}`);
+      // Cumulative figures, labelled so (the line repeats every 10 s and is not a per-interval rate).
+      log.info(`dashboard: ${o.count} page views, ${o.errors} failed, page p95 ${formatMs(o.latency.p95)} since start`);
     }, 10_000);
     progress.unref();
     const screenshots = { taken: 0, max: opts.maxScreenshots ?? 20 };

@@ -4,14 +4,23 @@
  * What it does. For each target it opens one connection through the kind's `TrafficDialer`
  * (src/traffic/transport.ts) and, every `tickIntervalMs`, writes one `bytesPerTick` payload (Coder's format:
  * printable random chars + "\n", from a pre-generated pool, src/traffic/payload.ts), counts what comes back,
- * and stops after `durationMs` (or when `signal` aborts), then gives echoes in flight a short drain period and
- * closes every connection. It returns a `TrafficResult` (src/traffic/result.ts).
+ * and stops after its own `durationMs` window (or when `signal` aborts), then gives echoes in flight a short
+ * drain period and closes every connection. It returns a `TrafficResult` (src/traffic/result.ts).
  *
- * Timing (no coordinated omission). Each connection has a fixed timetable: tick k is due at
- * origin + k * tickIntervalMs, origin = when its first dial was planned. Connection i is dialled at
- * i * rampMs / targets.length (staggered start); the run's clock (duration) starts before the ramp, so the ramp
- * is part of the duration. A tick's latency is always measured from its DUE time, never from when it was
- * actually sent:
+ * Stages. Dialling is its own stage, timed into the dial histogram (`<kind>.dial`), never into tick latency.
+ * Connection i is dialled at i * rampMs / targets.length (staggered start). Its timetable starts when its
+ * first dial completes ("up"): tick k is due at up + k * tickIntervalMs, and its window is
+ * [up, up + durationMs), so every connection that comes up is due exactly ceil(durationMs / tickIntervalMs)
+ * ticks whatever its dial took (sharded and single-process runs get identical totals).
+ *
+ * End of the phase. The run ends when every connection is finished: its window has ended, or it failed for
+ * good (its dial or re-dial attempts are used up). So a run lasts about ramp + slowest dial + duration. It is
+ * bounded by the caller's `signal` (the phase timeout, --traffic-timeout, aborts it: end reason "aborted") and
+ * by each dial's `dialTimeoutMs` times the re-dial budget. A connection still dialling when the run ends
+ * is recorded as a dial error ("still dialling when the run ended"), never silently.
+ *
+ * Timing (no coordinated omission). A tick's latency is always measured from its DUE time, never from when
+ * it was actually sent:
  *  - echo mode: due -> arrival of that tick's "\n" (ticks complete in order; newlines are counted, so a PTY's
  *    "\r\n" works; `echoNewlinesPerTick` covers far ends that return the line more than once);
  *  - read / write modes: due -> completion of the tick's write.
@@ -28,7 +37,8 @@
  * buffers, plain-number counters, HDR record, pre-resolved metric children), one `indexOf` scan per chunk read.
  *
  * Faults, each counted once:
- *  - dial failure -> dialErrors (+ a redial with backoff when `reconnect`, bounded by `maxReconnects`);
+ *  - dial failure -> dialErrors (+ a redial with backoff when `reconnect`, bounded by `maxReconnects`); a dial
+ *    still in flight when the run ends is a dial failure too;
  *  - connection lost (cut, or closed by the far end) at any time after it opened -> drops (+ readErrors when it
  *    closed with an error, as in Coder where the read loop reports it); with `reconnect` it is re-dialled and a
  *    success counts reconnects; without it the connection ends with status "error". That includes the drain
@@ -36,8 +46,11 @@
  *    kind says so by closing with an Error), and ends with status "error" too;
  *  - a failed write -> writeErrors, then the connection is abandoned, which is a drop (handled as above).
  *    Nothing more is written on that connection, so a dead connection yields exactly one write error.
- * Ticks that fall due while a connection is down are not sent; they, unanswered echoes and ticks still in
- * flight after the drain count as ticksLost (ticksCompleted + ticksLost = ticks due).
+ * After a drop the timetable keeps running: once re-dialled, the ticks that fell due during the outage are
+ * sent at once and each is timed from its own due time, so an outage shows up as latency, not as missing
+ * samples. Echoes outstanding when the connection dropped, ticks a connection never got to send (it failed
+ * for good, or was still down when the run ended) and ticks still in flight after the drain count as
+ * ticksLost (ticksCompleted + ticksLost = ticks due).
  *
  * Metrics (optional `metrics`, src/metrics/traffic.ts): Coder's coderd_scaletest_* series per connection
  * (read latency = time a blocking read would have waited, i.e. since the previous chunk, as in Coder's Go
@@ -146,9 +159,13 @@ class Conn implements Schedulable {
   conn: TrafficConnection | undefined = undefined;
   /** Bumped whenever the current transport is abandoned; callbacks from older generations are ignored. */
   gen = 0;
+  /** When its first dial completed: tick k is due at origin + k * interval. */
   origin = NaN;
-  /** When the run planned to dial it (run start + its ramp offset): the origin of its timetable. */
-  plannedStart = NaN;
+  /** origin + durationMs: no tick due at or after it is sent. */
+  windowEnd = Infinity;
+  /** Its window has ended or it failed for good: the run waits for no more from it. */
+  finished = false;
+  windowTimer: NodeJS.Timeout | undefined = undefined;
   nextTick = 0;
   oldest = 0;
   newlines = 0;
@@ -163,6 +180,9 @@ class Conn implements Schedulable {
   redials = 0;
   backoffStep = 0;
   retryTimer: NodeJS.Timeout | undefined = undefined;
+  /** A dial attempt is in flight (started at dialStart). */
+  dialInFlight = false;
+  dialStart = 0;
   aliveAtStop = false;
 
   bytesWritten = 0;
@@ -227,8 +247,8 @@ class TrafficRun {
   private runStart = 0;
   private wallStart = 0;
   private stopAt = Infinity;
-  /** runStart + durationMs: no tick due at or after it is sent, even if the stop timer fires late. */
-  private endAt = Infinity;
+  /** Connections not yet finished (window ended, or failed for good); the run ends when it reaches 0. */
+  private unfinished = 0;
   private stopping = false;
   private closing = false;
   private endReason: "duration" | "aborted" = "duration";
@@ -280,7 +300,6 @@ class TrafficRun {
       this.done = resolve;
       this.failed = reject;
       this.runStart = this.now();
-      this.endAt = this.runStart + this.o.durationMs;
       this.wallStart = Date.now();
       const o = this.o;
       if (o.signal?.aborted) {
@@ -288,14 +307,13 @@ class TrafficRun {
         return;
       }
       o.signal?.addEventListener("abort", this.onAbort, { once: true });
-      this.timers.push(setTimeout(() => void this.stop("duration"), o.durationMs));
       this.secTimer = setInterval(() => this.closeSecond(), 1000);
       const n = this.conns.length;
+      this.unfinished = n;
       const ramp = o.rampMs ?? 0;
       for (let i = 0; i < n; i++) {
         const c = this.conns[i]!;
         const delay = ramp > 0 ? Math.floor((i * ramp) / n) : 0;
-        c.plannedStart = this.runStart + delay;
         if (delay === 0) this.dial(c);
         else this.timers.push(setTimeout(() => this.dial(c), delay));
       }
@@ -328,6 +346,8 @@ class TrafficRun {
     this.setState(c, c.connectedOnce ? "reconnecting" : "dialing");
     const gen = ++c.gen;
     const t0 = this.now();
+    c.dialInFlight = true;
+    c.dialStart = t0;
     const { signal } = withTimeout(this.abort.signal, this.o.dialTimeoutMs ?? 30_000);
     let p: Promise<TrafficConnection>;
     try {
@@ -342,6 +362,7 @@ class TrafficRun {
   }
 
   private connected(c: Conn, gen: number, conn: TrafficConnection, t0: number): void {
+    if (gen === c.gen) c.dialInFlight = false;
     if (this.stopping || gen !== c.gen) {
       conn.close().catch(() => {});
       return;
@@ -359,16 +380,16 @@ class TrafficRun {
       c.reconnects++;
       this.totals.reconnects++;
       c.m.reconnects.inc();
-      // Ticks that fell due while disconnected are not sent (counted lost); resume on the same timetable.
-      c.nextTick = Math.max(c.nextTick, Math.ceil((t - c.origin) / this.interval));
+      // The timetable kept running during the outage: the ticks that fell due meanwhile are sent now (pump),
+      // each timed from its own due time, so the outage is latency, not omitted samples.
     } else {
-      // The timetable starts when the run planned to dial, not when the dial succeeded (or even began: dialing
-      // hundreds of connections takes a while): ticks that fell due meanwhile are sent at once and measured
-      // from their due time (a slow connect is latency, not omission), and every connection gets the same
-      // number of ticks for the same ramp slot, whatever its dial took.
+      // The timetable starts when the connection is up: dial time is the dial stage's, not tick latency, and
+      // every connection is due the same number of ticks whatever its dial took.
       c.connectedOnce = true;
-      c.origin = Number.isNaN(c.plannedStart) ? t0 : c.plannedStart;
+      c.origin = t;
+      c.windowEnd = t + this.o.durationMs;
       c.nextTick = 0;
+      c.windowTimer = setTimeout(() => this.windowEnded(c), this.o.durationMs);
     }
     c.oldest = c.nextTick;
     c.newlines = 0;
@@ -381,6 +402,7 @@ class TrafficRun {
   }
 
   private dialFailed(c: Conn, gen: number, err: unknown, signal: AbortSignal): void {
+    if (gen === c.gen) c.dialInFlight = false;
     if (this.stopping || gen !== c.gen) return;
     c.dialErrors++;
     this.totals.dialErrors++;
@@ -404,7 +426,31 @@ class TrafficRun {
     } else {
       if (o.reconnect) this.recordError(c, `gave up after ${c.redials} re-dial attempts`);
       this.setState(c, "failed");
+      this.finish(c);
     }
+  }
+
+  /** The connection's window is over (timer); a timer can fire a little early, so wait for the real end. */
+  private windowEnded(c: Conn): void {
+    c.windowTimer = undefined;
+    if (this.stopping || c.finished) return;
+    const left = c.windowEnd - this.now();
+    if (left > 0) {
+      c.windowTimer = setTimeout(() => this.windowEnded(c), Math.max(1, Math.ceil(left)));
+      return;
+    }
+    // Send the ticks due inside the window whose scheduler slot has not fired yet (slots fire up to 1 ms late).
+    if (c.state === "open") this.pump(c, c.windowEnd - 1e-6);
+    this.finish(c);
+  }
+
+  /** The run waits for nothing more from `c` (it may still catch up on ticks due inside its window). */
+  private finish(c: Conn): void {
+    if (c.finished) return;
+    c.finished = true;
+    if (c.windowTimer) clearTimeout(c.windowTimer);
+    c.windowTimer = undefined;
+    if (--this.unfinished <= 0) queueMicrotask(() => void this.stop("duration"));
   }
 
   /** The current transport ended unexpectedly (close event or failed write). */
@@ -460,13 +506,14 @@ class TrafficRun {
 
   private pump(c: Conn, t: number): void {
     if (c.state !== "open" || this.closing || c.writePending) return;
-    // After the end, a connection that was behind still sends the ticks that fell due inside the window
-    // (during the drain, measured from their due times): a slow far end shows as latency, not fewer ticks.
-    if (this.stopping) t = Math.min(t, this.stopAt - 1e-6);
+    // After its window, a connection that was behind still sends the ticks that fell due inside the window
+    // (measured from their due times): a slow far end shows as latency, not fewer ticks.
+    const end = c.windowEnd;
+    if (this.stopping) t = Math.min(t, end - 1e-6);
     const interval = this.interval;
     for (;;) {
       const due = c.origin + c.nextTick * interval;
-      if (due >= this.endAt) return;
+      if (due >= end) return;
       if (due > t) {
         if (!this.stopping) this.sched.schedule(c, due);
         return;
@@ -623,13 +670,15 @@ class TrafficRun {
   private async stop(reason: "duration" | "aborted"): Promise<void> {
     if (this.stopping) return;
     this.endReason = reason;
-    // The run's window is [start, start + duration): a late duration timer must not add a tick.
-    this.stopAt = reason === "duration" ? Math.min(this.now(), this.runStart + this.o.durationMs) : this.now();
-    // Send ticks that fell due but whose scheduler slot has not fired yet (it fires up to 1 ms late), so
-    // "due before the end" means sent unless the connection was really behind. A tick due exactly at the end
-    // is outside the window.
-    for (const c of this.conns) if (c.state === "open") this.pump(c, this.stopAt - 1e-6);
-    this.endAt = Math.min(this.endAt, this.stopAt);
+    this.stopAt = this.now();
+    // An early stop (abort) cuts every window at stopAt; otherwise every window has ended, except those of
+    // connections that failed for good, whose whole window stays due (its unsent ticks are lost). Send ticks
+    // that fell due but whose scheduler slot has not fired yet (it fires up to 1 ms late), so "due inside the
+    // window" means sent unless the connection was really behind. A tick due exactly at the end is outside.
+    for (const c of this.conns) {
+      if (reason === "aborted") c.windowEnd = Math.min(c.windowEnd, this.stopAt);
+      if (c.state === "open") this.pump(c, c.windowEnd - 1e-6);
+    }
     this.stopping = true;
     try {
       this.o.signal?.removeEventListener("abort", this.onAbort);
@@ -639,8 +688,17 @@ class TrafficRun {
       this.abort.abort(new Error("traffic run ended"));
       for (const c of this.conns) {
         if (c.retryTimer) clearTimeout(c.retryTimer);
+        if (c.windowTimer) clearTimeout(c.windowTimer);
         c.aliveAtStop = c.state === "open";
         if (c.state === "pending") this.recordError(c, "never dialled: the run ended during the ramp");
+        if (c.dialInFlight) {
+          // The run ended (or was stopped) before this dial completed: a failed dial, counted and explained.
+          c.dialInFlight = false;
+          c.dialErrors++;
+          this.totals.dialErrors++;
+          const what = c.connectedOnce ? "re-dial" : "dial";
+          this.recordError(c, `${what} still in progress when the run ended (${Math.round(this.stopAt - c.dialStart)} ms after it began)`);
+        }
         if (c.state !== "open") this.setState(c, c.state === "pending" ? "closed" : "failed");
       }
 
@@ -698,8 +756,8 @@ class TrafficRun {
     const o = this.o;
     const perConnection: ConnectionResult[] = this.conns.map((c) => {
       let due = 0;
-      // Ticks k with origin + k * interval < stopAt (the epsilon absorbs float error in stopAt - origin).
-      if (c.connectedOnce && this.stopAt > c.origin) due = Math.ceil((this.stopAt - c.origin) / this.interval - 1e-9);
+      // Ticks k with origin + k * interval < windowEnd (the epsilon absorbs float error in windowEnd - origin).
+      if (c.connectedOnce && c.windowEnd > c.origin) due = Math.ceil((c.windowEnd - c.origin) / this.interval - 1e-9);
       due = Math.max(due, c.nextTick);
       const ticksLost = Math.max(0, due - c.ticksCompleted);
       this.totals.ticksLost += ticksLost;
@@ -761,7 +819,7 @@ function validate(o: RunTrafficOptions): void {
   if (!(o.durationMs > 0)) bad(`durationMs must be > 0 (got ${o.durationMs})`);
   const ramp = o.rampMs ?? 0;
   if (!(ramp >= 0)) bad(`rampMs must be >= 0 (got ${ramp})`);
-  if (ramp >= o.durationMs) bad(`rampMs (${ramp}) must be shorter than durationMs (${o.durationMs}): the ramp is part of the run`);
+  if (ramp >= o.durationMs) bad(`rampMs (${ramp}) must be shorter than durationMs (${o.durationMs}): otherwise the first connections finish before the last start`);
   if (o.maxReconnects !== undefined && !(o.maxReconnects >= 0)) bad(`maxReconnects must be >= 0`);
   if (o.maxInFlight !== undefined && !(o.maxInFlight >= 1)) bad(`maxInFlight must be >= 1`);
   if (o.targets.length === 0) bad("no targets: nothing to connect to");

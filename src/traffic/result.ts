@@ -16,7 +16,7 @@ export interface TrafficTotals {
   readErrors: number;
   /** Failed writes; at most one per connection attempt (the connection is abandoned after it). */
   writeErrors: number;
-  /** Failed dial attempts (first dial and redials). */
+  /** Failed dial attempts (first dial and redials), including a dial still in flight when the run ended. */
   dialErrors: number;
   /** Connections that ended unexpectedly before the end of the run. */
   drops: number;
@@ -26,9 +26,11 @@ export interface TrafficTotals {
   /** Echo mode: the tick's newline came back. read/write modes: the tick's write completed. */
   ticksCompleted: number;
   /**
-   * Ticks that fell due while a connection was up or being re-established and never completed: unanswered
-   * echoes, ticks due while reconnecting, ticks after a connection failed for good, and ticks still in
-   * flight when the drain period ran out. ticksCompleted + ticksLost = all ticks due during the run.
+   * Ticks due in a connection's window (from when it first came up) that never completed: echoes outstanding
+   * when it dropped, ticks it never sent (it failed for good, or was still reconnecting when the run ended),
+   * and ticks still in flight when the drain period ran out. Ticks due during an outage that the connection
+   * sent after reconnecting are not lost: they are timed from their due time. ticksCompleted + ticksLost =
+   * all ticks due.
    */
   ticksLost: number;
 }

@@ -27,6 +27,7 @@ import { BadInputError } from "../util/errors.ts";
 import { parseShard, parseTargetRange } from "./targets.ts";
 import { ALL_PREFIX, runPrefix } from "../util/naming.ts";
 import { runTraffic, type TrafficProgress } from "./engine.ts";
+import { TrafficProgressLine } from "./progress.ts";
 import type { PercentileSummary } from "./histogram.ts";
 import type { TrafficResult } from "./result.ts";
 import type { TrafficDialer, TrafficKind } from "./transport.ts";
@@ -208,8 +209,9 @@ export async function runPrepared(
 ): Promise<TrafficResult> {
   const log = opts.log ?? consoleLog;
   const { found, durationMs, ks, prefix } = prep;
-  // 0 = duration + 2 minutes.
-  const hardLimitMs = config.trafficTimeout > 0 ? config.trafficTimeout : durationMs + 120_000;
+  // 0 = ramp + duration + 2 minutes (each connection's window starts when its dial completes).
+  const rampMs = Math.min(config.ramp, Math.max(0, durationMs - 1));
+  const hardLimitMs = config.trafficTimeout > 0 ? config.trafficTimeout : rampMs + durationMs + 120_000;
   const { signal } = withTimeout(opts.signal, hardLimitMs);
   const first = found.targets[0]!;
   const last = found.targets[found.targets.length - 1]!;
@@ -221,14 +223,14 @@ export async function runPrepared(
   const dialer = await dialerFor(client, config, kind, ks.bytesPerTick, found, opts, log, signal);
   const metrics = opts.metrics === undefined ? getTrafficMetrics() : opts.metrics;
   const shard = opts.shard ?? config.shard;
-  let lastLog = 0;
+  const line = new TrafficProgressLine(TRAFFIC_SCRIPT[kind], found.targets.length);
   return runTraffic({
     targets: found.targets,
     dialer,
     bytesPerTick: ks.bytesPerTick,
     tickIntervalMs: ks.tickIntervalMs,
     durationMs,
-    rampMs: Math.min(config.ramp, Math.max(0, durationMs - 1)),
+    rampMs,
     reconnect: config.reconnect,
     signal,
     ...(metrics ? { metrics } : {}),
@@ -236,15 +238,8 @@ export async function runPrepared(
     ...opts.engine,
     onProgress: (p) => {
       opts.onProgress?.(p);
-      if (p.elapsedMs - lastLog >= 10_000) {
-        lastLog = p.elapsedMs;
-        const s = p.lastSecond;
-        log.info(
-          `${TRAFFIC_SCRIPT[kind]}: ${formatMs(p.elapsedMs)} | now: ${p.connections.open}/${found.targets.length} connections open | ` +
-            `last second: ${formatBytes(s.bytesWritten)}/s out, ${formatBytes(s.bytesRead)}/s in, tick p95 ${formatMs(s.p95)} | ` +
-            `since start: ${p.totals.drops} drops, ${p.totals.readErrors + p.totals.writeErrors + p.totals.dialErrors} errors`,
-        );
-      }
+      line.add(p);
+      if (line.intervalMs(p) >= 10_000) log.info(line.render(p));
     },
   });
 }

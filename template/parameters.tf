@@ -409,7 +409,7 @@ data "coder_parameter" "app_mode" {
 data "coder_parameter" "traffic_timeout" {
   name         = "traffic_timeout"
   display_name = "Traffic hard timeout"
-  description  = "Hard limit for a traffic scenario including dialing and closing (0 = duration + 2m). Allowed: 0s to 25h. (env `SCALETEST_TRAFFIC_TIMEOUT`)"
+  description  = "Hard limit for a traffic scenario including dialing and closing (0 = ramp + duration + 2m). Allowed: 0s to 25h. (env `SCALETEST_TRAFFIC_TIMEOUT`)"
   type         = "string"
   default      = "0s"
   mutable      = true

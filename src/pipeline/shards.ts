@@ -32,7 +32,8 @@ export function shardedTraffic(c: Config, s: ScenarioPlan) {
       // Shards take the pipeline's slice as is: the percentage was applied when slicing.
       scriptArgs: ["--target-workspaces", s.slice.spec, "--duration", `${s.durationMs}ms`, "--percentage", "100"],
       ...shardEnv(c),
-      timeoutMs: (c.trafficTimeout > 0 ? c.trafficTimeout : s.durationMs + 120_000) + 60_000,
+      // The shard's own hard limit (ramp + duration + 2m unless --traffic-timeout) plus a minute to start and report.
+      timeoutMs: (c.trafficTimeout > 0 ? c.trafficTimeout : Math.min(c.ramp, Math.max(0, s.durationMs - 1)) + s.durationMs + 120_000) + 60_000,
       signal: ctx.signal,
     });
     if (out.missing.length) log.warn(`${s.phase}: no results from shard(s) ${out.missing.join(", ")}`);

@@ -65,7 +65,7 @@ export const trafficSettings = {
     scripts: TRAFFIC,
     default: "0s",
     max: "25h",
-    help: "Hard limit for a traffic scenario including dialing and closing (0 = duration + 2m).",
+    help: "Hard limit for a traffic scenario including dialing and closing (0 = ramp + duration + 2m).",
   }),
   targetWorkspaces: str({
     group: "traffic",

@@ -446,6 +446,111 @@ data "coder_parameter" "reconnect" {
   order        = 307
 }
 
+data "coder_parameter" "workspace_updates" {
+  name         = "workspace_updates"
+  display_name = "Workspace updates"
+  description  = "Run the workspace-updates load type as a phase after the load scenarios: its own users and workspaces (numbered after the run's), each user holding a WorkspaceUpdates stream. (env `SCALETEST_WORKSPACE_UPDATES`)"
+  type         = "bool"
+  default      = false
+  mutable      = true
+  order        = 308
+}
+
+data "coder_parameter" "workspace_updates_workspaces" {
+  name         = "workspace_updates_workspaces"
+  display_name = "Workspace updates workspaces"
+  description  = "Total workspaces created, split between power users and regular users (one workspace each). (env `SCALETEST_WORKSPACE_UPDATES_WORKSPACES`)"
+  type         = "number"
+  default      = 10
+  mutable      = true
+  order        = 309
+
+  validation {
+    min = 1
+    max = 5000
+  }
+}
+
+data "coder_parameter" "workspace_updates_power_user_workspaces" {
+  name         = "workspace_updates_power_user_workspaces"
+  display_name = "Workspace updates power user workspaces"
+  description  = "Workspaces each power user owns (more than 1, as Coder requires). (env `SCALETEST_WORKSPACE_UPDATES_POWER_USER_WORKSPACES`)"
+  type         = "number"
+  default      = 5
+  mutable      = true
+  order        = 310
+
+  validation {
+    min = 2
+    max = 1000
+  }
+}
+
+data "coder_parameter" "workspace_updates_power_user_percentage" {
+  name         = "workspace_updates_power_user_percentage"
+  display_name = "Workspace updates power user percentage"
+  description  = "Percentage of the workspaces owned by power users; rounded down to a multiple of --power-user-workspaces (Coder's rule). Allowed: 0 to 100. (env `SCALETEST_WORKSPACE_UPDATES_POWER_USER_PERCENTAGE`)"
+  type         = "number"
+  default      = 50
+  mutable      = true
+  order        = 311
+}
+
+data "coder_parameter" "workspace_updates_timeout" {
+  name         = "workspace_updates_timeout"
+  display_name = "Workspace updates timeout"
+  description  = "How long a user waits, after creating its workspaces, for its stream to name all of them. Allowed: 1s to 24h. (env `SCALETEST_WORKSPACE_UPDATES_TIMEOUT`)"
+  type         = "string"
+  default      = "5m"
+  mutable      = true
+  order        = 312
+
+  validation {
+    regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
+    error = "Use a duration such as 30s, 5m or 1h30m (units ms, s, m, h)."
+  }
+}
+
+data "coder_parameter" "workspace_updates_dial_timeout" {
+  name         = "workspace_updates_dial_timeout"
+  display_name = "Workspace updates dial timeout"
+  description  = "Limit for dialing the tailnet RPC endpoint (websocket upgrade) for one user. Allowed: 100ms to 1h. (env `SCALETEST_WORKSPACE_UPDATES_DIAL_TIMEOUT`)"
+  type         = "string"
+  default      = "2m"
+  mutable      = true
+  order        = 313
+
+  validation {
+    regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
+    error = "Use a duration such as 30s, 5m or 1h30m (units ms, s, m, h)."
+  }
+}
+
+data "coder_parameter" "workspace_updates_template" {
+  name         = "workspace_updates_template"
+  display_name = "Workspace updates template"
+  description  = "Template (name or id) of the workspaces; empty = SCALETEST_TEMPLATE's value. (env `SCALETEST_WORKSPACE_UPDATES_TEMPLATE`)"
+  type         = "string"
+  default      = ""
+  mutable      = true
+  order        = 314
+}
+
+data "coder_parameter" "workspace_updates_setup_concurrency" {
+  name         = "workspace_updates_setup_concurrency"
+  display_name = "Workspace updates setup concurrency"
+  description  = "Users set up (created, token minted, stream dialed) at once; 0 = all at once, as Coder's runner. (env `SCALETEST_WORKSPACE_UPDATES_SETUP_CONCURRENCY`)"
+  type         = "number"
+  default      = 0
+  mutable      = true
+  order        = 315
+
+  validation {
+    min = 0
+    max = 10000
+  }
+}
+
 data "coder_parameter" "ssh_duration" {
   name         = "ssh_duration"
   display_name = "SSH duration"
@@ -1002,122 +1107,133 @@ data "coder_parameter" "namespace" {
 locals {
   # Every parameter, by the environment variable the runner reads (merged into coder_agent.main.env).
   parameter_env = {
-    SCALETEST_SCENARIOS                      = data.coder_parameter.scenarios.value
-    SCALETEST_CONCURRENT                     = data.coder_parameter.concurrent.value
-    SCALETEST_STAGGER_DELAY                  = data.coder_parameter.stagger_delay.value
-    SCALETEST_BASELINE_WAIT                  = data.coder_parameter.baseline_wait.value
-    SCALETEST_GREEDY_AGENT                   = data.coder_parameter.greedy_agent.value
-    SCALETEST_GREEDY_AGENT_TEMPLATE          = data.coder_parameter.greedy_agent_template.value
-    SCALETEST_GREEDY_BYTES_PER_TICK          = data.coder_parameter.greedy_bytes_per_tick.value
-    SCALETEST_GREEDY_TICK_INTERVAL           = data.coder_parameter.greedy_tick_interval.value
-    SCALETEST_DRY_RUN                        = data.coder_parameter.dry_run.value
-    SCALETEST_COMMENT                        = data.coder_parameter.comment.value
-    SCALETEST_BANNER                         = data.coder_parameter.banner.value
-    SCALETEST_WORKSPACES                     = data.coder_parameter.workspaces.value
-    SCALETEST_TEMPLATE                       = data.coder_parameter.template.value
-    SCALETEST_PARAMETERS                     = data.coder_parameter.parameters.value
-    SCALETEST_CREATE_CONCURRENCY             = data.coder_parameter.create_concurrency.value
-    SCALETEST_CREATE_TIMEOUT                 = data.coder_parameter.create_timeout.value
-    SCALETEST_JOB_TIMEOUT                    = data.coder_parameter.job_timeout.value
-    SCALETEST_CREATE_RETRY                   = data.coder_parameter.create_retry.value
-    SCALETEST_NO_WAIT_FOR_AGENTS             = data.coder_parameter.no_wait_for_agents.value
-    SCALETEST_RUN_COMMAND                    = data.coder_parameter.run_command.value
-    SCALETEST_RUN_TIMEOUT                    = data.coder_parameter.run_timeout.value
-    SCALETEST_RUN_EXPECT_OUTPUT              = data.coder_parameter.run_expect_output.value
-    SCALETEST_RUN_EXPECT_TIMEOUT             = data.coder_parameter.run_expect_timeout.value
-    SCALETEST_RUN_LOG_OUTPUT                 = data.coder_parameter.run_log_output.value
-    SCALETEST_DURATION                       = data.coder_parameter.duration.value
-    SCALETEST_BYTES_PER_TICK                 = data.coder_parameter.bytes_per_tick.value
-    SCALETEST_TICK_INTERVAL                  = data.coder_parameter.tick_interval.value
-    SCALETEST_PERCENTAGE                     = data.coder_parameter.percentage.value
-    SCALETEST_APP_MODE                       = data.coder_parameter.app_mode.value
-    SCALETEST_TRAFFIC_TIMEOUT                = data.coder_parameter.traffic_timeout.value
-    SCALETEST_RAMP                           = data.coder_parameter.ramp.value
-    SCALETEST_RECONNECT                      = data.coder_parameter.reconnect.value
-    SCALETEST_SSH_DURATION                   = data.coder_parameter.ssh_duration.value
-    SCALETEST_SSH_BYTES_PER_TICK             = data.coder_parameter.ssh_bytes_per_tick.value
-    SCALETEST_SSH_TICK_INTERVAL              = data.coder_parameter.ssh_tick_interval.value
-    SCALETEST_SSH_PERCENTAGE                 = data.coder_parameter.ssh_percentage.value
-    SCALETEST_WEB_TERMINAL_DURATION          = data.coder_parameter.web_terminal_duration.value
-    SCALETEST_WEB_TERMINAL_BYTES_PER_TICK    = data.coder_parameter.web_terminal_bytes_per_tick.value
-    SCALETEST_WEB_TERMINAL_TICK_INTERVAL     = data.coder_parameter.web_terminal_tick_interval.value
-    SCALETEST_WEB_TERMINAL_PERCENTAGE        = data.coder_parameter.web_terminal_percentage.value
-    SCALETEST_APP_DURATION                   = data.coder_parameter.app_duration.value
-    SCALETEST_APP_BYTES_PER_TICK             = data.coder_parameter.app_bytes_per_tick.value
-    SCALETEST_APP_TICK_INTERVAL              = data.coder_parameter.app_tick_interval.value
-    SCALETEST_APP_PERCENTAGE                 = data.coder_parameter.app_percentage.value
-    SCALETEST_DASHBOARD_MODE                 = data.coder_parameter.dashboard_mode.value
-    SCALETEST_DASHBOARD_CONCURRENCY          = data.coder_parameter.dashboard_concurrency.value
-    SCALETEST_DASHBOARD_DURATION             = data.coder_parameter.dashboard_duration.value
-    SCALETEST_DASHBOARD_PERCENTAGE           = data.coder_parameter.dashboard_percentage.value
-    SCALETEST_THINK_TIME                     = data.coder_parameter.think_time.value
-    SCALETEST_DASHBOARD_INTERVAL             = data.coder_parameter.dashboard_interval.value
-    SCALETEST_DASHBOARD_JITTER               = data.coder_parameter.dashboard_jitter.value
-    SCALETEST_THRESHOLD_CREATE_SUCCESS       = data.coder_parameter.threshold_create_success.value
-    SCALETEST_THRESHOLD_PROVISION_P95        = data.coder_parameter.threshold_provision_p95.value
-    SCALETEST_THRESHOLD_DASHBOARD_P95        = data.coder_parameter.threshold_dashboard_p95.value
-    SCALETEST_THRESHOLD_DASHBOARD_P99        = data.coder_parameter.threshold_dashboard_p99.value
-    SCALETEST_THRESHOLD_DASHBOARD_ERROR_RATE = data.coder_parameter.threshold_dashboard_error_rate.value
-    SCALETEST_THRESHOLD_TRAFFIC_ERROR_RATE   = data.coder_parameter.threshold_traffic_error_rate.value
-    SCALETEST_THRESHOLD_TICK_P99             = data.coder_parameter.threshold_tick_p99.value
-    SCALETEST_THRESHOLDS                     = data.coder_parameter.thresholds.value
-    SCALETEST_CLEANUP_STRATEGY               = data.coder_parameter.cleanup_strategy.value
-    SCALETEST_CLEANUP_CONCURRENCY            = data.coder_parameter.cleanup_concurrency.value
-    SCALETEST_CLEANUP_TIMEOUT                = data.coder_parameter.cleanup_timeout.value
-    SCALETEST_CLEANUP_JOB_TIMEOUT            = data.coder_parameter.cleanup_job_timeout.value
-    SCALETEST_TRUSTED_ORIGINS                = data.coder_parameter.trusted_origins.value
-    SCALETEST_VERBOSE                        = data.coder_parameter.verbose.value
-    SCALETEST_METRICS_WAIT                   = data.coder_parameter.metrics_wait.value
-    SCALETEST_USE_HOST_LOGIN                 = data.coder_parameter.use_host_login.value
-    GRAFANA_URL                              = data.coder_parameter.grafana_url.value
-    SCALETEST_RUNNERS                        = data.coder_parameter.runners.value
-    SCALETEST_NAMESPACE                      = data.coder_parameter.namespace.value
+    SCALETEST_SCENARIOS                               = data.coder_parameter.scenarios.value
+    SCALETEST_CONCURRENT                              = data.coder_parameter.concurrent.value
+    SCALETEST_STAGGER_DELAY                           = data.coder_parameter.stagger_delay.value
+    SCALETEST_BASELINE_WAIT                           = data.coder_parameter.baseline_wait.value
+    SCALETEST_GREEDY_AGENT                            = data.coder_parameter.greedy_agent.value
+    SCALETEST_GREEDY_AGENT_TEMPLATE                   = data.coder_parameter.greedy_agent_template.value
+    SCALETEST_GREEDY_BYTES_PER_TICK                   = data.coder_parameter.greedy_bytes_per_tick.value
+    SCALETEST_GREEDY_TICK_INTERVAL                    = data.coder_parameter.greedy_tick_interval.value
+    SCALETEST_DRY_RUN                                 = data.coder_parameter.dry_run.value
+    SCALETEST_COMMENT                                 = data.coder_parameter.comment.value
+    SCALETEST_BANNER                                  = data.coder_parameter.banner.value
+    SCALETEST_WORKSPACES                              = data.coder_parameter.workspaces.value
+    SCALETEST_TEMPLATE                                = data.coder_parameter.template.value
+    SCALETEST_PARAMETERS                              = data.coder_parameter.parameters.value
+    SCALETEST_CREATE_CONCURRENCY                      = data.coder_parameter.create_concurrency.value
+    SCALETEST_CREATE_TIMEOUT                          = data.coder_parameter.create_timeout.value
+    SCALETEST_JOB_TIMEOUT                             = data.coder_parameter.job_timeout.value
+    SCALETEST_CREATE_RETRY                            = data.coder_parameter.create_retry.value
+    SCALETEST_NO_WAIT_FOR_AGENTS                      = data.coder_parameter.no_wait_for_agents.value
+    SCALETEST_RUN_COMMAND                             = data.coder_parameter.run_command.value
+    SCALETEST_RUN_TIMEOUT                             = data.coder_parameter.run_timeout.value
+    SCALETEST_RUN_EXPECT_OUTPUT                       = data.coder_parameter.run_expect_output.value
+    SCALETEST_RUN_EXPECT_TIMEOUT                      = data.coder_parameter.run_expect_timeout.value
+    SCALETEST_RUN_LOG_OUTPUT                          = data.coder_parameter.run_log_output.value
+    SCALETEST_DURATION                                = data.coder_parameter.duration.value
+    SCALETEST_BYTES_PER_TICK                          = data.coder_parameter.bytes_per_tick.value
+    SCALETEST_TICK_INTERVAL                           = data.coder_parameter.tick_interval.value
+    SCALETEST_PERCENTAGE                              = data.coder_parameter.percentage.value
+    SCALETEST_APP_MODE                                = data.coder_parameter.app_mode.value
+    SCALETEST_TRAFFIC_TIMEOUT                         = data.coder_parameter.traffic_timeout.value
+    SCALETEST_RAMP                                    = data.coder_parameter.ramp.value
+    SCALETEST_RECONNECT                               = data.coder_parameter.reconnect.value
+    SCALETEST_WORKSPACE_UPDATES                       = data.coder_parameter.workspace_updates.value
+    SCALETEST_WORKSPACE_UPDATES_WORKSPACES            = data.coder_parameter.workspace_updates_workspaces.value
+    SCALETEST_WORKSPACE_UPDATES_POWER_USER_WORKSPACES = data.coder_parameter.workspace_updates_power_user_workspaces.value
+    SCALETEST_WORKSPACE_UPDATES_POWER_USER_PERCENTAGE = data.coder_parameter.workspace_updates_power_user_percentage.value
+    SCALETEST_WORKSPACE_UPDATES_TIMEOUT               = data.coder_parameter.workspace_updates_timeout.value
+    SCALETEST_WORKSPACE_UPDATES_DIAL_TIMEOUT          = data.coder_parameter.workspace_updates_dial_timeout.value
+    SCALETEST_WORKSPACE_UPDATES_TEMPLATE              = data.coder_parameter.workspace_updates_template.value
+    SCALETEST_WORKSPACE_UPDATES_SETUP_CONCURRENCY     = data.coder_parameter.workspace_updates_setup_concurrency.value
+    SCALETEST_SSH_DURATION                            = data.coder_parameter.ssh_duration.value
+    SCALETEST_SSH_BYTES_PER_TICK                      = data.coder_parameter.ssh_bytes_per_tick.value
+    SCALETEST_SSH_TICK_INTERVAL                       = data.coder_parameter.ssh_tick_interval.value
+    SCALETEST_SSH_PERCENTAGE                          = data.coder_parameter.ssh_percentage.value
+    SCALETEST_WEB_TERMINAL_DURATION                   = data.coder_parameter.web_terminal_duration.value
+    SCALETEST_WEB_TERMINAL_BYTES_PER_TICK             = data.coder_parameter.web_terminal_bytes_per_tick.value
+    SCALETEST_WEB_TERMINAL_TICK_INTERVAL              = data.coder_parameter.web_terminal_tick_interval.value
+    SCALETEST_WEB_TERMINAL_PERCENTAGE                 = data.coder_parameter.web_terminal_percentage.value
+    SCALETEST_APP_DURATION                            = data.coder_parameter.app_duration.value
+    SCALETEST_APP_BYTES_PER_TICK                      = data.coder_parameter.app_bytes_per_tick.value
+    SCALETEST_APP_TICK_INTERVAL                       = data.coder_parameter.app_tick_interval.value
+    SCALETEST_APP_PERCENTAGE                          = data.coder_parameter.app_percentage.value
+    SCALETEST_DASHBOARD_MODE                          = data.coder_parameter.dashboard_mode.value
+    SCALETEST_DASHBOARD_CONCURRENCY                   = data.coder_parameter.dashboard_concurrency.value
+    SCALETEST_DASHBOARD_DURATION                      = data.coder_parameter.dashboard_duration.value
+    SCALETEST_DASHBOARD_PERCENTAGE                    = data.coder_parameter.dashboard_percentage.value
+    SCALETEST_THINK_TIME                              = data.coder_parameter.think_time.value
+    SCALETEST_DASHBOARD_INTERVAL                      = data.coder_parameter.dashboard_interval.value
+    SCALETEST_DASHBOARD_JITTER                        = data.coder_parameter.dashboard_jitter.value
+    SCALETEST_THRESHOLD_CREATE_SUCCESS                = data.coder_parameter.threshold_create_success.value
+    SCALETEST_THRESHOLD_PROVISION_P95                 = data.coder_parameter.threshold_provision_p95.value
+    SCALETEST_THRESHOLD_DASHBOARD_P95                 = data.coder_parameter.threshold_dashboard_p95.value
+    SCALETEST_THRESHOLD_DASHBOARD_P99                 = data.coder_parameter.threshold_dashboard_p99.value
+    SCALETEST_THRESHOLD_DASHBOARD_ERROR_RATE          = data.coder_parameter.threshold_dashboard_error_rate.value
+    SCALETEST_THRESHOLD_TRAFFIC_ERROR_RATE            = data.coder_parameter.threshold_traffic_error_rate.value
+    SCALETEST_THRESHOLD_TICK_P99                      = data.coder_parameter.threshold_tick_p99.value
+    SCALETEST_THRESHOLDS                              = data.coder_parameter.thresholds.value
+    SCALETEST_CLEANUP_STRATEGY                        = data.coder_parameter.cleanup_strategy.value
+    SCALETEST_CLEANUP_CONCURRENCY                     = data.coder_parameter.cleanup_concurrency.value
+    SCALETEST_CLEANUP_TIMEOUT                         = data.coder_parameter.cleanup_timeout.value
+    SCALETEST_CLEANUP_JOB_TIMEOUT                     = data.coder_parameter.cleanup_job_timeout.value
+    SCALETEST_TRUSTED_ORIGINS                         = data.coder_parameter.trusted_origins.value
+    SCALETEST_VERBOSE                                 = data.coder_parameter.verbose.value
+    SCALETEST_METRICS_WAIT                            = data.coder_parameter.metrics_wait.value
+    SCALETEST_USE_HOST_LOGIN                          = data.coder_parameter.use_host_login.value
+    GRAFANA_URL                                       = data.coder_parameter.grafana_url.value
+    SCALETEST_RUNNERS                                 = data.coder_parameter.runners.value
+    SCALETEST_NAMESPACE                               = data.coder_parameter.namespace.value
   }
 
   # Bounds the parameter form cannot enforce (Go durations, fractional numbers, optional overrides).
   # Durations are compared through timeadd(), i.e. to the second; the runner re-checks exactly at start.
   duration_bounds = {
-    SCALETEST_STAGGER_DELAY              = { name = "Stagger delay (concurrent)", min = "0s", max = "24h" }
-    SCALETEST_BASELINE_WAIT              = { name = "Baseline wait", min = "0s", max = "24h" }
-    SCALETEST_GREEDY_TICK_INTERVAL       = { name = "Greedy tick interval", min = "1ms", max = "1h" }
-    SCALETEST_CREATE_TIMEOUT             = { name = "Create timeout", min = "1s", max = "24h" }
-    SCALETEST_JOB_TIMEOUT                = { name = "Per-workspace timeout", min = "1s", max = "24h" }
-    SCALETEST_RUN_TIMEOUT                = { name = "Command timeout", min = "100ms", max = "1h" }
-    SCALETEST_RUN_EXPECT_TIMEOUT         = { name = "Run expect timeout", min = "100ms", max = "1h" }
-    SCALETEST_DURATION                   = { name = "Traffic duration", min = "1s", max = "24h" }
-    SCALETEST_TICK_INTERVAL              = { name = "Tick interval", min = "1ms", max = "1h" }
-    SCALETEST_TRAFFIC_TIMEOUT            = { name = "Traffic hard timeout", min = "0s", max = "25h" }
-    SCALETEST_RAMP                       = { name = "Connection ramp-up", min = "0s", max = "1h" }
-    SCALETEST_SSH_DURATION               = { name = "SSH duration", min = "1s", max = "24h" }
-    SCALETEST_SSH_TICK_INTERVAL          = { name = "SSH tick interval", min = "1ms", max = "1h" }
-    SCALETEST_WEB_TERMINAL_DURATION      = { name = "Web terminal duration", min = "1s", max = "24h" }
-    SCALETEST_WEB_TERMINAL_TICK_INTERVAL = { name = "Web terminal tick interval", min = "1ms", max = "1h" }
-    SCALETEST_APP_DURATION               = { name = "App duration", min = "1s", max = "24h" }
-    SCALETEST_APP_TICK_INTERVAL          = { name = "App tick interval", min = "1ms", max = "1h" }
-    SCALETEST_DASHBOARD_DURATION         = { name = "Dashboard duration", min = "1s", max = "24h" }
-    SCALETEST_THINK_TIME                 = { name = "Think time (API mode)", min = "0s", max = "1h" }
-    SCALETEST_DASHBOARD_INTERVAL         = { name = "Page interval (browser mode)", min = "1ms", max = "1h" }
-    SCALETEST_DASHBOARD_JITTER           = { name = "Page jitter (browser mode)", min = "0s", max = "1h" }
-    SCALETEST_THRESHOLD_PROVISION_P95    = { name = "Threshold: provisioning p95", min = "1ms", max = "24h" }
-    SCALETEST_THRESHOLD_DASHBOARD_P95    = { name = "Threshold: dashboard p95", min = "1ms", max = "1h" }
-    SCALETEST_THRESHOLD_DASHBOARD_P99    = { name = "Threshold: dashboard p99", min = "1ms", max = "1h" }
-    SCALETEST_THRESHOLD_TICK_P99         = { name = "Threshold: traffic tick p99", min = "0s", max = "1h" }
-    SCALETEST_CLEANUP_TIMEOUT            = { name = "Cleanup timeout", min = "1s", max = "24h" }
-    SCALETEST_CLEANUP_JOB_TIMEOUT        = { name = "Cleanup job timeout", min = "1s", max = "24h" }
-    SCALETEST_METRICS_WAIT               = { name = "Metrics linger", min = "0s", max = "10m" }
+    SCALETEST_STAGGER_DELAY                  = { name = "Stagger delay (concurrent)", min = "0s", max = "24h" }
+    SCALETEST_BASELINE_WAIT                  = { name = "Baseline wait", min = "0s", max = "24h" }
+    SCALETEST_GREEDY_TICK_INTERVAL           = { name = "Greedy tick interval", min = "1ms", max = "1h" }
+    SCALETEST_CREATE_TIMEOUT                 = { name = "Create timeout", min = "1s", max = "24h" }
+    SCALETEST_JOB_TIMEOUT                    = { name = "Per-workspace timeout", min = "1s", max = "24h" }
+    SCALETEST_RUN_TIMEOUT                    = { name = "Command timeout", min = "100ms", max = "1h" }
+    SCALETEST_RUN_EXPECT_TIMEOUT             = { name = "Run expect timeout", min = "100ms", max = "1h" }
+    SCALETEST_DURATION                       = { name = "Traffic duration", min = "1s", max = "24h" }
+    SCALETEST_TICK_INTERVAL                  = { name = "Tick interval", min = "1ms", max = "1h" }
+    SCALETEST_TRAFFIC_TIMEOUT                = { name = "Traffic hard timeout", min = "0s", max = "25h" }
+    SCALETEST_RAMP                           = { name = "Connection ramp-up", min = "0s", max = "1h" }
+    SCALETEST_WORKSPACE_UPDATES_TIMEOUT      = { name = "Workspace updates timeout", min = "1s", max = "24h" }
+    SCALETEST_WORKSPACE_UPDATES_DIAL_TIMEOUT = { name = "Workspace updates dial timeout", min = "100ms", max = "1h" }
+    SCALETEST_SSH_DURATION                   = { name = "SSH duration", min = "1s", max = "24h" }
+    SCALETEST_SSH_TICK_INTERVAL              = { name = "SSH tick interval", min = "1ms", max = "1h" }
+    SCALETEST_WEB_TERMINAL_DURATION          = { name = "Web terminal duration", min = "1s", max = "24h" }
+    SCALETEST_WEB_TERMINAL_TICK_INTERVAL     = { name = "Web terminal tick interval", min = "1ms", max = "1h" }
+    SCALETEST_APP_DURATION                   = { name = "App duration", min = "1s", max = "24h" }
+    SCALETEST_APP_TICK_INTERVAL              = { name = "App tick interval", min = "1ms", max = "1h" }
+    SCALETEST_DASHBOARD_DURATION             = { name = "Dashboard duration", min = "1s", max = "24h" }
+    SCALETEST_THINK_TIME                     = { name = "Think time (API mode)", min = "0s", max = "1h" }
+    SCALETEST_DASHBOARD_INTERVAL             = { name = "Page interval (browser mode)", min = "1ms", max = "1h" }
+    SCALETEST_DASHBOARD_JITTER               = { name = "Page jitter (browser mode)", min = "0s", max = "1h" }
+    SCALETEST_THRESHOLD_PROVISION_P95        = { name = "Threshold: provisioning p95", min = "1ms", max = "24h" }
+    SCALETEST_THRESHOLD_DASHBOARD_P95        = { name = "Threshold: dashboard p95", min = "1ms", max = "1h" }
+    SCALETEST_THRESHOLD_DASHBOARD_P99        = { name = "Threshold: dashboard p99", min = "1ms", max = "1h" }
+    SCALETEST_THRESHOLD_TICK_P99             = { name = "Threshold: traffic tick p99", min = "0s", max = "1h" }
+    SCALETEST_CLEANUP_TIMEOUT                = { name = "Cleanup timeout", min = "1s", max = "24h" }
+    SCALETEST_CLEANUP_JOB_TIMEOUT            = { name = "Cleanup job timeout", min = "1s", max = "24h" }
+    SCALETEST_METRICS_WAIT                   = { name = "Metrics linger", min = "0s", max = "10m" }
   }
   number_bounds = {
-    SCALETEST_PERCENTAGE                     = { name = "Percentage", min = 0.01, max = 100 }
-    SCALETEST_SSH_BYTES_PER_TICK             = { name = "SSH bytes per tick", min = 1, max = 33554432 }
-    SCALETEST_SSH_PERCENTAGE                 = { name = "SSH percentage", min = 0.01, max = 100 }
-    SCALETEST_WEB_TERMINAL_BYTES_PER_TICK    = { name = "Web terminal bytes per tick", min = 1, max = 33554432 }
-    SCALETEST_WEB_TERMINAL_PERCENTAGE        = { name = "Web terminal percentage", min = 0.01, max = 100 }
-    SCALETEST_APP_BYTES_PER_TICK             = { name = "App bytes per tick", min = 1, max = 33554432 }
-    SCALETEST_APP_PERCENTAGE                 = { name = "App percentage", min = 0.01, max = 100 }
-    SCALETEST_DASHBOARD_PERCENTAGE           = { name = "Dashboard percentage", min = 0.01, max = 100 }
-    SCALETEST_THRESHOLD_CREATE_SUCCESS       = { name = "Threshold: create success %", min = 0, max = 100 }
-    SCALETEST_THRESHOLD_DASHBOARD_ERROR_RATE = { name = "Threshold: dashboard error %", min = 0, max = 100 }
-    SCALETEST_THRESHOLD_TRAFFIC_ERROR_RATE   = { name = "Threshold: traffic error %", min = 0, max = 100 }
+    SCALETEST_PERCENTAGE                              = { name = "Percentage", min = 0.01, max = 100 }
+    SCALETEST_WORKSPACE_UPDATES_POWER_USER_PERCENTAGE = { name = "Workspace updates power user percentage", min = 0, max = 100 }
+    SCALETEST_SSH_BYTES_PER_TICK                      = { name = "SSH bytes per tick", min = 1, max = 33554432 }
+    SCALETEST_SSH_PERCENTAGE                          = { name = "SSH percentage", min = 0.01, max = 100 }
+    SCALETEST_WEB_TERMINAL_BYTES_PER_TICK             = { name = "Web terminal bytes per tick", min = 1, max = 33554432 }
+    SCALETEST_WEB_TERMINAL_PERCENTAGE                 = { name = "Web terminal percentage", min = 0.01, max = 100 }
+    SCALETEST_APP_BYTES_PER_TICK                      = { name = "App bytes per tick", min = 1, max = 33554432 }
+    SCALETEST_APP_PERCENTAGE                          = { name = "App percentage", min = 0.01, max = 100 }
+    SCALETEST_DASHBOARD_PERCENTAGE                    = { name = "Dashboard percentage", min = 0.01, max = 100 }
+    SCALETEST_THRESHOLD_CREATE_SUCCESS                = { name = "Threshold: create success %", min = 0, max = 100 }
+    SCALETEST_THRESHOLD_DASHBOARD_ERROR_RATE          = { name = "Threshold: dashboard error %", min = 0, max = 100 }
+    SCALETEST_THRESHOLD_TRAFFIC_ERROR_RATE            = { name = "Threshold: traffic error %", min = 0, max = 100 }
   }
 
   bounds_epoch = "2000-01-01T00:00:00Z"

@@ -10,6 +10,7 @@ import { deleteRunJobs } from "../scaleout/index.ts";
 import { clientFor } from "../scenario/main.ts";
 import { log } from "../util/log.ts";
 import { greedyFlood } from "./greedy.ts";
+import { workspaceUpdatesRunner } from "../workspace-updates/phase.ts";
 import { renderPlan, SCENARIO_TITLE } from "./plan.ts";
 import { preflight, type ScenarioPhase } from "./preflight.ts";
 import { sleep } from "../util/sleep.ts";
@@ -59,6 +60,10 @@ export async function runPipeline(c: Config, opts: PipelineOptions): Promise<Pip
         await loadScenario(run, s);
         await run.baseline(`baseline-${i + 2}`);
       }
+    }
+    if (pre.workspaceUpdates && !run.signal.aborted) {
+      await run.phase(workspaceUpdatesRunner(), pre.workspaceUpdates, { text: "Workspace updates (WorkspaceUpdates streams while workspaces are created)" });
+      await run.baseline("baseline-workspace-updates");
     }
   } catch (e) {
     run.pipelineError(e);

@@ -103,6 +103,13 @@ export function buildPlan(c: Config): Plan {
       }
     }
   }
+  if (c.wuPhase) {
+    phases.push({
+      name: "workspace-updates",
+      text: `Workspace updates: ${c.wuWorkspaceCount} workspace(s) created while their owners hold WorkspaceUpdates streams`,
+      expectedMs: createEstimateMs({ ...c, workspaces: c.wuWorkspaceCount }),
+    });
+  }
   phases.push({ name: "report", text: "Write summary.json, report.md and report.html", expectedMs: 2_000 });
   phases.push({
     name: "cleanup",

@@ -13,6 +13,7 @@ import { BadInputError } from "../util/errors.ts";
 import { planGreedy } from "./greedy.ts";
 import { buildPlan, type Plan, type ScenarioPlan } from "./plan.ts";
 import { shardedTraffic } from "./shards.ts";
+import { workspaceUpdatesRunner, type WorkspaceUpdatesSettings } from "../workspace-updates/phase.ts";
 
 export interface ScenarioPhase {
   plan: ScenarioPlan;
@@ -28,6 +29,8 @@ export interface Preflight {
   createPlan: CreatePlan;
   greedy: CreateSettings | null;
   scenarios: ScenarioPhase[];
+  /** --workspace-updates: the phase after the load scenarios, planned (names after the run's workspaces). */
+  workspaceUpdates: WorkspaceUpdatesSettings | null;
   cleanup: CleanupSettings;
 }
 
@@ -52,5 +55,18 @@ export async function preflight(client: CoderClient, c: Config): Promise<Preflig
   const createPlan = (await creator.prepare!({ client } as never, create)).plan!;
   const greedyPlan = c.greedyAgent ? await planGreedy(client, c) : null;
   const greedy = greedyPlan ? { ...create, options: { ...create.options, count: 1, template: c.greedyAgentTemplate, parameters: [] }, plan: greedyPlan } : null;
-  return { plan, version: info.version, externalUrl: info.dashboard_url ?? c.url, create: { ...create, plan: createPlan }, createPlan, greedy, scenarios, cleanup };
+  const workspaceUpdates = c.wuPhase ? await planPipelineWorkspaceUpdates(client, c) : null;
+  return { plan, version: info.version, externalUrl: info.dashboard_url ?? c.url, create: { ...create, plan: createPlan }, createPlan, greedy, scenarios, workspaceUpdates, cleanup };
+}
+
+/**
+ * workspace-updates in the pipeline: its users and workspaces follow the run's own (and the greedy agent's)
+ * indexes under the same run id, and are left to the pipeline's cleanup strategy.
+ */
+async function planPipelineWorkspaceUpdates(client: CoderClient, c: Config): Promise<WorkspaceUpdatesSettings> {
+  const runner = workspaceUpdatesRunner();
+  const s = runner.validate(c, {});
+  const parameters = s.options.parameters?.length ? s.options.parameters : c.parameters;
+  const options = { ...s.options, parameters, noCleanup: true, reuseUsers: false, indexOffset: c.workspaces + (c.greedyAgent ? 1 : 0) };
+  return runner.prepare!({ client } as never, { options, plan: null });
 }

@@ -70,7 +70,7 @@ export function workspaceUpdatesPhaseResult(r: WorkspaceUpdatesResult): PhaseRes
   };
 }
 
-interface WorkspaceUpdatesSettings {
+export interface WorkspaceUpdatesSettings {
   options: WorkspaceUpdatesOptions;
   plan: WorkspaceUpdatesPlan | null;
 }
@@ -88,7 +88,8 @@ export function workspaceUpdatesRunner(): Runner<WorkspaceUpdatesSettings> {
       return { options, plan: null };
     },
     async prepare(ctx, s) {
-      return { ...s, plan: await planWorkspaceUpdates(ctx.client, s.options) };
+      // Planned once: the pipeline plans it in preflight, before its own workspaces exist.
+      return s.plan ? s : { ...s, plan: await planWorkspaceUpdates(ctx.client, s.options) };
     },
     async run(ctx, s) {
       const plan = s.plan ?? (await planWorkspaceUpdates(ctx.client, s.options));

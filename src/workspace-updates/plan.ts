@@ -5,7 +5,7 @@ import type { CoderClient } from "../coder/client.ts";
 import type { User } from "../coder/types.ts";
 import { CreateInputError, planCreate } from "../create/plan.ts";
 import type { CreatePlan } from "../create/types.ts";
-import { ALL_PREFIX, parseResourceName, validateRunId } from "../util/naming.ts";
+import { ALL_PREFIX, indexWidth, parseResourceName, resourceName, validateRunId } from "../util/naming.ts";
 import { BadInputError } from "../util/errors.ts";
 import type { Distribution, WorkspaceUpdatesOptions } from "./types.ts";
 
@@ -96,6 +96,11 @@ export async function planWorkspaceUpdates(client: CoderClient, o: WorkspaceUpda
   } catch (e) {
     if (e instanceof CreateInputError) throw new WorkspaceUpdatesInputError(e.problems);
     throw e;
+  }
+  if (o.indexOffset) {
+    const offset = o.indexOffset;
+    const width = indexWidth(offset + d.total_workspaces);
+    create = { ...create, names: create.names.map((_, i) => resourceName(o.runId, offset + i, width)) };
   }
   const userCount = d.power_users + d.regular_users;
   const reuse = o.reuseUsers ? await pickReusableUsers(client, create, o.runId, userCount) : null;

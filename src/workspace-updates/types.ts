@@ -34,6 +34,11 @@ export interface WorkspaceUpdatesOptions {
   reuseUsers?: boolean;
   noCleanup?: boolean;
   cleanup?: Omit<CleanupOptions, "runId" | "all">;
+  /**
+   * First resource index of this load type's users and workspaces (default 0). The pipeline numbers them after
+   * the run's own workspaces, so both share the run id (and its cleanup) without clashing.
+   */
+  indexOffset?: number;
   /** yamux keepalive interval for the streams (default 30 s; 0 = off). */
   keepAliveMs?: number;
 }

@@ -2,9 +2,17 @@
 // Desktop's WorkspaceUpdates stream (tailnet RPC) while their workspaces are created.
 import { bool, duration, int, list, num, str } from "../setting.ts";
 
-const WU = ["workspace-updates"] as const;
+const WU = ["workspace-updates", "run"] as const;
 
 export const workspaceUpdatesSettings = {
+  wuPhase: bool({
+    group: "traffic",
+    env: "SCALETEST_WORKSPACE_UPDATES",
+    flag: "workspace-updates",
+    scripts: ["run"],
+    default: false,
+    help: "Run the workspace-updates load type as a phase after the load scenarios: its own users and workspaces (numbered after the run's), each user holding a WorkspaceUpdates stream.",
+  }),
   wuWorkspaceCount: int({
     group: "traffic",
     env: "SCALETEST_WORKSPACE_UPDATES_WORKSPACES",
@@ -73,7 +81,7 @@ export const workspaceUpdatesSettings = {
     env: "SCALETEST_WORKSPACE_UPDATES_PARAMETERS",
     flag: "workspace-updates-parameter",
     scriptFlags: { "workspace-updates": "parameter" },
-    scripts: WU,
+    scripts: ["workspace-updates"],
     fallback: "parameters",
     help: "Rich parameter value name=value for the workspaces (repeatable); defaults to --parameter's setting.",
   }),
@@ -82,7 +90,7 @@ export const workspaceUpdatesSettings = {
     env: "SCALETEST_WORKSPACE_UPDATES_NO_CLEANUP",
     flag: "workspace-updates-no-cleanup",
     scriptFlags: { "workspace-updates": "no-cleanup" },
-    scripts: WU,
+    scripts: ["workspace-updates"],
     fallback: "noCleanup",
     help: "Leave the users and workspaces in place when the load ends (minted tokens are still revoked).",
   }),
@@ -91,7 +99,7 @@ export const workspaceUpdatesSettings = {
     env: "SCALETEST_WORKSPACE_UPDATES_REUSE_USERS",
     flag: "workspace-updates-reuse-users",
     scriptFlags: { "workspace-updates": "reuse-users" },
-    scripts: WU,
+    scripts: ["workspace-updates"],
     default: false,
     help: "Use existing scaletest- users of earlier runs (not suspended, password login, not owners, owning no workspace) instead of creating users.",
   }),

@@ -98,7 +98,7 @@ describe("ownership rule (unit)", () => {
     assert.ok(!isScaletestUser(user("1", "scaletest-h1-admin2", "h1-admin2@scaletest.local"), { all: true }));
     assert.ok(!isScaletestUser(user("1", "scaletest-ops", "ops@scaletest.local"), { all: true }));
   });
-  test("a workspace is the run's only when named exactly and owned by a verified user of the same run, or the runner", () => {
+  test("a workspace is the run's only when named exactly and owned by a verified scale-test user (its own run's or one it reused), or the runner", () => {
     const own = new Ownership(
       { all: true },
       [user("u1", "scaletest-h1-0001", "h1-0001@scaletest.local"), user("u2", "scaletest-h2-0001", "h2-0001@scaletest.local"), user("u3", "scaletest-h3-0001", "x@y.z")],
@@ -107,7 +107,12 @@ describe("ownership rule (unit)", () => {
     assert.deepEqual([...own.users.keys()], ["u1", "u2"]);
     assert.ok(own.ownsWorkspace({ name: "scaletest-h1-0001", owner_id: "u1" }));
     assert.ok(own.ownsWorkspace({ name: "scaletest-h1-0007", owner_id: "runner" }), "--use-host-login workspaces");
-    assert.ok(!own.ownsWorkspace({ name: "scaletest-h2-0001", owner_id: "u1" }), "owner of another run");
+    // --reuse-users: run h2 created this workspace for a user of run h1 (a verified scale-test user).
+    assert.ok(own.ownsWorkspace({ name: "scaletest-h2-0001", owner_id: "u1" }), "owner reused from another run");
+    const h2 = new Ownership({ runId: "h2" }, [user("u1", "scaletest-h1-0001", "h1-0001@scaletest.local"), user("u2", "scaletest-h2-0001", "h2-0001@scaletest.local")], "runner");
+    assert.deepEqual([...h2.users.keys()], ["u2"], "only the run's own users are its to delete");
+    assert.ok(h2.ownsWorkspace({ name: "scaletest-h2-0005", owner_id: "u1" }));
+    assert.ok(!h2.ownsWorkspace({ name: "scaletest-h1-0001", owner_id: "u1" }), "another run's workspace");
     assert.ok(!own.ownsWorkspace({ name: "scaletest-h3-0001", owner_id: "u3" }), "unverified owner");
     assert.ok(!own.ownsWorkspace({ name: "scaletest-h1-9999", owner_id: "alice" }));
     assert.ok(!own.ownsWorkspace({ name: "scaletest-prod", owner_id: "runner" }));

@@ -3,7 +3,8 @@
 //  - a user belongs to run R only if its username is exactly `scaletest-<R>-<digits>` and its email is
 //    exactly the one the scale test gave it (`<R>-<digits>@scaletest.local`);
 //  - a workspace belongs to run R only if its name is exactly `scaletest-<R>-<digits>` and its owner is
-//    a user of R verified as above, or the runner itself (workspaces made with --use-host-login);
+//    a scale-test user verified as above — of R, or of another run whose users R reused (--reuse-users, a
+//    user pool) — or the runner itself (workspaces made with --use-host-login);
 //  - "every run" (--all) is the union of that rule over run ids, never a bare `scaletest-` prefix: a
 //    look-alike (`alice/scaletest-h1-9999`, `bob/scaletest-prod`, user `scaletest-ops`) is never touched.
 import type { CoderClient } from "../coder/client.ts";
@@ -43,15 +44,23 @@ export function isScaletestUser(u: Pick<User, "username" | "email">, sel: RunSel
 /** Who owns what: the verified users of `sel` and the runner; answers for workspaces. */
 export class Ownership {
   readonly selector: RunSelector;
-  /** Verified scale-test users by id. */
+  /** Verified scale-test users of the selector's run(s) by id: the users it may delete. */
   readonly users: ReadonlyMap<string, User>;
+  /** Verified scale-test users of any run by id: who may own the selector's workspaces (reused users). */
+  readonly owners: ReadonlyMap<string, User>;
   readonly runnerId: string | null;
 
   constructor(selector: RunSelector, users: Iterable<User>, runnerId: string | null) {
     this.selector = selector;
-    const map = new Map<string, User>();
-    for (const u of users) if (isScaletestUser(u, selector) && u.id !== runnerId) map.set(u.id, u);
-    this.users = map;
+    const mine = new Map<string, User>();
+    const any = new Map<string, User>();
+    for (const u of users) {
+      if (u.id === runnerId) continue;
+      if (isScaletestUser(u, { all: true })) any.set(u.id, u);
+      if (isScaletestUser(u, selector)) mine.set(u.id, u);
+    }
+    this.users = mine;
+    this.owners = any;
     this.runnerId = runnerId;
   }
 
@@ -63,14 +72,12 @@ export class Ownership {
 
   /**
    * The workspace's name is exactly `scaletest-<R>-<digits>` within the selector and its owner is a
-   * verified user of the same run R, or the runner.
+   * verified scale-test user (of R, or reused from another run), or the runner.
    */
   ownsWorkspace(ws: Pick<Workspace, "name" | "owner_id">): boolean {
-    const runId = runIdInSelector(ws.name, this.selector);
-    if (runId === null) return false;
+    if (runIdInSelector(ws.name, this.selector) === null) return false;
     if (this.runnerId !== null && ws.owner_id === this.runnerId) return true;
-    const owner = this.users.get(ws.owner_id);
-    return owner !== undefined && parseResourceName(owner.username)?.runId === runId;
+    return this.owners.has(ws.owner_id);
   }
 }
 
@@ -82,8 +89,9 @@ export async function loadOwnership(
   signal?: AbortSignal,
 ): Promise<Ownership> {
   const users: User[] = [];
-  for await (const u of client.iterateUsers({ q: selectorQuery(sel), ...(signal ? { signal } : {}) })) {
-    if (isScaletestUser(u, sel)) users.push(u);
+  // Every run's users: a run's workspaces may be owned by users it reused from another run.
+  for await (const u of client.iterateUsers({ q: ALL_PREFIX, ...(signal ? { signal } : {}) })) {
+    if (isScaletestUser(u, { all: true })) users.push(u);
   }
   return new Ownership(sel, users, runner?.id ?? null);
 }

@@ -1,64 +1,272 @@
 /**
- * The CI regression guard's measurement (test/bench-guard.test.ts; recorded by bench/guard.ts): our engine
- * and the raw-`ws` floor on the same small workload in the same run, alternating, and the ratio of their
- * CPU per full-rate connection-minute. A ratio, never an absolute time, so a slower or busier CI machine
- * moves both sides alike.
+ * The CI benchmark guard (test/bench-guard.test.ts; baseline recorded by bench/guard.ts): the product's own
+ * websocket transport (bench/lib/product-app.ts: traffic engine + app kind + metrics) against the raw-`ws`
+ * floor putting the same frames on the wire (bench/lib/floor.ts), in the same run, as the ratio of their CPU
+ * per full-rate connection-minute.
  *
- * "Full-rate": CPU per connection-minute divided by the throughput ratio, so a tool that falls behind (and
+ * How it stays quiet on a busy machine:
+ *  - each side runs in its own long-lived worker process (bench/clients/guard-worker.ts), warmed up by one
+ *    discarded phase, so no round pays process start-up, module loading or JIT warm-up;
+ *  - CPU is the worker's own process.cpuUsage over the steady part of each phase only (after the ramp,
+ *    before the drain), and the echo server (its own process) says how many bytes moved in that window;
+ *  - rounds alternate which side goes first, and the verdict is the median of the per-round ratios, so a
+ *    burst of load from other processes moves one round, not the median.
+ * A ratio, never an absolute time: a slower or busier machine moves both sides alike.
+ *
+ * "Full-rate": CPU per connection-minute divided by the throughput ratio, so a side that falls behind (and
  * therefore does less work) is not rewarded for it.
  */
-import { readFileSync } from "node:fs";
+import { fork, type ChildProcess } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { EchoServer } from "./echo.ts";
-import { runStep } from "./step.ts";
-import type { StepResult, Workload } from "./workload.ts";
+import { achievedRate } from "./step.ts";
+import type { ClientReport, Workload } from "./workload.ts";
 
-export const BASELINE_FILE = fileURLToPath(new URL("../results/baseline.json", import.meta.url));
+export const BASELINE_FILE = fileURLToPath(new URL("../results/guard-baseline.json", import.meta.url));
+const WORKER = fileURLToPath(new URL("../clients/guard-worker.ts", import.meta.url));
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
-export interface GuardBaseline {
-  kind: "traffic-bench-guard-baseline";
-  recordedAt: string;
-  machine: { cores: number; node: string };
+/** The guard fails when the median ratio exceeds the recorded one by more than this factor (30 %). */
+export const ALLOWED_REGRESSION = 1.3;
+
+export type GuardSide = "product" | "floor";
+
+/** 200 connections x 4 KiB every 100 ms (Coder's PTY rate), 3.5 s per phase of which ~2 s are measured. */
+export const GUARD_WORKLOAD: Workload = { conns: 200, bytesPerTick: 4096, intervalMs: 100, durationMs: 3500, rampMs: 500 };
+/** The measured part of a phase, in ms after it starts: after the ramp has settled, before the end. */
+export const GUARD_WINDOW = { fromMs: 1200, toMs: 3300 };
+export const GUARD_ROUNDS = 5;
+
+export interface PhaseRequest {
+  cmd: "run";
   workload: Workload;
-  /** ours / raw-ws CPU per full-rate connection-minute, median of the recorded rounds */
-  oursOverRawCpu: number;
-  rounds: number[];
-  /** the guard fails when the measured ratio exceeds oursOverRawCpu x this */
-  allowedFactor: number;
-  note: string;
+  window: { fromMs: number; toMs: number };
 }
 
-export const GUARD_WORKLOAD: Workload = { conns: 200, bytesPerTick: 4096, intervalMs: 100, durationMs: 4000, rampMs: 500 };
+export interface PhaseReport {
+  side: GuardSide;
+  client?: ClientReport;
+  wallMs: number;
+  /** CPU of the worker over `window` (absent when the phase ended before the window closed) */
+  cpuMs?: number;
+  /** epoch ms */
+  window?: { start: number; end: number };
+  /** the phase threw */
+  fatal?: string;
+}
 
-export function fullRateCpu(s: StepResult): number {
-  return s.throughputRatio > 0 ? s.cpuMsPerConnMin / s.throughputRatio : Infinity;
+/** One side's figures for one phase. */
+export interface SideResult {
+  side: GuardSide;
+  cpuMs: number;
+  windowS: number;
+  throughputRatio: number;
+  cpuMsPerConnMin: number;
+  /** cpuMsPerConnMin / throughputRatio */
+  fullRateCpu: number;
+  errors: number;
+  errorSamples: string[];
+  ticksCompleted: number;
 }
 
 export interface GuardRound {
-  ours: StepResult;
-  raw: StepResult;
+  product: SideResult;
+  floor: SideResult;
+  /** product.fullRateCpu / floor.fullRateCpu */
   ratio: number;
 }
 
-/** One round: raw-ws then ours (the order alternates between rounds to cancel drift in machine load). */
-export async function guardRound(echo: EchoServer, workDir: string, oursFirst: boolean, w = GUARD_WORKLOAD): Promise<GuardRound> {
-  let ours: StepResult;
-  let raw: StepResult;
-  if (oursFirst) {
-    ours = await runStep("ours", w, echo, { workDir });
-    raw = await runStep("raw-ws", w, echo, { workDir });
-  } else {
-    raw = await runStep("raw-ws", w, echo, { workDir });
-    ours = await runStep("ours", w, echo, { workDir });
-  }
-  return { ours, raw, ratio: fullRateCpu(ours) / fullRateCpu(raw) };
+export interface GuardRun {
+  rounds: GuardRound[];
+  /** median of the rounds' ratios */
+  ratio: number;
+  /** 1-minute load average before and after */
+  load: [number, number];
+  wallS: number;
 }
 
-export function readBaseline(): GuardBaseline {
-  return JSON.parse(readFileSync(BASELINE_FILE, "utf8")) as GuardBaseline;
+export interface GuardBaseline {
+  kind: "bench-guard-baseline";
+  version: 2;
+  recordedAt: string;
+  machine: { cores: number; cpu: string; node: string; loadAvg1m: [number, number] };
+  workload: Workload;
+  window: { fromMs: number; toMs: number };
+  /** median over `rounds` of product / floor CPU per full-rate connection-minute */
+  productOverFloorCpu: number;
+  rounds: number[];
+  /** the guard fails when its median ratio exceeds productOverFloorCpu x this */
+  allowedRegression: number;
+  how: string;
+}
+
+const r3 = (x: number): number => Math.round(x * 1000) / 1000;
+
+/** One warm worker process. */
+export class GuardWorker {
+  private constructor(
+    readonly side: GuardSide,
+    private readonly child: ChildProcess,
+  ) {}
+
+  static async start(side: GuardSide, echoUrl: string): Promise<GuardWorker> {
+    const child = fork(WORKER, ["--side", side, "--url", echoUrl], {
+      cwd: ROOT,
+      execArgv: ["--import", "tsx"],
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.once("message", () => resolve());
+      child.once("exit", (code) => reject(new Error(`guard worker (${side}) exited with ${code} before it was ready`)));
+    });
+    return new GuardWorker(side, child);
+  }
+
+  run(workload: Workload, window = GUARD_WINDOW): Promise<PhaseReport> {
+    return new Promise<PhaseReport>((resolve, reject) => {
+      const onExit = (code: number | null): void => reject(new Error(`guard worker (${this.side}) exited with ${code} during a phase`));
+      this.child.once("exit", onExit);
+      this.child.once("message", (m) => {
+        this.child.off("exit", onExit);
+        resolve(m as PhaseReport);
+      });
+      const req: PhaseRequest = { cmd: "run", workload, window };
+      this.child.send(req);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise<void>((r) => this.child.once("exit", () => r()));
+    this.child.send({ cmd: "exit" });
+    await exited;
+  }
+}
+
+/** Runs one phase on `worker` and measures it against the echo server's record of the same window. */
+export async function measurePhase(worker: GuardWorker, echo: EchoServer, w: Workload, window = GUARD_WINDOW): Promise<SideResult> {
+  await echo.reset(w.conns);
+  const p = await worker.run(w, window);
+  const er = await echo.report();
+  const errorSamples = [...(p.client?.errorSamples ?? [])];
+  if (p.fatal) errorSamples.unshift(p.fatal);
+  const win = p.window && p.cpuMs !== undefined ? p.window : undefined;
+  if (!win) errorSamples.push(`the phase ended before its measured window (${window.fromMs}-${window.toMs} ms) closed`);
+  const rate = win ? achievedRate(er, win) : { bytesPerSec: 0, seconds: 0 };
+  const target = (w.conns * w.bytesPerTick * 1000) / w.intervalMs;
+  const throughputRatio = rate.bytesPerSec / target;
+  const windowS = win ? (win.end - win.start) / 1000 : 0;
+  const cpuMs = p.cpuMs ?? 0;
+  const cpuMsPerConnMin = windowS > 0 ? cpuMs / ((w.conns * windowS) / 60) : 0;
+  return {
+    side: worker.side,
+    cpuMs: r3(cpuMs),
+    windowS: r3(windowS),
+    throughputRatio: r3(throughputRatio),
+    cpuMsPerConnMin: r3(cpuMsPerConnMin),
+    fullRateCpu: throughputRatio > 0 ? r3(cpuMsPerConnMin / throughputRatio) : Infinity,
+    errors: (p.client?.errors ?? 0) + (p.fatal || !win ? 1 : 0) + er.abnormalCloses,
+    errorSamples,
+    ticksCompleted: p.client?.ticksCompleted ?? 0,
+  };
+}
+
+/** Why a side's phase cannot be used for a ratio, or undefined when it can. */
+export function invalidPhase(s: SideResult): string | undefined {
+  if (s.errors > 0) return `${s.side}: ${s.errors} errors: ${s.errorSamples.join(" | ")}`;
+  if (s.windowS < 1) return `${s.side}: measured window only ${s.windowS} s`;
+  if (s.throughputRatio < 0.5) return `${s.side}: moved only ${(s.throughputRatio * 100).toFixed(0)} % of the target bytes in the window`;
+  if (!(s.cpuMs > 0)) return `${s.side}: no CPU measured`;
+  return undefined;
+}
+
+export interface RunGuardOptions {
+  rounds?: number;
+  workload?: Workload;
+  window?: { fromMs: number; toMs: number };
+  onRound?: (r: GuardRound, i: number) => void;
+}
+
+/**
+ * Starts both workers, warms each up with one discarded phase, then runs `rounds` rounds alternating which
+ * side goes first. Throws on the first phase that is not usable (errors, no window, < 50 % throughput).
+ */
+export async function runGuard(echo: EchoServer, o: RunGuardOptions = {}): Promise<GuardRun> {
+  const w = o.workload ?? GUARD_WORKLOAD;
+  const window = o.window ?? GUARD_WINDOW;
+  const n = o.rounds ?? GUARD_ROUNDS;
+  const t0 = Date.now();
+  const load0 = loadavg()[0]!;
+  const [product, floor] = await Promise.all([GuardWorker.start("product", echo.url), GuardWorker.start("floor", echo.url)]);
+  const rounds: GuardRound[] = [];
+  try {
+    for (const wk of [floor, product]) {
+      const s = await measurePhase(wk, echo, w, window);
+      const bad = invalidPhase(s);
+      if (bad) throw new Error(`warm-up phase unusable: ${bad}`);
+    }
+    for (let i = 0; i < n; i++) {
+      const order = i % 2 === 0 ? [product, floor] : [floor, product];
+      const got: Partial<Record<GuardSide, SideResult>> = {};
+      for (const wk of order) {
+        const s = await measurePhase(wk, echo, w, window);
+        const bad = invalidPhase(s);
+        if (bad) throw new Error(`round ${i + 1}: ${bad}`);
+        got[wk.side] = s;
+      }
+      const r: GuardRound = { product: got.product!, floor: got.floor!, ratio: r3(got.product!.fullRateCpu / got.floor!.fullRateCpu) };
+      rounds.push(r);
+      o.onRound?.(r, i);
+    }
+  } finally {
+    await Promise.all([product.close(), floor.close()]);
+  }
+  return { rounds, ratio: r3(median(rounds.map((r) => r.ratio))), load: [r3(load0), r3(loadavg()[0]!)], wallS: r3((Date.now() - t0) / 1000) };
+}
+
+export function formatRound(r: GuardRound, i: number): string {
+  const f = (s: SideResult): string =>
+    `${s.side} ${s.fullRateCpu.toFixed(1)} ms/conn-min (cpu ${s.cpuMs.toFixed(0)} ms over ${s.windowS.toFixed(2)} s, thru ${(s.throughputRatio * 100).toFixed(1)} %)`;
+  return `round ${i + 1}: ${f(r.product)}, ${f(r.floor)} -> ratio ${r.ratio.toFixed(3)}`;
+}
+
+export function readBaseline(file = BASELINE_FILE): GuardBaseline {
+  const b = JSON.parse(readFileSync(file, "utf8")) as GuardBaseline;
+  if (b.kind !== "bench-guard-baseline" || !(b.productOverFloorCpu > 0) || !(b.allowedRegression > 1)) {
+    throw new Error(`${file} is not a bench guard baseline (version 2): re-record it with \`node --import tsx bench/guard.ts --record\``);
+  }
+  return b;
+}
+
+export function baselineFrom(run: GuardRun, w = GUARD_WORKLOAD, window = GUARD_WINDOW): GuardBaseline {
+  return {
+    kind: "bench-guard-baseline",
+    version: 2,
+    recordedAt: new Date().toISOString(),
+    machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? "unknown", node: process.version, loadAvg1m: run.load },
+    workload: w,
+    window,
+    productOverFloorCpu: run.ratio,
+    rounds: run.rounds.map((r) => r.ratio),
+    allowedRegression: ALLOWED_REGRESSION,
+    how:
+      "Median over the rounds of (product app transport CPU per full-rate connection-minute) / (raw-ws floor's, same frames), " +
+      "each side in a warm worker process, CPU from process.cpuUsage over the phase's steady window, bytes from the echo server " +
+      "(bench/lib/guard.ts). test/bench-guard.test.ts fails when its own median exceeds productOverFloorCpu x allowedRegression. " +
+      "Re-record after an intended change: `node --import tsx bench/guard.ts --record`.",
+  };
+}
+
+export function writeBaseline(b: GuardBaseline, file = BASELINE_FILE): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify(b, null, 2) + "\n");
 }
 
 export function median(xs: readonly number[]): number {
+  if (xs.length === 0) throw new Error("median of no values");
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;

@@ -5,7 +5,9 @@
  *
  * CPU is this process's own (process.cpuUsage: user + system of all its threads) between `window.fromMs` and
  * `window.toMs` after the phase started, i.e. steady traffic only (no dial ramp, no drain or close), and the
- * window's epoch bounds go back to the parent, which takes the bytes moved in it from the echo server.
+ * bytes echoed back to this process in the same window are counted here, so CPU and work cover exactly the
+ * same interval; the window's epoch bounds go back to the parent, which checks the throughput with the echo
+ * server's own record.
  *
  *   (forked) bench/clients/guard-worker.ts --side product|floor --url ws://127.0.0.1:PORT/
  */
@@ -26,25 +28,36 @@ async function phase(w: Workload, win: PhaseRequest["window"]): Promise<PhaseRep
   let cpu: NodeJS.CpuUsage | undefined;
   let start = 0;
   let end = 0;
+  let echoed = 0;
+  let echoed0 = 0;
+  let echoedInWindow = 0;
+  const onEcho = (n: number): void => {
+    echoed += n;
+  };
   const a = setTimeout(() => {
     cpu0 = process.cpuUsage();
     start = Date.now();
+    echoed0 = echoed;
   }, win.fromMs);
   const b = setTimeout(() => {
     if (!cpu0) return;
     cpu = process.cpuUsage(cpu0);
     end = Date.now();
+    echoedInWindow = echoed - echoed0;
   }, win.toMs);
   let client: ClientReport;
   try {
-    client = side === "product" ? await runProductApp(url, w) : await runFloor(url, w, { frameBytes: PRODUCT_FRAME_BYTES });
+    client =
+      side === "product"
+        ? await runProductApp(url, w, onEcho)
+        : await runFloor(url, w, { frameBytes: PRODUCT_FRAME_BYTES, onEcho });
   } finally {
     clearTimeout(a);
     clearTimeout(b);
   }
   const wallMs = performance.now() - t0;
   if (!cpu) return { side, client, wallMs };
-  return { side, client, wallMs, cpuMs: (cpu.user + cpu.system) / 1000, window: { start, end } };
+  return { side, client, wallMs, cpuMs: (cpu.user + cpu.system) / 1000, echoedBytes: echoedInWindow, window: { start, end } };
 }
 
 process.on("message", (m: PhaseRequest | { cmd: "exit" }) => {

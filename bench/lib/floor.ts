@@ -23,6 +23,8 @@ export interface FloorOptions {
   drainMs?: number;
   /** How long to wait for the close handshakes (default 5 s). */
   closeWaitMs?: number;
+  /** Called with the size of every message echoed back (the guard counts bytes in its measured window). */
+  onEcho?: (bytes: number) => void;
 }
 
 /** Slices of `payload` of at most `max` bytes (views, no copies). */
@@ -76,7 +78,8 @@ export function runFloor(url: string, w: Workload, o: FloorOptions = {}): Promis
       origin = performance.now();
       tick();
     });
-    ws.on("message", () => {
+    ws.on("message", (data: Buffer) => {
+      o.onEcho?.(data.length);
       if (++messages % perTick !== 0) return;
       const due = origin + (messages / perTick - 1) * w.intervalMs;
       ticksCompleted++;

@@ -13,7 +13,7 @@ import { Registry } from "prom-client";
 import { CoderClient, type WorkspaceAgent } from "../../src/coder/index.ts";
 import { runTraffic } from "../../src/traffic/engine.ts";
 import { appDialer, APP_MAX_MESSAGE } from "../../src/traffic/kinds/app.ts";
-import type { TrafficTarget } from "../../src/traffic/transport.ts";
+import type { TrafficDialer, TrafficTarget } from "../../src/traffic/transport.ts";
 import { TrafficMetrics } from "../../src/metrics/traffic.ts";
 import type { ClientReport, Workload } from "./workload.ts";
 
@@ -43,15 +43,37 @@ function targetsAndAgents(conns: number): { targets: TrafficTarget[]; agents: Ma
   return { targets, agents };
 }
 
+/**
+ * The kind's connections with one extra call per received chunk to `onEcho` (the guard counts the bytes that
+ * came back in its measured window; the floor pays the same call).
+ */
+function countingEchoes(d: TrafficDialer, onEcho: (bytes: number) => void): TrafficDialer {
+  return {
+    ...d,
+    dial: async (target, signal) => {
+      const c = await d.dial(target, signal);
+      return {
+        ...c,
+        onData: (cb) =>
+          c.onData((chunk) => {
+            onEcho(chunk.length);
+            cb(chunk);
+          }),
+      };
+    },
+  };
+}
+
 /** Runs the workload through the product's app transport against the echo server at `echoUrl` (ws://host:port/). */
-export async function runProductApp(echoUrl: string, w: Workload): Promise<ClientReport> {
+export async function runProductApp(echoUrl: string, w: Workload, onEcho?: (bytes: number) => void): Promise<ClientReport> {
   const http = new URL(echoUrl);
   http.protocol = "http:";
   const client = new CoderClient({ url: http, token: BENCH_TOKEN });
   const { targets, agents } = targetsAndAgents(w.conns);
+  const dialer = appDialer(client, { mode: "wsec", token: BENCH_TOKEN, agents, appHost: "" });
   const r = await runTraffic({
     targets,
-    dialer: appDialer(client, { mode: "wsec", token: BENCH_TOKEN, agents, appHost: "" }),
+    dialer: onEcho ? countingEchoes(dialer, onEcho) : dialer,
     bytesPerTick: w.bytesPerTick,
     tickIntervalMs: w.intervalMs,
     durationMs: w.durationMs,

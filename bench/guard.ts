@@ -2,9 +2,9 @@
  * Runs the CI benchmark guard's measurement (bench/lib/guard.ts) and prints each round; with --record, writes
  * the result as the guard's baseline (bench/results/guard-baseline.json).
  *
- *   node --import tsx bench/guard.ts [--rounds 5] [--mode concurrent|alternate] [--record]
+ *   node --import tsx bench/guard.ts [--rounds 5] [--record]
  */
-import { ALLOWED_REGRESSION, GUARD_MODE, type GuardMode, BASELINE_FILE, baselineFrom, formatRound, readBaseline, runGuard, writeBaseline } from "./lib/guard.ts";
+import { ALLOWED_REGRESSION, BASELINE_FILE, baselineFrom, formatRound, readBaseline, runGuard, writeBaseline } from "./lib/guard.ts";
 import { argOf } from "./lib/workload.ts";
 
 const argv = process.argv.slice(2);
@@ -12,13 +12,11 @@ const rounds = Number(argOf(argv, "rounds", "5"));
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a whole number >= 1 (got ${argOf(argv, "rounds")})`);
 const record = argv.includes("--record");
 
-const mode = argOf(argv, "mode", GUARD_MODE) as GuardMode;
-if (mode !== "concurrent" && mode !== "alternate") throw new Error(`--mode must be concurrent or alternate (got ${mode})`);
-const run = await runGuard({ rounds, mode, onRound: (r, i) => console.log(formatRound(r, i)) });
+const run = await runGuard({ rounds, onRound: (r, i) => console.log(formatRound(r, i)) });
 for (const r of run.rerun) console.log(`run again: ${r}`);
 const all = run.rounds.map((r) => r.ratio);
 console.log(
-  `${mode}: median ratio product/floor: ${run.ratio.toFixed(3)} (rounds ${all.join(", ")}; spread ${Math.min(...all)}-${Math.max(...all)}; ` +
+  `median ratio product/floor: ${run.ratio.toFixed(3)} (rounds ${all.join(", ")}; spread ${Math.min(...all)}-${Math.max(...all)}; ` +
     `load ${run.load.join(" -> ")}; ${run.wallS.toFixed(1)} s)`,
 );
 if (record) {

@@ -31,13 +31,19 @@ async function phase(w: Workload, win: PhaseRequest["window"]): Promise<PhaseRep
   let echoed = 0;
   let echoed0 = 0;
   let echoedInWindow = 0;
+  let opened = 0;
+  let openAtStart = 0;
   const onEcho = (n: number): void => {
     echoed += n;
+  };
+  const onOpen = (): void => {
+    opened++;
   };
   const a = setTimeout(() => {
     cpu0 = process.cpuUsage();
     start = Date.now();
     echoed0 = echoed;
+    openAtStart = opened;
   }, win.fromMs);
   const b = setTimeout(() => {
     if (!cpu0) return;
@@ -49,15 +55,15 @@ async function phase(w: Workload, win: PhaseRequest["window"]): Promise<PhaseRep
   try {
     client =
       side === "product"
-        ? await runProductApp(url, w, onEcho)
-        : await runFloor(url, w, { frameBytes: PRODUCT_FRAME_BYTES, onEcho });
+        ? await runProductApp(url, w, { onEcho, onOpen })
+        : await runFloor(url, w, { frameBytes: PRODUCT_FRAME_BYTES, onEcho, onOpen });
   } finally {
     clearTimeout(a);
     clearTimeout(b);
   }
   const wallMs = performance.now() - t0;
   if (!cpu) return { side, client, wallMs };
-  return { side, client, wallMs, cpuMs: (cpu.user + cpu.system) / 1000, echoedBytes: echoedInWindow, window: { start, end } };
+  return { side, client, wallMs, cpuMs: (cpu.user + cpu.system) / 1000, echoedBytes: echoedInWindow, openAtStart, window: { start, end } };
 }
 
 process.on("message", (m: PhaseRequest | { cmd: "exit" }) => {

@@ -25,6 +25,8 @@ export interface FloorOptions {
   closeWaitMs?: number;
   /** Called with the size of every message echoed back (the guard counts bytes in its measured window). */
   onEcho?: (bytes: number) => void;
+  /** Called when a connection opens. */
+  onOpen?: () => void;
 }
 
 /** Slices of `payload` of at most `max` bytes (views, no copies). */
@@ -75,6 +77,7 @@ export function runFloor(url: string, w: Workload, o: FloorOptions = {}): Promis
       timer = setTimeout(tick, origin + k * w.intervalMs - performance.now());
     };
     ws.on("open", () => {
+      o.onOpen?.();
       origin = performance.now();
       tick();
     });
@@ -85,7 +88,11 @@ export function runFloor(url: string, w: Workload, o: FloorOptions = {}): Promis
       ticksCompleted++;
       lag.record(performance.now() - due);
     });
-    ws.on("error", (err) => fail(`ws error: ${err.message}`));
+    // After the end, a socket still in its handshake is cut ("closed before the connection was established"):
+    // like the engine's dial aborted by the end of the run, not a fault.
+    ws.on("error", (err) => {
+      if (!stopping) fail(`ws error: ${err.message}`);
+    });
     ws.on("close", (code) => {
       if (timer) clearTimeout(timer);
       if (!stopping) fail(`closed early: ${code}`);

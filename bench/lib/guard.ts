@@ -2,19 +2,22 @@
  * The CI benchmark guard (test/bench-guard.test.ts; baseline recorded by bench/guard.ts): the product's own
  * websocket transport (bench/lib/product-app.ts: traffic engine + app kind + metrics) against the raw-`ws`
  * floor putting the same frames on the wire (bench/lib/floor.ts), in the same run, as the ratio of their CPU
- * per full-rate connection-minute.
+ * per MiB echoed.
  *
  * How it stays quiet on a busy machine:
  *  - each side runs in its own long-lived worker process (bench/clients/guard-worker.ts), warmed up by one
  *    discarded phase, so no round pays process start-up, module loading or JIT warm-up;
  *  - CPU is the worker's own process.cpuUsage over the steady part of each phase only (after the ramp,
- *    before the drain), and the echo server (its own process) says how many bytes moved in that window;
+ *    before the drain), and the worker counts the bytes echoed back to it over exactly that window, so a
+ *    side that falls behind (and does less work) is neither rewarded nor punished for it;
  *  - rounds alternate which side goes first, and the verdict is the median of the per-round ratios, so a
- *    burst of load from other processes moves one round, not the median.
+ *    burst of load from other processes moves one round, not the median;
+ *  - a round whose window a busy machine made too thin to measure (late timers, connections not all open,
+ *    under half the target bytes) is run again, a bounded number of times.
  * A ratio, never an absolute time: a slower or busier machine moves both sides alike.
- *
- * "Full-rate": CPU per connection-minute divided by the throughput ratio, so a side that falls behind (and
- * therefore does less work) is not rewarded for it.
+ * (Tried and dropped: both sides at once, each with its own echo server, so both see the same load: at a
+ * load average of ~20 their dials starved each other past the phase. Callgrind instruction counts: see
+ * bench/README.md.)
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -33,14 +36,12 @@ const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const ALLOWED_REGRESSION = 1.3;
 
 export type GuardSide = "product" | "floor";
-export type GuardMode = "alternate" | "concurrent";
 
 /** 200 connections x 4 KiB every 100 ms (Coder's PTY rate), 3.5 s per phase of which ~2 s are measured. */
 export const GUARD_WORKLOAD: Workload = { conns: 200, bytesPerTick: 4096, intervalMs: 100, durationMs: 3500, rampMs: 500 };
 /** The measured part of a phase, in ms after it starts: after the ramp has settled, before the end. */
 export const GUARD_WINDOW = { fromMs: 1200, toMs: 3300 };
 export const GUARD_ROUNDS = 5;
-export const GUARD_MODE: GuardMode = "concurrent";
 
 export interface PhaseRequest {
   cmd: "run";
@@ -56,6 +57,8 @@ export interface PhaseReport {
   cpuMs?: number;
   /** bytes echoed back to the worker over the same window */
   echoedBytes?: number;
+  /** connections open when the window began */
+  openAtStart?: number;
   /** epoch ms */
   window?: { start: number; end: number };
   /** the phase threw */
@@ -69,10 +72,11 @@ export interface SideResult {
   windowS: number;
   throughputRatio: number;
   cpuMsPerConnMin: number;
-  /** cpuMsPerConnMin / throughputRatio */
-  fullRateCpu: number;
   /** CPU ms per MiB echoed back in the window: the figure the ratio is taken of */
   cpuMsPerMiB: number;
+  /** connections open when the window began (all of them, or the round is too thin) */
+  openAtStart: number;
+  conns: number;
   errors: number;
   errorSamples: string[];
   ticksCompleted: number;
@@ -86,7 +90,6 @@ export interface GuardRound {
 }
 
 export interface GuardRun {
-  mode: GuardMode;
   rounds: GuardRound[];
   /** rounds that were run again because they were too thin to measure, and why */
   rerun: string[];
@@ -102,10 +105,9 @@ export interface GuardBaseline {
   version: 2;
   recordedAt: string;
   machine: { cores: number; cpu: string; node: string; loadAvg1m: [number, number] };
-  mode: GuardMode;
   workload: Workload;
   window: { fromMs: number; toMs: number };
-  /** median over `rounds` of product / floor CPU per full-rate connection-minute */
+  /** median over `rounds` of product / floor CPU per MiB echoed */
   productOverFloorCpu: number;
   rounds: number[];
   /** the guard fails when its median ratio exceeds productOverFloorCpu x this */
@@ -177,9 +179,13 @@ export async function measurePhase(worker: GuardWorker, echo: EchoServer, w: Wor
     windowS: r3(windowS),
     throughputRatio: r3(throughputRatio),
     cpuMsPerConnMin: r3(cpuMsPerConnMin),
-    fullRateCpu: throughputRatio > 0 ? r3(cpuMsPerConnMin / throughputRatio) : Infinity,
     cpuMsPerMiB: p.echoedBytes ? r3(cpuMs / (p.echoedBytes / 2 ** 20)) : Infinity,
-    errors: (p.client?.errors ?? 0) + (p.fatal || !win ? 1 : 0) + er.abnormalCloses,
+    openAtStart: p.openAtStart ?? 0,
+    conns: w.conns,
+    // The client's own fault counts (engine: dial errors, drops, read/write errors; floor: errors and early
+    // closes). Not the echo server's abnormal closes: a dial still in its handshake when the phase ends is
+    // cut by either side (the engine does not count it, nor does the floor), and the server then sees a 1006.
+    errors: (p.client?.errors ?? 0) + (p.fatal ? 1 : 0),
     errorSamples,
     ticksCompleted: p.client?.ticksCompleted ?? 0,
   };
@@ -197,6 +203,7 @@ export function phaseError(s: SideResult): string | undefined {
  */
 export function phaseTooThin(s: SideResult, minWindowS = 1): string | undefined {
   if (s.windowS < minWindowS) return `${s.side}: measured window only ${s.windowS} s`;
+  if (s.openAtStart < s.conns) return `${s.side}: only ${s.openAtStart} of ${s.conns} connections were open when the window began`;
   if (s.throughputRatio < 0.5) return `${s.side}: moved only ${(s.throughputRatio * 100).toFixed(0)} % of the target bytes in the window`;
   if (!(s.cpuMs > 0) || !Number.isFinite(s.cpuMsPerMiB)) return `${s.side}: no CPU or no echoes measured`;
   return undefined;
@@ -206,12 +213,6 @@ export interface RunGuardOptions {
   rounds?: number;
   workload?: Workload;
   window?: { fromMs: number; toMs: number };
-  /**
-   * "concurrent" (default): in each round both sides run at the same time, each against its own echo server,
-   * so both see the same load from the rest of the machine; the side dialled first alternates.
-   * "alternate": one side after the other against one echo server, the first side alternating by round.
-   */
-  mode?: GuardMode;
   onRound?: (r: GuardRound, i: number) => void;
 }
 
@@ -224,32 +225,24 @@ export async function runGuard(o: RunGuardOptions = {}): Promise<GuardRun> {
   const w = o.workload ?? GUARD_WORKLOAD;
   const window = o.window ?? GUARD_WINDOW;
   const n = o.rounds ?? GUARD_ROUNDS;
-  const mode = o.mode ?? GUARD_MODE;
   const t0 = Date.now();
   const load0 = loadavg()[0]!;
-  const echoes = await Promise.all(mode === "concurrent" ? [EchoServer.start(), EchoServer.start()] : [EchoServer.start()]);
-  const echoFor = (side: GuardSide): EchoServer => (side === "product" ? echoes[0]! : echoes[echoes.length - 1]!);
+  const echo = await EchoServer.start();
   const workers: GuardWorker[] = [];
   const rounds: GuardRound[] = [];
   const rerun: string[] = [];
   try {
-    workers.push(...(await Promise.all((["product", "floor"] as const).map((side) => GuardWorker.start(side, echoFor(side).url)))));
+    workers.push(...(await Promise.all((["product", "floor"] as const).map((side) => GuardWorker.start(side, echo.url)))));
     const [product, floor] = workers as [GuardWorker, GuardWorker];
     const phase = async (wk: GuardWorker, what: string): Promise<SideResult> => {
-      const s = await measurePhase(wk, echoFor(wk.side), w, window);
+      const s = await measurePhase(wk, echo, w, window);
       const bad = phaseError(s);
       if (bad) throw new Error(`${what}: ${bad}`);
       return s;
     };
     const both = async (first: GuardWorker, second: GuardWorker, what: string): Promise<Record<GuardSide, SideResult>> => {
       const got: Partial<Record<GuardSide, SideResult>> = {};
-      if (mode === "concurrent") {
-        const [a, b] = await Promise.all([phase(first, what), phase(second, what)]);
-        got[a.side] = a;
-        got[b.side] = b;
-      } else {
-        for (const wk of [first, second]) got[wk.side] = await phase(wk, what);
-      }
+      for (const wk of [first, second]) got[wk.side] = await phase(wk, what);
       return got as Record<GuardSide, SideResult>;
     };
     await both(floor, product, "warm-up");
@@ -271,9 +264,9 @@ export async function runGuard(o: RunGuardOptions = {}): Promise<GuardRun> {
     }
   } finally {
     await Promise.all(workers.map((wk) => wk.close()));
-    await Promise.all(echoes.map((e) => e.close()));
+    await echo.close();
   }
-  return { mode, rounds, rerun, ratio: r3(median(rounds.map((r) => r.ratio))), load: [r3(load0), r3(loadavg()[0]!)], wallS: r3((Date.now() - t0) / 1000) };
+  return { rounds, rerun, ratio: r3(median(rounds.map((r) => r.ratio))), load: [r3(load0), r3(loadavg()[0]!)], wallS: r3((Date.now() - t0) / 1000) };
 }
 
 export function formatRound(r: GuardRound, i: number): string {
@@ -297,16 +290,15 @@ export function baselineFrom(run: GuardRun, w: Workload = GUARD_WORKLOAD, window
     version: 2,
     recordedAt: new Date().toISOString(),
     machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? "unknown", node: process.version, loadAvg1m: run.load },
-    mode: run.mode,
     workload: w,
     window,
     productOverFloorCpu: run.ratio,
     rounds: run.rounds.map((r) => r.ratio),
     allowedRegression: ALLOWED_REGRESSION,
     how:
-      "Median over the rounds of (product app transport CPU per full-rate connection-minute) / (raw-ws floor's, same frames), " +
-      "each side in a warm worker process, CPU from process.cpuUsage over the phase's steady window, bytes from the echo server " +
-      "(bench/lib/guard.ts). test/bench-guard.test.ts measures again with this mode, workload and window and fails when its " +
+      "Median over the rounds of (product app transport CPU per MiB echoed) / (raw-ws floor's, same frames), " +
+      "each side in a warm worker process, CPU (process.cpuUsage) and bytes echoed both counted in the worker over the phase's steady window " +
+      "(bench/lib/guard.ts). test/bench-guard.test.ts measures again with this workload and window and fails when its " +
       "median exceeds productOverFloorCpu x allowedRegression. " +
       "Re-record after an intended change: `node --import tsx bench/guard.ts --record`.",
   };

@@ -45,13 +45,14 @@ function targetsAndAgents(conns: number): { targets: TrafficTarget[]; agents: Ma
 
 /**
  * The kind's connections with one extra call per received chunk to `onEcho` (the guard counts the bytes that
- * came back in its measured window; the floor pays the same call).
+ * came back in its measured window; the floor pays the same call), and `onOpen` per connection opened.
  */
-function countingEchoes(d: TrafficDialer, onEcho: (bytes: number) => void): TrafficDialer {
+function counting(d: TrafficDialer, onEcho: (bytes: number) => void, onOpen: () => void): TrafficDialer {
   return {
     ...d,
     dial: async (target, signal) => {
       const c = await d.dial(target, signal);
+      onOpen();
       return {
         ...c,
         onData: (cb) =>
@@ -65,7 +66,12 @@ function countingEchoes(d: TrafficDialer, onEcho: (bytes: number) => void): Traf
 }
 
 /** Runs the workload through the product's app transport against the echo server at `echoUrl` (ws://host:port/). */
-export async function runProductApp(echoUrl: string, w: Workload, onEcho?: (bytes: number) => void): Promise<ClientReport> {
+export interface ProductAppHooks {
+  onEcho: (bytes: number) => void;
+  onOpen: () => void;
+}
+
+export async function runProductApp(echoUrl: string, w: Workload, hooks?: ProductAppHooks): Promise<ClientReport> {
   const http = new URL(echoUrl);
   http.protocol = "http:";
   const client = new CoderClient({ url: http, token: BENCH_TOKEN });
@@ -73,7 +79,7 @@ export async function runProductApp(echoUrl: string, w: Workload, onEcho?: (byte
   const dialer = appDialer(client, { mode: "wsec", token: BENCH_TOKEN, agents, appHost: "" });
   const r = await runTraffic({
     targets,
-    dialer: onEcho ? countingEchoes(dialer, onEcho) : dialer,
+    dialer: hooks ? counting(dialer, hooks.onEcho, hooks.onOpen) : dialer,
     bytesPerTick: w.bytesPerTick,
     tickIntervalMs: w.intervalMs,
     durationMs: w.durationMs,

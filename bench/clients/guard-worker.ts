@@ -3,13 +3,12 @@
  * transport ("product") or the raw-ws floor sending the same frames ("floor"). Started with fork(); the parent
  * sends { cmd: "run", workload, window } per phase and gets a PhaseReport back; { cmd: "exit" } ends it.
  *
- * CPU is this process's own (process.cpuUsage: user + system of all its threads) between `window.fromMs` and
- * `window.toMs` after the phase started, i.e. steady traffic only (no dial ramp, no drain or close), and the
- * bytes echoed back to this process in the same window are counted here, so CPU and work cover exactly the
- * same interval; the window's epoch bounds go back to the parent, which checks the throughput with the echo
- * server's own record.
+ * CPU is this process's own (process.cpuUsage: user + system of all its threads) between `window.fromMs` (or
+ * shortly after the last connection opened, if later) and `window.toMs` after the phase started, i.e. steady
+ * traffic only (no dial ramp, no drain or close). The bytes echoed back to this process are counted over the
+ * same window, so CPU and work cover exactly the same interval.
  *
- *   (forked) bench/clients/guard-worker.ts --side product|floor --url ws://127.0.0.1:PORT/
+ *   (forked) bench/clients/guard-worker.ts --side product|floor --url ws://127.0.0.1:PORT/ [--inject-us N]
  */
 import { performance } from "node:perf_hooks";
 import { runFloor } from "../lib/floor.ts";
@@ -21,6 +20,16 @@ const argv = process.argv.slice(2);
 const side = argOf(argv, "side") as GuardSide;
 const url = argOf(argv, "url");
 if (side !== "product" && side !== "floor") throw new Error(`--side must be "product" or "floor" (got "${side}")`);
+/** Self-check of the guard (bench/guard.ts --inject-us): extra CPU per received message, a made-up regression. */
+const injectNs = BigInt(Math.round(Number(argOf(argv, "inject-us", "0")) * 1000));
+
+function spin(): void {
+  const until = process.hrtime.bigint() + injectNs;
+  while (process.hrtime.bigint() < until);
+}
+
+/** After a late last dial, how long before the window opens (its echoes and first ticks settle). */
+const SETTLE_MS = 300;
 
 async function phase(w: Workload, win: PhaseRequest["window"]): Promise<PhaseReport> {
   const t0 = performance.now();
@@ -33,17 +42,37 @@ async function phase(w: Workload, win: PhaseRequest["window"]): Promise<PhaseRep
   let echoedInWindow = 0;
   let opened = 0;
   let openAtStart = 0;
-  const onEcho = (n: number): void => {
-    echoed += n;
-  };
-  const onOpen = (): void => {
-    opened++;
-  };
-  const a = setTimeout(() => {
+  const onEcho =
+    injectNs > 0n
+      ? (n: number): void => {
+          echoed += n;
+          spin();
+        }
+      : (n: number): void => {
+          echoed += n;
+        };
+  // The window opens at `fromMs`, or, when dials are slow (a busy machine), SETTLE_MS after the last
+  // connection opened: dial work inside the window would be CPU without bytes to show for it.
+  let fromPassed = false;
+  let settling: NodeJS.Timeout | undefined;
+  const open = (): void => {
     cpu0 = process.cpuUsage();
     start = Date.now();
     echoed0 = echoed;
     openAtStart = opened;
+  };
+  const maybeOpen = (): void => {
+    if (!fromPassed || cpu0 || settling || opened < w.conns) return;
+    settling = setTimeout(open, SETTLE_MS);
+  };
+  const onOpen = (): void => {
+    opened++;
+    maybeOpen();
+  };
+  const a = setTimeout(() => {
+    fromPassed = true;
+    if (opened >= w.conns) open();
+    else maybeOpen();
   }, win.fromMs);
   const b = setTimeout(() => {
     if (!cpu0) return;
@@ -60,6 +89,7 @@ async function phase(w: Workload, win: PhaseRequest["window"]): Promise<PhaseRep
   } finally {
     clearTimeout(a);
     clearTimeout(b);
+    clearTimeout(settling);
   }
   const wallMs = performance.now() - t0;
   if (!cpu) return { side, client, wallMs };

@@ -1,8 +1,8 @@
 /**
  * Regression guard for the product's websocket transport cost (bench/lib/guard.ts): the traffic engine with
  * the workspace-app kind (the connection code the web-terminal kind shares) against the raw-`ws` floor sending
- * the same frames, in the same run, each side in a warm worker process, alternating, median of five rounds of
- * CPU per MiB echoed. Fails when that median ratio exceeds the ratio recorded in
+ * the same frames, in the same run, each side in a warm worker process, both at once in each round (the side
+ * that dials first alternating), median of seven rounds of CPU per MiB echoed. Fails when that median ratio exceeds the ratio recorded in
  * bench/results/guard-baseline.json by more than 30 %. No absolute time is asserted.
  */
 import { test } from "node:test";
@@ -14,7 +14,12 @@ test("product app transport CPU per MiB stays within 30 % of its recorded ratio 
   const limit = baseline.productOverFloorCpu * baseline.allowedRegression;
   // runGuard throws on any phase with errors, and runs again a round whose window was too short or moved
   // under half the target bytes: a ratio means nothing unless both sides really ran the workload.
-  const run = await runGuard({ rounds: GUARD_ROUNDS, workload: baseline.workload, window: baseline.window });
+  const run = await runGuard({
+    rounds: GUARD_ROUNDS,
+    together: baseline.together,
+    workload: baseline.workload,
+    window: baseline.window,
+  });
   const detail = run.rounds.map(formatRound).join("\n");
   t.diagnostic(
     `median ratio ${run.ratio} (limit ${limit.toFixed(3)}); load ${run.load.join(" -> ")}; ${run.wallS} s\n${detail}` +

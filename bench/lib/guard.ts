@@ -36,11 +36,11 @@ export const ALLOWED_REGRESSION = 1.3;
 
 export type GuardSide = "product" | "floor";
 
-/** 200 connections x 4 KiB every 100 ms (Coder's PTY rate), 3.5 s per phase of which ~2 s are measured. */
-export const GUARD_WORKLOAD: Workload = { conns: 200, bytesPerTick: 4096, intervalMs: 100, durationMs: 4000, rampMs: 500 };
+/** 100 connections per side x 4 KiB every 100 ms (Coder's PTY rate), 4 s per phase of which ~2.8 s are measured. */
+export const GUARD_WORKLOAD: Workload = { conns: 100, bytesPerTick: 4096, intervalMs: 100, durationMs: 4000, rampMs: 500 };
 /** The measured part of a phase, in ms after it starts: after the ramp has settled, before the end. */
 export const GUARD_WINDOW = { fromMs: 1000, toMs: 3800 };
-export const GUARD_ROUNDS = 5;
+export const GUARD_ROUNDS = 7;
 
 export interface PhaseRequest {
   cmd: "run";
@@ -89,6 +89,10 @@ export interface GuardRound {
 }
 
 export interface GuardRun {
+  /** both sides at once in each round (RunGuardOptions.together) */
+  together: boolean;
+  workload: Workload;
+  window: { fromMs: number; toMs: number };
   rounds: GuardRound[];
   /** rounds that were run again because they were too thin to measure, and why */
   rerun: string[];
@@ -104,6 +108,7 @@ export interface GuardBaseline {
   version: 2;
   recordedAt: string;
   machine: { cores: number; cpu: string; node: string; loadAvg1m: [number, number] };
+  together: boolean;
   workload: Workload;
   window: { fromMs: number; toMs: number };
   /** median over `rounds` of product / floor CPU per MiB echoed */
@@ -210,7 +215,10 @@ export interface RunGuardOptions {
   workload?: Workload;
   window?: { fromMs: number; toMs: number };
   onRound?: (r: GuardRound, i: number) => void;
-  /** Both sides' phases at the same time (the first one's dials a moment earlier) instead of one after the other. */
+  /**
+   * true (default): in each round both sides run at the same time (the side that dials first alternating), so
+   * both see the same load from the rest of the machine. false: one after the other, the first alternating.
+   */
   together?: boolean;
   /** Self-check: the product side burns this many extra CPU microseconds per received message. */
   injectProductUs?: number;
@@ -225,6 +233,7 @@ export async function runGuard(o: RunGuardOptions = {}): Promise<GuardRun> {
   const w = o.workload ?? GUARD_WORKLOAD;
   const window = o.window ?? GUARD_WINDOW;
   const n = o.rounds ?? GUARD_ROUNDS;
+  const together = o.together ?? true;
   const t0 = Date.now();
   const load0 = loadavg()[0]!;
   const echo = await EchoServer.start();
@@ -242,7 +251,7 @@ export async function runGuard(o: RunGuardOptions = {}): Promise<GuardRun> {
     };
     const both = async (first: GuardWorker, second: GuardWorker, what: string): Promise<Record<GuardSide, SideResult>> => {
       const got: Partial<Record<GuardSide, SideResult>> = {};
-      if (o.together) {
+      if (together) {
         const [a, b] = await Promise.all([phase(first, what), phase(second, what)]);
         got[a.side] = a;
         got[b.side] = b;
@@ -272,7 +281,7 @@ export async function runGuard(o: RunGuardOptions = {}): Promise<GuardRun> {
     await Promise.all(workers.map((wk) => wk.close()));
     await echo.close();
   }
-  return { rounds, rerun, ratio: r3(median(rounds.map((r) => r.ratio))), load: [r3(load0), r3(loadavg()[0]!)], wallS: r3((Date.now() - t0) / 1000) };
+  return { together, workload: w, window, rounds, rerun, ratio: r3(median(rounds.map((r) => r.ratio))), load: [r3(load0), r3(loadavg()[0]!)], wallS: r3((Date.now() - t0) / 1000) };
 }
 
 export function formatRound(r: GuardRound, i: number): string {
@@ -284,27 +293,28 @@ export function formatRound(r: GuardRound, i: number): string {
 
 export function readBaseline(file = BASELINE_FILE): GuardBaseline {
   const b = JSON.parse(readFileSync(file, "utf8")) as GuardBaseline;
-  if (b.kind !== "bench-guard-baseline" || !(b.productOverFloorCpu > 0) || !(b.allowedRegression > 1)) {
+  if (b.kind !== "bench-guard-baseline" || b.version !== 2 || !(b.productOverFloorCpu > 0) || !(b.allowedRegression > 1) || typeof b.together !== "boolean") {
     throw new Error(`${file} is not a bench guard baseline (version 2): re-record it with \`node --import tsx bench/guard.ts --record\``);
   }
   return b;
 }
 
-export function baselineFrom(run: GuardRun, w: Workload = GUARD_WORKLOAD, window = GUARD_WINDOW): GuardBaseline {
+export function baselineFrom(run: GuardRun): GuardBaseline {
   return {
     kind: "bench-guard-baseline",
     version: 2,
     recordedAt: new Date().toISOString(),
     machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? "unknown", node: process.version, loadAvg1m: run.load },
-    workload: w,
-    window,
+    together: run.together,
+    workload: run.workload,
+    window: run.window,
     productOverFloorCpu: run.ratio,
     rounds: run.rounds.map((r) => r.ratio),
     allowedRegression: ALLOWED_REGRESSION,
     how:
       "Median over the rounds of (product app transport CPU per MiB echoed) / (raw-ws floor's, same frames), " +
       "each side in a warm worker process, CPU (process.cpuUsage) and bytes echoed both counted in the worker over the phase's steady window " +
-      "(bench/lib/guard.ts). test/bench-guard.test.ts measures again with this workload and window and fails when its " +
+      "(bench/lib/guard.ts). test/bench-guard.test.ts measures again with this workload, window and mode (together) and fails when its " +
       "median exceeds productOverFloorCpu x allowedRegression. " +
       "Re-record after an intended change: `node --import tsx bench/guard.ts --record`.",
   };

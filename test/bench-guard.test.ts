@@ -21,10 +21,8 @@ test("product app transport CPU per MiB stays within 30 % of its recorded ratio 
     window: baseline.window,
   });
   const detail = run.rounds.map(formatRound).join("\n");
-  t.diagnostic(
-    `median ratio ${run.ratio} (limit ${limit.toFixed(3)}); load ${run.load.join(" -> ")}; ${run.wallS} s\n${detail}` +
-      run.rerun.map((x) => `\nrun again: ${x}`).join(""),
-  );
+  t.diagnostic(`median ratio ${run.ratio} (limit ${limit.toFixed(3)}); load ${run.load.join(" -> ")}; ${run.wallS} s`);
+  for (const line of [...run.rounds.map(formatRound), ...run.rerun.map((x) => `run again: ${x}`)]) t.diagnostic(line);
   assert.equal(run.rounds.length, GUARD_ROUNDS);
   for (const r of run.rounds) {
     assert.ok(r.product.ticksCompleted > 0 && r.floor.ticksCompleted > 0, `a side completed no ticks: ${formatRound(r, 0)}`);

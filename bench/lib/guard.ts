@@ -36,10 +36,10 @@ export const ALLOWED_REGRESSION = 1.3;
 
 export type GuardSide = "product" | "floor";
 
-/** 100 connections per side x 4 KiB every 100 ms (Coder's PTY rate), 4 s per phase of which ~2.8 s are measured. */
-export const GUARD_WORKLOAD: Workload = { conns: 100, bytesPerTick: 4096, intervalMs: 100, durationMs: 4000, rampMs: 500 };
+/** 100 connections per side x 4 KiB every 100 ms (Coder's PTY rate), 4.5 s per phase of which ~3.3 s are measured. */
+export const GUARD_WORKLOAD: Workload = { conns: 100, bytesPerTick: 4096, intervalMs: 100, durationMs: 4500, rampMs: 500 };
 /** The measured part of a phase, in ms after it starts: after the ramp has settled, before the end. */
-export const GUARD_WINDOW = { fromMs: 1000, toMs: 3800 };
+export const GUARD_WINDOW = { fromMs: 1000, toMs: 4300 };
 export const GUARD_ROUNDS = 7;
 
 export interface PhaseRequest {
@@ -58,6 +58,8 @@ export interface PhaseReport {
   echoedBytes?: number;
   /** connections open when the window began */
   openAtStart?: number;
+  /** connections opened in the whole phase, and when the last one opened (ms after the phase started) */
+  dials?: { opened: number; lastOpenMs: number };
   /** epoch ms */
   window?: { start: number; end: number };
   /** the phase threw */
@@ -131,7 +133,7 @@ export class GuardWorker {
   static async start(side: GuardSide, echoUrl: string, injectUs = 0): Promise<GuardWorker> {
     const child = fork(WORKER, ["--side", side, "--url", echoUrl, "--inject-us", String(injectUs)], {
       cwd: ROOT,
-      execArgv: ["--import", "tsx"],
+      execArgv: ["--expose-gc", "--import", "tsx"],
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     await new Promise<void>((resolve, reject) => {
@@ -168,7 +170,8 @@ export async function measurePhase(worker: GuardWorker, w: Workload, window = GU
   const errorSamples = [...(p.client?.errorSamples ?? [])];
   if (p.fatal) errorSamples.unshift(p.fatal);
   const win = p.window && p.cpuMs !== undefined ? p.window : undefined;
-  if (!win) errorSamples.push(`the phase ended before its measured window (${window.fromMs}-${window.toMs} ms) closed`);
+  const dials = p.dials ? `; ${p.dials.opened} of ${w.conns} connections opened, the last at ${p.dials.lastOpenMs} ms` : "";
+  if (!win) errorSamples.push(`the window (${window.fromMs}-${window.toMs} ms) never opened${dials}`);
   const windowS = win ? (win.end - win.start) / 1000 : 0;
   const target = (w.conns * w.bytesPerTick * 1000) / w.intervalMs;
   const throughputRatio = windowS > 0 ? (p.echoedBytes ?? 0) / windowS / target : 0;
@@ -203,11 +206,19 @@ export function phaseError(s: SideResult): string | undefined {
  * timers by seconds), or the side moved under half the target bytes. Such a round is run again.
  */
 export function phaseTooThin(s: SideResult, minWindowS = 1): string | undefined {
-  if (s.windowS < minWindowS) return `${s.side}: measured window only ${s.windowS} s`;
-  if (s.openAtStart < s.conns) return `${s.side}: only ${s.openAtStart} of ${s.conns} connections were open when the window began`;
+  if (s.windowS < minWindowS) return `${s.side}: measured window only ${s.windowS} s${s.windowS === 0 ? ` (${s.errorSamples.at(-1) ?? ""})` : ""}`;
+  if (s.openAtStart < s.conns * 0.9) return `${s.side}: only ${s.openAtStart} of ${s.conns} connections were open when the window began`;
   if (s.throughputRatio < 0.5) return `${s.side}: moved only ${(s.throughputRatio * 100).toFixed(0)} % of the target bytes in the window`;
   if (!(s.cpuMs > 0) || !Number.isFinite(s.cpuMsPerMiB)) return `${s.side}: no CPU or no echoes measured`;
   return undefined;
+}
+
+/** More rounds than the guard has were too thin to measure: the machine is too busy to judge anything. */
+export class GuardTooBusyError extends Error {
+  constructor(readonly rerun: readonly string[]) {
+    super(`the machine is too busy to measure: ${rerun.length} rounds could not be measured (${rerun.join("; ")})`);
+    this.name = "GuardTooBusyError";
+  }
 }
 
 export interface RunGuardOptions {
@@ -225,7 +236,7 @@ export interface RunGuardOptions {
 }
 
 /**
- * Starts the echo server(s) and both workers, warms each worker up with one discarded phase, then runs
+ * Starts the echo server and both workers, warms each worker up with one discarded phase, then runs
  * `rounds` rounds, the side that starts first alternating. Throws on the first phase with errors; a round too
  * thin to measure (phaseTooThin) is run again.
  */
@@ -241,7 +252,12 @@ export async function runGuard(o: RunGuardOptions = {}): Promise<GuardRun> {
   const rounds: GuardRound[] = [];
   const rerun: string[] = [];
   try {
-    workers.push(...(await Promise.all((["product", "floor"] as const).map((side) => GuardWorker.start(side, echo.url, side === "product" ? (o.injectProductUs ?? 0) : 0)))));
+    const started = await Promise.allSettled([
+      GuardWorker.start("product", echo.url, o.injectProductUs ?? 0),
+      GuardWorker.start("floor", echo.url),
+    ]);
+    for (const s of started) if (s.status === "fulfilled") workers.push(s.value);
+    for (const s of started) if (s.status === "rejected") throw s.reason;
     const [product, floor] = workers as [GuardWorker, GuardWorker];
     const phase = async (wk: GuardWorker, what: string): Promise<SideResult> => {
       const s = await measurePhase(wk, w, window);
@@ -268,9 +284,7 @@ export async function runGuard(o: RunGuardOptions = {}): Promise<GuardRun> {
       const thin = phaseTooThin(got.product) ?? phaseTooThin(got.floor);
       if (thin) {
         rerun.push(`round ${i + 1}: ${thin}`);
-        if (rerun.length > n) {
-          throw new Error(`the machine is too busy to measure: ${rerun.length} rounds could not be measured (${rerun.join("; ")})`);
-        }
+        if (rerun.length > n) throw new GuardTooBusyError(rerun);
         continue;
       }
       const r: GuardRound = { product: got.product, floor: got.floor, ratio: r3(got.product.cpuMsPerMiB / got.floor.cpuMsPerMiB) };
@@ -281,7 +295,16 @@ export async function runGuard(o: RunGuardOptions = {}): Promise<GuardRun> {
     await Promise.all(workers.map((wk) => wk.close()));
     await echo.close();
   }
-  return { together, workload: w, window, rounds, rerun, ratio: r3(median(rounds.map((r) => r.ratio))), load: [r3(load0), r3(loadavg()[0]!)], wallS: r3((Date.now() - t0) / 1000) };
+  return {
+    together,
+    workload: w,
+    window,
+    rounds,
+    rerun,
+    ratio: r3(median(rounds.map((r) => r.ratio))),
+    load: [r3(load0), r3(loadavg()[0]!)],
+    wallS: r3((Date.now() - t0) / 1000),
+  };
 }
 
 export function formatRound(r: GuardRound, i: number): string {

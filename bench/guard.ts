@@ -1,49 +1,41 @@
 /**
- * Records the CI guard's baseline (bench/results/baseline.json): the ratio of our engine's CPU per
- * full-rate connection-minute to the raw-ws floor's, median of several rounds on this machine.
+ * Runs the CI benchmark guard's measurement (bench/lib/guard.ts) and prints each round; with --record, writes
+ * the result as the guard's baseline (bench/results/guard-baseline.json).
  *
- *   node --import tsx bench/guard.ts [--rounds 5] [--write]
+ *   node --import tsx bench/guard.ts [--rounds 7] [--record] [--inject-us N] [--sequential] [--conns 100]
+ *
+ * --inject-us N checks the guard itself: the product side burns N extra CPU microseconds per received message
+ * (a made-up regression; ~6 us is +30 % at the guard's workload on the recording machine). Never with --record.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus } from "node:os";
-import { dirname, join } from "node:path";
-import { EchoServer } from "./lib/echo.ts";
-import { BASELINE_FILE, GUARD_WORKLOAD, guardRound, median, type GuardBaseline } from "./lib/guard.ts";
+import { ALLOWED_REGRESSION, GUARD_ROUNDS, GUARD_WORKLOAD, BASELINE_FILE, baselineFrom, formatRound, readBaseline, runGuard, writeBaseline } from "./lib/guard.ts";
 import { argOf } from "./lib/workload.ts";
 
 const argv = process.argv.slice(2);
-const rounds = Number(argOf(argv, "rounds", "5"));
-const workDir = join(BASELINE_FILE, "..", "work");
-const echo = await EchoServer.start();
-const ratios: number[] = [];
-try {
-  for (let i = 0; i < rounds; i++) {
-    const r = await guardRound(echo, workDir, i % 2 === 1);
-    ratios.push(Math.round(r.ratio * 1000) / 1000);
-    console.log(
-      `round ${i + 1}: ours ${r.ours.cpuMsPerConnMin} ms/conn-min (thru ${r.ours.throughputRatio}), ` +
-        `raw-ws ${r.raw.cpuMsPerConnMin} (thru ${r.raw.throughputRatio}) -> ratio ${r.ratio.toFixed(3)}`,
-    );
-  }
-} finally {
-  await echo.close();
-}
-const m = median(ratios);
-console.log(`median ratio ours/raw-ws: ${m.toFixed(3)} (rounds ${ratios.join(", ")})`);
-if (argv.includes("--write")) {
-  const b: GuardBaseline = {
-    kind: "traffic-bench-guard-baseline",
-    recordedAt: new Date().toISOString(),
-    machine: { cores: cpus().length, node: process.version },
-    workload: GUARD_WORKLOAD,
-    oursOverRawCpu: Math.round(m * 1000) / 1000,
-    rounds: ratios,
-    allowedFactor: 2,
-    note:
-      "test/bench-guard.test.ts fails when ours/raw-ws CPU per full-rate connection-minute exceeds " +
-      "oursOverRawCpu x allowedFactor. Re-record with `node --import tsx bench/guard.ts --write` after an intended change.",
-  };
-  mkdirSync(dirname(BASELINE_FILE), { recursive: true });
-  writeFileSync(BASELINE_FILE, JSON.stringify(b, null, 2) + "\n");
+const rounds = Number(argOf(argv, "rounds", String(GUARD_ROUNDS)));
+if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a whole number >= 1 (got ${argOf(argv, "rounds")})`);
+const record = argv.includes("--record");
+const injectProductUs = Number(argOf(argv, "inject-us", "0"));
+if (!(injectProductUs >= 0)) throw new Error(`--inject-us must be a number >= 0 (got ${argOf(argv, "inject-us")})`);
+if (record && injectProductUs > 0) throw new Error("--record with --inject-us would record a made-up regression as the baseline");
+
+const together = !argv.includes("--sequential");
+const conns = Number(argOf(argv, "conns", String(GUARD_WORKLOAD.conns)));
+const run = await runGuard({ rounds, injectProductUs, together, workload: { ...GUARD_WORKLOAD, conns }, onRound: (r, i) => console.log(formatRound(r, i)) });
+for (const r of run.rerun) console.log(`run again: ${r}`);
+const all = run.rounds.map((r) => r.ratio);
+console.log(
+  `median ratio product/floor: ${run.ratio.toFixed(3)} (rounds ${all.join(", ")}; spread ${Math.min(...all)}-${Math.max(...all)}; ` +
+    `load ${run.load.join(" -> ")}; ${run.wallS.toFixed(1)} s)`,
+);
+if (record) {
+  writeBaseline(baselineFrom(run));
   console.log(`wrote ${BASELINE_FILE}`);
+} else {
+  try {
+    const b = readBaseline();
+    const limit = b.productOverFloorCpu * b.allowedRegression;
+    console.log(`baseline ${b.productOverFloorCpu} (recorded ${b.recordedAt}); limit ${limit.toFixed(3)}: ${run.ratio <= limit ? "pass" : "FAIL"}`);
+  } catch (e) {
+    console.log(`no usable baseline (${(e as Error).message}); the guard's limit would be ${ALLOWED_REGRESSION} x the recorded ratio`);
+  }
 }

@@ -10,6 +10,8 @@ import { after, describe, test } from "node:test";
 import {
   countOf, deactivateCoderdMetrics, DirectSource, mergeBuckets, mergeRoutes, parseExposition, PrometheusSource, quantile, serverSide, type Buckets,
 } from "../src/metrics/coderd/index.ts";
+import { loadReportModel } from "../src/report/model.ts";
+import { renderHtml } from "../src/report/html.ts";
 import { evaluate } from "../src/thresholds/index.ts";
 import { startSim } from "../sim/index.ts";
 import { ROOT, runSmall, tempResults } from "./helpers/pipeline.ts";
@@ -138,6 +140,12 @@ describe("coderd metrics", () => {
         if (p95.value === null) assert.equal(vs.api_p95_ms, null);
         else assert.equal(Math.round(vs.api_p95_ms), Math.round(rec.extra.coderd.api.p95 - p95.value));
         assert.match(readFileSync(join(runDir, dashDir, "summary.txt"), "utf8"), /Server side \(coderd[\s\S]*\/api\/v2\/workspaces/);
+        // The report: the server-side section with API p95 and CPU over time, phases shaded.
+        const html = renderHtml(loadReportModel(runDir));
+        const section = html.slice(html.indexOf('id="server-side"'));
+        assert.ok(html.includes("Server side (coderd)"));
+        assert.match(section, /API p95 over time[\s\S]*<svg[\s\S]*<path d="M/);
+        assert.match(section, /CPU over time[\s\S]*<svg[\s\S]*<rect [^>]*><title>dashboard-traffic/);
       });
     } finally {
       deactivateCoderdMetrics();

@@ -2,7 +2,6 @@
 // Owner's, the run token's, one per load scenario), the Grafana regions, the webhook, the banner, the
 // metrics endpoint; and the phase records so far. runPipeline (./pipeline.ts) reads as the list of phases
 // because everything around them lives here.
-import { activateCoderdMetrics } from "../metrics/coderd/collector.ts";
 import type { ClientStats, CoderClient } from "../coder/index.ts";
 import { addStats, apiBlock, emptyStats } from "../coder/stats.ts";
 import type { Config } from "../config/index.ts";
@@ -72,8 +71,6 @@ export class PipelineSession {
   }
 
   async begin(): Promise<void> {
-    // coderd's own metrics for every phase, baselines included; a coderd.* threshold without a source stops here.
-    await activateCoderdMetrics(this.c);
     this.runEnd = await this.annotator.start(`Scaletest ${this.c.runId}: ${this.c.comment || "no comment"}`, ["run"]);
     this.results.setStatus("Preparing");
     if (this.c.metricsAddress) {

@@ -48,12 +48,12 @@ const COLORS = ["#1565c0", "#2e7d32", "#ad1457", "#ef6c00", "#6a1b9a", "#00838f"
 /** One line chart over time (seconds since `t0`), one line per series, phases shaded behind. */
 function svgChart(
   title: string,
-  series: Map<string, { t: number; v: number }[]>,
+  series: Map<string, { t: number; v: number | null }[]>,
   phases: { name: string; from: number; to: number; status: string }[],
   tMax: number,
   fmt: (v: number) => string,
 ): string {
-  const all = [...series.values()].flat();
+  const all = [...series.values()].flat().filter((p): p is { t: number; v: number } => p.v !== null);
   if (!all.length) return `<p class="muted">${e(title)}: no points were recorded.</p>`;
   const vMax = Math.max(...all.map((p) => p.v), 1e-9) * 1.1;
   const x = (t: number) => PAD.l + ((W - PAD.l - PAD.r) * t) / Math.max(tMax, 1);
@@ -67,7 +67,18 @@ function svgChart(
     .join("");
   const lines = [...series.entries()]
     .map(([name, pts], i) => {
-      const d = pts.map((p, j) => `${j ? "L" : "M"}${x(p.t).toFixed(1)},${y(p.v).toFixed(1)}`).join("");
+      // A line breaks where nothing was measured (an interval without requests, a phase without a folder):
+      // after an empty point, or a gap of more than three typical steps.
+      const steps = pts.slice(1).map((p, j) => p.t - pts[j]!.t).sort((a, b) => a - b);
+      const gap = 3 * (steps[Math.floor(steps.length / 2)] ?? Infinity);
+      let pen = "M";
+      let d = "";
+      pts.forEach((p, j) => {
+        if (p.v === null || (j > 0 && p.t - pts[j - 1]!.t > gap)) pen = "M";
+        if (p.v === null) return;
+        d += `${pen}${x(p.t).toFixed(1)},${y(p.v).toFixed(1)}`;
+        pen = "L";
+      });
       return `<path d="${d}" fill="none" stroke="${COLORS[i % COLORS.length]}" stroke-width="1.5"><title>${e(name)}</title></path>`;
     })
     .join("");
@@ -92,12 +103,11 @@ export function serverSideSection(model: ReportModel): string {
   const points = rows.flatMap((r) => r.b.timeline).slice(-MAX_POINTS);
   const tMax = Math.max(...phases.map((p) => p.to), ...points.map((p) => (p.at - t0) / 1000), 1);
   const byReplica = (pick: (p: Point) => number | null) => {
-    const m = new Map<string, { t: number; v: number }[]>();
+    const m = new Map<string, { t: number; v: number | null }[]>();
     for (const pt of points) {
       const v = pick(pt);
-      if (v === null || !Number.isFinite(v)) continue;
       const list = m.get(pt.replica) ?? [];
-      list.push({ t: (pt.at - t0) / 1000, v });
+      list.push({ t: (pt.at - t0) / 1000, v: v !== null && Number.isFinite(v) ? v : null });
       m.set(pt.replica, list);
     }
     for (const list of m.values()) list.sort((a, b) => a.t - b.t);

@@ -96,7 +96,8 @@ const SPREAD = 64;
 
 /**
  * An HDR histogram (ms) with each bucket's count spread evenly over its range, so the evaluator's
- * percentiles agree with histogram_quantile() on the same buckets to within 1/SPREAD of a bucket. The
+ * percentiles agree with histogram_quantile() on the same buckets to within half of 1/min(count, SPREAD)
+ * of the bucket's width. The
  * +Inf bucket's observations sit at the highest finite bound (nothing more is known about them).
  */
 export function toLatencyHistogram(b: Buckets): LatencyHistogram {
@@ -112,7 +113,9 @@ export function toLatencyHistogram(b: Buckets): LatencyHistogram {
       const base = Math.floor(n / points);
       let extra = n - base * points;
       for (let k = 1; k <= points; k++) {
-        const v = (lower + ((upper - lower) * k) / points) * 1000;
+        // Midpoints of `points` equal slices: the HDR percentile then lies within half a slice of
+        // histogram_quantile's linear interpolation.
+        const v = (lower + ((upper - lower) * (k - 0.5)) / points) * 1000;
         const c = base + (extra > 0 ? 1 : 0);
         if (extra > 0) extra--;
         h.recordMany(v, c);

@@ -16,6 +16,8 @@ function httpUrl(flag: string) {
     } catch {
       throw new Error(`--${flag} must be an http(s) URL, got "${t}"`);
     }
+    // Credentials in a URL would land in run.json and logs (and fetch refuses them anyway).
+    if (u.username || u.password) throw new Error(`--${flag} must not carry credentials (user:password@): reach it through a port-forward or an unauthenticated service address`);
     if (u.protocol !== "http:" && u.protocol !== "https:") throw new Error(`--${flag} must be an http(s) URL, got "${t}"`);
     return t;
   };

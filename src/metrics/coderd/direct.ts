@@ -31,8 +31,11 @@ export class DirectSource implements CoderdSource {
   readonly kind = "scrape" as const;
   readonly description: string;
   private readonly history = new Map<string, Snapshot[]>();
+  /** The latest full snapshot per replica (the timeline's intervals end on it). */
+  private readonly last = new Map<string, Snapshot>();
   private readonly timeline: TimelinePoint[] = [];
-  private warnings: string[] = [];
+  /** Recent scrape failures (bounded); a window reports those that happened during it. */
+  private readonly failures: { at: number; msg: string }[] = [];
   private timer: NodeJS.Timeout | null = null;
   private readonly timeoutMs: number;
 
@@ -43,18 +46,23 @@ export class DirectSource implements CoderdSource {
   }
 
   private warn(msg: string): void {
-    if (this.warnings.length < MAX_WARNINGS && !this.warnings.includes(msg)) this.warnings.push(msg);
+    this.failures.push({ at: Date.now(), msg });
+    if (this.failures.length > 10 * MAX_WARNINGS) this.failures.splice(0, this.failures.length - 10 * MAX_WARNINGS);
   }
 
   private async scrapeOne(url: string): Promise<Snapshot | null> {
     try {
       const text = await getText(url, this.timeoutMs);
       const snap = snapshotOf(parseExposition(text, wanted), Date.now());
+      const prev = this.last.get(url);
+      if (!prev || snap.at > prev.at) {
+        if (prev) this.addPoint(url, prev, snap);
+        this.last.set(url, snap);
+      }
+      // Between a window's ends only the gauges are read: the history keeps them, not the histograms.
       const list = this.history.get(url)!;
-      const prev = list[list.length - 1];
-      list.push(snap);
+      list.push({ ...snap, api: new Map(), db: new Map(), requests: new Map(), queueWait: null, jobTimings: null });
       if (list.length > KEEP) list.splice(0, list.length - KEEP);
-      if (prev && snap.at > prev.at) this.addPoint(url, prev, snap);
       return snap;
     } catch (e) {
       this.warn(`coderd metrics: ${(e as Error).message}`);
@@ -97,11 +105,10 @@ export class DirectSource implements CoderdSource {
     this.start();
     const startedAt = Date.now();
     const first = await this.scrapeAll();
-    const warningsAt = this.warnings.length;
     const collect = (final: boolean) => async (): Promise<SourceWindow> => {
       const last = await this.scrapeAll();
       const replicas = [];
-      const warnings = this.warnings.slice(warningsAt);
+      const warnings = this.failures.filter((f) => f.at >= startedAt).map((f) => f.msg);
       for (const u of this.o.urls) {
         const s0 = first.get(u);
         const s1 = last.get(u);
@@ -115,7 +122,7 @@ export class DirectSource implements CoderdSource {
       }
       const replicaNames = new Set(this.o.urls.map(replicaName));
       const timeline = this.timeline.filter((p) => p.at >= startedAt && replicaNames.has(p.replica));
-      return { source: "scrape", replicas, timeline, warnings: [...new Set(warnings)] };
+      return { source: "scrape", replicas, timeline, warnings: [...new Set(warnings)].slice(0, MAX_WARNINGS) };
     };
     return { peek: collect(false), end: collect(true) };
   }

@@ -43,12 +43,19 @@ export interface Snapshot {
   concurrentWebsockets: number | null;
 }
 
+/**
+ * Distinct label values kept per histogram: coderd has a few hundred route patterns; an endpoint sending more
+ * (a bug, or hostile) has the rest counted under "OTHER", so memory stays bounded whatever it sends.
+ */
+export const MAX_LABEL_VALUES = 2000;
+
 /** Histograms of one metric grouped by one label (others summed), from `_bucket` and `_sum` samples. */
 function histogramsBy(samples: readonly Sample[], base: string, label: string | null): Map<string, Buckets> {
   const les = new Map<string, Map<number, number>>();
   const sums = new Map<string, number>();
   for (const s of samples) {
-    const key = label ? (s.labels[label] ?? "") : "";
+    let key = label ? (s.labels[label] ?? "") : "";
+    if (!les.has(key) && les.size >= MAX_LABEL_VALUES) key = "OTHER";
     if (s.name === `${base}_bucket`) {
       const le = s.labels.le === "+Inf" ? Infinity : Number(s.labels.le);
       if (Number.isNaN(le)) continue;

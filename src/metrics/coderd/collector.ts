@@ -5,7 +5,7 @@
 import type { Config } from "../../config/index.ts";
 import type { MetricSetJSON, PhaseRecord, ThresholdRow } from "../../results/schema.ts";
 import { judgeOf } from "../../scenario/judges.ts";
-import { mergeThresholds, runnerOf, type ThresholdSpec } from "../../thresholds/index.ts";
+import { formatSpec, mergeThresholds, runnerOf, type ThresholdSpec } from "../../thresholds/index.ts";
 import { BadInputError } from "../../util/errors.ts";
 import { log } from "../../util/log.ts";
 import { DirectSource } from "./direct.ts";
@@ -35,14 +35,25 @@ export class CoderdMetrics {
   }
 
   /** @internal */
-  figures(phase: string, w: SourceWindow, judged: boolean): { metrics: MetricSetJSON; rows: ThresholdRow[]; block: ServerSideBlock; text: string; headline: PhaseRecord["headline"] } {
+  figures(
+    phase: string,
+    w: SourceWindow,
+    judged: boolean,
+  ): { metrics: MetricSetJSON; rows: ThresholdRow[]; expressions: string[]; block: ServerSideBlock; text: string; headline: PhaseRecord["headline"] } {
     const s = serverSide(w, this.baseline);
     // A coderd threshold whose metric saw nothing in this phase (no build in a traffic phase) is not judged
     // there; when the source itself gave nothing, "no data" fails as it does for every threshold.
-    const specs = judged ? this.specs.map((sp) => (w.replicas.length > 0 && !s.metrics[sp.metric] ? { ...sp, noData: "pass" as const } : sp)) : [];
+    // The expression is recorded as judged (with ;nodata=pass), so report.ts re-judges the phase the same way.
+    const specs = judged
+      ? this.specs.map((sp) => {
+          if (w.replicas.length === 0 || s.metrics[sp.metric] || sp.noData === "pass") return sp;
+          const relaxed = { ...sp, noData: "pass" as const };
+          return { ...relaxed, expression: formatSpec(relaxed) };
+        })
+      : [];
     const rows = judgeOf(specs, () => "flag").evaluate(s.metrics);
     if (/^baseline/.test(phase)) this.baseline = { phase, block: s.block };
-    return { metrics: s.metrics, rows, block: s.block, text: s.text, headline: s.headline };
+    return { metrics: s.metrics, rows, expressions: specs.map((sp) => sp.expression), block: s.block, text: s.text, headline: s.headline };
   }
 
   close(): void {
@@ -105,7 +116,7 @@ export class PhaseWatch {
     record.extra.coderd = f.block;
     record.headline.push(...f.headline);
     if (f.rows.length) {
-      record.expressions.push(...this.owner.specs.map((s) => s.expression).filter((x) => !record.expressions.includes(x)));
+      record.expressions.push(...f.expressions.filter((x) => !record.expressions.includes(x)));
       record.thresholds.push(...f.rows);
       if (record.status === "pass" && f.rows.some((r) => !r.ok)) record.status = "fail";
     }

@@ -94,6 +94,9 @@ describe("coderd metrics", () => {
           expected[i],
           `phase ${i}: exactly this phase's requests per route pattern`,
         );
+        // The same thresholds judge figures read through Prometheus.
+        const judged = evaluate(["coderd.api{*}.count>=20", "coderd.api.p95<30s", "coderd.memory<100GiB"], serverSide(wp, null).metrics);
+        assert.deepEqual(judged.map((r) => r.ok), [true, true, true], judged.map((r) => r.message).join("; "));
         const cpu = wp.replicas[0]!.cpuCores;
         assert.ok(cpu !== null && cpu >= 0, "CPU from process_cpu_seconds_total");
         assert.ok((wp.replicas[0]!.memoryMaxBytes ?? 0) > 0 && (wd.replicas[0]!.memoryMaxBytes ?? 0) > 0, "memory from both");

@@ -52,6 +52,11 @@ export const CODERD_METRICS: Record<string, CoderdMetric> = {
   },
   coderd_db_tx_duration_seconds: { type: "histogram", labels: ["success", "tx_id"], source: "coderd/database/dbmetrics/dbmetrics.go" },
   go_goroutines: { type: "gauge", labels: [], source: DOC },
+  coderd_provisioner_job_queue_wait_seconds: {
+    type: "histogram",
+    labels: ["provisioner_type", "job_type", "transition", "build_reason"],
+    source: "coderd/provisionerdserver/metrics.go",
+  },
 };
 
 /** Series names a query may use for a metric: histograms also expose _bucket, _sum and _count. */

@@ -287,6 +287,39 @@ export function buildDashboard(): Dashboard {
       timeseries("Database transaction time", "s", percentiles("coderd_db_tx_duration_seconds", [], CODERD)),
     )
     .withPanel(timeseries("coderd goroutines", "none", [q(`sum by (pod) (go_goroutines{${CODERD}})`, "{{pod}}")]))
+    // The runner's per-phase server-side figures (src/metrics/coderd) read these same series.
+    .withPanel(
+      timeseries(
+        "API latency p95 by route (coderd)",
+        "s",
+        [q(`histogram_quantile(0.95, sum by (le, path) (rate(coderd_api_request_latencies_seconds_bucket{${CODERD}, path=~"^/api/v2/.*"}[${RATE}])))`, "{{path}}")],
+        "Replicas merged by summing buckets before the percentile, as the runner's coderd.api thresholds judge them.",
+      ),
+    )
+    .withPanel(
+      timeseries(
+        "coderd CPU by pod",
+        "none",
+        [q(`sum by (pod) (rate(process_cpu_seconds_total{${CODERD}}[${RATE}])) and on (pod) group by (pod) (coderd_api_concurrent_requests{${CODERD}})`, "{{pod}}")],
+        "Cores used by each coderd replica (the runner's coderd.cpu).",
+      ),
+    )
+    .withPanel(
+      timeseries(
+        "coderd memory by pod",
+        "bytes",
+        [q(`sum by (pod) (process_resident_memory_bytes{${CODERD}}) and on (pod) group by (pod) (coderd_api_concurrent_requests{${CODERD}})`, "{{pod}}")],
+        "Resident memory of each coderd replica (the runner's coderd.memory).",
+      ),
+    )
+    .withPanel(
+      timeseries(
+        "Provisioner job queue wait (coderd)",
+        "s",
+        percentiles("coderd_provisioner_job_queue_wait_seconds", [], CODERD),
+        "Job created to acquired by a provisioner: a growing wait means too few provisioners (the runner's coderd.provisioner.queue).",
+      ),
+    )
     .withPanel(
       timeseries("Agents up (coderd)", "none", [q(`sum(coderd_agents_up{${CODERD}})`, "agents up")]),
     );

@@ -22,6 +22,7 @@ import { registerTemplateRoutes } from "./routes/templates.ts";
 import { registerUserRoutes } from "./routes/users.ts";
 import { registerWorkspaceRoutes } from "./routes/workspaces.ts";
 import { seed } from "./seed.ts";
+import { startSimMetrics, type SimMetrics } from "./metrics/index.ts";
 import { TailnetServer } from "./tailnet/server.ts";
 import { jobStatus, type SimState } from "./state.ts";
 import { sleep } from "../src/util/sleep.ts";
@@ -77,6 +78,10 @@ export interface Sim {
   readonly apps: SimApps;
   /** The tailnet RPC endpoint (GET /api/v2/tailnet: WorkspaceUpdates), its fault knobs and counters. */
   readonly tailnet: TailnetServer;
+  /** coderd's Prometheus endpoint (its own loopback port), or undefined with `metrics: false`. */
+  readonly metrics: SimMetrics | undefined;
+  /** The metrics endpoint's URL ("" with `metrics: false`). */
+  readonly metricsUrl: string;
   readonly http: {
     addRoute(method: string, pattern: string, handler: Handler, opts?: RouteOptions): void;
     /** A handler that may claim any request before routing (return true when handled). */
@@ -130,7 +135,10 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
   // Minimal dashboard pages (HTML at the dashboard's paths) for browser-mode dashboard traffic.
   installDashboardPages({ use: (pre) => core.preHandlers.push(pre) });
 
+  const metrics = opts.metrics ? await startSimMetrics(core, engine, { host: opts.host, version: opts.version }) : undefined;
+  if (metrics) core.onClose(() => metrics.close());
   let server = createSimServer(core);
+  metrics?.attach(server);
   const port = await listen(server, opts.port, opts.host);
   const hostForUrl = opts.host.includes(":") ? `[${opts.host}]` : opts.host;
   core.url = `http://${hostForUrl}:${port}`;
@@ -159,6 +167,8 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
     ssh,
     apps,
     tailnet,
+    metrics,
+    metricsUrl: metrics?.url ?? "",
     http: {
       addRoute: (method, pattern, handler, o) => core.router.add(method, pattern, handler, o),
       use: (pre) => core.preHandlers.push(pre),
@@ -219,6 +229,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
       await sleep(downMs);
       if (core.stopped) return;
       server = createSimServer(core);
+      metrics?.attach(server);
       await listen(server, port, opts.host);
     },
     stop,

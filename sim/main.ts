@@ -3,7 +3,7 @@
 //   CODER_URL=http://127.0.0.1:PORT
 //   CODER_SESSION_TOKEN=<owner token>
 import { Command, InvalidArgumentError } from "commander";
-import { parseDropKinds, parseHttpFault, type DropKind, type HttpFaultRule } from "./faults.ts";
+import { parseDropKinds, parseHttpFault, type DropKind, type HttpFaultRule, type LatencyRule } from "./faults.ts";
 import { startSim } from "./index.ts";
 import { parseMsRange, type DurationSpec } from "./options.ts";
 
@@ -39,6 +39,12 @@ const kinds = (v: string): DropKind[] => {
     throw new InvalidArgumentError((e as Error).message);
   }
 };
+/** "PATH=MS" (PATH as in --fault, MS as in --latency-ms): added latency on one route. */
+const pathLatency = (v: string, prev: LatencyRule[]): LatencyRule[] => {
+  const i = v.lastIndexOf("=");
+  if (i <= 0) throw new InvalidArgumentError(`expected PATH=MS, e.g. "/api/v2/workspaces/*=300", got "${v}"`);
+  return [...prev, { path: v.slice(0, i), latencyMs: ms(v.slice(i + 1)) }];
+};
 const times = (v: string, prev: number[]): number[] => [...prev, int("--restart-after-ms")(v)];
 
 const program = new Command()
@@ -53,6 +59,7 @@ const program = new Command()
   .option("--no-preexisting", "start without the pre-existing non-scaletest users and workspaces")
   .option("--fault <spec>", 'inject HTTP errors: "METHOD PATH STATUS[@RATE]" (repeatable; PATH may use * and **)', fault, [] as HttpFaultRule[])
   .option("--latency-ms <range>", "added latency on every /api/v2 request", ms)
+  .option("--latency-path <PATH=MS>", 'added latency on the requests to one path, e.g. "/api/v2/workspaces/*=300" (repeatable)', pathLatency, [] as LatencyRule[])
   .option("--build-fail-rate <p>", "probability that a build fails", rate, 0)
   .option("--stuck-pending-rate <p>", "probability that a build stays pending forever", rate, 0)
   .option("--agent-never-connect-rate <p>", "probability that an agent never connects", rate, 0)
@@ -66,7 +73,7 @@ const program = new Command()
 program.parse();
 const o = program.opts<{
   port: number; host: string; seed: number; daemons: number; buildMs: DurationSpec; agentConnectMs: DurationSpec;
-  preexisting: boolean; fault: HttpFaultRule[]; latencyMs?: DurationSpec; buildFailRate: number;
+  preexisting: boolean; fault: HttpFaultRule[]; latencyMs?: DurationSpec; latencyPath: LatencyRule[]; buildFailRate: number;
   stuckPendingRate: number; agentNeverConnectRate: number; retryAfterSec?: number; dropConnectionsRate: number;
   dropAfterMs: DurationSpec; dropKinds: DropKind[]; restartAfterMs: number[]; restartDownMs: number;
 }>();
@@ -78,7 +85,7 @@ const sim = await startSim({
 const retryAfter = o.retryAfterSec;
 sim.faults.set({
   http: retryAfter === undefined ? o.fault : o.fault.map((r) => ({ retryAfterSec: retryAfter, ...r })),
-  latency: o.latencyMs === undefined ? [] : [{ path: "/api/v2/**", latencyMs: o.latencyMs }],
+  latency: [...(o.latencyMs === undefined ? [] : [{ path: "/api/v2/**", latencyMs: o.latencyMs }]), ...o.latencyPath],
   build: { failRate: o.buildFailRate, stuckPendingRate: o.stuckPendingRate, agentNeverConnectRate: o.agentNeverConnectRate },
 });
 if (o.dropConnectionsRate > 0) sim.faults.setDrops({ rate: o.dropConnectionsRate, afterMs: o.dropAfterMs, kinds: o.dropKinds });
@@ -89,6 +96,7 @@ const restart = (why: string): void => {
 for (const at of o.restartAfterMs) setTimeout(() => restart(`--restart-after-ms ${at}`), at).unref();
 process.on("SIGUSR1", () => restart("SIGUSR1"));
 process.stdout.write(`CODER_URL=${sim.url}\nCODER_SESSION_TOKEN=${sim.ownerToken}\n`);
+process.stderr.write(`sim: coderd metrics at ${sim.metricsUrl}\n`);
 process.stderr.write(`sim: serving a simulated Coder deployment at ${sim.url} (seed ${o.seed}, ${o.daemons} daemons); Ctrl+C stops it\n`);
 
 let stopping = false;

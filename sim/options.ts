@@ -27,6 +27,8 @@ export interface SimOptions {
   ptyReconnectWindowMs?: number;
   /** Version string reported by /buildinfo. */
   version?: string;
+  /** Serve coderd's Prometheus metrics on a second loopback port (default true). */
+  metrics?: boolean;
 }
 
 export interface ResolvedOptions {
@@ -41,6 +43,7 @@ export interface ResolvedOptions {
   ownerToken: string | undefined;
   ptyReconnectWindowMs: number;
   version: string;
+  metrics: boolean;
 }
 
 export function resolveOptions(o: SimOptions = {}): ResolvedOptions {
@@ -65,6 +68,7 @@ export function resolveOptions(o: SimOptions = {}): ResolvedOptions {
     ownerToken: o.ownerToken,
     ptyReconnectWindowMs: o.ptyReconnectWindowMs ?? 5000,
     version: o.version ?? "v2.24.1+sim",
+    metrics: o.metrics ?? true,
   };
 }
 

@@ -1079,6 +1079,52 @@ data "coder_parameter" "grafana_url" {
   order        = 800
 }
 
+data "coder_parameter" "prometheus_url" {
+  name         = "prometheus_url"
+  display_name = "Prometheus url"
+  description  = "A Prometheus that scrapes coderd (e.g. http://prometheus.monitoring:9090): coderd's metrics for each phase's window are read over its query API (empty: not read). (env `SCALETEST_PROMETHEUS_URL`)"
+  type         = "string"
+  default      = ""
+  mutable      = true
+  order        = 801
+}
+
+data "coder_parameter" "prometheus_selector" {
+  name         = "prometheus_selector"
+  display_name = "Prometheus selector"
+  description  = "Label matchers that pick this deployment's coderd series in --prometheus-url, e.g. namespace=\"coder\" (empty: every series named coderd_*). (env `SCALETEST_PROMETHEUS_SELECTOR`)"
+  type         = "string"
+  default      = ""
+  mutable      = true
+  order        = 802
+}
+
+data "coder_parameter" "coderd_metrics_urls" {
+  name         = "coderd_metrics_urls"
+  display_name = "Coderd metrics url"
+  description  = "coderd's Prometheus endpoint (--prometheus-address, e.g. http://coder-0.coder:2112/), scraped directly during the run; repeat once per replica. Env: comma-separated. Used instead of --prometheus-url when both are set. (env `SCALETEST_CODERD_METRICS_URLS`)"
+  type         = "list(string)"
+  form_type    = "tag-select"
+  default      = jsonencode([])
+  mutable      = true
+  order        = 803
+}
+
+data "coder_parameter" "coderd_metrics_interval" {
+  name         = "coderd_metrics_interval"
+  display_name = "Coderd metrics interval"
+  description  = "How often --coderd-metrics-url endpoints are scraped during the run (gauges such as memory are the largest value seen). Allowed: 100ms to 5m. (env `SCALETEST_CODERD_METRICS_INTERVAL`)"
+  type         = "string"
+  default      = "5s"
+  mutable      = true
+  order        = 804
+
+  validation {
+    regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
+    error = "Use a duration such as 30s, 5m or 1h30m (units ms, s, m, h)."
+  }
+}
+
 data "coder_parameter" "runners" {
   name         = "runners"
   display_name = "Runner pods"
@@ -1183,6 +1229,10 @@ locals {
     SCALETEST_METRICS_WAIT                            = data.coder_parameter.metrics_wait.value
     SCALETEST_USE_HOST_LOGIN                          = data.coder_parameter.use_host_login.value
     GRAFANA_URL                                       = data.coder_parameter.grafana_url.value
+    SCALETEST_PROMETHEUS_URL                          = data.coder_parameter.prometheus_url.value
+    SCALETEST_PROMETHEUS_SELECTOR                     = data.coder_parameter.prometheus_selector.value
+    SCALETEST_CODERD_METRICS_URLS                     = data.coder_parameter.coderd_metrics_urls.value
+    SCALETEST_CODERD_METRICS_INTERVAL                 = data.coder_parameter.coderd_metrics_interval.value
     SCALETEST_RUNNERS                                 = data.coder_parameter.runners.value
     SCALETEST_NAMESPACE                               = data.coder_parameter.namespace.value
   }
@@ -1220,6 +1270,7 @@ locals {
     SCALETEST_CLEANUP_TIMEOUT                = { name = "Cleanup timeout", min = "1s", max = "24h" }
     SCALETEST_CLEANUP_JOB_TIMEOUT            = { name = "Cleanup job timeout", min = "1s", max = "24h" }
     SCALETEST_METRICS_WAIT                   = { name = "Metrics linger", min = "0s", max = "10m" }
+    SCALETEST_CODERD_METRICS_INTERVAL        = { name = "Coderd metrics interval", min = "100ms", max = "5m" }
   }
   number_bounds = {
     SCALETEST_PERCENTAGE                              = { name = "Percentage", min = 0.01, max = 100 }

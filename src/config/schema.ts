@@ -1,6 +1,7 @@
 // The one schema: every setting of every script, by key. Add a setting to one of ./settings/*.ts.
 import type { Setting } from "./setting.ts";
 import { cleanupSettings } from "./settings/cleanup.ts";
+import { coderdMetricsSettings } from "./settings/coderd-metrics.ts";
 import { createSettings } from "./settings/create.ts";
 import { dashboardSettings } from "./settings/dashboard.ts";
 import { deploymentSettings } from "./settings/deployment.ts";
@@ -22,6 +23,7 @@ export const SETTINGS = {
   ...cleanupSettings,
   ...workspaceUpdatesSettings,
   ...integrationSettings,
+  ...coderdMetricsSettings,
   ...scaleOutSettings,
 };
 

@@ -1,6 +1,7 @@
 // The staged scale test, as the runner workspace runs it on start (scripts/run.ts): a list of phases over
 // runners, each through the same harness the scenario scripts use. A stop signal or a failed abort
 // threshold ends the current phase and skips the rest; the report and cleanup (by strategy) still run.
+import { activateCoderdMetrics } from "../metrics/coderd/collector.ts";
 import type { Config } from "../config/index.ts";
 import { cleanupRunner } from "../cleanup/phase.ts";
 import { createRunner } from "../create/phase.ts";
@@ -33,6 +34,11 @@ export async function runPipeline(c: Config, opts: PipelineOptions): Promise<Pip
   const out = opts.out ?? ((t: string) => process.stdout.write(t));
   const owner = clientFor(c, Math.max(8, c.createConcurrency || 64));
   const pre = await preflight(owner, c).catch(async (e: unknown) => {
+    await owner.close();
+    throw e;
+  });
+  // coderd's own metrics for every phase, baselines included; a coderd.* threshold without a readable source is bad input.
+  await activateCoderdMetrics(c).catch(async (e: unknown) => {
     await owner.close();
     throw e;
   });

@@ -1,6 +1,7 @@
 // report.html: one self-contained page (inline CSS, Chart.js inlined with its licence header, the data
 // embedded as JSON) that works offline from a file:// URL, e.g. copied out of the runner workspace.
 // Nothing in it loads from the network: no external src/href at all.
+import { serverSideSection } from "./server-side.ts";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -321,6 +322,7 @@ ${buildCards}
 ${chartCard("Throughput over time", "chart-throughput", charts.throughput !== null, "Per second, aligned on the run's start; dashed lines are operations per second.", "No per-second timeline was recorded.")}
 </div>
 ${chartCard("Latency percentiles per scenario", "chart-latency", charts.latency !== null, "p50 / p95 / p99 / max of every stage (log scale).", "No latencies were recorded.", latencyHeight)}
+${serverSideSection(model)}
 <h2>Phase details</h2>
 ${model.phases.map(phaseDetail).join("\n")}
 ${settingsHtml}

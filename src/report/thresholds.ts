@@ -21,7 +21,8 @@ export function rejudge(model: ReportModel, overrides: ThresholdOverrides): Repo
   const changed: string[] = [];
   const phases = model.phases.map((p) => {
     if (!p.runner) return p;
-    const mine = thresholdsFor(specs, metricRunner(p.runner));
+    // coderd.* (server-side) thresholds judge every runner phase.
+    const mine = [...thresholdsFor(specs, metricRunner(p.runner)), ...thresholdsFor(specs, "coderd")];
     if (mine.length === 0) return p;
     const merged = mergeThresholds(p.expressions, mine);
     const overridden = new Set(mine.map((s) => s.expression));

@@ -6,6 +6,7 @@
 import type { ClientStats, CoderClient } from "../coder/index.ts";
 import { apiBlock, diffStats } from "../coder/stats.ts";
 import type { Config } from "../config/index.ts";
+import { activateCoderdMetrics, activeCoderdMetrics, type PhaseWatch } from "../metrics/coderd/collector.ts";
 import type { ResultsDir } from "../results/dir.ts";
 import { HarnessResults } from "../results/harness.ts";
 import { stagesOf } from "../results/metric-set.ts";
@@ -62,7 +63,7 @@ export async function recordStep(
   deps: HarnessDeps,
   name: string,
   text: string,
-  fn: (phase: { path: string | null; attempt: number }) => Promise<StepOutput>,
+  fn: (phase: { path: string | null; attempt: number; coderd: PhaseWatch | null }) => Promise<StepOutput>,
   opts: StepOptions = {},
 ): Promise<Recorded> {
   const { results, recorder } = deps;
@@ -77,9 +78,11 @@ export async function recordStep(
   const startedAt = new Date();
   const apiStats = opts.api ?? deps.api;
   const apiBefore = apiStats?.();
+  // Server side: coderd's own metrics over this phase's window (src/metrics/coderd), when a source is set.
+  const coderd = (await activeCoderdMetrics()?.begin(name)) ?? null;
   let out: StepOutput;
   try {
-    out = await fn({ path: folder?.path ?? null, attempt: folder?.attempt ?? 1 });
+    out = await fn({ path: folder?.path ?? null, attempt: folder?.attempt ?? 1, coderd });
   } catch (e) {
     log.error(`phase ${name} failed: ${redactError(e, log.isVerbose())}`);
     out = {
@@ -88,6 +91,7 @@ export async function recordStep(
   }
   const record = out.record;
   if (apiStats && apiBefore) record.extra.api = apiBlock(diffStats(apiStats(), apiBefore));
+  if (coderd) out.detail = [out.detail, await coderd.finish(record)].filter(Boolean).join("\n\n");
   if (folder) writePhaseRecord(results, folder.path, record, out.detail);
   recorder.endPhase(entry, record.status);
   await endAnnotation(record.status === "pass" || record.status === "skipped" ? [] : ["error"]);
@@ -145,6 +149,8 @@ function harnessJSON(r: PhaseResult): NonNullable<PhaseRecord["harness"]> {
 /** Runs a runner as a phase: context, abort thresholds, cleanup hook, and the phase record. */
 export async function runRunner<S>(deps: HarnessDeps, p: RunnerPhase<S>, opts: StepOptions = {}): Promise<Recorded> {
   const name = p.phase ?? p.runner.name;
+  // Reads the coderd metrics settings once; a coderd.* threshold without a readable source is bad input.
+  await activateCoderdMetrics(p.config);
   return recordStep(
     deps,
     name,
@@ -178,6 +184,13 @@ export async function runRunner<S>(deps: HarnessDeps, p: RunnerPhase<S>, opts: S
         abort.abort(new ThresholdAbortError(row));
       };
       const started = Date.now();
+      folder.coderd?.watchAbort((row) => {
+        if (abort.signal.aborted) return;
+        abortedBy = row;
+        abortedAt = new Date().toISOString();
+        log.error(`phase ${name}: abort threshold ${row.expression} failed (observed ${row.observed}): stopping the phase`);
+        abort.abort(new ThresholdAbortError(row));
+      });
       const timer = p.judge.hasAbort ? setInterval(check, p.abortEveryMs ?? 2000) : null;
       timer?.unref();
       let settings = p.settings;

@@ -2,6 +2,7 @@
 // exits 2 and writes nothing, LATEST untouched) -> results folder -> the harness (the same phase record the
 // pipeline writes, in a new folder per attempt) -> summary.json over the run's phases -> outputs -> exit
 // code. Scripts in scenarios/ stay thin: they name a runner.
+import { activateCoderdMetrics } from "../metrics/coderd/collector.ts";
 import type { Command } from "commander";
 import { CoderClient } from "../coder/index.ts";
 import { apiBlock } from "../coder/stats.ts";
@@ -88,6 +89,8 @@ export async function runScenario<S>(script: ScriptName, opts: ScenarioOptions<S
     runner = opts.runner(loaded);
     settings = runner.validate(config, targets);
     judge = judgeFor(runner, config, script);
+    // A coderd.* threshold needs a readable source of coderd's metrics: bad input otherwise.
+    await activateCoderdMetrics(config);
     // Read-only checks against the deployment (templates, parameters, targets): still nothing written.
     if (runner.prepare) {
       const pre: RunnerContext = { config, client, runId: config.runId, phase: runner.name, phaseDir: "", signal, log, targets, live: () => {} };

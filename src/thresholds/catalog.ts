@@ -9,7 +9,7 @@ import { parseThreshold, type ThresholdSpec } from "./parse.ts";
 import { DEFAULT_STAT, specProblem, type MetricType } from "./rules.ts";
 
 /** The runner (phase kind) that produces a metric; also the metric's first name segment. */
-export type MetricRunner = "create" | "ssh" | "web-terminal" | "app" | "dashboard" | "cleanup" | "workspace-updates";
+export type MetricRunner = "create" | "ssh" | "web-terminal" | "app" | "dashboard" | "cleanup" | "workspace-updates" | "coderd";
 
 export interface CatalogEntry {
   name: string;
@@ -68,6 +68,17 @@ export const METRIC_CATALOG: readonly CatalogEntry[] = [
   { name: "workspace-updates.errors", runner: "workspace-updates", type: "counter", unit: "count", labels: ["action"], help: "Failed users by Coder action name (dial, recv, context_done, unexpected_workspace) and setup steps." },
   { name: "workspace-updates.error_rate", runner: "workspace-updates", type: "rate", unit: "ratio", labels: [], help: "Users whose stream or setup failed, of all users." },
   { name: "cleanup.remaining", runner: "cleanup", type: "gauge", unit: "count", labels: [], help: "Resources of the run still present after cleanup." },
+  // Server side: coderd's own metrics over each phase's window (src/metrics/coderd), judged in every runner phase.
+  { name: "coderd.api", runner: "coderd", type: "latency", unit: "ms", labels: ["route"], help: "coderd_api_request_latencies_seconds by route pattern (path; methods and replicas merged by summing buckets); websockets excluded." },
+  { name: "coderd.api.requests", runner: "coderd", type: "counter", unit: "count", labels: ["code"], help: "coderd_api_requests_processed_total in the phase, by status code." },
+  { name: "coderd.db", runner: "coderd", type: "latency", unit: "ms", labels: ["query"], help: "coderd_db_query_latencies_seconds by query (needs CODER_PROMETHEUS_COLLECT_DB_METRICS=true on coderd)." },
+  { name: "coderd.provisioner.queue", runner: "coderd", type: "latency", unit: "ms", labels: [], help: "coderd_provisioner_job_queue_wait_seconds: job created to acquired by a provisioner." },
+  { name: "coderd.provisioner.build", runner: "coderd", type: "latency", unit: "ms", labels: [], help: "coderd_provisionerd_job_timings_seconds: provisioner job duration." },
+  { name: "coderd.cpu", runner: "coderd", type: "gauge", unit: "count", labels: ["replica"], help: "Cores used by each coderd replica (process_cpu_seconds_total rate), the largest over the scrape intervals of the phase." },
+  { name: "coderd.memory", runner: "coderd", type: "gauge", unit: "bytes", labels: ["replica"], help: "process_resident_memory_bytes of each coderd replica, the largest seen in the phase." },
+  { name: "coderd.goroutines", runner: "coderd", type: "gauge", unit: "count", labels: ["replica"], help: "go_goroutines of each coderd replica, the largest seen in the phase." },
+  { name: "coderd.concurrent_requests", runner: "coderd", type: "gauge", unit: "count", labels: ["replica"], help: "coderd_api_concurrent_requests (all routes) of each replica, the largest seen in the phase." },
+  { name: "coderd.concurrent_websockets", runner: "coderd", type: "gauge", unit: "count", labels: ["replica"], help: "coderd_api_concurrent_websockets (all routes) of each replica, the largest seen in the phase." },
 ];
 
 const BY_NAME = new Map(METRIC_CATALOG.map((e) => [e.name, e]));

@@ -16,7 +16,8 @@ export const DEFAULT_STAT: Record<MetricType, string | null> = {
 const LATENCY_STATS = "p50, p90, p95, p99 (any p1..p100), min, max, mean, count";
 const ALLOWED: Record<Exclude<MetricType, "latency">, readonly string[]> = {
   counter: ["count"],
-  gauge: ["value"],
+  // A gauge's value over a phase is the largest seen, so .max names it too (coderd.cpu.max<3).
+  gauge: ["value", "max"],
   rate: ["rate"],
 };
 

@@ -72,6 +72,7 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 td.ok{color:var(--pass);font-weight:600}
 td.bad{color:#fff;background:var(--fail);font-weight:600}
 tr.bad td{background:#fdecea}
+tr.bad td.bad{background:var(--fail);color:#fff}
 .status{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600;color:#fff;background:var(--muted)}
 .status.pass{background:var(--pass)}.status.fail,.status.error{background:var(--fail)}
 .status.interrupted,.status.running{background:var(--warn)}

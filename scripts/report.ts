@@ -4,7 +4,8 @@
 //   report.ts [RUN]                      rewrite RUN/report.md and RUN/report.html (default: the latest run
 //                                        under --results-dir, or --run-id); prints their paths
 //   report.ts --compare A B              A and B side by side (A = baseline, B = candidate); prints the table
-//                                        and writes B/compare.md. [--output json:PATH] [--tolerance 10]
+//                                        and writes B/compare.md and B/compare.html (both runs' charts
+//                                        overlaid). [--output json:PATH] [--tolerance 10]
 //                                        [--fail-on-worse: exit 1 when some metric got worse]
 //   --threshold EXPR and --threshold-* flags re-judge the run's recorded metrics (report and compare): a changed
 //   limit replaces its row.
@@ -15,6 +16,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigError, HelpShown, loadConfig, type Loaded } from "../src/config/index.ts";
 import { compareRuns, formatCompareText, renderCompareMarkdown } from "../src/report/compare.ts";
+import { renderCompareHtml } from "../src/report/compare-html.ts";
 import { loadReportModel } from "../src/report/model.ts";
 import { rejudge, type ThresholdOverrides } from "../src/report/thresholds.ts";
 import { presetThresholds } from "../src/thresholds/presets.ts";
@@ -29,6 +31,7 @@ import { isRunId } from "../src/util/naming.ts";
 export { writeReport };
 
 export const COMPARE_FILE = "compare.md";
+export const COMPARE_HTML_FILE = "compare.html";
 
 const DESCRIPTION =
   "Regenerate a run's report.md and report.html, or compare two runs (--compare A B) metric by metric.";
@@ -117,13 +120,15 @@ export async function reportMain(argv: string[], io: Io = defaultIo, env: NodeJS
       const result = compareRuns(a, b, { tolerance: tolerance / 100 });
       const mdPath = join(b.runDir, COMPARE_FILE);
       writeFileAtomicSync(mdPath, redact(renderCompareMarkdown(result)));
+      const htmlPath = join(b.runDir, COMPARE_HTML_FILE);
+      writeFileAtomicSync(htmlPath, redact(renderCompareHtml(a, b, result)));
       const text = formatCompareText(result);
       const toFiles = specs.filter((s) => s.path !== undefined);
       const stdoutSpec = specs.find((s) => s.path === undefined);
       if (stdoutSpec?.format === "json") io.out(redact(JSON.stringify(result, null, 2) + "\n"));
       else io.out(redact(text));
       await writeOutputs(toFiles, { json: result, text });
-      io.out(`\nWrote ${mdPath}\n`);
+      io.out(`\nWrote ${mdPath}\nWrote ${htmlPath}\n`);
       return extra.failOnWorse && result.counts.worse > 0 ? 1 : 0;
     }
     if (args.length > 1) throw new BadInputError(`expected at most one run folder, got ${args.length} (did you mean --compare A B?)`);

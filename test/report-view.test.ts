@@ -13,6 +13,7 @@ import { writeReport } from "../src/report/write.ts";
 import { requireChromium } from "./helpers/chromium.ts";
 import { productRun } from "./helpers/product-run.ts";
 import { tempDir } from "./helpers/results-tmp.ts";
+import { reportMain } from "../scripts/report.ts";
 
 const OUT_DIR = resolve("test-output");
 const tmp = tempDir("scaletest-report-view-");
@@ -158,4 +159,64 @@ test("a failed run's report: the failed threshold's card and row come first, in 
   assert.ok(v.thresholdRows.slice(1).every((r) => !r.failed));
   // The tick p99 limit given on the command line judges each traffic kind's card.
   assert.equal(v.cards.find((c) => c.id === "ssh-traffic:tick-p99")!.limit, "10s");
+});
+
+test("the compare view of a fast-build and a slow-build run highlights the build stage, settings that differ first", async (t) => {
+  const chromium = requireChromium(t);
+  if (!chromium) return;
+  const io = { out: (_: string) => {}, err: (_: string) => {} };
+  // A = the demo run (builds of tens of ms), B = the failed run (builds of ~600 ms).
+  assert.equal(await reportMain(["--compare", DEMO, FAILED], io, { PATH: process.env.PATH }), 0);
+  const html = join(FAILED, "compare.html");
+  const browser = await launchChromium(chromium);
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    page.on("request", (r) => {
+      if (!r.url().startsWith("file:")) errors.push(`network request ${r.url()}`);
+    });
+    await page.goto(pathToFileURL(html).href, { waitUntil: "load", timeout: 30_000 });
+    await page.waitForFunction(() => document.body.getAttribute("data-charts-drawn") !== null, undefined, { timeout: 20_000 });
+    const v = await page.evaluate(() => {
+      type C = { scales: { x: { min: number; max: number } }; data: { labels: string[]; datasets: { label: string }[] } };
+      const w = window as unknown as { Chart: { getChart(c: HTMLCanvasElement): C | undefined } };
+      const headings = Array.from(document.querySelectorAll("main > h2")).map((h) => h.textContent);
+      return {
+        headings,
+        settings: Array.from(document.querySelectorAll("#settings-diff tbody th")).map((th) => th.textContent),
+        diffs: Array.from(document.querySelectorAll("#differences tbody tr")).map((tr) => ({ key: (tr as HTMLElement).dataset.key, cls: tr.className })),
+        stages: Array.from(document.querySelectorAll<HTMLCanvasElement>("canvas[data-axis=stages]")).map((c) => ({
+          title: c.getAttribute("aria-label"), labels: w.Chart.getChart(c)!.data.labels, datasets: w.Chart.getChart(c)!.data.datasets.map((d) => d.label),
+        })),
+        time: Array.from(document.querySelectorAll<HTMLCanvasElement>("canvas[data-axis=time]")).map((c) => ({
+          min: w.Chart.getChart(c)!.scales.x.min, max: w.Chart.getChart(c)!.scales.x.max, datasets: w.Chart.getChart(c)!.data.datasets.map((d) => d.label),
+        })),
+      };
+    });
+    mkdirSync(OUT_DIR, { recursive: true });
+    await page.screenshot({ path: join(OUT_DIR, "report-view-compare.png"), fullPage: true });
+    assert.deepEqual(errors, []);
+    // The settings that differ come first, before any figure.
+    assert.equal(v.headings[0], "Settings that differ");
+    assert.ok(v.settings.includes("--threshold-provision-p95"), v.settings.join(", "));
+    // The build stage got slower: listed as worse, and its bar marked in the build-stage chart.
+    const worse = v.diffs.filter((d) => d.cls === "bad").map((d) => d.key);
+    assert.ok(worse.includes("stage:create-workspaces:build:p50"), worse.join(", "));
+    assert.equal(v.diffs[0]!.cls, "bad", "worse rows first");
+    const build = v.stages.find((s) => /create-workspaces: build stages/.test(s.title ?? "") && s.labels.some((l) => /build$/.test(l)))!;
+    assert.ok(build, v.stages.map((s) => s.title).join(" | "));
+    assert.ok(build.labels.includes("▲ build"), build.labels.join(", "));
+    assert.deepEqual(build.datasets, ["A p50", "A p95", "A p99", "B p50", "B p95", "B p99"]);
+    // Both runs overlaid on time charts spanning the longer run.
+    const longer = Math.max(runDurationSec(DEMO), runDurationSec(FAILED));
+    assert.ok(v.time.length >= 5);
+    for (const c of v.time) {
+      assert.equal(c.min, 0);
+      assert.ok(Math.abs(c.max - longer) < 1e-6);
+      assert.ok(c.datasets.some((d) => d.startsWith("A ")) && c.datasets.some((d) => d.startsWith("B ")), c.datasets.join(", "));
+    }
+  } finally {
+    await browser.close();
+  }
 });

@@ -48,7 +48,7 @@ const VERDICT: Record<ReportModel["verdict"], { title: string; text: string }> =
   incomplete: { title: "INCOMPLETE", text: "The run has not finished: no summary.json yet." },
 };
 
-const CSS = `
+export const CSS = `
 :root{--pass:#1b7f3b;--fail:#c62828;--warn:#b35c00;--muted:#5f6368;--line:#e0e3e7;--bg:#f6f7f9}
 *{box-sizing:border-box}
 body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2328;background:var(--bg)}
@@ -108,7 +108,7 @@ table.settings th{width:40%;font-weight:500;font-family:ui-monospace,Menlo,monos
 // bad chart shows its error in its card and the others still draw. Every time chart's x-axis is 0..the
 // run's duration, the phase timeline's axis. On the live page (report.ts --serve, the runner's live
 // server) it re-fetches the page every few seconds and redraws from the new data.
-const CLIENT_JS = `
+export const CLIENT_JS = `
 (function () {
   "use strict";
   Chart.defaults.animation = false;
@@ -178,7 +178,7 @@ const CLIENT_JS = `
     });
     return {
       type: "bar",
-      data: { labels: c.bars.map(function (x) { return (x.highlight ? "▲ " : "") + x.label; }), datasets: datasets },
+      data: { labels: c.bars.map(function (x) { return (x.highlight === "worse" ? "▲ " : x.highlight === "better" ? "▼ " : "") + x.label; }), datasets: datasets },
       options: { indexAxis: "y", scales: { x: { beginAtZero: true, title: { display: true, text: "latency (linear)" }, ticks: { callback: function (v) { return fmtMs(v); } } } },
         plugins: { tooltip: { callbacks: { label: function (ctx) { return ctx.dataset.label + ": " + fmtMs(ctx.parsed.x); } } } } }
     };
@@ -250,11 +250,11 @@ const CLIENT_JS = `
 })();
 `;
 
-function statusBadge(status: string): string {
+export function statusBadge(status: string): string {
   return `<span class="status ${e(status)}">${e(status)}</span>`;
 }
 
-function chartCard(title: string, id: string, has: boolean, note: string, emptyText: string, height = 320, axis: "time" | "stages" | "other" = "other"): string {
+export function chartCard(title: string, id: string, has: boolean, note: string, emptyText: string, height = 320, axis: "time" | "stages" | "other" = "other"): string {
   const body = has
     ? `<div class="chart" style="height:${height}px"><canvas id="${e(id)}" data-axis="${axis}" role="img" aria-label="${e(title)}"></canvas></div>`
     : `<p class="muted">${e(emptyText)}</p>`;

@@ -157,6 +157,12 @@ test("a failed run's report: the failed threshold's card and row come first, in 
   assert.ok(v.cards.slice(firstPass).every((c) => c.ok !== "false"), "failed cards are all first");
   assert.ok(v.thresholdRows[0]!.failed && /create\.provision\.p95<500ms/.test(v.thresholdRows[0]!.text));
   assert.ok(v.thresholdRows.slice(1).every((r) => !r.failed));
+  // report.md: the headline and the threshold table, failed first, as plain tables that paste into a ticket.
+  const md = readFileSync(join(FAILED, "report.md"), "utf8");
+  const headline = md.indexOf("## Headline");
+  assert.ok(headline > 0 && headline < md.indexOf("## Thresholds") && md.indexOf("## Thresholds") < md.indexOf("## Phases"));
+  assert.match(md, /## Headline\n\n\|  \| figure \| phase \| value \| limit \| how close \|\n\| --- [^\n]*\n\| ✗ \*\*FAIL\*\* \| provisioning p95 \| create-workspaces \| [^|]+ \| 500ms \| [^|]+ of <500ms \(\d+% of the limit\) \|/);
+  assert.match(md, /## Thresholds\n\n[^\n]*\n[^\n]*\n\| create-workspaces \| create\.provision\.p95<500ms \| [^|]+ \| 500ms \| ✗ \*\*FAIL\*\* \|/);
   // The tick p99 limit given on the command line judges each traffic kind's card.
   assert.equal(v.cards.find((c) => c.id === "ssh-traffic:tick-p99")!.limit, "10s");
 });

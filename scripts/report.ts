@@ -3,6 +3,9 @@
 //
 //   report.ts [RUN]                      rewrite RUN/report.md and RUN/report.html (default: the latest run
 //                                        under --results-dir, or --run-id); prints their paths
+//   report.ts --serve [RUN]              serve the live report at --report-address (default 0.0.0.0:21113):
+//                                        the page refreshes from the run folder every few seconds and
+//                                        becomes the final report when the run ends
 //   report.ts --compare A B              A and B side by side (A = baseline, B = candidate); prints the table
 //                                        and writes B/compare.md and B/compare.html (both runs' charts
 //                                        overlaid). [--output json:PATH] [--tolerance 10]
@@ -21,6 +24,7 @@ import { loadReportModel } from "../src/report/model.ts";
 import { rejudge, type ThresholdOverrides } from "../src/report/thresholds.ts";
 import { presetThresholds } from "../src/thresholds/presets.ts";
 import { writeReport } from "../src/report/write.ts";
+import { startLiveServer } from "../src/report/live.ts";
 import { writeFileAtomicSync } from "../src/results/atomic.ts";
 import { latestRunDir } from "../src/results/dir.ts";
 import { parseOutputSpecs, writeOutputs } from "../src/results/outputs.ts";
@@ -89,6 +93,7 @@ export async function reportMain(argv: string[], io: Io = defaultIo, env: NodeJS
         cmd
           .argument("[runs...]", "run folder (or run id) to report on; with --compare: A B")
           .option("--compare", "compare two runs: report.ts --compare A B (A = baseline, B = candidate)")
+          .option("--serve", "serve the live report at --report-address until stopped (RUN, or the latest run under --results-dir, followed as new runs start)")
           .option("--tolerance <percent>", "compare: relative change still counted as the same", "10")
           .option("--fail-on-worse", "compare: exit 1 if any metric is worse in B")
           .option("--output <spec>", "compare: also write text or json, as <format>[:<path>] (repeatable)", (v: string, prev: string[]) => [...prev, v], [] as string[]),
@@ -132,6 +137,18 @@ export async function reportMain(argv: string[], io: Io = defaultIo, env: NodeJS
       return extra.failOnWorse && result.counts.worse > 0 ? 1 : 0;
     }
     if (args.length > 1) throw new BadInputError(`expected at most one run folder, got ${args.length} (did you mean --compare A B?)`);
+    if (extra.serve) {
+      const runDir = args[0] !== undefined ? resolveRun(args[0], config.resultsDir) : undefined;
+      const server = await startLiveServer({ address: config.reportAddress, ...(runDir ? { runDir } : { resultsDir: resolve(config.resultsDir) }) });
+      io.out(`Live report of ${runDir ?? `the latest run under ${resolve(config.resultsDir)}`} at ${server.url} (Ctrl+C stops)\n`);
+      await new Promise<void>((done) => {
+        const stop = () => done();
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+      });
+      await server.close();
+      return 0;
+    }
     let runDir: string;
     if (args[0] !== undefined) runDir = resolveRun(args[0], config.resultsDir);
     else if (sources.runId !== "default") runDir = resolveRun(config.runId, config.resultsDir);

@@ -101,14 +101,17 @@ function commonChecks(v: PageView, runDir: string): void {
   }
   // Throughput: achieved and the dashed target, both drawn (the caption promises the dashed line).
   const throughput = v.timeCharts.filter((c) => c.id.startsWith("chart-throughput"));
-  assert.equal(throughput.length, 2, "one per traffic kind");
-  for (const c of throughput) {
+  assert.equal(throughput.length, 3, "one per traffic kind and one for the dashboard");
+  const traffic = throughput.filter((c) => c.datasets.some((d) => d.label === "target"));
+  assert.equal(traffic.length, 2);
+  for (const c of traffic) {
     assert.deepEqual(c.datasets.map((d) => d.label), ["achieved", "target"]);
     assert.ok(c.datasets[1]!.dash > 0, "target is dashed");
   }
-  // Tick percentiles over time, per traffic kind.
+  assert.equal(throughput.filter((c) => c.datasets.map((d) => d.label).join() === "views,failed").length, 1);
+  // Tick percentiles over time per traffic kind, page load percentiles over time for the dashboard.
   const latency = v.timeCharts.filter((c) => c.id.startsWith("chart-latency-time"));
-  assert.equal(latency.length, 2);
+  assert.equal(latency.length, 3);
   for (const c of latency) assert.deepEqual(c.datasets.map((d) => d.label), ["p50", "p95", "p99"]);
   // No stage chart mixes medians more than 100x apart.
   assert.ok(v.stageCharts.length >= 4);
@@ -143,6 +146,12 @@ test("the demo's report: headline cards with limits, charts on the run's time ax
   assert.equal(card("create-workspaces:provisioning-p95").limit, "2m");
   assert.match(card("dashboard-traffic:page-p95").text, /of <500ms/);
   assert.ok(v.cards.every((c) => c.ok !== "false"));
+  // The dashboard's per-second timeline accounts for every page view it counted.
+  const rec = JSON.parse(readFileSync(join(DEMO, "05-dashboard-traffic", "result.json"), "utf8")) as { extra: { dashboard: { totals: { views: number }; timeline: { views: number; hist: string }[] } } };
+  const dash = rec.extra.dashboard;
+  assert.ok(dash.totals.views > 0);
+  assert.equal(dash.timeline.reduce((a, x) => a + x.views, 0), dash.totals.views);
+  assert.ok(dash.timeline.every((x) => x.hist.length > 0));
 });
 
 test("a failed run's report: the failed threshold's card and row come first, in red", async (t) => {

@@ -203,6 +203,6 @@ test("chartData has one timeline bar per phase, in run-relative seconds", () => 
   assert.ok(c.timeline![0]!.start >= 0);
   for (const b of c.timeline!) assert.ok(b.end >= b.start);
   assert.equal(c.builds![0]!.count, 4);
-  assert.deepEqual(c.timeCharts.filter((t) => /throughput/.test(t.id)).map((t) => t.phase), ["ssh-traffic", "web-terminal-traffic"]);
+  assert.deepEqual(c.timeCharts.filter((t) => /throughput/.test(t.id)).map((t) => t.phase), ["ssh-traffic", "web-terminal-traffic", "dashboard-traffic"]);
   assert.ok(c.stageCharts.some((g) => g.phase === "dashboard-traffic" && g.bars.some((b) => /^dashboard\.page\{page=/.test(b.stage))), JSON.stringify(c.stageCharts.map((g) => g.title)));
 });

@@ -309,10 +309,43 @@ function timeCharts(model: ReportModel, xMax: number): TimeChart[] {
       errorSeries.push({ label: p.name, style: "count", points: perSecond(tr.errors.map((e) => e.at), runStart, Number.isNaN(start) ? offset : start, end) });
       untimed += tr.errorsOmitted;
     } else if (p.kind === "dashboard" && !Number.isNaN(start)) {
-      const d = p.extra["dashboard"] as { failures?: { at: string }[]; failures_total?: number } | undefined;
-      const failures = Array.isArray(d?.failures) ? d.failures : [];
-      errorSeries.push({ label: p.name, style: "count", points: perSecond(failures.map((f) => f.at), runStart, start, end) });
-      untimed += Math.max(0, (d?.failures_total ?? failures.length) - failures.length);
+      const d = p.extra["dashboard"] as
+        | { failures?: { at: string }[]; failures_total?: number; timeline?: { t: number; views: number; errors: number; hist: string }[]; timeline_started_at?: string }
+        | undefined;
+      if (d && Array.isArray(d.timeline) && typeof d.timeline_started_at === "string") {
+        // Per-second page views, failures and load-time histograms (recorded since the dashboard runner kept them).
+        const offset = (Date.parse(d.timeline_started_at) - runStart) / 1000;
+        const points: TimelinePoint[] = d.timeline.map((x) => ({ t: x.t, ticks: x.views, hist: x.hist, bytesRead: 0, bytesWritten: 0, p95: 0, max: 0 }));
+        out.push({
+          id: `chart-latency-time-${p.index}`,
+          phase: p.name,
+          title: `${p.name}: page load time over time`,
+          caption: "Dashboard page load time per second of the run: p50, p95 and p99 of the page views finished in that second (ms). Seconds without a view are not drawn.",
+          unit: "ms",
+          xMax,
+          series: percentileSeries(points, offset),
+        });
+        out.push({
+          id: `chart-throughput-${p.index}`,
+          phase: p.name,
+          title: `${p.name}: page views per second`,
+          caption: "Page views finished per second (solid) and the failed ones among them (red). Dashboard load has no fixed target rate: each virtual user loads the next page after the think time.",
+          unit: "per-second",
+          xMax,
+          series: [
+            { label: "views", style: "achieved", points: d.timeline.map((x) => ({ t: round(x.t + 0.5 + offset), v: x.views })) },
+            { label: "failed", style: "p99", points: d.timeline.map((x) => ({ t: round(x.t + 0.5 + offset), v: x.errors })) },
+          ],
+        });
+        const byTime = new Map(d.timeline.map((x) => [Math.floor(x.t + offset), x.errors]));
+        const pts: TimeSeries["points"] = [];
+        for (let sec = Math.floor(start); sec <= Math.ceil(end); sec++) pts.push({ t: sec + 0.5, v: byTime.get(sec) ?? 0 });
+        errorSeries.push({ label: p.name, style: "count", points: pts });
+      } else {
+        const failures = Array.isArray(d?.failures) ? d.failures : [];
+        errorSeries.push({ label: p.name, style: "count", points: perSecond(failures.map((f) => f.at), runStart, start, end) });
+        untimed += Math.max(0, (d?.failures_total ?? failures.length) - failures.length);
+      }
     }
   }
   if (errorSeries.length) {

@@ -47,7 +47,9 @@ export function livePage(opts: Omit<LiveServerOptions, "address">, now = new Dat
     // A run folder half-written at the instant of the read (run.json being created) heals on the next poll.
     return waitingPage(`The run folder cannot be read yet (${(e as Error).message}); retrying.`, refreshMs);
   }
-  const finished = model.verdict !== "incomplete";
+  // Still going while run.json says "running" and there is no summary.json (model.now is set just then); a
+  // failed phase mid-run does not end the live view.
+  const finished = model.now === null;
   return renderHtml(model, { generatedAt: now, ...(finished ? {} : { live: { intervalMs: refreshMs } }) });
 }
 

@@ -3,8 +3,12 @@
 //
 //   report.ts [RUN]                      rewrite RUN/report.md and RUN/report.html (default: the latest run
 //                                        under --results-dir, or --run-id); prints their paths
+//   report.ts --serve [RUN]              serve the live report at --report-address (default 0.0.0.0:21113):
+//                                        the page refreshes from the run folder every few seconds and
+//                                        becomes the final report when the run ends
 //   report.ts --compare A B              A and B side by side (A = baseline, B = candidate); prints the table
-//                                        and writes B/compare.md. [--output json:PATH] [--tolerance 10]
+//                                        and writes B/compare.md and B/compare.html (both runs' charts
+//                                        overlaid). [--output json:PATH] [--tolerance 10]
 //                                        [--fail-on-worse: exit 1 when some metric got worse]
 //   --threshold EXPR and --threshold-* flags re-judge the run's recorded metrics (report and compare): a changed
 //   limit replaces its row.
@@ -15,10 +19,12 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigError, HelpShown, loadConfig, type Loaded } from "../src/config/index.ts";
 import { compareRuns, formatCompareText, renderCompareMarkdown } from "../src/report/compare.ts";
+import { renderCompareHtml } from "../src/report/compare-html.ts";
 import { loadReportModel } from "../src/report/model.ts";
 import { rejudge, type ThresholdOverrides } from "../src/report/thresholds.ts";
 import { presetThresholds } from "../src/thresholds/presets.ts";
 import { writeReport } from "../src/report/write.ts";
+import { startLiveServer } from "../src/report/live.ts";
 import { writeFileAtomicSync } from "../src/results/atomic.ts";
 import { latestRunDir } from "../src/results/dir.ts";
 import { parseOutputSpecs, writeOutputs } from "../src/results/outputs.ts";
@@ -29,6 +35,7 @@ import { isRunId } from "../src/util/naming.ts";
 export { writeReport };
 
 export const COMPARE_FILE = "compare.md";
+export const COMPARE_HTML_FILE = "compare.html";
 
 const DESCRIPTION =
   "Regenerate a run's report.md and report.html, or compare two runs (--compare A B) metric by metric.";
@@ -86,6 +93,7 @@ export async function reportMain(argv: string[], io: Io = defaultIo, env: NodeJS
         cmd
           .argument("[runs...]", "run folder (or run id) to report on; with --compare: A B")
           .option("--compare", "compare two runs: report.ts --compare A B (A = baseline, B = candidate)")
+          .option("--serve", "serve the live report at --report-address until stopped (RUN, or the latest run under --results-dir, followed as new runs start)")
           .option("--tolerance <percent>", "compare: relative change still counted as the same", "10")
           .option("--fail-on-worse", "compare: exit 1 if any metric is worse in B")
           .option("--output <spec>", "compare: also write text or json, as <format>[:<path>] (repeatable)", (v: string, prev: string[]) => [...prev, v], [] as string[]),
@@ -117,16 +125,30 @@ export async function reportMain(argv: string[], io: Io = defaultIo, env: NodeJS
       const result = compareRuns(a, b, { tolerance: tolerance / 100 });
       const mdPath = join(b.runDir, COMPARE_FILE);
       writeFileAtomicSync(mdPath, redact(renderCompareMarkdown(result)));
+      const htmlPath = join(b.runDir, COMPARE_HTML_FILE);
+      writeFileAtomicSync(htmlPath, redact(renderCompareHtml(a, b, result)));
       const text = formatCompareText(result);
       const toFiles = specs.filter((s) => s.path !== undefined);
       const stdoutSpec = specs.find((s) => s.path === undefined);
       if (stdoutSpec?.format === "json") io.out(redact(JSON.stringify(result, null, 2) + "\n"));
       else io.out(redact(text));
       await writeOutputs(toFiles, { json: result, text });
-      io.out(`\nWrote ${mdPath}\n`);
+      io.out(`\nWrote ${mdPath}\nWrote ${htmlPath}\n`);
       return extra.failOnWorse && result.counts.worse > 0 ? 1 : 0;
     }
     if (args.length > 1) throw new BadInputError(`expected at most one run folder, got ${args.length} (did you mean --compare A B?)`);
+    if (extra.serve) {
+      const runDir = args[0] !== undefined ? resolveRun(args[0], config.resultsDir) : undefined;
+      const server = await startLiveServer({ address: config.reportAddress, ...(runDir ? { runDir } : { resultsDir: resolve(config.resultsDir) }) });
+      io.out(`Live report of ${runDir ?? `the latest run under ${resolve(config.resultsDir)}`} at ${server.url} (Ctrl+C stops)\n`);
+      await new Promise<void>((done) => {
+        const stop = () => done();
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+      });
+      await server.close();
+      return 0;
+    }
     let runDir: string;
     if (args[0] !== undefined) runDir = resolveRun(args[0], config.resultsDir);
     else if (sources.runId !== "default") runDir = resolveRun(config.runId, config.resultsDir);

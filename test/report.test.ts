@@ -170,17 +170,19 @@ test("report.html renders its charts in headless Chromium (screenshot in test-ou
     assert.deepEqual(errors, []);
     assert.deepEqual(requests.filter((u) => !u.startsWith("file:")), [], "the page must not request anything from the network");
     assert.equal(result.xss, 0);
-    assert.deepEqual(Object.keys(result.charts).sort(), ["chart-builds-0", "chart-latency", "chart-throughput", "chart-timeline"]);
-    assert.equal(result.drawn, "4");
+    const expected = chartData(loadReportModel(runDir));
+    const ids = ["chart-timeline", ...expected.builds!.map((_, i) => `chart-builds-${i}`), ...expected.stageCharts.map((c) => c.id), ...expected.timeCharts.map((c) => c.id)];
+    assert.deepEqual(Object.keys(result.charts).sort(), ids.sort());
+    assert.equal(result.drawn, String(ids.length));
     for (const [id, c] of Object.entries(result.charts)) {
       assert.notEqual(c.type, "none", `${id} has no Chart.js instance`);
       assert.ok(c.width > 100, `${id} has width ${c.width}`);
       assert.ok(c.painted > 1000, `${id} looks blank (${c.painted} painted pixels)`);
     }
     assert.equal(result.charts["chart-timeline"]!.type, "bar");
-    assert.equal(result.charts["chart-throughput"]!.type, "line");
-    assert.equal(result.charts["chart-throughput"]!.datasets, 2);
-    assert.equal(result.charts["chart-latency"]!.datasets, 4);
+    // Achieved and target per traffic phase; p50/p95/p99 per stage chart.
+    for (const c of expected.timeCharts.filter((t) => /^chart-throughput/.test(t.id))) assert.equal(result.charts[c.id]!.datasets, 2);
+    for (const c of expected.stageCharts) assert.equal(result.charts[c.id]!.datasets, 3);
     assert.equal(result.thresholdRows, loadReportModel(runDir).thresholds.length);
     assert.match(result.verdict ?? "", /PASS/);
     mkdirSync(OUT_DIR, { recursive: true });
@@ -201,6 +203,6 @@ test("chartData has one timeline bar per phase, in run-relative seconds", () => 
   assert.ok(c.timeline![0]!.start >= 0);
   for (const b of c.timeline!) assert.ok(b.end >= b.start);
   assert.equal(c.builds![0]!.count, 4);
-  assert.equal(c.throughput!.map((s) => s.measure).join(","), "bytes,bytes");
-  assert.ok(c.latency!.some((g) => g.phase === "dashboard-traffic" && /^dashboard\.page\{page=/.test(g.stage)), JSON.stringify(c.latency!.map((g) => g.label)));
+  assert.deepEqual(c.timeCharts.filter((t) => /throughput/.test(t.id)).map((t) => t.phase), ["ssh-traffic", "web-terminal-traffic", "dashboard-traffic"]);
+  assert.ok(c.stageCharts.some((g) => g.phase === "dashboard-traffic" && g.bars.some((b) => /^dashboard\.page\{page=/.test(b.stage))), JSON.stringify(c.stageCharts.map((g) => g.title)));
 });

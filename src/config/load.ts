@@ -236,6 +236,9 @@ function crossCheck(c: Config, script: ScriptName, sources: Record<SettingKey, S
   const sm = SHARD.exec(c.shard);
   if (!sm) p.push(`${d("shard")} must be i/n, e.g. 0/3; got "${c.shard}"`);
   else if (Number(sm[2]) < 1 || Number(sm[1]) >= Number(sm[2])) p.push(`${d("shard")} needs 0 <= i < n; got "${c.shard}"`);
+  if (!HOSTPORT.test(c.reportAddress)) {
+    p.push(`${d("reportAddress")} must be host:port (e.g. 0.0.0.0:21113, 127.0.0.1:0); got "${c.reportAddress}"`);
+  }
   if (c.metricsAddress && !HOSTPORT.test(c.metricsAddress)) {
     p.push(`${d("metricsAddress")} must be host:port (e.g. 0.0.0.0:21112, 127.0.0.1:0); got "${c.metricsAddress}"`);
   }

@@ -17,7 +17,7 @@ import { runApiVisitor } from "./api-mode.ts";
 import { launchChromium, openBrowserSession, runBrowserVisitor, type BrowserSession } from "./browser-mode.ts";
 import { resolveIdentities } from "./identities.ts";
 import { PAGE_NAMES, type PageName } from "./pages.ts";
-import { DashboardRecorder, type DashboardFailure, type DashboardMode, type LatencyStats } from "./recorder.ts";
+import { DashboardRecorder, type DashboardFailure, type DashboardTimelinePoint, type DashboardMode, type LatencyStats } from "./recorder.ts";
 
 export { DASHBOARD_PAGES, PAGE_NAMES, endpointOf, pagesFor, type PageDef, type PageName } from "./pages.ts";
 export { CHROMIUM_ARGS, launchChromium } from "./browser-mode.ts";
@@ -78,6 +78,10 @@ export interface DashboardResult {
   endpoints: Record<string, LatencyStats>;
   failures: DashboardFailure[];
   failures_total: number;
+  /** The timeline's zero: when recording began. */
+  timeline_started_at: string;
+  /** Page views per second (count, failures, load-time histogram), for charts over time. */
+  timeline: DashboardTimelinePoint[];
   /** Named metrics (histograms encoded) for the phase record. */
   metrics: MetricSetJSON;
 }
@@ -201,6 +205,8 @@ export async function runDashboardTraffic(
     endpoints: recorder.endpoints(),
     failures: recorder.failures(),
     failures_total: recorder.failureCount,
+    timeline_started_at: new Date(recorder.startedAtMs).toISOString(),
+    timeline: recorder.timeline(),
     metrics: recorder.metricSet(),
   };
 }

@@ -102,7 +102,22 @@ class Series {
 /** Failures kept in the results (the counts are always complete). */
 export const MAX_FAILURES_KEPT = 100;
 
+/** One second of page views (for the report's charts over time): t = seconds since the recorder started. */
+export interface DashboardTimelinePoint {
+  t: number;
+  views: number;
+  errors: number;
+  /** Page-load HDR histogram of the second (µs, 2 digits, encoded), as the traffic timeline's. */
+  hist: string;
+}
+
+/** Seconds of timeline kept (a day): beyond it views still count everywhere else. */
+const MAX_TIMELINE_SECONDS = 86_400;
+
 export class DashboardRecorder {
+  /** When recording began (ms since the epoch): the timeline's zero. */
+  readonly startedAtMs = Date.now();
+  readonly #seconds = new Map<number, { views: number; errors: number; hist: LatencyHistogram }>();
   readonly #pages = new Map<string, Series>();
   readonly #endpoints = new Map<string, Series>();
   readonly #failures: DashboardFailure[] = [];
@@ -116,6 +131,14 @@ export class DashboardRecorder {
   /** One page view: `status` is "ok" or why it failed (an HTTP status or a failure kind). */
   page(page: string, ms: number, ok: boolean, status: string): void {
     series(this.#pages, page).add(ms, ok ? "ok" : status, ok);
+    const sec = Math.max(0, Math.floor((Date.now() - this.startedAtMs) / 1000));
+    if (sec < MAX_TIMELINE_SECONDS) {
+      let b = this.#seconds.get(sec);
+      if (!b) this.#seconds.set(sec, (b = { views: 0, errors: 0, hist: new LatencyHistogram(2) }));
+      b.views++;
+      if (!ok) b.errors++;
+      b.hist.record(ms);
+    }
     this.#pageMetric.labels(page, this.mode).observe(ms / 1000);
     this.#views.labels(page, this.mode, ok ? "ok" : "error").inc();
   }
@@ -138,6 +161,13 @@ export class DashboardRecorder {
 
   failures(): DashboardFailure[] {
     return this.#failures.slice();
+  }
+
+  /** Page views per second of the run, in time order (seconds without a view are left out). */
+  timeline(): DashboardTimelinePoint[] {
+    return [...this.#seconds]
+      .sort((a, b) => a[0] - b[0])
+      .map(([t, b]) => ({ t, views: b.views, errors: b.errors, hist: b.hist.count ? b.hist.encode() : "" }));
   }
 
   pages(): Record<string, LatencyStats> {

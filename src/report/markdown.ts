@@ -2,6 +2,7 @@
 import { formatMs } from "../results/stats.ts";
 import { chartData } from "./chart-data.ts";
 import { formatBytesRate, formatLimit, formatPercent, formatRate, formatValue, mdCell, mdTable } from "./format.ts";
+import { headlineCards, thresholdsFailedFirst } from "./headline.ts";
 import type { ReportModel, ReportPhase } from "./model.ts";
 
 const VERDICT_TEXT: Record<ReportModel["verdict"], string> = {
@@ -28,24 +29,25 @@ export function renderMarkdown(model: ReportModel): string {
   const out: string[] = [];
   out.push(`# Scale test report: run ${mdCell(model.runId)}\n`);
   out.push(`**Verdict: ${VERDICT_TEXT[model.verdict]}**\n`);
-  const facts: string[][] = [];
-  if (model.startedAt) facts.push(["Started", model.startedAt]);
-  if (model.endedAt) facts.push(["Ended", model.endedAt]);
-  if (model.durationMs !== null) facts.push(["Duration", formatMs(model.durationMs)]);
-  if (model.url) facts.push(["Deployment", model.url]);
-  if (model.coderVersion) facts.push(["Coder version", model.coderVersion]);
-  if (model.comment) facts.push(["Comment", model.comment]);
-  facts.push(["Status", model.status], ["Last phase", model.phase]);
-  if (model.interruptedBy) facts.push(["Interrupted by", model.interruptedBy]);
-  out.push(mdTable(["", ""], facts));
-
+  // The headline and the thresholds first, as plain GitHub-flavoured tables: they paste into a ticket as they are.
+  const cards = headlineCards(model);
+  if (cards.length) {
+    out.push("## Headline\n");
+    out.push(
+      mdTable(
+        ["", "figure", "phase", "value", "limit", "how close"],
+        cards.map((c) => [c.ok === false ? "✗ **FAIL**" : c.ok ? "✓" : "", c.label, c.phase, c.value, c.limit ?? "-", c.closeness + (c.failedLabel ? ` (${c.failedLabel})` : "")]),
+        [3, 4],
+      ),
+    );
+  }
   out.push("## Thresholds\n");
   if (model.thresholds.length === 0) out.push("No thresholds were evaluated.\n");
   else {
     out.push(
       mdTable(
         ["phase", "threshold", "observed", "limit", "result"],
-        model.thresholds.map((t) => [
+        thresholdsFailedFirst(model).map((t) => [
           t.phase,
           t.expression + (t.abort ? " (abort)" : ""),
           formatValue(t.unit, t.observed) + (t.failed_label ? ` (${t.failed_label})` : ""),
@@ -56,6 +58,17 @@ export function renderMarkdown(model: ReportModel): string {
       ),
     );
   }
+
+  const facts: string[][] = [];
+  if (model.startedAt) facts.push(["Started", model.startedAt]);
+  if (model.endedAt) facts.push(["Ended", model.endedAt]);
+  if (model.durationMs !== null) facts.push(["Duration", formatMs(model.durationMs)]);
+  if (model.url) facts.push(["Deployment", model.url]);
+  if (model.coderVersion) facts.push(["Coder version", model.coderVersion]);
+  if (model.comment) facts.push(["Comment", model.comment]);
+  facts.push(["Status", model.status], ["Last phase", model.phase]);
+  if (model.interruptedBy) facts.push(["Interrupted by", model.interruptedBy]);
+  out.push(mdTable(["", ""], facts));
 
   out.push("## Phases\n");
   out.push(

@@ -75,6 +75,8 @@ export interface ReportPhase {
   errorRate: number | null;
   /** First few failure messages. */
   failures: string[];
+  /** Runner-specific data of the phase record (traffic timeline, dashboard failures, ...). */
+  extra: Record<string, unknown>;
 }
 
 export interface ReportModel {
@@ -98,6 +100,8 @@ export interface ReportModel {
   thresholds: ReportThreshold[];
   /** Problems met while reading (missing or unreadable phase files). */
   warnings: string[];
+  /** For a run still going, read live: the time it was read (running phases last until then). */
+  now: string | null;
 }
 
 const PHASE_DIR_RE = /^(\d{2,})-([a-z0-9]+(?:-[a-z0-9]+)*)$/;
@@ -181,6 +185,7 @@ function phaseFromRecord(rec: PhaseRecord | (SummaryPhase & Partial<PhaseRecord>
     throughput: { bytesPerSec: rate(bytes), opsPerSec: rate(ops), bytes, ops },
     errorRate,
     failures: [...(rec.error ? [rec.error] : []), ...(rec.errors ?? [])].slice(0, MAX_FAILURES),
+    extra,
   };
 }
 
@@ -189,12 +194,12 @@ function placeholder(name: string, index: number, dir: string, status: "running"
     index, name, dir, kind: phaseKind(name), runner: null, attempt, otherAttempts: [], status, startedAt: null, endedAt: null, durationMs: null,
     activeMs: null, error: null, interruptedBy: null, abortedBy: null, totals: { runs: 0, pass: 0, fail: 0 }, stages: {}, headline: [],
     thresholds: [], expressions: [], metrics: {}, settings: {}, buildTimes: [], timeline: [],
-    throughput: { bytesPerSec: null, opsPerSec: null, bytes: null, ops: null }, errorRate: null, failures: [],
+    throughput: { bytesPerSec: null, opsPerSec: null, bytes: null, ops: null }, errorRate: null, failures: [], extra: {},
   };
 }
 
 /** Reads `<results-dir>/<run-id>/` into a ReportModel. Throws if the folder, run.json or summary.json cannot be read. */
-export function loadReportModel(runDir: string): ReportModel {
+export function loadReportModel(runDir: string, opts: { now?: Date } = {}): ReportModel {
   const dir = resolve(runDir);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new Error(`run folder ${dir} does not exist: pass a folder like <results-dir>/<run-id>, or --results-dir so the latest run is used`);
@@ -229,8 +234,11 @@ export function loadReportModel(runDir: string): ReportModel {
       const fromSummary = summary?.phases.find((p) => p.dir === d);
       if (fromSummary) phase = phaseFromRecord(fromSummary, 0, d, runStartMs);
       else {
-        warnings.push(`${d}/${PHASE_RESULT_FILE} is missing: the phase did not finish writing its results`);
+        const entry = run?.phases.find((p) => p.dir === d);
+        if (!entry || entry.status !== "running") warnings.push(`${d}/${PHASE_RESULT_FILE} is missing: the phase did not finish writing its results`);
         phase = placeholder(name, 0, d, summary ? "unknown" : "running", attempt);
+        // A phase still running: its start from run.json, so the live timeline shows it growing.
+        if (entry && phase.status === "running") phase.startedAt = entry.started_at;
       }
     }
     byName.set(name, [...(byName.get(name) ?? []), phase]);
@@ -254,7 +262,9 @@ export function loadReportModel(runDir: string): ReportModel {
   else if (phases.some((p) => p.status === "interrupted")) verdict = "interrupted";
   else verdict = "incomplete";
   if (!summary) warnings.push(`${SUMMARY_FILE} is missing: the run has not finished (verdict from the phases so far)`);
-  const endMs = timeMs(runEnd);
+  let endMs = timeMs(runEnd);
+  // A run still going: it lasts until now (the live page's time axis grows with it).
+  if (!summary && run?.status === "running" && opts.now) endMs = Math.max(endMs ?? 0, opts.now.getTime());
   return {
     runDir: dir,
     runId: run?.run_id ?? summary?.run_id ?? basename(dir),
@@ -263,6 +273,7 @@ export function loadReportModel(runDir: string): ReportModel {
     startedAt: runStart,
     endedAt: runEnd,
     durationMs: summary?.duration_ms ?? (runStartMs !== null && endMs !== null ? endMs - runStartMs : null),
+    now: !summary && run?.status === "running" && opts.now ? opts.now.toISOString() : null,
     interruptedBy: summary?.interrupted_by ?? null,
     comment: run?.comment ?? "",
     url: run?.url ?? "",

@@ -64,6 +64,14 @@ export const deploymentSettings = {
     default: "0.0.0.0:21112",
     help: "host:port of the Prometheus metrics endpoint (one endpoint serves every scenario of a run; empty disables).",
   }),
+  reportAddress: str({
+    group: "deployment",
+    env: "SCALETEST_REPORT_ADDRESS",
+    flag: "report-address",
+    scripts: ["report"],
+    default: "0.0.0.0:21113",
+    help: "host:port where `report.ts --serve` serves the live report of the latest run (the template's report app opens it).",
+  }),
   metricsWait: duration({
     group: "deployment",
     env: "SCALETEST_METRICS_WAIT",

@@ -1110,6 +1110,41 @@ data "coder_parameter" "coderd_metrics_urls" {
   order        = 803
 }
 
+data "coder_parameter" "coderd_metrics_discover" {
+  name         = "coderd_metrics_discover"
+  display_name = "Coderd metrics discover"
+  description  = "Find coderd's replicas from the Kubernetes API (in a pod): a label selector of the coder pods, e.g. app.kubernetes.io/name=coder; each running pod is scraped like --coderd-metrics-url (empty: off; ignored when --coderd-metrics-url is given). (env `SCALETEST_CODERD_METRICS_DISCOVER`)"
+  type         = "string"
+  default      = ""
+  mutable      = true
+  order        = 804
+}
+
+data "coder_parameter" "coderd_namespace" {
+  name         = "coderd_namespace"
+  display_name = "Coderd namespace"
+  description  = "Namespace of the coder pods for --coderd-metrics-discover. (env `SCALETEST_CODERD_NAMESPACE`)"
+  type         = "string"
+  default      = "coder"
+  mutable      = true
+  order        = 805
+}
+
+data "coder_parameter" "coderd_metrics_port" {
+  name         = "coderd_metrics_port"
+  display_name = "Coderd metrics port"
+  description  = "coderd's Prometheus port on each discovered pod (its --prometheus-address; the Helm chart's default 2112). (env `SCALETEST_CODERD_METRICS_PORT`)"
+  type         = "number"
+  default      = 2112
+  mutable      = true
+  order        = 806
+
+  validation {
+    min = 1
+    max = 65535
+  }
+}
+
 data "coder_parameter" "coderd_metrics_interval" {
   name         = "coderd_metrics_interval"
   display_name = "Coderd metrics interval"
@@ -1117,7 +1152,7 @@ data "coder_parameter" "coderd_metrics_interval" {
   type         = "string"
   default      = "5s"
   mutable      = true
-  order        = 804
+  order        = 807
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
@@ -1232,6 +1267,9 @@ locals {
     SCALETEST_PROMETHEUS_URL                          = data.coder_parameter.prometheus_url.value
     SCALETEST_PROMETHEUS_SELECTOR                     = data.coder_parameter.prometheus_selector.value
     SCALETEST_CODERD_METRICS_URLS                     = data.coder_parameter.coderd_metrics_urls.value
+    SCALETEST_CODERD_METRICS_DISCOVER                 = data.coder_parameter.coderd_metrics_discover.value
+    SCALETEST_CODERD_NAMESPACE                        = data.coder_parameter.coderd_namespace.value
+    SCALETEST_CODERD_METRICS_PORT                     = data.coder_parameter.coderd_metrics_port.value
     SCALETEST_CODERD_METRICS_INTERVAL                 = data.coder_parameter.coderd_metrics_interval.value
     SCALETEST_RUNNERS                                 = data.coder_parameter.runners.value
     SCALETEST_NAMESPACE                               = data.coder_parameter.namespace.value

@@ -2,7 +2,7 @@
 // HTTP query API, per phase window), or coderd's metrics endpoints scraped directly (one per replica).
 // Neither is required; a missing or unreachable source is a warning in the results, unless a coderd.*
 // threshold needs it (then the run stops before anything is created).
-import { duration, list, str, type Setting } from "../setting.ts";
+import { duration, int, list, str, type Setting } from "../setting.ts";
 
 const SCRIPTS = ["run", "create-workspaces", "cleanup", "ssh-traffic", "web-terminal-traffic", "app-traffic", "dashboard-traffic", "workspace-updates"] as const;
 
@@ -60,6 +60,32 @@ export const coderdMetricsSettings = {
     help: 'Label matchers that pick this deployment\'s coderd series in --prometheus-url, e.g. namespace="coder" (empty: every series named coderd_*).',
   }),
   coderdMetricsUrls: urlList(),
+  coderdMetricsDiscover: str({
+    group: "integrations",
+    env: "SCALETEST_CODERD_METRICS_DISCOVER",
+    flag: "coderd-metrics-discover",
+    scripts: SCRIPTS,
+    default: "",
+    help: "Find coderd's replicas from the Kubernetes API (in a pod): a label selector of the coder pods, e.g. app.kubernetes.io/name=coder; each running pod is scraped like --coderd-metrics-url (empty: off; ignored when --coderd-metrics-url is given).",
+  }),
+  coderdNamespace: str({
+    group: "integrations",
+    env: "SCALETEST_CODERD_NAMESPACE",
+    flag: "coderd-namespace",
+    scripts: SCRIPTS,
+    default: "coder",
+    help: "Namespace of the coder pods for --coderd-metrics-discover.",
+  }),
+  coderdMetricsPort: int({
+    group: "integrations",
+    env: "SCALETEST_CODERD_METRICS_PORT",
+    flag: "coderd-metrics-port",
+    scripts: SCRIPTS,
+    default: 2112,
+    min: 1,
+    max: 65535,
+    help: "coderd's Prometheus port on each discovered pod (its --prometheus-address; the Helm chart's default 2112).",
+  }),
   coderdMetricsInterval: duration({
     group: "integrations",
     env: "SCALETEST_CODERD_METRICS_INTERVAL",

@@ -8,6 +8,7 @@ import { judgeOf } from "../../scenario/judges.ts";
 import { formatSpec, mergeThresholds, runnerOf, type ThresholdSpec } from "../../thresholds/index.ts";
 import { BadInputError } from "../../util/errors.ts";
 import { log } from "../../util/log.ts";
+import { discoverCoderdMetricsUrls } from "./discover.ts";
 import { DirectSource } from "./direct.ts";
 import { serverSide, type ServerSideBlock } from "./phase.ts";
 import { PrometheusSource } from "./prometheus.ts";
@@ -127,7 +128,7 @@ export class PhaseWatch {
 let active: { key: string; metrics: CoderdMetrics } | null = null;
 
 function keyOf(c: Config, specs: readonly ThresholdSpec[]): string {
-  return JSON.stringify([c.prometheusUrl, c.prometheusSelector, c.coderdMetricsUrls, c.coderdMetricsInterval, specs.map((s) => s.expression)]);
+  return JSON.stringify([c.prometheusUrl, c.prometheusSelector, c.coderdMetricsUrls, c.coderdMetricsDiscover, c.coderdNamespace, c.coderdMetricsPort, c.coderdMetricsInterval, specs.map((s) => s.expression)]);
 }
 
 /** The coderd.* thresholds among the settings' --threshold expressions. */
@@ -145,13 +146,23 @@ export async function activateCoderdMetrics(c: Config): Promise<CoderdMetrics> {
   if (active?.key === key) return active.metrics;
   active?.metrics.close();
   active = null;
-  const urls = c.coderdMetricsUrls;
+  const needs = specs.map((s) => s.expression).join(", ");
+  let urls = c.coderdMetricsUrls;
+  if (!urls.length && c.coderdMetricsDiscover) {
+    try {
+      urls = await discoverCoderdMetricsUrls({ namespace: c.coderdNamespace, labelSelector: c.coderdMetricsDiscover, port: c.coderdMetricsPort });
+      if (!urls.length) throw new Error(`no running pod matches ${c.coderdMetricsDiscover} in namespace ${c.coderdNamespace}`);
+      log.info(`coderd metrics: discovered ${urls.length} replica(s): ${urls.join(", ")}`);
+    } catch (e) {
+      if (specs.length) throw new BadInputError(`threshold ${needs} needs coderd's metrics, but discovery failed: ${(e as Error).message}`);
+      log.warn(`coderd metrics: discovery failed: ${(e as Error).message}; the run goes on without the server side`);
+    }
+  }
   const source: CoderdSource | null = urls.length
     ? new DirectSource({ urls, intervalMs: c.coderdMetricsInterval })
     : c.prometheusUrl
       ? new PrometheusSource({ url: c.prometheusUrl, selector: c.prometheusSelector })
       : null;
-  const needs = specs.map((s) => s.expression).join(", ");
   if (!source && specs.length) {
     throw new BadInputError(`threshold ${needs} needs coderd's metrics: set --prometheus-url (a Prometheus that scrapes coderd) or --coderd-metrics-url (coderd's metrics endpoint, once per replica)`);
   }

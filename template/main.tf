@@ -6,7 +6,7 @@ terraform {
   required_providers {
     coder = {
       source  = "coder/coder"
-      version = ">= 2.4.0" # form_type (multi-select scenario list)
+      version = ">= 2.4.0, < 3.0.0" # form_type (multi-select scenario list); a major release may break the schema
     }
     kubernetes = {
       source  = "hashicorp/kubernetes"
@@ -102,6 +102,24 @@ variable "pod_monitor" {
   description = "Create a PodMonitor (needs the Prometheus Operator CRDs in the cluster)."
 }
 
+variable "pod_monitor_labels" {
+  type        = map(string)
+  default     = { release = "prometheus" }
+  description = "Labels on the PodMonitors, so your Prometheus' podMonitorSelector picks them up (kube-prometheus-stack selects `release: <its Helm release name>` by default)."
+}
+
+variable "coder_namespace" {
+  type        = string
+  default     = ""
+  description = "Namespace of coderd and the external provisioners (pprof, log gathering, provisioner scaling); empty = the runner's namespace."
+}
+
+variable "provisioner_deployment" {
+  type        = string
+  default     = "coder-provisioner"
+  description = "The external provisioner deployment scaled to the create concurrency during a run (empty: never scaled)."
+}
+
 variable "kubeconfig_path" {
   type        = string
   default     = ""
@@ -116,8 +134,11 @@ data "coder_workspace_owner" "me" {}
 
 locals {
   owner_workspace = "${data.coder_workspace_owner.me.name}/${data.coder_workspace.me.name}"
-  # "default/default" is what Coder plans with when a template version is imported.
-  allowed = contains(var.allowed_workspaces, "*") || contains(concat(var.allowed_workspaces, ["default/default"]), local.owner_workspace)
+  # "default/default" is what Coder plans with when a template version is imported; `coder create <owner>/runner`
+  # first runs a dry run without an owner, which the provider reports as "default", so "default/<name>" passes
+  # for every allowed name (a real build always has its real owner).
+  allowed_names = [for w in var.allowed_workspaces : "default/${element(split("/", w), length(split("/", w)) - 1)}"]
+  allowed       = contains(var.allowed_workspaces, "*") || contains(concat(var.allowed_workspaces, local.allowed_names, ["default/default"]), local.owner_workspace)
 
   name_suffix   = "${lower(data.coder_workspace_owner.me.name)}-${lower(data.coder_workspace.me.name)}"
   pod_name      = "coder-scaletest-runner-${local.name_suffix}"
@@ -130,6 +151,8 @@ locals {
 
   # Shipped with the template version when `npm run template:bundle` was run before pushing (see README).
   bundled = fileexists("${path.module}/runner.tar.gz")
+
+  coder_namespace = var.coder_namespace == "" ? data.coder_parameter.namespace.value : var.coder_namespace
 }
 
 # Refuses to build for any workspace but the intended runner (as Coder's scaletest-runner does).
@@ -143,11 +166,11 @@ resource "terraform_data" "runner_check" {
   }
 }
 
-# The start time of this build: the Grafana link's time range starts here.
+# The start time of this build: the Grafana link's time range starts here. timestamp() is unknown at plan time,
+# so every build (a restart or an update included) replaces it with the build's own time.
 resource "time_static" "start_time" {
-  # runner_check is created on every start and destroyed on every stop, so this is replaced on each start.
   triggers = {
-    started = length(terraform_data.runner_check)
+    build = timestamp()
   }
 }
 
@@ -185,6 +208,9 @@ locals {
     CODER_CONFIG_DIR      = "${local.home}/.config/coderv2"
     CODER_WORKSPACE_OWNER = data.coder_workspace_owner.me.name
     CODER_WORKSPACE       = data.coder_workspace.me.name
+    # The orchestration scripts (scripts/pprof.ts, gather-logs.ts, scale-provisioners.ts).
+    SCALETEST_CODER_NAMESPACE        = local.coder_namespace
+    SCALETEST_PROVISIONER_DEPLOYMENT = var.provisioner_deployment
   }
 }
 
@@ -272,13 +298,15 @@ resource "coder_script" "shutdown" {
 
 # --- Apps -------------------------------------------------------------------------------------------------
 
-# The latest run's report.html (and every run's files), served by startup.sh on loopback inside the pod.
+# The latest run's report.html (and every run's files), served by startup.sh on loopback inside the pod. A
+# path-proxied app appends the request's path to the URL's, so the URL is the server's root (which redirects to
+# latest/report.html): /<run-id>/ and every file in it stay reachable through the same app.
 resource "coder_app" "report" {
   agent_id     = coder_agent.main.id
   slug         = "report"
   display_name = "Latest report"
   icon         = "/emojis/1f4ca.png"
-  url          = "http://localhost:21180/latest/report.html"
+  url          = "http://localhost:21180/"
   subdomain    = false
   share        = "owner"
   order        = 1
@@ -367,8 +395,19 @@ resource "kubernetes_secret" "integrations" {
 }
 
 resource "kubernetes_pod" "main" {
-  count      = data.coder_workspace.me.start_count
-  depends_on = [terraform_data.runner_check, terraform_data.parameter_bounds]
+  count = data.coder_workspace.me.start_count
+  # The RBAC the pod's scripts use and the PodMonitors are created before it and, on stop, deleted only after it
+  # (Terraform destroys in reverse dependency order): the shutdown script's cleanup still has its permissions.
+  depends_on = [
+    terraform_data.runner_check,
+    terraform_data.parameter_bounds,
+    kubernetes_role.scaleout,
+    kubernetes_role_binding.scaleout,
+    kubernetes_role.orchestration,
+    kubernetes_role_binding.orchestration,
+    kubernetes_manifest.pod_monitor,
+    kubernetes_manifest.shard_pod_monitor,
+  ]
   metadata {
     name      = local.pod_name
     namespace = data.coder_parameter.namespace.value
@@ -488,7 +527,7 @@ resource "kubernetes_manifest" "pod_monitor" {
     metadata = {
       name      = "podmonitor-${local.pod_name}"
       namespace = data.coder_parameter.namespace.value
-      labels    = { "app.kubernetes.io/part-of" = "coder" }
+      labels    = merge(var.pod_monitor_labels, { "app.kubernetes.io/part-of" = "coder" })
     }
     spec = {
       selector = {

@@ -57,7 +57,7 @@ data "coder_parameter" "stagger_delay" {
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
-    error = "Use a duration such as 30s, 5m or 1h30m (units ms, s, m, h)."
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
   }
 }
 
@@ -72,7 +72,7 @@ data "coder_parameter" "baseline_wait" {
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
-    error = "Use a duration such as 30s, 5m or 1h30m (units ms, s, m, h)."
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
   }
 }
 
@@ -122,7 +122,7 @@ data "coder_parameter" "greedy_tick_interval" {
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
-    error = "Use a duration such as 30s, 5m or 1h30m (units ms, s, m, h)."
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
   }
 }
 
@@ -219,7 +219,7 @@ data "coder_parameter" "create_timeout" {
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
-    error = "Use a duration such as 30s, 5m or 1h30m (units ms, s, m, h)."
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
   }
 }
 
@@ -234,7 +234,7 @@ data "coder_parameter" "job_timeout" {
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
-    error = "Use a duration such as 30s, 5m or 1h30m (units ms, s, m, h)."
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
   }
 }
 
@@ -284,7 +284,7 @@ data "coder_parameter" "run_timeout" {
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
-    error = "Use a duration such as 30s, 5m or 1h30m (units ms, s, m, h)."
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
   }
 }
 
@@ -309,7 +309,7 @@ data "coder_parameter" "run_expect_timeout" {
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
-    error = "Use a duration such as 30s, 5m or 1h30m (units ms, s, m, h)."
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
   }
 }
 
@@ -334,7 +334,7 @@ data "coder_parameter" "duration" {
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
-    error = "Use a duration such as 30s, 5m or 1h30m (units ms, s, m, h)."
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
   }
 }
 
@@ -364,7 +364,7 @@ data "coder_parameter" "tick_interval" {
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
-    error = "Use a duration such as 30s, 5m or 1h30m (units ms, s, m, h)."
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
   }
 }
 
@@ -417,7 +417,7 @@ data "coder_parameter" "traffic_timeout" {
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
-    error = "Use a duration such as 30s, 5m or 1h30m (units ms, s, m, h)."
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
   }
 }
 
@@ -432,7 +432,7 @@ data "coder_parameter" "ramp" {
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
-    error = "Use a duration such as 30s, 5m or 1h30m (units ms, s, m, h)."
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
   }
 }
 
@@ -457,7 +457,7 @@ data "coder_parameter" "ssh_duration" {
 
   validation {
     regex = "^$|^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
-    error = "Use a duration such as 30s, 5m or 1h30m, or leave empty."
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h), or leave empty."
   }
 }
 
@@ -487,7 +487,7 @@ data "coder_parameter" "ssh_tick_interval" {
 
   validation {
     regex = "^$|^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
-    error = "Use a duration such as 30s, 5m or 1h30m, or leave empty."
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h), or leave empty."
   }
 }
 
@@ -517,7 +517,7 @@ data "coder_parameter" "web_terminal_duration" {
 
   validation {
     regex = "^$|^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
-    error = "Use a duration such as 30s, 5m or 1h30m, or leave empty."
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h), or leave empty."
   }
 }
 
@@ -547,7 +547,7 @@ data "coder_parameter" "web_terminal_tick_interval" {
 
   validation {
     regex = "^$|^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
-    error = "Use a duration such as 30s, 5m or 1h30m, or leave empty."
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h), or leave empty."
   }
 }
 
@@ -577,7 +577,7 @@ data "coder_parameter" "app_duration" {
 
   validation {
     regex = "^$|^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
-    error = "Use a duration such as 30s, 5m or 1h30m, or leave empty."
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h), or leave empty."
   }
 }
 
@@ -607,7 +607,7 @@ data "coder_parameter" "app_tick_interval" {
 
   validation {
     regex = "^$|^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
-    error = "Use a duration such as 30s, 5m or 1h30m, or leave empty."
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h), or leave empty."
   }
 }
 
@@ -674,7 +674,7 @@ data "coder_parameter" "dashboard_duration" {
 
   validation {
     regex = "^$|^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
-    error = "Use a duration such as 30s, 5m or 1h30m, or leave empty."
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h), or leave empty."
   }
 }
 
@@ -704,7 +704,7 @@ data "coder_parameter" "think_time" {
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
-    error = "Use a duration such as 30s, 5m or 1h30m (units ms, s, m, h)."
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
   }
 }
 
@@ -719,7 +719,7 @@ data "coder_parameter" "dashboard_interval" {
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
-    error = "Use a duration such as 30s, 5m or 1h30m (units ms, s, m, h)."
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
   }
 }
 
@@ -734,7 +734,7 @@ data "coder_parameter" "dashboard_jitter" {
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
-    error = "Use a duration such as 30s, 5m or 1h30m (units ms, s, m, h)."
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
   }
 }
 
@@ -759,7 +759,7 @@ data "coder_parameter" "threshold_provision_p95" {
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
-    error = "Use a duration such as 30s, 5m or 1h30m (units ms, s, m, h)."
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
   }
 }
 
@@ -774,7 +774,7 @@ data "coder_parameter" "threshold_dashboard_p95" {
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
-    error = "Use a duration such as 30s, 5m or 1h30m (units ms, s, m, h)."
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
   }
 }
 
@@ -789,7 +789,7 @@ data "coder_parameter" "threshold_dashboard_p99" {
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
-    error = "Use a duration such as 30s, 5m or 1h30m (units ms, s, m, h)."
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
   }
 }
 
@@ -824,7 +824,7 @@ data "coder_parameter" "threshold_tick_p99" {
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
-    error = "Use a duration such as 30s, 5m or 1h30m (units ms, s, m, h)."
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
   }
 }
 
@@ -899,7 +899,7 @@ data "coder_parameter" "cleanup_timeout" {
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
-    error = "Use a duration such as 30s, 5m or 1h30m (units ms, s, m, h)."
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
   }
 }
 
@@ -914,7 +914,7 @@ data "coder_parameter" "cleanup_job_timeout" {
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
-    error = "Use a duration such as 30s, 5m or 1h30m (units ms, s, m, h)."
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
   }
 }
 
@@ -939,7 +939,7 @@ data "coder_parameter" "metrics_wait" {
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
-    error = "Use a duration such as 30s, 5m or 1h30m (units ms, s, m, h)."
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
   }
 }
 

@@ -86,6 +86,8 @@ const types = { ".html": "text/html", ".json": "application/json", ".md": "text/
 const esc = (s) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 createServer((req, res) => {
   let path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
+  // The app's URL is this root; a relative redirect keeps the proxy's path prefix (…/apps/report/).
+  if (path === "/") { res.writeHead(302, { location: "latest/report.html" }); res.end(); return; }
   if (path === "/latest" || path.startsWith("/latest/")) {
     let latest = "";
     try { latest = readFileSync(join(root, "LATEST"), "utf8").trim(); } catch {}

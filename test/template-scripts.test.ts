@@ -97,6 +97,19 @@ setInterval(() => {}, 1000);
       return r.status === 0 && r.stdout ? r.stdout : undefined;
     });
     assert.equal(page, `<h1>report ${runId}</h1>`);
+    // Through the app as Coder path-proxies it: the request's path after /apps/report/ is appended to the app's
+    // URL. The root redirects (relatively, so the proxy prefix stays) to the latest report; run folders are reachable.
+    const appUrl = /slug\s*=\s*"report"[\s\S]*?url\s*=\s*"([^"]+)"/.exec(readFileSync(join(TEMPLATE_DIR, "main.tf"), "utf8"))?.[1] as string;
+    const viaApp = (rest: string) => {
+      const r = spawnSync("node", ["-e", `fetch(${JSON.stringify(appUrl.replace("localhost", "127.0.0.1") + rest)}, { redirect: "manual" }).then(async r=>process.stdout.write(JSON.stringify({ s: r.status, l: r.headers.get("location"), b: await r.text() })))`], { encoding: "utf8" });
+      return JSON.parse(r.stdout) as { s: number; l: string | null; b: string };
+    };
+    const root = viaApp("");
+    assert.equal(root.s, 302);
+    assert.equal(root.l, "latest/report.html", "a relative redirect keeps the proxy's prefix");
+    assert.equal(viaApp(root.l as string).b, `<h1>report ${runId}</h1>`);
+    assert.equal(viaApp(`${runId}/report.html`).b, `<h1>report ${runId}</h1>`, "a run folder's files through the app");
+    assert.match(viaApp(`${runId}/`).b, /report\.html/, "a run folder's listing through the app");
     const escape = spawnSync("node", ["-e", "fetch('http://127.0.0.1:21180/..%2f..%2fetc/passwd').then(r=>process.stdout.write(String(r.status)))"], { encoding: "utf8" });
     assert.notEqual(escape.stdout, "200", "no path escapes the results dir");
     // A second start while it runs does not start another pipeline.

@@ -199,7 +199,7 @@ test("metadata, apps and scripts point at files and entry points that exist", as
   }
   // Apps.
   const report = resource(t, "coder_app", "report");
-  assert.match(report.url as string, /^http:\/\/localhost:21180\/latest\/report\.html$/);
+  assert.match(report.url as string, /^http:\/\/localhost:21180\/$/, "the server's root: a path app appends the request path to it");
   assert.match(read("startup.sh"), /listen\(21180, "127\.0\.0\.1"\)/);
   const grafana = resource(t, "coder_app", "grafana");
   assert.match(grafana.url as string, /from=\$\{time_static\.start_time\.unix \* 1000\}&to=now/);

@@ -166,7 +166,10 @@ const OPTION_TEXT: Record<string, Record<string, [string, string]>> = {
   },
 };
 
-export const DURATION_REGEX = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$";
+/** The units DURATION_REGEX accepts (Go's, as the runner's parser); the error messages list them all. */
+export const DURATION_UNITS = ["ns", "us", "µs", "ms", "s", "m", "h"] as const;
+export const DURATION_REGEX = `^(0|([0-9]+(\\.[0-9]+)?(${DURATION_UNITS.join("|")}))+)$`;
+const UNITS_TEXT = `units ${DURATION_UNITS.join(", ")}`;
 const INT_REGEX = "^[0-9]+$";
 const NUMBER_REGEX = "^[0-9]+(\\.[0-9]+)?$";
 const optional = (re: string) => `^$|${re}`;
@@ -213,7 +216,7 @@ export function parameterSpecs(): ParameterSpec[] {
       spec.type = "string";
       spec.defaultValue = "";
       if (s.kind === "duration") {
-        spec.validation = { regex: optional(DURATION_REGEX), error: "Use a duration such as 30s, 5m or 1h30m, or leave empty." };
+        spec.validation = { regex: optional(DURATION_REGEX), error: `Use a duration such as 30s, 5m or 1h30m (${UNITS_TEXT}), or leave empty.` };
         spec.bounds = { kind: "duration", min: showBound(s, s.min ?? 0), max: s.max === undefined ? NO_MAX_DURATION : showBound(s, s.max) };
       } else if (s.kind === "int" || s.kind === "number") {
         const re = s.kind === "int" ? INT_REGEX : NUMBER_REGEX;
@@ -248,7 +251,7 @@ export function parameterSpecs(): ParameterSpec[] {
         case "duration":
           spec.type = "string";
           spec.defaultValue = s.show(s.default);
-          spec.validation = { regex: DURATION_REGEX, error: "Use a duration such as 30s, 5m or 1h30m (units ms, s, m, h)." };
+          spec.validation = { regex: DURATION_REGEX, error: `Use a duration such as 30s, 5m or 1h30m (${UNITS_TEXT}).` };
           spec.bounds = { kind: "duration", min: showBound(s, s.min ?? 0), max: s.max === undefined ? NO_MAX_DURATION : showBound(s, s.max) };
           help += boundsText(s);
           break;

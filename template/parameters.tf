@@ -131,8 +131,9 @@ data "coder_parameter" "dry_run" {
   display_name = "Dry run"
   description  = "Print the plan (phases, what each creates or sends, expected duration) and create nothing. (env `SCALETEST_DRY_RUN`)"
   type         = "bool"
-  default      = false
+  default      = true
   mutable      = true
+  ephemeral    = true
   order        = 108
 }
 
@@ -213,7 +214,7 @@ data "coder_parameter" "create_timeout" {
   display_name = "Create timeout"
   description  = "Limit for the whole create phase; work still running then is stopped and counted failed. Allowed: 1s to 24h. (env `SCALETEST_CREATE_TIMEOUT`)"
   type         = "string"
-  default      = "30m"
+  default      = "5h"
   mutable      = true
   order        = 204
 
@@ -228,7 +229,7 @@ data "coder_parameter" "job_timeout" {
   display_name = "Per-workspace timeout"
   description  = "Limit for one workspace: create, build and agent ready. Allowed: 1s to 24h. (env `SCALETEST_JOB_TIMEOUT`)"
   type         = "string"
-  default      = "5m"
+  default      = "5h"
   mutable      = true
   order        = 205
 
@@ -243,7 +244,7 @@ data "coder_parameter" "create_retry" {
   display_name = "Build retries"
   description  = "Times a failed workspace build is retried (each attempt is recorded). (env `SCALETEST_CREATE_RETRY`)"
   type         = "number"
-  default      = 0
+  default      = 5
   mutable      = true
   order        = 206
 
@@ -893,7 +894,7 @@ data "coder_parameter" "cleanup_timeout" {
   display_name = "Cleanup timeout"
   description  = "Limit for the whole cleanup. Allowed: 1s to 24h. (env `SCALETEST_CLEANUP_TIMEOUT`)"
   type         = "string"
-  default      = "30m"
+  default      = "5h"
   mutable      = true
   order        = 602
 
@@ -908,7 +909,7 @@ data "coder_parameter" "cleanup_job_timeout" {
   display_name = "Cleanup job timeout"
   description  = "Limit for deleting one workspace (its delete build) or user. Allowed: 1s to 24h. (env `SCALETEST_CLEANUP_JOB_TIMEOUT`)"
   type         = "string"
-  default      = "5m"
+  default      = "2h"
   mutable      = true
   order        = 603
 
@@ -933,7 +934,7 @@ data "coder_parameter" "metrics_wait" {
   display_name = "Metrics linger"
   description  = "Keep serving metrics this long after the work ends, so Prometheus scrapes the final values. Allowed: 0s to 10m. (env `SCALETEST_METRICS_WAIT`)"
   type         = "string"
-  default      = "0s"
+  default      = "1m"
   mutable      = true
   order        = 701
 

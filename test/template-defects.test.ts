@@ -192,3 +192,21 @@ test("README's Before-you-push rules cover every resource the template creates a
   }
   assert.match(read("README.md"), /## Before you push[\s\S]*PodMonitor CRD/);
 });
+
+test("template defaults: dry run on and ephemeral, Coder's runner timeouts and retries; the scripts keep their own", async () => {
+  const { SETTINGS } = await import("../src/config/schema.ts");
+  const t = await parseTemplate();
+  const p = t.params;
+  assert.equal(p.dry_run?.default, true);
+  assert.equal((p.dry_run as unknown as { ephemeral?: boolean }).ephemeral, true, "a dry run is not carried into the next build");
+  assert.equal(p.create_retry?.default, 5);
+  assert.equal(p.create_timeout?.default, "5h");
+  assert.equal(p.job_timeout?.default, "5h");
+  assert.equal(p.cleanup_timeout?.default, "5h");
+  assert.equal(p.cleanup_job_timeout?.default, "2h");
+  assert.equal(p.metrics_wait?.default, "1m");
+  // The scripts' own defaults stay fit for terminal reruns, the demo and the tests.
+  assert.equal(SETTINGS.dryRun.default, false);
+  assert.equal(SETTINGS.createRetry.default, 0);
+  assert.equal(SETTINGS.metricsWait.default, 0);
+});

@@ -85,7 +85,9 @@ test("changing a default, bound or option in the schema without the template is 
     assert.ok(problems.some((p) => p.includes(text)), `expected a problem about ${text}, got ${JSON.stringify(problems)}`);
   has(change("workspaces", { default: 101 }), "workspaces");
   has(change("tickInterval", { default: parseDuration("250ms") }), "tickInterval");
-  has(change("dryRun", { default: true }), "dryRun");
+  has(change("dryRun", { templateDefault: false }), "dryRun");
+  has(change("createRetry", { templateDefault: 3 }), "createRetry");
+  has(change("verbose", { default: true }), "verbose");
   has(change("scenarios", { default: ["ssh"] }), "scenarios");
   has(change("percentage", { max: 50 }), "percentage");
   has(change("createConcurrency", { min: 1 }), "createConcurrency");
@@ -258,6 +260,6 @@ test("duration parameters accept Go durations and nothing else", () => {
   for (const bad of ["", "5", "m", "1 h", "-1s", "1d", "30 m", "abc"]) assert.ok(!re.test(bad), bad);
   for (const p of parameterSpecs()) {
     if (p.setting.kind !== "duration" || p.setting.fallback) continue;
-    assert.equal(parseDuration(p.defaultValue), p.setting.default, p.name);
+    assert.equal(parseDuration(p.defaultValue), p.setting.templateDefault ?? p.setting.default, p.name);
   }
 });

@@ -206,7 +206,7 @@ export function parameterSpecs(): ParameterSpec[] {
       type: "string",
       defaultValue: "",
       mutable: key !== "namespace",
-      ephemeral: key === "comment",
+      ephemeral: key === "comment" || s.templateEphemeral === true,
       order: base + n,
     };
     let help = s.help;
@@ -227,49 +227,51 @@ export function parameterSpecs(): ParameterSpec[] {
       }
       help += boundsText(s);
     } else {
+      // The template's own default where the schema declares one (safer at scale), else the scripts' default.
+      const def = s.templateDefault ?? s.default;
       switch (s.kind) {
         case "int":
           spec.type = "number";
-          spec.defaultValue = s.show(s.default);
+          spec.defaultValue = s.show(def);
           spec.validation = { min: s.min as number, max: s.max as number };
           break;
         case "number":
           // Coder's min/max validation accepts whole numbers only; fractional bounds go to the precondition.
           spec.type = "number";
-          spec.defaultValue = s.show(s.default);
+          spec.defaultValue = s.show(def);
           spec.bounds = { kind: "number", min: s.min as number, max: s.max as number };
           help += boundsText(s);
           break;
         case "bool":
           spec.type = "bool";
-          spec.defaultValue = s.show(s.default);
+          spec.defaultValue = s.show(def);
           break;
         case "string":
           spec.type = "string";
-          spec.defaultValue = s.default === undefined ? "" : s.show(s.default);
+          spec.defaultValue = def === undefined ? "" : s.show(def);
           break;
         case "duration":
           spec.type = "string";
-          spec.defaultValue = s.show(s.default);
+          spec.defaultValue = s.show(def);
           spec.validation = { regex: DURATION_REGEX, error: `Use a duration such as 30s, 5m or 1h30m (${UNITS_TEXT}).` };
           spec.bounds = { kind: "duration", min: showBound(s, s.min ?? 0), max: s.max === undefined ? NO_MAX_DURATION : showBound(s, s.max) };
           help += boundsText(s);
           break;
         case "enum":
           spec.type = "string";
-          spec.defaultValue = s.show(s.default);
+          spec.defaultValue = s.show(def);
           spec.options = options(key, s);
           break;
         case "enum-list":
           spec.type = "list(string)";
           spec.formType = "multi-select";
-          spec.defaultValue = JSON.stringify(s.default);
+          spec.defaultValue = JSON.stringify(def);
           spec.options = options(key, s);
           break;
         case "list":
           spec.type = "list(string)";
           spec.formType = "tag-select";
-          spec.defaultValue = JSON.stringify(s.default);
+          spec.defaultValue = JSON.stringify(def);
           break;
       }
     }

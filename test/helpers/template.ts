@@ -119,7 +119,10 @@ export function templateProblems(t: ParsedTemplate, entries: [SettingKey, Settin
       p.push(`parameter ${label} sets ${env}, which is no setting of the schema`);
       continue;
     }
-    const [key, s] = found;
+    const [key, declared] = found;
+    // The template offers the schema's template default where it declares one (a separate field, so a changed
+    // default in the schema is still caught).
+    const s = declared.templateDefault === undefined ? declared : { ...declared, default: declared.templateDefault };
     const where = `parameter ${label} (${key}, ${env})`;
     if (param.name !== label || label !== parameterName(env)) p.push(`${where}: name should be ${parameterName(env)}`);
     const type = param.type ?? "string";

@@ -120,6 +120,12 @@ variable "provisioner_deployment" {
   description = "The external provisioner deployment scaled to the create concurrency during a run (empty: never scaled)."
 }
 
+variable "workspace_templates" {
+  type        = list(string)
+  default     = ["kubernetes-minimal", "kubernetes-small", "kubernetes-medium", "kubernetes-medium-greedy", "kubernetes-large"]
+  description = "Templates of this deployment offered for the test workspaces and the greedy agent (parameter options; must include the parameters' defaults kubernetes-minimal and kubernetes-medium-greedy). [] = free text."
+}
+
 variable "kubeconfig_path" {
   type        = string
   default     = ""

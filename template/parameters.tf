@@ -89,11 +89,19 @@ data "coder_parameter" "greedy_agent" {
 data "coder_parameter" "greedy_agent_template" {
   name         = "greedy_agent_template"
   display_name = "Greedy agent template"
-  description  = "Template of the greedy agent's workspace; must differ from --template. (env `SCALETEST_GREEDY_AGENT_TEMPLATE`)"
+  description  = "Template of the greedy agent's workspace; must differ from --template. Choose from the templates listed when the template was pushed (variable workspace_templates). (env `SCALETEST_GREEDY_AGENT_TEMPLATE`)"
   type         = "string"
   default      = "kubernetes-medium-greedy"
   mutable      = true
   order        = 105
+
+  dynamic "option" {
+    for_each = var.workspace_templates
+    content {
+      name  = option.value
+      value = option.value
+    }
+  }
 }
 
 data "coder_parameter" "greedy_bytes_per_tick" {
@@ -176,11 +184,19 @@ data "coder_parameter" "workspaces" {
 data "coder_parameter" "template" {
   name         = "template"
   display_name = "Workspace template"
-  description  = "Template (name) the workspaces are created from; its size decides how heavy each workspace is. (env `SCALETEST_TEMPLATE`)"
+  description  = "Template (name) the workspaces are created from; its size decides how heavy each workspace is. Choose from the templates listed when the template was pushed (variable workspace_templates). (env `SCALETEST_TEMPLATE`)"
   type         = "string"
   default      = "kubernetes-minimal"
   mutable      = true
   order        = 201
+
+  dynamic "option" {
+    for_each = var.workspace_templates
+    content {
+      name  = option.value
+      value = option.value
+    }
+  }
 }
 
 data "coder_parameter" "parameters" {

@@ -210,3 +210,15 @@ test("template defaults: dry run on and ephemeral, Coder's runner timeouts and r
   assert.equal(SETTINGS.createRetry.default, 0);
   assert.equal(SETTINGS.metricsWait.default, 0);
 });
+
+test("the workspace template is chosen from the pushed list, which holds the parameters' defaults", async () => {
+  const t = await parseTemplate();
+  const list = ((t.main.variable as Record<string, Block[]>).workspace_templates?.[0] as Block).default as string[];
+  for (const name of ["template", "greedy_agent_template"]) {
+    const p = t.params[name] as unknown as Block;
+    const dyn = JSON.stringify(p.dynamic);
+    assert.match(dyn, /"option"/, `${name} has a dynamic option block`);
+    assert.match(dyn, /var\.workspace_templates/, `${name}'s options come from var.workspace_templates`);
+    assert.ok(list.includes(p.default as string), `${name}'s default ${String(p.default)} is one of the options`);
+  }
+});

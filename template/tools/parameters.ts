@@ -37,6 +37,8 @@ export interface ParameterSpec {
   order: number;
   formType?: "multi-select" | "tag-select";
   options?: ParameterOption[];
+  /** Options from a template variable (the deployment's templates), rendered as a dynamic option block. */
+  optionsFrom?: string;
   validation?: { min: number; max: number } | { regex: string; error: string };
   /** Checked by the build-time precondition (the form cannot). */
   bounds?: { kind: "duration"; min: string; max: string } | { kind: "number"; min: number; max: number };
@@ -130,6 +132,15 @@ const DISPLAY: Partial<Record<SettingKey, string>> = {
   runners: "Runner pods",
   namespace: "Namespace",
   greedyAgentTemplate: "Greedy agent template",
+};
+
+/**
+ * Settings whose values are offered as a list the template is pushed with (the provider's options must be known
+ * at plan time; Coder has no data source listing a deployment's templates). An empty list leaves free text.
+ */
+const OPTIONS_FROM: Partial<Record<SettingKey, string>> = {
+  template: "var.workspace_templates",
+  greedyAgentTemplate: "var.workspace_templates",
 };
 
 const WORDS: Record<string, string> = { ssh: "SSH", app: "App", web: "Web", dashboard: "Dashboard" };
@@ -275,6 +286,11 @@ export function parameterSpecs(): ParameterSpec[] {
           break;
       }
     }
+    const from = OPTIONS_FROM[key];
+    if (from) {
+      spec.optionsFrom = from;
+      help += ` Choose from the templates listed when the template was pushed (variable ${from.replace(/^var\./, "")}).`;
+    }
     spec.description = `${help} (env \`${s.env}\`)`;
     specs.push(spec);
   }
@@ -327,6 +343,18 @@ function renderParameter(p: ParameterSpec): string {
       lines.push(`    min = ${p.validation.min}`, `    max = ${p.validation.max}`);
     }
     lines.push("  }");
+  }
+  if (p.optionsFrom) {
+    lines.push(
+      "",
+      '  dynamic "option" {',
+      `    for_each = ${p.optionsFrom}`,
+      "    content {",
+      "      name  = option.value",
+      "      value = option.value",
+      "    }",
+      "  }",
+    );
   }
   for (const o of p.options ?? []) {
     lines.push("", "  option {", `    name        = ${hclString(o.name)}`, `    value       = ${hclString(o.value)}`);

@@ -220,6 +220,11 @@ locals {
   }
 }
 
+locals {
+  # metadata_host.sh as a shell function `host`, so each metadata entry is one self-contained script.
+  host_metadata = "host() {\n${file("${path.module}/metadata_host.sh")}\n}"
+}
+
 resource "coder_agent" "main" {
   arch = data.coder_provisioner.me.arch
   os   = "linux"
@@ -239,22 +244,22 @@ resource "coder_agent" "main" {
     display_name = "Scaletest status"
     key          = "00_scaletest_status"
     script       = file("${path.module}/metadata_status.sh")
-    interval     = 5
-    timeout      = 4
+    interval     = 1
+    timeout      = 1
   }
   metadata {
     display_name = "Scaletest phase"
     key          = "01_scaletest_phase"
     script       = file("${path.module}/metadata_phase.sh")
-    interval     = 5
-    timeout      = 4
+    interval     = 1
+    timeout      = 1
   }
   metadata {
     display_name = "Scaletest phase (previous)"
     key          = "02_scaletest_previous_phase"
     script       = file("${path.module}/metadata_previous_phase.sh")
-    interval     = 5
-    timeout      = 4
+    interval     = 1
+    timeout      = 1
   }
   metadata {
     display_name = "CPU usage"
@@ -267,6 +272,28 @@ resource "coder_agent" "main" {
     display_name = "Memory usage"
     key          = "11_ram_usage"
     script       = "coder stat mem"
+    interval     = 10
+    timeout      = 2
+  }
+  # The node's CPU, memory and load (as Coder's runner shows them), from /proc by metadata_host.sh.
+  metadata {
+    display_name = "CPU usage (host)"
+    key          = "20_cpu_usage_host"
+    script       = "${local.host_metadata}\nhost cpu"
+    interval     = 10
+    timeout      = 2
+  }
+  metadata {
+    display_name = "Memory usage (host)"
+    key          = "21_mem_usage_host"
+    script       = "${local.host_metadata}\nhost mem"
+    interval     = 10
+    timeout      = 2
+  }
+  metadata {
+    display_name = "Load average (host)"
+    key          = "22_load_host"
+    script       = "${local.host_metadata}\nhost load"
     interval     = 10
     timeout      = 2
   }

@@ -216,7 +216,9 @@ test("metadata, apps and scripts point at files and entry points that exist", as
   assert.match(shutdown, /tsx scenarios\/cleanup\.ts --run-id "\$run_id"/);
   // The pipeline is started detached, logging into the results dir.
   const startup = read("startup.sh");
-  assert.match(startup, /setsid nohup tsx scripts\/run\.ts >"\$run_log" 2>&1 <\/dev\/null &/);
+  assert.match(startup, /setsid nohup bash "\$STATE\/pipeline\.sh" scripts\/run\.ts >"\$run_log" 2>&1 <\/dev\/null &/);
+  assert.match(startup, /tsx scripts\/pprof\.ts &/);
+  assert.match(startup, /tsx scripts\/gather-logs\.ts/);
   assert.match(startup, /run_log="\$RESULTS\/logs\/run-\$run_id\.log"/);
 });
 

@@ -40,6 +40,8 @@ export interface ParameterSpec {
   /** Options from a template variable (the deployment's templates), rendered as a dynamic option block. */
   optionsFrom?: string;
   validation?: { min: number; max: number } | { regex: string; error: string };
+  /** Shown only when this holds (Coder's dynamic parameters: `count` on the data source). */
+  condition?: Condition;
   /** Checked by the build-time precondition (the form cannot). */
   bounds?: { kind: "duration"; min: string; max: string } | { kind: "number"; min: number; max: number };
 }
@@ -133,6 +135,64 @@ const DISPLAY: Partial<Record<SettingKey, string>> = {
   namespace: "Namespace",
   greedyAgentTemplate: "Greedy agent template",
 };
+
+// --- Conditional parameters -------------------------------------------------------------------------------
+// The form shows a scenario's settings only when that scenario is selected, fine print only behind one toggle
+// (parameter `show_advanced`), and settings that only matter with another one set (stagger delay with
+// concurrent scenarios, the greedy agent's flood with the greedy agent). A hidden parameter's env var gets its
+// default, so the runner sees the same values as if the form had shown it untouched.
+
+/** A condition over other parameters' values, rendered as an HCL boolean expression. */
+export type Condition =
+  | { scenario: readonly string[] } // any of these scenarios is selected
+  | { flag: string } // a bool parameter is true
+  | { nonEmpty: string } // a string parameter is not empty
+  | { advanced: true }
+  | { all: Condition[] };
+
+/** The UI-only toggle (no setting: it changes what the form shows, nothing else). */
+export const ADVANCED_PARAMETER = "show_advanced";
+
+const TRAFFIC_SCENARIOS = ["ssh", "web-terminal", "app"] as const;
+
+/** Fine print: timeouts, retries, ramp, thresholds' details, per-scenario overrides, deployment knobs. */
+const ADVANCED = new Set<SettingKey>([
+  "banner", "greedyBytesPerTick", "greedyTickInterval", "parameters", "createTimeout", "jobTimeout", "createRetry",
+  "noWaitForAgents", "runCommand", "runTimeout", "runExpectOutput", "runExpectTimeout", "runLogOutput", "trafficTimeout", "ramp", "reconnect",
+  "thinkTime", "dashboardInterval", "dashboardJitter", "cleanupConcurrency", "cleanupTimeout", "cleanupJobTimeout", "verbose",
+  "metricsWait", "useHostLogin", "runners",
+] as SettingKey[]);
+
+function conditionOf(key: SettingKey, s: Setting<unknown>, name: string): Condition | undefined {
+  const parts: Condition[] = [];
+  const kind = /^(ssh|web_terminal|app)_/.exec(name)?.[1];
+  if (kind) parts.push({ scenario: [kind.replace("_", "-")] });
+  else if (s.group === "dashboard" || /^thresholdDashboard/.test(key)) parts.push({ scenario: ["dashboard"] });
+  else if (s.group === "traffic" || key === "thresholdTrafficErrorRate" || key === "thresholdTickP99") parts.push({ scenario: TRAFFIC_SCENARIOS });
+  if (key === "staggerDelay") parts.push({ flag: "concurrent" });
+  if (/^greedy(AgentTemplate|BytesPerTick|TickInterval)$/.test(key)) parts.push({ flag: "greedy_agent" });
+  if (/^run(Timeout|ExpectOutput|ExpectTimeout|LogOutput)$/.test(key)) parts.push({ nonEmpty: "run_command" });
+  if (ADVANCED.has(key) || s.group === "thresholds" || (kind && s.fallback)) parts.push({ advanced: true });
+  if (parts.length === 0) return undefined;
+  return parts.length === 1 ? parts[0] : { all: parts };
+}
+
+/** `data.coder_parameter.<name>.value`, through try() when that parameter may itself be hidden. */
+function valueRef(name: string, specs: ReadonlyMap<string, ParameterSpec>): string {
+  const p = specs.get(name);
+  if (name === ADVANCED_PARAMETER) return `data.coder_parameter.${name}.value`;
+  if (!p) throw new Error(`a condition refers to ${name}, which is no parameter`);
+  return p.condition ? `try(data.coder_parameter.${name}[0].value, ${hclString(p.defaultValue)})` : `data.coder_parameter.${name}.value`;
+}
+
+export function conditionHcl(c: Condition, specs: ReadonlyMap<string, ParameterSpec>): string {
+  if ("all" in c) return c.all.map((x) => `(${conditionHcl(x, specs)})`).join(" && ");
+  if ("advanced" in c) return `${valueRef(ADVANCED_PARAMETER, specs)} == "true"`;
+  if ("flag" in c) return `${valueRef(c.flag, specs)} == "true"`;
+  if ("nonEmpty" in c) return `${valueRef(c.nonEmpty, specs)} != ""`;
+  const list = `jsondecode(${valueRef("scenarios", specs)})`;
+  return c.scenario.map((sc) => `contains(${list}, ${hclString(sc)})`).join(" || ");
+}
 
 /**
  * Settings whose values are offered as a list the template is pushed with (the provider's options must be known
@@ -286,6 +346,8 @@ export function parameterSpecs(): ParameterSpec[] {
           break;
       }
     }
+    const cond = conditionOf(key, s, name);
+    if (cond) spec.condition = cond;
     const from = OPTIONS_FROM[key];
     if (from) {
       spec.optionsFrom = from;
@@ -322,14 +384,15 @@ function hclDefault(p: ParameterSpec): string {
   }
 }
 
-function renderParameter(p: ParameterSpec): string {
-  const lines = [
-    `data "coder_parameter" "${p.name}" {`,
+function renderParameter(p: ParameterSpec, specs: ReadonlyMap<string, ParameterSpec>): string {
+  const lines = [`data "coder_parameter" "${p.name}" {`];
+  if (p.condition) lines.push(`  count        = ${conditionHcl(p.condition, specs)} ? 1 : 0`);
+  lines.push(
     `  name         = ${hclString(p.name)}`,
     `  display_name = ${hclString(p.displayName)}`,
     `  description  = ${hclString(p.description)}`,
     `  type         = ${hclString(p.type)}`,
-  ];
+  );
   if (p.formType) lines.push(`  form_type    = ${hclString(p.formType)}`);
   lines.push(`  default      = ${hclDefault(p)}`);
   lines.push(`  mutable      = ${p.mutable}`);
@@ -373,6 +436,7 @@ function pad(keys: string[]): (k: string) => string {
 /** The whole of template/parameters.tf. */
 export function renderParametersTf(): string {
   const specs = parameterSpecs();
+  const byName = new Map(specs.map((p) => [p.name, p]));
   const envPad = pad(specs.map((p) => p.env));
   const durations = specs.filter((p) => p.bounds?.kind === "duration");
   const numbers = specs.filter((p) => p.bounds?.kind === "number");
@@ -382,11 +446,23 @@ export function renderParametersTf(): string {
     "# GENERATED by `npm run template:gen` (template/tools/parameters.ts) from the settings schema in src/config.",
     "# Do not edit: change the schema and regenerate. test/template.test.ts fails when this file is stale.",
     "",
-    ...specs.map((p) => `${renderParameter(p)}\n`),
+    'data "coder_parameter" "show_advanced" {',
+    `  name         = "${ADVANCED_PARAMETER}"`,
+    '  display_name = "Show advanced settings"',
+    '  description  = "Timeouts, retries, ramp-up, per-scenario overrides, thresholds and other fine print. Hidden settings keep their defaults."',
+    '  type         = "bool"',
+    "  default      = false",
+    "  mutable      = true",
+    "  ephemeral    = true",
+    "  order        = 1",
+    "}",
+    "",
+    ...specs.map((p) => `${renderParameter(p, byName)}\n`),
     "locals {",
     "  # Every parameter, by the environment variable the runner reads (merged into coder_agent.main.env).",
     "  parameter_env = {",
-    ...specs.map((p) => `    ${envPad(p.env)} = data.coder_parameter.${p.name}.value`),
+    // A hidden parameter (count = 0) passes its default.
+    ...specs.map((p) => `    ${envPad(p.env)} = ${valueRef(p.name, byName)}`),
     "  }",
     "",
     "  # Bounds the parameter form cannot enforce (Go durations, fractional numbers, optional overrides).",

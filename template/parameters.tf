@@ -399,7 +399,7 @@ data "coder_parameter" "bytes_per_tick" {
 }
 
 data "coder_parameter" "tick_interval" {
-  count        = contains(jsondecode(data.coder_parameter.scenarios.value), "ssh") || contains(jsondecode(data.coder_parameter.scenarios.value), "web-terminal") || contains(jsondecode(data.coder_parameter.scenarios.value), "app") ? 1 : 0
+  count        = (contains(jsondecode(data.coder_parameter.scenarios.value), "ssh") || contains(jsondecode(data.coder_parameter.scenarios.value), "web-terminal") || contains(jsondecode(data.coder_parameter.scenarios.value), "app")) && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
   name         = "tick_interval"
   display_name = "Tick interval"
   description  = "Time between ticks of one connection (per-scenario flags override it). Allowed: 1ms to 1h. (env `SCALETEST_TICK_INTERVAL`)"
@@ -415,7 +415,7 @@ data "coder_parameter" "tick_interval" {
 }
 
 data "coder_parameter" "percentage" {
-  count        = contains(jsondecode(data.coder_parameter.scenarios.value), "ssh") || contains(jsondecode(data.coder_parameter.scenarios.value), "web-terminal") || contains(jsondecode(data.coder_parameter.scenarios.value), "app") ? 1 : 0
+  count        = (contains(jsondecode(data.coder_parameter.scenarios.value), "ssh") || contains(jsondecode(data.coder_parameter.scenarios.value), "web-terminal") || contains(jsondecode(data.coder_parameter.scenarios.value), "app")) && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
   name         = "percentage"
   display_name = "Percentage"
   description  = "Percentage of the run's workspaces each scenario targets; consecutive scenarios take consecutive slices. Allowed: 0.01 to 100. (env `SCALETEST_PERCENTAGE`)"
@@ -745,7 +745,7 @@ data "coder_parameter" "dashboard_duration" {
 }
 
 data "coder_parameter" "dashboard_percentage" {
-  count        = contains(jsondecode(data.coder_parameter.scenarios.value), "dashboard") ? 1 : 0
+  count        = (contains(jsondecode(data.coder_parameter.scenarios.value), "dashboard")) && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
   name         = "dashboard_percentage"
   display_name = "Dashboard percentage"
   description  = "Percentage of the run's scaletest- users that browse (default: --percentage). Leave empty to use \"Percentage\". Allowed: 0.01 to 100. (env `SCALETEST_DASHBOARD_PERCENTAGE`)"

@@ -63,7 +63,7 @@ test("conditional parameters: a scenario's settings only with it, fine print beh
   // The default form: the choices that matter, no fine print.
   const def = shown("defaults");
   process.stdout.write(`# default form: ${def.size} parameters\n`);
-  assert.ok(def.size <= 22, `the default form shows ${def.size} parameters: ${[...def].join(", ")}`);
+  assert.ok(def.size <= 19, `the default form shows ${def.size} parameters: ${[...def].join(", ")}`);
   has("defaults", ["scenarios", "workspaces", "template", "dry_run", "cleanup_strategy", "duration", "app_mode", "dashboard_mode", "show_advanced"],
     ["ssh_duration", "create_timeout", "job_timeout", "stagger_delay", "greedy_agent_template", "threshold_tick_p99", "run_timeout", "ramp"]);
   has("sshOnly", ["duration", "bytes_per_tick"], ["app_mode", "dashboard_mode", "dashboard_concurrency", "ssh_duration"]);

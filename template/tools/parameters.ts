@@ -160,7 +160,7 @@ const ADVANCED = new Set<SettingKey>([
   "banner", "greedyBytesPerTick", "greedyTickInterval", "parameters", "createTimeout", "jobTimeout", "createRetry",
   "noWaitForAgents", "runCommand", "runTimeout", "runExpectOutput", "runExpectTimeout", "runLogOutput", "trafficTimeout", "ramp", "reconnect",
   "thinkTime", "dashboardInterval", "dashboardJitter", "cleanupConcurrency", "cleanupTimeout", "cleanupJobTimeout", "verbose",
-  "metricsWait", "useHostLogin", "runners",
+  "metricsWait", "useHostLogin", "runners", "percentage", "dashboardPercentage", "tickInterval",
 ] as SettingKey[]);
 
 function conditionOf(key: SettingKey, s: Setting<unknown>, name: string): Condition | undefined {

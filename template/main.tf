@@ -211,9 +211,11 @@ locals {
     SCALETEST_BUNDLE      = local.bundled ? "/opt/scaletest-bundle/project.tar.gz" : ""
     SCALETEST_IMAGE_DIR   = "/opt/scaletest-runner"
     SCALETEST_START_TIME  = time_static.start_time.rfc3339
-    CODER_CONFIG_DIR      = "${local.home}/.config/coderv2"
-    CODER_WORKSPACE_OWNER = data.coder_workspace_owner.me.name
-    CODER_WORKSPACE       = data.coder_workspace.me.name
+    # The webhook's Grafana link (src/pipeline/webhook.ts) opens this dashboard over the run's time range.
+    SCALETEST_GRAFANA_DASHBOARD_UID = var.grafana_dashboard_uid
+    CODER_CONFIG_DIR                = "${local.home}/.config/coderv2"
+    CODER_WORKSPACE_OWNER           = data.coder_workspace_owner.me.name
+    CODER_WORKSPACE                 = data.coder_workspace.me.name
     # The orchestration scripts (scripts/pprof.ts, gather-logs.ts, scale-provisioners.ts).
     SCALETEST_CODER_NAMESPACE        = local.coder_namespace
     SCALETEST_PROVISIONER_DEPLOYMENT = var.provisioner_deployment

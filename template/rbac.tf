@@ -74,7 +74,8 @@ resource "kubernetes_manifest" "shard_pod_monitor" {
 
 # Orchestration around the test (scripts/pprof.ts, scripts/gather-logs.ts, scripts/scale-provisioners.ts): find
 # coderd and provisioner pods, port-forward to coderd's pprof port, read their logs since the run started, and
-# scale the external provisioner deployment. Exactly these verbs; each script warns and goes on without them.
+# scale the external provisioner deployment. Exactly the calls their kubectl makes (test/orchestration.test.ts
+# records them against a fake API); each script warns and goes on without them.
 resource "kubernetes_role" "orchestration" {
   count = data.coder_workspace.me.start_count
   metadata {
@@ -84,8 +85,13 @@ resource "kubernetes_role" "orchestration" {
   }
   rule {
     api_groups = [""]
-    resources  = ["pods", "pods/log"]
+    resources  = ["pods"]
     verbs      = ["get", "list"]
+  }
+  rule {
+    api_groups = [""]
+    resources  = ["pods/log"]
+    verbs      = ["get"]
   }
   rule {
     api_groups = [""]
@@ -100,7 +106,7 @@ resource "kubernetes_role" "orchestration" {
   rule {
     api_groups = ["apps"]
     resources  = ["deployments/scale"]
-    verbs      = ["get", "patch"]
+    verbs      = ["patch"]
   }
 }
 

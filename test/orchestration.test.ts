@@ -10,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { ROOT } from "./helpers/template.ts";
+import { ROOT, TEMPLATE_DIR, parseHclFile } from "./helpers/template.ts";
 
 const REAL_KUBECTL = "/usr/bin/kubectl";
 const haveKubectl = existsSync(REAL_KUBECTL);
@@ -28,6 +28,9 @@ interface FakeApi {
   replicas: Map<string, number>;
   close(): Promise<void>;
 }
+
+/** Every request real kubectl made in these tests, for the RBAC check at the end. */
+const ALL_REQUESTS: { method: string; path: string; query: URLSearchParams }[] = [];
 
 const status = (code: number, reason: string, message: string) => ({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason, code });
 
@@ -55,6 +58,7 @@ async function fakeApi(ns: string, pods: Pod[], deployments: Record<string, numb
     const body = Buffer.concat(chunks).toString("utf8");
     const u = new URL(req.url ?? "/", "http://x");
     requests.push({ method: req.method ?? "", path: u.pathname, query: u.searchParams, body });
+    if (!forbidden) ALL_REQUESTS.push({ method: req.method ?? "", path: u.pathname, query: u.searchParams });
     const json = (code: number, obj: unknown) => {
       res.writeHead(code, { "content-type": "application/json" });
       res.end(JSON.stringify(obj));
@@ -365,4 +369,24 @@ test("pprof: captures per coderd replica on the interval, an annotation each, an
     await api.close();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("the orchestration Role grants what the scripts' kubectl calls used (and port-forward), nothing more", { skip }, async () => {
+  assert.ok(ALL_REQUESTS.length > 10, "the tests above ran kubectl");
+  const used = new Set<string>(["|pods/portforward|create", "|pods|get"]); // port-forward: GET the pod, then create the stream
+  for (const q of ALL_REQUESTS) {
+    const m = /^\/(?:api\/v1|apis\/(apps)\/v1)\/namespaces\/[^/]+\/([a-z]+)(?:\/([^/]+))?(?:\/([a-z]+))?$/.exec(q.path);
+    if (!m) continue; // discovery, which every authenticated user may read
+    const [, group = "", resource, name, sub] = m;
+    const verb = q.method === "GET" ? (name ? "get" : q.query.get("watch") === "true" ? "watch" : "list") : q.method === "PATCH" ? "patch" : q.method === "PUT" ? "update" : q.method === "POST" ? "create" : q.method.toLowerCase();
+    used.add(`${group}|${sub ? `${resource}/${sub}` : resource}|${verb}`);
+  }
+  const rbac = await parseHclFile(join(TEMPLATE_DIR, "rbac.tf"));
+  const role = (((rbac.resource as Record<string, Record<string, Record<string, unknown>[]>>).kubernetes_role?.orchestration ?? [])[0] ?? {}) as { rule?: { api_groups: string[]; resources: string[]; verbs: string[] }[] };
+  const granted = new Set<string>();
+  for (const r of role.rule ?? []) for (const g of r.api_groups) for (const res of r.resources) for (const v of r.verbs) granted.add(`${g}|${res}|${v}`);
+  const missing = [...used].filter((u) => !granted.has(u));
+  assert.deepEqual(missing, [], "every call the scripts made is granted");
+  const unused = [...granted].filter((g) => !used.has(g));
+  assert.deepEqual(unused, [], "the Role grants nothing the scripts do not use");
 });

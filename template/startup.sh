@@ -154,8 +154,13 @@ if [[ $dry == 0 ]]; then
 fi
 tsx "$entry"
 rc=$?
+# The project folder may have been replaced meanwhile (a second start reinstalls it): work from the current one.
+cd "${SCALETEST_PROJECT_DIR:-.}" 2>/dev/null || true
 if [[ $dry == 0 ]]; then
-  kill -INT "$pprof_pid" 2>/dev/null
+  # SIGTERM: a background job of a non-interactive shell ignores SIGINT. Bounded: SIGKILL after 60 s.
+  kill -TERM "$pprof_pid" 2>/dev/null
+  for _ in $(seq 60); do kill -0 "$pprof_pid" 2>/dev/null || break; sleep 1; done
+  kill -KILL "$pprof_pid" 2>/dev/null
   wait "$pprof_pid" 2>/dev/null
   tsx scripts/gather-logs.ts || true
   tsx scripts/scale-provisioners.ts restore || true

@@ -6,7 +6,7 @@ terraform {
   required_providers {
     coder = {
       source  = "coder/coder"
-      version = ">= 2.4.0" # form_type (multi-select scenario list)
+      version = ">= 2.4.0, < 3.0.0" # form_type (multi-select scenario list); a major release may break the schema
     }
     kubernetes = {
       source  = "hashicorp/kubernetes"
@@ -102,6 +102,30 @@ variable "pod_monitor" {
   description = "Create a PodMonitor (needs the Prometheus Operator CRDs in the cluster)."
 }
 
+variable "pod_monitor_labels" {
+  type        = map(string)
+  default     = { release = "prometheus" }
+  description = "Labels on the PodMonitors, so your Prometheus' podMonitorSelector picks them up (kube-prometheus-stack selects `release: <its Helm release name>` by default)."
+}
+
+variable "coder_namespace" {
+  type        = string
+  default     = ""
+  description = "Namespace of coderd and the external provisioners (pprof, log gathering, provisioner scaling); empty = the runner's namespace."
+}
+
+variable "provisioner_deployment" {
+  type        = string
+  default     = "coder-provisioner"
+  description = "The external provisioner deployment scaled to the create concurrency during a run (empty: never scaled)."
+}
+
+variable "workspace_templates" {
+  type        = list(string)
+  default     = ["kubernetes-minimal", "kubernetes-small", "kubernetes-medium", "kubernetes-medium-greedy", "kubernetes-large"]
+  description = "Templates of this deployment offered for the test workspaces and the greedy agent (parameter options; must include the parameters' defaults kubernetes-minimal and kubernetes-medium-greedy). [] = free text."
+}
+
 variable "kubeconfig_path" {
   type        = string
   default     = ""
@@ -116,8 +140,11 @@ data "coder_workspace_owner" "me" {}
 
 locals {
   owner_workspace = "${data.coder_workspace_owner.me.name}/${data.coder_workspace.me.name}"
-  # "default/default" is what Coder plans with when a template version is imported.
-  allowed = contains(var.allowed_workspaces, "*") || contains(concat(var.allowed_workspaces, ["default/default"]), local.owner_workspace)
+  # "default/default" is what Coder plans with when a template version is imported; `coder create <owner>/runner`
+  # first runs a dry run without an owner, which the provider reports as "default", so "default/<name>" passes
+  # for every allowed name (a real build always has its real owner).
+  allowed_names = [for w in var.allowed_workspaces : "default/${element(split("/", w), length(split("/", w)) - 1)}"]
+  allowed       = contains(var.allowed_workspaces, "*") || contains(concat(var.allowed_workspaces, local.allowed_names, ["default/default"]), local.owner_workspace)
 
   name_suffix   = "${lower(data.coder_workspace_owner.me.name)}-${lower(data.coder_workspace.me.name)}"
   pod_name      = "coder-scaletest-runner-${local.name_suffix}"
@@ -130,6 +157,8 @@ locals {
 
   # Shipped with the template version when `npm run template:bundle` was run before pushing (see README).
   bundled = fileexists("${path.module}/runner.tar.gz")
+
+  coder_namespace = var.coder_namespace == "" ? data.coder_parameter.namespace.value : var.coder_namespace
 }
 
 # Refuses to build for any workspace but the intended runner (as Coder's scaletest-runner does).
@@ -143,11 +172,11 @@ resource "terraform_data" "runner_check" {
   }
 }
 
-# The start time of this build: the Grafana link's time range starts here.
+# The start time of this build: the Grafana link's time range starts here. timestamp() is unknown at plan time,
+# so every build (a restart or an update included) replaces it with the build's own time.
 resource "time_static" "start_time" {
-  # runner_check is created on every start and destroyed on every stop, so this is replaced on each start.
   triggers = {
-    started = length(terraform_data.runner_check)
+    build = timestamp()
   }
 }
 
@@ -182,10 +211,20 @@ locals {
     SCALETEST_BUNDLE      = local.bundled ? "/opt/scaletest-bundle/project.tar.gz" : ""
     SCALETEST_IMAGE_DIR   = "/opt/scaletest-runner"
     SCALETEST_START_TIME  = time_static.start_time.rfc3339
-    CODER_CONFIG_DIR      = "${local.home}/.config/coderv2"
-    CODER_WORKSPACE_OWNER = data.coder_workspace_owner.me.name
-    CODER_WORKSPACE       = data.coder_workspace.me.name
+    # The webhook's Grafana link (src/pipeline/webhook.ts) opens this dashboard over the run's time range.
+    SCALETEST_GRAFANA_DASHBOARD_UID = var.grafana_dashboard_uid
+    CODER_CONFIG_DIR                = "${local.home}/.config/coderv2"
+    CODER_WORKSPACE_OWNER           = data.coder_workspace_owner.me.name
+    CODER_WORKSPACE                 = data.coder_workspace.me.name
+    # The orchestration scripts (scripts/pprof.ts, gather-logs.ts, scale-provisioners.ts).
+    SCALETEST_CODER_NAMESPACE        = local.coder_namespace
+    SCALETEST_PROVISIONER_DEPLOYMENT = var.provisioner_deployment
   }
+}
+
+locals {
+  # metadata_host.sh as a shell function `host`, so each metadata entry is one self-contained script.
+  host_metadata = "host() {\n${file("${path.module}/metadata_host.sh")}\n}"
 }
 
 resource "coder_agent" "main" {
@@ -207,22 +246,22 @@ resource "coder_agent" "main" {
     display_name = "Scaletest status"
     key          = "00_scaletest_status"
     script       = file("${path.module}/metadata_status.sh")
-    interval     = 5
-    timeout      = 4
+    interval     = 1
+    timeout      = 1
   }
   metadata {
     display_name = "Scaletest phase"
     key          = "01_scaletest_phase"
     script       = file("${path.module}/metadata_phase.sh")
-    interval     = 5
-    timeout      = 4
+    interval     = 1
+    timeout      = 1
   }
   metadata {
     display_name = "Scaletest phase (previous)"
     key          = "02_scaletest_previous_phase"
     script       = file("${path.module}/metadata_previous_phase.sh")
-    interval     = 5
-    timeout      = 4
+    interval     = 1
+    timeout      = 1
   }
   metadata {
     display_name = "CPU usage"
@@ -235,6 +274,28 @@ resource "coder_agent" "main" {
     display_name = "Memory usage"
     key          = "11_ram_usage"
     script       = "coder stat mem"
+    interval     = 10
+    timeout      = 2
+  }
+  # The node's CPU, memory and load (as Coder's runner shows them), from /proc by metadata_host.sh.
+  metadata {
+    display_name = "CPU usage (host)"
+    key          = "20_cpu_usage_host"
+    script       = "${local.host_metadata}\nhost cpu"
+    interval     = 10
+    timeout      = 2
+  }
+  metadata {
+    display_name = "Memory usage (host)"
+    key          = "21_mem_usage_host"
+    script       = "${local.host_metadata}\nhost mem"
+    interval     = 10
+    timeout      = 2
+  }
+  metadata {
+    display_name = "Load average (host)"
+    key          = "22_load_host"
+    script       = "${local.host_metadata}\nhost load"
     interval     = 10
     timeout      = 2
   }
@@ -272,13 +333,15 @@ resource "coder_script" "shutdown" {
 
 # --- Apps -------------------------------------------------------------------------------------------------
 
-# The latest run's report.html (and every run's files), served by startup.sh on loopback inside the pod.
+# The latest run's report.html (and every run's files), served by startup.sh on loopback inside the pod. A
+# path-proxied app appends the request's path to the URL's, so the URL is the server's root (which redirects to
+# latest/report.html): /<run-id>/ and every file in it stay reachable through the same app.
 resource "coder_app" "report" {
   agent_id     = coder_agent.main.id
   slug         = "report"
   display_name = "Latest report"
   icon         = "/emojis/1f4ca.png"
-  url          = "http://localhost:21180/latest/report.html"
+  url          = "http://localhost:21180/"
   subdomain    = false
   share        = "owner"
   order        = 1
@@ -367,8 +430,19 @@ resource "kubernetes_secret" "integrations" {
 }
 
 resource "kubernetes_pod" "main" {
-  count      = data.coder_workspace.me.start_count
-  depends_on = [terraform_data.runner_check, terraform_data.parameter_bounds]
+  count = data.coder_workspace.me.start_count
+  # The RBAC the pod's scripts use and the PodMonitors are created before it and, on stop, deleted only after it
+  # (Terraform destroys in reverse dependency order): the shutdown script's cleanup still has its permissions.
+  depends_on = [
+    terraform_data.runner_check,
+    terraform_data.parameter_bounds,
+    kubernetes_role.scaleout,
+    kubernetes_role_binding.scaleout,
+    kubernetes_role.orchestration,
+    kubernetes_role_binding.orchestration,
+    kubernetes_manifest.pod_monitor,
+    kubernetes_manifest.shard_pod_monitor,
+  ]
   metadata {
     name      = local.pod_name
     namespace = data.coder_parameter.namespace.value
@@ -488,7 +562,7 @@ resource "kubernetes_manifest" "pod_monitor" {
     metadata = {
       name      = "podmonitor-${local.pod_name}"
       namespace = data.coder_parameter.namespace.value
-      labels    = { "app.kubernetes.io/part-of" = "coder" }
+      labels    = merge(var.pod_monitor_labels, { "app.kubernetes.io/part-of" = "coder" })
     }
     spec = {
       selector = {

@@ -54,7 +54,7 @@ resource "kubernetes_manifest" "shard_pod_monitor" {
     metadata = {
       name      = "podmonitor-${local.pod_name}-shards"
       namespace = data.coder_parameter.namespace.value
-      labels    = { "app.kubernetes.io/part-of" = "coder" }
+      labels    = merge(var.pod_monitor_labels, { "app.kubernetes.io/part-of" = "coder" })
     }
     spec = {
       selector = {
@@ -69,5 +69,62 @@ resource "kubernetes_manifest" "shard_pod_monitor" {
         }
       ]
     }
+  }
+}
+
+# Orchestration around the test (scripts/pprof.ts, scripts/gather-logs.ts, scripts/scale-provisioners.ts): find
+# coderd and provisioner pods, port-forward to coderd's pprof port, read their logs since the run started, and
+# scale the external provisioner deployment. Exactly the calls their kubectl makes (test/orchestration.test.ts
+# records them against a fake API); each script warns and goes on without them.
+resource "kubernetes_role" "orchestration" {
+  count = data.coder_workspace.me.start_count
+  metadata {
+    name      = "${local.pod_name}-orchestration"
+    namespace = local.coder_namespace
+    labels    = local.labels
+  }
+  rule {
+    api_groups = [""]
+    resources  = ["pods"]
+    verbs      = ["get", "list"]
+  }
+  rule {
+    api_groups = [""]
+    resources  = ["pods/log"]
+    verbs      = ["get"]
+  }
+  rule {
+    api_groups = [""]
+    resources  = ["pods/portforward"]
+    verbs      = ["create"]
+  }
+  rule {
+    api_groups = ["apps"]
+    resources  = ["deployments"]
+    verbs      = ["get", "list", "watch"]
+  }
+  rule {
+    api_groups = ["apps"]
+    resources  = ["deployments/scale"]
+    verbs      = ["patch"]
+  }
+}
+
+resource "kubernetes_role_binding" "orchestration" {
+  count = data.coder_workspace.me.start_count
+  metadata {
+    name      = "${local.pod_name}-orchestration"
+    namespace = local.coder_namespace
+    labels    = local.labels
+  }
+  role_ref {
+    api_group = "rbac.authorization.k8s.io"
+    kind      = "Role"
+    name      = kubernetes_role.orchestration[0].metadata[0].name
+  }
+  subject {
+    kind      = "ServiceAccount"
+    name      = var.service_account_name
+    namespace = data.coder_parameter.namespace.value
   }
 }

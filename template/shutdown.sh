@@ -36,6 +36,9 @@ if [[ "${SCALETEST_CLEANUP_STRATEGY:-}" == "on_stop" ]]; then
   fi
 fi
 
+# Cleanup hook: provisioners a run scaled up and never restored (it was killed) go back to their recorded count.
+(cd "$PROJECT" && tsx scripts/scale-provisioners.ts restore-all) || log "could not restore the provisioner deployment (see the run's orchestration-warnings.txt)"
+
 token_name="$(cat "$STATE/token-name" 2>/dev/null || true)"
 if [[ -n "$token_name" ]]; then
   # --delete where the CLI has it (newer versions only expire by default).

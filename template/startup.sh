@@ -109,6 +109,8 @@ function handle(req, res) {
   let path;
   try { path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname); } catch { send(res, 400, "Bad request.\n"); return; }
   if (path.includes("\0") || path.includes("\\")) { send(res, 400, "Bad request.\n"); return; }
+  // The app's URL is this root; a relative redirect keeps the proxy's path prefix (…/apps/report/).
+  if (path === "/") { res.writeHead(302, { location: "latest/report.html" }); res.end(); return; }
   if (path === "/latest" || path.startsWith("/latest/")) {
     let latest = "";
     try { if (lstatSync(`${root}${sep}LATEST`).isFile()) latest = readFileSync(`${root}${sep}LATEST`, "utf8").trim(); } catch {}
@@ -167,19 +169,54 @@ read -r -n1 -p "Press any key to close. "
 SH
 
 # --- 4. The pipeline ------------------------------------------------------------------------------------
+# The pipeline with the orchestration around it, as Coder's runner does: the external provisioners scaled to the
+# create concurrency (the old count recorded in the run folder), pprof from every coderd replica while it runs,
+# then the logs gathered and the provisioners restored. Each of these fails soft (a warning in
+# <run>/orchestration-warnings.txt); a dry run does none of them.
+cat >"$STATE/pipeline.sh" <<'SH'
+#!/usr/bin/env bash
+set -uo pipefail
+entry="$1" # scripts/run.ts
+# A handler, not an ignore: SIGINT to the group (shutdown.sh) stops run.ts and pprof; this script then finishes.
+trap ':' INT TERM
+case "${SCALETEST_DRY_RUN:-false}" in 1 | true | yes | on) dry=1 ;; *) dry=0 ;; esac
+pprof_pid=""
+if [[ $dry == 0 ]]; then
+  tsx scripts/scale-provisioners.ts up || true
+  tsx scripts/pprof.ts &
+  pprof_pid=$!
+fi
+tsx "$entry"
+rc=$?
+# The project folder may have been replaced meanwhile (a second start reinstalls it): work from the current one.
+cd "${SCALETEST_PROJECT_DIR:-.}" 2>/dev/null || true
+if [[ $dry == 0 ]]; then
+  # SIGTERM: a background job of a non-interactive shell ignores SIGINT. Bounded: SIGKILL after 60 s.
+  kill -TERM "$pprof_pid" 2>/dev/null
+  for _ in $(seq 60); do kill -0 "$pprof_pid" 2>/dev/null || break; sleep 1; done
+  kill -KILL "$pprof_pid" 2>/dev/null
+  wait "$pprof_pid" 2>/dev/null
+  tsx scripts/gather-logs.ts || true
+  tsx scripts/scale-provisioners.ts restore || true
+fi
+exit "$rc"
+SH
+
 old_pid="$(cat "$STATE/pipeline.pid" 2>/dev/null || true)"
 # (The pid file is on the persistent volume: after a pod restart the pid may belong to something else.)
 if [[ -n "$old_pid" ]] && grep -qa "scripts/run.ts" "/proc/$old_pid/cmdline" 2>/dev/null; then
   log "a pipeline is already running (pid $old_pid); not starting another"
   exit 0
 fi
+# A run that died without its end (pod killed, node lost) may have left the provisioners scaled up.
+(cd "$PROJECT" && tsx scripts/scale-provisioners.ts restore-all) || log "could not check for provisioners left scaled by an earlier run"
 run_id="$(node -e 'process.stdout.write(require("node:crypto").randomBytes(3).toString("hex"))')"
 printf '%s\n' "$run_id" >"$STATE/run-id"
 run_log="$RESULTS/logs/run-$run_id.log"
 cd "$PROJECT"
 # setsid: its own session and process group, so closing terminals or the agent's script runner never stops it,
 # and the shutdown script can signal the whole group.
-SCALETEST_RUN_ID="$run_id" setsid nohup tsx scripts/run.ts >"$run_log" 2>&1 </dev/null &
+SCALETEST_RUN_ID="$run_id" setsid nohup bash "$STATE/pipeline.sh" scripts/run.ts >"$run_log" 2>&1 </dev/null &
 printf '%s\n' "$!" >"$STATE/pipeline.pid"
 ln -sfn "logs/run-$run_id.log" "$RESULTS/latest.log"
 log "pipeline started: run $run_id (pid $!), log $run_log"

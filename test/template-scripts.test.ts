@@ -56,6 +56,13 @@ process.on("SIGINT", () => { appendFileSync(${JSON.stringify(calls)}, "run inter
 setInterval(() => {}, 1000);
 `,
     );
+    // The orchestration around the pipeline (startup.sh's pipeline.sh wrapper), recording what they are asked.
+    write(join(image, "scripts/scale-provisioners.ts"), `import { appendFileSync } from "node:fs";\nappendFileSync(${JSON.stringify(calls)}, "provisioners " + process.argv.slice(2).join(" ") + "\\n");\n`);
+    write(join(image, "scripts/gather-logs.ts"), `import { appendFileSync } from "node:fs";\nappendFileSync(${JSON.stringify(calls)}, "gather-logs " + process.env.SCALETEST_RUN_ID + "\\n");\n`);
+    write(
+      join(image, "scripts/pprof.ts"),
+      `import { appendFileSync } from "node:fs";\nappendFileSync(${JSON.stringify(calls)}, "pprof start " + process.env.SCALETEST_RUN_ID + "\\n");\nfor (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => { appendFileSync(${JSON.stringify(calls)}, "pprof stop\\n"); process.exit(0); });\nsetInterval(() => {}, 1000);\n`,
+    );
     write(join(image, "scenarios/cleanup.ts"), `import { appendFileSync } from "node:fs";\nappendFileSync(${JSON.stringify(calls)}, "cleanup " + process.argv.slice(2).join(" ") + "\\n");\n`);
     // A fake coder CLI: mints a token, records removals.
     write(
@@ -97,6 +104,19 @@ setInterval(() => {}, 1000);
       return r.status === 0 && r.stdout ? r.stdout : undefined;
     });
     assert.equal(page, `<h1>report ${runId}</h1>`);
+    // Through the app as Coder path-proxies it: the request's path after /apps/report/ is appended to the app's
+    // URL. The root redirects (relatively, so the proxy prefix stays) to the latest report; run folders are reachable.
+    const appUrl = /slug\s*=\s*"report"[\s\S]*?url\s*=\s*"([^"]+)"/.exec(readFileSync(join(TEMPLATE_DIR, "main.tf"), "utf8"))?.[1] as string;
+    const viaApp = (rest: string) => {
+      const r = spawnSync("node", ["-e", `fetch(${JSON.stringify(appUrl.replace("localhost", "127.0.0.1") + rest)}, { redirect: "manual" }).then(async r=>process.stdout.write(JSON.stringify({ s: r.status, l: r.headers.get("location"), b: await r.text() })))`], { encoding: "utf8" });
+      return JSON.parse(r.stdout) as { s: number; l: string | null; b: string };
+    };
+    const root = viaApp("");
+    assert.equal(root.s, 302);
+    assert.equal(root.l, "latest/report.html", "a relative redirect keeps the proxy's prefix");
+    assert.equal(viaApp(root.l as string).b, `<h1>report ${runId}</h1>`);
+    assert.equal(viaApp(`${runId}/report.html`).b, `<h1>report ${runId}</h1>`, "a run folder's files through the app");
+    assert.match(viaApp(`${runId}/`).b, /report\.html/, "a run folder's listing through the app");
     const escape = spawnSync("node", ["-e", "fetch('http://127.0.0.1:21180/..%2f..%2fetc/passwd').then(r=>process.stdout.write(String(r.status)))"], { encoding: "utf8" });
     assert.notEqual(escape.stdout, "200", "no path escapes the results dir");
     // A second start while it runs does not start another pipeline.
@@ -109,6 +129,20 @@ setInterval(() => {}, 1000);
     assert.match(recorded, /run interrupted\n/);
     assert.match(recorded, new RegExp(`cleanup --run-id ${runId}\\n`));
     assert.ok(recorded.indexOf("run interrupted") < recorded.indexOf("cleanup --run-id"), "cleanup after the pipeline stopped");
+    // The orchestration: provisioners scaled and pprof started before the pipeline; after it stopped, pprof
+    // stopped, logs gathered and provisioners restored, all before the shutdown's cleanup; restore-all at start.
+    const at = (text: string) => {
+      const i = recorded.indexOf(text);
+      assert.ok(i >= 0, `${text} happened:\n${recorded}\nrun log:\n${readFileSync(log, "utf8")}`);
+      return i;
+    };
+    assert.ok(at("provisioners restore-all") < at("provisioners up"), "a crashed run's provisioners are restored before a new run");
+    assert.ok(at("provisioners up") < at(`run ${runId}`));
+    assert.ok(at(`pprof start ${runId}`) >= 0);
+    assert.ok(at("run interrupted") < at(`gather-logs ${runId}`));
+    assert.ok(at("pprof stop") < at(`gather-logs ${runId}`));
+    assert.ok(at(`gather-logs ${runId}`) < at("provisioners restore\n"));
+    assert.ok(at("provisioners restore\n") < at("cleanup --run-id"), "the run's end finished before the stop's cleanup");
     assert.match(recorded, /coder tokens remove --delete scaletest-runner-\d+/);
     assert.ok(!recorded.includes("owner-token") && !out.includes("fake-id-fakesecret"), "tokens are not printed");
     // Another strategy: no cleanup at stop.

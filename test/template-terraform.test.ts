@@ -18,7 +18,9 @@ function boundsModule(): string {
   const locals = tf.slice(tf.indexOf("locals {"), tf.indexOf("# Refuses to build"));
   return [
     'variable "v" { type = map(string) }',
-    locals.replace(/data\.coder_parameter\.([a-z0-9_]+)\.value/g, 'var.v["$1"]'),
+    locals
+      .replace(/try\(data\.coder_parameter\.([a-z0-9_]+)\[0\]\.value, "(?:[^"\\]|\\.)*"\)/g, 'var.v["$1"]')
+      .replace(/data\.coder_parameter\.([a-z0-9_]+)\.value/g, 'var.v["$1"]'),
     'output "bad" { value = local.parameters_out_of_bounds }',
   ].join("\n");
 }

@@ -47,6 +47,14 @@ export interface Setting<T> {
   scripts: readonly ScriptName[];
   /** The default; `undefined` means unset (required settings, or ones that fall back to another). */
   default: T | undefined;
+  /**
+   * The runner template's default, when it should differ from the scripts' own: the template starts a run at
+   * scale in a shared deployment (Coder's runner values, dry run on), while the scripts' default stays fit for a
+   * terminal rerun, `npm run demo` and the tests. template/tools/parameters.ts uses it; nothing else does.
+   */
+  templateDefault?: T;
+  /** The template parameter is ephemeral: its value is not kept for the next build (e.g. dry run). */
+  templateEphemeral?: boolean;
   /** Another setting whose value is used when this one is unset (per-scenario overrides of a shared value). */
   fallback?: string;
   /** The user must supply it (after flags, env and .env are applied). */
@@ -65,7 +73,7 @@ export interface Setting<T> {
   show(value: T): string;
 }
 
-type Common<T> = Omit<Setting<T>, "kind" | "parse" | "show" | "default"> & { default?: T };
+type Common<T> = Omit<Setting<T>, "kind" | "parse" | "show" | "default" | "templateDefault"> & { default?: T; templateDefault?: T };
 
 function bounds(n: number, min: number | undefined, max: number | undefined, show: (v: number) => string): void {
   if (min !== undefined && n < min) throw new Error(`must be at least ${show(min)}`);
@@ -132,7 +140,7 @@ export function bool(o: Common<boolean>): Setting<boolean> {
 
 /** Durations are held in milliseconds; defaults and bounds are written as Go duration strings. */
 export function duration(
-  o: Omit<Common<number>, "min" | "max" | "default"> & { default?: string; min?: string; max?: string },
+  o: Omit<Common<number>, "min" | "max" | "default" | "templateDefault"> & { default?: string; templateDefault?: string; min?: string; max?: string },
 ): Setting<number> {
   const min = o.min === undefined ? 0 : parseDuration(o.min);
   const max = o.max === undefined ? undefined : parseDuration(o.max);
@@ -142,6 +150,7 @@ export function duration(
     min,
     max,
     default: o.default === undefined ? undefined : parseDuration(o.default),
+    templateDefault: o.templateDefault === undefined ? undefined : parseDuration(o.templateDefault),
     parse(raw) {
       const ms = parseDuration(one(raw));
       bounds(ms, min, max, formatDuration);

@@ -64,3 +64,39 @@ export const noAnnotator: Annotator = {
     return async () => {};
   },
 };
+
+/**
+ * The runner's Grafana dashboard over a run: from its start to `to` (a time in ms, or "now" while it runs).
+ * Coder's runner links the same range in its messages.
+ */
+export function grafanaRunLink(grafanaUrl: string, dashboardUid: string, fromMs: number, to: number | "now"): string {
+  const base = grafanaUrl.replace(/\/+$/, "");
+  return `${base}/d/${encodeURIComponent(dashboardUid)}/scaletest-runner?orgId=1&from=${Math.floor(fromMs)}&to=${to === "now" ? "now" : Math.ceil(to)}`;
+}
+
+/**
+ * "Status: <status>" regions (tag `status`, plus `error` for a failure), as Coder's lib.sh set_status: each new
+ * status closes the previous region. After a failure the status is locked (Coder's lock_status): later statuses
+ * (e.g. a cleanup's) are not annotated, so the failure stays the run's last word.
+ */
+export function statusAnnotations(annotator: Annotator): { set(status: string): Promise<boolean>; readonly locked: boolean; close(): Promise<void> } {
+  let end: ((extraTags?: string[]) => Promise<void>) | null = null;
+  let locked = false;
+  return {
+    get locked() {
+      return locked;
+    },
+    async set(status) {
+      if (locked) return false;
+      const failed = /^Failed\b/.test(status);
+      if (end) await end();
+      end = await annotator.start(`Status: ${status}`, failed ? ["status", "error"] : ["status"]);
+      if (failed) locked = true;
+      return true;
+    },
+    async close() {
+      if (end) await end();
+      end = null;
+    },
+  };
+}

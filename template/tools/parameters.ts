@@ -37,7 +37,11 @@ export interface ParameterSpec {
   order: number;
   formType?: "multi-select" | "tag-select";
   options?: ParameterOption[];
+  /** Options from a template variable (the deployment's templates), rendered as a dynamic option block. */
+  optionsFrom?: string;
   validation?: { min: number; max: number } | { regex: string; error: string };
+  /** Shown only when this holds (Coder's dynamic parameters: `count` on the data source). */
+  condition?: Condition;
   /** Checked by the build-time precondition (the form cannot). */
   bounds?: { kind: "duration"; min: string; max: string } | { kind: "number"; min: number; max: number };
 }
@@ -132,6 +136,73 @@ const DISPLAY: Partial<Record<SettingKey, string>> = {
   greedyAgentTemplate: "Greedy agent template",
 };
 
+// --- Conditional parameters -------------------------------------------------------------------------------
+// The form shows a scenario's settings only when that scenario is selected, fine print only behind one toggle
+// (parameter `show_advanced`), and settings that only matter with another one set (stagger delay with
+// concurrent scenarios, the greedy agent's flood with the greedy agent). A hidden parameter's env var gets its
+// default, so the runner sees the same values as if the form had shown it untouched.
+
+/** A condition over other parameters' values, rendered as an HCL boolean expression. */
+export type Condition =
+  | { scenario: readonly string[] } // any of these scenarios is selected
+  | { flag: string } // a bool parameter is true
+  | { nonEmpty: string } // a string parameter is not empty
+  | { advanced: true }
+  | { all: Condition[] };
+
+/** The UI-only toggle (no setting: it changes what the form shows, nothing else). */
+export const ADVANCED_PARAMETER = "show_advanced";
+
+const TRAFFIC_SCENARIOS = ["ssh", "web-terminal", "app"] as const;
+
+/** Fine print: timeouts, retries, ramp, thresholds' details, per-scenario overrides, deployment knobs. */
+const ADVANCED = new Set<SettingKey>([
+  "banner", "greedyBytesPerTick", "greedyTickInterval", "parameters", "createTimeout", "jobTimeout", "createRetry",
+  "noWaitForAgents", "runCommand", "runTimeout", "runExpectOutput", "runExpectTimeout", "runLogOutput", "trafficTimeout", "ramp", "reconnect",
+  "thinkTime", "dashboardInterval", "dashboardJitter", "cleanupConcurrency", "cleanupTimeout", "cleanupJobTimeout", "verbose",
+  "metricsWait", "useHostLogin", "runners", "percentage", "dashboardPercentage", "tickInterval",
+] as SettingKey[]);
+
+function conditionOf(key: SettingKey, s: Setting<unknown>, name: string): Condition | undefined {
+  const parts: Condition[] = [];
+  const kind = /^(ssh|web_terminal|app)_/.exec(name)?.[1];
+  if (kind) parts.push({ scenario: [kind.replace("_", "-")] });
+  else if (s.group === "dashboard" || /^thresholdDashboard/.test(key)) parts.push({ scenario: ["dashboard"] });
+  else if (s.group === "traffic" || key === "thresholdTrafficErrorRate" || key === "thresholdTickP99") parts.push({ scenario: TRAFFIC_SCENARIOS });
+  if (key === "staggerDelay") parts.push({ flag: "concurrent" });
+  if (/^greedy(AgentTemplate|BytesPerTick|TickInterval)$/.test(key)) parts.push({ flag: "greedy_agent" });
+  if (/^run(Timeout|ExpectOutput|ExpectTimeout|LogOutput)$/.test(key)) parts.push({ nonEmpty: "run_command" });
+  if (ADVANCED.has(key) || s.group === "thresholds" || (kind && s.fallback)) parts.push({ advanced: true });
+  if (parts.length === 0) return undefined;
+  return parts.length === 1 ? parts[0] : { all: parts };
+}
+
+/** `data.coder_parameter.<name>.value`, through try() when that parameter may itself be hidden. */
+function valueRef(name: string, specs: ReadonlyMap<string, ParameterSpec>): string {
+  const p = specs.get(name);
+  if (name === ADVANCED_PARAMETER) return `data.coder_parameter.${name}.value`;
+  if (!p) throw new Error(`a condition refers to ${name}, which is no parameter`);
+  return p.condition ? `try(data.coder_parameter.${name}[0].value, ${hclString(p.defaultValue)})` : `data.coder_parameter.${name}.value`;
+}
+
+export function conditionHcl(c: Condition, specs: ReadonlyMap<string, ParameterSpec>): string {
+  if ("all" in c) return c.all.map((x) => `(${conditionHcl(x, specs)})`).join(" && ");
+  if ("advanced" in c) return `${valueRef(ADVANCED_PARAMETER, specs)} == "true"`;
+  if ("flag" in c) return `${valueRef(c.flag, specs)} == "true"`;
+  if ("nonEmpty" in c) return `${valueRef(c.nonEmpty, specs)} != ""`;
+  const list = `jsondecode(${valueRef("scenarios", specs)})`;
+  return c.scenario.map((sc) => `contains(${list}, ${hclString(sc)})`).join(" || ");
+}
+
+/**
+ * Settings whose values are offered as a list the template is pushed with (the provider's options must be known
+ * at plan time; Coder has no data source listing a deployment's templates). An empty list leaves free text.
+ */
+const OPTIONS_FROM: Partial<Record<SettingKey, string>> = {
+  template: "var.workspace_templates",
+  greedyAgentTemplate: "var.workspace_templates",
+};
+
 const WORDS: Record<string, string> = { ssh: "SSH", app: "App", web: "Web", dashboard: "Dashboard" };
 
 function displayName(key: SettingKey, s: Setting<unknown>): string {
@@ -166,7 +237,10 @@ const OPTION_TEXT: Record<string, Record<string, [string, string]>> = {
   },
 };
 
-export const DURATION_REGEX = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$";
+/** The units DURATION_REGEX accepts (Go's, as the runner's parser); the error messages list them all. */
+export const DURATION_UNITS = ["ns", "us", "µs", "ms", "s", "m", "h"] as const;
+export const DURATION_REGEX = `^(0|([0-9]+(\\.[0-9]+)?(${DURATION_UNITS.join("|")}))+)$`;
+const UNITS_TEXT = `units ${DURATION_UNITS.join(", ")}`;
 const INT_REGEX = "^[0-9]+$";
 const NUMBER_REGEX = "^[0-9]+(\\.[0-9]+)?$";
 const optional = (re: string) => `^$|${re}`;
@@ -203,7 +277,7 @@ export function parameterSpecs(): ParameterSpec[] {
       type: "string",
       defaultValue: "",
       mutable: key !== "namespace",
-      ephemeral: key === "comment",
+      ephemeral: key === "comment" || s.templateEphemeral === true,
       order: base + n,
     };
     let help = s.help;
@@ -213,7 +287,7 @@ export function parameterSpecs(): ParameterSpec[] {
       spec.type = "string";
       spec.defaultValue = "";
       if (s.kind === "duration") {
-        spec.validation = { regex: optional(DURATION_REGEX), error: "Use a duration such as 30s, 5m or 1h30m, or leave empty." };
+        spec.validation = { regex: optional(DURATION_REGEX), error: `Use a duration such as 30s, 5m or 1h30m (${UNITS_TEXT}), or leave empty.` };
         spec.bounds = { kind: "duration", min: showBound(s, s.min ?? 0), max: s.max === undefined ? NO_MAX_DURATION : showBound(s, s.max) };
       } else if (s.kind === "int" || s.kind === "number") {
         const re = s.kind === "int" ? INT_REGEX : NUMBER_REGEX;
@@ -224,51 +298,60 @@ export function parameterSpecs(): ParameterSpec[] {
       }
       help += boundsText(s);
     } else {
+      // The template's own default where the schema declares one (safer at scale), else the scripts' default.
+      const def = s.templateDefault ?? s.default;
       switch (s.kind) {
         case "int":
           spec.type = "number";
-          spec.defaultValue = s.show(s.default);
+          spec.defaultValue = s.show(def);
           spec.validation = { min: s.min as number, max: s.max as number };
           break;
         case "number":
           // Coder's min/max validation accepts whole numbers only; fractional bounds go to the precondition.
           spec.type = "number";
-          spec.defaultValue = s.show(s.default);
+          spec.defaultValue = s.show(def);
           spec.bounds = { kind: "number", min: s.min as number, max: s.max as number };
           help += boundsText(s);
           break;
         case "bool":
           spec.type = "bool";
-          spec.defaultValue = s.show(s.default);
+          spec.defaultValue = s.show(def);
           break;
         case "string":
           spec.type = "string";
-          spec.defaultValue = s.default === undefined ? "" : s.show(s.default);
+          spec.defaultValue = def === undefined ? "" : s.show(def);
           break;
         case "duration":
           spec.type = "string";
-          spec.defaultValue = s.show(s.default);
-          spec.validation = { regex: DURATION_REGEX, error: "Use a duration such as 30s, 5m or 1h30m (units ms, s, m, h)." };
+          spec.defaultValue = s.show(def);
+          spec.validation = { regex: DURATION_REGEX, error: `Use a duration such as 30s, 5m or 1h30m (${UNITS_TEXT}).` };
           spec.bounds = { kind: "duration", min: showBound(s, s.min ?? 0), max: s.max === undefined ? NO_MAX_DURATION : showBound(s, s.max) };
           help += boundsText(s);
           break;
         case "enum":
           spec.type = "string";
-          spec.defaultValue = s.show(s.default);
+          spec.defaultValue = s.show(def);
           spec.options = options(key, s);
           break;
         case "enum-list":
           spec.type = "list(string)";
           spec.formType = "multi-select";
-          spec.defaultValue = JSON.stringify(s.default);
+          spec.defaultValue = JSON.stringify(def);
           spec.options = options(key, s);
           break;
         case "list":
           spec.type = "list(string)";
           spec.formType = "tag-select";
-          spec.defaultValue = JSON.stringify(s.default);
+          spec.defaultValue = JSON.stringify(def);
           break;
       }
+    }
+    const cond = conditionOf(key, s, name);
+    if (cond) spec.condition = cond;
+    const from = OPTIONS_FROM[key];
+    if (from) {
+      spec.optionsFrom = from;
+      help += ` Choose from the templates listed when the template was pushed (variable ${from.replace(/^var\./, "")}).`;
     }
     spec.description = `${help} (env \`${s.env}\`)`;
     specs.push(spec);
@@ -301,14 +384,15 @@ function hclDefault(p: ParameterSpec): string {
   }
 }
 
-function renderParameter(p: ParameterSpec): string {
-  const lines = [
-    `data "coder_parameter" "${p.name}" {`,
+function renderParameter(p: ParameterSpec, specs: ReadonlyMap<string, ParameterSpec>): string {
+  const lines = [`data "coder_parameter" "${p.name}" {`];
+  if (p.condition) lines.push(`  count        = ${conditionHcl(p.condition, specs)} ? 1 : 0`);
+  lines.push(
     `  name         = ${hclString(p.name)}`,
     `  display_name = ${hclString(p.displayName)}`,
     `  description  = ${hclString(p.description)}`,
     `  type         = ${hclString(p.type)}`,
-  ];
+  );
   if (p.formType) lines.push(`  form_type    = ${hclString(p.formType)}`);
   lines.push(`  default      = ${hclDefault(p)}`);
   lines.push(`  mutable      = ${p.mutable}`);
@@ -322,6 +406,18 @@ function renderParameter(p: ParameterSpec): string {
       lines.push(`    min = ${p.validation.min}`, `    max = ${p.validation.max}`);
     }
     lines.push("  }");
+  }
+  if (p.optionsFrom) {
+    lines.push(
+      "",
+      '  dynamic "option" {',
+      `    for_each = ${p.optionsFrom}`,
+      "    content {",
+      "      name  = option.value",
+      "      value = option.value",
+      "    }",
+      "  }",
+    );
   }
   for (const o of p.options ?? []) {
     lines.push("", "  option {", `    name        = ${hclString(o.name)}`, `    value       = ${hclString(o.value)}`);
@@ -340,6 +436,7 @@ function pad(keys: string[]): (k: string) => string {
 /** The whole of template/parameters.tf. */
 export function renderParametersTf(): string {
   const specs = parameterSpecs();
+  const byName = new Map(specs.map((p) => [p.name, p]));
   const envPad = pad(specs.map((p) => p.env));
   const durations = specs.filter((p) => p.bounds?.kind === "duration");
   const numbers = specs.filter((p) => p.bounds?.kind === "number");
@@ -349,11 +446,23 @@ export function renderParametersTf(): string {
     "# GENERATED by `npm run template:gen` (template/tools/parameters.ts) from the settings schema in src/config.",
     "# Do not edit: change the schema and regenerate. test/template.test.ts fails when this file is stale.",
     "",
-    ...specs.map((p) => `${renderParameter(p)}\n`),
+    'data "coder_parameter" "show_advanced" {',
+    `  name         = "${ADVANCED_PARAMETER}"`,
+    '  display_name = "Show advanced settings"',
+    '  description  = "Timeouts, retries, ramp-up, per-scenario overrides, thresholds and other fine print. Hidden settings keep their defaults."',
+    '  type         = "bool"',
+    "  default      = false",
+    "  mutable      = true",
+    "  ephemeral    = true",
+    "  order        = 1",
+    "}",
+    "",
+    ...specs.map((p) => `${renderParameter(p, byName)}\n`),
     "locals {",
     "  # Every parameter, by the environment variable the runner reads (merged into coder_agent.main.env).",
     "  parameter_env = {",
-    ...specs.map((p) => `    ${envPad(p.env)} = data.coder_parameter.${p.name}.value`),
+    // A hidden parameter (count = 0) passes its default.
+    ...specs.map((p) => `    ${envPad(p.env)} = ${valueRef(p.name, byName)}`),
     "  }",
     "",
     "  # Bounds the parameter form cannot enforce (Go durations, fractional numbers, optional overrides).",

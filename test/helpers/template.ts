@@ -8,7 +8,7 @@ import { parse } from "@cdktf/hcl2json";
 import { parseDuration } from "../../src/config/duration.ts";
 import type { SettingKey } from "../../src/config/schema.ts";
 import type { Setting } from "../../src/config/setting.ts";
-import { WITHOUT_PARAMETER, parameterName } from "../../template/tools/parameters.ts";
+import { ADVANCED_PARAMETER, WITHOUT_PARAMETER, parameterName } from "../../template/tools/parameters.ts";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const TEMPLATE_DIR = join(ROOT, "template");
@@ -24,6 +24,7 @@ export interface ParsedParameter {
   default?: unknown;
   mutable?: boolean;
   order?: number;
+  count?: string;
   validation?: { min?: number; max?: number; regex?: string; error?: string }[];
   option?: { name: string; value: string; description?: string }[];
 }
@@ -104,11 +105,23 @@ export function templateProblems(t: ParsedTemplate, entries: [SettingKey, Settin
   const byEnv = new Map(entries.map(([k, s]) => [s.env, [k, s] as const]));
   const envOfParam = new Map<string, string>();
   for (const [env, expr] of Object.entries(t.parameterEnv)) {
-    const m = /^\$\{data\.coder_parameter\.([a-z0-9_]+)\.value\}$/.exec(expr);
+    // A conditional parameter (count) passes its default when hidden: try(data.coder_parameter.x[0].value, "default").
+    const m = /^\$\{data\.coder_parameter\.([a-z0-9_]+)\.value\}$/.exec(expr) ?? /^\$\{try\(data\.coder_parameter\.([a-z0-9_]+)\[0\]\.value, ("(?:[^"\\]|\\.)*")\)\}$/.exec(expr);
     if (!m) p.push(`parameter_env.${env} is not a parameter's value: ${expr}`);
-    else envOfParam.set(m[1] as string, env);
+    else {
+      envOfParam.set(m[1] as string, env);
+      const param = t.params[m[1] as string];
+      if (m[2] !== undefined && param) {
+        const hidden = JSON.parse(m[2]) as string;
+        const d = param.default;
+        const shown = typeof d === "string" && d.startsWith("${jsonencode(") ? JSON.stringify(listDefault(d)) : String(d);
+        if (hidden !== shown) p.push(`parameter_env.${env}: hidden value ${JSON.stringify(hidden)} differs from the parameter's default ${JSON.stringify(shown)}`);
+      }
+      if ((m[2] !== undefined) !== (param?.count !== undefined)) p.push(`parameter_env.${env}: try()/[0] exactly when the parameter has a count`);
+    }
   }
   for (const [label, param] of Object.entries(t.params)) {
+    if (label === ADVANCED_PARAMETER) continue; // the form's own toggle, no setting
     const env = envOfParam.get(label);
     if (!env) {
       p.push(`parameter ${label} is not passed to the agent (no entry in local.parameter_env)`);
@@ -119,7 +132,10 @@ export function templateProblems(t: ParsedTemplate, entries: [SettingKey, Settin
       p.push(`parameter ${label} sets ${env}, which is no setting of the schema`);
       continue;
     }
-    const [key, s] = found;
+    const [key, declared] = found;
+    // The template offers the schema's template default where it declares one (a separate field, so a changed
+    // default in the schema is still caught).
+    const s = declared.templateDefault === undefined ? declared : { ...declared, default: declared.templateDefault };
     const where = `parameter ${label} (${key}, ${env})`;
     if (param.name !== label || label !== parameterName(env)) p.push(`${where}: name should be ${parameterName(env)}`);
     const type = param.type ?? "string";

@@ -29,6 +29,7 @@ export const cleanupSettings = {
     flag: "cleanup-timeout",
     scripts: CLEAN,
     default: "30m",
+    templateDefault: "5h", // Coder's runner: --cleanup-timeout 5h
     min: "1s",
     max: "24h",
     help: "Limit for the whole cleanup.",
@@ -39,6 +40,7 @@ export const cleanupSettings = {
     flag: "cleanup-job-timeout",
     scripts: CLEAN,
     default: "5m",
+    templateDefault: "2h", // Coder's runner: --cleanup-job-timeout 2h
     min: "1s",
     max: "24h",
     help: "Limit for deleting one workspace (its delete build) or user.",

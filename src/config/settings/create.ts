@@ -56,6 +56,7 @@ export const createSettings = {
     scriptFlags: { "create-workspaces": "timeout" },
     scripts: CREATE,
     default: "30m",
+    templateDefault: "5h", // Coder's runner: create-workspaces --timeout 5h
     min: "1s",
     max: "24h",
     help: "Limit for the whole create phase; work still running then is stopped and counted failed.",
@@ -66,6 +67,7 @@ export const createSettings = {
     flag: "job-timeout",
     scripts: CREATE,
     default: "5m",
+    templateDefault: "5h", // Coder's runner: --job-timeout 5h (a build waits in the queue at scale)
     min: "1s",
     max: "24h",
     help: "Limit for one workspace: create, build and agent ready.",
@@ -77,6 +79,7 @@ export const createSettings = {
     scriptFlags: { "create-workspaces": "retry" },
     scripts: CREATE,
     default: 0,
+    templateDefault: 5, // Coder's runner: --retry 5
     min: 0,
     max: 10,
     help: "Times a failed workspace build is retried (each attempt is recorded).",

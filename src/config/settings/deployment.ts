@@ -78,6 +78,7 @@ export const deploymentSettings = {
     flag: "metrics-wait",
     scripts: ["run", "create-workspaces", "ssh-traffic", "web-terminal-traffic", "app-traffic", "dashboard-traffic", "workspace-updates"],
     default: "0s",
+    templateDefault: "60s", // Coder's runner: CODER_SCALETEST_PROMETHEUS_WAIT=60s (the PodMonitor scrapes every 15s)
     max: "10m",
     help: "Keep serving metrics this long after the work ends, so Prometheus scrapes the final values.",
   }),

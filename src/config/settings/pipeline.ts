@@ -89,6 +89,9 @@ export const pipelineSettings = {
     flag: "dry-run",
     scripts: ["run"],
     default: false,
+    // Starting the runner workspace must not start a real test by accident (Coder's runner: dry_run true).
+    templateDefault: true,
+    templateEphemeral: true,
     help: "Print the plan (phases, what each creates or sends, expected duration) and create nothing.",
   }),
   comment: str({

@@ -509,7 +509,7 @@ data "coder_parameter" "workspace_updates" {
 }
 
 data "coder_parameter" "workspace_updates_workspaces" {
-  count        = contains(jsondecode(data.coder_parameter.scenarios.value), "ssh") || contains(jsondecode(data.coder_parameter.scenarios.value), "web-terminal") || contains(jsondecode(data.coder_parameter.scenarios.value), "app") ? 1 : 0
+  count        = try(data.coder_parameter.workspace_updates[0].value, "false") == "true" ? 1 : 0
   name         = "workspace_updates_workspaces"
   display_name = "Workspace updates workspaces"
   description  = "Total workspaces created, split between power users and regular users (one workspace each). (env `SCALETEST_WORKSPACE_UPDATES_WORKSPACES`)"
@@ -525,7 +525,7 @@ data "coder_parameter" "workspace_updates_workspaces" {
 }
 
 data "coder_parameter" "workspace_updates_power_user_workspaces" {
-  count        = contains(jsondecode(data.coder_parameter.scenarios.value), "ssh") || contains(jsondecode(data.coder_parameter.scenarios.value), "web-terminal") || contains(jsondecode(data.coder_parameter.scenarios.value), "app") ? 1 : 0
+  count        = try(data.coder_parameter.workspace_updates[0].value, "false") == "true" ? 1 : 0
   name         = "workspace_updates_power_user_workspaces"
   display_name = "Workspace updates power user workspaces"
   description  = "Workspaces each power user owns (more than 1, as Coder requires). (env `SCALETEST_WORKSPACE_UPDATES_POWER_USER_WORKSPACES`)"
@@ -541,7 +541,7 @@ data "coder_parameter" "workspace_updates_power_user_workspaces" {
 }
 
 data "coder_parameter" "workspace_updates_power_user_percentage" {
-  count        = contains(jsondecode(data.coder_parameter.scenarios.value), "ssh") || contains(jsondecode(data.coder_parameter.scenarios.value), "web-terminal") || contains(jsondecode(data.coder_parameter.scenarios.value), "app") ? 1 : 0
+  count        = try(data.coder_parameter.workspace_updates[0].value, "false") == "true" ? 1 : 0
   name         = "workspace_updates_power_user_percentage"
   display_name = "Workspace updates power user percentage"
   description  = "Percentage of the workspaces owned by power users; rounded down to a multiple of --power-user-workspaces (Coder's rule). Allowed: 0 to 100. (env `SCALETEST_WORKSPACE_UPDATES_POWER_USER_PERCENTAGE`)"
@@ -552,7 +552,7 @@ data "coder_parameter" "workspace_updates_power_user_percentage" {
 }
 
 data "coder_parameter" "workspace_updates_timeout" {
-  count        = contains(jsondecode(data.coder_parameter.scenarios.value), "ssh") || contains(jsondecode(data.coder_parameter.scenarios.value), "web-terminal") || contains(jsondecode(data.coder_parameter.scenarios.value), "app") ? 1 : 0
+  count        = (try(data.coder_parameter.workspace_updates[0].value, "false") == "true") && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
   name         = "workspace_updates_timeout"
   display_name = "Workspace updates timeout"
   description  = "How long a user waits, after creating its workspaces, for its stream to name all of them. Allowed: 1s to 24h. (env `SCALETEST_WORKSPACE_UPDATES_TIMEOUT`)"
@@ -568,7 +568,7 @@ data "coder_parameter" "workspace_updates_timeout" {
 }
 
 data "coder_parameter" "workspace_updates_dial_timeout" {
-  count        = contains(jsondecode(data.coder_parameter.scenarios.value), "ssh") || contains(jsondecode(data.coder_parameter.scenarios.value), "web-terminal") || contains(jsondecode(data.coder_parameter.scenarios.value), "app") ? 1 : 0
+  count        = (try(data.coder_parameter.workspace_updates[0].value, "false") == "true") && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
   name         = "workspace_updates_dial_timeout"
   display_name = "Workspace updates dial timeout"
   description  = "Limit for dialing the tailnet RPC endpoint (websocket upgrade) for one user. Allowed: 100ms to 1h. (env `SCALETEST_WORKSPACE_UPDATES_DIAL_TIMEOUT`)"
@@ -584,7 +584,7 @@ data "coder_parameter" "workspace_updates_dial_timeout" {
 }
 
 data "coder_parameter" "workspace_updates_template" {
-  count        = contains(jsondecode(data.coder_parameter.scenarios.value), "ssh") || contains(jsondecode(data.coder_parameter.scenarios.value), "web-terminal") || contains(jsondecode(data.coder_parameter.scenarios.value), "app") ? 1 : 0
+  count        = (try(data.coder_parameter.workspace_updates[0].value, "false") == "true") && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
   name         = "workspace_updates_template"
   display_name = "Workspace updates template"
   description  = "Template (name or id) of the workspaces; empty = SCALETEST_TEMPLATE's value. (env `SCALETEST_WORKSPACE_UPDATES_TEMPLATE`)"
@@ -595,7 +595,7 @@ data "coder_parameter" "workspace_updates_template" {
 }
 
 data "coder_parameter" "workspace_updates_setup_concurrency" {
-  count        = contains(jsondecode(data.coder_parameter.scenarios.value), "ssh") || contains(jsondecode(data.coder_parameter.scenarios.value), "web-terminal") || contains(jsondecode(data.coder_parameter.scenarios.value), "app") ? 1 : 0
+  count        = (try(data.coder_parameter.workspace_updates[0].value, "false") == "true") && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
   name         = "workspace_updates_setup_concurrency"
   display_name = "Workspace updates setup concurrency"
   description  = "Users set up (created, token minted, stream dialed) at once; 0 = all at once, as Coder's runner. (env `SCALETEST_WORKSPACE_UPDATES_SETUP_CONCURRENCY`)"
@@ -1113,6 +1113,7 @@ data "coder_parameter" "cleanup_job_timeout" {
 }
 
 data "coder_parameter" "trusted_origins" {
+  count        = data.coder_parameter.show_advanced.value == "true" ? 1 : 0
   name         = "trusted_origins"
   display_name = "Trusted origins"
   description  = "Extra origins (scheme://host[:port]) that may receive the run's session tokens, e.g. a wildcard app host on another domain. Without it tokens go only to CODER_URL's origin and hosts under its registrable domain. (env `SCALETEST_TRUSTED_ORIGINS`)"
@@ -1172,6 +1173,7 @@ data "coder_parameter" "grafana_url" {
 }
 
 data "coder_parameter" "prometheus_url" {
+  count        = data.coder_parameter.show_advanced.value == "true" ? 1 : 0
   name         = "prometheus_url"
   display_name = "Prometheus url"
   description  = "A Prometheus that scrapes coderd (e.g. http://prometheus.monitoring:9090): coderd's metrics for each phase's window are read over its query API (empty: not read). (env `SCALETEST_PROMETHEUS_URL`)"
@@ -1182,6 +1184,7 @@ data "coder_parameter" "prometheus_url" {
 }
 
 data "coder_parameter" "prometheus_selector" {
+  count        = data.coder_parameter.show_advanced.value == "true" ? 1 : 0
   name         = "prometheus_selector"
   display_name = "Prometheus selector"
   description  = "Label matchers that pick this deployment's coderd series in --prometheus-url, e.g. namespace=\"coder\" (empty: every series named coderd_*). (env `SCALETEST_PROMETHEUS_SELECTOR`)"
@@ -1192,6 +1195,7 @@ data "coder_parameter" "prometheus_selector" {
 }
 
 data "coder_parameter" "coderd_metrics_urls" {
+  count        = data.coder_parameter.show_advanced.value == "true" ? 1 : 0
   name         = "coderd_metrics_urls"
   display_name = "Coderd metrics url"
   description  = "coderd's Prometheus endpoint (--prometheus-address, e.g. http://coder-0.coder:2112/), scraped directly during the run; repeat once per replica. Env: comma-separated. Used instead of --prometheus-url when both are set. (env `SCALETEST_CODERD_METRICS_URLS`)"
@@ -1203,6 +1207,7 @@ data "coder_parameter" "coderd_metrics_urls" {
 }
 
 data "coder_parameter" "coderd_metrics_discover" {
+  count        = data.coder_parameter.show_advanced.value == "true" ? 1 : 0
   name         = "coderd_metrics_discover"
   display_name = "Coderd metrics discover"
   description  = "Find coderd's replicas from the Kubernetes API (in a pod): a label selector of the coder pods, e.g. app.kubernetes.io/name=coder; each running pod is scraped like --coderd-metrics-url (empty: off; ignored when --coderd-metrics-url is given). (env `SCALETEST_CODERD_METRICS_DISCOVER`)"
@@ -1213,6 +1218,7 @@ data "coder_parameter" "coderd_metrics_discover" {
 }
 
 data "coder_parameter" "coderd_namespace" {
+  count        = data.coder_parameter.show_advanced.value == "true" ? 1 : 0
   name         = "coderd_namespace"
   display_name = "Coderd namespace"
   description  = "Namespace of the coder pods for --coderd-metrics-discover. (env `SCALETEST_CODERD_NAMESPACE`)"
@@ -1223,6 +1229,7 @@ data "coder_parameter" "coderd_namespace" {
 }
 
 data "coder_parameter" "coderd_metrics_port" {
+  count        = data.coder_parameter.show_advanced.value == "true" ? 1 : 0
   name         = "coderd_metrics_port"
   display_name = "Coderd metrics port"
   description  = "coderd's Prometheus port on each discovered pod (its --prometheus-address; the Helm chart's default 2112). (env `SCALETEST_CODERD_METRICS_PORT`)"
@@ -1238,6 +1245,7 @@ data "coder_parameter" "coderd_metrics_port" {
 }
 
 data "coder_parameter" "coderd_metrics_interval" {
+  count        = data.coder_parameter.show_advanced.value == "true" ? 1 : 0
   name         = "coderd_metrics_interval"
   display_name = "Coderd metrics interval"
   description  = "How often --coderd-metrics-url endpoints are scraped during the run (gauges such as memory are the largest value seen). Allowed: 100ms to 5m. (env `SCALETEST_CODERD_METRICS_INTERVAL`)"
@@ -1269,6 +1277,7 @@ data "coder_parameter" "runners" {
 }
 
 data "coder_parameter" "namespace" {
+  count        = data.coder_parameter.show_advanced.value == "true" ? 1 : 0
   name         = "namespace"
   display_name = "Namespace"
   description  = "Kubernetes namespace of the runner (where scale-out Jobs are created). (env `SCALETEST_NAMESPACE`)"
@@ -1352,20 +1361,20 @@ locals {
     SCALETEST_CLEANUP_CONCURRENCY                     = try(data.coder_parameter.cleanup_concurrency[0].value, "10")
     SCALETEST_CLEANUP_TIMEOUT                         = try(data.coder_parameter.cleanup_timeout[0].value, "5h")
     SCALETEST_CLEANUP_JOB_TIMEOUT                     = try(data.coder_parameter.cleanup_job_timeout[0].value, "2h")
-    SCALETEST_TRUSTED_ORIGINS                         = data.coder_parameter.trusted_origins.value
+    SCALETEST_TRUSTED_ORIGINS                         = try(data.coder_parameter.trusted_origins[0].value, "[]")
     SCALETEST_VERBOSE                                 = try(data.coder_parameter.verbose[0].value, "false")
     SCALETEST_METRICS_WAIT                            = try(data.coder_parameter.metrics_wait[0].value, "1m")
     SCALETEST_USE_HOST_LOGIN                          = try(data.coder_parameter.use_host_login[0].value, "false")
     GRAFANA_URL                                       = data.coder_parameter.grafana_url.value
-    SCALETEST_PROMETHEUS_URL                          = data.coder_parameter.prometheus_url.value
-    SCALETEST_PROMETHEUS_SELECTOR                     = data.coder_parameter.prometheus_selector.value
-    SCALETEST_CODERD_METRICS_URLS                     = data.coder_parameter.coderd_metrics_urls.value
-    SCALETEST_CODERD_METRICS_DISCOVER                 = data.coder_parameter.coderd_metrics_discover.value
-    SCALETEST_CODERD_NAMESPACE                        = data.coder_parameter.coderd_namespace.value
-    SCALETEST_CODERD_METRICS_PORT                     = data.coder_parameter.coderd_metrics_port.value
-    SCALETEST_CODERD_METRICS_INTERVAL                 = data.coder_parameter.coderd_metrics_interval.value
+    SCALETEST_PROMETHEUS_URL                          = try(data.coder_parameter.prometheus_url[0].value, "")
+    SCALETEST_PROMETHEUS_SELECTOR                     = try(data.coder_parameter.prometheus_selector[0].value, "")
+    SCALETEST_CODERD_METRICS_URLS                     = try(data.coder_parameter.coderd_metrics_urls[0].value, "[]")
+    SCALETEST_CODERD_METRICS_DISCOVER                 = try(data.coder_parameter.coderd_metrics_discover[0].value, "")
+    SCALETEST_CODERD_NAMESPACE                        = try(data.coder_parameter.coderd_namespace[0].value, "coder")
+    SCALETEST_CODERD_METRICS_PORT                     = try(data.coder_parameter.coderd_metrics_port[0].value, "2112")
+    SCALETEST_CODERD_METRICS_INTERVAL                 = try(data.coder_parameter.coderd_metrics_interval[0].value, "5s")
     SCALETEST_RUNNERS                                 = try(data.coder_parameter.runners[0].value, "1")
-    SCALETEST_NAMESPACE                               = data.coder_parameter.namespace.value
+    SCALETEST_NAMESPACE                               = try(data.coder_parameter.namespace[0].value, "coder-big")
   }
 
   # Bounds the parameter form cannot enforce (Go durations, fractional numbers, optional overrides).

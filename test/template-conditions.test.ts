@@ -23,6 +23,7 @@ const CASES: Record<string, Record<string, string>> = {
   dashboardAdvanced: { scenarios: '["dashboard"]', show_advanced: "true" },
   sshAppEverything: { scenarios: '["ssh","app"]', show_advanced: "true", concurrent: "true", greedy_agent: "true" },
   command: { show_advanced: "true", run_command: "echo hi" },
+  workspaceUpdates: { workspace_updates: "true", show_advanced: "true" },
 };
 
 test("conditional parameters: a scenario's settings only with it, fine print behind one toggle", { skip: terraform ? false : "terraform is not installed", timeout: 120_000 }, async () => {
@@ -72,6 +73,8 @@ test("conditional parameters: a scenario's settings only with it, fine print beh
   has("sshAppEverything", ["ssh_duration", "app_duration", "app_mode", "stagger_delay", "greedy_agent_template", "greedy_bytes_per_tick", "threshold_tick_p99"],
     ["web_terminal_duration", "dashboard_mode"]);
   has("command", ["run_command", "run_timeout", "run_expect_output"], []);
+  has("workspaceUpdates", ["workspace_updates_workspaces", "workspace_updates_timeout"], []);
+  has("defaults", [], ["workspace_updates_workspaces", "workspace_updates_dial_timeout"]);
   // Every conditional parameter shows in at least one of these selections (no condition that never holds).
   const ever = new Set(Object.keys(CASES).flatMap((c) => [...shown(c)]));
   const never = conditional.map(([n]) => n).filter((n) => !ever.has(n) && !n.startsWith("web_terminal_"));

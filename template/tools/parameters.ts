@@ -161,12 +161,16 @@ const ADVANCED = new Set<SettingKey>([
   "noWaitForAgents", "runCommand", "runTimeout", "runExpectOutput", "runExpectTimeout", "runLogOutput", "trafficTimeout", "ramp", "reconnect",
   "thinkTime", "dashboardInterval", "dashboardJitter", "cleanupConcurrency", "cleanupTimeout", "cleanupJobTimeout", "verbose",
   "metricsWait", "useHostLogin", "runners", "percentage", "dashboardPercentage", "tickInterval",
+  "trustedOrigins", "prometheusUrl", "prometheusSelector", "namespace", "coderdMetricsUrls", "coderdMetricsDiscover", "coderdNamespace", "coderdMetricsPort",
+  "coderdMetricsInterval", "wuDialTimeout", "wuSetupConcurrency", "wuTemplate", "wuUpdatesTimeout",
 ] as SettingKey[]);
 
 function conditionOf(key: SettingKey, s: Setting<unknown>, name: string): Condition | undefined {
   const parts: Condition[] = [];
   const kind = /^(ssh|web_terminal|app)_/.exec(name)?.[1];
-  if (kind) parts.push({ scenario: [kind.replace("_", "-")] });
+  // The workspace-updates phase's own settings show only with it.
+  if (/^wu[A-Z]/.test(key) && key !== "wuPhase") parts.push({ flag: "workspace_updates" });
+  else if (kind) parts.push({ scenario: [kind.replace("_", "-")] });
   else if (s.group === "dashboard" || /^thresholdDashboard/.test(key)) parts.push({ scenario: ["dashboard"] });
   else if (s.group === "traffic" || key === "thresholdTrafficErrorRate" || key === "thresholdTickP99") parts.push({ scenario: TRAFFIC_SCENARIOS });
   if (key === "staggerDelay") parts.push({ flag: "concurrent" });

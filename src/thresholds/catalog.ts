@@ -3,7 +3,7 @@
  * here is refused before the run starts (a typo would otherwise only show up as "no data" at the end).
  * New load types and server-side metrics (e.g. coderd.api) add their entries here.
  */
-import type { ValueUnit } from "./metrics.ts";
+import type { ValueUnit } from "../results/metric-set.ts";
 import { BadInputError } from "../util/errors.ts";
 import { parseThreshold, type ThresholdSpec } from "./parse.ts";
 import { DEFAULT_STAT, specProblem, type MetricType } from "./rules.ts";

@@ -16,6 +16,7 @@ import { BadInputError } from "../util/errors.ts";
 import { log } from "../util/log.ts";
 import { redactError } from "../util/redact.ts";
 import { receivedStopSignal, stopSignal } from "../util/signals.ts";
+import { sleep } from "../util/sleep.ts";
 import { runRunner } from "./harness.ts";
 import { judgeFor } from "./judges.ts";
 import type { PhaseTargets, Runner, RunnerContext } from "./runner.ts";
@@ -130,7 +131,7 @@ export async function runScenario<S>(script: ScriptName, opts: ScenarioOptions<S
     recorder.finish(stoppedBy ? "interrupted" : summary.status === "pass" ? "pass" : "fail", exitCode);
     if (metrics && config.metricsWait > 0 && !stoppedBy) {
       log.info(`${script}: keeping metrics up ${config.metricsWait} ms for a final scrape`);
-      await new Promise((r) => setTimeout(r, config.metricsWait));
+      await sleep(config.metricsWait, stopSignal());
     }
   } catch (e) {
     log.error(`${script} failed: ${redactError(e, config.verbose)}`);

@@ -18,6 +18,7 @@ import { redactError } from "../util/redact.ts";
 import { receivedStopSignal, stopSignal } from "../util/signals.ts";
 import { sleep } from "../util/sleep.ts";
 import { runRunner } from "./harness.ts";
+import { boundRunUnits } from "./units.ts";
 import { judgeFor } from "./judges.ts";
 import type { PhaseTargets, Runner, RunnerContext } from "./runner.ts";
 
@@ -91,7 +92,7 @@ export async function runScenario<S>(script: ScriptName, opts: ScenarioOptions<S
     judge = judgeFor(runner, config, script);
     // Read-only checks against the deployment (templates, parameters, targets): still nothing written.
     if (runner.prepare) {
-      const pre: RunnerContext = { config, client, runId: config.runId, phase: runner.name, phaseDir: "", signal, log, targets, live: () => {} };
+      const pre: RunnerContext = { config, client, runId: config.runId, phase: runner.name, phaseDir: "", signal, log, targets, live: () => {}, runUnits: boundRunUnits(signal) };
       settings = await runner.prepare(pre, settings);
     }
   } catch (e) {

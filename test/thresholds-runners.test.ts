@@ -56,7 +56,11 @@ describe("runner metrics", () => {
       const set = createMetricSet(r.units);
       inCatalog(set);
       const provisionP95 = evaluate(["create.provision.p95<1h"], set)[0]!.observed!.value;
-      assert.ok(provisionP95 > 0 && provisionP95 <= (r.stages.total.max as number), `p95 ${provisionP95} within the recorded stage`);
+      // The max is the slowest workspace exactly (to the µs the summaries keep), and bounds the p95.
+      const slowest = Math.max(...r.units.map((u) => u.timings.total ?? 0));
+      const max = evaluate(["create.provision.max<1h"], set)[0]!.observed!.value;
+      assert.ok(Math.abs(max - slowest) <= 0.0005, `max ${max} is the slowest workspace (${slowest} ms)`);
+      assert.ok(provisionP95 > 0 && provisionP95 <= max, `p95 ${provisionP95} within the max ${max}`);
       assert.deepEqual(
         judge(set, [
           "create.provision.p95<1ms",
@@ -157,7 +161,9 @@ describe("runner metrics", () => {
         const [page] = evaluate(["dashboard.page.p95<200ms"], set);
         assert.equal(page!.ok, false);
         assert.ok(page!.failing.includes("page=workspaces"), page!.message);
-        assert.match(page!.message, /page=workspaces 3\d\dms/);
+        // At least the injected 300 ms (a busy machine may add to it: no upper bound).
+        assert.match(page!.message, /page=workspaces \d[\d.]*m?s/);
+        assert.ok(page!.observed!.value >= 300, page!.message);
         // One page by label; the unslowed pages are faster than the slowed one (no wall-clock bound on them).
         const [tpl, ws] = evaluate(["dashboard.page{page:templates}.p95<10s", "dashboard.page{page:workspaces}.p95<10s"], set);
         assert.ok(tpl!.observed!.value < ws!.observed!.value, `${tpl!.message} / ${ws!.message}`);

@@ -4,8 +4,7 @@
  * New load types and server-side metrics (e.g. coderd.api) add their entries here.
  */
 import type { ValueUnit } from "../results/metric-set.ts";
-import { BadInputError } from "../util/errors.ts";
-import { parseThreshold, parseThresholds, type ThresholdSpec } from "./parse.ts";
+import { parseThresholds, type ThresholdSpec } from "./parse.ts";
 import { DEFAULT_STAT, specProblem, type MetricType } from "./rules.ts";
 
 /** The runner (phase kind) that produces a metric; also the metric's first name segment. */

@@ -163,6 +163,16 @@ test("validateThresholds refuses unknown metrics, labels, stats and limits that 
   for (const [expr, why] of cases) {
     assert.throws(() => validateThresholds([expr]), (e: unknown) => e instanceof BadInputError && why.test(e.message) && e.message.includes(expr), expr);
   }
+  // A plain 0 is 0 in any unit: accepted on a rate, a time or a size, and judged as such.
+  assert.deepEqual(
+    validateThresholds(["workspace-updates.error_rate<=0", "create.provision.min>0", "ssh.bytes{direction:write}>0"]).map((s) => s.limit.value),
+    [0, 0, 0],
+  );
+  assert.deepEqual(
+    evaluate(["workspace-updates.error_rate<=0"], { "workspace-updates.error_rate": rate(ratio(0, 4)) }).map((r) => [r.ok, r.observed?.text]),
+    [[true, "0%"]],
+  );
+  assert.equal(evaluate(["workspace-updates.error_rate<=0"], { "workspace-updates.error_rate": rate(ratio(1, 4)) })[0]!.ok, false);
   const ok = validateThresholds([
     "create.provision.p95<2m",
     "create.provision.count>=10",

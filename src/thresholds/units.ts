@@ -74,6 +74,8 @@ const EXAMPLE: Record<ObservedUnit, string> = {
 /** Null when a limit of this kind can be compared with values in `unit`; else what to write instead. */
 export function limitProblem(limit: Limit, unit: ObservedUnit): string | null {
   if (LIMIT_KINDS_FOR[unit].includes(limit.kind)) return null;
+  // A plain 0 is 0 in every unit ("cleanup.remaining==0", "workspace-updates.error_rate<=0"): nothing to guess.
+  if (limit.kind === "number" && limit.value === 0) return null;
   return `the limit ${limit.text} is ${article(limit.kind)} but the value is ${unitName(unit)}: write ${EXAMPLE[unit]}`;
 }
 

@@ -42,13 +42,17 @@ test("sequential pipeline: phases in order with a baseline wait after each scena
     for (let i = 1; i < run.phases.length; i++) {
       assert.ok(ms(run.phases[i]!.started_at) >= ms(run.phases[i - 1]!.ended_at) - 5, `${run.phases[i]!.name} starts after ${run.phases[i - 1]!.name}`);
     }
+    // Lower bounds only (a busy machine may stretch any phase); each ran for what it was configured to.
     for (const p of run.phases.filter((p) => p.name.startsWith("baseline"))) {
       const d = ms(p.ended_at) - ms(p.started_at);
-      assert.ok(d >= 990 && d < 1600, `${p.name} lasted ${d} ms`);
+      assert.ok(d >= 990, `${p.name} lasted ${d} ms, at least its 1 s`);
     }
     for (const p of run.phases.filter((p) => p.name.endsWith("-traffic"))) {
       const d = ms(p.ended_at) - ms(p.started_at);
-      assert.ok(d >= 1900 && d < 8000, `${p.name} lasted ${d} ms`);
+      assert.ok(d >= 1900, `${p.name} lasted ${d} ms, at least its 2 s`);
+      // The load itself ran for its duration (active time recorded by the phase), within the phase's span.
+      const rec = readJSON<{ active_ms: number; status: string }>(join(runDir, p.dir!, "result.json"));
+      assert.ok(rec.active_ms >= 1900 && rec.active_ms <= d, `${p.name} active ${rec.active_ms} ms of ${d} ms`);
     }
     assertResultsParse(runDir);
     const summary = readJSON<{ status: string; phases: { phase: string; status: string }[] }>(join(runDir, "summary.json"));
@@ -76,9 +80,11 @@ test("concurrent pipeline: scenarios start a stagger apart and overlap", async (
     const run = readJSON<{ phases: PhaseEntry[] }>(join(out.runDir!, "run.json"));
     const scen = ["ssh-traffic", "web-terminal-traffic", "app-traffic", "dashboard-traffic"].map((n) => run.phases.find((p) => p.name === n)!);
     const t0 = ms(scen[0]!.started_at);
+    // In order, each at least a stagger after the one before (lower bounds: a busy machine only delays).
     scen.forEach((p, i) => {
       const offset = ms(p.started_at) - t0;
-      assert.ok(Math.abs(offset - i * 1000) < 400, `${p.name} started at +${offset} ms, want +${i * 1000}`);
+      assert.ok(offset >= i * 1000 - 50, `${p.name} started at +${offset} ms, want >= +${i * 1000}`);
+      if (i > 0) assert.ok(ms(p.started_at) - ms(scen[i - 1]!.started_at) >= 950, `${p.name} starts a stagger after ${scen[i - 1]!.name}`);
     });
     assert.ok(ms(scen[3]!.started_at) < ms(scen[0]!.ended_at), "scenarios overlap");
     const state = readFileSync(join(out.runDir!, "state", "phase"), "utf8");
@@ -137,7 +143,8 @@ test("greedy agent: one extra workspace flooded during the middle third of each 
         join(out.runDir!, greedy.dir!, "result.json"),
       );
       const offset = ms(rec.started_at) - ms(main.started_at);
-      assert.ok(offset >= 900 && offset < 2500, `${scenario} flood starts a third in (+${offset} ms)`);
+      assert.ok(offset >= 900, `${scenario} flood starts a third in (+${offset} ms)`);
+      assert.ok(ms(rec.started_at) < ms(main.ended_at), `${scenario} flood starts while the scenario runs`);
       assert.deepEqual(rec.extra.traffic.perConnection.map((c) => c.target.workspaceName), ["scaletest-greedy1-0004"]);
       assert.ok(rec.extra.traffic.totals.bytesWritten >= 65536 * 10, "the flood sent its big ticks");
       const mainRec = readJSON<{ extra: { traffic: { perConnection: { target: { workspaceName: string } }[] } } }>(

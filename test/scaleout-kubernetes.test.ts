@@ -8,6 +8,7 @@ import { after, before, describe, test } from "node:test";
 import { Job } from "kubernetes-models/batch/v1";
 import { Secret } from "kubernetes-models/v1";
 import { loadConfig } from "../src/config/index.ts";
+import { buildPhaseRecord } from "../src/results/summary.ts";
 import {
   buildShardJob,
   buildShardSecret,
@@ -19,8 +20,10 @@ import {
   runShardedTraffic,
   shardEnv,
   shardResultPath,
+  trafficResultOf,
   type ShardRunSpec,
 } from "../src/scaleout/index.ts";
+import { ResultsFileError } from "../src/results/schema.ts";
 import { LatencyHistogram } from "../src/traffic/histogram.ts";
 import { mergeTrafficResults, TOTAL_KEYS } from "../src/traffic/result.ts";
 import { seededRandom } from "../src/traffic/payload.ts";
@@ -125,11 +128,18 @@ describe("Kubernetes executor against a fake API (loopback)", () => {
   let dir: { path: string; cleanup: () => void };
   const shardResults = [0, 1, 2].map((i) => resultFromSamples(samples().slice(i * 100, (i + 1) * 100), 512));
   let failIndex = -1;
+  /** A shard whose output has a field the results schema refuses. */
+  let badIndex = -1;
+  // What a shard prints: the traffic scenario's phase record, the engine result in extra.traffic.
+  const shardOutput = (i: number): unknown => {
+    const traffic = i === badIndex ? { ...shardResults[i]!, totals: { ...shardResults[i]!.totals, bytesRead: "lots" } } : shardResults[i];
+    return buildPhaseRecord({ runId: "k8s1", phase: "web-terminal-traffic", runner: "web-terminal-traffic", startedAt: new Date(0), endedAt: new Date(1000), extra: { traffic } });
+  };
 
   before(async () => {
     dir = tempDir("scaletest-scaleout-k8s-");
     kube = await startFakeKube({
-      podLog: (i) => (i === failIndex ? undefined : `starting\n${encodeShardLog({ shard: `${i}/3`, exitCode: 0, output: { extra: { traffic: shardResults[i] } } })}`),
+      podLog: (i) => (i === failIndex ? undefined : `starting\n${encodeShardLog({ shard: `${i}/3`, exitCode: 0, output: shardOutput(i) })}`),
     });
   });
   after(async () => {
@@ -197,6 +207,22 @@ describe("Kubernetes executor against a fake API (loopback)", () => {
     }
   });
 
+  test("a shard output the results schema refuses: that shard fails naming its pod and the field; the others are merged", async () => {
+    badIndex = 2;
+    try {
+      const out = await runShardedTraffic(executor(), spec(dir.path, { runId: "k8s4" }));
+      assert.deepEqual(out.missing, [2]);
+      assert.equal(out.shards[2]?.state, "failed");
+      assert.match(out.shards[2]?.message ?? "", /^pod\/scaletest-k8s4-web-terminal-traffic-2-\w+: field "extra\.traffic\.totals\.bytesRead": /);
+      assert.equal(out.result.totals.connections, 200);
+      assert.equal(out.exitCode, 1);
+      assert.ok(!existsSync(shardResultPath(dir.path, "k8s4", "web-terminal-traffic", 2)), "a refused output is not kept as a shard result");
+    } finally {
+      badIndex = -1;
+      await deleteRunJobs("k8s4", { namespace: "scaletest", kubeConfig: kube.kubeConfig });
+    }
+  });
+
   test("a Job still running at the deadline: shards reported as timeout and the Job deleted", async () => {
     const slow = await startFakeKube({ podLog: () => "", behaviour: "never" });
     try {
@@ -230,6 +256,31 @@ describe("merge on the same data", () => {
     const avg = [0, 1, 2].map((i) => resultFromSamples(all.slice(i * 100, (i + 1) * 100), 512).latency.tick.p99).reduce((a, b) => a + b) / 3;
     assert.ok(Math.abs(avg - exact) > exact * 0.05, `averaged p99 ${avg} vs exact ${exact}`);
     assert.equal(LatencyHistogram.mergeEncoded([merged.histograms.tick]).count, 9000);
+  });
+});
+
+describe("reading a shard's output", () => {
+  const rec = (traffic: unknown) =>
+    buildPhaseRecord({ runId: "r", phase: "ssh-traffic", runner: "ssh-traffic", startedAt: new Date(0), endedAt: new Date(1000), extra: { traffic } });
+
+  test("validated with the results schema: errors name the file and the field", () => {
+    const good = resultFromSamples(samples().slice(0, 10), 64, "0/2");
+    assert.equal(trafficResultOf(JSON.parse(JSON.stringify(rec(good))), "/r/ssh-traffic/shards/0.json").totals.connections, 10);
+    const refused = (output: unknown, field: RegExp) => {
+      assert.throws(() => trafficResultOf(output, "/r/ssh-traffic/shards/1.json"), (e: unknown) => {
+        assert.ok(e instanceof ResultsFileError, String(e));
+        assert.equal(e.file, "/r/ssh-traffic/shards/1.json");
+        assert.match(e.field, field);
+        return true;
+      });
+    };
+    refused({ ...rec(good), schema: "scaletest-phase/v1" }, /^schema$/);
+    refused({ extra: { traffic: good } }, /^schema$/);
+    refused(rec(undefined), /^extra\.traffic$/);
+    refused(rec({ ...good, histograms: { tick: 5, dial: "" } }), /^extra\.traffic\.histograms\.tick$/);
+    refused(rec({ ...good, perConnection: [{ ...good.perConnection[0]!, status: "fine" }] }), /^extra\.traffic\.perConnection\.0\.status$/);
+    // Fields this version does not know are kept (a newer shard's additions reach the merge).
+    assert.equal((trafficResultOf(rec({ ...good, note: "new" }), "f") as unknown as { note: string }).note, "new");
   });
 });
 

@@ -4,26 +4,27 @@ import { BadInputError } from "../src/util/errors.ts";
 import {
   abortingFailures,
   catalogMarkdown,
-  counter,
-  encodeMetricSet,
   evaluate,
   evaluateOne,
-  gauge,
-  latency,
-  latencyFromSamples,
   mergeThresholds,
   METRIC_CATALOG,
   parseThreshold,
   parseThresholds,
-  rate,
-  rateSeries,
   splitThresholdList,
   ThresholdSyntaxError,
   thresholdsFor,
   validateThresholds,
-  valueSeries,
-  type MetricSet,
 } from "../src/thresholds/index.ts";
+import {
+  counter,
+  gauge,
+  latency,
+  samplesSeries,
+  rate,
+  ratio,
+  value,
+  type MetricSet,
+} from "../src/results/metric-set.ts";
 
 // ---- parsing -------------------------------------------------------------------------------------------
 
@@ -162,6 +163,16 @@ test("validateThresholds refuses unknown metrics, labels, stats and limits that 
   for (const [expr, why] of cases) {
     assert.throws(() => validateThresholds([expr]), (e: unknown) => e instanceof BadInputError && why.test(e.message) && e.message.includes(expr), expr);
   }
+  // A plain 0 is 0 in any unit: accepted on a rate, a time or a size, and judged as such.
+  assert.deepEqual(
+    validateThresholds(["workspace-updates.error_rate<=0", "create.provision.min>0", "ssh.bytes{direction:write}>0"]).map((s) => s.limit.value),
+    [0, 0, 0],
+  );
+  assert.deepEqual(
+    evaluate(["workspace-updates.error_rate<=0"], { "workspace-updates.error_rate": rate(ratio(0, 4)) }).map((r) => [r.ok, r.observed?.text]),
+    [[true, "0%"]],
+  );
+  assert.equal(evaluate(["workspace-updates.error_rate<=0"], { "workspace-updates.error_rate": rate(ratio(1, 4)) })[0]!.ok, false);
   const ok = validateThresholds([
     "create.provision.p95<2m",
     "create.provision.count>=10",
@@ -181,7 +192,7 @@ test("validateThresholds refuses unknown metrics, labels, stats and limits that 
 
 function pages(values: Record<string, number[]>): MetricSet {
   return {
-    "dashboard.page": latency(...Object.entries(values).map(([page, v]) => latencyFromSamples(v, { page }))),
+    "dashboard.page": latency(...Object.entries(values).map(([page, v]) => samplesSeries(v, { page }))),
   };
 }
 
@@ -237,9 +248,9 @@ test("the {*} aggregate merges histograms (never averages percentiles)", () => {
 
 test("rates are recomputed from numerators and denominators; counters summed; gauges take the largest", () => {
   const set: MetricSet = {
-    "dashboard.error_rate": rate(rateSeries(1, 100, { page: "a" }), rateSeries(3, 4, { page: "b" })),
-    "dashboard.views": counter("count", valueSeries(100, { page: "a" }), valueSeries(4, { page: "b" })),
-    "ssh.throughput": gauge("bytes/s", valueSeries(2048, { direction: "read" }), valueSeries(1024, { direction: "write" })),
+    "dashboard.error_rate": rate(ratio(1, 100, { page: "a" }), ratio(3, 4, { page: "b" })),
+    "dashboard.views": counter("count", value(100, { page: "a" }), value(4, { page: "b" })),
+    "ssh.throughput": gauge("bytes/s", value(2048, { direction: "read" }), value(1024, { direction: "write" })),
   };
   // Per page: b fails at 75%.
   const [each] = evaluate(["dashboard.error_rate<=1%"], set);
@@ -263,7 +274,7 @@ test("rates are recomputed from numerators and denominators; counters summed; ga
   assert.deepEqual(tpEach?.failing, ["direction=write"]);
 
   // Percent limits compare exactly: 99 of 100 is >= 99%.
-  const create: MetricSet = { "create.success_rate": rate(rateSeries(99, 100)) };
+  const create: MetricSet = { "create.success_rate": rate(ratio(99, 100)) };
   assert.equal(evaluate(["create.success_rate>=99%"], create)[0]?.ok, true);
   assert.equal(evaluate(["create.success_rate>99%"], create)[0]?.ok, false);
   assert.equal(evaluate(["create.success_rate>=99.5%"], create)[0]?.message, "create.success_rate>=99.5%: FAILED: create.success_rate 99% (limit >=99.5%)");
@@ -271,8 +282,8 @@ test("rates are recomputed from numerators and denominators; counters summed; ga
 
 test("no data: fails by default and says so; ;nodata=pass lets it pass; a rate over 0 and an absent label are no data", () => {
   const set: MetricSet = {
-    "ssh.connection_error_rate": rate(rateSeries(0, 0)),
-    "create.command": latency(latencyFromSamples([])),
+    "ssh.connection_error_rate": rate(ratio(0, 0)),
+    "create.command": latency(samplesSeries([])),
     ...pages({ workspaces: [10] }),
   };
   const [missing, zeroRate, empty, absent, allowed, count] = evaluate(
@@ -303,7 +314,7 @@ test("no data: fails by default and says so; ;nodata=pass lets it pass; a rate o
 });
 
 test("a spec that does not fit the metric fails with a message saying so", () => {
-  const set: MetricSet = { "coderd.api": latency(latencyFromSamples([5])) };
+  const set: MetricSet = { "coderd.api": latency(samplesSeries([5])) };
   const r = evaluateOne(parseThreshold("coderd.api<1s"), set);
   assert.equal(r.ok, false);
   assert.match(r.message, /coderd\.api is a latency: name a stat/);
@@ -314,12 +325,12 @@ test("a spec that does not fit the metric fails with a message saying so", () =>
   assert.equal(evaluateOne(parseThreshold("coderd.api.p95<1s"), set).ok, true);
 });
 
-test("re-evaluation from encoded histograms (results files) gives the same verdicts and values", () => {
+test("re-evaluation from the results file (a JSON round trip) gives the same verdicts and values", () => {
   const samples = Array.from({ length: 500 }, (_, i) => 1 + ((i * 37) % 1000) * 1.7);
   const live: MetricSet = {
-    "web-terminal.tick": latency(latencyFromSamples(samples)),
+    "web-terminal.tick": latency(samplesSeries(samples)),
     ...pages({ a: samples.slice(0, 250), b: samples.slice(250) }),
-    "web-terminal.connection_error_rate": rate(rateSeries(1, 20)),
+    "web-terminal.connection_error_rate": rate(ratio(1, 20)),
   };
   const specs = [
     "web-terminal.tick.p99<1s",
@@ -330,7 +341,7 @@ test("re-evaluation from encoded histograms (results files) gives the same verdi
     "dashboard.page{*}.p50<1s",
     "web-terminal.connection_error_rate<=5%",
   ];
-  const onFile = JSON.parse(JSON.stringify(encodeMetricSet(live))) as MetricSet;
+  const onFile = JSON.parse(JSON.stringify(live)) as MetricSet;
   assert.equal(typeof (onFile["web-terminal.tick"] as { series: { histogram: unknown }[] }).series[0]!.histogram, "string");
   const a = evaluate(specs, live);
   const b = evaluate(specs, onFile);
@@ -349,7 +360,7 @@ test("re-evaluation from encoded histograms (results files) gives the same verdi
 
 test("series with the same labels (e.g. shards) are merged before being judged", () => {
   const set: MetricSet = {
-    "dashboard.page": latency(latencyFromSamples([100, 100], { page: "a" }), latencyFromSamples([900, 900], { page: "a" })),
+    "dashboard.page": latency(samplesSeries([100, 100], { page: "a" }), samplesSeries([900, 900], { page: "a" })),
   };
   const [r] = evaluate(["dashboard.page.max<1s"], set);
   assert.equal(r?.series.length, 1);
@@ -359,7 +370,7 @@ test("series with the same labels (e.g. shards) are merged before being judged",
 });
 
 test("abort thresholds: failing ones abort once their delay passed; no data never aborts", () => {
-  const set: MetricSet = { "web-terminal.tick": latency(latencyFromSamples([50, 300])) };
+  const set: MetricSet = { "web-terminal.tick": latency(samplesSeries([50, 300])) };
   const results = evaluate(
     ["web-terminal.tick.max<100ms;abort=30s", "web-terminal.tick.p50<1s;abort", "web-terminal.dial.p95<1s;abort", "web-terminal.tick.max<200ms"],
     set,
@@ -386,7 +397,7 @@ test("mergeThresholds: a later spec with the same metric, selector and stat repl
     ],
   );
   // Re-judging: the run's own failed expression replaced by a looser limit is one passing row.
-  const set: MetricSet = { "create.provision": latency(latencyFromSamples([1000, 2000, 3000])) };
+  const set: MetricSet = { "create.provision": latency(samplesSeries([1000, 2000, 3000])) };
   const before = evaluate(["create.provision.p95<1ms"], set);
   assert.equal(before[0]?.ok, false);
   const after = evaluate(mergeThresholds(["create.provision.p95<1ms"], ["create.provision.p95<10m"]), set);
@@ -504,12 +515,14 @@ test("thresholdsMarkdown documents the syntax, the label rule, presets and every
   assert.match(md, /holds for \*\*every\*\* label value/);
   assert.match(md, /;nodata=pass/);
   for (const e of METRIC_CATALOG) assert.ok(md.includes(`\`${e.name.replace(/^(ssh|web-terminal|app)\./, "<kind>.")}\``), e.name);
-  // Every example expression in the text parses.
-  for (const m of md.matchAll(/'([^']+)'/g)) assert.doesNotThrow(() => validateThresholds([m[1]!]), m[1]);
+  // Every quoted example expression in the text parses (apostrophes in table cells are not examples).
+  const examples = [...md.matchAll(/(?<![A-Za-z])'([^'\n|]+)'/g)].map((m) => m[1]!);
+  assert.ok(examples.length >= 2, `examples found: ${examples.join(", ")}`);
+  for (const e of examples) assert.doesNotThrow(() => validateThresholds([e]), e);
 });
 
 test("an unlabelled failure names no label; a failing {label:value} names its value", () => {
-  const set: MetricSet = { "create.provision": latency(latencyFromSamples([5000])), ...pages({ a: [900] }) };
+  const set: MetricSet = { "create.provision": latency(samplesSeries([5000])), ...pages({ a: [900] }) };
   const [p, l] = evaluate(["create.provision.p95<1s", "dashboard.page{page:a}.p95<500ms"], set);
   assert.equal(p?.ok, false);
   assert.deepEqual(p?.failing, []);

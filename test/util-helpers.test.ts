@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { anySignal, withTimeout } from "../src/util/abort.ts";
+import { anySignal, MAX_TIMER_MS, timeoutSignal, timerDelay, withTimeout } from "../src/util/abort.ts";
 import { BadInputError, isBadInput } from "../src/util/errors.ts";
 import { seededRandom } from "../src/util/random.ts";
 import { sleep, sleepOrThrow } from "../src/util/sleep.ts";
@@ -57,6 +57,38 @@ test("anySignal and withTimeout compose a stop signal with a timeout", async () 
   s2.abort();
   assert.equal(w2.signal.aborted, true);
   assert.equal(w2.timer?.aborted, false);
+});
+
+test("computed delays are made safe for Node's timers: whole ms from 0 to 2^31-1", async () => {
+  assert.equal(timerDelay(4999.2), 5000, "fractions round up: a deadline is never cut short");
+  assert.equal(timerDelay(0.0001), 1);
+  assert.equal(timerDelay(-3.5), 0);
+  assert.equal(timerDelay(Number.NaN), 0);
+  assert.equal(timerDelay(Infinity), MAX_TIMER_MS);
+  assert.equal(timerDelay(2 ** 40), MAX_TIMER_MS);
+  // Node itself refuses these (the bug: a remaining budget of 4999.7 ms stopped --run-command with a RangeError).
+  assert.throws(() => AbortSignal.timeout(4999.7), RangeError);
+  assert.throws(() => AbortSignal.timeout(-1), RangeError);
+  for (const ms of [4999.7, -1, Number.NaN, 2 ** 33]) {
+    assert.doesNotThrow(() => timeoutSignal(ms), String(ms));
+    assert.doesNotThrow(() => withTimeout(undefined, ms), String(ms));
+  }
+  // A spent, fractional budget still times out (at once), as a timeout, not a stop.
+  const spent = withTimeout(undefined, 0.4);
+  const deadline = Date.now() + 10_000;
+  while (!spent.signal.aborted && Date.now() < deadline) await sleep(5);
+  assert.equal(spent.timer?.aborted, true);
+  // A delay past Node's limit is held at the limit instead of firing after 1 ms, as a bare timer would.
+  const long = timeoutSignal(2 ** 32);
+  const ac = new AbortController();
+  const longSleep = sleep(2 ** 32, ac.signal);
+  let sleptThrough = false;
+  void longSleep.then((done) => (sleptThrough = done));
+  assert.equal(await sleep(50), true);
+  assert.equal(long.aborted, false);
+  assert.equal(sleptThrough, false, "the long sleep is still sleeping");
+  ac.abort();
+  assert.equal(await longSleep, false);
 });
 
 test("one seeded PRNG: same seed, same sequence; the payload and the simulator use it", () => {

@@ -2,7 +2,7 @@
 // terminal), as `coder exp scaletest create-workspaces --run-command` does, and measures it.
 import type { CoderClient } from "../coder/client.ts";
 import type { CommandOutcome } from "./types.ts";
-import { withTimeout } from "../util/abort.ts";
+import { timerDelay, withTimeout } from "../util/abort.ts";
 
 /** How much output is kept for --run-log-output and searched for --run-expect-output. */
 export const KEPT_OUTPUT_BYTES = 4096;
@@ -30,8 +30,10 @@ export async function runPtyCommand(
   expect: CommandExpectation = {},
 ): Promise<CommandOutcome> {
   const t0 = performance.now();
-  // No time left still means a timeout (at once), not "no timeout".
-  const { signal: all, timer } = withTimeout(signal, Math.max(1, timeoutMs));
+  // No time left still means a timeout (at once), not "no timeout"; a computed budget (fractional, spent)
+  // is made a delay the timers accept.
+  const budgetMs = Math.max(1, timerDelay(timeoutMs));
+  const { signal: all, timer } = withTimeout(signal, budgetMs);
   const wanted = expect.output ?? "";
   let bytes = 0;
   let firstByte: number | null = null;
@@ -55,7 +57,7 @@ export async function runPtyCommand(
     }
   };
   // Counted from the handshake on: a short command's output can arrive with the 101 answer itself.
-  const ws = await client.openReconnectingPty(agentId, { command, signal: all, handshakeTimeoutMs: timeoutMs, onMessage });
+  const ws = await client.openReconnectingPty(agentId, { command, signal: all, handshakeTimeoutMs: budgetMs, onMessage });
   return new Promise<CommandOutcome>((resolve, reject) => {
     const expectTimer =
       wanted && expect.timeoutMs

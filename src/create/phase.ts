@@ -132,6 +132,7 @@ export function createRunner(opts: { pipeline: boolean } = { pipeline: false }):
         signal: ctx.signal,
         log: (l, m) => ctx.log[l](m),
         onUnitDone: (u) => done.push(u),
+        runUnits: ctx.runUnits,
       });
       return createPhaseResult(r);
     },

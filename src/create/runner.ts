@@ -1,11 +1,11 @@
 // create-workspaces: validate, then create `count` workspaces with bounded concurrency, each as one
 // unit (./unit.ts); stop starting work on a stop signal or the whole-run timeout; summarise; and
 // clean up what was created unless told not to.
-import pLimit from "p-limit";
 import type { CoderClient } from "../coder/client.ts";
 import { cleanupRun } from "../cleanup/cleanup.ts";
 import type { CleanupOptions, CleanupResult } from "../cleanup/types.ts";
 import { summarize, type StatsSummary } from "../results/stats.ts";
+import { runUnits } from "../scenario/units.ts";
 import { withTimeout } from "../util/abort.ts";
 import { startProgress } from "../util/progress.ts";
 import { StopSignalError } from "../util/signals.ts";
@@ -70,7 +70,6 @@ export async function executeCreate(
       `${plan.template.name} (concurrency ${opts.concurrency === 0 ? "unlimited" : opts.concurrency}, retry ${opts.retry})`,
   );
 
-  const limit = pLimit(opts.concurrency === 0 ? Number.POSITIVE_INFINITY : opts.concurrency);
   const ctx = {
     client,
     plan,
@@ -83,30 +82,22 @@ export async function executeCreate(
       hooks.onStage?.(stage, ms);
     },
   };
-  let stopLogged = false;
-  const units = await Promise.all(
-    plan.names.map((_, index) =>
-      limit(async (): Promise<WorkspaceUnitResult> => {
-        let unit: WorkspaceUnitResult;
-        if (stop.aborted) {
-          if (!stopLogged) {
-            stopLogged = true;
-            log("warn", `stopping (${stopReason()}): no new workspaces are started; waiting for those in flight`);
-          }
-          unit = notStartedUnit(plan, index, stopReason(), Boolean(opts.useHostLogin));
-        } else {
-          tracker.started();
-          metrics.started();
-          unit = await runUnit(ctx, index);
-        }
-        tracker.finished(unit);
-        metrics.finished(unit);
-        if (!unit.ok && !unit.not_started) log("warn", `${unit.name} failed during ${unit.failed_stage}: ${unit.error?.split("\n")[0]}`);
-        hooks.onUnitDone?.(unit);
-        return unit;
-      }),
-    ),
-  );
+  // The shared unit runner: concurrency, no unit started after the stop, each bounded by --job-timeout.
+  const units = await (hooks.runUnits ?? runUnits)(plan.names, { concurrency: opts.concurrency, signal: stop, unitTimeoutMs: opts.jobTimeoutMs }, {
+    run: (_name, index, unit) => {
+      tracker.started();
+      metrics.started();
+      return runUnit(ctx, index, unit);
+    },
+    notStarted: (_name, index) => notStartedUnit(plan, index, stopReason(), Boolean(opts.useHostLogin)),
+    onStopped: () => log("warn", `stopping (${stopReason()}): no new workspaces are started; waiting for those in flight`),
+    onDone: (unit) => {
+      tracker.finished(unit);
+      metrics.finished(unit);
+      if (!unit.ok && !unit.not_started) log("warn", `${unit.name} failed during ${unit.failed_stage}: ${unit.error?.split("\n")[0]}`);
+      hooks.onUnitDone?.(unit);
+    },
+  });
   const elapsed = performance.now() - t0;
   progress?.done(tracker.render());
 

@@ -2,6 +2,7 @@
 import type { Organization, Template, User, WorkspaceBuildParameter } from "../coder/types.ts";
 import type { StatsSummary } from "../results/stats.ts";
 import type { CleanupResult } from "../cleanup/types.ts";
+import type { BoundRunUnits } from "../scenario/units.ts";
 
 /** Per-workspace stages, in the order they happen. */
 export const CREATE_STAGES = ["user", "create", "queue", "build", "agent", "command", "total"] as const;
@@ -61,6 +62,8 @@ export interface CreateHooks {
   /** Live progress line (default: on). */
   progress?: false | { label?: string; tty?: boolean; intervalMs?: number };
   log?: (level: "debug" | "info" | "warn" | "error", msg: string) => void;
+  /** The harness's unit runner (RunnerContext.runUnits); default: the same runner, bound to `signal` only. */
+  runUnits?: BoundRunUnits;
 }
 
 /** What validation resolved before anything is created. */

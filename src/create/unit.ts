@@ -9,6 +9,7 @@ import { runPtyCommand } from "./command.ts";
 import type { BuildAttempt, CreateOptions, CreatePlan, CreateStage, StopReason, WorkspaceUnitResult } from "./types.ts";
 import { CREATE_STAGES } from "./types.ts";
 import { withTimeout } from "../util/abort.ts";
+import type { UnitHandle } from "../scenario/units.ts";
 
 export interface UnitContext {
   client: CoderClient;
@@ -63,13 +64,14 @@ function emptyTimings(): Record<CreateStage, number | null> {
   return Object.fromEntries(CREATE_STAGES.map((s) => [s, null])) as Record<CreateStage, number | null>;
 }
 
-export async function runUnit(ctx: UnitContext, index: number): Promise<WorkspaceUnitResult> {
+/** One workspace; `unit` is its signal from the shared unit runner (the stop bounded by --job-timeout). */
+export async function runUnit(ctx: UnitContext, index: number, unit: UnitHandle = withTimeout(ctx.stop, ctx.opts.jobTimeoutMs)): Promise<WorkspaceUnitResult> {
   const { client, plan, opts } = ctx;
   const name = plan.names[index]!;
   const startedAt = Date.now();
   const t0 = performance.now();
   const deadline = t0 + opts.jobTimeoutMs;
-  const { signal: waitSignal, timer: jobTimer } = withTimeout(ctx.stop, opts.jobTimeoutMs);
+  const { signal: waitSignal, timer: jobTimer } = unit;
   const remaining = (): number => Math.max(1, deadline - performance.now());
   const pollMs = opts.pollMs ?? 1000;
   const rec: WorkspaceUnitResult = {

@@ -7,13 +7,9 @@
  */
 import { Counter, Histogram } from "prom-client";
 import { getRegistry, scenarioMetric } from "../metrics/index.ts";
-import { counter, histogramSeries, latency, rate, ratio, value } from "../results/metric-set.ts";
+import { counter, latency, liveHistogramSeries, rate, ratio, value } from "../results/metric-set.ts";
 import type { MetricSetJSON } from "../results/schema.ts";
 import { LatencyHistogram, type PercentileSummary } from "../traffic/histogram.ts";
-
-function exactOf(p: PercentileSummary): { count: number; sumMs: number; minMs: number; maxMs: number } | undefined {
-  return p.count > 0 ? { count: p.count, sumMs: p.mean * p.count, minMs: p.min, maxMs: p.max } : undefined;
-}
 
 export type DashboardMode = "api" | "browser";
 
@@ -184,7 +180,7 @@ export class DashboardRecorder {
    */
   metricSet(): MetricSetJSON {
     const lat = (map: Map<string, Series>, label: string) =>
-      latency(...[...map].map(([k, s]) => histogramSeries(s.hist.count ? s.hist.encode() : "", { [label]: k }, exactOf(s.hist.percentiles()))));
+      latency(...[...map].map(([k, s]) => liveHistogramSeries(s.hist, { [label]: k })));
     return {
       "dashboard.page": lat(this.#pages, "page"),
       "dashboard.request": lat(this.#endpoints, "endpoint"),

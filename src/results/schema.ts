@@ -89,6 +89,56 @@ export const HarnessJSON = z.looseObject({
 export const Headline = z.object({ label: z.string(), value: z.number().nullable(), unit: z.string() });
 export type Headline = z.infer<typeof Headline>;
 
+/** The engine's percentile summary (ms; zeros when count is 0). */
+const PercentileSummaryJSON = z.object({ count: z.number(), min: z.number(), p50: z.number(), p95: z.number(), p99: z.number(), max: z.number(), mean: z.number() });
+const TrafficCounters = {
+  bytesWritten: z.number(),
+  bytesRead: z.number(),
+  readErrors: z.number(),
+  writeErrors: z.number(),
+  dialErrors: z.number(),
+  drops: z.number(),
+  reconnects: z.number(),
+  ticksSent: z.number(),
+  ticksCompleted: z.number(),
+  ticksLost: z.number(),
+};
+
+/**
+ * A traffic run's engine result (src/traffic/result.ts TrafficResult), as a traffic phase record carries it
+ * in `extra.traffic` and a shard hands it to the merge. Fields this version does not know are kept.
+ */
+export const TrafficResultJSON = z.looseObject({
+  kind: z.enum(["web-terminal", "ssh", "app", "mixed"]),
+  mode: z.string(),
+  shard: z.string().optional(),
+  settings: z.looseObject({ bytesPerTick: z.number(), tickIntervalMs: z.number(), durationMs: z.number(), rampMs: z.number(), reconnect: z.boolean() }),
+  startedAt: iso,
+  endedAt: iso,
+  durationMs: z.number(),
+  endReason: z.enum(["duration", "aborted"]),
+  totals: z.looseObject({ connections: z.number(), ...TrafficCounters }),
+  latency: z.object({ tick: PercentileSummaryJSON, dial: PercentileSummaryJSON }),
+  histograms: z.object({ tick: z.string(), dial: z.string() }),
+  perConnection: z.array(
+    z.looseObject({
+      ...TrafficCounters,
+      target: z.looseObject({ workspaceId: z.string(), workspaceName: z.string(), ownerName: z.string(), agentId: z.string(), agentName: z.string(), index: z.number() }),
+      shard: z.string().optional(),
+      dialMs: z.number().nullable(),
+      tickLatency: PercentileSummaryJSON,
+      errors: z.array(z.string()),
+      status: z.enum(["ok", "dropped", "error"]),
+    }),
+  ),
+  errors: z.array(z.looseObject({ target: z.string(), message: z.string(), at: z.string(), shard: z.string().optional() })),
+  errorsOmitted: z.number(),
+  timeline: z.array(
+    z.looseObject({ t: z.number(), bytesWritten: z.number(), bytesRead: z.number(), ticks: z.number(), p95: z.number(), max: z.number(), hist: z.string().optional() }),
+  ),
+});
+export type TrafficResultJSON = z.infer<typeof TrafficResultJSON>;
+
 /** `<NN>-<phase>/result.json`. */
 export const PhaseRecord = z.object({
   schema: z.literal(PHASE_SCHEMA),

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { timerDelay } from "../util/abort.ts";
 import { shardResultPath, shardStatusPath, shardWorkDir } from "./paths.ts";
 import type { ShardExecutor, ShardOutcome, ShardRunSpec } from "./types.ts";
 
@@ -74,7 +75,7 @@ export class LocalExecutor implements ShardExecutor {
         setTimeout(() => c.exitCode === null && c.signalCode === null && c.kill("SIGKILL"), this.opts.killGraceMs ?? 10_000).unref();
       }
     };
-    const timer = setTimeout(() => stopAll("timeout"), spec.timeoutMs);
+    const timer = setTimeout(() => stopAll("timeout"), timerDelay(spec.timeoutMs));
     const onAbort = () => stopAll("aborted");
     spec.signal?.addEventListener("abort", onAbort, { once: true });
 

@@ -13,6 +13,8 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
+import { z } from "zod";
+import { parseResults, PhaseRecord, ResultsFileError, TrafficResultJSON } from "../results/schema.ts";
 import { mergeTrafficResults, type TrafficResult } from "../traffic/result.ts";
 import { shardResultPath } from "./paths.ts";
 import type { ShardExecutor, ShardOutcome, ShardRunSpec } from "./types.ts";
@@ -28,17 +30,16 @@ export interface ShardedTrafficOutcome {
   exitCode: number;
 }
 
-function isTrafficResult(x: unknown): x is TrafficResult {
-  const r = x as Partial<TrafficResult> | null;
-  return !!r && typeof r === "object" && typeof r.totals === "object" && typeof r.histograms === "object" && Array.isArray(r.perConnection);
-}
+/** A shard's output: the traffic scenario's phase record, with the engine result in extra.traffic. */
+const ShardOutput = PhaseRecord.extend({ extra: z.looseObject({ traffic: TrafficResultJSON }) });
 
-/** The engine result inside a shard's output: the scenario's phase record (extra.traffic), or a bare result. */
-export function trafficResultOf(output: unknown): TrafficResult {
-  if (isTrafficResult(output)) return output;
-  const nested = (output as { extra?: { traffic?: unknown } } | null)?.extra?.traffic;
-  if (isTrafficResult(nested)) return nested;
-  throw new Error("shard output has no traffic result (expected a traffic phase record with extra.traffic)");
+/**
+ * The engine result inside a shard's output, validated with the results schema: an output it cannot read
+ * throws a ResultsFileError naming `source` (the shard's file, or its pod) and the field.
+ */
+export function trafficResultOf(output: unknown, source = "shard output"): TrafficResult {
+  // The schema checks every field the merge reads; fields it does not know are kept as they are.
+  return parseResults(ShardOutput, output, source).extra.traffic as TrafficResult;
 }
 
 /**
@@ -60,10 +61,11 @@ export async function runShardedTraffic(executor: ShardExecutor, spec: ShardRunS
     }
     let r: TrafficResult;
     try {
-      r = trafficResultOf(s.output);
+      r = trafficResultOf(s.output, s.source ?? `shard ${s.shard}`);
     } catch (e) {
+      if (!(e instanceof ResultsFileError)) throw e;
       s.state = "failed";
-      s.message = `${(e as Error).message} (from ${s.source ?? "shard output"})`;
+      s.message = e.message;
       missing.push(s.index);
       exitCode = Math.max(exitCode, 1);
       continue;

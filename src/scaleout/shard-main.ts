@@ -19,6 +19,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { mkdirSync } from "node:fs";
 import { constants } from "node:os";
+import { Command } from "commander";
 import { shardStatusPath } from "./paths.ts";
 import { encodeShardLog } from "./shard-log.ts";
 
@@ -28,28 +29,17 @@ interface Args {
   rest: string[];
 }
 
-function usage(msg: string): never {
-  process.stderr.write(`shard-main: ${msg}\nusage: shard-main.ts --script <scenario.ts> --result <file|log> -- <script flags>\n`);
-  process.exit(2);
-}
-
 function parseArgs(argv: string[]): Args {
-  let script = "";
-  let result = "";
-  let i = 0;
-  for (; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === "--") {
-      i++;
-      break;
-    }
-    if (a === "--script") script = argv[++i] ?? "";
-    else if (a === "--result") result = argv[++i] ?? "";
-    else usage(`unknown argument "${a}"`);
-  }
-  if (!script) usage("--script is required");
-  if (!result) usage("--result is required (a file path, or log)");
-  return { script, result, rest: argv.slice(i) };
+  const cmd = new Command("shard-main.ts")
+    .description("Runs one shard of a traffic scenario and hands its result to the runner.")
+    .requiredOption("--script <scenario.ts>", "the scenario script to run")
+    .requiredOption("--result <file|log>", "where the result goes: a file, or framed on stdout (log)")
+    .argument("[flags...]", "the script's own flags, after --")
+    .passThroughOptions()
+    .exitOverride((e) => process.exit(e.exitCode === 0 ? 0 : 2))
+    .parse(argv, { from: "user" });
+  const o = cmd.opts<{ script: string; result: string }>();
+  return { script: o.script, result: o.result, rest: cmd.args };
 }
 
 /** The value of `--shard` among the script flags ("0/1" when absent). */

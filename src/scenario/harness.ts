@@ -17,6 +17,7 @@ import { log } from "../util/log.ts";
 import { redactError } from "../util/redact.ts";
 import { receivedStopSignal } from "../util/signals.ts";
 import type { Judge } from "./judge.ts";
+import { boundRunUnits } from "./units.ts";
 import type { PhaseResult, PhaseTargets, Runner, RunnerContext } from "./runner.ts";
 
 /** Something that marks phases on a dashboard (Grafana regions); the scripts use none. */
@@ -171,6 +172,7 @@ export async function runRunner<S>(deps: HarnessDeps, p: RunnerPhase<S>, opts: S
         log,
         targets: p.targets ?? {},
         live: (snapshot) => void (live = snapshot),
+        runUnits: boundRunUnits(signal),
       };
       // Abort thresholds are checked every few seconds on the runner's live metrics: once one fails, the
       // phase's signal aborts and the runner starts no further unit.

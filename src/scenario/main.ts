@@ -17,7 +17,9 @@ import { BadInputError } from "../util/errors.ts";
 import { log } from "../util/log.ts";
 import { redactError } from "../util/redact.ts";
 import { receivedStopSignal, stopSignal } from "../util/signals.ts";
+import { sleep } from "../util/sleep.ts";
 import { runRunner } from "./harness.ts";
+import { boundRunUnits } from "./units.ts";
 import { judgeFor } from "./judges.ts";
 import type { PhaseTargets, Runner, RunnerContext } from "./runner.ts";
 
@@ -93,7 +95,7 @@ export async function runScenario<S>(script: ScriptName, opts: ScenarioOptions<S
     await activateCoderdMetrics(config);
     // Read-only checks against the deployment (templates, parameters, targets): still nothing written.
     if (runner.prepare) {
-      const pre: RunnerContext = { config, client, runId: config.runId, phase: runner.name, phaseDir: "", signal, log, targets, live: () => {} };
+      const pre: RunnerContext = { config, client, runId: config.runId, phase: runner.name, phaseDir: "", signal, log, targets, live: () => {}, runUnits: boundRunUnits(signal) };
       settings = await runner.prepare(pre, settings);
     }
   } catch (e) {
@@ -133,7 +135,7 @@ export async function runScenario<S>(script: ScriptName, opts: ScenarioOptions<S
     recorder.finish(stoppedBy ? "interrupted" : summary.status === "pass" ? "pass" : "fail", exitCode);
     if (metrics && config.metricsWait > 0 && !stoppedBy) {
       log.info(`${script}: keeping metrics up ${config.metricsWait} ms for a final scrape`);
-      await new Promise((r) => setTimeout(r, config.metricsWait));
+      await sleep(config.metricsWait, stopSignal());
     }
   } catch (e) {
     log.error(`${script} failed: ${redactError(e, config.verbose)}`);

@@ -10,6 +10,7 @@ import type { CoderClient } from "../coder/index.ts";
 import type { Config, ScriptName, SettingKey } from "../config/index.ts";
 import type { Headline, LatencySummary, MetricSetJSON } from "../results/schema.ts";
 import type { Logger } from "../util/log.ts";
+import type { BoundRunUnits } from "./units.ts";
 
 /** One unit of work (a workspace, a connection, a virtual user, a deleted resource), as Coder's harness runs. */
 export interface UnitResult {
@@ -80,6 +81,8 @@ export interface RunnerContext {
   targets: PhaseTargets;
   /** The runner hands the harness its live metrics (for abort thresholds) with this. */
   live(snapshot: () => MetricSetJSON): void;
+  /** Runs units with a concurrency and a per-unit timeout; none starts once `signal` aborts (./units.ts). */
+  runUnits: BoundRunUnits;
 }
 
 export interface Runner<S = unknown> {

@@ -3,9 +3,8 @@
  * here is refused before the run starts (a typo would otherwise only show up as "no data" at the end).
  * New load types and server-side metrics (e.g. coderd.api) add their entries here.
  */
-import type { ValueUnit } from "./metrics.ts";
-import { BadInputError } from "../util/errors.ts";
-import { parseThreshold, type ThresholdSpec } from "./parse.ts";
+import type { ValueUnit } from "../results/metric-set.ts";
+import { parseThresholds, type ThresholdSpec } from "./parse.ts";
 import { DEFAULT_STAT, specProblem, type MetricType } from "./rules.ts";
 
 /** The runner (phase kind) that produces a metric; also the metric's first name segment. */
@@ -124,22 +123,7 @@ export function catalogProblem(spec: ThresholdSpec): string | null {
  * naming the expression. What the settings loader calls, so bad thresholds stop a run before it starts.
  */
 export function validateThresholds(texts: readonly string[]): ThresholdSpec[] {
-  const out: ThresholdSpec[] = [];
-  const problems: string[] = [];
-  for (const t of texts) {
-    try {
-      const s = parseThreshold(t);
-      const p = catalogProblem(s);
-      if (p) problems.push(`threshold "${s.expression}": ${p}`);
-      else out.push(s);
-    } catch (e) {
-      if (!(e instanceof BadInputError)) throw e;
-      problems.push(e.message);
-    }
-  }
-  if (problems.length === 1) throw new BadInputError(problems[0]!);
-  if (problems.length) throw new BadInputError(`${problems.length} bad thresholds:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
-  return out;
+  return parseThresholds(texts, catalogProblem);
 }
 
 function statsText(e: CatalogEntry): string {

@@ -13,7 +13,7 @@
  *  - A spec that does not fit the metric (a latency without a stat, a duration limit on a rate) fails with a
  *    message saying so; validateThresholds refuses such specs up front for catalog metrics.
  */
-import { histogramOf, labelText, type Labels, type LatencyMetric, type LatencySeries, type Metric, type MetricSet, type ValueMetric, type ValueSeries } from "./metrics.ts";
+import { labelText, mergeLatency, mergeValues, type Labels, type LatencySeries, type Metric, type MetricSet, type ValueSeries } from "../results/metric-set.ts";
 import { parseThreshold, percentileOf, specKey, type Op, type ThresholdSpec } from "./parse.ts";
 import { DEFAULT_STAT, observedUnit, specProblem, statFor } from "./rules.ts";
 import { formatValue, type ObservedUnit } from "./units.ts";
@@ -71,56 +71,13 @@ export function compare(observed: number, op: Op, limit: number): boolean {
   }
 }
 
-function round3(x: number): number {
-  return Math.round(x * 1000) / 1000;
-}
-
 /** The stat of merged latency series (ms, or a count); null = no data. */
 function latencyStat(series: readonly LatencySeries[], stat: string): number | null {
-  const h = histogramOf({ labels: {}, histogram: "" });
-  for (const s of series) h.merge(histogramOf(s));
-  if (stat === "count") return h.count;
-  if (h.count === 0) return null;
-  const exacts = series.filter((s) => typeof s.histogram === "string" ? s.histogram !== "" : s.histogram.count > 0);
-  const exact = exacts.every((s) => s.exact)
-    ? exacts.reduce(
-        (a, s) => ({
-          count: a.count + s.exact!.count,
-          sumMs: a.sumMs + s.exact!.sumMs,
-          minMs: Math.min(a.minMs, s.exact!.minMs),
-          maxMs: Math.max(a.maxMs, s.exact!.maxMs),
-        }),
-        { count: 0, sumMs: 0, minMs: Infinity, maxMs: -Infinity },
-      )
-    : null;
+  const m = mergeLatency(series);
+  if (stat === "count") return m.count;
   const p = percentileOf(stat);
-  if (p !== null) {
-    const v = round3(h.percentile(p));
-    return exact ? Math.min(v, exact.maxMs) : v;
-  }
-  switch (stat) {
-    case "max":
-      return exact ? exact.maxMs : round3(h.percentile(100));
-    case "min":
-      return exact ? exact.minMs : round3(h.percentile(0));
-    case "mean":
-      return exact && exact.count > 0 ? exact.sumMs / exact.count : h.percentiles().mean;
-  }
-  return null;
-}
-
-/** The value of merged value series; null = no data. */
-function valueStat(m: ValueMetric, series: readonly ValueSeries[]): number | null {
-  if (series.length === 0) return null;
-  if (m.type === "counter") return series.reduce((a, s) => a + s.value, 0);
-  if (m.type === "gauge") return Math.max(...series.map((s) => s.value));
-  // Rates: recomputed from their parts; a lone series without parts is taken at its value.
-  if (series.every((s) => s.denominator !== undefined && s.numerator !== undefined)) {
-    const den = series.reduce((a, s) => a + s.denominator!, 0);
-    const num = series.reduce((a, s) => a + s.numerator!, 0);
-    return den > 0 ? num / den : null;
-  }
-  return series.length === 1 ? series[0]!.value : null;
+  if (p !== null) return m.percentile(p);
+  return stat === "max" ? m.max : stat === "min" ? m.min : stat === "mean" ? m.mean : null;
 }
 
 type AnySeries = LatencySeries | ValueSeries;
@@ -145,7 +102,7 @@ function groups<S extends AnySeries>(spec: ThresholdSpec, series: readonly S[]):
 }
 
 function statOf(m: Metric, stat: string, series: readonly AnySeries[]): number | null {
-  return m.type === "latency" ? latencyStat(series as LatencySeries[], stat) : valueStat(m, series as ValueSeries[]);
+  return m.type === "latency" ? latencyStat(series as LatencySeries[], stat) : mergeValues(m.type, series as ValueSeries[]);
 }
 
 /** How far a value is on the failing side of the limit (larger = worse), for picking the row to show. */
@@ -188,7 +145,7 @@ export function evaluateOne(spec: ThresholdSpec, metrics: MetricSet): ThresholdR
   // Counts are 0 where nothing was counted (a counter without series, a label value never seen).
   const counts = stat === "count";
   const judged: Observation[] = [];
-  let selected = groups<AnySeries>(spec, (m as LatencyMetric | ValueMetric).series);
+  let selected = groups<AnySeries>(spec, m.series);
   if (selected.length === 0 && counts) selected = [{ labels: {}, series: [] }];
   for (const g of selected) {
     const v = g.series.length ? statOf(m, stat, g.series) : counts ? 0 : null;

@@ -1,6 +1,6 @@
-// Declarative thresholds: one grammar (parse.ts), one evaluator (evaluate.ts) over named metrics (metrics.ts),
-// the catalog of metric names runners produce (catalog.ts) and the --threshold-* presets (presets.ts).
-export * from "./metrics.ts";
+// Declarative thresholds: one grammar (parse.ts), one evaluator (evaluate.ts) over the named metrics runners
+// produce (src/results/metric-set.ts), the catalog of those names (catalog.ts) and the --threshold-* presets
+// (presets.ts).
 export * from "./parse.ts";
 export * from "./units.ts";
 export * from "./rules.ts";

@@ -215,13 +215,19 @@ export function parseThreshold(text: string): ThresholdSpec {
   return { ...spec, expression: formatSpec(spec) };
 }
 
-/** Parses several; every bad one is reported in one BadInputError. */
-export function parseThresholds(texts: readonly string[]): ThresholdSpec[] {
+/**
+ * Parses several, each also checked by `check` (null = fine, else what is wrong with it); every bad one is
+ * reported in one BadInputError naming the expression.
+ */
+export function parseThresholds(texts: readonly string[], check: (spec: ThresholdSpec) => string | null = () => null): ThresholdSpec[] {
   const out: ThresholdSpec[] = [];
   const problems: string[] = [];
   for (const t of texts) {
     try {
-      out.push(parseThreshold(t));
+      const s = parseThreshold(t);
+      const p = check(s);
+      if (p) problems.push(`threshold "${s.expression}": ${p}`);
+      else out.push(s);
     } catch (e) {
       if (!(e instanceof ThresholdSyntaxError)) throw e;
       problems.push(e.message);

@@ -1,5 +1,5 @@
 // Which stats apply to which kind of metric, and in what unit their values come out.
-import type { Metric, ValueUnit } from "./metrics.ts";
+import type { Metric, ValueUnit } from "../results/metric-set.ts";
 import { percentileOf, type ThresholdSpec } from "./parse.ts";
 import { limitProblem, type ObservedUnit } from "./units.ts";
 

@@ -1,7 +1,7 @@
 // Limits as users write them (Go durations, percentages, byte sizes, plain numbers) and observed values as
 // people read them (1.7s, 0.5%, 1.5 MiB). One place, so every threshold row uses the same units.
 import { parseDuration } from "../config/duration.ts";
-import { formatMs } from "../results/stats.ts";
+import { formatQuantity } from "../results/units.ts";
 
 /** What a limit was written as. Durations are held in ms, percentages as a ratio (1% = 0.01), sizes in bytes. */
 export type LimitKind = "duration" | "percent" | "bytes" | "bytes/s" | "number";
@@ -74,6 +74,8 @@ const EXAMPLE: Record<ObservedUnit, string> = {
 /** Null when a limit of this kind can be compared with values in `unit`; else what to write instead. */
 export function limitProblem(limit: Limit, unit: ObservedUnit): string | null {
   if (LIMIT_KINDS_FOR[unit].includes(limit.kind)) return null;
+  // A plain 0 is 0 in every unit ("cleanup.remaining==0", "workspace-updates.error_rate<=0"): nothing to guess.
+  if (limit.kind === "number" && limit.value === 0) return null;
   return `the limit ${limit.text} is ${article(limit.kind)} but the value is ${unitName(unit)}: write ${EXAMPLE[unit]}`;
 }
 
@@ -96,37 +98,7 @@ function unitName(u: ObservedUnit): string {
   }
 }
 
-/** 1536 -> "1.5 KiB" (binary units, as the runner's console and report print sizes). */
-export function formatBytes(n: number): string {
-  const abs = Math.abs(n);
-  if (abs < 1024) return `${Math.round(n)} B`;
-  const units = ["KiB", "MiB", "GiB", "TiB"];
-  let v = n / 1024;
-  let i = 0;
-  while (Math.abs(v) >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${Number(v.toFixed(Math.abs(v) < 10 ? 2 : 1))} ${units[i]}`;
-}
-
-/** 0.005 -> "0.5%", 0.99 -> "99%", 1/3 -> "33.33%". */
-export function formatPercent(ratio: number): string {
-  return `${Number((ratio * 100).toFixed(2))}%`;
-}
-
-/** An observed value in the unit people read it in. */
+/** An observed value in the unit people read it in (the one convention of src/results/units.ts). */
 export function formatValue(value: number, unit: ObservedUnit): string {
-  switch (unit) {
-    case "ms":
-      return formatMs(value);
-    case "ratio":
-      return formatPercent(value);
-    case "count":
-      return Number.isInteger(value) ? String(value) : String(Number(value.toFixed(3)));
-    case "bytes":
-      return formatBytes(value);
-    case "bytes/s":
-      return `${formatBytes(value)}/s`;
-  }
+  return formatQuantity(value, unit);
 }

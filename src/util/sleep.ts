@@ -1,5 +1,6 @@
 // The one abortable sleep. Waiting loops (polls, retries, pauses between page views, baseline waits) end as
 // soon as the run is stopped instead of sleeping on.
+import { timerDelay } from "./abort.ts";
 
 /** Waits `ms`; resolves true when the time passed, false as soon as `signal` aborts (never rejects). */
 export function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
@@ -13,7 +14,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
     const t = setTimeout(() => {
       signal?.removeEventListener("abort", onAbort);
       resolve(true);
-    }, ms);
+    }, timerDelay(ms));
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 }

@@ -11,6 +11,9 @@ import { startFakeGrafana, startWebhookReceiver, unreachableUrl, type Annotation
 
 const GRAFANA_TOKEN = "glsa_integrationTestSecret_0123456789abcdef";
 type PhaseEntry = { name: string; text: string; status: string };
+/** Preparing, Running, Complete: the status regions of a passing run. */
+const STATUS_REGIONS = 3;
+
 type RunJson = { run_id: string; phases: PhaseEntry[]; status: string; integration_failures: { grafana: number; webhook: number; banner: number } };
 
 const tokensNamed = async (sim: Sim, name: string): Promise<unknown[]> => {
@@ -54,7 +57,10 @@ test("Grafana regions per phase, banner during the run and restored, webhooks, r
       const phaseRegions = regions.filter((a) => a.tags.includes("phase"));
       assert.deepEqual(phaseRegions.map((a) => a.text), run.phases.map((p) => p.text));
       assert.deepEqual(run.phases.map((p) => p.name), ["prepare", "create-workspaces", "ssh-traffic", "report", "cleanup"]);
-      assert.equal(regions.length, run.phases.length + 1);
+      // The run's status as "Status: ..." regions (Coder's set_status), each closed by the next.
+      const statusRegions = regions.filter((a) => a.tags.includes("status"));
+      assert.deepEqual(statusRegions.map((a) => a.text), ["Status: Preparing", "Status: Running", "Status: Complete"]);
+      assert.equal(regions.length, run.phases.length + 1 + STATUS_REGIONS);
       const whole = regions.find((a) => a.tags.includes("run"));
       assert.ok(whole && whole.text.startsWith(`Scaletest ${runId}`));
       for (const a of regions) {
@@ -141,7 +147,7 @@ test("Grafana answering 500, or not there at all: the run passes and every failu
         const run = readJSON<RunJson>(join(out.runDir!, "run.json"));
         assert.equal(run.status, "pass");
         // Every region's POST failed (the run's and one per phase), so there was nothing to PATCH.
-        assert.equal(run.integration_failures.grafana, run.phases.length + 1, `${runId}: ${JSON.stringify(run.integration_failures)}`);
+        assert.equal(run.integration_failures.grafana, run.phases.length + 1 + STATUS_REGIONS, `${runId}: ${JSON.stringify(run.integration_failures)}`);
         assert.ok(!everything(out.runDir!).includes(GRAFANA_TOKEN), `${runId}: the token is in no result file, not even the warnings`);
       }
       const posts = grafana.requests.filter((r) => r.method === "POST");
@@ -164,7 +170,7 @@ test("Grafana that accepts regions but fails to close them: each failed PATCH is
       assert.equal(out.exitCode, 0, out.output);
       const run = readJSON<RunJson>(join(out.runDir!, "run.json"));
       const patches = grafana.requests.filter((r) => r.method === "PATCH").length;
-      assert.equal(patches, run.phases.length + 1, "every region, the run's included, was closed (and failed)");
+      assert.equal(patches, run.phases.length + 1 + STATUS_REGIONS, "every region, the run's and the statuses' included, was closed (and failed)");
       assert.equal(run.integration_failures.grafana, patches, "run.json counts every failed PATCH, the run's own region's too");
     });
   } finally {

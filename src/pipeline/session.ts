@@ -19,7 +19,7 @@ import { log } from "../util/log.ts";
 import { sleep } from "../util/sleep.ts";
 import { receivedStopSignal, type StopSignalName } from "../util/signals.ts";
 import { showRunBanner, type BannerHandle } from "./banner.ts";
-import { grafanaAnnotator, noAnnotator, type Annotator } from "./grafana.ts";
+import { grafanaAnnotator, noAnnotator, statusAnnotations, type Annotator } from "./grafana.ts";
 import type { Preflight } from "./preflight.ts";
 import { forgetRunToken, mintRunToken, type RunToken } from "./token.ts";
 import { postWebhook } from "./webhook.ts";
@@ -35,6 +35,8 @@ export class PipelineSession {
   readonly signal: AbortSignal;
   private readonly stop = new AbortController();
   private readonly annotator: Annotator;
+  /** "Status: ..." regions in Grafana beside the state file, locked after a failure (Coder's set_status). */
+  private status!: ReturnType<typeof statusAnnotations>;
   private readonly stopRunLog: () => void;
   private metrics: MetricsServerHandle | null = null;
   private token: RunToken | null = null;
@@ -59,6 +61,13 @@ export class PipelineSession {
     this.recorder.save();
     this.stopRunLog = log.toFile(this.results.resolve("run.log"));
     this.annotator = c.grafanaUrl && c.grafanaToken ? grafanaAnnotator({ url: c.grafanaUrl, token: c.grafanaToken, runId: c.runId }) : noAnnotator;
+    this.status = statusAnnotations(this.annotator);
+  }
+
+  /** The run's status: the state file the agent metadata reads, and its Grafana region. */
+  private async setStatus(status: string): Promise<void> {
+    this.results.setStatus(status);
+    await this.status.set(status);
   }
 
   /** Every API call of the run (owner, run token, closed scenario clients), counted once. */
@@ -72,7 +81,7 @@ export class PipelineSession {
 
   async begin(): Promise<void> {
     this.runEnd = await this.annotator.start(`Scaletest ${this.c.runId}: ${this.c.comment || "no comment"}`, ["run"]);
-    this.results.setStatus("Preparing");
+    await this.setStatus("Preparing");
     if (this.c.metricsAddress) {
       configureMetrics({ shard: this.c.shard });
       this.metrics = await startMetricsServer(this.c.metricsAddress);
@@ -145,7 +154,7 @@ export class PipelineSession {
       return { coder_version: p.version, runner_user: p.createPlan.runner.username, template: p.createPlan.template.name, template_version_id: p.createPlan.templateVersionId, api_token: this.token.name, banner: this.banner?.active ?? false };
     });
     if (rec.status !== "pass") throw new Error(`prepare failed: ${rec.error ?? "see run.log"}`);
-    this.results.setStatus("Running");
+    await this.setStatus("Running");
   }
 
   /** A phase record for the pipeline itself when something outside any phase failed. */
@@ -190,7 +199,8 @@ export class PipelineSession {
   async finish(summary: RunSummary): Promise<number> {
     const interruptedBy = receivedStopSignal();
     const exitCode = interruptedBy ? 128 + SIGNAL_NUMBER[interruptedBy] : summary.status === "pass" ? 0 : 1;
-    this.results.setStatus(interruptedBy ? `Interrupted (${interruptedBy})` : summary.status === "pass" ? "Complete" : `Failed (exit=${exitCode})`);
+    await this.setStatus(interruptedBy ? `Interrupted (${interruptedBy})` : summary.status === "pass" ? "Complete" : `Failed (exit=${exitCode})`);
+    await this.status.close();
     await this.banner?.restore();
     if (this.token) await forgetRunToken(this.owner, this.token);
     await this.webhook(summary.status === "pass" ? "completed" : "failed", summary.status.toUpperCase());

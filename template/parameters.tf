@@ -929,6 +929,36 @@ data "coder_parameter" "trusted_origins" {
   order        = 700
 }
 
+data "coder_parameter" "connect_timeout" {
+  name         = "connect_timeout"
+  display_name = "Connect timeout"
+  description  = "Longest wait for a TCP/TLS connection to the deployment (a connection that never opens is an error naming the URL). Allowed: 100ms to 5m. (env `SCALETEST_CONNECT_TIMEOUT`)"
+  type         = "string"
+  default      = "5s"
+  mutable      = true
+  order        = 701
+
+  validation {
+    regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
+    error = "Use a duration such as 30s, 5m or 1h30m (units ms, s, m, h)."
+  }
+}
+
+data "coder_parameter" "request_timeout" {
+  name         = "request_timeout"
+  display_name = "Request timeout"
+  description  = "Longest wait for one complete API answer (connect included). An attempt with no answer is retried once at most, so a deployment that accepts connections and never answers fails within 2 x this + 0.25 s (about 28 s by default). Allowed: 100ms to 30m. (env `SCALETEST_REQUEST_TIMEOUT`)"
+  type         = "string"
+  default      = "14s"
+  mutable      = true
+  order        = 702
+
+  validation {
+    regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
+    error = "Use a duration such as 30s, 5m or 1h30m (units ms, s, m, h)."
+  }
+}
+
 data "coder_parameter" "verbose" {
   name         = "verbose"
   display_name = "Verbose"
@@ -936,7 +966,7 @@ data "coder_parameter" "verbose" {
   type         = "bool"
   default      = false
   mutable      = true
-  order        = 701
+  order        = 703
 }
 
 data "coder_parameter" "metrics_wait" {
@@ -946,7 +976,7 @@ data "coder_parameter" "metrics_wait" {
   type         = "string"
   default      = "0s"
   mutable      = true
-  order        = 702
+  order        = 704
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
@@ -961,7 +991,7 @@ data "coder_parameter" "use_host_login" {
   type         = "bool"
   default      = false
   mutable      = true
-  order        = 703
+  order        = 705
 }
 
 data "coder_parameter" "grafana_url" {
@@ -1066,6 +1096,8 @@ locals {
     SCALETEST_CLEANUP_TIMEOUT                = data.coder_parameter.cleanup_timeout.value
     SCALETEST_CLEANUP_JOB_TIMEOUT            = data.coder_parameter.cleanup_job_timeout.value
     SCALETEST_TRUSTED_ORIGINS                = data.coder_parameter.trusted_origins.value
+    SCALETEST_CONNECT_TIMEOUT                = data.coder_parameter.connect_timeout.value
+    SCALETEST_REQUEST_TIMEOUT                = data.coder_parameter.request_timeout.value
     SCALETEST_VERBOSE                        = data.coder_parameter.verbose.value
     SCALETEST_METRICS_WAIT                   = data.coder_parameter.metrics_wait.value
     SCALETEST_USE_HOST_LOGIN                 = data.coder_parameter.use_host_login.value
@@ -1104,6 +1136,8 @@ locals {
     SCALETEST_THRESHOLD_TICK_P99         = { name = "Threshold: traffic tick p99", min = "0s", max = "1h" }
     SCALETEST_CLEANUP_TIMEOUT            = { name = "Cleanup timeout", min = "1s", max = "24h" }
     SCALETEST_CLEANUP_JOB_TIMEOUT        = { name = "Cleanup job timeout", min = "1s", max = "24h" }
+    SCALETEST_CONNECT_TIMEOUT            = { name = "Connect timeout", min = "100ms", max = "5m" }
+    SCALETEST_REQUEST_TIMEOUT            = { name = "Request timeout", min = "100ms", max = "30m" }
     SCALETEST_METRICS_WAIT               = { name = "Metrics linger", min = "0s", max = "10m" }
   }
   number_bounds = {

@@ -83,8 +83,14 @@ export interface CoderClientOptions {
   /** Aborts every request and wait of this client. */
   signal?: AbortSignal;
   onRetry?: (info: RetryInfo) => void;
-  /** Per-attempt timeout for an HTTP request, headers and body (default 60 000 ms; 0 = none). */
+  /**
+   * Per-attempt timeout for an HTTP request, connect, headers and body (default DEFAULT_REQUEST_TIMEOUT_MS; 0 =
+   * none). Attempts that end with no answer are retried once at most (MAX_SILENT_ATTEMPTS), so a deployment that
+   * accepts connections and never answers fails a call within 2 x timeoutMs + the first backoff (<= 250 ms).
+   */
   timeoutMs?: number;
+  /** Longest wait for a TCP/TLS connection (default DEFAULT_CONNECT_TIMEOUT_MS). */
+  connectTimeoutMs?: number;
   /**
    * Origins besides the deployment's (and hosts under its registrable domain) that may receive the token
    * (--trusted-origins); see ./destinations.ts.
@@ -166,6 +172,16 @@ export interface CreateBuildOptions extends Omit<CreateWorkspaceBuildRequest, "t
 /** Characters of a non-JSON error body kept in the error (after redaction). */
 const ERROR_BODY_SHOWN = 300;
 
+/** Defaults of --request-timeout and --connect-timeout (src/config/settings/deployment.ts). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 14_000;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+/**
+ * Attempts of one call that may end with no answer at all (a timeout): retrying a silent deployment only
+ * multiplies the wait, so the second silence is the error.
+ */
+export const MAX_SILENT_ATTEMPTS = 2;
+const SILENT_CODES: ReadonlySet<string> = new Set(["ETIMEDOUT", "UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"]);
+
 const DEFAULT_USER_AGENT = "coder-scaletest-runner/0.1";
 
 /** Agent lifecycle states after which the agent will not become ready by itself. */
@@ -201,7 +217,7 @@ export class CoderClient {
     this.#userAgent = opts.userAgent ?? DEFAULT_USER_AGENT;
     this.#signal = opts.signal;
     this.#onRetry = opts.onRetry;
-    this.#timeoutMs = opts.timeoutMs ?? 60_000;
+    this.#timeoutMs = opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.#trustedOrigins = [...(opts.trustedOrigins ?? [])];
     this.#maxResponseBytes = opts.maxResponseBytes ?? MAX_JSON_BODY_BYTES;
     this.#pool = new Pool(url.origin, {
@@ -209,6 +225,7 @@ export class CoderClient {
       pipelining: 1,
       keepAliveTimeout: 10_000,
       keepAliveMaxTimeout: 60_000,
+      connect: { timeout: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS },
     });
   }
 
@@ -257,6 +274,7 @@ export class CoderClient {
     const fail = (init: Omit<ConstructorParameters<typeof CoderApiError>[0], "method" | "path" | "secrets">): CoderApiError =>
       new CoderApiError({ ...init, method: m, path: fullPath, secrets });
 
+    let silent = 0;
     for (let attempt = 1; ; attempt++) {
       const aborted = callerSignals.find((s) => s.aborted);
       if (aborted) throw fail({ status: 0, code: "ABORTED", attempts: attempt - 1 || 1, cause: aborted.reason });
@@ -286,8 +304,13 @@ export class CoderClient {
         }
         const code = timeout?.aborted ? "ETIMEDOUT" : (networkErrorCode(err) ?? "UNKNOWN");
         this.#count("byStatus", code);
-        const cause = timeout?.aborted ? new Error(`no complete answer within ${timeoutMs} ms`) : scrubError(err, secrets);
-        if (attempt < this.#retry.attempts && shouldRetryNetwork(m, code, idempotent)) {
+        // The deployment's URL in the message: "no answer" is about the deployment, not the endpoint.
+        const where = this.url.origin;
+        const cause = timeout?.aborted
+          ? new Error(`${where} gave no complete answer within ${timeoutMs} ms (--request-timeout)`)
+          : prefixed(where, scrubError(err, secrets));
+        if (SILENT_CODES.has(code)) silent++;
+        if (attempt < this.#retry.attempts && silent < MAX_SILENT_ATTEMPTS && shouldRetryNetwork(m, code, idempotent)) {
           await this.#backoff({ method: m, path: fullPath, attempt, status: 0, code, retryAfter: undefined }, callerSignals, fail);
           continue;
         }
@@ -774,6 +797,13 @@ function parseErrorBody(text: string): Response | undefined {
 }
 
 /** An error safe to attach as `cause`: same class of information, token scrubbed from its message. */
+/** `err` with its message prefixed by `where` (name and cause kept). */
+function prefixed(where: string, err: Error): Error {
+  const e = new Error(`${where}: ${err.message}`, { cause: err.cause });
+  e.name = err.name;
+  return e;
+}
+
 function scrubError(err: unknown, secrets: string[]): Error {
   if (err instanceof Error) {
     const msg = redact(err.message, secrets);

@@ -211,7 +211,7 @@ describe("retries", () => {
       n++;
       if (req.path.endsWith("/builds")) {
         if (n === 1) sendJson(res, 503, { message: "unavailable" });
-        else sendJson(res, 200, fixtures.build("pending"));
+        else sendJson(res, 201, fixtures.build("pending"));
       } else sendJson(res, 502, { message: "bad gateway" });
     });
     const b = await client.stopWorkspace("33333333-3333-4333-8333-333333333333");

@@ -20,14 +20,15 @@ import addFormatsModule from "ajv-formats";
 import WebSocket from "ws";
 import { api, createRunningWorkspace, templateId, waitFor, withSim, type Sim } from "./helpers/sim.ts";
 import { startSim } from "../sim/index.ts";
-import { CONTRACT_PATH } from "./helpers/client-contract.ts";
+import { applyStatusCorrections, CONTRACT_PATH } from "./helpers/client-contract.ts";
 
 
 interface Operation { responses: Record<string, { schema?: unknown }> }
 interface Contract { paths: Record<string, Record<string, Operation>>; definitions: Record<string, any> }
 
 function loadContract(): Contract {
-  const c = JSON.parse(readFileSync(CONTRACT_PATH, "utf8")) as Contract;
+  // As coderd answers (201 for workspace creation and builds), not as swagger annotates.
+  const c = applyStatusCorrections(JSON.parse(readFileSync(CONTRACT_PATH, "utf8")) as Contract);
   const tpl = c.definitions["codersdk.Template"];
   delete tpl.properties.organization_name.format;
   const status = c.definitions["codersdk.User"].properties.status;

@@ -508,7 +508,8 @@ export class CoderClient {
    * connection resets unless `opts.idempotent` (a duplicate name would answer 409).
    */
   createWorkspace(user: string, req: CreateWorkspaceRequest, opts: { idempotent?: boolean; signal?: AbortSignal } = {}): Promise<Workspace> {
-    return this.request("POST", `/users/${seg(user)}/workspaces`, { body: req, expect: [200, 201], ...opts });
+    // Only 201, as codersdk.CreateUserWorkspace: another success status is not what coderd sends.
+    return this.request("POST", `/users/${seg(user)}/workspaces`, { body: req, expect: [201], ...opts });
   }
 
   workspace(id: string, opts: { includeDeleted?: boolean; signal?: AbortSignal } = {}): Promise<Workspace> {
@@ -545,7 +546,8 @@ export class CoderClient {
 
   /** POST /workspaces/{id}/builds: start, stop or delete (there is no DELETE /workspaces/{id}). */
   createBuild(workspaceId: string, req: CreateBuildOptions, opts: { signal?: AbortSignal } = {}): Promise<WorkspaceBuild> {
-    return this.request("POST", `/workspaces/${seg(workspaceId)}/builds`, { body: req, expect: [200, 201], ...opts });
+    // Only 201, as codersdk.CreateWorkspaceBuild.
+    return this.request("POST", `/workspaces/${seg(workspaceId)}/builds`, { body: req, expect: [201], ...opts });
   }
 
   startWorkspace(id: string, req: Omit<CreateBuildOptions, "transition"> = {}): Promise<WorkspaceBuild> {

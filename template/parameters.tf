@@ -291,7 +291,7 @@ data "coder_parameter" "run_timeout" {
 data "coder_parameter" "run_expect_output" {
   name         = "run_expect_output"
   display_name = "Run expect output"
-  description  = "The --run-command output must contain this text (within --run-expect-timeout), or the workspace fails. (env `SCALETEST_RUN_EXPECT_OUTPUT`)"
+  description  = "The --run-command output must contain this text (within --run-expect-output-timeout, if set), or the workspace fails. (env `SCALETEST_RUN_EXPECT_OUTPUT`)"
   type         = "string"
   default      = ""
   mutable      = true
@@ -301,11 +301,21 @@ data "coder_parameter" "run_expect_output" {
 data "coder_parameter" "run_expect_timeout" {
   name         = "run_expect_timeout"
   display_name = "Run expect timeout"
-  description  = "Limit for --run-expect-output to appear. Allowed: 100ms to 1h. (env `SCALETEST_RUN_EXPECT_TIMEOUT`)"
-  type         = "string"
-  default      = "5s"
+  description  = "The --run-command is expected to time out (as Coder's flag): the workspace passes only if --run-timeout ends the command while it still runs, and fails if the command exits first. (env `SCALETEST_RUN_EXPECT_TIMEOUT`)"
+  type         = "bool"
+  default      = false
   mutable      = true
   order        = 211
+}
+
+data "coder_parameter" "run_expect_output_timeout" {
+  name         = "run_expect_output_timeout"
+  display_name = "Run expect output timeout"
+  description  = "Limit for --run-expect-output to appear, shorter than --run-timeout (ours; Coder has none). 0 = within --run-timeout. Allowed: 0s to 1h. (env `SCALETEST_RUN_EXPECT_OUTPUT_TIMEOUT`)"
+  type         = "string"
+  default      = "0s"
+  mutable      = true
+  order        = 212
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
@@ -320,7 +330,7 @@ data "coder_parameter" "run_log_output" {
   type         = "bool"
   default      = false
   mutable      = true
-  order        = 212
+  order        = 213
 }
 
 data "coder_parameter" "duration" {
@@ -1055,6 +1065,7 @@ locals {
     SCALETEST_RUN_TIMEOUT                    = data.coder_parameter.run_timeout.value
     SCALETEST_RUN_EXPECT_OUTPUT              = data.coder_parameter.run_expect_output.value
     SCALETEST_RUN_EXPECT_TIMEOUT             = data.coder_parameter.run_expect_timeout.value
+    SCALETEST_RUN_EXPECT_OUTPUT_TIMEOUT      = data.coder_parameter.run_expect_output_timeout.value
     SCALETEST_RUN_LOG_OUTPUT                 = data.coder_parameter.run_log_output.value
     SCALETEST_DURATION                       = data.coder_parameter.duration.value
     SCALETEST_BYTES_PER_TICK                 = data.coder_parameter.bytes_per_tick.value
@@ -1115,7 +1126,7 @@ locals {
     SCALETEST_CREATE_TIMEOUT             = { name = "Create timeout", min = "1s", max = "24h" }
     SCALETEST_JOB_TIMEOUT                = { name = "Per-workspace timeout", min = "1s", max = "24h" }
     SCALETEST_RUN_TIMEOUT                = { name = "Command timeout", min = "100ms", max = "1h" }
-    SCALETEST_RUN_EXPECT_TIMEOUT         = { name = "Run expect timeout", min = "100ms", max = "1h" }
+    SCALETEST_RUN_EXPECT_OUTPUT_TIMEOUT  = { name = "Run expect output timeout", min = "0s", max = "1h" }
     SCALETEST_DURATION                   = { name = "Traffic duration", min = "1s", max = "24h" }
     SCALETEST_TICK_INTERVAL              = { name = "Tick interval", min = "1ms", max = "1h" }
     SCALETEST_TRAFFIC_TIMEOUT            = { name = "Traffic hard timeout", min = "0s", max = "25h" }

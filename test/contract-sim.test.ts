@@ -233,3 +233,32 @@ describe("error responses use Coder's shape", () => {
     });
   });
 });
+
+describe("rate-limit bypass header where Coder sends it", () => {
+  it("the run's client (clientFor) sends it on REST calls and websocket upgrades; a per-user client on neither", async () => {
+    const { clientFor } = await import("../src/scenario/main.ts");
+    const { CoderClient } = await import("../src/coder/index.ts");
+    await withSim({}, async (sim) => {
+      const ws = await createRunningWorkspace(sim, "scaletest-bypass-0001");
+      const agentId: string = ws.latest_build.resources.flatMap((r: any) => r.agents)[0].id;
+      const owner = clientFor({ url: sim.url, token: sim.ownerToken, trustedOrigins: [], requestTimeout: 14_000, connectTimeout: 5_000 } as never, 2);
+      const user = new CoderClient({ url: sim.url, token: sim.ownerToken, concurrency: 2 });
+      try {
+        for (const [client, want] of [[owner, true], [user, false]] as const) {
+          const from = sim.core.requestLog.length;
+          await client.me();
+          const pty = await client.openReconnectingPty(agentId, { command: "echo hi" });
+          pty.terminate();
+          const seen = sim.core.requestLog.slice(from);
+          const rest = seen.filter((r) => !r.upgrade);
+          const upgrades = seen.filter((r) => r.upgrade && r.path.endsWith("/pty"));
+          assert.ok(rest.length >= 1 && upgrades.length === 1, `saw ${JSON.stringify(seen)}`);
+          for (const r of [...rest, ...upgrades]) assert.equal(r.bypass, want, `${r.method} ${r.path} (upgrade ${r.upgrade}): bypass header ${want ? "sent" : "absent"}`);
+        }
+      } finally {
+        await owner.close();
+        await user.close();
+      }
+    });
+  });
+});

@@ -3,7 +3,8 @@
 // One keep-alive connection pool per client, sized to the caller's concurrency (Coder's scaletest
 // CLI likewise gives each runner its own HTTP client so connections spread over coderd replicas:
 // create several clients if you want that). Every request carries the session token in the
-// `Coder-Session-Token` header and `X-Coder-Bypass-Ratelimit: true` (honoured for owners only).
+// `Coder-Session-Token` header; with bypassRateLimit (the Owner's and the run's clients, as Coder's CLI)
+// also `X-Coder-Bypass-Ratelimit: true` (honoured for owners only), websocket dials included.
 // Retries follow the policy in ./retry.ts and are counted in stats(): faults are never hidden.
 
 import { Pool } from "undici";
@@ -79,6 +80,12 @@ export interface CoderClientOptions {
   retry?: RetryOptions;
   /** Extra headers on every request (never logged). */
   headers?: Record<string, string>;
+  /**
+   * Send `X-Coder-Bypass-Ratelimit: true` on every request and websocket dial (default false). As Coder's
+   * scale test: on the Owner's client and the run's (runner) clients, never on a user's own client made after
+   * its login or for its token; coderd honours it for owners only.
+   */
+  bypassRateLimit?: boolean;
   userAgent?: string;
   /** Aborts every request and wait of this client. */
   signal?: AbortSignal;
@@ -172,6 +179,9 @@ export interface CreateBuildOptions extends Omit<CreateWorkspaceBuildRequest, "t
 /** Characters of a non-JSON error body kept in the error (after redaction). */
 const ERROR_BODY_SHOWN = 300;
 
+/** codersdk.BypassRatelimitHeader. */
+export const BYPASS_RATELIMIT_HEADER = "X-Coder-Bypass-Ratelimit";
+
 /** Defaults of --request-timeout and --connect-timeout (src/config/settings/deployment.ts). */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 14_000;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
@@ -213,7 +223,8 @@ export class CoderClient {
     registerSecret(opts.token); // whoever made this client, its token never reaches any output
     this.#basePath = url.pathname.replace(/\/+$/, "");
     this.#retry = resolveRetry(opts.retry);
-    this.#headers = { ...opts.headers };
+    // The bypass header travels with the client's own headers, so websocket dials carry it exactly as REST calls.
+    this.#headers = { ...opts.headers, ...(opts.bypassRateLimit ? { [BYPASS_RATELIMIT_HEADER]: "true" } : {}) };
     this.#userAgent = opts.userAgent ?? DEFAULT_USER_AGENT;
     this.#signal = opts.signal;
     this.#onRetry = opts.onRetry;
@@ -266,7 +277,6 @@ export class CoderClient {
       accept: "application/json",
       "user-agent": this.#userAgent,
       "coder-session-token": this.#token,
-      "x-coder-bypass-ratelimit": "true",
     };
     if (body !== undefined) headers["content-type"] = "application/json";
     const callerSignals = [this.#signal, opts.signal].filter((s): s is AbortSignal => s !== undefined);

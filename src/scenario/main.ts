@@ -46,6 +46,8 @@ export function clientFor(config: Config, concurrency = 16): CoderClient {
     trustedOrigins: config.trustedOrigins,
     timeoutMs: config.requestTimeout,
     connectTimeoutMs: config.connectTimeout,
+    // The Owner's and the run's clients, as Coder's CLI: per-user clients are built without it.
+    bypassRateLimit: true,
   });
 }
 

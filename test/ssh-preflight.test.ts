@@ -9,7 +9,8 @@ import { after, before, describe, it } from "node:test";
 import { checkCoderCli } from "../src/traffic/kinds/ssh.ts";
 import { BadInputError } from "../src/util/errors.ts";
 import { startSim, type Sim } from "../sim/index.ts";
-import { FAKE_CODER, filesUnder, runScript, scaletestLeft, simEnv, tempResults, tinyRunArgs } from "./helpers/reliability.ts";
+import { createRunningWorkspace } from "./helpers/sim.ts";
+import { FAKE_CODER, filesUnder, phase, runScript, scaletestLeft, simEnv, tempResults, tinyRunArgs } from "./helpers/reliability.ts";
 
 describe("ssh preflight", () => {
   let sim: Sim;
@@ -79,6 +80,22 @@ describe("ssh preflight", () => {
       assert.match(r.stderr, /--coder-binary/);
       assert.deepEqual(scaletestLeft(sim), { users: [], workspaces: [] }, "no user or workspace was created");
       assert.deepEqual(filesUnder(results.dir), [], "no results written");
+    } finally {
+      results.remove();
+    }
+  });
+  it("ssh-traffic records the coder CLI's version with its phase", async () => {
+    await createRunningWorkspace(sim, "scaletest-cliver-0001");
+    const results = tempResults("ssh-preflight");
+    try {
+      const r = await runScript(
+        "scenarios/ssh-traffic.ts",
+        ["--results-dir", results.dir, "--run-id", "cliver", "--duration", "1s", "--tick-interval", "100ms", "--metrics-address", "127.0.0.1:0"],
+        simEnv(sim),
+      );
+      assert.equal(r.code, 0, r.stderr);
+      const rec = phase(join(results.dir, "cliver"), "ssh-traffic");
+      assert.deepEqual(rec.extra.coder_cli, { binary: FAKE_CODER, version: "v2.24.1+sim-fake-cli" });
     } finally {
       results.remove();
     }

@@ -25,7 +25,7 @@ async function hungServer(): Promise<Hung> {
     let buf = "";
     sock.on("data", (d: Buffer) => {
       buf = (buf + d.toString("latin1")).slice(-65536);
-      for (const m of buf.matchAll(/(?:^|\r\n)([A-Z]+ \/\S* HTTP\/1\.1)\r\n/g)) requests.push(m[1]!);
+      for (const m of buf.matchAll(/(?:^|\r\n)([A-Z]+ \/\S* HTTP\/1\.[01])\r\n/g)) requests.push(m[1]!);
       buf = "";
     });
   });
@@ -100,7 +100,7 @@ describe("unresponsive deployment", () => {
     const results = tempResults("unresponsive");
     try {
       const seen = hung.requests.length;
-      const r = await runScript("scenarios/ssh-traffic.ts", ["--results-dir", results.dir, "--run-id", "hung2", "--duration", "2s"], env(hung.url, FAST), 120_000);
+      const r = await runScript("scenarios/web-terminal-traffic.ts", ["--results-dir", results.dir, "--run-id", "hung2", "--duration", "2s"], env(hung.url, FAST), 120_000);
       assert.notEqual(r.code, 0);
       const mine = hung.requests.slice(seen);
       assert.equal(mine.length, 2, `requests sent: ${mine.join(", ")}`);

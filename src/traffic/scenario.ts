@@ -381,7 +381,8 @@ export interface TrafficSettings {
  * pipeline's preflight (before anything is created).
  */
 export function sshPreflight(c: Config, token: string, signal?: AbortSignal): Promise<CoderCliInfo> {
-  return checkCoderCli({ coderBinary: c.coderBinary, url: c.url, token, ...(signal ? { signal } : {}) });
+  // Bounded like our own calls: a silent deployment fails the CLI's check within the same bound (README).
+  return checkCoderCli({ coderBinary: c.coderBinary, url: c.url, token, timeoutMs: 2 * c.requestTimeout, ...(signal ? { signal } : {}) });
 }
 
 const TRAFFIC_SETTINGS: Record<TrafficKind, readonly SettingKey[]> = {

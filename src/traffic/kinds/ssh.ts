@@ -303,6 +303,10 @@ export async function checkCoderCli(opts: CoderCliOptions & { signal?: AbortSign
     if (r.code === "ENOENT" || /ENOENT/.test(String(r.originalMessage ?? ""))) {
       throw new BadInputError(`the coder CLI "${bin}" was not found (ssh-traffic runs \`coder ssh --stdio\` per connection): install it or ${hint}`);
     }
+    if (r.timedOut) {
+      // A silent deployment is not bad input: the same failure as any call to it (exit 1), naming the URL.
+      throw new Error(`\`${bin} ${args.join(" ")}\` got no answer from ${opts.url} within ${opts.timeoutMs ?? 30_000} ms`);
+    }
     if (r.failed || r.exitCode !== 0) {
       const why = r.timedOut ? `no answer within ${opts.timeoutMs ?? 30_000} ms` : r.exitCode !== undefined ? `exit code ${r.exitCode}` : (r.code ?? "failed");
       const err = redactAndTruncate(String(r.stderr ?? "").trim(), 500, [opts.token]);

@@ -34,6 +34,8 @@ export interface LoggedRequest {
   /** The Host header (subdomain apps are addressed by it). */
   host: string;
   upgrade: boolean;
+  /** The request carried `X-Coder-Bypass-Ratelimit: true` (REST call or websocket upgrade alike). */
+  bypass?: boolean;
 }
 
 /** Oldest entries are dropped beyond this, so a long benchmark cannot grow the log without bound. */

@@ -332,7 +332,7 @@ data "coder_parameter" "run_expect_output" {
   count        = (try(data.coder_parameter.run_command[0].value, "") != "") && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
   name         = "run_expect_output"
   display_name = "Run expect output"
-  description  = "The --run-command output must contain this text (within --run-expect-timeout), or the workspace fails. (env `SCALETEST_RUN_EXPECT_OUTPUT`)"
+  description  = "The --run-command output must contain this text (within --run-expect-output-timeout, if set), or the workspace fails. (env `SCALETEST_RUN_EXPECT_OUTPUT`)"
   type         = "string"
   default      = ""
   mutable      = true
@@ -343,11 +343,21 @@ data "coder_parameter" "run_expect_timeout" {
   count        = (try(data.coder_parameter.run_command[0].value, "") != "") && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
   name         = "run_expect_timeout"
   display_name = "Run expect timeout"
-  description  = "Limit for --run-expect-output to appear. Allowed: 100ms to 1h. (env `SCALETEST_RUN_EXPECT_TIMEOUT`)"
-  type         = "string"
-  default      = "5s"
+  description  = "The --run-command is expected to time out (as Coder's flag): the workspace passes only if --run-timeout ends the command while it still runs, and fails if the command exits first. (env `SCALETEST_RUN_EXPECT_TIMEOUT`)"
+  type         = "bool"
+  default      = false
   mutable      = true
   order        = 211
+}
+
+data "coder_parameter" "run_expect_output_timeout" {
+  name         = "run_expect_output_timeout"
+  display_name = "Run expect output timeout"
+  description  = "Limit for --run-expect-output to appear, shorter than --run-timeout (ours; Coder has none). 0 = within --run-timeout. Allowed: 0s to 1h. (env `SCALETEST_RUN_EXPECT_OUTPUT_TIMEOUT`)"
+  type         = "string"
+  default      = "0s"
+  mutable      = true
+  order        = 212
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
@@ -363,7 +373,7 @@ data "coder_parameter" "run_log_output" {
   type         = "bool"
   default      = false
   mutable      = true
-  order        = 212
+  order        = 213
 }
 
 data "coder_parameter" "duration" {
@@ -1124,6 +1134,36 @@ data "coder_parameter" "trusted_origins" {
   order        = 700
 }
 
+data "coder_parameter" "connect_timeout" {
+  name         = "connect_timeout"
+  display_name = "Connect timeout"
+  description  = "Longest wait for a TCP/TLS connection to the deployment (a connection that never opens is an error naming the URL). Allowed: 100ms to 5m. (env `SCALETEST_CONNECT_TIMEOUT`)"
+  type         = "string"
+  default      = "5s"
+  mutable      = true
+  order        = 701
+
+  validation {
+    regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
+  }
+}
+
+data "coder_parameter" "request_timeout" {
+  name         = "request_timeout"
+  display_name = "Request timeout"
+  description  = "Longest wait for one complete API answer (connect included). An attempt with no answer is retried once at most, so a deployment that accepts connections and never answers fails within 2 x this + 0.25 s (about 28 s by default). Allowed: 100ms to 30m. (env `SCALETEST_REQUEST_TIMEOUT`)"
+  type         = "string"
+  default      = "14s"
+  mutable      = true
+  order        = 702
+
+  validation {
+    regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
+  }
+}
+
 data "coder_parameter" "verbose" {
   count        = data.coder_parameter.show_advanced.value == "true" ? 1 : 0
   name         = "verbose"
@@ -1132,7 +1172,7 @@ data "coder_parameter" "verbose" {
   type         = "bool"
   default      = false
   mutable      = true
-  order        = 701
+  order        = 703
 }
 
 data "coder_parameter" "metrics_wait" {
@@ -1143,7 +1183,7 @@ data "coder_parameter" "metrics_wait" {
   type         = "string"
   default      = "1m"
   mutable      = true
-  order        = 702
+  order        = 704
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
@@ -1159,7 +1199,7 @@ data "coder_parameter" "use_host_login" {
   type         = "bool"
   default      = false
   mutable      = true
-  order        = 703
+  order        = 705
 }
 
 data "coder_parameter" "grafana_url" {
@@ -1312,7 +1352,8 @@ locals {
     SCALETEST_RUN_COMMAND                             = try(data.coder_parameter.run_command[0].value, "")
     SCALETEST_RUN_TIMEOUT                             = try(data.coder_parameter.run_timeout[0].value, "5s")
     SCALETEST_RUN_EXPECT_OUTPUT                       = try(data.coder_parameter.run_expect_output[0].value, "")
-    SCALETEST_RUN_EXPECT_TIMEOUT                      = try(data.coder_parameter.run_expect_timeout[0].value, "5s")
+    SCALETEST_RUN_EXPECT_TIMEOUT                      = try(data.coder_parameter.run_expect_timeout[0].value, "false")
+    SCALETEST_RUN_EXPECT_OUTPUT_TIMEOUT               = data.coder_parameter.run_expect_output_timeout.value
     SCALETEST_RUN_LOG_OUTPUT                          = try(data.coder_parameter.run_log_output[0].value, "false")
     SCALETEST_DURATION                                = try(data.coder_parameter.duration[0].value, "30m")
     SCALETEST_BYTES_PER_TICK                          = try(data.coder_parameter.bytes_per_tick[0].value, "1024")
@@ -1362,6 +1403,8 @@ locals {
     SCALETEST_CLEANUP_TIMEOUT                         = try(data.coder_parameter.cleanup_timeout[0].value, "5h")
     SCALETEST_CLEANUP_JOB_TIMEOUT                     = try(data.coder_parameter.cleanup_job_timeout[0].value, "2h")
     SCALETEST_TRUSTED_ORIGINS                         = try(data.coder_parameter.trusted_origins[0].value, "[]")
+    SCALETEST_CONNECT_TIMEOUT                         = data.coder_parameter.connect_timeout.value
+    SCALETEST_REQUEST_TIMEOUT                         = data.coder_parameter.request_timeout.value
     SCALETEST_VERBOSE                                 = try(data.coder_parameter.verbose[0].value, "false")
     SCALETEST_METRICS_WAIT                            = try(data.coder_parameter.metrics_wait[0].value, "1m")
     SCALETEST_USE_HOST_LOGIN                          = try(data.coder_parameter.use_host_login[0].value, "false")
@@ -1386,7 +1429,7 @@ locals {
     SCALETEST_CREATE_TIMEOUT                 = { name = "Create timeout", min = "1s", max = "24h" }
     SCALETEST_JOB_TIMEOUT                    = { name = "Per-workspace timeout", min = "1s", max = "24h" }
     SCALETEST_RUN_TIMEOUT                    = { name = "Command timeout", min = "100ms", max = "1h" }
-    SCALETEST_RUN_EXPECT_TIMEOUT             = { name = "Run expect timeout", min = "100ms", max = "1h" }
+    SCALETEST_RUN_EXPECT_OUTPUT_TIMEOUT      = { name = "Run expect output timeout", min = "0s", max = "1h" }
     SCALETEST_DURATION                       = { name = "Traffic duration", min = "1s", max = "24h" }
     SCALETEST_TICK_INTERVAL                  = { name = "Tick interval", min = "1ms", max = "1h" }
     SCALETEST_TRAFFIC_TIMEOUT                = { name = "Traffic hard timeout", min = "0s", max = "25h" }
@@ -1409,6 +1452,8 @@ locals {
     SCALETEST_THRESHOLD_TICK_P99             = { name = "Threshold: traffic tick p99", min = "0s", max = "1h" }
     SCALETEST_CLEANUP_TIMEOUT                = { name = "Cleanup timeout", min = "1s", max = "24h" }
     SCALETEST_CLEANUP_JOB_TIMEOUT            = { name = "Cleanup job timeout", min = "1s", max = "24h" }
+    SCALETEST_CONNECT_TIMEOUT                = { name = "Connect timeout", min = "100ms", max = "5m" }
+    SCALETEST_REQUEST_TIMEOUT                = { name = "Request timeout", min = "100ms", max = "30m" }
     SCALETEST_METRICS_WAIT                   = { name = "Metrics linger", min = "0s", max = "10m" }
     SCALETEST_CODERD_METRICS_INTERVAL        = { name = "Coderd metrics interval", min = "100ms", max = "5m" }
   }

@@ -109,14 +109,18 @@ describe("errors", () => {
 });
 
 describe("auth headers and token hygiene", () => {
-  it("sends the token header and the rate-limit bypass header", async () => {
-    const { srv, client } = await setup((_req, res) => sendJson(res, 200, { version: "v2.0.0" }));
+  it("sends the token header, and the rate-limit bypass header only when asked (Owner and run clients)", async () => {
+    const { srv, client } = await setup((_req, res) => sendJson(res, 200, { version: "v2.0.0" }), { bypassRateLimit: true });
     const info = await client.buildInfo();
     assert.equal(info.version, "v2.0.0");
     const h = srv.requests[0]?.headers;
     assert.equal(h?.["coder-session-token"], TOKEN);
     assert.equal(h?.["x-coder-bypass-ratelimit"], "true");
     assert.match(String(h?.["user-agent"]), /coder-scaletest-runner/);
+    // A per-user client (made after that user's login, or for its token) sends none, as Coder's.
+    const { srv: srv2, client: user } = await setup((_req, res) => sendJson(res, 200, { version: "v2.0.0" }));
+    await user.buildInfo();
+    assert.equal(srv2.requests[0]?.headers["x-coder-bypass-ratelimit"], undefined);
   });
 
   it("never puts the token in error messages, even when the server echoes it", async () => {
@@ -211,7 +215,7 @@ describe("retries", () => {
       n++;
       if (req.path.endsWith("/builds")) {
         if (n === 1) sendJson(res, 503, { message: "unavailable" });
-        else sendJson(res, 200, fixtures.build("pending"));
+        else sendJson(res, 201, fixtures.build("pending"));
       } else sendJson(res, 502, { message: "bad gateway" });
     });
     const b = await client.stopWorkspace("33333333-3333-4333-8333-333333333333");

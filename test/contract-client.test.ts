@@ -66,6 +66,7 @@ function answer(req: RecordedRequest): [number, unknown] {
     case "GET /templateversions/{templateversion}/rich-parameters":
       return [200, [{ name: "cpu", type: "number", default_value: "2", mutable: true, required: false }]];
     case "POST /users/{user}/workspaces":
+      return [201, fixtures.workspace(readyBuild)]; // coderd's status (see the contract's statusCorrections)
     case "GET /workspaces/{workspace}":
     case "GET /users/{user}/workspace/{workspacename}":
       return [200, fixtures.workspace(readyBuild)];
@@ -74,6 +75,7 @@ function answer(req: RecordedRequest): [number, unknown] {
       return [200, { workspaces: offset === 0 ? [fixtures.workspace(readyBuild)] : [], count: 1 }];
     }
     case "POST /workspaces/{workspace}/builds":
+      return [201, readyBuild];
     case "GET /workspacebuilds/{workspacebuild}":
       return [200, readyBuild];
     case "GET /workspacebuilds/{workspacebuild}/logs":

@@ -20,14 +20,15 @@ import addFormatsModule from "ajv-formats";
 import WebSocket from "ws";
 import { api, createRunningWorkspace, templateId, waitFor, withSim, type Sim } from "./helpers/sim.ts";
 import { startSim } from "../sim/index.ts";
-import { CONTRACT_PATH } from "./helpers/client-contract.ts";
+import { applyStatusCorrections, CONTRACT_PATH } from "./helpers/client-contract.ts";
 
 
 interface Operation { responses: Record<string, { schema?: unknown }> }
 interface Contract { paths: Record<string, Record<string, Operation>>; definitions: Record<string, any> }
 
 function loadContract(): Contract {
-  const c = JSON.parse(readFileSync(CONTRACT_PATH, "utf8")) as Contract;
+  // As coderd answers (201 for workspace creation and builds), not as swagger annotates.
+  const c = applyStatusCorrections(JSON.parse(readFileSync(CONTRACT_PATH, "utf8")) as Contract);
   const tpl = c.definitions["codersdk.Template"];
   delete tpl.properties.organization_name.format;
   const status = c.definitions["codersdk.User"].properties.status;
@@ -229,6 +230,35 @@ describe("error responses use Coder's shape", () => {
       assert.equal(bad.status, 400);
       assert.ok(Array.isArray(bad.body.validations));
       assert.ok(v(bad.body), ajv.errorsText(v.errors));
+    });
+  });
+});
+
+describe("rate-limit bypass header where Coder sends it", () => {
+  it("the run's client (clientFor) sends it on REST calls and websocket upgrades; a per-user client on neither", async () => {
+    const { clientFor } = await import("../src/scenario/main.ts");
+    const { CoderClient } = await import("../src/coder/index.ts");
+    await withSim({}, async (sim) => {
+      const ws = await createRunningWorkspace(sim, "scaletest-bypass-0001");
+      const agentId: string = ws.latest_build.resources.flatMap((r: any) => r.agents)[0].id;
+      const owner = clientFor({ url: sim.url, token: sim.ownerToken, trustedOrigins: [], requestTimeout: 14_000, connectTimeout: 5_000 } as never, 2);
+      const user = new CoderClient({ url: sim.url, token: sim.ownerToken, concurrency: 2 });
+      try {
+        for (const [client, want] of [[owner, true], [user, false]] as const) {
+          const from = sim.core.requestLog.length;
+          await client.me();
+          const pty = await client.openReconnectingPty(agentId, { command: "echo hi" });
+          pty.terminate();
+          const seen = sim.core.requestLog.slice(from);
+          const rest = seen.filter((r) => !r.upgrade);
+          const upgrades = seen.filter((r) => r.upgrade && r.path.endsWith("/pty"));
+          assert.ok(rest.length >= 1 && upgrades.length === 1, `saw ${JSON.stringify(seen)}`);
+          for (const r of [...rest, ...upgrades]) assert.equal(r.bypass, want, `${r.method} ${r.path} (upgrade ${r.upgrade}): bypass header ${want ? "sent" : "absent"}`);
+        }
+      } finally {
+        await owner.close();
+        await user.close();
+      }
     });
   });
 });

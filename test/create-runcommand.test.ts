@@ -8,6 +8,8 @@ import { commandKind, oneShotOutput } from "../sim/pty.ts";
 import { cleanupRun } from "../src/cleanup/index.ts";
 import type { CoderClient } from "../src/coder/index.ts";
 import { createWorkspaces, runPtyCommand } from "../src/create/index.ts";
+import { loadConfig } from "../src/config/index.ts";
+import { createOptionsFromConfig } from "../src/create/options.ts";
 import { clientFor, liveScaletest, startFastSim } from "./helpers/create-sim.ts";
 
 /** Deadline for a command on the simulated agent: generous for a busy machine; a healthy command ends in ms. */
@@ -115,7 +117,7 @@ describe("--run-command against the simulated agent", () => {
         runCommand: "echo hello",
         runTimeoutMs: RUN_TIMEOUT_MS,
         runExpectOutput: "goodbye",
-        runExpectTimeoutMs: 1000,
+        runExpectOutputTimeoutMs: 1000,
       },
       { progress: false },
     );
@@ -125,5 +127,37 @@ describe("--run-command against the simulated agent", () => {
       assert.match(u.error ?? "", /--run-expect-output "goodbye"/);
     }
     assert.deepEqual(liveScaletest(sim, "scaletest-expect-"), { users: [], workspaces: [] }, "cleaned up after");
+  });
+  test("--run-expect-timeout (Coder's boolean): a command still running at --run-timeout passes; one that exits fails", async () => {
+    const base = {
+      count: 1, template: "kubernetes-minimal", concurrency: 1, timeoutMs: 30_000, jobTimeoutMs: JOB_TIMEOUT_MS,
+      retry: 0, pollMs: 50, runTimeoutMs: 1000, runExpectTimeout: true,
+    };
+    // A login shell never exits by itself: --run-timeout ends it, which is what was expected.
+    const held = await createWorkspaces(client, { ...base, runId: "exptoa", runCommand: "/bin/bash -l" }, { progress: false });
+    assert.equal(held.pass, 1, held.units[0]?.error ?? "");
+    assert.ok((held.units[0]?.command?.latency_ms ?? 0) >= 1000, "the command ran until --run-timeout ended it");
+    const quick = await createWorkspaces(client, { ...base, runId: "exptob", runCommand: "echo hello" }, { progress: false });
+    assert.equal(quick.fail, 1);
+    assert.equal(quick.units[0]?.failed_stage, "command");
+    assert.match(quick.units[0]?.error ?? "", /command exited after \d+ ms, but --run-expect-timeout expects it to still run/);
+    assert.deepEqual(liveScaletest(sim, "scaletest-expto"), { users: [], workspaces: [] }, "cleaned up after");
+  });
+});
+
+describe("--run-expect-timeout and --run-expect-output-timeout settings", () => {
+  const env = { CODER_URL: "http://127.0.0.1:1", CODER_SESSION_TOKEN: "runexp0000-aaaaaaaaaaaaaaaaaaaaaa" };
+  test("--run-expect-timeout is a boolean flag, as in Coder; our output limit has its own duration flag", () => {
+    const off = loadConfig("create-workspaces", ["--template", "t"], { env }).config;
+    assert.equal(off.runExpectTimeout, false);
+    assert.equal(off.runExpectOutputTimeout, 0, "no limit of its own by default: within --run-timeout, as Coder");
+    const on = loadConfig("create-workspaces", ["--template", "t", "--run-command", "sleep 60", "--run-expect-timeout", "--run-expect-output-timeout", "2s"], { env }).config;
+    assert.equal(on.runExpectTimeout, true);
+    assert.equal(on.runExpectOutputTimeout, 2000);
+    const o = createOptionsFromConfig(on, 100);
+    assert.equal(o.runExpectTimeout, true);
+    assert.equal(o.runExpectOutputTimeoutMs, 2000);
+    assert.equal(loadConfig("create-workspaces", ["--template", "t"], { env: { ...env, SCALETEST_RUN_EXPECT_TIMEOUT: "true" } }).config.runExpectTimeout, true);
+    assert.throws(() => loadConfig("create-workspaces", ["--template", "t"], { env: { ...env, SCALETEST_RUN_EXPECT_TIMEOUT: "5s" } }), /RUN_EXPECT_TIMEOUT/);
   });
 });

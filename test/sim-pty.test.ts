@@ -73,7 +73,7 @@ describe("simulated reconnecting PTY", () => {
       await assert.rejects(open(ptyUrl(sim, agent.id, "nope"), { headers }), (e: any) => e.status === 400);
       // Stopping the workspace disconnects the agent and closes its PTY sessions.
       const stop = await api(sim, "POST", `/api/v2/workspaces/${ws.id}/builds`, { transition: "stop" });
-      assert.equal(stop.status, 200);
+      assert.equal(stop.status, 201);
       assert.equal((await shell.closed).code, 1001);
       const a = await api(sim, "GET", `/api/v2/workspaceagents/${agent.id}`);
       assert.equal(a.body.status, "disconnected");

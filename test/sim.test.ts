@@ -37,13 +37,13 @@ describe("simulated Coder deployment", () => {
       // fault), so it is still active however slowly this test runs; canceling it ends it.
       sim.faults.set({ build: { stuckPendingCount: 1 } });
       const held = await api(sim, "POST", `/api/v2/workspaces/${ws.id}/builds`, { transition: "stop" });
-      assert.equal(held.status, 200);
+      assert.equal(held.status, 201, "a build is created: 201, as coderd");
       assert.equal(held.body.build_number, 2);
       assert.equal((await api(sim, "POST", `/api/v2/workspaces/${ws.id}/builds`, { transition: "start" })).status, 409);
       assert.equal((await api(sim, "PATCH", `/api/v2/workspacebuilds/${held.body.id}/cancel`)).status, 200);
       assert.equal((await api(sim, "GET", `/api/v2/workspacebuilds/${held.body.id}`)).body.status, "canceled");
       const stop = await api(sim, "POST", `/api/v2/workspaces/${ws.id}/builds`, { transition: "stop" });
-      assert.equal(stop.status, 200);
+      assert.equal(stop.status, 201);
       assert.equal(stop.body.build_number, 3);
       await waitFor("stopped", async () => (await api(sim, "GET", `/api/v2/workspaces/${ws.id}`)).body.latest_build.status === "stopped");
       const builds = await api(sim, "GET", `/api/v2/workspaces/${ws.id}/builds`);
@@ -82,12 +82,12 @@ describe("simulated Coder deployment", () => {
       assert.equal(r.status, 400);
       assert.deepEqual(fields(r), ["template_id"]);
       r = await create({ rich_parameter_values: [{ name: "cpu", value: "4" }] });
-      assert.equal(r.status, 200);
+      assert.equal(r.status, 201, "a workspace is created: 201, as coderd");
       const p = (await api(sim, "GET", `/api/v2/workspacebuilds/${r.body.latest_build.id}`)).body;
       assert.equal(p.workspace_name, "scaletest-p-0001");
       assert.equal((await create({})).status, 409);
       await waitFor("build done", async () => (await api(sim, "GET", `/api/v2/workspaces/${r.body.id}`)).body.latest_build.status === "running");
-      assert.equal((await api(sim, "POST", `/api/v2/workspaces/${r.body.id}/builds`, { transition: "delete" })).status, 200);
+      assert.equal((await api(sim, "POST", `/api/v2/workspaces/${r.body.id}/builds`, { transition: "delete" })).status, 201);
     });
   });
 

@@ -28,7 +28,7 @@ function faultMessage(status: number): { message: string; detail: string } {
 
 async function handleRequest(core: SimCore, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const ctx = new Ctx(req, res);
-  core.logRequest({ method: ctx.method, path: ctx.path, query: ctx.query.toString(), host: req.headers.host ?? "", upgrade: false });
+  core.logRequest({ method: ctx.method, path: ctx.path, query: ctx.query.toString(), host: req.headers.host ?? "", upgrade: false, bypass: req.headers["x-coder-bypass-ratelimit"] === "true" });
   try {
     const decision = core.faults.decide(ctx.method, ctx.path, () => bypassesRateLimit(core, req, ctx.query));
     if (decision.delayMs > 0) await sleep(decision.delayMs);
@@ -82,7 +82,7 @@ export function rejectUpgrade(socket: Duplex, status: number, body: { message: s
 
 async function handleUpgrade(core: SimCore, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
   const url = new URL(req.url ?? "/", "http://sim.invalid");
-  core.logRequest({ method: (req.method ?? "GET").toUpperCase(), path: url.pathname, query: url.searchParams.toString(), host: req.headers.host ?? "", upgrade: true });
+  core.logRequest({ method: (req.method ?? "GET").toUpperCase(), path: url.pathname, query: url.searchParams.toString(), host: req.headers.host ?? "", upgrade: true, bypass: req.headers["x-coder-bypass-ratelimit"] === "true" });
   try {
     const decision = core.faults.decide((req.method ?? "GET").toUpperCase(), url.pathname, () => bypassesRateLimit(core, req, url.searchParams));
     if (decision.delayMs > 0) await sleep(decision.delayMs);

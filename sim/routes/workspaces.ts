@@ -86,7 +86,8 @@ export function registerWorkspaceRoutes(r: Router, { core, engine, convert }: Ro
     };
     state.workspaces.set(ws.id, ws);
     engine.createBuild(ws, "start", actor.user.id, version.id, params);
-    ctx.json(200, convert.workspace(ws));
+    // coderd answers 201 Created (swagger annotates 200; codersdk accepts only 201).
+    ctx.json(201, convert.workspace(ws));
   }
 
   r.add("POST", "/api/v2/users/{user}/workspaces", async (ctx) => {
@@ -205,7 +206,8 @@ export function registerWorkspaceRoutes(r: Router, { core, engine, convert }: Ro
     const given = readParamValues(body["rich_parameter_values"]);
     const params = transition === "start" || given.length > 0 ? resolveParams(version.params, given, latest.params) : latest.params;
     const build = engine.createBuild(ws, transition as Transition, ctx.me.user.id, version.id, params);
-    ctx.json(200, convert.build(build));
+    // coderd answers 201 Created (swagger annotates 200; codersdk accepts only 201).
+    ctx.json(201, convert.build(build));
   });
 
   const buildParam = (ctx: Ctx) => {

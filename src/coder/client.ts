@@ -3,7 +3,8 @@
 // One keep-alive connection pool per client, sized to the caller's concurrency (Coder's scaletest
 // CLI likewise gives each runner its own HTTP client so connections spread over coderd replicas:
 // create several clients if you want that). Every request carries the session token in the
-// `Coder-Session-Token` header and `X-Coder-Bypass-Ratelimit: true` (honoured for owners only).
+// `Coder-Session-Token` header; with bypassRateLimit (the Owner's and the run's clients, as Coder's CLI)
+// also `X-Coder-Bypass-Ratelimit: true` (honoured for owners only), websocket dials included.
 // Retries follow the policy in ./retry.ts and are counted in stats(): faults are never hidden.
 
 import { Pool } from "undici";
@@ -79,12 +80,24 @@ export interface CoderClientOptions {
   retry?: RetryOptions;
   /** Extra headers on every request (never logged). */
   headers?: Record<string, string>;
+  /**
+   * Send `X-Coder-Bypass-Ratelimit: true` on every request and websocket dial (default false). As Coder's
+   * scale test: on the Owner's client and the run's (runner) clients, never on a user's own client made after
+   * its login or for its token; coderd honours it for owners only.
+   */
+  bypassRateLimit?: boolean;
   userAgent?: string;
   /** Aborts every request and wait of this client. */
   signal?: AbortSignal;
   onRetry?: (info: RetryInfo) => void;
-  /** Per-attempt timeout for an HTTP request, headers and body (default 60 000 ms; 0 = none). */
+  /**
+   * Per-attempt timeout for an HTTP request, connect, headers and body (default DEFAULT_REQUEST_TIMEOUT_MS; 0 =
+   * none). Attempts that end with no answer are retried once at most (MAX_SILENT_ATTEMPTS), so a deployment that
+   * accepts connections and never answers fails a call within 2 x timeoutMs + the first backoff (<= 250 ms).
+   */
   timeoutMs?: number;
+  /** Longest wait for a TCP/TLS connection (default DEFAULT_CONNECT_TIMEOUT_MS). */
+  connectTimeoutMs?: number;
   /**
    * Origins besides the deployment's (and hosts under its registrable domain) that may receive the token
    * (--trusted-origins); see ./destinations.ts.
@@ -166,6 +179,19 @@ export interface CreateBuildOptions extends Omit<CreateWorkspaceBuildRequest, "t
 /** Characters of a non-JSON error body kept in the error (after redaction). */
 const ERROR_BODY_SHOWN = 300;
 
+/** codersdk.BypassRatelimitHeader. */
+export const BYPASS_RATELIMIT_HEADER = "X-Coder-Bypass-Ratelimit";
+
+/** Defaults of --request-timeout and --connect-timeout (src/config/settings/deployment.ts). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 14_000;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+/**
+ * Attempts of one call that may end with no answer at all (a timeout): retrying a silent deployment only
+ * multiplies the wait, so the second silence is the error.
+ */
+export const MAX_SILENT_ATTEMPTS = 2;
+const SILENT_CODES: ReadonlySet<string> = new Set(["ETIMEDOUT", "UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"]);
+
 const DEFAULT_USER_AGENT = "coder-scaletest-runner/0.1";
 
 /** Agent lifecycle states after which the agent will not become ready by itself. */
@@ -197,11 +223,12 @@ export class CoderClient {
     registerSecret(opts.token); // whoever made this client, its token never reaches any output
     this.#basePath = url.pathname.replace(/\/+$/, "");
     this.#retry = resolveRetry(opts.retry);
-    this.#headers = { ...opts.headers };
+    // The bypass header travels with the client's own headers, so websocket dials carry it exactly as REST calls.
+    this.#headers = { ...opts.headers, ...(opts.bypassRateLimit ? { [BYPASS_RATELIMIT_HEADER]: "true" } : {}) };
     this.#userAgent = opts.userAgent ?? DEFAULT_USER_AGENT;
     this.#signal = opts.signal;
     this.#onRetry = opts.onRetry;
-    this.#timeoutMs = opts.timeoutMs ?? 60_000;
+    this.#timeoutMs = opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.#trustedOrigins = [...(opts.trustedOrigins ?? [])];
     this.#maxResponseBytes = opts.maxResponseBytes ?? MAX_JSON_BODY_BYTES;
     this.#pool = new Pool(url.origin, {
@@ -209,6 +236,7 @@ export class CoderClient {
       pipelining: 1,
       keepAliveTimeout: 10_000,
       keepAliveMaxTimeout: 60_000,
+      connect: { timeout: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS },
     });
   }
 
@@ -249,7 +277,6 @@ export class CoderClient {
       accept: "application/json",
       "user-agent": this.#userAgent,
       "coder-session-token": this.#token,
-      "x-coder-bypass-ratelimit": "true",
     };
     if (body !== undefined) headers["content-type"] = "application/json";
     const callerSignals = [this.#signal, opts.signal].filter((s): s is AbortSignal => s !== undefined);
@@ -257,6 +284,7 @@ export class CoderClient {
     const fail = (init: Omit<ConstructorParameters<typeof CoderApiError>[0], "method" | "path" | "secrets">): CoderApiError =>
       new CoderApiError({ ...init, method: m, path: fullPath, secrets });
 
+    let silent = 0;
     for (let attempt = 1; ; attempt++) {
       const aborted = callerSignals.find((s) => s.aborted);
       if (aborted) throw fail({ status: 0, code: "ABORTED", attempts: attempt - 1 || 1, cause: aborted.reason });
@@ -286,8 +314,13 @@ export class CoderClient {
         }
         const code = timeout?.aborted ? "ETIMEDOUT" : (networkErrorCode(err) ?? "UNKNOWN");
         this.#count("byStatus", code);
-        const cause = timeout?.aborted ? new Error(`no complete answer within ${timeoutMs} ms`) : scrubError(err, secrets);
-        if (attempt < this.#retry.attempts && shouldRetryNetwork(m, code, idempotent)) {
+        // The deployment's URL in the message: "no answer" is about the deployment, not the endpoint.
+        const where = this.url.origin;
+        const cause = timeout?.aborted
+          ? new Error(`${where} gave no complete answer within ${timeoutMs} ms (--request-timeout)`)
+          : prefixed(where, scrubError(err, secrets));
+        if (SILENT_CODES.has(code)) silent++;
+        if (attempt < this.#retry.attempts && silent < MAX_SILENT_ATTEMPTS && shouldRetryNetwork(m, code, idempotent)) {
           await this.#backoff({ method: m, path: fullPath, attempt, status: 0, code, retryAfter: undefined }, callerSignals, fail);
           continue;
         }
@@ -485,7 +518,8 @@ export class CoderClient {
    * connection resets unless `opts.idempotent` (a duplicate name would answer 409).
    */
   createWorkspace(user: string, req: CreateWorkspaceRequest, opts: { idempotent?: boolean; signal?: AbortSignal } = {}): Promise<Workspace> {
-    return this.request("POST", `/users/${seg(user)}/workspaces`, { body: req, expect: [200, 201], ...opts });
+    // Only 201, as codersdk.CreateUserWorkspace: another success status is not what coderd sends.
+    return this.request("POST", `/users/${seg(user)}/workspaces`, { body: req, expect: [201], ...opts });
   }
 
   workspace(id: string, opts: { includeDeleted?: boolean; signal?: AbortSignal } = {}): Promise<Workspace> {
@@ -522,7 +556,8 @@ export class CoderClient {
 
   /** POST /workspaces/{id}/builds: start, stop or delete (there is no DELETE /workspaces/{id}). */
   createBuild(workspaceId: string, req: CreateBuildOptions, opts: { signal?: AbortSignal } = {}): Promise<WorkspaceBuild> {
-    return this.request("POST", `/workspaces/${seg(workspaceId)}/builds`, { body: req, expect: [200, 201], ...opts });
+    // Only 201, as codersdk.CreateWorkspaceBuild.
+    return this.request("POST", `/workspaces/${seg(workspaceId)}/builds`, { body: req, expect: [201], ...opts });
   }
 
   startWorkspace(id: string, req: Omit<CreateBuildOptions, "transition"> = {}): Promise<WorkspaceBuild> {
@@ -774,6 +809,13 @@ function parseErrorBody(text: string): Response | undefined {
 }
 
 /** An error safe to attach as `cause`: same class of information, token scrubbed from its message. */
+/** `err` with its message prefixed by `where` (name and cause kept). */
+function prefixed(where: string, err: Error): Error {
+  const e = new Error(`${where}: ${err.message}`, { cause: err.cause });
+  e.name = err.name;
+  return e;
+}
+
 function scrubError(err: unknown, secrets: string[]): Error {
   if (err instanceof Error) {
     const msg = redact(err.message, secrets);

@@ -10,8 +10,13 @@ export const KEPT_OUTPUT_BYTES = 4096;
 export interface CommandExpectation {
   /** Text the output must contain ("" = none). */
   output?: string;
-  /** Limit for it to appear (ms). */
+  /** Limit for it to appear (ms; undefined = the command's own limit). */
   timeoutMs?: number;
+  /**
+   * Coder's --run-expect-timeout: the command is expected to still run when `timeoutMs` (the command's limit)
+   * ends it; that is then success, and exiting before it a failure.
+   */
+  expectTimeout?: boolean;
   /** Keep the output in the outcome. */
   keepOutput?: boolean;
 }
@@ -84,7 +89,15 @@ export async function runPtyCommand(
         output: expect.keepOutput ? kept : null,
       });
     };
-    const onAbort = (): void =>
+    const missing = (): Error | null =>
+      wanted && expectedAt === null ? new Error(`--run-expect-output ${JSON.stringify(wanted)} not in the command's output (${bytes} bytes)`) : null;
+    const onAbort = (): void => {
+      // The expected end: the limit cut a command that still ran (its output must still hold the text).
+      if (timer?.aborted && expect.expectTimeout) {
+        finish(missing());
+        ws.terminate();
+        return;
+      }
       finish(
         new Error(
           timer?.aborted
@@ -92,14 +105,15 @@ export async function runPtyCommand(
             : `command interrupted after ${Math.round(performance.now() - t0)} ms`,
         ),
       );
+    };
     if (all.aborted) return onAbort();
     all.addEventListener("abort", onAbort, { once: true });
     ws.once("error", (err) => finish(new Error(`web terminal failed: ${err.message}`)));
     ws.once("close", () =>
       finish(
-        wanted && expectedAt === null
-          ? new Error(`--run-expect-output ${JSON.stringify(wanted)} not in the command's output (${bytes} bytes)`)
-          : null,
+        expect.expectTimeout
+          ? new Error(`command exited after ${Math.round(performance.now() - t0)} ms, but --run-expect-timeout expects it to still run when --run-timeout (${timeoutMs} ms) ends it`)
+          : missing(),
       ),
     );
   });

@@ -18,7 +18,8 @@ export function createOptionsFromConfig(c: Config, successThreshold: number): Cr
     runCommand: c.runCommand,
     runTimeoutMs: c.runTimeout,
     runExpectOutput: c.runExpectOutput,
-    runExpectTimeoutMs: c.runExpectTimeout,
+    runExpectTimeout: c.runExpectTimeout,
+    runExpectOutputTimeoutMs: c.runExpectOutputTimeout,
     runLogOutput: c.runLogOutput,
     successThreshold,
   };

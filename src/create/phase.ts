@@ -26,7 +26,7 @@ export interface CreateSettings {
 
 const SETTINGS: readonly SettingKey[] = [
   "runId", "workspaces", "template", "parameters", "createConcurrency", "createTimeout", "jobTimeout", "createRetry",
-  "noWaitForAgents", "useHostLogin", "runCommand", "runTimeout", "runExpectOutput", "runExpectTimeout", "noCleanup",
+  "noWaitForAgents", "useHostLogin", "runCommand", "runTimeout", "runExpectOutput", "runExpectTimeout", "runExpectOutputTimeout", "noCleanup",
 ];
 
 /** The named metrics of the units finished so far. */

@@ -39,9 +39,12 @@ export interface CreateOptions {
   /** Command run over the reconnecting PTY in each ready workspace ("" = none). */
   runCommand?: string;
   runTimeoutMs?: number;
-  /** The command's output must contain this within runExpectTimeoutMs ("" = no expectation). */
+  /** The command's output must contain this (within runExpectOutputTimeoutMs when > 0; "" = no expectation). */
   runExpectOutput?: string;
-  runExpectTimeoutMs?: number;
+  /** Coder's --run-expect-timeout: the command must still run when runTimeoutMs ends it. */
+  runExpectTimeout?: boolean;
+  /** Our own limit for runExpectOutput to appear (0/undefined = within runTimeoutMs). */
+  runExpectOutputTimeoutMs?: number;
   /** Keep the command's output (first 4 KiB) in the unit's results. */
   runLogOutput?: boolean;
   /** Percent of workspaces that must succeed (default 100). */

@@ -195,9 +195,13 @@ export async function runUnit(ctx: UnitContext, index: number, unit: UnitHandle 
       checkStop();
       const agent = agents[0] ?? (await firstAgent(client, ws.id));
       if (!agent) throw new Error("workspace has no agent to run --run-command in");
-      const outcome = await runPtyCommand(client, agent.id, opts.runCommand, Math.min(opts.runTimeoutMs ?? 5000, remaining()), waitSignal, {
+      const runLimit = opts.runTimeoutMs ?? 5000;
+      const limit = Math.min(runLimit, remaining());
+      const outcome = await runPtyCommand(client, agent.id, opts.runCommand, limit, waitSignal, {
         output: opts.runExpectOutput ?? "",
-        timeoutMs: opts.runExpectTimeoutMs ?? 5000,
+        ...(opts.runExpectOutputTimeoutMs ? { timeoutMs: opts.runExpectOutputTimeoutMs } : {}),
+        // Only --run-timeout itself may be the expected timeout: a --job-timeout cut stays a failure.
+        expectTimeout: (opts.runExpectTimeout ?? false) && limit === runLimit,
         keepOutput: opts.runLogOutput ?? false,
       });
       rec.command = outcome;

@@ -15,6 +15,7 @@ import { workspaceUpdatesRunner } from "../workspace-updates/phase.ts";
 import { renderPlan, SCENARIO_TITLE } from "./plan.ts";
 import { preflight, type ScenarioPhase } from "./preflight.ts";
 import { sleep } from "../util/sleep.ts";
+import { untilStopped } from "../util/abort.ts";
 import { PipelineSession } from "./session.ts";
 
 export interface PipelineOptions {
@@ -33,7 +34,9 @@ export interface PipelineOutcome {
 export async function runPipeline(c: Config, opts: PipelineOptions): Promise<PipelineOutcome> {
   const out = opts.out ?? ((t: string) => process.stdout.write(t));
   const owner = clientFor(c, Math.max(8, c.createConcurrency || 64));
-  const pre = await preflight(owner, c).catch(async (e: unknown) => {
+  // Nothing is created before the preflight passes: a stop signal ends it at once, whatever call still waits.
+  const pre = await untilStopped(preflight(owner, c), opts.signal).catch(async (e: unknown) => {
+    if (opts.signal.aborted) throw new Error(`${(opts.signal.reason as Error).message} before anything was created`);
     await owner.close();
     throw e;
   });

@@ -8,7 +8,7 @@ import type { CreatePlan } from "../create/index.ts";
 import { createRunner, type CreateSettings } from "../create/phase.ts";
 import { dashboardRunner } from "../dashboard/index.ts";
 import type { Runner } from "../scenario/runner.ts";
-import { trafficRunner } from "../traffic/scenario.ts";
+import { sshPreflight, trafficRunner } from "../traffic/scenario.ts";
 import { BadInputError } from "../util/errors.ts";
 import { planGreedy } from "./greedy.ts";
 import { buildPlan, type Plan, type ScenarioPlan } from "./plan.ts";
@@ -50,6 +50,8 @@ export async function preflight(client: CoderClient, c: Config): Promise<Preflig
   if (!roles.includes("owner")) {
     throw new BadInputError(`the session token belongs to ${me.username}, who is not an Owner (roles: ${roles.join(", ") || "none"}): scale tests need an Owner`);
   }
+  // SSH traffic needs the coder CLI: found and reaching this deployment, before anything is created.
+  if (plan.scenarios.some((s) => s.scenario === "ssh")) await sshPreflight(c, c.token);
   const info = await client.buildInfo();
   const create = creator.validate(c, {});
   const createPlan = (await creator.prepare!({ client } as never, create)).plan!;

@@ -18,6 +18,7 @@ import { log } from "../util/log.ts";
 import { redactError } from "../util/redact.ts";
 import { receivedStopSignal, stopSignal } from "../util/signals.ts";
 import { sleep } from "../util/sleep.ts";
+import { untilStopped } from "../util/abort.ts";
 import { runRunner } from "./harness.ts";
 import { boundRunUnits } from "./units.ts";
 import { judgeFor } from "./judges.ts";
@@ -41,7 +42,16 @@ export interface ScenarioOptions<S> {
 
 /** Builds the API client the way every entry point does (pool sized for the work's concurrency). */
 export function clientFor(config: Config, concurrency = 16): CoderClient {
-  return new CoderClient({ url: config.url, token: config.token, concurrency: Math.max(1, concurrency), trustedOrigins: config.trustedOrigins });
+  return new CoderClient({
+    url: config.url,
+    token: config.token,
+    concurrency: Math.max(1, concurrency),
+    trustedOrigins: config.trustedOrigins,
+    timeoutMs: config.requestTimeout,
+    connectTimeoutMs: config.connectTimeout,
+    // The Owner's and the run's clients, as Coder's CLI: per-user clients are built without it.
+    bypassRateLimit: true,
+  });
 }
 
 function refuse(script: string, e: unknown): never {
@@ -96,9 +106,14 @@ export async function runScenario<S>(script: ScriptName, opts: ScenarioOptions<S
     // Read-only checks against the deployment (templates, parameters, targets): still nothing written.
     if (runner.prepare) {
       const pre: RunnerContext = { config, client, runId: config.runId, phase: runner.name, phaseDir: "", signal, log, targets, live: () => {}, runUnits: boundRunUnits(signal) };
-      settings = await runner.prepare(pre, settings);
+      // Nothing is created yet: a stop signal ends the checks at once, whatever call is still waiting.
+      settings = await untilStopped(runner.prepare(pre, settings), signal);
     }
   } catch (e) {
+    if (signal.aborted) {
+      process.stderr.write(`${script}: ${(signal.reason as Error).message} before anything was created\n`);
+      process.exit(1);
+    }
     await client.close();
     if (e instanceof BadInputError || e instanceof ConfigError) refuse(script, e);
     process.stderr.write(`${script}: ${redactError(e, config.verbose)}\n`);

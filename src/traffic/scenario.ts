@@ -34,7 +34,7 @@ import type { TrafficDialer, TrafficKind } from "./transport.ts";
 import { appDialer, fetchAppHost, type AppMode } from "./kinds/app.ts";
 import { discoverTargets, type Discovered } from "./kinds/discover.ts";
 import { ptyDialer } from "./kinds/pty.ts";
-import { coderSshStdio, sshDialer, type SshStreamTransport } from "./kinds/ssh.ts";
+import { checkCoderCli, coderSshStdio, sshDialer, type CoderCliInfo, type SshStreamTransport } from "./kinds/ssh.ts";
 
 /** Coder's harness test name for every traffic connection ("workspace-traffic/<index>"). */
 export const TRAFFIC_TEST_NAME = "workspace-traffic";
@@ -366,6 +366,18 @@ export interface TrafficSettings {
   opts: TrafficScenarioOptions;
   prepared: PreparedTraffic | null;
   maxErrorRatePct: number;
+  /** SSH: the coder CLI the connections will run, as its preflight found it. */
+  coderCli?: CoderCliInfo;
+}
+
+/**
+ * SSH's preflight: the coder CLI is found and reaches the deployment with `token` (the one its connections
+ * will get); BadInputError naming --coder-binary otherwise. Used by the runner's prepare and by the
+ * pipeline's preflight (before anything is created).
+ */
+export function sshPreflight(c: Config, token: string, signal?: AbortSignal): Promise<CoderCliInfo> {
+  // Bounded like our own calls: a silent deployment fails the CLI's check within the same bound (README).
+  return checkCoderCli({ coderBinary: c.coderBinary, url: c.url, token, timeoutMs: 2 * c.requestTimeout, ...(signal ? { signal } : {}) });
 }
 
 const TRAFFIC_SETTINGS: Record<TrafficKind, readonly SettingKey[]> = {
@@ -402,7 +414,11 @@ export function trafficRunner(kind: TrafficKind, shards?: (ctx: RunnerContext, s
       return { kind, opts, prepared: null, maxErrorRatePct: c.thresholdTrafficErrorRate };
     },
     async prepare(ctx, s) {
-      return { ...s, prepared: await prepareTraffic(ctx.client, ctx.config, kind, { ...s.opts, signal: ctx.signal, log: ctx.log }) };
+      // The CLI first: a missing coder is bad input, found before anything else is asked of the deployment.
+      const coderCli = kind === "ssh" && !s.opts.sshTransport ? await sshPreflight(ctx.config, ctx.client.sessionToken, ctx.signal) : undefined;
+      if (coderCli) ctx.log.info(`${TRAFFIC_SCRIPT[kind]}: coder CLI ${coderCli.binary} ${coderCli.version}, authenticated as ${coderCli.username}`);
+      const prepared = await prepareTraffic(ctx.client, ctx.config, kind, { ...s.opts, signal: ctx.signal, log: ctx.log });
+      return { ...s, prepared, ...(coderCli ? { coderCli } : {}) };
     },
     async run(ctx, s) {
       if (shards && ctx.config.runners > 1) {
@@ -415,7 +431,7 @@ export function trafficRunner(kind: TrafficKind, shards?: (ctx: RunnerContext, s
       const opts = { ...s.opts, signal: ctx.signal, log: ctx.log };
       const prepared = s.prepared ?? (await prepareTraffic(ctx.client, ctx.config, kind, opts));
       const result = await runPrepared(ctx.client, ctx.config, kind, prepared, opts);
-      return trafficPhaseResult(result);
+      return trafficPhaseResult(result, s.coderCli ? { coder_cli: { binary: s.coderCli.binary, version: s.coderCli.version } } : {});
     },
   };
 }

@@ -36,3 +36,16 @@ export function withTimeout(signal: AbortSignal | undefined, timeoutMs: number):
   const timer = timeoutMs > 0 ? timeoutSignal(timeoutMs) : undefined;
   return { signal: anySignal(signal, timer) ?? new AbortController().signal, timer };
 }
+
+/**
+ * `work`, or a rejection with the stop signal's reason as soon as it fires (for read-only checks before
+ * anything is created, where nothing needs to finish: a call still waiting on a silent server is dropped).
+ */
+export function untilStopped<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onStop = (): void => reject(signal.reason);
+    signal.addEventListener("abort", onStop, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onStop));
+  });
+}

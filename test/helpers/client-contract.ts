@@ -27,9 +27,28 @@ interface Contract {
   basePath: string;
   paths: Record<string, Record<string, ContractOperation>>;
   definitions: Record<string, unknown>;
+  /** "METHOD /path" -> the status swagger's annotation lists and the one coderd really answers. */
+  statusCorrections?: Record<string, { swagger: number; server: number }>;
 }
 
-export const contract = JSON.parse(readFileSync(CONTRACT_PATH, "utf8")) as Contract;
+/**
+ * The contract as coderd behaves: each statusCorrections entry moves the operation's response from the
+ * annotated status to the one the server sends (so an answer with the annotated status is refused).
+ */
+export function applyStatusCorrections<C extends { paths: Record<string, Record<string, { responses: Record<string, unknown> }>>; statusCorrections?: Contract["statusCorrections"] }>(c: C): C {
+  for (const [op, { swagger, server }] of Object.entries(c.statusCorrections ?? {})) {
+    const [method, path] = op.split(" ") as [string, string];
+    const responses = c.paths[path]?.[method.toLowerCase()]?.responses;
+    if (!responses) throw new Error(`statusCorrections names ${op}, which the contract does not have`);
+    const annotated = responses[String(swagger)];
+    if (annotated === undefined) throw new Error(`statusCorrections: ${op} lists no ${swagger} response to correct`);
+    delete responses[String(swagger)];
+    responses[String(server)] = annotated;
+  }
+  return c;
+}
+
+export const contract = applyStatusCorrections(JSON.parse(readFileSync(CONTRACT_PATH, "utf8")) as Contract);
 
 interface Template {
   template: string;

@@ -17,7 +17,8 @@ export async function startFastSim(opts: SimOptions = {}): Promise<Sim> {
 
 export function clientFor(sim: Sim, concurrency = 32): CoderClient {
   // Fast retries so injected 5xx faults do not slow the tests down.
-  return new CoderClient({ url: sim.url, token: sim.ownerToken, concurrency, retry: { baseDelayMs: 20, maxDelayMs: 200 } });
+  // The Owner's client as the product builds it (scenario/main.ts clientFor): with the rate-limit bypass header.
+  return new CoderClient({ url: sim.url, token: sim.ownerToken, concurrency, retry: { baseDelayMs: 20, maxDelayMs: 200 }, bypassRateLimit: true });
 }
 
 /** Live users and workspaces whose names start with `prefix` (default: every scale-test resource). */

@@ -69,7 +69,7 @@ export async function templateId(sim: Sim, name: string): Promise<string> {
 export async function createRunningWorkspace(sim: Sim, name: string, template = "kubernetes-minimal", owner = "me", token = sim.ownerToken): Promise<any> {
   const tid = await templateId(sim, template);
   const r = await api(sim, "POST", `/api/v2/users/${owner}/workspaces`, { name, template_id: tid }, token);
-  if (r.status !== 200) throw new Error(`create workspace ${name}: HTTP ${r.status} ${JSON.stringify(r.body)}`);
+  if (r.status !== 201) throw new Error(`create workspace ${name}: HTTP ${r.status} ${JSON.stringify(r.body)}`);
   return waitFor(`workspace ${name} running with a ready agent`, async () => {
     const w = await api(sim, "GET", `/api/v2/workspaces/${r.body.id}`, undefined, token);
     const agent = w.body.latest_build?.resources?.flatMap((x: any) => x.agents ?? [])[0];

@@ -50,7 +50,7 @@ export async function startTrafficSim(count: number, opts: { runId?: string; sim
       names.map(async (name, i) => {
         const owner = owners.length ? owners[i % owners.length]! : "me";
         const r = await api<{ id: string }>(sim, "POST", `/api/v2/users/${owner}/workspaces`, { name, template_id: tid });
-        if (r.status !== 200) throw new Error(`create workspace ${name}: HTTP ${r.status} ${JSON.stringify(r.body)}`);
+        if (r.status !== 201) throw new Error(`create workspace ${name}: HTTP ${r.status} ${JSON.stringify(r.body)}`);
         return r.body.id;
       }),
     );

@@ -124,17 +124,27 @@ export const createSettings = {
     flag: "run-expect-output",
     scripts: CREATE,
     default: "",
-    help: "The --run-command output must contain this text (within --run-expect-timeout), or the workspace fails.",
+    help: "The --run-command output must contain this text (within --run-expect-output-timeout, if set), or the workspace fails.",
   }),
-  runExpectTimeout: duration({
+  runExpectTimeout: bool({
     group: "create",
     env: "SCALETEST_RUN_EXPECT_TIMEOUT",
     flag: "run-expect-timeout",
     scripts: CREATE,
-    default: "5s",
-    min: "100ms",
+    default: false,
+    help:
+      "The --run-command is expected to time out (as Coder's flag): the workspace passes only if --run-timeout ends " +
+      "the command while it still runs, and fails if the command exits first.",
+  }),
+  runExpectOutputTimeout: duration({
+    group: "create",
+    env: "SCALETEST_RUN_EXPECT_OUTPUT_TIMEOUT",
+    flag: "run-expect-output-timeout",
+    scripts: CREATE,
+    default: "0s",
+    min: "0s",
     max: "1h",
-    help: "Limit for --run-expect-output to appear.",
+    help: "Limit for --run-expect-output to appear, shorter than --run-timeout (ours; Coder has none). 0 = within --run-timeout.",
   }),
   runLogOutput: bool({
     group: "create",

@@ -32,6 +32,28 @@ export const deploymentSettings = {
       "Extra origins (scheme://host[:port]) that may receive the run's session tokens, e.g. a wildcard app host on " +
       "another domain. Without it tokens go only to CODER_URL's origin and hosts under its registrable domain.",
   }),
+  connectTimeout: duration({
+    group: "deployment",
+    env: "SCALETEST_CONNECT_TIMEOUT",
+    flag: "connect-timeout",
+    scripts: ALL,
+    default: "5s",
+    min: "100ms",
+    max: "5m",
+    help: "Longest wait for a TCP/TLS connection to the deployment (a connection that never opens is an error naming the URL).",
+  }),
+  requestTimeout: duration({
+    group: "deployment",
+    env: "SCALETEST_REQUEST_TIMEOUT",
+    flag: "request-timeout",
+    scripts: ALL,
+    default: "14s",
+    min: "100ms",
+    max: "30m",
+    help:
+      "Longest wait for one complete API answer (connect included). An attempt with no answer is retried once at most, " +
+      "so a deployment that accepts connections and never answers fails within 2 x this + 0.25 s (about 28 s by default).",
+  }),
   runId: str({
     group: "deployment",
     env: "SCALETEST_RUN_ID",

@@ -22,6 +22,7 @@ import { Duplex } from "node:stream";
 import { execa } from "execa";
 import ssh2 from "ssh2";
 import type { ClientChannel } from "ssh2";
+import { BadInputError } from "../../util/errors.ts";
 import { envWithoutSecrets, redact, redactAndTruncate } from "../../util/redact.ts";
 import type { TrafficConnection, TrafficDialer, TrafficTarget } from "../transport.ts";
 import { ddCommand } from "./pty.ts";
@@ -266,4 +267,77 @@ async function dialSsh(target: TrafficTarget, signal: AbortSignal, command: stri
       }
     },
   };
+}
+
+// ---- preflight: the CLI is there, reaches the deployment, and which version it is -------------------
+
+/** What the preflight learnt of the coder CLI (recorded with the phase). */
+export interface CoderCliInfo {
+  binary: string;
+  version: string;
+  /** The user the CLI is authenticated as (`coder whoami`). */
+  username: string;
+}
+
+const PREFLIGHT_OUTPUT_KEEP = 64 * 1024;
+
+/**
+ * Before anything is created: `<coderBinary> version --output json` and `<coderBinary> whoami --output json`
+ * with the same CODER_URL and token the connections will use. Any failure is one BadInputError naming
+ * --coder-binary (a missing CLI would otherwise surface as one error per connection after the wait).
+ */
+export async function checkCoderCli(opts: CoderCliOptions & { signal?: AbortSignal; timeoutMs?: number }): Promise<CoderCliInfo> {
+  const bin = opts.coderBinary;
+  const hint = `set --coder-binary (SCALETEST_CODER_BINARY) to a coder CLI that can reach ${opts.url}`;
+  const run = async (args: string[]): Promise<string> => {
+    const r = await execa(bin, args, {
+      env: { ...envWithoutSecrets(), ...opts.env, CODER_URL: opts.url, CODER_SESSION_TOKEN: opts.token },
+      extendEnv: false,
+      stdin: "ignore",
+      reject: false,
+      timeout: opts.timeoutMs ?? 30_000,
+      maxBuffer: PREFLIGHT_OUTPUT_KEEP,
+      ...(opts.signal ? { cancelSignal: opts.signal } : {}),
+      windowsHide: true,
+    });
+    if (r.code === "ENOENT" || /ENOENT/.test(String(r.originalMessage ?? ""))) {
+      throw new BadInputError(`the coder CLI "${bin}" was not found (ssh-traffic runs \`coder ssh --stdio\` per connection): install it or ${hint}`);
+    }
+    if (r.timedOut) {
+      // A silent deployment is not bad input: the same failure as any call to it (exit 1), naming the URL.
+      throw new Error(`\`${bin} ${args.join(" ")}\` got no answer from ${opts.url} within ${opts.timeoutMs ?? 30_000} ms`);
+    }
+    if (r.failed || r.exitCode !== 0) {
+      const why = r.timedOut ? `no answer within ${opts.timeoutMs ?? 30_000} ms` : r.exitCode !== undefined ? `exit code ${r.exitCode}` : (r.code ?? "failed");
+      const err = redactAndTruncate(String(r.stderr ?? "").trim(), 500, [opts.token]);
+      throw new BadInputError(`\`${bin} ${args.join(" ")}\` failed (${why})${err ? `: ${err}` : ""}: ${hint}`);
+    }
+    return String(r.stdout ?? "");
+  };
+  const parse = (args: string[], text: string): unknown => {
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new BadInputError(`\`${bin} ${args.join(" ")}\` did not print JSON (is it the coder CLI?): ${hint}`);
+    }
+  };
+  const vArgs = ["version", "--output", "json"];
+  const v = parse(vArgs, await run(vArgs)) as { version?: unknown };
+  if (typeof v?.version !== "string") throw new BadInputError(`\`${bin} ${vArgs.join(" ")}\` printed no version: ${hint}`);
+  const wArgs = ["whoami", "--output", "json"];
+  const w = parse(wArgs, await run(wArgs));
+  const row = (Array.isArray(w) ? w[0] : w) as { url?: unknown; username?: unknown } | undefined;
+  if (typeof row?.username !== "string") throw new BadInputError(`\`${bin} ${wArgs.join(" ")}\` printed no user: ${hint}`);
+  if (typeof row.url === "string" && sameOrigin(row.url, opts.url) === false) {
+    throw new BadInputError(`the coder CLI "${bin}" talks to ${redact(row.url, [opts.token])}, not ${opts.url}: ${hint}`);
+  }
+  return { binary: bin, version: v.version, username: row.username };
+}
+
+function sameOrigin(a: string, b: string): boolean | undefined {
+  try {
+    return new URL(a).origin === new URL(b).origin;
+  } catch {
+    return undefined;
+  }
 }

@@ -351,6 +351,7 @@ data "coder_parameter" "run_expect_timeout" {
 }
 
 data "coder_parameter" "run_expect_output_timeout" {
+  count        = (try(data.coder_parameter.run_command[0].value, "") != "") && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
   name         = "run_expect_output_timeout"
   display_name = "Run expect output timeout"
   description  = "Limit for --run-expect-output to appear, shorter than --run-timeout (ours; Coder has none). 0 = within --run-timeout. Allowed: 0s to 1h. (env `SCALETEST_RUN_EXPECT_OUTPUT_TIMEOUT`)"
@@ -1135,6 +1136,7 @@ data "coder_parameter" "trusted_origins" {
 }
 
 data "coder_parameter" "connect_timeout" {
+  count        = data.coder_parameter.show_advanced.value == "true" ? 1 : 0
   name         = "connect_timeout"
   display_name = "Connect timeout"
   description  = "Longest wait for a TCP/TLS connection to the deployment (a connection that never opens is an error naming the URL). Allowed: 100ms to 5m. (env `SCALETEST_CONNECT_TIMEOUT`)"
@@ -1150,6 +1152,7 @@ data "coder_parameter" "connect_timeout" {
 }
 
 data "coder_parameter" "request_timeout" {
+  count        = data.coder_parameter.show_advanced.value == "true" ? 1 : 0
   name         = "request_timeout"
   display_name = "Request timeout"
   description  = "Longest wait for one complete API answer (connect included). An attempt with no answer is retried once at most, so a deployment that accepts connections and never answers fails within 2 x this + 0.25 s (about 28 s by default). Allowed: 100ms to 30m. (env `SCALETEST_REQUEST_TIMEOUT`)"
@@ -1353,7 +1356,7 @@ locals {
     SCALETEST_RUN_TIMEOUT                             = try(data.coder_parameter.run_timeout[0].value, "5s")
     SCALETEST_RUN_EXPECT_OUTPUT                       = try(data.coder_parameter.run_expect_output[0].value, "")
     SCALETEST_RUN_EXPECT_TIMEOUT                      = try(data.coder_parameter.run_expect_timeout[0].value, "false")
-    SCALETEST_RUN_EXPECT_OUTPUT_TIMEOUT               = data.coder_parameter.run_expect_output_timeout.value
+    SCALETEST_RUN_EXPECT_OUTPUT_TIMEOUT               = try(data.coder_parameter.run_expect_output_timeout[0].value, "0s")
     SCALETEST_RUN_LOG_OUTPUT                          = try(data.coder_parameter.run_log_output[0].value, "false")
     SCALETEST_DURATION                                = try(data.coder_parameter.duration[0].value, "30m")
     SCALETEST_BYTES_PER_TICK                          = try(data.coder_parameter.bytes_per_tick[0].value, "1024")
@@ -1403,8 +1406,8 @@ locals {
     SCALETEST_CLEANUP_TIMEOUT                         = try(data.coder_parameter.cleanup_timeout[0].value, "5h")
     SCALETEST_CLEANUP_JOB_TIMEOUT                     = try(data.coder_parameter.cleanup_job_timeout[0].value, "2h")
     SCALETEST_TRUSTED_ORIGINS                         = try(data.coder_parameter.trusted_origins[0].value, "[]")
-    SCALETEST_CONNECT_TIMEOUT                         = data.coder_parameter.connect_timeout.value
-    SCALETEST_REQUEST_TIMEOUT                         = data.coder_parameter.request_timeout.value
+    SCALETEST_CONNECT_TIMEOUT                         = try(data.coder_parameter.connect_timeout[0].value, "5s")
+    SCALETEST_REQUEST_TIMEOUT                         = try(data.coder_parameter.request_timeout[0].value, "14s")
     SCALETEST_VERBOSE                                 = try(data.coder_parameter.verbose[0].value, "false")
     SCALETEST_METRICS_WAIT                            = try(data.coder_parameter.metrics_wait[0].value, "1m")
     SCALETEST_USE_HOST_LOGIN                          = try(data.coder_parameter.use_host_login[0].value, "false")

@@ -158,10 +158,10 @@ const TRAFFIC_SCENARIOS = ["ssh", "web-terminal", "app"] as const;
 /** Fine print: timeouts, retries, ramp, thresholds' details, per-scenario overrides, deployment knobs. */
 const ADVANCED = new Set<SettingKey>([
   "banner", "greedyBytesPerTick", "greedyTickInterval", "parameters", "createTimeout", "jobTimeout", "createRetry",
-  "noWaitForAgents", "runCommand", "runTimeout", "runExpectOutput", "runExpectTimeout", "runLogOutput", "trafficTimeout", "ramp", "reconnect",
+  "noWaitForAgents", "runCommand", "runTimeout", "runExpectOutput", "runExpectTimeout", "runExpectOutputTimeout", "runLogOutput", "trafficTimeout", "ramp", "reconnect",
   "thinkTime", "dashboardInterval", "dashboardJitter", "cleanupConcurrency", "cleanupTimeout", "cleanupJobTimeout", "verbose",
   "metricsWait", "useHostLogin", "runners", "percentage", "dashboardPercentage", "tickInterval",
-  "trustedOrigins", "prometheusUrl", "prometheusSelector", "namespace", "coderdMetricsUrls", "coderdMetricsDiscover", "coderdNamespace", "coderdMetricsPort",
+  "trustedOrigins", "prometheusUrl", "prometheusSelector", "namespace", "connectTimeout", "requestTimeout", "coderdMetricsUrls", "coderdMetricsDiscover", "coderdNamespace", "coderdMetricsPort",
   "coderdMetricsInterval", "wuDialTimeout", "wuSetupConcurrency", "wuTemplate", "wuUpdatesTimeout",
 ] as SettingKey[]);
 
@@ -175,7 +175,7 @@ function conditionOf(key: SettingKey, s: Setting<unknown>, name: string): Condit
   else if (s.group === "traffic" || key === "thresholdTrafficErrorRate" || key === "thresholdTickP99") parts.push({ scenario: TRAFFIC_SCENARIOS });
   if (key === "staggerDelay") parts.push({ flag: "concurrent" });
   if (/^greedy(AgentTemplate|BytesPerTick|TickInterval)$/.test(key)) parts.push({ flag: "greedy_agent" });
-  if (/^run(Timeout|ExpectOutput|ExpectTimeout|LogOutput)$/.test(key)) parts.push({ nonEmpty: "run_command" });
+  if (/^run(Timeout|ExpectOutput|ExpectTimeout|ExpectOutputTimeout|LogOutput)$/.test(key)) parts.push({ nonEmpty: "run_command" });
   if (ADVANCED.has(key) || s.group === "thresholds" || (kind && s.fallback)) parts.push({ advanced: true });
   if (parts.length === 0) return undefined;
   return parts.length === 1 ? parts[0] : { all: parts };

@@ -4,7 +4,7 @@
 import { chartData, splitByScale, type StageBar, type StageChart, type TimeChart, type TimeSeries } from "./chart-data.ts";
 import type { CompareResult, CompareRow } from "./compare.ts";
 import { escapeHtml as e, formatDelta, formatValue } from "./format.ts";
-import { chartCard, chartJsSource, CLIENT_JS, CSS, scriptJson } from "./html.ts";
+import { chartCard, CSS, pageEnd } from "./html.ts";
 import type { ReportModel } from "./model.ts";
 
 type Run = "A" | "B";
@@ -149,14 +149,5 @@ ${diffRows}
 <div class="grid">${timeCharts.map((t) => chartCard(t.title, t.id, true, t.caption, "", 240, "time")).join("")}</div>
 <h2>Stages</h2>
 <div class="grid">${stageCharts.map((s) => chartCard(s.title, s.id, true, s.caption, "", Math.max(160, 80 + s.bars.length * 40), "stages")).join("")}</div>
-<footer>scaletest-runner comparison. Charts drawn with Chart.js (MIT licence), embedded in this file; the page loads nothing from the network.</footer>
-</main>
-<script type="application/json" id="report-data">${scriptJson({ runId: c.b.runId, verdict, live: null, charts })}</script>
-<script>
-${chartJsSource()}
-</script>
-<script>${CLIENT_JS}</script>
-</body>
-</html>
-`;
+${pageEnd("comparison", { runId: c.b.runId, verdict, live: null, charts })}`;
 }

@@ -431,9 +431,14 @@ ${phaseTable(model)}
 ${model.phases.map(phaseDetail).join("\n")}
 ${settingsHtml}
 ${warnings}
-<footer>scaletest-runner report. Charts drawn with Chart.js (MIT licence), embedded in this file; the page loads nothing from the network.</footer>
+${pageEnd("report", { runId: model.runId, verdict: model.verdict, live: opts.live ?? null, charts })}`;
+}
+
+/** The end of a report page (report or comparison): footer, the embedded data, Chart.js and the page's script. */
+export function pageEnd(what: string, data: unknown): string {
+  return `<footer>scaletest-runner ${what}. Charts drawn with Chart.js (MIT licence), embedded in this file; the page loads nothing from the network.</footer>
 </main>
-<script type="application/json" id="report-data">${scriptJson({ runId: model.runId, verdict: model.verdict, live: opts.live ?? null, charts })}</script>
+<script type="application/json" id="report-data">${scriptJson(data)}</script>
 <script>
 ${chartJsSource()}
 </script>

@@ -38,6 +38,12 @@ async function runUntil(
   const run = runTraffic({ ...TICK, dialTimeoutMs: 60_000, ...opts, durationMs: 600_000, signal: stop.signal });
   try {
     await waitFor(what, ready, 60_000);
+    if (end === "all failed") {
+      // The client sees each cut a moment after the simulator made it: let the run end by itself (bounded).
+      let ended = false;
+      void run.then(() => (ended = true), () => (ended = true));
+      await waitFor("the run to end by itself once every connection failed", () => ended, 60_000);
+    }
   } finally {
     stop.abort();
   }

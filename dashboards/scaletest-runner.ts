@@ -241,6 +241,17 @@ export function buildDashboard(): Dashboard {
       ]),
     );
 
+  d.withRow(new RowBuilder("Workspace updates"))
+    .withPanel(
+      timeseries("Workspace update latency (runner)", "s", percentiles("coderd_scaletest_workspace_updates_latency_seconds", ["num_owned_workspaces"], RUNNER),
+        "Build start to the WorkspaceUpdates (tailnet RPC) upsert naming the workspace, by how many workspaces its owner has."),
+    )
+    .withPanel(
+      timeseries("Workspace updates errors by action (runner)", "short", [
+        q(`sum by (action) (increase(coderd_scaletest_workspace_updates_errors_total{${RUNNER}}[${RATE}]))`, "{{action}}"),
+      ]),
+    );
+
   d.withRow(new RowBuilder("Dashboard traffic"))
     .withPanel(
       timeseries("Page load time p95 by page (runner)", "s", [

@@ -1,6 +1,7 @@
 // Names for checking the Grafana dashboard's queries: what the runner's live Prometheus registry exports, and
 // the metric names a PromQL expression reads.
 import { getRegistry } from "../../src/metrics/index.ts";
+import { workspaceUpdatesMetrics } from "../../src/workspace-updates/metrics.ts";
 import { getTrafficMetrics } from "../../src/metrics/traffic.ts";
 import { DashboardRecorder } from "../../src/dashboard/recorder.ts";
 
@@ -11,6 +12,7 @@ import { DashboardRecorder } from "../../src/dashboard/recorder.ts";
 export async function liveRunnerMetrics(): Promise<Map<string, string>> {
   getTrafficMetrics();
   new DashboardRecorder("api");
+  workspaceUpdatesMetrics();
   const all = await getRegistry().getMetricsAsJSON();
   return new Map(all.map((m) => [m.name, String(m.type)]));
 }

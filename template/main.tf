@@ -347,6 +347,17 @@ resource "coder_app" "report" {
   order        = 1
 }
 
+resource "coder_app" "live_report" {
+  agent_id     = coder_agent.main.id
+  slug         = "live-report"
+  display_name = "Live report"
+  icon         = "/emojis/1f4fa.png"
+  url          = "http://localhost:21113/"
+  subdomain    = false
+  share        = "owner"
+  order        = 2
+}
+
 resource "coder_app" "grafana" {
   count        = data.coder_parameter.grafana_url.value == "" ? 0 : 1
   agent_id     = coder_agent.main.id
@@ -355,7 +366,7 @@ resource "coder_app" "grafana" {
   icon         = "/emojis/1f4c8.png"
   external     = true
   url          = "${trimsuffix(data.coder_parameter.grafana_url.value, "/")}/d/${var.grafana_dashboard_uid}/scaletest-runner?orgId=1&from=${time_static.start_time.unix * 1000}&to=now"
-  order        = 2
+  order        = 3
 }
 
 resource "coder_app" "manual_cleanup" {
@@ -364,7 +375,7 @@ resource "coder_app" "manual_cleanup" {
   display_name = "Manual cleanup"
   icon         = "/emojis/1f9f9.png"
   command      = "bash ${local.home}/.scaletest/manual-cleanup.sh"
-  order        = 3
+  order        = 4
 }
 
 # --- Kubernetes -------------------------------------------------------------------------------------------

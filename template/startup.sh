@@ -147,6 +147,11 @@ if ! pgrep -f "$STATE/results-server.mjs" >/dev/null 2>&1; then
   nohup node "$STATE/results-server.mjs" >"$RESULTS/logs/results-server.log" 2>&1 </dev/null &
   printf '%s\n' "$!" >"$STATE/results-server.pid"
 fi
+# The live report ("Live report" app): the latest run's page while it goes, its final report after.
+if ! pgrep -f "$PROJECT/scripts/report.ts --serve" >/dev/null 2>&1; then
+  SCALETEST_REPORT_ADDRESS=127.0.0.1:21113 nohup tsx "$PROJECT/scripts/report.ts" --serve >"$RESULTS/logs/live-report.log" 2>&1 </dev/null &
+  printf '%s\n' "$!" >"$STATE/live-report.pid"
+fi
 
 cat >"$STATE/manual-cleanup.sh" <<'SH'
 #!/usr/bin/env bash

@@ -36,6 +36,7 @@ test("startup.sh starts the pipeline detached; shutdown.sh stops it and cleans u
   const bin = join(dir, "bin");
   const calls = join(dir, "calls.log");
   let serverPid = "";
+  let livePid = "";
   try {
     mkdirSync(home);
     // The fake image: entry points that record their arguments and environment.
@@ -56,6 +57,8 @@ process.on("SIGINT", () => { appendFileSync(${JSON.stringify(calls)}, "run inter
 setInterval(() => {}, 1000);
 `,
     );
+    // The live report server (report.ts --serve): stays up until stopped, as the real one does.
+    write(join(image, "scripts/report.ts"), `process.on("SIGTERM", () => process.exit(0));\nsetInterval(() => {}, 1000);\n`);
     // The orchestration around the pipeline (startup.sh's pipeline.sh wrapper), recording what they are asked.
     write(join(image, "scripts/scale-provisioners.ts"), `import { appendFileSync } from "node:fs";\nappendFileSync(${JSON.stringify(calls)}, "provisioners " + process.argv.slice(2).join(" ") + "\\n");\n`);
     write(join(image, "scripts/gather-logs.ts"), `import { appendFileSync } from "node:fs";\nappendFileSync(${JSON.stringify(calls)}, "gather-logs " + process.env.SCALETEST_RUN_ID + "\\n");\n`);
@@ -93,6 +96,8 @@ setInterval(() => {}, 1000);
     assert.equal(readFileSync(join(env.CODER_CONFIG_DIR, "url"), "utf8"), env.CODER_URL);
     assert.equal(readFileSync(join(project, ".env"), "utf8"), "CODER_SESSION_TOKEN=fake-id-fakesecret\n");
     serverPid = readFileSync(join(home, ".scaletest/results-server.pid"), "utf8").trim();
+    livePid = readFileSync(join(home, ".scaletest/live-report.pid"), "utf8").trim();
+    assert.ok(existsSync(`/proc/${livePid}`), "the live report server is running");
     // The pipeline runs on after startup.sh returned, with the parameters' env, logging into the results dir.
     await waitFor("the pipeline", () => (readFileSync(calls, "utf8").includes(`run ${runId} workspaces=7 cwd=${project}`) ? true : undefined));
     const log = join(env.SCALETEST_RESULTS_DIR, `logs/run-${runId}.log`);
@@ -151,6 +156,7 @@ setInterval(() => {}, 1000);
     assert.ok(!readFileSync(calls, "utf8").slice(calls2).includes("cleanup"), "strategy always: the pipeline cleans up itself");
   } finally {
     if (serverPid) spawnSync("kill", [serverPid]);
+    if (livePid) spawnSync("kill", [livePid]);
     const pid = existsSync(join(home, ".scaletest/pipeline.pid")) ? readFileSync(join(home, ".scaletest/pipeline.pid"), "utf8").trim() : "";
     // process.kill, not /bin/kill: procps-ng 4.0.2 reads `kill -KILL -12792` as kill(-1, SIGKILL), i.e. every process.
     if (/^\d+$/.test(pid)) {

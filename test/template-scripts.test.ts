@@ -155,8 +155,11 @@ setInterval(() => {}, 1000);
     execFileSync("bash", [join(TEMPLATE_DIR, "shutdown.sh")], { env: { ...env, SCALETEST_CLEANUP_STRATEGY: "always" }, encoding: "utf8" });
     assert.ok(!readFileSync(calls, "utf8").slice(calls2).includes("cleanup"), "strategy always: the pipeline cleans up itself");
   } finally {
-    if (serverPid) spawnSync("kill", [serverPid]);
-    if (livePid) spawnSync("kill", [livePid]);
+    // The servers startup.sh left running, also when the test failed before it read their pids.
+    const pidOf = (f: string) => (existsSync(join(home, ".scaletest", f)) ? readFileSync(join(home, ".scaletest", f), "utf8").trim() : "");
+    for (const pid of new Set([serverPid, livePid, pidOf("results-server.pid"), pidOf("live-report.pid")])) {
+      if (/^\d+$/.test(pid)) spawnSync("kill", [pid]);
+    }
     const pid = existsSync(join(home, ".scaletest/pipeline.pid")) ? readFileSync(join(home, ".scaletest/pipeline.pid"), "utf8").trim() : "";
     // process.kill, not /bin/kill: procps-ng 4.0.2 reads `kill -KILL -12792` as kill(-1, SIGKILL), i.e. every process.
     if (/^\d+$/.test(pid)) {

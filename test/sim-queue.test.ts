@@ -16,7 +16,7 @@ describe("simulated provisioner queue", () => {
       const responses = await Promise.all(
         Array.from({ length: 10 }, (_, i) => api(sim, "POST", "/api/v2/users/me/workspaces", { name: `scaletest-q-${String(i).padStart(4, "0")}`, template_id: tid })),
       );
-      for (const r of responses) assert.equal(r.status, 200);
+      for (const r of responses) assert.equal(r.status, 201, "coderd answers 201 Created");
       // In queue order: the first two start at once; the rest wait in order.
       const created = responses
         .map((r) => ({ id: r.body.id as string, buildId: r.body.latest_build.id as string, position: r.body.latest_build.job.queue_position as number }))

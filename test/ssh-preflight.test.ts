@@ -35,7 +35,7 @@ describe("ssh preflight", () => {
     const info = await checkCoderCli({ coderBinary: FAKE_CODER, url: sim.url, token: sim.ownerToken });
     assert.equal(info.version, "v2.24.1+sim-fake-cli");
     assert.equal(info.binary, FAKE_CODER);
-    assert.ok(info.username.length > 0, "whoami named a user");
+    assert.ok(info.username && info.username.length > 0, "whoami named a user");
   });
 
   it("a CLI that is not there: BadInputError naming --coder-binary", async () => {

@@ -51,7 +51,9 @@ export async function preflight(client: CoderClient, c: Config): Promise<Preflig
     throw new BadInputError(`the session token belongs to ${me.username}, who is not an Owner (roles: ${roles.join(", ") || "none"}): scale tests need an Owner`);
   }
   // SSH traffic needs the coder CLI: found and reaching this deployment, before anything is created.
-  if (plan.scenarios.some((s) => s.scenario === "ssh")) await sshPreflight(c, c.token);
+  // The coder CLI is there and runs; it is handed no token here (the Owner's must reach no child): the ssh
+  // phase's prepare checks it against the deployment with the run token it will use.
+  if (plan.scenarios.some((s) => s.scenario === "ssh")) await sshPreflight(c, "");
   const info = await client.buildInfo();
   const create = creator.validate(c, {});
   const createPlan = (await creator.prepare!({ client } as never, create)).plan!;

@@ -275,8 +275,8 @@ async function dialSsh(target: TrafficTarget, signal: AbortSignal, command: stri
 export interface CoderCliInfo {
   binary: string;
   version: string;
-  /** The user the CLI is authenticated as (`coder whoami`). */
-  username: string;
+  /** The user the CLI is authenticated as (`coder whoami`); null when only the binary was checked. */
+  username: string | null;
 }
 
 const PREFLIGHT_OUTPUT_KEEP = 64 * 1024;
@@ -291,7 +291,8 @@ export async function checkCoderCli(opts: CoderCliOptions & { signal?: AbortSign
   const hint = `set --coder-binary (SCALETEST_CODER_BINARY) to a coder CLI that can reach ${opts.url}`;
   const run = async (args: string[]): Promise<string> => {
     const r = await execa(bin, args, {
-      env: { ...envWithoutSecrets(), ...opts.env, CODER_URL: opts.url, CODER_SESSION_TOKEN: opts.token },
+      // No token, no CODER_SESSION_TOKEN: the check of the binary alone hands the CLI no secret.
+      env: { ...envWithoutSecrets(), ...opts.env, CODER_URL: opts.url, ...(opts.token ? { CODER_SESSION_TOKEN: opts.token } : {}) },
       extendEnv: false,
       stdin: "ignore",
       reject: false,
@@ -324,6 +325,8 @@ export async function checkCoderCli(opts: CoderCliOptions & { signal?: AbortSign
   const vArgs = ["version", "--output", "json"];
   const v = parse(vArgs, await run(vArgs)) as { version?: unknown };
   if (typeof v?.version !== "string") throw new BadInputError(`\`${bin} ${vArgs.join(" ")}\` printed no version: ${hint}`);
+  // Without a token (the pipeline's preflight, before the run token exists) only the binary is checked.
+  if (!opts.token) return { binary: bin, version: v.version, username: null };
   const wArgs = ["whoami", "--output", "json"];
   const w = parse(wArgs, await run(wArgs));
   const row = (Array.isArray(w) ? w[0] : w) as { url?: unknown; username?: unknown } | undefined;

@@ -88,6 +88,17 @@ data "coder_parameter" "baseline_wait" {
   }
 }
 
+data "coder_parameter" "skip_create_workspaces" {
+  count        = data.coder_parameter.show_advanced.value == "true" ? 1 : 0
+  name         = "skip_create_workspaces"
+  display_name = "Skip creating workspaces"
+  description  = "Create no workspaces: the load scenarios run on the workspaces an earlier run with the same --run-id left in place (cleanup strategy on_stop or on_success/on_error). (env `SCALETEST_SKIP_CREATE_WORKSPACES`)"
+  type         = "bool"
+  default      = false
+  mutable      = true
+  order        = 104
+}
+
 data "coder_parameter" "greedy_agent" {
   name         = "greedy_agent"
   display_name = "Greedy agent"
@@ -95,7 +106,7 @@ data "coder_parameter" "greedy_agent" {
   type         = "bool"
   default      = false
   mutable      = true
-  order        = 104
+  order        = 105
 }
 
 data "coder_parameter" "greedy_agent_template" {
@@ -106,7 +117,7 @@ data "coder_parameter" "greedy_agent_template" {
   type         = "string"
   default      = "kubernetes-medium-greedy"
   mutable      = true
-  order        = 105
+  order        = 106
 
   dynamic "option" {
     for_each = var.workspace_templates
@@ -125,7 +136,7 @@ data "coder_parameter" "greedy_bytes_per_tick" {
   type         = "number"
   default      = 26214400
   mutable      = true
-  order        = 106
+  order        = 107
 
   validation {
     min = 1
@@ -141,7 +152,7 @@ data "coder_parameter" "greedy_tick_interval" {
   type         = "string"
   default      = "40ms"
   mutable      = true
-  order        = 107
+  order        = 108
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
@@ -157,7 +168,7 @@ data "coder_parameter" "dry_run" {
   default      = true
   mutable      = true
   ephemeral    = true
-  order        = 108
+  order        = 109
 }
 
 data "coder_parameter" "comment" {
@@ -168,7 +179,7 @@ data "coder_parameter" "comment" {
   default      = ""
   mutable      = true
   ephemeral    = true
-  order        = 109
+  order        = 110
 }
 
 data "coder_parameter" "banner" {
@@ -179,7 +190,7 @@ data "coder_parameter" "banner" {
   type         = "bool"
   default      = true
   mutable      = true
-  order        = 110
+  order        = 111
 }
 
 data "coder_parameter" "workspaces" {
@@ -1075,6 +1086,17 @@ data "coder_parameter" "cleanup_strategy" {
   }
 }
 
+data "coder_parameter" "cleanup_prepare" {
+  count        = data.coder_parameter.show_advanced.value == "true" ? 1 : 0
+  name         = "cleanup_prepare"
+  display_name = "Clean up earlier runs first"
+  description  = "Before creating anything, delete what earlier runs recorded in --results-dir left behind (their scaletest- workspaces and users; other runners' resources are never touched). (env `SCALETEST_CLEANUP_PREPARE`)"
+  type         = "bool"
+  default      = true
+  mutable      = true
+  order        = 601
+}
+
 data "coder_parameter" "cleanup_concurrency" {
   count        = data.coder_parameter.show_advanced.value == "true" ? 1 : 0
   name         = "cleanup_concurrency"
@@ -1083,7 +1105,7 @@ data "coder_parameter" "cleanup_concurrency" {
   type         = "number"
   default      = 10
   mutable      = true
-  order        = 601
+  order        = 602
 
   validation {
     min = 0
@@ -1099,7 +1121,7 @@ data "coder_parameter" "cleanup_timeout" {
   type         = "string"
   default      = "5h"
   mutable      = true
-  order        = 602
+  order        = 603
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
@@ -1115,7 +1137,7 @@ data "coder_parameter" "cleanup_job_timeout" {
   type         = "string"
   default      = "2h"
   mutable      = true
-  order        = 603
+  order        = 604
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
@@ -1337,6 +1359,7 @@ locals {
     SCALETEST_CONCURRENT                              = data.coder_parameter.concurrent.value
     SCALETEST_STAGGER_DELAY                           = try(data.coder_parameter.stagger_delay[0].value, "3m")
     SCALETEST_BASELINE_WAIT                           = data.coder_parameter.baseline_wait.value
+    SCALETEST_SKIP_CREATE_WORKSPACES                  = try(data.coder_parameter.skip_create_workspaces[0].value, "false")
     SCALETEST_GREEDY_AGENT                            = data.coder_parameter.greedy_agent.value
     SCALETEST_GREEDY_AGENT_TEMPLATE                   = try(data.coder_parameter.greedy_agent_template[0].value, "kubernetes-medium-greedy")
     SCALETEST_GREEDY_BYTES_PER_TICK                   = try(data.coder_parameter.greedy_bytes_per_tick[0].value, "26214400")
@@ -1402,6 +1425,7 @@ locals {
     SCALETEST_THRESHOLD_TICK_P99                      = try(data.coder_parameter.threshold_tick_p99[0].value, "0s")
     SCALETEST_THRESHOLDS                              = try(data.coder_parameter.thresholds[0].value, "[]")
     SCALETEST_CLEANUP_STRATEGY                        = data.coder_parameter.cleanup_strategy.value
+    SCALETEST_CLEANUP_PREPARE                         = try(data.coder_parameter.cleanup_prepare[0].value, "true")
     SCALETEST_CLEANUP_CONCURRENCY                     = try(data.coder_parameter.cleanup_concurrency[0].value, "10")
     SCALETEST_CLEANUP_TIMEOUT                         = try(data.coder_parameter.cleanup_timeout[0].value, "5h")
     SCALETEST_CLEANUP_JOB_TIMEOUT                     = try(data.coder_parameter.cleanup_job_timeout[0].value, "2h")

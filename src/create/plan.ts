@@ -124,7 +124,7 @@ export async function planCreate(client: CoderClient, o: CreateOptions): Promise
       if (clash.length >= 3) break;
     }
   }
-  if (clash.length) {
+  if (clash.length && !o.planOnly) {
     throw new CreateInputError([
       `run id ${JSON.stringify(o.runId)} is already in use (${clash.join(", ")}${clash.length >= 3 ? ", ..." : ""}): ` +
         `choose another --run-id, or remove that run first with: cleanup --run-id ${o.runId}`,

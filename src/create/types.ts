@@ -36,6 +36,8 @@ export interface CreateOptions {
   retry: number;
   noWaitForAgents?: boolean;
   useHostLogin?: boolean;
+  /** Only plan, never create: the run's workspaces may exist (the pipeline's --skip-create-workspaces). */
+  planOnly?: boolean;
   /** Command run over the reconnecting PTY in each ready workspace ("" = none). */
   runCommand?: string;
   runTimeoutMs?: number;

@@ -4,6 +4,7 @@
 import { activateCoderdMetrics } from "../metrics/coderd/collector.ts";
 import type { Config } from "../config/index.ts";
 import { cleanupRunner } from "../cleanup/phase.ts";
+import { cleanupPrepareRunner } from "../cleanup/prepare.ts";
 import { createRunner } from "../create/phase.ts";
 import type { RunSummary } from "../results/schema.ts";
 import { formatRunSummaryText } from "../results/summary.ts";
@@ -55,13 +56,14 @@ export async function runPipeline(c: Config, opts: PipelineOptions): Promise<Pip
   await run.begin();
   try {
     await run.prepare();
-    const create = await run.phase(createRunner({ pipeline: true }), pre.create, { text: `Creating ${c.workspaces} workspaces` });
-    await run.baseline("baseline");
+    if (pre.cleanupPrepare) await run.phase(cleanupPrepareRunner(), pre.cleanupPrepare, { phase: "cleanup-prepare", text: "Cleanup (prepare)" });
+    const ready = c.skipCreateWorkspaces ? pre.reused : (await run.phase(createRunner({ pipeline: true }), pre.create, { text: `Creating ${c.workspaces} workspaces` })).record.totals.pass;
+    if (!c.skipCreateWorkspaces) await run.baseline("baseline");
     if (pre.greedy && !run.signal.aborted) {
       await run.phase(createRunner({ pipeline: true }), pre.greedy, { phase: "greedy-agent", text: "Create greedy agent", tags: ["greedy_agent"] });
       await run.baseline("baseline-greedy");
     }
-    if (create.record.totals.pass === 0 && !run.signal.aborted) log.warn("no workspace became ready: the load scenarios are skipped");
+    if (ready === 0 && !run.signal.aborted) log.warn("no workspace became ready: the load scenarios are skipped");
     else if (c.concurrent) await loadConcurrently(run, pre.scenarios);
     else {
       for (const [i, s] of pre.scenarios.entries()) {

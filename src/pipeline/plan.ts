@@ -78,13 +78,20 @@ export function buildPlan(c: Config): Plan {
 
   const phases: PlannedPhase[] = [
     { name: "prepare", text: "Check identity, template and parameters; mint the run's API token", expectedMs: 5_000 },
-    {
+  ];
+  if (c.cleanupPrepare) {
+    phases.push({ name: "cleanup-prepare", text: `Delete what earlier runs in ${c.resultsDir} left behind (their own scaletest- resources only)`, expectedMs: 60_000 });
+  }
+  if (c.skipCreateWorkspaces) {
+    phases.push({ name: "create-workspaces", text: `Skipped: load the workspaces run ${c.runId} already has (--skip-create-workspaces)`, expectedMs: 0 });
+  } else {
+    phases.push({
       name: "create-workspaces",
       text: `Create ${c.workspaces} workspace(s) from ${c.template} at concurrency ${c.createConcurrency || "unlimited"}`,
       expectedMs: createEstimateMs(c),
-    },
-  ];
-  if (c.baselineWait > 0) phases.push({ name: "baseline", text: `Wait ${formatDuration(c.baselineWait)} for a baseline`, expectedMs: c.baselineWait });
+    });
+  }
+  if (c.baselineWait > 0 && !c.skipCreateWorkspaces) phases.push({ name: "baseline", text: `Wait ${formatDuration(c.baselineWait)} for a baseline`, expectedMs: c.baselineWait });
   if (c.greedyAgent) {
     phases.push({ name: "greedy-agent", text: `Create one greedy workspace from ${c.greedyAgentTemplate}`, expectedMs: 60_000 });
   }

@@ -4,12 +4,15 @@
 import type { CoderClient } from "../coder/index.ts";
 import type { Config } from "../config/index.ts";
 import { cleanupRunner, type CleanupSettings } from "../cleanup/phase.ts";
+import { cleanupPrepareRunner, type CleanupPrepareSettings } from "../cleanup/prepare.ts";
 import type { CreatePlan } from "../create/index.ts";
 import { createRunner, type CreateSettings } from "../create/phase.ts";
 import { dashboardRunner } from "../dashboard/index.ts";
 import type { Runner } from "../scenario/runner.ts";
 import { sshPreflight, trafficRunner } from "../traffic/scenario.ts";
 import { BadInputError } from "../util/errors.ts";
+import { runPrefix } from "../util/naming.ts";
+import { listOwnedWorkspaces, loadOwnership, runIdInSelector } from "../util/ownership.ts";
 import { planGreedy } from "./greedy.ts";
 import { buildPlan, type Plan, type ScenarioPlan } from "./plan.ts";
 import { shardedTraffic } from "./shards.ts";
@@ -32,6 +35,10 @@ export interface Preflight {
   /** --workspace-updates: the phase after the load scenarios, planned (names after the run's workspaces). */
   workspaceUpdates: WorkspaceUpdatesSettings | null;
   cleanup: CleanupSettings;
+  /** --cleanup-prepare: the earlier runs to clean up before anything is created. */
+  cleanupPrepare: CleanupPrepareSettings | null;
+  /** --skip-create-workspaces: how many of the run's workspaces an earlier run left to load (0 otherwise). */
+  reused: number;
 }
 
 /** The runner of a load scenario of the plan, with the pipeline's slice and duration. */
@@ -55,12 +62,31 @@ export async function preflight(client: CoderClient, c: Config): Promise<Preflig
   // phase's prepare checks it against the deployment with the run token it will use.
   if (plan.scenarios.some((s) => s.scenario === "ssh")) await sshPreflight(c, "");
   const info = await client.buildInfo();
-  const create = creator.validate(c, {});
+  const validated = creator.validate(c, {});
+  const create = c.skipCreateWorkspaces ? { ...validated, options: { ...validated.options, planOnly: true } } : validated;
   const createPlan = (await creator.prepare!({ client } as never, create)).plan!;
   const greedyPlan = c.greedyAgent ? await planGreedy(client, c) : null;
   const greedy = greedyPlan ? { ...create, options: { ...create.options, count: 1, template: c.greedyAgentTemplate, parameters: [] }, plan: greedyPlan } : null;
   const workspaceUpdates = c.wuPhase ? await planPipelineWorkspaceUpdates(client, c) : null;
-  return { plan, version: info.version, externalUrl: info.dashboard_url ?? c.url, create: { ...create, plan: createPlan }, createPlan, greedy, scenarios, workspaceUpdates, cleanup };
+  const cleanupPrepare = c.cleanupPrepare ? cleanupPrepareRunner().validate(c, {}) : null;
+  const reused = c.skipCreateWorkspaces ? await reusableWorkspaces(client, c, me) : 0;
+  return { plan, version: info.version, externalUrl: info.dashboard_url ?? c.url, create: { ...create, plan: createPlan }, createPlan, greedy, scenarios, workspaceUpdates, cleanup, cleanupPrepare, reused };
+}
+
+/** --skip-create-workspaces: the run's own workspaces an earlier run left (under the ownership rule); none is bad input. */
+async function reusableWorkspaces(client: CoderClient, c: Config, me: Awaited<ReturnType<CoderClient["me"]>>): Promise<number> {
+  const sel = { runId: c.runId };
+  const found = (await listOwnedWorkspaces(client, await loadOwnership(client, sel, me))).filter((ws) => runIdInSelector(ws.name, sel) !== null);
+  if (found.length === 0) {
+    throw new BadInputError(
+      `--skip-create-workspaces: run ${c.runId} has no ${runPrefix(c.runId)}* workspaces to load; give the --run-id of an earlier run whose workspaces are still there, or create them (drop --skip-create-workspaces)`,
+    );
+  }
+  // The scenarios' shares are slices of --workspaces: more than there are would aim at workspaces that do not exist.
+  if (c.workspaces > found.length) {
+    throw new BadInputError(`--skip-create-workspaces: run ${c.runId} has ${found.length} workspace(s), fewer than --workspaces ${c.workspaces}; set --workspaces ${found.length} (or fewer)`);
+  }
+  return found.length;
 }
 
 /**

@@ -128,6 +128,8 @@ const DISPLAY: Partial<Record<SettingKey, string>> = {
   thresholdTickP99: "Threshold: traffic tick p99",
   thresholds: "Thresholds (expressions)",
   cleanupStrategy: "Cleanup strategy",
+  cleanupPrepare: "Clean up earlier runs first",
+  skipCreateWorkspaces: "Skip creating workspaces",
   metricsWait: "Metrics linger",
   useHostLogin: "Use the runner's own user",
   grafanaUrl: "Grafana URL",
@@ -162,7 +164,7 @@ const ADVANCED = new Set<SettingKey>([
   "thinkTime", "dashboardInterval", "dashboardJitter", "cleanupConcurrency", "cleanupTimeout", "cleanupJobTimeout", "verbose",
   "metricsWait", "useHostLogin", "runners", "percentage", "dashboardPercentage", "tickInterval",
   "trustedOrigins", "prometheusUrl", "prometheusSelector", "namespace", "connectTimeout", "requestTimeout", "coderdMetricsUrls", "coderdMetricsDiscover", "coderdNamespace", "coderdMetricsPort",
-  "coderdMetricsInterval", "wuDialTimeout", "wuSetupConcurrency", "wuTemplate", "wuUpdatesTimeout",
+  "coderdMetricsInterval", "cleanupPrepare", "skipCreateWorkspaces", "wuDialTimeout", "wuSetupConcurrency", "wuTemplate", "wuUpdatesTimeout",
 ] as SettingKey[]);
 
 function conditionOf(key: SettingKey, s: Setting<unknown>, name: string): Condition | undefined {

@@ -13,6 +13,16 @@ export const cleanupSettings = {
     default: "always",
     help: "When the pipeline deletes what it created: always, on_success, on_error, or on_stop (when the runner workspace stops).",
   }),
+  cleanupPrepare: bool({
+    group: "cleanup",
+    env: "SCALETEST_CLEANUP_PREPARE",
+    flag: "cleanup-prepare",
+    scripts: ["run"],
+    default: false,
+    // Coder's runner: cleanup_prepare true (a crashed earlier run must not skew this one).
+    templateDefault: true,
+    help: "Before creating anything, delete what earlier runs recorded in --results-dir left behind (their scaletest- workspaces and users; other runners' resources are never touched).",
+  }),
   cleanupConcurrency: int({
     group: "cleanup",
     env: "SCALETEST_CLEANUP_CONCURRENCY",

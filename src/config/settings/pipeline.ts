@@ -47,6 +47,14 @@ export const pipelineSettings = {
     max: "24h",
     help: "Quiet time after creating workspaces and after each sequential scenario, to see the baseline (0 skips).",
   }),
+  skipCreateWorkspaces: bool({
+    group: "pipeline",
+    env: "SCALETEST_SKIP_CREATE_WORKSPACES",
+    flag: "skip-create-workspaces",
+    scripts: ["run"],
+    default: false,
+    help: "Create no workspaces: the load scenarios run on the workspaces an earlier run with the same --run-id left in place (cleanup strategy on_stop or on_success/on_error).",
+  }),
   greedyAgent: bool({
     group: "pipeline",
     env: "SCALETEST_GREEDY_AGENT",

@@ -11,7 +11,7 @@ import { dirname, join } from "node:path";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const tsx = join(root, "node_modules", ".bin", "tsx");
 
-/** Starts `npm run sim` on a free loopback port and reads the two lines it prints. */
+/** Starts `npm run sim` on a free loopback port and reads the three lines it prints. */
 async function startSimulator(): Promise<{ env: Record<string, string>; proc: ResultPromise }> {
   const proc = execa(tsx, [join(root, "sim", "main.ts"), "--port", "0", "--build-ms", "300-1500", "--agent-connect-ms", "200-800"], {
     cwd: root,
@@ -22,9 +22,10 @@ async function startSimulator(): Promise<{ env: Record<string, string>; proc: Re
   const env: Record<string, string> = {};
   const lines = createInterface({ input: proc.stdout! });
   for await (const line of lines) {
-    const m = /^(CODER_URL|CODER_SESSION_TOKEN)=(.*)$/.exec(line);
+    const m = /^(CODER_URL|CODER_SESSION_TOKEN|SCALETEST_CODERD_METRICS_URLS)=(.*)$/.exec(line);
     if (m) env[m[1]!] = m[2]!;
-    if (env.CODER_URL && env.CODER_SESSION_TOKEN) break;
+    // The third line: coderd's metrics endpoint, so the report shows the server side under the phases.
+    if (env.CODER_URL && env.CODER_SESSION_TOKEN && env.SCALETEST_CODERD_METRICS_URLS !== undefined) break;
   }
   if (!env.CODER_URL || !env.CODER_SESSION_TOKEN) throw new Error("the simulated deployment did not start (see its output above)");
   return { env, proc };

@@ -95,8 +95,8 @@ const restart = (why: string): void => {
 };
 for (const at of o.restartAfterMs) setTimeout(() => restart(`--restart-after-ms ${at}`), at).unref();
 process.on("SIGUSR1", () => restart("SIGUSR1"));
-process.stdout.write(`CODER_URL=${sim.url}\nCODER_SESSION_TOKEN=${sim.ownerToken}\n`);
-process.stderr.write(`sim: coderd metrics at ${sim.metricsUrl}\n`);
+// A third line names coderd's metrics endpoint, as `--coderd-metrics-url` takes it (empty with metrics off).
+process.stdout.write(`CODER_URL=${sim.url}\nCODER_SESSION_TOKEN=${sim.ownerToken}\nSCALETEST_CODERD_METRICS_URLS=${sim.metricsUrl}\n`);
 process.stderr.write(`sim: serving a simulated Coder deployment at ${sim.url} (seed ${o.seed}, ${o.daemons} daemons); Ctrl+C stops it\n`);
 
 let stopping = false;

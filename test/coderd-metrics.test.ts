@@ -11,6 +11,7 @@ import {
   countOf, deactivateCoderdMetrics, DirectSource, mergeBuckets, mergeRoutes, parseExposition, PrometheusSource, quantile, serverSide, type Buckets,
 } from "../src/metrics/coderd/index.ts";
 import { loadReportModel } from "../src/report/model.ts";
+import { chartData } from "../src/report/chart-data.ts";
 import { renderHtml } from "../src/report/html.ts";
 import { rejudge } from "../src/report/thresholds.ts";
 import { evaluate } from "../src/thresholds/index.ts";
@@ -148,12 +149,21 @@ describe("coderd metrics", () => {
         const again = rejudge(loadReportModel(runDir), ["coderd.api.p95<1s"]).phases.find((p) => p.name === "dashboard-traffic")!;
         const rows = again.thresholds.filter((t) => t.metric === "coderd.api");
         assert.deepEqual(rows.map((t) => [t.expression, t.ok]), [["coderd.api.p95<1s", true]]);
-        // The report: the server-side section with API p95 and CPU over time, phases shaded.
-        const html = renderHtml(loadReportModel(runDir));
+        // The report: the server-side section with API p95 and CPU over time, on the run's one time axis.
+        const model = loadReportModel(runDir);
+        const html = renderHtml(model);
         const section = html.slice(html.indexOf('id="server-side"'));
         assert.ok(html.includes("Server side (coderd)"));
-        assert.match(section, /API p95 over time[\s\S]*<svg[\s\S]*<path d="M/);
-        assert.match(section, /CPU over time[\s\S]*<svg[\s\S]*<rect [^>]*><title>dashboard-traffic/);
+        assert.match(section, /API p95 over time[\s\S]*<canvas id="chart-coderd-api-p95"/);
+        assert.match(section, /CPU over time[\s\S]*<canvas id="chart-coderd-cpu"/);
+        const charts = chartData(model);
+        for (const id of ["chart-coderd-api-p95", "chart-coderd-cpu"]) {
+          const c = charts.timeCharts.find((x) => x.id === id)!;
+          assert.equal(c.xMax, charts.durationSec, `${id} spans the whole run`);
+          const pts = c.series.flatMap((s) => s.points);
+          assert.ok(pts.some((p) => p.v !== null), `${id} has readings`);
+          assert.ok(pts.every((p) => p.t >= 0 && p.t <= c.xMax), `${id}'s points lie on the run's axis`);
+        }
       });
     } finally {
       deactivateCoderdMetrics();
@@ -174,7 +184,7 @@ describe("coderd metrics", () => {
     const urls = async (p: ReturnType<typeof start>) =>
       until(() => {
         const api = /CODER_URL=(\S+)/.exec(p.out())?.[1];
-        const metrics = /coderd metrics at (\S+)/.exec(p.out())?.[1];
+        const metrics = /SCALETEST_CODERD_METRICS_URLS=(\S+)/.exec(p.out())?.[1];
         return api && metrics ? { api, metrics } : null;
       }, { what: "the simulator's URLs", timeoutMs: 60_000 });
     try {

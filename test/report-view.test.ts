@@ -20,10 +20,10 @@ const tmp = tempDir("scaletest-report-view-");
 let DEMO = "";
 let FAILED = "";
 before(async () => {
-  const demo = await productRun(tmp.path, "view1", []);
+  const demo = await productRun(tmp.path, "view1", [], {}, { coderdMetrics: true });
   assert.equal(demo.exitCode, 0, demo.output);
   // Builds of ~600 ms against a 500 ms provisioning limit: the run fails on that one threshold.
-  const failed = await productRun(tmp.path, "view2", ["--threshold-provision-p95", "500ms", "--threshold-tick-p99", "10s"], { buildDuration: 600 });
+  const failed = await productRun(tmp.path, "view2", ["--threshold-provision-p95", "500ms", "--threshold-tick-p99", "10s"], { buildDuration: 600 }, { coderdMetrics: true });
   assert.equal(failed.exitCode, 1, failed.output);
   DEMO = demo.runDir;
   FAILED = failed.runDir;
@@ -146,6 +146,12 @@ test("the demo's report: headline cards with limits, charts on the run's time ax
   assert.equal(card("create-workspaces:provisioning-p95").limit, "2m");
   assert.match(card("dashboard-traffic:page-p95").text, /of <500ms/);
   assert.ok(v.cards.every((c) => c.ok !== "false"));
+  // coderd's API p95 and CPU are time charts like the others (commonChecks: drawn, on the run's axis).
+  for (const id of ["chart-coderd-api-p95", "chart-coderd-cpu"]) {
+    const c = v.timeCharts.find((x) => x.id === id);
+    assert.ok(c, `${id} drawn`);
+    assert.ok(c.datasets.length >= 1, `${id} has a line per replica`);
+  }
   // The dashboard's per-second timeline accounts for every page view it counted.
   const rec = JSON.parse(readFileSync(join(DEMO, "05-dashboard-traffic", "result.json"), "utf8")) as { extra: { dashboard: { totals: { views: number }; timeline: { views: number; hist: string }[] } } };
   const dash = rec.extra.dashboard;

@@ -20,10 +20,11 @@ describe("npm run sim", () => {
       const rl = createInterface({ input: child.stdout });
       for await (const line of rl) {
         lines.push(line);
-        if (lines.length === 2) break;
+        if (lines.length === 3) break;
       }
       assert.match(lines[0] ?? "", /^CODER_URL=http:\/\/127\.0\.0\.1:\d+$/);
       assert.match(lines[1] ?? "", /^CODER_SESSION_TOKEN=[A-Za-z0-9]{10}-[A-Za-z0-9]{22}$/);
+      assert.match(lines[2] ?? "", /^SCALETEST_CODERD_METRICS_URLS=http:\/\/127\.0\.0\.1:\d+\/$/);
       const url = (lines[0] ?? "").slice("CODER_URL=".length);
       const token = (lines[1] ?? "").slice("CODER_SESSION_TOKEN=".length);
       const info = await fetch(`${url}/api/v2/buildinfo`);

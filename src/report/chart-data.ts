@@ -4,6 +4,7 @@ import { summarize } from "../results/stats.ts";
 import { LatencyHistogram } from "../traffic/histogram.ts";
 import type { TimelinePoint } from "../traffic/result.ts";
 import type { ReportModel, ReportPhase } from "./model.ts";
+import { serverSideCharts } from "./server-side.ts";
 
 export interface TimelineBar {
   label: string;
@@ -51,7 +52,7 @@ export interface StageChart {
 export interface TimeSeries {
   label: string;
   /** How the page draws it: percentile lines, the target (dashed), achieved, counts. */
-  style: "p50" | "p95" | "p99" | "target" | "achieved" | "count";
+  style: "p50" | "p95" | "p99" | "target" | "achieved" | "count" | "replica";
   /** t = seconds since the run started; v = null leaves a gap. */
   points: { t: number; v: number | null }[];
 }
@@ -62,7 +63,7 @@ export interface TimeChart {
   phase: string;
   title: string;
   caption: string;
-  unit: "ms" | "per-second" | "count";
+  unit: "ms" | "per-second" | "count" | "cores";
   xMax: number;
   series: TimeSeries[];
 }
@@ -149,7 +150,7 @@ export function chartData(model: ReportModel): ChartData {
     timeline: bars.length ? bars : null,
     builds: builds.length ? builds : null,
     stageCharts: stageCharts(model),
-    timeCharts: timeCharts(model, durationSec),
+    timeCharts: [...timeCharts(model, durationSec), ...serverSideCharts(model, durationSec)],
   };
 }
 

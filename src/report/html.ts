@@ -185,9 +185,9 @@ export const CLIENT_JS = `
     };
   }
   function timeChart(c) {
-    var y = { beginAtZero: true, title: { display: true, text: c.unit === "ms" ? "latency" : c.unit === "count" ? "errors per second" : "per second" } };
+    var y = { beginAtZero: true, title: { display: true, text: c.unit === "ms" ? "latency" : c.unit === "count" ? "errors per second" : c.unit === "cores" ? "CPU cores" : "per second" } };
     if (c.unit === "ms") y.ticks = { callback: function (v) { return fmtMs(v); } };
-    else y.ticks = { precision: 0 };
+    else if (c.unit !== "cores") y.ticks = { precision: 0 };
     return {
       type: "line",
       data: { datasets: c.series.map(function (s, i) {
@@ -422,7 +422,7 @@ ${thresholdTable(model)}
 <p class="muted">Every chart over time spans the whole run, 0 to ${e(formatMs(charts.durationSec * 1000))}, on the phase timeline's axis.</p>
 ${chartCard("Phase timeline", "chart-timeline", charts.timeline !== null, "Each bar is a phase from its start to its end, coloured by its status (green pass, red fail, blue running, grey skipped).", "No phase has a start time yet.", Math.max(140, 60 + (charts.timeline?.length ?? 0) * 28), "time")}
 ${errorsChart ? timeCard(errorsChart) : ""}
-${serverSideSection(model)}
+${serverSideSection(model, timeCharts.filter((c) => c.phase === "server-side"), timeCard)}
 <h2>Per phase</h2>
 ${phaseCharts || `<p class="muted">No phase recorded timings yet.</p>`}
 <h2>Phases</h2>

@@ -8,8 +8,17 @@ import { withSim, type SimOptions } from "./sim.ts";
 /** The scenarios a report run covers: traffic (two kinds) and the dashboard. */
 export const REPORT_SCENARIOS = ["--scenarios", "ssh,web-terminal,dashboard", "--percentage", "50", "--workspaces", "4", "--create-concurrency", "4"];
 
-export async function productRun(resultsDir: string, runId: string, argv: string[] = [], sim: SimOptions = {}): Promise<{ runDir: string; exitCode: number; output: string }> {
-  const out = await withSim(sim, (s) => runSmall(s, resultsDir, ["--run-id", runId, ...REPORT_SCENARIOS, ...argv]));
+export async function productRun(
+  resultsDir: string,
+  runId: string,
+  argv: string[] = [],
+  sim: SimOptions = {},
+  o: { coderdMetrics?: boolean } = {},
+): Promise<{ runDir: string; exitCode: number; output: string }> {
+  // coderdMetrics: scrape the simulator's coderd metrics endpoint, so the report has its server-side section.
+  const out = await withSim(sim, (s) =>
+    runSmall(s, resultsDir, ["--run-id", runId, ...REPORT_SCENARIOS, ...(o.coderdMetrics ? ["--coderd-metrics-url", s.metricsUrl, "--coderd-metrics-interval", "1s"] : []), ...argv]),
+  );
   if (!out.runDir) throw new Error(`the pipeline wrote no run folder:\n${out.output}`);
   return { runDir: out.runDir, exitCode: out.exitCode, output: out.output };
 }

@@ -1,7 +1,8 @@
 // kubectl through zx for the orchestration around a test (pprof, log gathering, provisioner scaling). Every
 // call fails soft: a missing kubectl, a missing permission or an unreachable cluster becomes a warning in the
 // run folder (orchestration-warnings.txt) and on stderr, never an exception that stops the run.
-import { appendFileSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
+import { appendNoFollow } from "../util/nofollow.ts";
 import { join } from "node:path";
 import { $, within } from "zx";
 import { redact } from "../util/redact.ts";
@@ -31,7 +32,7 @@ export function warn(k: Kube, what: string, message: string): void {
   process.stderr.write(`warning: ${line}\n`);
   try {
     mkdirSync(k.runDir, { recursive: true });
-    appendFileSync(join(k.runDir, WARNINGS_FILE), `${line}\n`);
+    appendNoFollow(join(k.runDir, WARNINGS_FILE), `${line}\n`);
   } catch {
     // the warning was printed; the folder is not writable
   }

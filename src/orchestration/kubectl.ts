@@ -5,7 +5,7 @@ import { mkdirSync } from "node:fs";
 import { appendNoFollow } from "../util/nofollow.ts";
 import { join } from "node:path";
 import { $, within } from "zx";
-import { redact } from "../util/redact.ts";
+import { envWithoutSecrets, redact } from "../util/redact.ts";
 
 export interface Kube {
   /** The kubectl binary (SCALETEST_KUBECTL, else kubectl on PATH). */
@@ -54,7 +54,8 @@ export async function kubectl(k: Kube, args: readonly string[], opts: { input?: 
     $.verbose = false;
     $.quiet = true;
     try {
-      const p = $({ nothrow: true, ...(opts.input === undefined ? {} : { input: opts.input }), ...(opts.timeoutMs ? { timeout: opts.timeoutMs } : {}) })`${k.kubectl} -n ${k.namespace} ${args}`;
+      // kubectl needs no secret of ours: its own kubeconfig/service account authenticates it.
+      const p = $({ nothrow: true, env: envWithoutSecrets(), ...(opts.input === undefined ? {} : { input: opts.input }), ...(opts.timeoutMs ? { timeout: opts.timeoutMs } : {}) })`${k.kubectl} -n ${k.namespace} ${args}`;
       const out = await p;
       if (out.exitCode === 0) return { ok: true, stdout: out.stdout };
       return { ok: false, reason: failureReason(out.stderr, out.exitCode, out.message) };

@@ -11,10 +11,10 @@ import { test } from "node:test";
 import { scaletestLeft, simEnv, startScript, tinyRunArgs, until, withReliabilitySim } from "./helpers/reliability.ts";
 
 /** Mounts a tmpfs of `size` on a fresh folder; null (with the reason) when this machine does not allow it. */
-function mountTmpfs(size: string): { dir: string; unmount: () => void } | { refused: string } {
+function mountTmpfs(size: string, readOnly = false): { dir: string; unmount: () => void } | { refused: string } {
   const dir = mkdtempSync(join(tmpdir(), "full-disk-"));
   try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", `size=${size},mode=0755`, "tmpfs", dir], { stdio: "pipe" });
+    execFileSync("mount", ["-t", "tmpfs", "-o", `size=${size},mode=0755${readOnly ? ",ro" : ""}`, "tmpfs", dir], { stdio: "pipe" });
   } catch (e) {
     rmSync(dir, { recursive: true, force: true });
     const stderr = (e as { stderr?: Buffer }).stderr?.toString().trim();
@@ -95,6 +95,34 @@ test("a run whose disk fills up mid-run says results could not be written, count
       assert.deepEqual(scaletestLeft(sim), { users: [], workspaces: [] }, "every workspace and user the run created is deleted");
       assert.deepEqual(tokens(), [], "the run's token is revoked");
       assert.ok(!existsSync(join(mount.dir, runId, ".lock")), "the run lock is released even on a full disk");
+    });
+  } finally {
+    mount.unmount();
+  }
+});
+
+test("a read-only results filesystem is bad input: exit 2 with one clear message, before anything is created", async (t) => {
+  // Read-only for root too (a chmod would not stop root).
+  const mount = mountTmpfs("1m", true);
+  if ("refused" in mount) {
+    const why = `cannot mount a read-only tmpfs (${mount.refused}); run it as root`;
+    if (process.env.CI === "true") assert.fail(why);
+    t.skip(why);
+    return;
+  }
+  try {
+    await withReliabilitySim({}, async (sim) => {
+      const before = { keys: sim.state.apiKeys.size, ...scaletestLeft(sim) };
+      for (const [script, args] of [
+        ["scripts/run.ts", tinyRunArgs("rofs", mount.dir, ["--scenarios", "ssh", "--workspaces", "1"])],
+        ["scenarios/create-workspaces.ts", ["--count", "1", "--template", "kubernetes-minimal", "--run-id", "rofs", "--results-dir", mount.dir, "--metrics-address", "127.0.0.1:0"]],
+      ] as const) {
+        const r = await startScript(script, [...args], simEnv(sim), 120_000).done;
+        assert.equal(r.code, 2, `${script}: a read-only results dir is bad input (${r.stderr.slice(-800)})`);
+        assert.match(r.stderr, /results directory .* is not writable \(EROFS\): choose another with SCALETEST_RESULTS_DIR \/ --results-dir/, script);
+        assert.equal(r.stderr.trim().split("\n").length, 1, `${script}: one message`);
+      }
+      assert.deepEqual({ keys: sim.state.apiKeys.size, ...scaletestLeft(sim) }, before, "no token, user or workspace was created");
     });
   } finally {
     mount.unmount();

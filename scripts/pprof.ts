@@ -20,7 +20,7 @@ function seconds(raw: string | undefined, def: number, what: string): number {
   return Number(raw);
 }
 
-await runMain(USAGE, async () => {
+await runMain(USAGE, async (secrets) => {
   const a = orchestrationArgs(process.argv.slice(2), { interval: { type: "string" }, "cpu-seconds": { type: "string" }, "trace-seconds": { type: "string" } });
   if (a.values.help) return void process.stdout.write(USAGE);
   const intervalMs = parseDuration((a.values.interval as string | undefined) ?? process.env.SCALETEST_PPROF_INTERVAL ?? "5m");
@@ -29,8 +29,9 @@ await runMain(USAGE, async () => {
   const traceSeconds = seconds(a.values["trace-seconds"] as string | undefined, 5, "trace-seconds");
   const k = kubeFromEnv(a.runDir);
   const runId = a.runDir.split("/").pop() ?? "";
-  const grafana = process.env.GRAFANA_URL && process.env.GRAFANA_API_TOKEN
-    ? grafanaAnnotator({ url: process.env.GRAFANA_URL, token: process.env.GRAFANA_API_TOKEN, runId })
+  const grafanaToken = secrets.GRAFANA_API_TOKEN;
+  const grafana = process.env.GRAFANA_URL && grafanaToken
+    ? grafanaAnnotator({ url: process.env.GRAFANA_URL, token: grafanaToken, runId })
     : null;
   const stopper = new AbortController();
   for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => stopper.abort());

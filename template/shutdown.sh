@@ -12,6 +12,9 @@ mkdir -p "$RESULTS/logs"
 exec > >(tee -a "$RESULTS/logs/shutdown-$(date -u +%Y%m%dT%H%M%SZ).log") 2>&1
 
 log() { printf '%s shutdown: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*"; }
+# Every entry point starts through src/boot/register.mjs (not the tsx CLI): the secrets leave the environment
+# before tsx and its esbuild service start, so no child process inherits one.
+tsx() { node --import "$PROJECT/src/boot/register.mjs" "$@"; }
 
 if [[ -f "$CODER_CONFIG_DIR/session" ]]; then
   CODER_SESSION_TOKEN="$(cat "$CODER_CONFIG_DIR/session")"

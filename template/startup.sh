@@ -15,6 +15,9 @@ IMAGE_DIR="${SCALETEST_IMAGE_DIR:-/opt/scaletest-runner}"
 mkdir -p "$STATE" "$RESULTS/logs"
 
 log() { printf '%s startup: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*"; }
+# Every entry point starts through src/boot/register.mjs (not the tsx CLI): the secrets leave the environment
+# before tsx and its esbuild service start, so no child process inherits one.
+tsx() { node --import "$PROJECT/src/boot/register.mjs" "$@"; }
 
 # --- 1. The project -------------------------------------------------------------------------------------
 install_project() {
@@ -149,7 +152,7 @@ if ! pgrep -f "$STATE/results-server.mjs" >/dev/null 2>&1; then
 fi
 # The live report ("Live report" app): the latest run's page while it goes, its final report after.
 if ! pgrep -f "$PROJECT/scripts/report.ts --serve" >/dev/null 2>&1; then
-  SCALETEST_REPORT_ADDRESS=127.0.0.1:21113 nohup tsx "$PROJECT/scripts/report.ts" --serve >"$RESULTS/logs/live-report.log" 2>&1 </dev/null &
+  SCALETEST_REPORT_ADDRESS=127.0.0.1:21113 nohup node --import "$PROJECT/src/boot/register.mjs" "$PROJECT/scripts/report.ts" --serve >"$RESULTS/logs/live-report.log" 2>&1 </dev/null &
   printf '%s\n' "$!" >"$STATE/live-report.pid"
 fi
 
@@ -157,6 +160,8 @@ cat >"$STATE/manual-cleanup.sh" <<'SH'
 #!/usr/bin/env bash
 # The "Manual cleanup" app: deletes scaletest- users and workspaces after asking which.
 cd "$SCALETEST_PROJECT_DIR" || exit 1
+# No secret in any child's environment (src/boot/register.mjs).
+tsx() { node --import "$SCALETEST_PROJECT_DIR/src/boot/register.mjs" "$@"; }
 run_id="$(cat "$SCALETEST_RESULTS_DIR/LATEST" 2>/dev/null || cat "$HOME/.scaletest/run-id" 2>/dev/null || true)"
 log="$SCALETEST_RESULTS_DIR/logs/cleanup-manual-$(date -u +%Y%m%dT%H%M%SZ).log"
 echo "Delete the scaletest- users and workspaces of"
@@ -182,16 +187,19 @@ cat >"$STATE/pipeline.sh" <<'SH'
 #!/usr/bin/env bash
 set -uo pipefail
 entry="$1" # scripts/run.ts
+# Entry points start through src/boot/register.mjs: no secret in any child's environment. An array, not a
+# function, so "$!" of a background start is node's own pid (the kill below reaches it).
+TSX=(node --import "${SCALETEST_PROJECT_DIR:-$PWD}/src/boot/register.mjs")
 # A handler, not an ignore: SIGINT to the group (shutdown.sh) stops run.ts and pprof; this script then finishes.
 trap ':' INT TERM
 case "${SCALETEST_DRY_RUN:-false}" in 1 | true | yes | on) dry=1 ;; *) dry=0 ;; esac
 pprof_pid=""
 if [[ $dry == 0 ]]; then
-  tsx scripts/scale-provisioners.ts up || true
-  tsx scripts/pprof.ts &
+  "${TSX[@]}" scripts/scale-provisioners.ts up || true
+  "${TSX[@]}" scripts/pprof.ts &
   pprof_pid=$!
 fi
-tsx "$entry"
+"${TSX[@]}" "$entry"
 rc=$?
 # The project folder may have been replaced meanwhile (a second start reinstalls it): work from the current one.
 cd "${SCALETEST_PROJECT_DIR:-.}" 2>/dev/null || true
@@ -201,8 +209,8 @@ if [[ $dry == 0 ]]; then
   for _ in $(seq 60); do kill -0 "$pprof_pid" 2>/dev/null || break; sleep 1; done
   kill -KILL "$pprof_pid" 2>/dev/null
   wait "$pprof_pid" 2>/dev/null
-  tsx scripts/gather-logs.ts || true
-  tsx scripts/scale-provisioners.ts restore || true
+  "${TSX[@]}" scripts/gather-logs.ts || true
+  "${TSX[@]}" scripts/scale-provisioners.ts restore || true
 fi
 exit "$rc"
 SH

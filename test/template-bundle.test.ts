@@ -94,12 +94,13 @@ test("startup.sh installs the project from the bundle", { skip: haveTools ? fals
     assert.equal(readlinkSync(join(project, "node_modules")), join(image, "node_modules"));
     assert.ok(!existsSync(join(project, "sim")));
     assert.match(out, /pipeline started: run abc123/);
-    // The pipeline is started detached: wait for the fake tsx to have recorded its call.
+    // The pipeline is started detached, through src/boot/register.mjs: wait for the fake node to have recorded its call.
+    const pipelineCall = new RegExp(`^node --import ${project.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/src/boot/register\\.mjs scripts/run\\.ts$`, "m");
     const started = Date.now();
-    while (!/^tsx scripts\/run\.ts$/m.test(readFileSync(calls, "utf8")) && Date.now() - started < 15_000) {
+    while (!pipelineCall.test(readFileSync(calls, "utf8")) && Date.now() - started < 15_000) {
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
     }
-    assert.match(readFileSync(calls, "utf8"), /^tsx scripts\/run\.ts$/m);
+    assert.match(readFileSync(calls, "utf8"), pipelineCall);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

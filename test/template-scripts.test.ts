@@ -5,7 +5,7 @@
 // (strategy on_stop) the run it started.
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -43,6 +43,9 @@ test("startup.sh starts the pipeline detached; shutdown.sh stops it and cleans u
     write(join(image, "package.json"), '{"name":"fake","type":"module"}\n');
     write(join(image, "package-lock.json"), '{"lockfileVersion":3}\n');
     mkdirSync(join(image, "node_modules"));
+    // The real launcher (secrets out of the environment, then tsx from the project's own modules).
+    write(join(image, "src/boot/register.mjs"), readFileSync(join(ROOT, "src/boot/register.mjs"), "utf8"));
+    symlinkSync(join(ROOT, "node_modules", "tsx"), join(image, "node_modules", "tsx"));
     write(
       join(image, "scripts/run.ts"),
       `import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";

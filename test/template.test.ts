@@ -217,8 +217,11 @@ test("metadata, apps and scripts point at files and entry points that exist", as
   // The pipeline is started detached, logging into the results dir.
   const startup = read("startup.sh");
   assert.match(startup, /setsid nohup bash "\$STATE\/pipeline\.sh" scripts\/run\.ts >"\$run_log" 2>&1 <\/dev\/null &/);
-  assert.match(startup, /tsx scripts\/pprof\.ts &/);
-  assert.match(startup, /tsx scripts\/gather-logs\.ts/);
+  // Every entry point through src/boot/register.mjs: no secret in tsx's esbuild service or any other child.
+  assert.match(startup, /^TSX=\(node --import "\$\{SCALETEST_PROJECT_DIR:-\$PWD\}\/src\/boot\/register\.mjs"\)$/m);
+  assert.match(startup, /"\$\{TSX\[@\]\}" scripts\/pprof\.ts &/);
+  assert.match(startup, /"\$\{TSX\[@\]\}" scripts\/gather-logs\.ts/);
+  for (const script of [startup, shutdown]) assert.match(script, /^tsx\(\) \{ node --import "\$PROJECT\/src\/boot\/register\.mjs" "\$@"; \}$/m);
   assert.match(startup, /run_log="\$RESULTS\/logs\/run-\$run_id\.log"/);
 });
 

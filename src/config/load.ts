@@ -8,6 +8,7 @@ import { parse as parseDotenv } from "dotenv";
 import { BadInputError } from "../util/errors.ts";
 import { newRunId, validateRunId } from "../util/naming.ts";
 import { registerSecret, SECRET_ENV_VARS } from "../util/redact.ts";
+import { scrubLoaderEnv, startEnv } from "../util/loader-env.ts";
 import type { ScriptName, Setting } from "./setting.ts";
 import { SETTINGS, settingEntries, type Config, type SettingKey } from "./schema.ts";
 
@@ -117,7 +118,9 @@ function readEnvFile(envFile: string | false | undefined): Record<string, string
 }
 
 export function loadConfig(script: ScriptName, argv: string[], opts: LoadOptions = {}): Loaded {
-  const env = opts.env ?? process.env;
+  // The process's own environment includes the secrets src/boot/register.mjs took out of it.
+  const fromProcess = opts.env === undefined;
+  const env = opts.env ?? startEnv();
   const cmd = buildCommand(script, opts);
   try {
     cmd.parse(argv, { from: "user" });
@@ -182,9 +185,9 @@ export function loadConfig(script: ScriptName, argv: string[], opts: LoadOptions
     if (typeof v === "string" && v) registerSecret(v);
   }
   for (const name of SECRET_ENV_VARS) registerSecret(env[name] ?? dotenv[name]);
-  if (env === process.env) {
-    for (const [, s] of settingEntries()) if (s.secret) delete process.env[s.env];
-    for (const name of SECRET_ENV_VARS) delete process.env[name];
+  if (fromProcess) {
+    // Also from the module loader's thread and tsx's esbuild service (util/loader-env.ts).
+    scrubLoaderEnv([...settingEntries().filter(([, s]) => s.secret).map(([, s]) => s.env), ...SECRET_ENV_VARS]);
   }
   if (sources.token === "flag") {
     (opts.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`)))(

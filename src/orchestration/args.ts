@@ -1,6 +1,7 @@
 // The few flags the orchestration scripts share, from the environment the template sets (flags override).
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { takeEnvSecrets } from "../util/loader-env.ts";
 
 export interface OrchestrationArgs {
   positionals: string[];
@@ -32,9 +33,11 @@ export function orchestrationArgs(argv: string[], extra: Record<string, { type: 
 }
 
 /** Runs `main`, turning bad input into one message and exit 2. */
-export async function runMain(usage: string, main: () => Promise<void>): Promise<void> {
+export async function runMain(usage: string, main: (secrets: Readonly<Record<string, string>>) => Promise<void>): Promise<void> {
+  // Before anything runs: no secret in any output, nor in kubectl's (or any child's) environment.
+  const secrets = takeEnvSecrets();
   try {
-    await main();
+    await main(secrets);
   } catch (e) {
     process.stderr.write(`${(e as Error).message}\n\n${usage}`);
     process.exit(2);

@@ -1,10 +1,11 @@
 // kubectl through zx for the orchestration around a test (pprof, log gathering, provisioner scaling). Every
 // call fails soft: a missing kubectl, a missing permission or an unreachable cluster becomes a warning in the
 // run folder (orchestration-warnings.txt) and on stderr, never an exception that stops the run.
-import { appendFileSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
+import { appendNoFollow } from "../util/nofollow.ts";
 import { join } from "node:path";
 import { $, within } from "zx";
-import { redact } from "../util/redact.ts";
+import { envWithoutSecrets, redact } from "../util/redact.ts";
 
 export interface Kube {
   /** The kubectl binary (SCALETEST_KUBECTL, else kubectl on PATH). */
@@ -31,7 +32,7 @@ export function warn(k: Kube, what: string, message: string): void {
   process.stderr.write(`warning: ${line}\n`);
   try {
     mkdirSync(k.runDir, { recursive: true });
-    appendFileSync(join(k.runDir, WARNINGS_FILE), `${line}\n`);
+    appendNoFollow(join(k.runDir, WARNINGS_FILE), `${line}\n`);
   } catch {
     // the warning was printed; the folder is not writable
   }
@@ -53,7 +54,8 @@ export async function kubectl(k: Kube, args: readonly string[], opts: { input?: 
     $.verbose = false;
     $.quiet = true;
     try {
-      const p = $({ nothrow: true, ...(opts.input === undefined ? {} : { input: opts.input }), ...(opts.timeoutMs ? { timeout: opts.timeoutMs } : {}) })`${k.kubectl} -n ${k.namespace} ${args}`;
+      // kubectl needs no secret of ours: its own kubeconfig/service account authenticates it.
+      const p = $({ nothrow: true, env: envWithoutSecrets(), ...(opts.input === undefined ? {} : { input: opts.input }), ...(opts.timeoutMs ? { timeout: opts.timeoutMs } : {}) })`${k.kubectl} -n ${k.namespace} ${args}`;
       const out = await p;
       if (out.exitCode === 0) return { ok: true, stdout: out.stdout };
       return { ok: false, reason: failureReason(out.stderr, out.exitCode, out.message) };

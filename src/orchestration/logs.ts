@@ -1,6 +1,7 @@
 // Gathers the logs of coderd, the external provisioners and the run's scaletest- pods since the run started
 // into <run>/logs/<pod>.txt (Coder's gather_logs). Fails soft; each pod's log is capped by kubectl itself.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
+import { writeFileAtomicSync } from "../results/atomic.ts";
 import { join } from "node:path";
 import { retry } from "zx";
 import { kubectl, listPods, safeName, warn, type Kube, type PodInfo } from "./kubectl.ts";
@@ -34,7 +35,7 @@ export async function gatherLogs(k: Kube, sinceTime: string, limitBytes = LOG_LI
         if (!r.ok) throw new Error(r.reason);
         return r.stdout;
       });
-      writeFileSync(join(dir, `${safeName(pod.name)}.txt`), text);
+      writeFileAtomicSync(join(dir, `${safeName(pod.name)}.txt`), text);
       out.gathered.push(pod.name);
     } catch (e) {
       warn(k, "logs", `pod/${pod.name}: ${(e as Error).message}`);

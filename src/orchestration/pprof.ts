@@ -1,7 +1,8 @@
 // pprof from every coderd replica during a run (Coder's runner: a port-forward to each coderd pod's 6060 and,
 // every few minutes, allocs, block, heap, goroutine, mutex, a CPU profile and a trace). Captures land in
 // <run>/pprof/<replica>/<profile>-<unix ms>.<ext>, with an annotation per capture. Fails soft.
-import { createWriteStream, mkdirSync, rmSync } from "node:fs";
+import { constants, mkdirSync, rmSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { Transform } from "node:stream";
@@ -93,7 +94,9 @@ async function save(url: string, file: string, limit: number, timeoutMs: number)
     },
   });
   try {
-    await pipeline(res.body, cap, createWriteStream(file));
+    // Never through a symlink planted where the profile goes.
+    const fh = await open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o644);
+    await pipeline(res.body, cap, fh.createWriteStream());
   } catch (e) {
     rmSync(file, { force: true });
     throw e;

@@ -1,7 +1,8 @@
 // Scaling the external provisioner deployment for a run (Coder's prepare.sh scales deployment/coder-provisioner
 // to the create concurrency): the replica count before the run is recorded in the run folder, so the end of the
 // run, the next cleanup, or the next start after a crash puts it back. Fails soft (warnings).
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync } from "node:fs";
+import { writeFileAtomicSync } from "../results/atomic.ts";
 import { join } from "node:path";
 import { retry } from "zx";
 import { kubectl, warn, type Kube } from "./kubectl.ts";
@@ -62,7 +63,7 @@ export async function scaleUp(k: Kube, deployment: string, to: number, rolloutTi
     record = { deployment, namespace: k.namespace, previousReplicas: before, scaledTo: to, at: new Date().toISOString() };
     mkdirSync(join(k.runDir, "state"), { recursive: true });
     // Recorded before scaling: a crash between the two still restores the original count.
-    writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
+    writeFileAtomicSync(file, `${JSON.stringify(record, null, 2)}\n`);
   }
   if (!(await scale(k, deployment, to))) return record;
   await rolledOut(k, deployment, rolloutTimeoutMs);

@@ -18,6 +18,7 @@ import { preflight, type ScenarioPhase } from "./preflight.ts";
 import { sleep } from "../util/sleep.ts";
 import { untilStopped } from "../util/abort.ts";
 import { PipelineSession } from "./session.ts";
+import { writeFaultsLine } from "../util/write-faults.ts";
 
 export interface PipelineOptions {
   /** Aborted by SIGINT/SIGTERM. */
@@ -52,7 +53,14 @@ export async function runPipeline(c: Config, opts: PipelineOptions): Promise<Pip
     await owner.close();
     return { exitCode: 0, runDir: null, summary: null };
   }
-  const run = new PipelineSession(c, pre, owner, opts.signal);
+  // Opening the results folder takes the run's lock: a second run with this id is refused here, before the run token is minted.
+  let run: PipelineSession;
+  try {
+    run = new PipelineSession(c, pre, owner, opts.signal);
+  } catch (e) {
+    await owner.close();
+    throw e;
+  }
   await run.begin();
   try {
     await run.prepare();
@@ -83,7 +91,8 @@ export async function runPipeline(c: Config, opts: PipelineOptions): Promise<Pip
   await cleanupByStrategy(run, run.summary().status !== "pass");
   const summary = run.summary();
   const exitCode = await run.finish(summary);
-  out(`\n${formatRunSummaryText(summary)}\nResults: ${run.results.path}\nReport:  ${run.results.resolve("report.html")}\n`);
+  const faults = writeFaultsLine();
+  out(`\n${formatRunSummaryText(summary)}\n${faults ? `${faults}\n` : ""}Results: ${run.results.path}\nReport:  ${run.results.resolve("report.html")}\n`);
   return { exitCode, runDir: run.results.path, summary };
 }
 

@@ -17,6 +17,7 @@ import { clientFor } from "../scenario/main.ts";
 import type { PhaseTargets, Runner } from "../scenario/runner.ts";
 import { log } from "../util/log.ts";
 import { sleep } from "../util/sleep.ts";
+import { writeFaults, writeFaultsLine } from "../util/write-faults.ts";
 import { receivedStopSignal, type StopSignalName } from "../util/signals.ts";
 import { showRunBanner, type BannerHandle } from "./banner.ts";
 import { grafanaAnnotator, noAnnotator, statusAnnotations, type Annotator } from "./grafana.ts";
@@ -198,7 +199,8 @@ export class PipelineSession {
   /** Final status, exit code, banner restored, token revoked, webhook, run.json, the report again. */
   async finish(summary: RunSummary): Promise<number> {
     const interruptedBy = receivedStopSignal();
-    const exitCode = interruptedBy ? 128 + SIGNAL_NUMBER[interruptedBy] : summary.status === "pass" ? 0 : 1;
+    // A run whose results could not all be written did not pass, whatever its phases say.
+    const exitCode = interruptedBy ? 128 + SIGNAL_NUMBER[interruptedBy] : summary.status === "pass" && writeFaults().count === 0 ? 0 : 1;
     await this.setStatus(interruptedBy ? `Interrupted (${interruptedBy})` : summary.status === "pass" ? "Complete" : `Failed (exit=${exitCode})`);
     await this.status.close();
     await this.banner?.restore();
@@ -208,6 +210,7 @@ export class PipelineSession {
     await this.runEnd(summary.status === "pass" ? [] : ["error"]);
     this.recorder.record.integration_failures = { grafana: this.annotator.failures, webhook: this.webhookFailures, banner: 0 };
     this.recorder.record.api = apiBlock(this.apiTotal());
+    if (writeFaults().count) this.recorder.record.results_write_failures = writeFaults().count;
     this.recorder.finish(interruptedBy ? "interrupted" : summary.status === "pass" ? "pass" : "fail", exitCode);
     // The report again, now that the status, cleanup and run.json are final.
     try {
@@ -219,6 +222,9 @@ export class PipelineSession {
     if (this.client !== this.owner) await this.client.close();
     await this.owner.close();
     this.stopRunLog();
+    const faults = writeFaultsLine();
+    if (faults) log.error(faults);
+    this.results.close();
     return exitCode;
   }
 }

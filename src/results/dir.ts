@@ -14,12 +14,14 @@
 //         status                lines "<ISO ts> <status>", e.g. "2025-01-01T00:00:00.000Z Running"
 //         phase                 lines "<ISO ts> START:<n>: <text>" and "<ISO ts> END:<n>: <text>"
 import { randomBytes } from "node:crypto";
-import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { isAbsolute, join, relative, resolve } from "node:path";
+import { closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { BadInputError } from "../util/errors.ts";
 import { isRunId, validateRunId } from "../util/naming.ts";
 import { redact, redactDeep } from "../util/redact.ts";
-import { writeFileAtomicSync } from "./atomic.ts";
+import { lockRunDir } from "./lock.ts";
+import { appendNoFollow, inside, realDir, realDirs, SymlinkRefusedError, writeAtomicNoFollow } from "../util/nofollow.ts";
+import { tolerateWrite, writeFaults } from "../util/write-faults.ts";
 
 export const RUN_FILE = "run.json";
 export const SUMMARY_FILE = "summary.json";
@@ -81,17 +83,26 @@ export interface ResultsDir {
   endPhase(text?: string): number;
   getPhase(): string;
   getPreviousPhase(): string;
+  /** Releases the run folder's lock (also released at process exit). */
+  close(): void;
 }
 
-/** Throws a clear error unless `dir` exists or can be created, and a file can be written in it. */
+/**
+ * Throws a clear error unless `dir` exists or can be created, is a real folder (not a symlink: results are
+ * never written through one), and a file can be written in it.
+ */
 export function checkWritable(dir: string): void {
   const abs = resolve(dir);
   try {
-    mkdirSync(abs, { recursive: true });
+    mkdirSync(dirname(abs), { recursive: true });
+    realDir(abs);
     const probe = join(abs, `.write-test-${process.pid}-${randomBytes(4).toString("hex")}`);
-    writeFileSync(probe, "ok");
+    closeSync(openSync(probe, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600));
     rmSync(probe, { force: true });
   } catch (err) {
+    if (err instanceof SymlinkRefusedError) {
+      throw new BadInputError(`results directory ${err.message}; choose another with SCALETEST_RESULTS_DIR / --results-dir`);
+    }
     const code = (err as NodeJS.ErrnoException).code;
     throw new BadInputError(
       `results directory ${abs} is not writable${code ? ` (${code})` : ""}: ` +
@@ -100,8 +111,17 @@ export function checkWritable(dir: string): void {
   }
 }
 
+/** True if `path` is a regular file (a symlink is not: its target is none of the run's business). */
+function isRegularFile(path: string): boolean {
+  try {
+    return lstatSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
 function readLines(file: string): string[] {
-  if (!existsSync(file)) return [];
+  if (!isRegularFile(file)) return [];
   return readFileSync(file, "utf8")
     .split("\n")
     .filter((l) => l.trim() !== "");
@@ -150,11 +170,15 @@ export function readPreviousPhase(runDir: string): string {
 /** The run folder named in `<resultsDir>/LATEST`, or null. */
 export function latestRunDir(resultsDir: string): string | null {
   const file = join(resultsDir, LATEST_FILE);
-  if (!existsSync(file)) return null;
+  if (!isRegularFile(file)) return null;
   const id = readFileSync(file, "utf8").trim();
   if (!isRunId(id)) return null;
   const dir = join(resolve(resultsDir), id);
-  return existsSync(dir) ? dir : null;
+  try {
+    return lstatSync(dir).isDirectory() ? dir : null;
+  } catch {
+    return null;
+  }
 }
 
 function oneLine(text: string, what: string): string {
@@ -162,7 +186,6 @@ function oneLine(text: string, what: string): string {
   return redact(text);
 }
 
-/** Opens (creating if needed) `<resultsDir>/<runId>/` and its `state/` folder, and records it in LATEST. */
 /** A folder named explicitly (not a run id), e.g. `cleanup-all-20250101-120000`. */
 const FOLDER_RE = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 
@@ -171,31 +194,57 @@ export interface OpenResultsOptions {
   folder?: string;
 }
 
+/**
+ * Opens (creating if needed) `<resultsDir>/<runId>/` and its `state/` folder, locks it for this process
+ * (a second run with the same id is refused) and records it in LATEST. Every failure here is bad input,
+ * before anything is created. Once open, a write that fails (a full disk) is counted (write-faults.ts),
+ * never thrown: the run must still clean up.
+ */
 export function openResultsDir(resultsDir: string, runId: string, opts: OpenResultsOptions = {}): ResultsDir {
   validateRunId(runId);
   if (opts.folder !== undefined && (!FOLDER_RE.test(opts.folder) || opts.folder.length > 64)) {
     throw new Error(`invalid results folder name ${JSON.stringify(opts.folder)}: use lowercase letters, digits and single hyphens`);
   }
   checkWritable(resultsDir);
-  const root = resolve(resultsDir, opts.folder ?? runId);
-  mkdirSync(join(root, STATE_DIR), { recursive: true });
-  if (opts.folder === undefined) writeFileAtomicSync(join(resolve(resultsDir), LATEST_FILE), runId + "\n");
+  const base = resolve(resultsDir);
+  const root = resolve(base, opts.folder ?? runId);
+  let unlock: () => void;
+  try {
+    realDir(root);
+    unlock = lockRunDir(root, runId);
+  } catch (e) {
+    if (e instanceof BadInputError) throw e;
+    throw new BadInputError(`cannot open the run's results folder: ${(e as Error).message}`);
+  }
+  try {
+    realDirs(root, join(root, STATE_DIR));
+    if (opts.folder === undefined) writeAtomicNoFollow(join(base, LATEST_FILE), runId + "\n");
+  } catch (e) {
+    unlock();
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new BadInputError(`cannot write the run's results folder ${root}${code ? ` (${code})` : ""}: ${(e as Error).message}`);
+  }
 
-  const resolveRel = (rel: string): string => {
-    const abs = resolve(root, rel);
-    const r = relative(root, abs);
-    if (r === "" || r.startsWith("..") || isAbsolute(r)) {
-      throw new Error(`path ${JSON.stringify(rel)} is outside the run's results folder ${root}`);
-    }
-    return abs;
-  };
+  const resolveRel = (rel: string): string => inside(root, rel);
 
   const listPhases = (): PhaseDirInfo[] =>
     readdirSync(root)
       .map((d) => ({ d, m: PHASE_DIR_RE.exec(d) }))
-      .filter(({ d, m }) => m !== null && statSync(join(root, d)).isDirectory())
+      .filter(({ d, m }) => m !== null && isRealDir(join(root, d)))
       .map(({ d, m }) => ({ index: Number(m![1]), name: m![2]!, dirName: d, path: join(root, d) }))
       .sort((a, b) => a.index - b.index || a.dirName.localeCompare(b.dirName));
+
+  const makeDir = (dir: string): void => tolerateWrite(dir, () => realDirs(root, dir), undefined);
+  const writeFile = (file: string, data: () => string): void =>
+    tolerateWrite(file, () => {
+      realDirs(root, dirname(file));
+      writeAtomicNoFollow(file, data());
+    }, undefined);
+  const append = (rel: string, line: () => string): void =>
+    tolerateWrite(join(root, rel), () => {
+      realDirs(root, join(root, STATE_DIR));
+      appendNoFollow(join(root, rel), line());
+    }, undefined);
 
   return {
     path: root,
@@ -210,7 +259,7 @@ export function openResultsDir(resultsDir: string, runId: string, opts: OpenResu
       if (existing) return existing.path;
       const next = Math.max(0, ...phases.map((p) => p.index)) + 1;
       const dir = join(root, `${String(next).padStart(2, "0")}-${name}`);
-      mkdirSync(dir, { recursive: true });
+      makeDir(dir);
       return dir;
     },
     newPhaseDir(name) {
@@ -220,19 +269,19 @@ export function openResultsDir(resultsDir: string, runId: string, opts: OpenResu
       const phases = listPhases();
       const next = Math.max(0, ...phases.map((p) => p.index)) + 1;
       const dirName = `${String(next).padStart(2, "0")}-${name}`;
-      mkdirSync(join(root, dirName), { recursive: true });
+      makeDir(join(root, dirName));
       return { path: join(root, dirName), dirName, attempt: phases.filter((p) => p.name === name).length + 1 };
     },
     listPhases,
     writeJSON(rel, value) {
-      writeFileAtomicSync(resolveRel(rel), JSON.stringify(redactDeep(value), null, 2) + "\n");
+      writeFile(resolveRel(rel), () => JSON.stringify(redactDeep(value), null, 2) + "\n");
     },
     writeText(rel, text) {
-      writeFileAtomicSync(resolveRel(rel), redact(text));
+      writeFile(resolveRel(rel), () => redact(text));
     },
     readJSON<T>(rel: string): T | null {
       const file = resolveRel(rel);
-      if (!existsSync(file)) return null;
+      if (!isRegularFile(file)) return null;
       try {
         return JSON.parse(readFileSync(file, "utf8")) as T;
       } catch (err) {
@@ -243,24 +292,38 @@ export function openResultsDir(resultsDir: string, runId: string, opts: OpenResu
       return existsSync(resolveRel(rel));
     },
     setStatus(status) {
-      appendFileSync(join(root, STATUS_FILE), `${now()} ${oneLine(status, "status")}\n`);
+      const line = `${now()} ${oneLine(status, "status")}\n`;
+      append(STATUS_FILE, () => line);
     },
     getStatus: () => readStatus(root),
     startPhase(text) {
       const lines = readPhaseLines(root);
       const n = lines.filter((l) => l.kind === "START").length + 1;
-      appendFileSync(join(root, PHASE_FILE), `${now()} START:${n}: ${oneLine(text, "phase text")}\n`);
+      const line = `${now()} START:${n}: ${oneLine(text, "phase text")}\n`;
+      append(PHASE_FILE, () => line);
       return n;
     },
     endPhase(text) {
       const last = readPhaseLines(root).at(-1);
       if (!last || last.kind !== "START") {
+        // Its START line could not be written (counted already): nothing to end.
+        if (writeFaults().count > 0) return 0;
         throw new Error(`BUG: endPhase called with no phase in progress (last phase line: ${last ? `${last.kind}:${last.n}` : "none"})`);
       }
-      appendFileSync(join(root, PHASE_FILE), `${now()} END:${last.n}: ${oneLine(text ?? last.text, "phase text")}\n`);
+      const line = `${now()} END:${last.n}: ${oneLine(text ?? last.text, "phase text")}\n`;
+      append(PHASE_FILE, () => line);
       return last.n;
     },
     getPhase: () => readPhase(root),
     getPreviousPhase: () => readPreviousPhase(root),
+    close: unlock,
   };
+}
+
+function isRealDir(path: string): boolean {
+  try {
+    return lstatSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }

@@ -246,6 +246,8 @@ export const RunInfo = z.object({
   plan: z.unknown(),
   phases: z.array(RunPhaseEntry),
   integration_failures: z.object({ grafana: z.number(), webhook: z.number(), banner: z.number() }),
+  /** Results writes that failed (a full disk); absent when none did. */
+  results_write_failures: z.number().optional(),
   exit_code: z.number().nullable(),
   api: z.unknown().optional(),
 });

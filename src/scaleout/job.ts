@@ -147,7 +147,8 @@ export function buildShardJob(spec: ShardRunSpec, o: ShardJobOptions): V1Job {
               image: o.image,
               imagePullPolicy: o.imagePullPolicy ?? "IfNotPresent",
               workingDir: projectDir,
-              command: ["tsx", "src/scaleout/shard-main.ts"],
+              // Secrets out of the environment before tsx (and its esbuild service) start: src/boot/register.mjs.
+              command: ["node", "--import", join(projectDir, "src", "boot", "register.mjs"), "src/scaleout/shard-main.ts"],
               args,
               env,
               ...(metricsPort ? { ports: [{ name: "metrics", containerPort: metricsPort, protocol: "TCP" }] } : {}),

@@ -82,7 +82,7 @@ export class LocalExecutor implements ShardExecutor {
     try {
       const runs = Array.from({ length: spec.runners }, (_, index) => {
         const file = shardResultPath(resultsDir, spec.runId, spec.phase, index);
-        const child = spawn(process.execPath, ["--import", "tsx", join("src", "scaleout", "shard-main.ts"), ...shardArgs(s, index, file), ...metricsArgs], {
+        const child = spawn(process.execPath, ["--import", join(this.projectDir, "src", "boot", "register.mjs"), join("src", "scaleout", "shard-main.ts"), ...shardArgs(s, index, file), ...metricsArgs], {
           cwd: this.projectDir,
           env,
           stdio: ["ignore", this.opts.stdio ?? "inherit", this.opts.stdio ?? "inherit"],

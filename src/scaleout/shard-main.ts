@@ -14,6 +14,7 @@
  * Anything else = the shard crashed without a result (Kubernetes retries it within backoffLimit).
  */
 import { spawn } from "node:child_process";
+import { startEnv } from "../util/loader-env.ts";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -60,7 +61,8 @@ async function main(): Promise<number> {
   }
   const child = spawn(process.execPath, [...process.execArgv, args.script, ...args.rest, "--output", `json:${file}`], {
     stdio: "inherit",
-    env: process.env,
+    // The scenario needs the token (its own register.mjs, in execArgv, takes it out of the environment again).
+    env: startEnv(),
   });
   // Pod termination / Ctrl+C: let the script stop gracefully and still write its partial result.
   const forward = (sig: NodeJS.Signals) => child.kill(sig);

@@ -19,6 +19,7 @@ import { redactError } from "../util/redact.ts";
 import { receivedStopSignal, stopSignal } from "../util/signals.ts";
 import { sleep } from "../util/sleep.ts";
 import { untilStopped } from "../util/abort.ts";
+import { writeFaults, writeFaultsLine } from "../util/write-faults.ts";
 import { runRunner } from "./harness.ts";
 import { boundRunUnits } from "./units.ts";
 import { judgeFor } from "./judges.ts";
@@ -144,7 +145,9 @@ export async function runScenario<S>(script: ScriptName, opts: ScenarioOptions<S
     const text = formatPhaseText(record, result?.text ?? "") + `\nResult: ${record.status === "pass" ? "PASS" : record.status.toUpperCase()}\nResults: ${results.path}/${dir}\n`;
     // Coder's harness JSON carries the API counters at its top, as our other additions.
     await writeOutputs(specs, { json: record, text, harness: record.harness ? { ...record.harness, api: record.extra.api } : null });
-    exitCode = record.status === "pass" ? 0 : 1;
+    // A phase whose results could not all be written did not pass.
+    exitCode = record.status === "pass" && writeFaults().count === 0 ? 0 : 1;
+    if (writeFaults().count) recorder.record.results_write_failures = writeFaults().count;
     const stoppedBy = receivedStopSignal();
     results.setStatus(stoppedBy ? `Interrupted (${stoppedBy})` : record.status === "pass" ? "Complete" : `Failed (exit=${exitCode})`);
     recorder.finish(stoppedBy ? "interrupted" : summary.status === "pass" ? "pass" : "fail", exitCode);
@@ -161,5 +164,11 @@ export async function runScenario<S>(script: ScriptName, opts: ScenarioOptions<S
     await metrics?.close();
     await client.close();
   }
+  const faults = writeFaultsLine();
+  if (faults) {
+    process.stderr.write(`${script}: ${faults}\n`);
+    exitCode = exitCode === 0 ? 1 : exitCode;
+  }
+  results.close();
   process.exit(exitCode);
 }

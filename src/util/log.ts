@@ -1,7 +1,9 @@
 // A small leveled logger. Every line is "<ISO timestamp> <LEVEL> <message>", goes to stderr
 // (stdout stays free for results), is passed through `redact`, and can be teed to files so each
 // pipeline phase keeps its own phase.log. Debug lines appear only when verbose is on (--verbose).
-import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, writeSync } from "node:fs";
+import { openAppendNoFollow } from "./nofollow.ts";
+import { recordWriteFault } from "./write-faults.ts";
 import { dirname } from "node:path";
 import { format } from "node:util";
 import { redact } from "./redact.ts";
@@ -54,8 +56,16 @@ export class Logger {
    */
   toFile(path: string): () => void {
     const root = this.root();
-    mkdirSync(dirname(path), { recursive: true });
-    const sink: Sink = { fd: openSync(path, "a"), path };
+    let fd: number;
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+      fd = openAppendNoFollow(path);
+    } catch (e) {
+      // A full disk or a symlink where the log should be: counted, and the run goes on without this file.
+      recordWriteFault(path, e);
+      return () => {};
+    }
+    const sink: Sink = { fd, path };
     root.sinks.push(sink);
     let closed = false;
     return () => {
@@ -103,8 +113,9 @@ export class Logger {
     for (const sink of root.sinks) {
       try {
         writeSync(sink.fd, line);
-      } catch {
-        // A full disk or closed file must not crash the test run; the terminal still has the line.
+      } catch (e) {
+        // A full disk must not end the run (the terminal still has the line): counted, never hidden.
+        recordWriteFault(sink.path, e);
       }
     }
   }

@@ -15,6 +15,7 @@
 //  - TemplateVersion: created_by.avatar_url; Template: build_time_stats values are static.
 //  - WorkspaceApp: statuses is always [], healthcheck is the zero value (health "disabled").
 import type { SimCore } from "./core.ts";
+import { PREBUILDS_USER_ID } from "./prebuilds.ts";
 import type { Engine } from "./engine.ts";
 import {
   agentStatus, jobStatus, workspaceStatus,
@@ -342,7 +343,7 @@ export class Convert {
       daily_cost: 0,
       matched_provisioners: this.matchedProvisioners(),
       has_ai_task: false,
-      has_external_agent: false,
+      has_external_agent: ws ? state.templates.get(ws.templateId)?.externalAgent === true : false,
     };
   }
 
@@ -382,8 +383,15 @@ export class Convert {
       automatic_updates: w.automaticUpdates,
       allow_renames: false,
       favorite: false,
-      is_prebuild: false,
+      is_prebuild: w.prebuildPresetId !== undefined && w.ownerId === PREBUILDS_USER_ID,
     };
+    if (w.latestAppStatus) {
+      const st = w.latestAppStatus;
+      out["latest_app_status"] = {
+        id: st.id, created_at: this.iso(st.createdAt), workspace_id: w.id, agent_id: st.agentId, app_id: st.appId,
+        state: st.state, message: st.message, uri: st.uri, needs_user_attention: false, icon: "",
+      };
+    }
     if (w.autostartSchedule !== undefined) out["autostart_schedule"] = w.autostartSchedule;
     if (w.ttlMs !== undefined) out["ttl_ms"] = w.ttlMs;
     return out;

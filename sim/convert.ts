@@ -128,7 +128,8 @@ export class Convert {
     const creator = this.core.state.users.get(v.createdById);
     return {
       id: v.id,
-      template_id: v.templateId,
+      // Not yet part of a template (created before the template): coderd leaves it out.
+      ...(v.templateId ? { template_id: v.templateId } : {}),
       organization_id: v.orgId,
       created_at: this.iso(v.createdAt),
       updated_at: this.iso(v.updatedAt),
@@ -139,8 +140,8 @@ export class Convert {
       created_by: creator ? this.minimalUser(creator) : { id: v.createdById, username: "unknown" },
       archived: false,
       warnings: [],
+      has_external_agent: v.declares?.externalAgent === true,
       matched_provisioners: this.matchedProvisioners(),
-      has_external_agent: false,
     };
   }
 

@@ -16,6 +16,8 @@ import { setReconciliationPaused } from "../src/prebuilds/api.ts";
 import { readRecord } from "../src/prebuilds/setting-record.ts";
 import { restorePrebuildsSetting } from "../src/prebuilds/restore.ts";
 import { FAST, waitFor, withSim, type Sim } from "./helpers/sim.ts";
+import { chartData } from "../src/report/chart-data.ts";
+import { loadReportModel } from "../src/report/model.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const SIM = { ...FAST, prebuildsReconcileIntervalMs: 50 };
@@ -229,6 +231,14 @@ describe("scenarios/prebuilds.ts", () => {
         assert.ok(rec.extra.timeline.length > 0);
         assert.equal(rec.metrics["prebuilds.fill"].series[0].exact.count, 1);
         assert.equal(rec.metrics["prebuilds.error_rate"].series[0].value, 0);
+        // The report draws both stages over time on the run's axis.
+        const chart = chartData(loadReportModel(join(dir, "pbcli"))).timeCharts.find((c) => c.id.startsWith("chart-prebuilds-"));
+        assert.ok(chart, "a prebuilds chart");
+        const succeeded = chart.series.find((x) => x.label === "succeeded (fill)")!;
+        const left = chart.series.find((x) => x.label === "left (drain)")!;
+        assert.equal(succeeded.points.at(-1)!.v, 2, "filled to 2 (2 presets x 1)");
+        assert.equal(left.points.at(-1)!.v, 0, "drained to 0");
+        assert.ok(left.points[0]!.t >= succeeded.points.at(-1)!.t, "the drain follows the fill");
         const help = await run(sim, dir, ["scenarios/prebuilds.ts", "--help"]);
         for (const f of ["--num-templates", "--num-presets", "--num-preset-prebuilds", "--template-version-job-timeout", "--prebuild-workspace-timeout", "--skip-cleanup"]) {
           assert.ok(help.stdout.includes(f), `--help lists ${f}`);

@@ -40,8 +40,7 @@ function loadContract(): Contract {
 
 /** Contract operations the simulator deliberately does not implement. */
 const NOT_IMPLEMENTED = new Set<string>([
-  // Deprecated SSE stream; the websocket variant /watch-ws is the one to use.
-  "GET /workspaces/{workspace}/watch",
+  // The websocket variant of the workspace watch; the SSE one (task-status reads it) is served.
   "GET /workspaces/{workspace}/watch-ws",
 ]);
 
@@ -197,6 +196,28 @@ describe("simulator responses validate against Coder's API contract", () => {
     await waitFor("workspaces deleted", async () => (await api(sim, "GET", "/api/v2/workspaces?q=name:scaletest-ct01-")).body.count === 0);
     await check(sim, "DELETE", "/users/{user}/keys/{keyid}", `/api/v2/users/${user.id}/keys/${keys[0].id}`);
     await check(sim, "DELETE", "/users/{user}", `/api/v2/users/${user.id}`);
+  });
+
+  it("the workspace watch (SSE) sends the workspace as its data events", async () => {
+    const ws = await createRunningWorkspace(sim, "scaletest-ct02-0001");
+    const res = await fetch(`${sim.url}/api/v2/workspaces/${ws.id}/watch`, { headers: { "Coder-Session-Token": sim.ownerToken } });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get("content-type") ?? "", /text\/event-stream/);
+    const reader = res.body!.getReader();
+    let text = "";
+    while (!text.includes("\n\n")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += Buffer.from(value).toString("utf8");
+    }
+    await reader.cancel();
+    const event = text.slice(0, text.indexOf("\n\n"));
+    assert.match(event, /^event: data\ndata: /);
+    const v = ajv.compile({ $ref: "#/definitions/codersdk.Workspace", definitions: contract.definitions });
+    const body = JSON.parse(event.slice(event.indexOf("data: ") + 6));
+    assert.ok(v(body), ajv.errorsText(v.errors));
+    covered.add("GET /workspaces/{workspace}/watch");
+    await api(sim, "POST", `/api/v2/workspaces/${ws.id}/builds`, { transition: "delete" });
   });
 
   it("keeps the list of unimplemented contract operations exact", () => {

@@ -235,7 +235,8 @@ export function installPrebuilds({ core, engine, convert }: RouteDeps, opts: Pre
   r.add("GET", "/api/v2/templateversions/{templateversion}/presets", (ctx) => {
     const v = state.templateVersions.get(ctx.param("templateversion"));
     if (!v) throw notFound();
-    ctx.json(200, (v.presets ?? []).map((p) => ({ ID: p.id, Name: p.name, Parameters: [], Default: false, DesiredPrebuildInstances: p.instances, Description: "", Icon: "" })));
+    // codersdk.Preset's JSON names (swagger: id, name, parameters, default, desiredPrebuildInstances, ...).
+    ctx.json(200, (v.presets ?? []).map((p) => ({ id: p.id, name: p.name, parameters: [], default: false, desiredPrebuildInstances: p.instances, description: "", icon: "" })));
   });
 
   // ---- templates -----------------------------------------------------------------------------

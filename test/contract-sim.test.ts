@@ -21,6 +21,7 @@ import WebSocket from "ws";
 import { api, createRunningWorkspace, templateId, waitFor, withSim, type Sim } from "./helpers/sim.ts";
 import { startSim } from "../sim/index.ts";
 import { applyStatusCorrections, CONTRACT_PATH } from "./helpers/client-contract.ts";
+import { tarFiles } from "../src/util/tar.ts";
 
 
 interface Operation { responses: Record<string, { schema?: unknown }> }
@@ -218,6 +219,37 @@ describe("simulator responses validate against Coder's API contract", () => {
     assert.ok(v(body), ajv.errorsText(v.errors));
     covered.add("GET /workspaces/{workspace}/watch");
     await api(sim, "POST", `/api/v2/workspaces/${ws.id}/builds`, { transition: "delete" });
+  });
+
+  it("template upload, template versions, templates and the prebuilds setting follow the contract", async () => {
+    const orgs = await check(sim, "GET", "/organizations", "/api/v2/organizations");
+    const org = orgs[0].id;
+    const tf = 'resource "null_resource" "w" {}\ndata "coder_workspace_preset" "p" {\n  count = 1\n  name  = "preset-${count.index + 1}"\n  prebuilds {\n    instances = 1\n  }\n}\n';
+    const up = await fetch(`${sim.url}/api/v2/files`, { method: "POST", headers: { "Coder-Session-Token": sim.ownerToken, "Content-Type": "application/x-tar" }, body: new Uint8Array(tarFiles({ "main.tf": tf })) });
+    assert.equal(up.status, 201);
+    const fileId = ((await up.json()) as { hash: string }).hash;
+    const version = await check(sim, "POST", "/organizations/{organization}/templateversions", `/api/v2/organizations/${org}/templateversions`, {
+      file_id: fileId, storage_method: "file", provisioner: "terraform", message: "contract", tags: {},
+    });
+    await waitFor("version imported", async () => (await api(sim, "GET", `/api/v2/templateversions/${version.id}`)).body.job.status === "succeeded");
+    const tpl = await check(sim, "POST", "/organizations/{organization}/templates", `/api/v2/organizations/${org}/templates`, { name: "scaletest-ct03-0000", template_version_id: version.id });
+    const before = await check(sim, "GET", "/prebuilds/settings", "/api/v2/prebuilds/settings");
+    assert.equal(before.reconciliation_paused, false);
+    const paused = await check(sim, "PUT", "/prebuilds/settings", "/api/v2/prebuilds/settings", { reconciliation_paused: true });
+    assert.equal(paused.reconciliation_paused, true);
+    // The same value again: 304, no body (a status the contract lists).
+    const again = await api(sim, "PUT", "/api/v2/prebuilds/settings", { reconciliation_paused: true });
+    assert.equal(again.status, 304);
+    await check(sim, "PUT", "/prebuilds/settings", "/api/v2/prebuilds/settings", { reconciliation_paused: false });
+    // Leave nothing behind: pause, delete the prebuilds, then the template.
+    await api(sim, "PUT", "/api/v2/prebuilds/settings", { reconciliation_paused: true });
+    for (const w of sim.state.liveWorkspaces().filter((x) => x.templateId === tpl.id)) {
+      await waitFor("prebuild idle", () => sim.state.job(sim.state.latestBuild(w).jobId).completedAt !== undefined);
+      await api(sim, "POST", `/api/v2/workspaces/${w.id}/builds`, { transition: "delete" });
+    }
+    await waitFor("prebuilds gone", () => sim.state.liveWorkspaces().every((x) => x.templateId !== tpl.id));
+    assert.equal((await api(sim, "DELETE", `/api/v2/templates/${tpl.id}`)).status, 200);
+    await api(sim, "PUT", "/api/v2/prebuilds/settings", { reconciliation_paused: false });
   });
 
   it("keeps the list of unimplemented contract operations exact", () => {

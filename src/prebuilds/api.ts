@@ -39,7 +39,8 @@ export function createTemplateVersion(
       message: req.message,
       storage_method: "file",
       provisioner: "terraform",
-      provisioner_tags: req.tags ?? {},
+      // codersdk.CreateTemplateVersionRequest names the provisioner tags `tags`.
+      tags: req.tags ?? {},
     },
     expect: [201],
   });

@@ -225,9 +225,21 @@ describe("simulator responses validate against Coder's API contract", () => {
     const orgs = await check(sim, "GET", "/organizations", "/api/v2/organizations");
     const org = orgs[0].id;
     const tf = 'resource "null_resource" "w" {}\ndata "coder_workspace_preset" "p" {\n  count = 1\n  name  = "preset-${count.index + 1}"\n  prebuilds {\n    instances = 1\n  }\n}\n';
-    const up = await fetch(`${sim.url}/api/v2/files`, { method: "POST", headers: { "Coder-Session-Token": sim.ownerToken, "Content-Type": "application/x-tar" }, body: new Uint8Array(tarFiles({ "main.tf": tf })) });
-    assert.equal(up.status, 201);
-    const fileId = ((await up.json()) as { hash: string }).hash;
+    const upload = async (): Promise<{ status: number; body: { hash: string } }> => {
+      const r = await fetch(`${sim.url}/api/v2/files`, { method: "POST", headers: { "Coder-Session-Token": sim.ownerToken, "Content-Type": "application/x-tar" }, body: new Uint8Array(tarFiles({ "main.tf": tf }, new Date(0))) });
+      const body = (await r.json()) as { hash: string };
+      const v = validatorFor("POST", "/files", r.status)!;
+      assert.ok(v(body), ajv.errorsText(v.errors));
+      return { status: r.status, body };
+    };
+    const up = await upload();
+    assert.equal(up.status, 201, "a new file");
+    // The same bytes again: coderd answers 200 with the existing file.
+    const dup = await upload();
+    assert.equal(dup.status, 200);
+    assert.equal(dup.body.hash, up.body.hash);
+    covered.add("POST /files");
+    const fileId = up.body.hash;
     const version = await check(sim, "POST", "/organizations/{organization}/templateversions", `/api/v2/organizations/${org}/templateversions`, {
       file_id: fileId, storage_method: "file", provisioner: "terraform", message: "contract", tags: {},
     });

@@ -20,6 +20,7 @@ export const OPERATIONS: readonly string[] = [
   "GET /deployment/config",
   "GET /deployment/stats",
   "GET /entitlements",
+  "POST /files",
   "GET /insights/daus",
   "GET /insights/templates",
   "GET /insights/user-latency",

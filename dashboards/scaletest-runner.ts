@@ -252,6 +252,35 @@ export function buildDashboard(): Dashboard {
       ]),
     );
 
+  d.withRow(new RowBuilder("Prebuilds"))
+    .withPanel(
+      timeseries("Prebuild jobs by template (runner)", "short", [
+        q(`sum by (template_name) (coderd_scaletest_prebuild_jobs_completed{${RUNNER}})`, "{{template_name}} succeeded"),
+        q(`sum by (template_name) (coderd_scaletest_prebuild_jobs_running{${RUNNER}})`, "{{template_name}} running"),
+        q(`sum by (template_name) (coderd_scaletest_prebuild_jobs_failed{${RUNNER}})`, "{{template_name}} failed"),
+      ], "Coder's gauges while the reconciler fills the presets: prebuilt workspaces whose start build succeeded, runs, failed."),
+    )
+    .withPanel(
+      timeseries("Prebuild deletion jobs by template (runner)", "short", [
+        q(`sum by (template_name) (coderd_scaletest_prebuild_deletion_jobs_completed{${RUNNER}})`, "{{template_name}} deleted"),
+        q(`sum by (template_name) (coderd_scaletest_prebuild_deletion_jobs_running{${RUNNER}})`, "{{template_name}} running"),
+        q(`sum by (template_name) (coderd_scaletest_prebuild_deletion_jobs_failed{${RUNNER}})`, "{{template_name}} failed"),
+        q(`sum by (action) (increase(coderd_scaletest_prebuild_errors_total{${RUNNER}}[${RATE}]))`, "error: {{action}}"),
+      ], "Coder's gauges while the reconciler drains them after versions without presets became active; errors by Coder's action names."),
+    );
+
+  d.withRow(new RowBuilder("Task status"))
+    .withPanel(
+      timeseries("Task status update latency (runner)", "s", percentiles("coderd_scaletest_task_status_to_workspace_update_latency_seconds", [], RUNNER),
+        "A status update sent (PATCH app-status with the agent token) to the workspace watch showing it as latest_app_status."),
+    )
+    .withPanel(
+      timeseries("Task status missing updates and report errors (runner)", "short", [
+        q(`sum(increase(coderd_scaletest_missing_status_updates_total{${RUNNER}}[${RATE}]))`, "missing"),
+        q(`sum(increase(coderd_scaletest_report_task_status_errors_total{${RUNNER}}[${RATE}]))`, "not reported"),
+      ]),
+    );
+
   d.withRow(new RowBuilder("Dashboard traffic"))
     .withPanel(
       timeseries("Page load time p95 by page (runner)", "s", [

@@ -15,6 +15,7 @@
 //  - TemplateVersion: created_by.avatar_url; Template: build_time_stats values are static.
 //  - WorkspaceApp: statuses is always [], healthcheck is the zero value (health "disabled").
 import type { SimCore } from "./core.ts";
+import { PREBUILDS_USER_ID } from "./prebuilds.ts";
 import type { Engine } from "./engine.ts";
 import {
   agentStatus, jobStatus, workspaceStatus,
@@ -127,7 +128,8 @@ export class Convert {
     const creator = this.core.state.users.get(v.createdById);
     return {
       id: v.id,
-      template_id: v.templateId,
+      // Not yet part of a template (created before the template): coderd leaves it out.
+      ...(v.templateId ? { template_id: v.templateId } : {}),
       organization_id: v.orgId,
       created_at: this.iso(v.createdAt),
       updated_at: this.iso(v.updatedAt),
@@ -138,8 +140,8 @@ export class Convert {
       created_by: creator ? this.minimalUser(creator) : { id: v.createdById, username: "unknown" },
       archived: false,
       warnings: [],
+      has_external_agent: v.declares?.externalAgent === true,
       matched_provisioners: this.matchedProvisioners(),
-      has_external_agent: false,
     };
   }
 
@@ -342,7 +344,7 @@ export class Convert {
       daily_cost: 0,
       matched_provisioners: this.matchedProvisioners(),
       has_ai_task: false,
-      has_external_agent: false,
+      has_external_agent: ws ? state.templates.get(ws.templateId)?.externalAgent === true : false,
     };
   }
 
@@ -382,8 +384,15 @@ export class Convert {
       automatic_updates: w.automaticUpdates,
       allow_renames: false,
       favorite: false,
-      is_prebuild: false,
+      is_prebuild: w.prebuildPresetId !== undefined && w.ownerId === PREBUILDS_USER_ID,
     };
+    if (w.latestAppStatus) {
+      const st = w.latestAppStatus;
+      out["latest_app_status"] = {
+        id: st.id, created_at: this.iso(st.createdAt), workspace_id: w.id, agent_id: st.agentId, app_id: st.appId,
+        state: st.state, message: st.message, uri: st.uri, needs_user_attention: false, icon: "",
+      };
+    }
     if (w.autostartSchedule !== undefined) out["autostart_schedule"] = w.autostartSchedule;
     if (w.ttlMs !== undefined) out["ttl_ms"] = w.ttlMs;
     return out;

@@ -63,6 +63,11 @@ export class Engine {
     return { pending: this.pending.length, running: this.running.size };
   }
 
+  /** Queue a job that is not a workspace build (a template version import). */
+  enqueueImport(job: SimJob): void {
+    this.enqueue(job);
+  }
+
   private enqueue(job: SimJob): void {
     this.pending.push(job);
     this.dispatch();
@@ -275,6 +280,7 @@ export class Engine {
       id: rng.uuid(), jobId: job.id, name: "home", type: "kubernetes_persistent_volume_claim", createdAt: at,
       transition: build.transition, hide: false, icon: "/icon/database.svg", metadata: [], agents: [],
     };
+    if (tpl.uploaded) return this.declaredResources(ws, build, job, at);
     if (build.transition !== "start") return [pvc];
     const pod: SimResource = {
       id: rng.uuid(), jobId: job.id, name: "main", type: "kubernetes_deployment", createdAt: at,
@@ -289,6 +295,35 @@ export class Engine {
     pod.agents.push(agent);
     state.agents.set(agent.id, agent);
     return [pod, pvc];
+  }
+
+  /**
+   * Resources of a template uploaded through the API: what its main.tf declares (Coder's prebuilds
+   * template: one null_resource; the task-status template: a coder_external_agent with its apps).
+   */
+  private declaredResources(ws: SimWorkspace, build: SimBuild, job: SimJob, at: number): SimResource[] {
+    const { rng, state } = this.core;
+    const tpl = state.template(ws.templateId);
+    const version = state.templateVersions.get(build.templateVersionId);
+    const declares = version?.declares ?? { externalAgent: false, apps: [] };
+    if (!declares.externalAgent || build.transition !== "start") {
+      return [{ id: rng.uuid(), jobId: job.id, name: "workspace", type: "null_resource", createdAt: at, transition: build.transition, hide: false, icon: "", metadata: [], agents: [] }];
+    }
+    const res: SimResource = {
+      id: rng.uuid(), jobId: job.id, name: "main", type: "coder_external_agent", createdAt: at,
+      transition: "start", hide: false, icon: "", metadata: [], agents: [],
+    };
+    const agent: SimAgent = {
+      id: rng.uuid(), name: tpl.agentName, resourceId: res.id, workspaceId: ws.id, buildId: build.id,
+      authToken: rng.uuid(), createdAt: at, updatedAt: at, lifecycle: "created", connectionTimeoutSeconds: 120,
+      neverConnects: false,
+      apps: declares.apps.map((slug) => ({
+        id: rng.uuid(), slug, displayName: slug, url: "http://localhost:3284", subdomain: false, sharingLevel: "owner" as const, icon: "", external: false,
+      })),
+    };
+    res.agents.push(agent);
+    state.agents.set(agent.id, agent);
+    return [res];
   }
 
   agentsOf(build: SimBuild): SimAgent[] {

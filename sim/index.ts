@@ -24,6 +24,8 @@ import { registerWorkspaceRoutes } from "./routes/workspaces.ts";
 import { seed } from "./seed.ts";
 import { startSimMetrics, type SimMetrics } from "./metrics/index.ts";
 import { TailnetServer } from "./tailnet/server.ts";
+import { installPrebuilds, type Prebuilds } from "./prebuilds.ts";
+import { installTaskStatus, type TaskStatus } from "./taskstatus.ts";
 import { jobStatus, type SimState } from "./state.ts";
 import { sleep } from "../src/util/sleep.ts";
 
@@ -78,6 +80,10 @@ export interface Sim {
   readonly apps: SimApps;
   /** The tailnet RPC endpoint (GET /api/v2/tailnet: WorkspaceUpdates), its fault knobs and counters. */
   readonly tailnet: TailnetServer;
+  /** Template upload, presets and the prebuilds reconciler (its counters). */
+  readonly prebuilds: Prebuilds;
+  /** External agents' app status and the workspace watch; its drop-updates fault and counters. */
+  readonly taskStatus: TaskStatus;
   /** coderd's Prometheus endpoint (its own loopback port), or undefined with `metrics: false`. */
   readonly metrics: SimMetrics | undefined;
   /** The metrics endpoint's URL ("" with `metrics: false`). */
@@ -132,6 +138,8 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
   const ssh = await installSsh(deps);
   const apps = installApps(deps);
   const tailnet = new TailnetServer(core);
+  const prebuilds = installPrebuilds(deps, { premium: opts.premium, reconcileIntervalMs: opts.prebuildsReconcileIntervalMs });
+  const taskStatus = installTaskStatus(deps, { premium: opts.premium });
   // Minimal dashboard pages (HTML at the dashboard's paths) for browser-mode dashboard traffic.
   installDashboardPages({ use: (pre) => core.preHandlers.push(pre) });
 
@@ -167,6 +175,8 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
     ssh,
     apps,
     tailnet,
+    prebuilds,
+    taskStatus,
     metrics,
     metricsUrl: metrics?.url ?? "",
     http: {

@@ -68,7 +68,10 @@ const program = new Command()
   .option("--drop-after-ms <range>", 'how long a doomed connection lives before the cut, "N" or "MIN-MAX"', ms, { minMs: 500, maxMs: 2000 } as DurationSpec)
   .option("--drop-kinds <list>", "connection kinds that may be cut: comma list of pty, ssh, app", kinds, ["pty", "ssh", "app"] as DropKind[])
   .option("--restart-after-ms <ms>", "simulate a coderd restart this many ms after start (repeatable; SIGUSR1 restarts now)", times, [] as number[])
-  .option("--restart-down-ms <ms>", "how long a restart keeps the server down", int("--restart-down-ms"), 3000);
+  .option("--restart-down-ms <ms>", "how long a restart keeps the server down", int("--restart-down-ms"), 3000)
+  .option("--no-premium", "no Premium licence: prebuilds settings and external-agent credentials answer 403")
+  .option("--prebuilds-interval-ms <ms>", "prebuilds reconciliation interval", int("--prebuilds-interval-ms"), 500)
+  .option("--drop-app-status-rate <p>", "probability that an app-status update is accepted but never stored nor published", rate, 0);
 
 program.parse();
 const o = program.opts<{
@@ -76,12 +79,15 @@ const o = program.opts<{
   preexisting: boolean; fault: HttpFaultRule[]; latencyMs?: DurationSpec; latencyPath: LatencyRule[]; buildFailRate: number;
   stuckPendingRate: number; agentNeverConnectRate: number; retryAfterSec?: number; dropConnectionsRate: number;
   dropAfterMs: DurationSpec; dropKinds: DropKind[]; restartAfterMs: number[]; restartDownMs: number;
+  premium: boolean; prebuildsIntervalMs: number; dropAppStatusRate: number;
 }>();
 
 const sim = await startSim({
   port: o.port, host: o.host, seed: o.seed, daemons: o.daemons, buildDuration: o.buildMs,
-  agentConnectDelayMs: o.agentConnectMs, preexisting: o.preexisting,
+  agentConnectDelayMs: o.agentConnectMs, preexisting: o.preexisting, premium: o.premium,
+  prebuildsReconcileIntervalMs: o.prebuildsIntervalMs,
 });
+if (o.dropAppStatusRate > 0) sim.taskStatus.setFaults({ dropRate: o.dropAppStatusRate });
 const retryAfter = o.retryAfterSec;
 sim.faults.set({
   http: retryAfter === undefined ? o.fault : o.fault.map((r) => ({ retryAfterSec: retryAfter, ...r })),

@@ -29,6 +29,10 @@ export interface SimOptions {
   version?: string;
   /** Serve coderd's Prometheus metrics on a second loopback port (default true). */
   metrics?: boolean;
+  /** A Premium licence: prebuilds and external agents answer (default true); false = 403 as coderd without it. */
+  premium?: boolean;
+  /** The prebuilds reconciler's interval (CODER_WORKSPACE_PREBUILDS_RECONCILIATION_INTERVAL; default 500 ms). */
+  prebuildsReconcileIntervalMs?: number;
 }
 
 export interface ResolvedOptions {
@@ -44,6 +48,8 @@ export interface ResolvedOptions {
   ptyReconnectWindowMs: number;
   version: string;
   metrics: boolean;
+  premium: boolean;
+  prebuildsReconcileIntervalMs: number;
 }
 
 export function resolveOptions(o: SimOptions = {}): ResolvedOptions {
@@ -69,6 +75,8 @@ export function resolveOptions(o: SimOptions = {}): ResolvedOptions {
     ptyReconnectWindowMs: o.ptyReconnectWindowMs ?? 5000,
     version: o.version ?? "v2.24.1+sim",
     metrics: o.metrics ?? true,
+    premium: o.premium ?? true,
+    prebuildsReconcileIntervalMs: o.prebuildsReconcileIntervalMs ?? 500,
   };
 }
 

@@ -26,6 +26,8 @@ export interface SimUser {
   orgIds: string[];
   deleted: boolean;
   preexisting: boolean;
+  /** A system user (Coder's prebuilds owner): hidden from user lists and counts, as coderd hides it. */
+  system?: boolean;
 }
 
 export interface SimOrg {
@@ -87,6 +89,40 @@ export interface SimTemplate {
   agentName: string;
   apps: SimAppSpec[];
   deprecated: string;
+  /** Workspaces run a `coder_external_agent` resource (its agent token is fetched, not baked in). */
+  externalAgent?: boolean;
+  /** Deleted (DELETE /templates/{id}): gone from listings, still named by its old workspaces. */
+  deleted?: boolean;
+  /** Uploaded through the API: its workspaces get only what its main.tf declares (see sim/prebuilds.ts). */
+  uploaded?: boolean;
+}
+
+/** A `coder_workspace_preset` of a template version, with its desired prebuilt instances. */
+export interface SimPreset {
+  id: string;
+  name: string;
+  instances: number;
+}
+
+/** An uploaded file (POST /files). */
+export interface SimFile {
+  id: string;
+  hash: string;
+  createdById: string;
+  createdAt: number;
+  mimetype: string;
+  data: Buffer;
+}
+
+/** An AI-agent app status (PATCH /workspaceagents/me/app-status), as the workspace's latest_app_status. */
+export interface SimAppStatus {
+  id: string;
+  createdAt: number;
+  agentId: string;
+  appId: string;
+  state: "working" | "idle" | "complete" | "failure";
+  message: string;
+  uri: string;
 }
 
 export interface SimTemplateVersion {
@@ -101,6 +137,10 @@ export interface SimTemplateVersion {
   createdById: string;
   params: SimParam[];
   jobId: string;
+  /** Presets declared by the version's template (uploaded versions only). */
+  presets?: SimPreset[];
+  /** What the uploaded main.tf declares (uploaded versions only). */
+  declares?: { externalAgent: boolean; apps: string[] };
 }
 
 export interface SimLog {
@@ -206,6 +246,9 @@ export interface SimWorkspace {
   /** Build ids, oldest first. */
   buildIds: string[];
   preexisting: boolean;
+  /** The preset this prebuilt workspace was created for (owned by the prebuilds system user). */
+  prebuildPresetId?: string;
+  latestAppStatus?: SimAppStatus;
 }
 
 export interface SimApiKey {
@@ -245,6 +288,9 @@ export class SimState {
   readonly jobs = new Map<string, SimJob>();
   readonly agents = new Map<string, SimAgent>();
   readonly apiKeys = new Map<string, SimApiKey>();
+  readonly files = new Map<string, SimFile>();
+  /** Deployment-wide prebuilds setting (PUT /prebuilds/settings). */
+  prebuildsPaused = false;
   readonly events = new EventEmitter<SimEvents>();
   appearance: SimAppearance = {
     applicationName: "",
@@ -261,7 +307,7 @@ export class SimState {
   }
 
   liveUsers(): SimUser[] {
-    return [...this.users.values()].filter((u) => !u.deleted);
+    return [...this.users.values()].filter((u) => !u.deleted && !u.system);
   }
 
   /** Look up a user by id or username (case-insensitive), ignoring deleted users. */

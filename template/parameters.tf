@@ -632,6 +632,210 @@ data "coder_parameter" "workspace_updates_setup_concurrency" {
   }
 }
 
+data "coder_parameter" "prebuilds" {
+  count        = (contains(jsondecode(data.coder_parameter.scenarios.value), "ssh") || contains(jsondecode(data.coder_parameter.scenarios.value), "web-terminal") || contains(jsondecode(data.coder_parameter.scenarios.value), "app")) && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
+  name         = "prebuilds"
+  display_name = "Prebuilds"
+  description  = "Run the prebuilds load type as a phase (Premium): pauses prebuild reconciliation, creates templates with presets, measures fill and drain, restores the setting. (env `SCALETEST_PREBUILDS`)"
+  type         = "bool"
+  default      = false
+  mutable      = true
+  order        = 316
+}
+
+data "coder_parameter" "prebuilds_templates" {
+  count        = try(data.coder_parameter.prebuilds[0].value, "false") == "true" ? 1 : 0
+  name         = "prebuilds_templates"
+  display_name = "Prebuilds templates"
+  description  = "Templates created, each with its own presets (Coder's --num-templates). (env `SCALETEST_PREBUILDS_TEMPLATES`)"
+  type         = "number"
+  default      = 1
+  mutable      = true
+  order        = 317
+
+  validation {
+    min = 1
+    max = 100
+  }
+}
+
+data "coder_parameter" "prebuilds_presets" {
+  count        = try(data.coder_parameter.prebuilds[0].value, "false") == "true" ? 1 : 0
+  name         = "prebuilds_presets"
+  display_name = "Prebuilds presets"
+  description  = "Presets per template (Coder's --num-presets). (env `SCALETEST_PREBUILDS_PRESETS`)"
+  type         = "number"
+  default      = 1
+  mutable      = true
+  order        = 318
+
+  validation {
+    min = 1
+    max = 100
+  }
+}
+
+data "coder_parameter" "prebuilds_preset_prebuilds" {
+  count        = try(data.coder_parameter.prebuilds[0].value, "false") == "true" ? 1 : 0
+  name         = "prebuilds_preset_prebuilds"
+  display_name = "Prebuilds preset prebuilds"
+  description  = "Prebuilt workspaces each preset asks for (Coder's --num-preset-prebuilds). (env `SCALETEST_PREBUILDS_PRESET_PREBUILDS`)"
+  type         = "number"
+  default      = 1
+  mutable      = true
+  order        = 319
+
+  validation {
+    min = 1
+    max = 1000
+  }
+}
+
+data "coder_parameter" "prebuilds_template_version_job_timeout" {
+  count        = (try(data.coder_parameter.prebuilds[0].value, "false") == "true") && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
+  name         = "prebuilds_template_version_job_timeout"
+  display_name = "Prebuilds template version job timeout"
+  description  = "Limit for one template version's import job to succeed. Allowed: 1s to 2h. (env `SCALETEST_PREBUILDS_TEMPLATE_VERSION_JOB_TIMEOUT`)"
+  type         = "string"
+  default      = "5m"
+  mutable      = true
+  order        = 320
+
+  validation {
+    regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
+  }
+}
+
+data "coder_parameter" "prebuilds_workspace_timeout" {
+  count        = (try(data.coder_parameter.prebuilds[0].value, "false") == "true") && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
+  name         = "prebuilds_workspace_timeout"
+  display_name = "Prebuilds workspace timeout"
+  description  = "Limit for every preset of a template to be filled, and again for them to be drained. Allowed: 1s to 24h. (env `SCALETEST_PREBUILDS_WORKSPACE_TIMEOUT`)"
+  type         = "string"
+  default      = "10m"
+  mutable      = true
+  order        = 321
+
+  validation {
+    regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
+  }
+}
+
+data "coder_parameter" "task_status" {
+  count        = (contains(jsondecode(data.coder_parameter.scenarios.value), "ssh") || contains(jsondecode(data.coder_parameter.scenarios.value), "web-terminal") || contains(jsondecode(data.coder_parameter.scenarios.value), "app")) && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
+  name         = "task_status"
+  display_name = "Task status"
+  description  = "Run the task-status load type as a phase: workspaces of an external-agent template report app status updates; latency until the workspace watch shows each. (env `SCALETEST_TASK_STATUS`)"
+  type         = "bool"
+  default      = false
+  mutable      = true
+  order        = 322
+}
+
+data "coder_parameter" "task_status_count" {
+  count        = try(data.coder_parameter.task_status[0].value, "false") == "true" ? 1 : 0
+  name         = "task_status_count"
+  display_name = "Task status count"
+  description  = "Workspaces created, each reporting status updates (Coder's --count). (env `SCALETEST_TASK_STATUS_COUNT`)"
+  type         = "number"
+  default      = 10
+  mutable      = true
+  order        = 323
+
+  validation {
+    min = 1
+    max = 5000
+  }
+}
+
+data "coder_parameter" "task_status_template" {
+  count        = try(data.coder_parameter.task_status[0].value, "false") == "true" ? 1 : 0
+  name         = "task_status_template"
+  display_name = "Task status template"
+  description  = "Template (name or id) with a coder_external_agent and a coder_app whose slug is --app-slug. (env `SCALETEST_TASK_STATUS_TEMPLATE`)"
+  type         = "string"
+  default      = "scaletest-task-status"
+  mutable      = true
+  order        = 324
+}
+
+data "coder_parameter" "task_status_app_slug" {
+  count        = (try(data.coder_parameter.task_status[0].value, "false") == "true") && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
+  name         = "task_status_app_slug"
+  display_name = "Task status App slug"
+  description  = "Slug of the app the status updates are reported for. (env `SCALETEST_TASK_STATUS_APP_SLUG`)"
+  type         = "string"
+  default      = "ai-agent"
+  mutable      = true
+  order        = 325
+}
+
+data "coder_parameter" "task_status_report_period" {
+  count        = try(data.coder_parameter.task_status[0].value, "false") == "true" ? 1 : 0
+  name         = "task_status_report_period"
+  display_name = "Task status report period"
+  description  = "Time between two status updates of one workspace. Allowed: 100ms to 1h. (env `SCALETEST_TASK_STATUS_REPORT_PERIOD`)"
+  type         = "string"
+  default      = "10s"
+  mutable      = true
+  order        = 326
+
+  validation {
+    regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
+  }
+}
+
+data "coder_parameter" "task_status_report_duration" {
+  count        = try(data.coder_parameter.task_status[0].value, "false") == "true" ? 1 : 0
+  name         = "task_status_report_duration"
+  display_name = "Task status report duration"
+  description  = "How long each workspace reports status updates (after the baseline). Allowed: 100ms to 24h. (env `SCALETEST_TASK_STATUS_REPORT_DURATION`)"
+  type         = "string"
+  default      = "15m"
+  mutable      = true
+  order        = 327
+
+  validation {
+    regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
+  }
+}
+
+data "coder_parameter" "task_status_baseline" {
+  count        = try(data.coder_parameter.task_status[0].value, "false") == "true" ? 1 : 0
+  name         = "task_status_baseline"
+  display_name = "Task status baseline"
+  description  = "Quiet time with every watch open before the first update (Coder's --baseline-duration). Allowed: 0s to 24h. (env `SCALETEST_TASK_STATUS_BASELINE`)"
+  type         = "string"
+  default      = "10m"
+  mutable      = true
+  order        = 328
+
+  validation {
+    regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
+  }
+}
+
+data "coder_parameter" "task_status_workspace_timeout" {
+  count        = (try(data.coder_parameter.task_status[0].value, "false") == "true") && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
+  name         = "task_status_workspace_timeout"
+  display_name = "Task status workspace timeout"
+  description  = "Limit for one workspace's build to succeed and its watch to open. Allowed: 1s to 24h. (env `SCALETEST_TASK_STATUS_WORKSPACE_TIMEOUT`)"
+  type         = "string"
+  default      = "5m"
+  mutable      = true
+  order        = 329
+
+  validation {
+    regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
+  }
+}
+
 data "coder_parameter" "ssh_duration" {
   count        = (contains(jsondecode(data.coder_parameter.scenarios.value), "ssh")) && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
   name         = "ssh_duration"
@@ -1397,6 +1601,20 @@ locals {
     SCALETEST_WORKSPACE_UPDATES_DIAL_TIMEOUT          = try(data.coder_parameter.workspace_updates_dial_timeout[0].value, "2m")
     SCALETEST_WORKSPACE_UPDATES_TEMPLATE              = try(data.coder_parameter.workspace_updates_template[0].value, "")
     SCALETEST_WORKSPACE_UPDATES_SETUP_CONCURRENCY     = try(data.coder_parameter.workspace_updates_setup_concurrency[0].value, "0")
+    SCALETEST_PREBUILDS                               = try(data.coder_parameter.prebuilds[0].value, "false")
+    SCALETEST_PREBUILDS_TEMPLATES                     = try(data.coder_parameter.prebuilds_templates[0].value, "1")
+    SCALETEST_PREBUILDS_PRESETS                       = try(data.coder_parameter.prebuilds_presets[0].value, "1")
+    SCALETEST_PREBUILDS_PRESET_PREBUILDS              = try(data.coder_parameter.prebuilds_preset_prebuilds[0].value, "1")
+    SCALETEST_PREBUILDS_TEMPLATE_VERSION_JOB_TIMEOUT  = try(data.coder_parameter.prebuilds_template_version_job_timeout[0].value, "5m")
+    SCALETEST_PREBUILDS_WORKSPACE_TIMEOUT             = try(data.coder_parameter.prebuilds_workspace_timeout[0].value, "10m")
+    SCALETEST_TASK_STATUS                             = try(data.coder_parameter.task_status[0].value, "false")
+    SCALETEST_TASK_STATUS_COUNT                       = try(data.coder_parameter.task_status_count[0].value, "10")
+    SCALETEST_TASK_STATUS_TEMPLATE                    = try(data.coder_parameter.task_status_template[0].value, "scaletest-task-status")
+    SCALETEST_TASK_STATUS_APP_SLUG                    = try(data.coder_parameter.task_status_app_slug[0].value, "ai-agent")
+    SCALETEST_TASK_STATUS_REPORT_PERIOD               = try(data.coder_parameter.task_status_report_period[0].value, "10s")
+    SCALETEST_TASK_STATUS_REPORT_DURATION             = try(data.coder_parameter.task_status_report_duration[0].value, "15m")
+    SCALETEST_TASK_STATUS_BASELINE                    = try(data.coder_parameter.task_status_baseline[0].value, "10m")
+    SCALETEST_TASK_STATUS_WORKSPACE_TIMEOUT           = try(data.coder_parameter.task_status_workspace_timeout[0].value, "5m")
     SCALETEST_SSH_DURATION                            = try(data.coder_parameter.ssh_duration[0].value, "")
     SCALETEST_SSH_BYTES_PER_TICK                      = try(data.coder_parameter.ssh_bytes_per_tick[0].value, "")
     SCALETEST_SSH_TICK_INTERVAL                       = try(data.coder_parameter.ssh_tick_interval[0].value, "")
@@ -1450,39 +1668,45 @@ locals {
   # Bounds the parameter form cannot enforce (Go durations, fractional numbers, optional overrides).
   # Durations are compared through timeadd(), i.e. to the second; the runner re-checks exactly at start.
   duration_bounds = {
-    SCALETEST_STAGGER_DELAY                  = { name = "Stagger delay (concurrent)", min = "0s", max = "24h" }
-    SCALETEST_BASELINE_WAIT                  = { name = "Baseline wait", min = "0s", max = "24h" }
-    SCALETEST_GREEDY_TICK_INTERVAL           = { name = "Greedy tick interval", min = "1ms", max = "1h" }
-    SCALETEST_CREATE_TIMEOUT                 = { name = "Create timeout", min = "1s", max = "24h" }
-    SCALETEST_JOB_TIMEOUT                    = { name = "Per-workspace timeout", min = "1s", max = "24h" }
-    SCALETEST_RUN_TIMEOUT                    = { name = "Command timeout", min = "100ms", max = "1h" }
-    SCALETEST_RUN_EXPECT_OUTPUT_TIMEOUT      = { name = "Run expect output timeout", min = "0s", max = "1h" }
-    SCALETEST_DURATION                       = { name = "Traffic duration", min = "1s", max = "24h" }
-    SCALETEST_TICK_INTERVAL                  = { name = "Tick interval", min = "1ms", max = "1h" }
-    SCALETEST_TRAFFIC_TIMEOUT                = { name = "Traffic hard timeout", min = "0s", max = "25h" }
-    SCALETEST_RAMP                           = { name = "Connection ramp-up", min = "0s", max = "1h" }
-    SCALETEST_WORKSPACE_UPDATES_TIMEOUT      = { name = "Workspace updates timeout", min = "1s", max = "24h" }
-    SCALETEST_WORKSPACE_UPDATES_DIAL_TIMEOUT = { name = "Workspace updates dial timeout", min = "100ms", max = "1h" }
-    SCALETEST_SSH_DURATION                   = { name = "SSH duration", min = "1s", max = "24h" }
-    SCALETEST_SSH_TICK_INTERVAL              = { name = "SSH tick interval", min = "1ms", max = "1h" }
-    SCALETEST_WEB_TERMINAL_DURATION          = { name = "Web terminal duration", min = "1s", max = "24h" }
-    SCALETEST_WEB_TERMINAL_TICK_INTERVAL     = { name = "Web terminal tick interval", min = "1ms", max = "1h" }
-    SCALETEST_APP_DURATION                   = { name = "App duration", min = "1s", max = "24h" }
-    SCALETEST_APP_TICK_INTERVAL              = { name = "App tick interval", min = "1ms", max = "1h" }
-    SCALETEST_DASHBOARD_DURATION             = { name = "Dashboard duration", min = "1s", max = "24h" }
-    SCALETEST_THINK_TIME                     = { name = "Think time (API mode)", min = "0s", max = "1h" }
-    SCALETEST_DASHBOARD_INTERVAL             = { name = "Page interval (browser mode)", min = "1ms", max = "1h" }
-    SCALETEST_DASHBOARD_JITTER               = { name = "Page jitter (browser mode)", min = "0s", max = "1h" }
-    SCALETEST_THRESHOLD_PROVISION_P95        = { name = "Threshold: provisioning p95", min = "1ms", max = "24h" }
-    SCALETEST_THRESHOLD_DASHBOARD_P95        = { name = "Threshold: dashboard p95", min = "1ms", max = "1h" }
-    SCALETEST_THRESHOLD_DASHBOARD_P99        = { name = "Threshold: dashboard p99", min = "1ms", max = "1h" }
-    SCALETEST_THRESHOLD_TICK_P99             = { name = "Threshold: traffic tick p99", min = "0s", max = "1h" }
-    SCALETEST_CLEANUP_TIMEOUT                = { name = "Cleanup timeout", min = "1s", max = "24h" }
-    SCALETEST_CLEANUP_JOB_TIMEOUT            = { name = "Cleanup job timeout", min = "1s", max = "24h" }
-    SCALETEST_CONNECT_TIMEOUT                = { name = "Connect timeout", min = "100ms", max = "5m" }
-    SCALETEST_REQUEST_TIMEOUT                = { name = "Request timeout", min = "100ms", max = "30m" }
-    SCALETEST_METRICS_WAIT                   = { name = "Metrics linger", min = "0s", max = "10m" }
-    SCALETEST_CODERD_METRICS_INTERVAL        = { name = "Coderd metrics interval", min = "100ms", max = "5m" }
+    SCALETEST_STAGGER_DELAY                          = { name = "Stagger delay (concurrent)", min = "0s", max = "24h" }
+    SCALETEST_BASELINE_WAIT                          = { name = "Baseline wait", min = "0s", max = "24h" }
+    SCALETEST_GREEDY_TICK_INTERVAL                   = { name = "Greedy tick interval", min = "1ms", max = "1h" }
+    SCALETEST_CREATE_TIMEOUT                         = { name = "Create timeout", min = "1s", max = "24h" }
+    SCALETEST_JOB_TIMEOUT                            = { name = "Per-workspace timeout", min = "1s", max = "24h" }
+    SCALETEST_RUN_TIMEOUT                            = { name = "Command timeout", min = "100ms", max = "1h" }
+    SCALETEST_RUN_EXPECT_OUTPUT_TIMEOUT              = { name = "Run expect output timeout", min = "0s", max = "1h" }
+    SCALETEST_DURATION                               = { name = "Traffic duration", min = "1s", max = "24h" }
+    SCALETEST_TICK_INTERVAL                          = { name = "Tick interval", min = "1ms", max = "1h" }
+    SCALETEST_TRAFFIC_TIMEOUT                        = { name = "Traffic hard timeout", min = "0s", max = "25h" }
+    SCALETEST_RAMP                                   = { name = "Connection ramp-up", min = "0s", max = "1h" }
+    SCALETEST_WORKSPACE_UPDATES_TIMEOUT              = { name = "Workspace updates timeout", min = "1s", max = "24h" }
+    SCALETEST_WORKSPACE_UPDATES_DIAL_TIMEOUT         = { name = "Workspace updates dial timeout", min = "100ms", max = "1h" }
+    SCALETEST_PREBUILDS_TEMPLATE_VERSION_JOB_TIMEOUT = { name = "Prebuilds template version job timeout", min = "1s", max = "2h" }
+    SCALETEST_PREBUILDS_WORKSPACE_TIMEOUT            = { name = "Prebuilds workspace timeout", min = "1s", max = "24h" }
+    SCALETEST_TASK_STATUS_REPORT_PERIOD              = { name = "Task status report period", min = "100ms", max = "1h" }
+    SCALETEST_TASK_STATUS_REPORT_DURATION            = { name = "Task status report duration", min = "100ms", max = "24h" }
+    SCALETEST_TASK_STATUS_BASELINE                   = { name = "Task status baseline", min = "0s", max = "24h" }
+    SCALETEST_TASK_STATUS_WORKSPACE_TIMEOUT          = { name = "Task status workspace timeout", min = "1s", max = "24h" }
+    SCALETEST_SSH_DURATION                           = { name = "SSH duration", min = "1s", max = "24h" }
+    SCALETEST_SSH_TICK_INTERVAL                      = { name = "SSH tick interval", min = "1ms", max = "1h" }
+    SCALETEST_WEB_TERMINAL_DURATION                  = { name = "Web terminal duration", min = "1s", max = "24h" }
+    SCALETEST_WEB_TERMINAL_TICK_INTERVAL             = { name = "Web terminal tick interval", min = "1ms", max = "1h" }
+    SCALETEST_APP_DURATION                           = { name = "App duration", min = "1s", max = "24h" }
+    SCALETEST_APP_TICK_INTERVAL                      = { name = "App tick interval", min = "1ms", max = "1h" }
+    SCALETEST_DASHBOARD_DURATION                     = { name = "Dashboard duration", min = "1s", max = "24h" }
+    SCALETEST_THINK_TIME                             = { name = "Think time (API mode)", min = "0s", max = "1h" }
+    SCALETEST_DASHBOARD_INTERVAL                     = { name = "Page interval (browser mode)", min = "1ms", max = "1h" }
+    SCALETEST_DASHBOARD_JITTER                       = { name = "Page jitter (browser mode)", min = "0s", max = "1h" }
+    SCALETEST_THRESHOLD_PROVISION_P95                = { name = "Threshold: provisioning p95", min = "1ms", max = "24h" }
+    SCALETEST_THRESHOLD_DASHBOARD_P95                = { name = "Threshold: dashboard p95", min = "1ms", max = "1h" }
+    SCALETEST_THRESHOLD_DASHBOARD_P99                = { name = "Threshold: dashboard p99", min = "1ms", max = "1h" }
+    SCALETEST_THRESHOLD_TICK_P99                     = { name = "Threshold: traffic tick p99", min = "0s", max = "1h" }
+    SCALETEST_CLEANUP_TIMEOUT                        = { name = "Cleanup timeout", min = "1s", max = "24h" }
+    SCALETEST_CLEANUP_JOB_TIMEOUT                    = { name = "Cleanup job timeout", min = "1s", max = "24h" }
+    SCALETEST_CONNECT_TIMEOUT                        = { name = "Connect timeout", min = "100ms", max = "5m" }
+    SCALETEST_REQUEST_TIMEOUT                        = { name = "Request timeout", min = "100ms", max = "30m" }
+    SCALETEST_METRICS_WAIT                           = { name = "Metrics linger", min = "0s", max = "10m" }
+    SCALETEST_CODERD_METRICS_INTERVAL                = { name = "Coderd metrics interval", min = "100ms", max = "5m" }
   }
   number_bounds = {
     SCALETEST_PERCENTAGE                              = { name = "Percentage", min = 0.01, max = 100 }

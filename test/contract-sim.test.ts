@@ -21,6 +21,7 @@ import WebSocket from "ws";
 import { api, createRunningWorkspace, templateId, waitFor, withSim, type Sim } from "./helpers/sim.ts";
 import { startSim } from "../sim/index.ts";
 import { applyStatusCorrections, CONTRACT_PATH } from "./helpers/client-contract.ts";
+import { tarFiles } from "../src/util/tar.ts";
 
 
 interface Operation { responses: Record<string, { schema?: unknown }> }
@@ -40,8 +41,7 @@ function loadContract(): Contract {
 
 /** Contract operations the simulator deliberately does not implement. */
 const NOT_IMPLEMENTED = new Set<string>([
-  // Deprecated SSE stream; the websocket variant /watch-ws is the one to use.
-  "GET /workspaces/{workspace}/watch",
+  // The websocket variant of the workspace watch; the SSE one (task-status reads it) is served.
   "GET /workspaces/{workspace}/watch-ws",
 ]);
 
@@ -197,6 +197,71 @@ describe("simulator responses validate against Coder's API contract", () => {
     await waitFor("workspaces deleted", async () => (await api(sim, "GET", "/api/v2/workspaces?q=name:scaletest-ct01-")).body.count === 0);
     await check(sim, "DELETE", "/users/{user}/keys/{keyid}", `/api/v2/users/${user.id}/keys/${keys[0].id}`);
     await check(sim, "DELETE", "/users/{user}", `/api/v2/users/${user.id}`);
+  });
+
+  it("the workspace watch (SSE) sends the workspace as its data events", async () => {
+    const ws = await createRunningWorkspace(sim, "scaletest-ct02-0001");
+    const res = await fetch(`${sim.url}/api/v2/workspaces/${ws.id}/watch`, { headers: { "Coder-Session-Token": sim.ownerToken } });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get("content-type") ?? "", /text\/event-stream/);
+    const reader = res.body!.getReader();
+    let text = "";
+    while (!text.includes("\n\n")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += Buffer.from(value).toString("utf8");
+    }
+    await reader.cancel();
+    const event = text.slice(0, text.indexOf("\n\n"));
+    assert.match(event, /^event: data\ndata: /);
+    const v = ajv.compile({ $ref: "#/definitions/codersdk.Workspace", definitions: contract.definitions });
+    const body = JSON.parse(event.slice(event.indexOf("data: ") + 6));
+    assert.ok(v(body), ajv.errorsText(v.errors));
+    covered.add("GET /workspaces/{workspace}/watch");
+    await api(sim, "POST", `/api/v2/workspaces/${ws.id}/builds`, { transition: "delete" });
+  });
+
+  it("template upload, template versions, templates and the prebuilds setting follow the contract", async () => {
+    const orgs = await check(sim, "GET", "/organizations", "/api/v2/organizations");
+    const org = orgs[0].id;
+    const tf = 'resource "null_resource" "w" {}\ndata "coder_workspace_preset" "p" {\n  count = 1\n  name  = "preset-${count.index + 1}"\n  prebuilds {\n    instances = 1\n  }\n}\n';
+    const upload = async (): Promise<{ status: number; body: { hash: string } }> => {
+      const r = await fetch(`${sim.url}/api/v2/files`, { method: "POST", headers: { "Coder-Session-Token": sim.ownerToken, "Content-Type": "application/x-tar" }, body: new Uint8Array(tarFiles({ "main.tf": tf }, new Date(0))) });
+      const body = (await r.json()) as { hash: string };
+      const v = validatorFor("POST", "/files", r.status)!;
+      assert.ok(v(body), ajv.errorsText(v.errors));
+      return { status: r.status, body };
+    };
+    const up = await upload();
+    assert.equal(up.status, 201, "a new file");
+    // The same bytes again: coderd answers 200 with the existing file.
+    const dup = await upload();
+    assert.equal(dup.status, 200);
+    assert.equal(dup.body.hash, up.body.hash);
+    covered.add("POST /files");
+    const fileId = up.body.hash;
+    const version = await check(sim, "POST", "/organizations/{organization}/templateversions", `/api/v2/organizations/${org}/templateversions`, {
+      file_id: fileId, storage_method: "file", provisioner: "terraform", message: "contract", tags: {},
+    });
+    await waitFor("version imported", async () => (await api(sim, "GET", `/api/v2/templateversions/${version.id}`)).body.job.status === "succeeded");
+    const tpl = await check(sim, "POST", "/organizations/{organization}/templates", `/api/v2/organizations/${org}/templates`, { name: "scaletest-ct03-0000", template_version_id: version.id });
+    const before = await check(sim, "GET", "/prebuilds/settings", "/api/v2/prebuilds/settings");
+    assert.equal(before.reconciliation_paused, false);
+    const paused = await check(sim, "PUT", "/prebuilds/settings", "/api/v2/prebuilds/settings", { reconciliation_paused: true });
+    assert.equal(paused.reconciliation_paused, true);
+    // The same value again: 304, no body (a status the contract lists).
+    const again = await api(sim, "PUT", "/api/v2/prebuilds/settings", { reconciliation_paused: true });
+    assert.equal(again.status, 304);
+    await check(sim, "PUT", "/prebuilds/settings", "/api/v2/prebuilds/settings", { reconciliation_paused: false });
+    // Leave nothing behind: pause, delete the prebuilds, then the template.
+    await api(sim, "PUT", "/api/v2/prebuilds/settings", { reconciliation_paused: true });
+    for (const w of sim.state.liveWorkspaces().filter((x) => x.templateId === tpl.id)) {
+      await waitFor("prebuild idle", () => sim.state.job(sim.state.latestBuild(w).jobId).completedAt !== undefined);
+      await api(sim, "POST", `/api/v2/workspaces/${w.id}/builds`, { transition: "delete" });
+    }
+    await waitFor("prebuilds gone", () => sim.state.liveWorkspaces().every((x) => x.templateId !== tpl.id));
+    assert.equal((await api(sim, "DELETE", `/api/v2/templates/${tpl.id}`)).status, 200);
+    await api(sim, "PUT", "/api/v2/prebuilds/settings", { reconciliation_paused: false });
   });
 
   it("keeps the list of unimplemented contract operations exact", () => {

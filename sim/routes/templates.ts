@@ -16,7 +16,7 @@ export function registerTemplateRoutes(r: Router, { core, engine, convert }: Rou
   };
   const templatesOf = (orgId?: string): SimTemplate[] =>
     [...state.templates.values()]
-      .filter((t) => orgId === undefined || t.orgId === orgId)
+      .filter((t) => !t.deleted && (orgId === undefined || t.orgId === orgId))
       .sort((a, b) => (a.name < b.name ? -1 : 1));
 
   r.add("GET", "/api/v2/organizations", (ctx) => {
@@ -47,7 +47,7 @@ export function registerTemplateRoutes(r: Router, { core, engine, convert }: Rou
 
   r.add("GET", "/api/v2/templates/{template}", (ctx) => {
     const t = state.templates.get(ctx.param("template"));
-    if (!t) throw notFound();
+    if (!t || t.deleted) throw notFound();
     ctx.json(200, convert.template(t));
   });
 

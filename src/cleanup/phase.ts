@@ -6,6 +6,7 @@ import { counter, gauge, latency, samplesSeries, value } from "../results/metric
 import type { PhaseResult, Runner, UnitResult } from "../scenario/runner.ts";
 import { BadInputError } from "../util/errors.ts";
 import { cleanupRun } from "./cleanup.ts";
+import { restorePrebuildsSetting } from "../prebuilds/restore.ts";
 import { renderCleanupText } from "./render.ts";
 import { cleanupScope } from "./scope.ts";
 import type { CleanupItem, CleanupOptions, CleanupResult } from "./types.ts";
@@ -101,7 +102,22 @@ export function cleanupRunner(o: { runId: string | null; ownTokenId?: string; st
       };
     },
     async run(ctx, s) {
-      return cleanupPhaseResult(await cleanupRun(ctx.client, s.options, { log: (l, m) => ctx.log[l](m), ...(o.stoppable ? { signal: ctx.signal } : {}) }));
+      const log = (l: "debug" | "info" | "warn" | "error", m: string): void => ctx.log[l](m);
+      const r = await cleanupRun(ctx.client, s.options, { log, ...(o.stoppable ? { signal: ctx.signal } : {}) });
+      // Load types that change deployment-wide state (prebuilds: its templates, the reconciliation setting).
+      const pb = await restorePrebuildsSetting(ctx.client, ctx.config.resultsDir, s.options.all ? { all: true } : { runId: s.options.runId! }, log).catch(
+        (e: unknown) => ({ templates: null, restored: [], failed: [`prebuilds: ${(e as Error).message}`] }),
+      );
+      const result = cleanupPhaseResult(r);
+      if (pb.templates || pb.restored.length || pb.failed.length) {
+        result.extra["prebuilds"] = pb;
+        if (pb.failed.length) {
+          result.failed = `cleanup left ${pb.failed.length} prebuilds resource(s): ${pb.failed.slice(0, 5).join(", ")}`;
+          result.errors.push(...pb.failed.slice(0, 5));
+        }
+        result.text += `  prebuilds: ${pb.templates?.templates_deleted ?? 0} template(s) deleted, setting restored for ${pb.restored.length} run(s)${pb.failed.length ? `; LEFT: ${pb.failed.join(", ")}` : ""}\n`;
+      }
+      return result;
     },
   };
 }

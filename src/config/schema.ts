@@ -11,6 +11,8 @@ import { scaleOutSettings } from "./settings/scaleout.ts";
 import { thresholdSettings } from "./settings/thresholds.ts";
 import { perKindTrafficSettings, trafficSettings } from "./settings/traffic.ts";
 import { workspaceUpdatesSettings } from "./settings/workspace-updates.ts";
+import { prebuildsSettings } from "./settings/prebuilds.ts";
+import { taskStatusSettings } from "./settings/task-status.ts";
 
 export const SETTINGS = {
   ...deploymentSettings,
@@ -22,6 +24,8 @@ export const SETTINGS = {
   ...thresholdSettings,
   ...cleanupSettings,
   ...workspaceUpdatesSettings,
+  ...prebuildsSettings,
+  ...taskStatusSettings,
   ...integrationSettings,
   ...coderdMetricsSettings,
   ...scaleOutSettings,

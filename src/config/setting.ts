@@ -13,6 +13,8 @@ export const SCRIPTS = [
   "app-traffic",
   "dashboard-traffic",
   "workspace-updates",
+  "prebuilds",
+  "task-status",
   "report",
   "status",
 ] as const;

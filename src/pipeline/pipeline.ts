@@ -13,6 +13,8 @@ import { clientFor } from "../scenario/main.ts";
 import { log } from "../util/log.ts";
 import { greedyFlood } from "./greedy.ts";
 import { workspaceUpdatesRunner } from "../workspace-updates/phase.ts";
+import { prebuildsRunner } from "../prebuilds/phase.ts";
+import { taskStatusRunner } from "../task-status/phase.ts";
 import { renderPlan, SCENARIO_TITLE } from "./plan.ts";
 import { preflight, type ScenarioPhase } from "./preflight.ts";
 import { sleep } from "../util/sleep.ts";
@@ -83,6 +85,14 @@ export async function runPipeline(c: Config, opts: PipelineOptions): Promise<Pip
     if (pre.workspaceUpdates && !run.signal.aborted) {
       await run.phase(workspaceUpdatesRunner(), pre.workspaceUpdates, { text: "Workspace updates (WorkspaceUpdates streams while workspaces are created)" });
       await run.baseline("baseline-workspace-updates");
+    }
+    if (pre.prebuilds && !run.signal.aborted) {
+      await run.phase(prebuildsRunner(), pre.prebuilds, { text: "Prebuilds (reconciler fills presets of new templates, then drains them)" });
+      await run.baseline("baseline-prebuilds");
+    }
+    if (pre.taskStatus && !run.signal.aborted) {
+      await run.phase(taskStatusRunner(), pre.taskStatus, { text: "Task status (external agents report app status; time until the watch shows it)" });
+      await run.baseline("baseline-task-status");
     }
   } catch (e) {
     run.pipelineError(e);

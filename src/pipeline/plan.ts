@@ -117,6 +117,20 @@ export function buildPlan(c: Config): Plan {
       expectedMs: createEstimateMs({ ...c, workspaces: c.wuWorkspaceCount }),
     });
   }
+  if (c.pbPhase) {
+    phases.push({
+      name: "prebuilds",
+      text: `Prebuilds: ${c.pbNumTemplates} template(s) x ${c.pbNumPresets} preset(s) x ${c.pbNumPresetPrebuilds} prebuilt workspace(s) filled, then drained`,
+      expectedMs: 2 * createEstimateMs({ ...c, workspaces: c.pbNumTemplates * c.pbNumPresets * c.pbNumPresetPrebuilds }),
+    });
+  }
+  if (c.tsPhase) {
+    phases.push({
+      name: "task-status",
+      text: `Task status: ${c.tsCount} external-agent workspace(s) report every ${formatDuration(c.tsReportPeriod)} for ${formatDuration(c.tsReportDuration)} after a ${formatDuration(c.tsBaseline)} baseline`,
+      expectedMs: createEstimateMs({ ...c, workspaces: c.tsCount }) + c.tsBaseline + c.tsReportDuration,
+    });
+  }
   phases.push({ name: "report", text: "Write summary.json, report.md and report.html", expectedMs: 2_000 });
   phases.push({
     name: "cleanup",

@@ -17,6 +17,8 @@ import { planGreedy } from "./greedy.ts";
 import { buildPlan, type Plan, type ScenarioPlan } from "./plan.ts";
 import { shardedTraffic } from "./shards.ts";
 import { workspaceUpdatesRunner, type WorkspaceUpdatesSettings } from "../workspace-updates/phase.ts";
+import { prebuildsRunner, type PrebuildsSettingsState } from "../prebuilds/phase.ts";
+import { taskStatusRunner, type TaskStatusSettings } from "../task-status/phase.ts";
 
 export interface ScenarioPhase {
   plan: ScenarioPlan;
@@ -34,6 +36,10 @@ export interface Preflight {
   scenarios: ScenarioPhase[];
   /** --workspace-updates: the phase after the load scenarios, planned (names after the run's workspaces). */
   workspaceUpdates: WorkspaceUpdatesSettings | null;
+  /** --prebuilds: planned (Premium checked, template names after the others); restores its setting itself. */
+  prebuilds: PrebuildsSettingsState | null;
+  /** --task-status: planned (template checked, workspaces after the others), left to the run's cleanup. */
+  taskStatus: TaskStatusSettings | null;
   cleanup: CleanupSettings;
   /** --cleanup-prepare: the earlier runs to clean up before anything is created. */
   cleanupPrepare: CleanupPrepareSettings | null;
@@ -70,7 +76,23 @@ export async function preflight(client: CoderClient, c: Config): Promise<Preflig
   const workspaceUpdates = c.wuPhase ? await planPipelineWorkspaceUpdates(client, c) : null;
   const cleanupPrepare = c.cleanupPrepare ? cleanupPrepareRunner().validate(c, {}) : null;
   const reused = c.skipCreateWorkspaces ? await reusableWorkspaces(client, c, me) : 0;
-  return { plan, version: info.version, externalUrl: info.dashboard_url ?? c.url, create: { ...create, plan: createPlan }, createPlan, greedy, scenarios, workspaceUpdates, cleanup, cleanupPrepare, reused };
+  // Numbered after the run's workspaces, the greedy agent's and workspace-updates' users and workspaces.
+  let offset = c.workspaces + (c.greedyAgent ? 1 : 0) + (workspaceUpdates?.plan?.create.names.length ?? 0);
+  let prebuilds: PrebuildsSettingsState | null = null;
+  if (c.pbPhase) {
+    const runner = prebuildsRunner({ indexOffset: offset });
+    prebuilds = await runner.prepare!({ client } as never, runner.validate(c, {}));
+    offset += c.pbNumTemplates;
+  }
+  let taskStatus: TaskStatusSettings | null = null;
+  if (c.tsPhase) {
+    const runner = taskStatusRunner({ indexOffset: offset, noCleanup: true });
+    taskStatus = await runner.prepare!({ client } as never, runner.validate(c, {}));
+  }
+  return {
+    plan, version: info.version, externalUrl: info.dashboard_url ?? c.url, create: { ...create, plan: createPlan }, createPlan, greedy, scenarios,
+    workspaceUpdates, prebuilds, taskStatus, cleanup, cleanupPrepare, reused,
+  };
 }
 
 /** --skip-create-workspaces: the run's own workspaces an earlier run left (under the ownership rule); none is bad input. */

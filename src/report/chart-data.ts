@@ -2,6 +2,7 @@
 // page's script only draws. Each chart is null when the run has nothing to show for it.
 import { summarize } from "../results/stats.ts";
 import { LatencyHistogram } from "../traffic/histogram.ts";
+import { prebuildsTimeChart } from "./prebuilds-chart.ts";
 import type { TimelinePoint } from "../traffic/result.ts";
 import type { ReportModel, ReportPhase } from "./model.ts";
 import { serverSideCharts } from "./server-side.ts";
@@ -309,6 +310,9 @@ function timeCharts(model: ReportModel, xMax: number): TimeChart[] {
       });
       errorSeries.push({ label: p.name, style: "count", points: perSecond(tr.errors.map((e) => e.at), runStart, Number.isNaN(start) ? offset : start, end) });
       untimed += tr.errorsOmitted;
+    } else if ((p.runner ?? p.name) === "prebuilds" && !Number.isNaN(start)) {
+      const chart = prebuildsTimeChart(p, start, xMax);
+      if (chart) out.push(chart);
     } else if (p.kind === "dashboard" && !Number.isNaN(start)) {
       const d = p.extra["dashboard"] as
         | { failures?: { at: string }[]; failures_total?: number; timeline?: { t: number; views: number; errors: number; hist: string }[]; timeline_started_at?: string }

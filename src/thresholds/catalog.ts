@@ -8,7 +8,7 @@ import { parseThresholds, type ThresholdSpec } from "./parse.ts";
 import { DEFAULT_STAT, specProblem, type MetricType } from "./rules.ts";
 
 /** The runner (phase kind) that produces a metric; also the metric's first name segment. */
-export type MetricRunner = "create" | "ssh" | "web-terminal" | "app" | "dashboard" | "cleanup" | "workspace-updates" | "coderd";
+export type MetricRunner = "create" | "ssh" | "web-terminal" | "app" | "dashboard" | "cleanup" | "workspace-updates" | "prebuilds" | "task-status" | "coderd";
 
 export interface CatalogEntry {
   name: string;
@@ -66,6 +66,17 @@ export const METRIC_CATALOG: readonly CatalogEntry[] = [
   { name: "workspace-updates.latency", runner: "workspace-updates", type: "latency", unit: "ms", labels: ["num_owned_workspaces"], help: "Build start to the last WorkspaceUpdates upsert naming the workspace, on the owner stream, as Coder computes it." },
   { name: "workspace-updates.errors", runner: "workspace-updates", type: "counter", unit: "count", labels: ["action"], help: "Failed users by Coder action name (dial, recv, context_done, unexpected_workspace) and setup steps." },
   { name: "workspace-updates.error_rate", runner: "workspace-updates", type: "rate", unit: "ratio", labels: [], help: "Users whose stream or setup failed, of all users." },
+  { name: "prebuilds.fill", runner: "prebuilds", type: "latency", unit: "ms", labels: [], help: "Reconciliation unpaused to every preset of a template having its prebuilt workspaces (one sample per template)." },
+  { name: "prebuilds.drain", runner: "prebuilds", type: "latency", unit: "ms", labels: [], help: "Reconciliation unpaused with the preset-less version active to no prebuilt workspace left (one sample per template)." },
+  { name: "prebuilds.failed_builds", runner: "prebuilds", type: "counter", unit: "count", labels: [], help: "Prebuilt workspaces whose start build failed or was canceled (distinct workspaces)." },
+  { name: "prebuilds.failed_deletions", runner: "prebuilds", type: "counter", unit: "count", labels: [], help: "Delete builds of prebuilt workspaces seen failed during the drain." },
+  { name: "prebuilds.errors", runner: "prebuilds", type: "counter", unit: "count", labels: ["action"], help: "Failed templates by Coder action name (create_template_version, create_template, wait_for_workspaces, wait_for_workspace_deletion, ...)." },
+  { name: "prebuilds.error_rate", runner: "prebuilds", type: "rate", unit: "ratio", labels: [], help: "Templates that did not fill and drain, of all templates." },
+  { name: "task-status.latency", runner: "task-status", type: "latency", unit: "ms", labels: [], help: "A status update sent (PATCH app-status) to the workspace watch showing it as latest_app_status." },
+  { name: "task-status.missing", runner: "task-status", type: "counter", unit: "count", labels: [], help: "Status updates sent but never shown by the workspace watch." },
+  { name: "task-status.missing_rate", runner: "task-status", type: "rate", unit: "ratio", labels: [], help: "Missing status updates of all sent." },
+  { name: "task-status.report_errors", runner: "task-status", type: "counter", unit: "count", labels: [], help: "Status updates the deployment refused or that could not be sent." },
+  { name: "task-status.errors", runner: "task-status", type: "counter", unit: "count", labels: ["action"], help: "Failed workspaces by step (create_workspace, wait_build, external_agent, credentials, watch)." },
   { name: "cleanup.remaining", runner: "cleanup", type: "gauge", unit: "count", labels: [], help: "Resources of the run still present after cleanup." },
   // Server side: coderd's own metrics over each phase's window (src/metrics/coderd), judged in every runner phase.
   { name: "coderd.api", runner: "coderd", type: "latency", unit: "ms", labels: ["route"], help: "coderd_api_request_latencies_seconds by route pattern (path; methods and replicas merged by summing buckets); websockets excluded." },

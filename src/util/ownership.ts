@@ -104,3 +104,11 @@ export async function listOwnedWorkspaces(client: CoderClient, own: Ownership, s
   }
   return out;
 }
+
+/**
+ * A template belongs to `sel` only if its name is exactly `scaletest-<R>-<digits>` within the selector and
+ * the runner created it (load types such as prebuilds create templates; look-alikes are never touched).
+ */
+export function ownsTemplate(t: { name: string; created_by_id?: string }, sel: RunSelector, runnerId: string): boolean {
+  return runIdInSelector(t.name, sel) !== null && t.created_by_id === runnerId;
+}

@@ -165,6 +165,7 @@ const ADVANCED = new Set<SettingKey>([
   "metricsWait", "useHostLogin", "runners", "percentage", "dashboardPercentage", "tickInterval",
   "trustedOrigins", "prometheusUrl", "prometheusSelector", "namespace", "connectTimeout", "requestTimeout", "coderdMetricsUrls", "coderdMetricsDiscover", "coderdNamespace", "coderdMetricsPort",
   "coderdMetricsInterval", "cleanupPrepare", "skipCreateWorkspaces", "wuDialTimeout", "wuSetupConcurrency", "wuTemplate", "wuUpdatesTimeout",
+  "pbPhase", "pbTemplateVersionJobTimeout", "pbWorkspaceTimeout", "tsPhase", "tsAppSlug", "tsWorkspaceTimeout",
 ] as SettingKey[]);
 
 function conditionOf(key: SettingKey, s: Setting<unknown>, name: string): Condition | undefined {
@@ -172,6 +173,9 @@ function conditionOf(key: SettingKey, s: Setting<unknown>, name: string): Condit
   const kind = /^(ssh|web_terminal|app)_/.exec(name)?.[1];
   // The workspace-updates phase's own settings show only with it.
   if (/^wu[A-Z]/.test(key) && key !== "wuPhase") parts.push({ flag: "workspace_updates" });
+  // Likewise the prebuilds and task-status phases' settings.
+  else if (/^pb[A-Z]/.test(key) && key !== "pbPhase") parts.push({ flag: "prebuilds" });
+  else if (/^ts[A-Z]/.test(key) && key !== "tsPhase") parts.push({ flag: "task_status" });
   else if (kind) parts.push({ scenario: [kind.replace("_", "-")] });
   else if (s.group === "dashboard" || /^thresholdDashboard/.test(key)) parts.push({ scenario: ["dashboard"] });
   else if (s.group === "traffic" || key === "thresholdTrafficErrorRate" || key === "thresholdTickP99") parts.push({ scenario: TRAFFIC_SCENARIOS });

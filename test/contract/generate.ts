@@ -20,6 +20,7 @@ export const OPERATIONS: readonly string[] = [
   "GET /deployment/config",
   "GET /deployment/stats",
   "GET /entitlements",
+  "POST /files",
   "GET /insights/daus",
   "GET /insights/templates",
   "GET /insights/user-latency",
@@ -30,7 +31,11 @@ export const OPERATIONS: readonly string[] = [
   "GET /organizations/{organization}/provisionerjobs",
   "GET /organizations/{organization}/provisionerjobs/{job}",
   "GET /organizations/{organization}/templates",
+  "POST /organizations/{organization}/templates",
   "GET /organizations/{organization}/templates/{templatename}",
+  "POST /organizations/{organization}/templateversions",
+  "GET /prebuilds/settings",
+  "PUT /prebuilds/settings",
   "GET /regions",
   "GET /templates",
   "GET /templates/{template}",
@@ -78,6 +83,7 @@ const NOTES: readonly string[] = [
   "GET /workspaceproxies is listed as an array of RegionsResponse, but coderd writes one RegionsResponse object ({regions: [...]}).",
   "User.status narrows UserStatus to active|suspended, but new users are created dormant.",
   "Template.organization_name carries format \"url\" but holds an organization name.",
+  "coderd answers 201 for POST /organizations/{organization}/templates (codersdk.CreateTemplate requires it); swagger annotates 200. See statusCorrections.",
 ];
 
 /** What coderd writes where the swagger annotation differs: "METHOD /path" -> status codes. */
@@ -85,6 +91,7 @@ const STATUS_CORRECTIONS: Record<string, { swagger: number; server: number }> = 
   "POST /users/{user}/workspaces": { swagger: 200, server: 201 },
   "POST /organizations/{organization}/members/{user}/workspaces": { swagger: 200, server: 201 },
   "POST /workspaces/{workspace}/builds": { swagger: 200, server: 201 },
+  "POST /organizations/{organization}/templates": { swagger: 200, server: 201 },
 };
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };

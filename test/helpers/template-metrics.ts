@@ -1,5 +1,7 @@
 // Names for checking the Grafana dashboard's queries: what the runner's live Prometheus registry exports, and
 // the metric names a PromQL expression reads.
+import { prebuildsMetrics } from "../../src/prebuilds/metrics.ts";
+import { taskStatusMetrics } from "../../src/task-status/metrics.ts";
 import { getRegistry } from "../../src/metrics/index.ts";
 import { workspaceUpdatesMetrics } from "../../src/workspace-updates/metrics.ts";
 import { getTrafficMetrics } from "../../src/metrics/traffic.ts";
@@ -13,6 +15,8 @@ export async function liveRunnerMetrics(): Promise<Map<string, string>> {
   getTrafficMetrics();
   new DashboardRecorder("api");
   workspaceUpdatesMetrics();
+  prebuildsMetrics();
+  taskStatusMetrics();
   const all = await getRegistry().getMetricsAsJSON();
   return new Map(all.map((m) => [m.name, String(m.type)]));
 }

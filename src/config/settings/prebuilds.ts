@@ -1,0 +1,80 @@
+// The prebuilds load type (Coder's `coder exp scaletest prebuilds`, Premium): templates whose presets ask
+// for prebuilt workspaces; the time for the reconciler to fill every preset, then to drain them.
+import { bool, duration, int } from "../setting.ts";
+
+const PB = ["prebuilds", "run"] as const;
+
+export const prebuildsSettings = {
+  pbPhase: bool({
+    group: "traffic",
+    env: "SCALETEST_PREBUILDS",
+    flag: "prebuilds",
+    scripts: ["run"],
+    default: false,
+    help: "Run the prebuilds load type as a phase (Premium): pauses prebuild reconciliation, creates templates with presets, measures fill and drain, restores the setting.",
+  }),
+  pbNumTemplates: int({
+    group: "traffic",
+    env: "SCALETEST_PREBUILDS_TEMPLATES",
+    flag: "prebuilds-templates",
+    scriptFlags: { prebuilds: "num-templates" },
+    scripts: PB,
+    default: 1,
+    min: 1,
+    max: 100,
+    help: "Templates created, each with its own presets (Coder's --num-templates).",
+  }),
+  pbNumPresets: int({
+    group: "traffic",
+    env: "SCALETEST_PREBUILDS_PRESETS",
+    flag: "prebuilds-presets",
+    scriptFlags: { prebuilds: "num-presets" },
+    scripts: PB,
+    default: 1,
+    min: 1,
+    max: 100,
+    help: "Presets per template (Coder's --num-presets).",
+  }),
+  pbNumPresetPrebuilds: int({
+    group: "traffic",
+    env: "SCALETEST_PREBUILDS_PRESET_PREBUILDS",
+    flag: "prebuilds-preset-prebuilds",
+    scriptFlags: { prebuilds: "num-preset-prebuilds" },
+    scripts: PB,
+    default: 1,
+    min: 1,
+    max: 1000,
+    help: "Prebuilt workspaces each preset asks for (Coder's --num-preset-prebuilds).",
+  }),
+  pbTemplateVersionJobTimeout: duration({
+    group: "traffic",
+    env: "SCALETEST_PREBUILDS_TEMPLATE_VERSION_JOB_TIMEOUT",
+    flag: "prebuilds-template-version-job-timeout",
+    scriptFlags: { prebuilds: "template-version-job-timeout" },
+    scripts: PB,
+    default: "5m",
+    min: "1s",
+    max: "2h",
+    help: "Limit for one template version's import job to succeed.",
+  }),
+  pbWorkspaceTimeout: duration({
+    group: "traffic",
+    env: "SCALETEST_PREBUILDS_WORKSPACE_TIMEOUT",
+    flag: "prebuilds-workspace-timeout",
+    scriptFlags: { prebuilds: "prebuild-workspace-timeout" },
+    scripts: PB,
+    default: "10m",
+    min: "1s",
+    max: "24h",
+    help: "Limit for every preset of a template to be filled, and again for them to be drained.",
+  }),
+  pbSkipCleanup: bool({
+    group: "traffic",
+    env: "SCALETEST_PREBUILDS_SKIP_CLEANUP",
+    flag: "prebuilds-skip-cleanup",
+    scriptFlags: { prebuilds: "skip-cleanup" },
+    scripts: ["prebuilds"],
+    fallback: "noCleanup",
+    help: "Leave the templates (and any prebuilt workspace left) in place; the reconciliation setting is restored anyway.",
+  }),
+} as const;

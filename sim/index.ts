@@ -20,6 +20,10 @@ import type { RouteDeps } from "./routes/common.ts";
 import { registerMetaRoutes } from "./routes/meta.ts";
 import { registerTemplateRoutes } from "./routes/templates.ts";
 import { registerUserRoutes } from "./routes/users.ts";
+import { registerRoleRoutes } from "./routes/roles.ts";
+import { registerTemplateWriteRoutes } from "./routes/template-writes.ts";
+import { Notifier } from "./notifications/notifier.ts";
+import { InboxWatch } from "./notifications/watch.ts";
 import { registerWorkspaceRoutes } from "./routes/workspaces.ts";
 import { seed } from "./seed.ts";
 import { startSimMetrics, type SimMetrics } from "./metrics/index.ts";
@@ -78,6 +82,10 @@ export interface Sim {
   readonly apps: SimApps;
   /** The tailnet RPC endpoint (GET /api/v2/tailnet: WorkspaceUpdates), its fault knobs and counters. */
   readonly tailnet: TailnetServer;
+  /** coderd's notifier (queue, inbox, SMTP): `notifier.stop()` is the switch that stops delivery. */
+  readonly notifier: Notifier;
+  /** GET /api/v2/notifications/inbox/watch and its counters. */
+  readonly inboxWatch: InboxWatch;
   /** coderd's Prometheus endpoint (its own loopback port), or undefined with `metrics: false`. */
   readonly metrics: SimMetrics | undefined;
   /** The metrics endpoint's URL ("" with `metrics: false`). */
@@ -129,6 +137,10 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
   registerUserRoutes(core.router, deps);
   registerTemplateRoutes(core.router, deps);
   registerWorkspaceRoutes(core.router, deps);
+  registerRoleRoutes(core.router, deps);
+  const notifier = new Notifier(core, opts.notifications);
+  const inboxWatch = new InboxWatch(core, notifier);
+  registerTemplateWriteRoutes(core.router, deps, notifier);
   const ssh = await installSsh(deps);
   const apps = installApps(deps);
   const tailnet = new TailnetServer(core);
@@ -167,6 +179,8 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
     ssh,
     apps,
     tailnet,
+    notifier,
+    inboxWatch,
     metrics,
     metricsUrl: metrics?.url ?? "",
     http: {

@@ -68,7 +68,10 @@ const program = new Command()
   .option("--drop-after-ms <range>", 'how long a doomed connection lives before the cut, "N" or "MIN-MAX"', ms, { minMs: 500, maxMs: 2000 } as DurationSpec)
   .option("--drop-kinds <list>", "connection kinds that may be cut: comma list of pty, ssh, app", kinds, ["pty", "ssh", "app"] as DropKind[])
   .option("--restart-after-ms <ms>", "simulate a coderd restart this many ms after start (repeatable; SIGUSR1 restarts now)", times, [] as number[])
-  .option("--restart-down-ms <ms>", "how long a restart keeps the server down", int("--restart-down-ms"), 3000);
+  .option("--restart-down-ms <ms>", "how long a restart keeps the server down", int("--restart-down-ms"), 3000)
+  .option("--notifications-fetch-ms <ms>", "how often the notifier polls its queue (coderd's CODER_NOTIFICATIONS_FETCH_INTERVAL)", int("--notifications-fetch-ms"), 1000)
+  .option("--smtp-smarthost <host:port>", "send notification emails over SMTP to this server (coderd's CODER_EMAIL_SMARTHOST), e.g. the SMTP sink", "")
+  .option("--no-notifier", "start with the notifier stopped (enqueued notifications are never delivered)");
 
 program.parse();
 const o = program.opts<{
@@ -76,12 +79,15 @@ const o = program.opts<{
   preexisting: boolean; fault: HttpFaultRule[]; latencyMs?: DurationSpec; latencyPath: LatencyRule[]; buildFailRate: number;
   stuckPendingRate: number; agentNeverConnectRate: number; retryAfterSec?: number; dropConnectionsRate: number;
   dropAfterMs: DurationSpec; dropKinds: DropKind[]; restartAfterMs: number[]; restartDownMs: number;
+  notificationsFetchMs: number; smtpSmarthost: string; notifier: boolean;
 }>();
 
 const sim = await startSim({
   port: o.port, host: o.host, seed: o.seed, daemons: o.daemons, buildDuration: o.buildMs,
   agentConnectDelayMs: o.agentConnectMs, preexisting: o.preexisting,
+  notifications: { fetchIntervalMs: o.notificationsFetchMs, smtpSmarthost: o.smtpSmarthost },
 });
+if (!o.notifier) sim.notifier.stop();
 const retryAfter = o.retryAfterSec;
 sim.faults.set({
   http: retryAfter === undefined ? o.fault : o.fault.map((r) => ({ retryAfterSec: retryAfter, ...r })),

@@ -126,6 +126,8 @@ export interface RequestOptions {
   schema?: ZodType<unknown>;
   /** What `schema` describes, for the error ("a Coder user"). */
   expected?: string;
+  /** A non-JSON body (a file upload) sent as is with its content type, instead of `body`. */
+  rawBody?: { contentType: string; data: Uint8Array };
 }
 
 export interface ClientStats {
@@ -269,7 +271,7 @@ export class CoderClient {
     const inline = qIdx >= 0 ? Object.fromEntries(new URLSearchParams(path.slice(qIdx + 1))) : {};
     const fullPath = bare.startsWith("/api/") ? `${this.#basePath}${bare}` : `${this.#basePath}/api/v2${bare.startsWith("/") ? "" : "/"}${bare}`;
     const search = buildQuery({ ...inline, ...opts.query });
-    const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+    const body = opts.rawBody ? Buffer.from(opts.rawBody.data) : opts.body === undefined ? undefined : JSON.stringify(opts.body);
     const idempotent = opts.idempotent ?? isIdempotent(m);
     const timeoutMs = opts.timeoutMs ?? this.#timeoutMs;
     const headers: Record<string, string> = {
@@ -278,7 +280,7 @@ export class CoderClient {
       "user-agent": this.#userAgent,
       "coder-session-token": this.#token,
     };
-    if (body !== undefined) headers["content-type"] = "application/json";
+    if (body !== undefined) headers["content-type"] = opts.rawBody?.contentType ?? "application/json";
     const callerSignals = [this.#signal, opts.signal].filter((s): s is AbortSignal => s !== undefined);
     const secrets = [this.#token];
     const fail = (init: Omit<ConstructorParameters<typeof CoderApiError>[0], "method" | "path" | "secrets">): CoderApiError =>

@@ -5,6 +5,7 @@ import type { CoderClient } from "../coder/client.ts";
 import type { Organization, User } from "../coder/types.ts";
 import { BadInputError } from "../util/errors.ts";
 import { indexWidth, resourceName, runPrefix, scaletestEmail, validateRunId } from "../util/naming.ts";
+import { templateMarker } from "../util/ownership.ts";
 import type { NotificationsOptions } from "./types.ts";
 
 export class NotificationsInputError extends BadInputError {
@@ -76,7 +77,7 @@ export interface NotificationsPlan {
 
 /** The description that marks a template as run R's trigger (cleanup deletes only templates carrying it). */
 export function triggerTemplateDescription(runId: string): string {
-  return `scaletest run ${runId}: notifications trigger template (deleted by the run)`;
+  return `${templateMarker(runId)} notifications trigger template (deleted by the run)`;
 }
 
 /** Validates everything without creating anything; throws NotificationsInputError listing the problems. */

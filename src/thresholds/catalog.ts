@@ -8,7 +8,7 @@ import { parseThresholds, type ThresholdSpec } from "./parse.ts";
 import { DEFAULT_STAT, specProblem, type MetricType } from "./rules.ts";
 
 /** The runner (phase kind) that produces a metric; also the metric's first name segment. */
-export type MetricRunner = "create" | "ssh" | "web-terminal" | "app" | "dashboard" | "cleanup" | "workspace-updates" | "coderd";
+export type MetricRunner = "create" | "ssh" | "web-terminal" | "app" | "dashboard" | "cleanup" | "workspace-updates" | "notifications" | "coderd";
 
 export interface CatalogEntry {
   name: string;
@@ -66,6 +66,10 @@ export const METRIC_CATALOG: readonly CatalogEntry[] = [
   { name: "workspace-updates.latency", runner: "workspace-updates", type: "latency", unit: "ms", labels: ["num_owned_workspaces"], help: "Build start to the last WorkspaceUpdates upsert naming the workspace, on the owner stream, as Coder computes it." },
   { name: "workspace-updates.errors", runner: "workspace-updates", type: "counter", unit: "count", labels: ["action"], help: "Failed users by Coder action name (dial, recv, context_done, unexpected_workspace) and setup steps." },
   { name: "workspace-updates.error_rate", runner: "workspace-updates", type: "rate", unit: "ratio", labels: [], help: "Users whose stream or setup failed, of all users." },
+  { name: "notifications.latency", runner: "notifications", type: "latency", unit: "ms", labels: ["notification_type"], help: "Trigger (the template delete returning) to the admin receipt of the template deleted notification, by notification_type (websocket, smtp)." },
+  { name: "notifications.missing", runner: "notifications", type: "counter", unit: "count", labels: ["notification_type"], help: "Template admins whose notification had not arrived by the timeout, by notification_type." },
+  { name: "notifications.errors", runner: "notifications", type: "counter", unit: "count", labels: ["action"], help: "Errors by Coder action name (dial, read_notification_websocket, smtp_poll, create_user and so on) plus trigger and timeout." },
+  { name: "notifications.error_rate", runner: "notifications", type: "rate", unit: "ratio", labels: [], help: "Users whose setup, socket or receipt failed, of all users." },
   { name: "cleanup.remaining", runner: "cleanup", type: "gauge", unit: "count", labels: [], help: "Resources of the run still present after cleanup." },
   // Server side: coderd's own metrics over each phase's window (src/metrics/coderd), judged in every runner phase.
   { name: "coderd.api", runner: "coderd", type: "latency", unit: "ms", labels: ["route"], help: "coderd_api_request_latencies_seconds by route pattern (path; methods and replicas merged by summing buckets); websockets excluded." },

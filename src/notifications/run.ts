@@ -5,6 +5,7 @@
 // (polled from the SMTP sink's API). Regular users hold their sockets until the admins are done.
 // Latency = receipt - trigger, per user and notification type; an admin whose notification has not
 // arrived by --timeout is a missing receipt, counted and failing the run.
+import { setMaxListeners } from "node:events";
 import pLimit from "p-limit";
 import { cleanupRun } from "../cleanup/cleanup.ts";
 import { CoderClient } from "../coder/client.ts";
@@ -98,12 +99,15 @@ export async function executeNotifications(
 
   // 1. Setup, bounded by --setup-timeout: user, role, token.
   const setupSignal = AbortSignal.any([stop, AbortSignal.timeout(opts.setupTimeoutMs)]);
+  setMaxListeners(0, setupSignal);
   const limit = pLimit(opts.setupConcurrency > 0 ? opts.setupConcurrency : Number.POSITIVE_INFINITY);
   await Promise.all(units.map((u) => limit(() => setupUnit(u))));
   const setupMs = performance.now() - t0;
 
   // 2. The test, bounded by --timeout: every user dials; then the trigger; then the receipts.
   const testSignal = AbortSignal.any([stop, AbortSignal.timeout(opts.timeoutMs)]);
+  // Every admin's waits listen on it: one listener per user is expected, not a leak.
+  setMaxListeners(0, testSignal);
   const ready = units.filter((u) => u.userClient && !u.rec.action);
   await Promise.all(ready.map((u) => dialUnit(u)));
   const barrierMs = performance.now() - t0;

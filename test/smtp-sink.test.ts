@@ -6,12 +6,12 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
-import nodemailer from "nodemailer";
+import nodemailer, { type SendMailOptions } from "nodemailer";
 import { findTemplateId, NIL_UUID, startSmtpSink } from "../src/smtp-sink/server.ts";
 
 const ID = "29a09665-2a4c-403f-9648-54301670e7be";
 
-async function send(address: string, port: number, mail: nodemailer.SendMailOptions): Promise<void> {
+async function send(address: string, port: number, mail: SendMailOptions): Promise<void> {
   const t = nodemailer.createTransport({ host: address, port, secure: false, ignoreTLS: true });
   try {
     await t.sendMail(mail);

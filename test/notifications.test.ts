@@ -24,6 +24,7 @@ import {
   type NotificationsResult,
 } from "../src/notifications/index.ts";
 import { PhaseRecord } from "../src/results/schema.ts";
+import { loadReportModel, renderHtml, renderMarkdown } from "../src/report/index.ts";
 import { startSmtpSink, type SmtpSink } from "../src/smtp-sink/server.ts";
 import { LatencyHistogram } from "../src/traffic/histogram.ts";
 import { withSim, type Sim } from "./helpers/sim.ts";
@@ -238,6 +239,12 @@ describe("scenarios/notifications.ts", () => {
         assert.equal(rec.stages["notifications.latency{notification_type=websocket}"]?.count, 2);
         assert.equal(rec.stages["notifications.latency{notification_type=smtp}"]?.count, 2);
         assert.equal(rec.settings["--smtp-api-url"], sink.apiUrl);
+        // The report's notifications section: receipts per type.
+        const model = loadReportModel(join(dir, "ntcli"));
+        const md = renderMarkdown(model);
+        assert.match(md, /\| websocket +\| +2 \| +2 \| +0 \|/);
+        assert.match(md, /\| smtp +\| +2 \| +2 \| +0 \|/);
+        assert.match(renderHtml(model), /<th>notification type<\/th>/);
         assert.deepEqual(leftovers(sim), before);
       });
     } finally {

@@ -7,7 +7,7 @@ const NT = ["notifications", "run"] as const;
 
 export const notificationsSettings = {
   ntPhase: bool({
-    group: "traffic",
+    group: "pipeline",
     env: "SCALETEST_NOTIFICATIONS",
     flag: "notifications",
     scripts: ["run"],

@@ -253,3 +253,42 @@ describe("scenarios/notifications.ts", () => {
     }
   });
 });
+
+describe("a killed notifications run", () => {
+  const ROOT = fileURLToPath(new URL("..", import.meta.url));
+  test("SIGKILL while the trigger template exists; scenarios/cleanup.ts then leaves no user, template or token of the run", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "nt-kill-"));
+    try {
+      await withSim({ preexisting: false, notifications: { fetchIntervalMs: 100 } }, async (sim) => {
+        const before = leftovers(sim);
+        // The trigger's delete hangs (once): the run is killed while its template exists.
+        sim.faults.set({ http: [{ method: "DELETE", path: "/api/v2/templates/*", status: 503, latencyMs: 60_000, count: 1 }] });
+        const env: NodeJS.ProcessEnv = {};
+        for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("SCALETEST_") && !k.startsWith("CODER_")) env[k] = v;
+        const childEnv = { ...env, CODER_URL: sim.url, CODER_SESSION_TOKEN: sim.ownerToken, SCALETEST_RESULTS_DIR: dir, SCALETEST_METRICS_ADDRESS: "127.0.0.1:0" };
+        const child = execa(process.execPath, ["--import", "tsx", "scenarios/notifications.ts", "--user-count", "4", "--timeout", "60s", "--dial-timeout", "10s", "--run-id", "ntk9"], {
+          cwd: ROOT, env: childEnv, extendEnv: false, reject: false, timeout: 120_000,
+        });
+        // Bounded wait for the observable condition: the run's template exists and its delete is in flight.
+        const deadline = Date.now() + 90_000;
+        const ours = () => [...sim.state.templates.values()].find((t) => t.name.startsWith("scaletest-ntk9-"));
+        while (!(ours() && sim.core.requestLog.some((r) => r.method === "DELETE" && r.path.startsWith("/api/v2/templates/"))) && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        assert.ok(ours(), "the run created its trigger template");
+        child.kill("SIGKILL");
+        await child;
+        assert.equal(leftovers(sim).users, before.users + 4);
+        const clean = await execa(process.execPath, ["--import", "tsx", "scenarios/cleanup.ts", "--run-id", "ntk9"], {
+          cwd: ROOT, env: childEnv, extendEnv: false, reject: false, timeout: 120_000,
+        });
+        assert.equal(clean.exitCode, 0, clean.stderr);
+        assert.equal(ours(), undefined);
+        assert.deepEqual(leftovers(sim), before);
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+

@@ -147,7 +147,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
   // Minimal dashboard pages (HTML at the dashboard's paths) for browser-mode dashboard traffic.
   installDashboardPages({ use: (pre) => core.preHandlers.push(pre) });
 
-  const metrics = opts.metrics ? await startSimMetrics(core, engine, { host: opts.host, version: opts.version }) : undefined;
+  const metrics = opts.metrics ? await startSimMetrics(core, engine, { host: opts.host, version: opts.version, notifier }) : undefined;
   if (metrics) core.onClose(() => metrics.close());
   let server = createSimServer(core);
   metrics?.attach(server);

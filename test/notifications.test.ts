@@ -124,6 +124,10 @@ describe("notifications against the simulator and the SMTP sink", () => {
       // The simulator sent exactly one email and one inbox row per admin (the caller, an owner, is not notified).
       const n = sim.notifier.counts();
       assert.deepEqual([n.sent.inbox, n.sent.smtp, n.queued], [10, 10, 0]);
+      // coderd's own view of it on the simulated metrics endpoint: one queue wait and one send per message.
+      const scraped = await (await fetch(sim.metricsUrl)).text();
+      assert.match(scraped, /coderd_notifications_queued_seconds_count\{method="inbox"\} 10\b/);
+      assert.match(scraped, /coderd_notifications_dispatcher_send_seconds_count\{method="smtp"\} 10\b/);
       assert.deepEqual(leftovers(sim), before);
       assert.equal(r.cleanup?.exit_code, 0);
       assert.equal(r.tokens.minted, 50);

@@ -67,6 +67,15 @@ export interface NotifierCounts {
 
 type InboxListener = (row: InboxRow, unread: number) => void;
 
+/** One dispatch, as coderd's notifier metrics see it: time queued before the lease, the send itself. */
+export interface DispatchEvent {
+  method: Method;
+  templateId: string;
+  queuedSeconds: number;
+  sendSeconds: number;
+  ok: boolean;
+}
+
 export class Notifier {
   readonly fetchIntervalMs: number;
   private readonly leaseCount: number;
@@ -82,6 +91,7 @@ export class Notifier {
   private running = false;
   private busy = false;
   private readonly n: NotifierCounts = { enqueued: 0, queued: 0, sent: { inbox: 0, smtp: 0 }, failedAttempts: 0, abandoned: 0, fetches: 0 };
+  private readonly observers: ((e: DispatchEvent) => void)[] = [];
   /** Last SMTP error (for tests and logs). */
   lastError: string | null = null;
 
@@ -139,6 +149,11 @@ export class Notifier {
     }
   }
 
+  /** Follows every dispatch (the simulated coderd_notifications_* metrics). */
+  onDispatch(fn: (e: DispatchEvent) => void): void {
+    this.observers.push(fn);
+  }
+
   /** A user's inbox rows, newest first. */
   inboxOf(userId: string): InboxRow[] {
     return [...(this.inbox.get(userId) ?? [])].reverse();
@@ -189,11 +204,19 @@ export class Notifier {
 
   private async dispatch(m: QueuedMessage): Promise<void> {
     m.attempts++;
+    const leasedAt = this.core.now();
+    const t0 = performance.now();
+    const observe = (ok: boolean): void => {
+      const e: DispatchEvent = { method: m.method, templateId: m.templateId, queuedSeconds: (leasedAt - m.enqueuedAt) / 1000, sendSeconds: (performance.now() - t0) / 1000, ok };
+      for (const fn of this.observers) fn(e);
+    };
     try {
       if (m.method === "inbox") this.deliverInbox(m);
       else await this.deliverSmtp(m);
       this.n.sent[m.method]++;
+      observe(true);
     } catch (e) {
+      observe(false);
       this.n.failedAttempts++;
       this.lastError = e instanceof Error ? e.message : String(e);
       if (m.attempts >= this.maxAttempts) {

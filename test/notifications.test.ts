@@ -287,6 +287,7 @@ describe("a killed notifications run", () => {
           cwd: ROOT, env: childEnv, extendEnv: false, reject: false, timeout: 120_000,
         });
         assert.equal(clean.exitCode, 0, clean.stderr);
+        assert.match(clean.stdout, /templates deleted: +1\/1/);
         assert.equal(ours(), undefined);
         assert.deepEqual(leftovers(sim), before);
       });

@@ -12,7 +12,7 @@ import type { CleanupItem, CleanupOptions, CleanupResult } from "./types.ts";
 
 function unitOf(it: CleanupItem): UnitResult {
   return {
-    testName: it.kind === "workspace" ? "cleanup-workspace" : "cleanup-users",
+    testName: it.kind === "workspace" ? "cleanup-workspace" : it.kind === "template" ? "cleanup-templates" : "cleanup-users",
     id: it.name,
     name: it.name,
     ok: it.ok,
@@ -26,7 +26,11 @@ function unitOf(it: CleanupItem): UnitResult {
 }
 
 export function cleanupPhaseResult(r: CleanupResult): PhaseResult {
-  const items = [...r.workspaces, ...r.users];
+  const templates = r.templates ?? [];
+  const items = [...r.workspaces, ...templates, ...r.users];
+  // Templates (a load type's trigger template) show only when the run had some.
+  const templateSeries = templates.length ? [samplesSeries(templates.filter((i) => i.ok).map((i) => i.duration_ms), { kind: "template" })] : [];
+  const templateFailures = templates.length ? [value(templates.filter((i) => !i.ok).length, { kind: "template" })] : [];
   return {
     startedAt: new Date(r.started_at),
     endedAt: new Date(r.started_at + r.elapsed_ms),
@@ -36,8 +40,9 @@ export function cleanupPhaseResult(r: CleanupResult): PhaseResult {
       "cleanup.delete": latency(
         samplesSeries(r.workspaces.filter((i) => i.ok).map((i) => i.duration_ms), { kind: "workspace" }),
         samplesSeries(r.users.filter((i) => i.ok).map((i) => i.duration_ms), { kind: "user" }),
+        ...templateSeries,
       ),
-      "cleanup.failures": counter("count", value(r.workspaces.filter((i) => !i.ok).length, { kind: "workspace" }), value(r.users.filter((i) => !i.ok).length, { kind: "user" })),
+      "cleanup.failures": counter("count", value(r.workspaces.filter((i) => !i.ok).length, { kind: "workspace" }), value(r.users.filter((i) => !i.ok).length, { kind: "user" }), ...templateFailures),
       // Failed deletions count as left behind even if a later listing missed them.
       "cleanup.remaining": gauge("count", value(Math.max(r.remaining.length, r.failed.length))),
     },
@@ -60,6 +65,7 @@ export function cleanupPhaseResult(r: CleanupResult): PhaseResult {
       remaining: r.remaining,
       stopped: r.stopped,
       ...(r.tokens_deleted ? { tokens_deleted: r.tokens_deleted } : {}),
+      ...(templates.length ? { templates_deleted: templates.filter((i) => i.ok).length } : {}),
     },
     text: renderCleanupText(r),
   };

@@ -7,6 +7,8 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
@@ -293,6 +295,45 @@ describe("a killed notifications run", () => {
       });
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("a hostile SMTP API", () => {
+  test("a non-array answer is smtp_decode, a 500 is smtp_bad_status, an oversized one is refused: counted, bounded, the admin fails", async () => {
+    const calls = new Map<string, number>();
+    const api = createServer((req, res) => {
+      const email = new URL(req.url ?? "/", "http://x").searchParams.get("email") ?? "";
+      calls.set(email, (calls.get(email) ?? 0) + 1);
+      // Admin 1: one bad status, then an object; admin 2: a body past the cap.
+      if (email.endsWith("-0000@scaletest.local")) {
+        if (calls.get(email) === 1) {
+          res.writeHead(500);
+          return res.end("boom");
+        }
+        res.writeHead(200, { "Content-Type": "application/json" });
+        return res.end(JSON.stringify({ not: "an array" }));
+      }
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.end("[" + " ".repeat(9 * 1024 * 1024) + "]");
+    });
+    await new Promise<void>((r) => api.listen(0, "127.0.0.1", () => r()));
+    const url = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+    try {
+      await withSim({ preexisting: false, notifications: { fetchIntervalMs: 100 } }, async (sim) => {
+        const r = await run(sim, { runId: "nthost", userCount: 4, templateAdminPercentage: 50, smtpApiUrl: url, timeoutMs: 8000, dialTimeoutMs: 2000 });
+        assert.equal(r.exit_code, 1);
+        // The websocket side still works; the email side is what failed, with Coder's action names.
+        assert.equal(r.receipts.websocket.received, 2);
+        assert.deepEqual(r.receipts.smtp, { expected: 2, received: 0, missing: 2 });
+        assert.ok((r.errors_by_action.smtp_decode ?? 0) >= 2, JSON.stringify(r.errors_by_action));
+        assert.ok((r.errors_by_action.smtp_bad_status ?? 0) >= 1, JSON.stringify(r.errors_by_action));
+        assert.ok(r.errors.some((e) => /larger than/.test(e.error)), "the oversized answer is refused by its size");
+        assert.ok(r.units.filter((u) => u.role === "template-admin").every((u) => !u.ok && u.action === "smtp_decode"));
+      });
+    } finally {
+      api.closeAllConnections();
+      await new Promise<void>((r) => api.close(() => r()));
     }
   });
 });

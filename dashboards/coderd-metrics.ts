@@ -52,6 +52,13 @@ export const CODERD_METRICS: Record<string, CoderdMetric> = {
   },
   coderd_db_tx_duration_seconds: { type: "histogram", labels: ["success", "tx_id"], source: "coderd/database/dbmetrics/dbmetrics.go" },
   go_goroutines: { type: "gauge", labels: [], source: DOC },
+  coderd_notifications_queued_seconds: {
+    type: "histogram",
+    labels: ["method"],
+    source: "coderd/notifications/metrics.go",
+    note: "Enqueue to fetched by the notifier: stays within CODER_NOTIFICATIONS_FETCH_INTERVAL when the notifier keeps up.",
+  },
+  coderd_notifications_dispatcher_send_seconds: { type: "histogram", labels: ["method"], source: "coderd/notifications/metrics.go" },
   coderd_provisioner_job_queue_wait_seconds: {
     type: "histogram",
     labels: ["provisioner_type", "job_type", "transition", "build_reason"],

@@ -281,6 +281,23 @@ export function buildDashboard(): Dashboard {
       ]),
     );
 
+  d.withRow(new RowBuilder("Notifications"))
+    .withPanel(
+      timeseries("Notification delivery latency (runner)", "s", percentiles("coderd_scaletest_notification_delivery_latency_seconds", ["notification_type"], RUNNER),
+        "Template delete returning to each template admin's receipt, over the inbox websocket and by email (smtp)."),
+    )
+    .withPanel(
+      timeseries("Notification delivery errors by action (runner)", "short", [
+        q(`sum by (action) (increase(coderd_scaletest_notification_delivery_errors_total{${RUNNER}}[${RATE}]))`, "{{action}}"),
+      ]),
+    )
+    .withPanel(
+      timeseries("coderd notification queue and send time p95 (coderd)", "s", [
+        q(`histogram_quantile(0.95, sum by (le, method) (rate(coderd_notifications_queued_seconds_bucket{${CODERD}}[${RATE}])))`, "queued {{method}}"),
+        q(`histogram_quantile(0.95, sum by (le, method) (rate(coderd_notifications_dispatcher_send_seconds_bucket{${CODERD}}[${RATE}])))`, "send {{method}}"),
+      ], "coderd's own view: time a message waited in the queue (the fetch interval shows here) and the dispatch itself, by method."),
+    );
+
   d.withRow(new RowBuilder("Dashboard traffic"))
     .withPanel(
       timeseries("Page load time p95 by page (runner)", "s", [

@@ -128,7 +128,7 @@ export class Convert {
     const creator = this.core.state.users.get(v.createdById);
     return {
       id: v.id,
-      // Not yet part of a template (created before the template): coderd leaves it out.
+      // coderd omits template_id for a version not (yet) part of a template.
       ...(v.templateId ? { template_id: v.templateId } : {}),
       organization_id: v.orgId,
       created_at: this.iso(v.createdAt),

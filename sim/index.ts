@@ -20,6 +20,10 @@ import type { RouteDeps } from "./routes/common.ts";
 import { registerMetaRoutes } from "./routes/meta.ts";
 import { registerTemplateRoutes } from "./routes/templates.ts";
 import { registerUserRoutes } from "./routes/users.ts";
+import { registerRoleRoutes } from "./routes/roles.ts";
+import { registerTemplateWriteRoutes } from "./routes/template-writes.ts";
+import { Notifier } from "./notifications/notifier.ts";
+import { InboxWatch } from "./notifications/watch.ts";
 import { registerWorkspaceRoutes } from "./routes/workspaces.ts";
 import { seed } from "./seed.ts";
 import { startSimMetrics, type SimMetrics } from "./metrics/index.ts";
@@ -84,6 +88,10 @@ export interface Sim {
   readonly prebuilds: Prebuilds;
   /** External agents' app status and the workspace watch; its drop-updates fault and counters. */
   readonly taskStatus: TaskStatus;
+  /** coderd's notifier (queue, inbox, SMTP): `notifier.stop()` is the switch that stops delivery. */
+  readonly notifier: Notifier;
+  /** GET /api/v2/notifications/inbox/watch and its counters. */
+  readonly inboxWatch: InboxWatch;
   /** coderd's Prometheus endpoint (its own loopback port), or undefined with `metrics: false`. */
   readonly metrics: SimMetrics | undefined;
   /** The metrics endpoint's URL ("" with `metrics: false`). */
@@ -135,6 +143,10 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
   registerUserRoutes(core.router, deps);
   registerTemplateRoutes(core.router, deps);
   registerWorkspaceRoutes(core.router, deps);
+  registerRoleRoutes(core.router, deps);
+  const notifier = new Notifier(core, opts.notifications);
+  const inboxWatch = new InboxWatch(core, notifier);
+  registerTemplateWriteRoutes(core.router, deps, notifier);
   const ssh = await installSsh(deps);
   const apps = installApps(deps);
   const tailnet = new TailnetServer(core);
@@ -143,7 +155,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
   // Minimal dashboard pages (HTML at the dashboard's paths) for browser-mode dashboard traffic.
   installDashboardPages({ use: (pre) => core.preHandlers.push(pre) });
 
-  const metrics = opts.metrics ? await startSimMetrics(core, engine, { host: opts.host, version: opts.version }) : undefined;
+  const metrics = opts.metrics ? await startSimMetrics(core, engine, { host: opts.host, version: opts.version, notifier }) : undefined;
   if (metrics) core.onClose(() => metrics.close());
   let server = createSimServer(core);
   metrics?.attach(server);
@@ -177,6 +189,8 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
     tailnet,
     prebuilds,
     taskStatus,
+    notifier,
+    inboxWatch,
     metrics,
     metricsUrl: metrics?.url ?? "",
     http: {

@@ -71,7 +71,10 @@ const program = new Command()
   .option("--restart-down-ms <ms>", "how long a restart keeps the server down", int("--restart-down-ms"), 3000)
   .option("--no-premium", "no Premium licence: prebuilds settings and external-agent credentials answer 403")
   .option("--prebuilds-interval-ms <ms>", "prebuilds reconciliation interval", int("--prebuilds-interval-ms"), 500)
-  .option("--drop-app-status-rate <p>", "probability that an app-status update is accepted but never stored nor published", rate, 0);
+  .option("--drop-app-status-rate <p>", "probability that an app-status update is accepted but never stored nor published", rate, 0)
+  .option("--notifications-fetch-ms <ms>", "how often the notifier polls its queue (coderd's CODER_NOTIFICATIONS_FETCH_INTERVAL)", int("--notifications-fetch-ms"), 1000)
+  .option("--smtp-smarthost <host:port>", "send notification emails over SMTP to this server (coderd's CODER_EMAIL_SMARTHOST), e.g. the SMTP sink", "")
+  .option("--no-notifier", "start with the notifier stopped (enqueued notifications are never delivered)");
 
 program.parse();
 const o = program.opts<{
@@ -80,14 +83,17 @@ const o = program.opts<{
   stuckPendingRate: number; agentNeverConnectRate: number; retryAfterSec?: number; dropConnectionsRate: number;
   dropAfterMs: DurationSpec; dropKinds: DropKind[]; restartAfterMs: number[]; restartDownMs: number;
   premium: boolean; prebuildsIntervalMs: number; dropAppStatusRate: number;
+  notificationsFetchMs: number; smtpSmarthost: string; notifier: boolean;
 }>();
 
 const sim = await startSim({
   port: o.port, host: o.host, seed: o.seed, daemons: o.daemons, buildDuration: o.buildMs,
   agentConnectDelayMs: o.agentConnectMs, preexisting: o.preexisting, premium: o.premium,
   prebuildsReconcileIntervalMs: o.prebuildsIntervalMs,
+  notifications: { fetchIntervalMs: o.notificationsFetchMs, smtpSmarthost: o.smtpSmarthost },
 });
 if (o.dropAppStatusRate > 0) sim.taskStatus.setFaults({ dropRate: o.dropAppStatusRate });
+if (!o.notifier) sim.notifier.stop();
 const retryAfter = o.retryAfterSec;
 sim.faults.set({
   http: retryAfter === undefined ? o.fault : o.fault.map((r) => ({ retryAfterSec: retryAfter, ...r })),

@@ -1,4 +1,5 @@
 // Options of the simulated deployment and their defaults.
+import type { NotifierOptions } from "./notifications/notifier.ts";
 import type { Rng } from "./rng.ts";
 
 /** A duration: fixed ms, a uniform range, or a function of the seeded PRNG. */
@@ -33,6 +34,8 @@ export interface SimOptions {
   premium?: boolean;
   /** The prebuilds reconciler's interval (CODER_WORKSPACE_PREBUILDS_RECONCILIATION_INTERVAL; default 500 ms). */
   prebuildsReconcileIntervalMs?: number;
+  /** The notifier (queue fetch interval, SMTP smarthost); see sim/notifications/notifier.ts. */
+  notifications?: NotifierOptions;
 }
 
 export interface ResolvedOptions {
@@ -50,6 +53,7 @@ export interface ResolvedOptions {
   metrics: boolean;
   premium: boolean;
   prebuildsReconcileIntervalMs: number;
+  notifications: NotifierOptions;
 }
 
 export function resolveOptions(o: SimOptions = {}): ResolvedOptions {
@@ -77,6 +81,7 @@ export function resolveOptions(o: SimOptions = {}): ResolvedOptions {
     metrics: o.metrics ?? true,
     premium: o.premium ?? true,
     prebuildsReconcileIntervalMs: o.prebuildsReconcileIntervalMs ?? 500,
+    notifications: o.notifications ?? {},
   };
 }
 

@@ -193,6 +193,17 @@ data "coder_parameter" "banner" {
   order        = 111
 }
 
+data "coder_parameter" "notifications" {
+  count        = data.coder_parameter.show_advanced.value == "true" ? 1 : 0
+  name         = "notifications"
+  display_name = "Notifications"
+  description  = "Run the notifications load type as a phase after the load scenarios: its own users (numbered after the run's) hold the inbox watch websocket while a template is created and deleted. (env `SCALETEST_NOTIFICATIONS`)"
+  type         = "bool"
+  default      = false
+  mutable      = true
+  order        = 112
+}
+
 data "coder_parameter" "workspaces" {
   name         = "workspaces"
   display_name = "Number of workspaces"
@@ -829,6 +840,124 @@ data "coder_parameter" "task_status_workspace_timeout" {
   default      = "5m"
   mutable      = true
   order        = 329
+
+  validation {
+    regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
+  }
+}
+
+data "coder_parameter" "notifications_user_count" {
+  count        = try(data.coder_parameter.notifications[0].value, "false") == "true" ? 1 : 0
+  name         = "notifications_user_count"
+  display_name = "Notifications user count"
+  description  = "Users created, each holding the inbox watch websocket (Coder's --user-count). (env `SCALETEST_NOTIFICATIONS_USER_COUNT`)"
+  type         = "number"
+  default      = 10
+  mutable      = true
+  order        = 330
+
+  validation {
+    min = 1
+    max = 10000
+  }
+}
+
+data "coder_parameter" "notifications_template_admin_percentage" {
+  count        = try(data.coder_parameter.notifications[0].value, "false") == "true" ? 1 : 0
+  name         = "notifications_template_admin_percentage"
+  display_name = "Notifications template admin percentage"
+  description  = "Percentage of the users made template admins, who must receive the notification (more than 0; at least 1 admin, as Coder). Allowed: 0 to 100. (env `SCALETEST_NOTIFICATIONS_TEMPLATE_ADMIN_PERCENTAGE`)"
+  type         = "number"
+  default      = 20
+  mutable      = true
+  order        = 331
+}
+
+data "coder_parameter" "notifications_timeout" {
+  count        = try(data.coder_parameter.notifications[0].value, "false") == "true" ? 1 : 0
+  name         = "notifications_timeout"
+  display_name = "Notifications timeout"
+  description  = "Limit for the whole test once the users are set up: every admin must have its notification by then (Coder's --timeout; 0 is not unlimited). Allowed: 1s to 24h. (env `SCALETEST_NOTIFICATIONS_TIMEOUT`)"
+  type         = "string"
+  default      = "30m"
+  mutable      = true
+  order        = 332
+
+  validation {
+    regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
+  }
+}
+
+data "coder_parameter" "notifications_dial_timeout" {
+  count        = (try(data.coder_parameter.notifications[0].value, "false") == "true") && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
+  name         = "notifications_dial_timeout"
+  display_name = "Notifications dial timeout"
+  description  = "Limit for dialing one user's inbox watch websocket; must be shorter than the notifications timeout. Allowed: 100ms to 24h. (env `SCALETEST_NOTIFICATIONS_DIAL_TIMEOUT`)"
+  type         = "string"
+  default      = "10m"
+  mutable      = true
+  order        = 333
+
+  validation {
+    regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
+  }
+}
+
+data "coder_parameter" "notifications_setup_timeout" {
+  count        = (try(data.coder_parameter.notifications[0].value, "false") == "true") && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
+  name         = "notifications_setup_timeout"
+  display_name = "Notifications setup timeout"
+  description  = "Limit for creating the users, promoting the admins and minting their tokens. Allowed: 1s to 24h. (env `SCALETEST_NOTIFICATIONS_SETUP_TIMEOUT`)"
+  type         = "string"
+  default      = "30m"
+  mutable      = true
+  order        = 334
+
+  validation {
+    regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
+  }
+}
+
+data "coder_parameter" "notifications_setup_concurrency" {
+  count        = (try(data.coder_parameter.notifications[0].value, "false") == "true") && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
+  name         = "notifications_setup_concurrency"
+  display_name = "Notifications setup concurrency"
+  description  = "Users set up at once (0 = all at once). (env `SCALETEST_NOTIFICATIONS_SETUP_CONCURRENCY`)"
+  type         = "number"
+  default      = 10
+  mutable      = true
+  order        = 335
+
+  validation {
+    min = 0
+    max = 10000
+  }
+}
+
+data "coder_parameter" "notifications_smtp_api_url" {
+  count        = try(data.coder_parameter.notifications[0].value, "false") == "true" ? 1 : 0
+  name         = "notifications_smtp_api_url"
+  display_name = "Notifications smtp api url"
+  description  = "http(s) URL of the SMTP sink's API (scripts/smtp-sink.ts, or Coder's smtp mock): admins must also receive the notification by email. Empty: websocket only. (env `SCALETEST_NOTIFICATIONS_SMTP_API_URL`)"
+  type         = "string"
+  default      = ""
+  mutable      = true
+  order        = 336
+}
+
+data "coder_parameter" "notifications_smtp_request_timeout" {
+  count        = (try(data.coder_parameter.notifications[0].value, "false") == "true") && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
+  name         = "notifications_smtp_request_timeout"
+  display_name = "Notifications smtp request timeout"
+  description  = "Limit for one poll of the SMTP sink's API. Allowed: 100ms to 1h. (env `SCALETEST_NOTIFICATIONS_SMTP_REQUEST_TIMEOUT`)"
+  type         = "string"
+  default      = "5m"
+  mutable      = true
+  order        = 337
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
@@ -1571,6 +1700,7 @@ locals {
     SCALETEST_DRY_RUN                                 = data.coder_parameter.dry_run.value
     SCALETEST_COMMENT                                 = data.coder_parameter.comment.value
     SCALETEST_BANNER                                  = try(data.coder_parameter.banner[0].value, "true")
+    SCALETEST_NOTIFICATIONS                           = try(data.coder_parameter.notifications[0].value, "false")
     SCALETEST_WORKSPACES                              = data.coder_parameter.workspaces.value
     SCALETEST_TEMPLATE                                = data.coder_parameter.template.value
     SCALETEST_PARAMETERS                              = try(data.coder_parameter.parameters[0].value, "[]")
@@ -1615,6 +1745,14 @@ locals {
     SCALETEST_TASK_STATUS_REPORT_DURATION             = try(data.coder_parameter.task_status_report_duration[0].value, "15m")
     SCALETEST_TASK_STATUS_BASELINE                    = try(data.coder_parameter.task_status_baseline[0].value, "10m")
     SCALETEST_TASK_STATUS_WORKSPACE_TIMEOUT           = try(data.coder_parameter.task_status_workspace_timeout[0].value, "5m")
+    SCALETEST_NOTIFICATIONS_USER_COUNT                = try(data.coder_parameter.notifications_user_count[0].value, "10")
+    SCALETEST_NOTIFICATIONS_TEMPLATE_ADMIN_PERCENTAGE = try(data.coder_parameter.notifications_template_admin_percentage[0].value, "20")
+    SCALETEST_NOTIFICATIONS_TIMEOUT                   = try(data.coder_parameter.notifications_timeout[0].value, "30m")
+    SCALETEST_NOTIFICATIONS_DIAL_TIMEOUT              = try(data.coder_parameter.notifications_dial_timeout[0].value, "10m")
+    SCALETEST_NOTIFICATIONS_SETUP_TIMEOUT             = try(data.coder_parameter.notifications_setup_timeout[0].value, "30m")
+    SCALETEST_NOTIFICATIONS_SETUP_CONCURRENCY         = try(data.coder_parameter.notifications_setup_concurrency[0].value, "10")
+    SCALETEST_NOTIFICATIONS_SMTP_API_URL              = try(data.coder_parameter.notifications_smtp_api_url[0].value, "")
+    SCALETEST_NOTIFICATIONS_SMTP_REQUEST_TIMEOUT      = try(data.coder_parameter.notifications_smtp_request_timeout[0].value, "5m")
     SCALETEST_SSH_DURATION                            = try(data.coder_parameter.ssh_duration[0].value, "")
     SCALETEST_SSH_BYTES_PER_TICK                      = try(data.coder_parameter.ssh_bytes_per_tick[0].value, "")
     SCALETEST_SSH_TICK_INTERVAL                       = try(data.coder_parameter.ssh_tick_interval[0].value, "")
@@ -1687,6 +1825,10 @@ locals {
     SCALETEST_TASK_STATUS_REPORT_DURATION            = { name = "Task status report duration", min = "100ms", max = "24h" }
     SCALETEST_TASK_STATUS_BASELINE                   = { name = "Task status baseline", min = "0s", max = "24h" }
     SCALETEST_TASK_STATUS_WORKSPACE_TIMEOUT          = { name = "Task status workspace timeout", min = "1s", max = "24h" }
+    SCALETEST_NOTIFICATIONS_TIMEOUT                  = { name = "Notifications timeout", min = "1s", max = "24h" }
+    SCALETEST_NOTIFICATIONS_DIAL_TIMEOUT             = { name = "Notifications dial timeout", min = "100ms", max = "24h" }
+    SCALETEST_NOTIFICATIONS_SETUP_TIMEOUT            = { name = "Notifications setup timeout", min = "1s", max = "24h" }
+    SCALETEST_NOTIFICATIONS_SMTP_REQUEST_TIMEOUT     = { name = "Notifications smtp request timeout", min = "100ms", max = "1h" }
     SCALETEST_SSH_DURATION                           = { name = "SSH duration", min = "1s", max = "24h" }
     SCALETEST_SSH_TICK_INTERVAL                      = { name = "SSH tick interval", min = "1ms", max = "1h" }
     SCALETEST_WEB_TERMINAL_DURATION                  = { name = "Web terminal duration", min = "1s", max = "24h" }
@@ -1711,6 +1853,7 @@ locals {
   number_bounds = {
     SCALETEST_PERCENTAGE                              = { name = "Percentage", min = 0.01, max = 100 }
     SCALETEST_WORKSPACE_UPDATES_POWER_USER_PERCENTAGE = { name = "Workspace updates power user percentage", min = 0, max = 100 }
+    SCALETEST_NOTIFICATIONS_TEMPLATE_ADMIN_PERCENTAGE = { name = "Notifications template admin percentage", min = 0, max = 100 }
     SCALETEST_SSH_BYTES_PER_TICK                      = { name = "SSH bytes per tick", min = 1, max = 33554432 }
     SCALETEST_SSH_PERCENTAGE                          = { name = "SSH percentage", min = 0.01, max = 100 }
     SCALETEST_WEB_TERMINAL_BYTES_PER_TICK             = { name = "Web terminal bytes per tick", min = 1, max = 33554432 }

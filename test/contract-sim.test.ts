@@ -34,6 +34,9 @@ function loadContract(): Contract {
   delete tpl.properties.organization_name.format;
   const status = c.definitions["codersdk.User"].properties.status;
   status.enum = [...status.enum, "dormant"];
+  // coderd writes read_at: null for an unread inbox notification (a *time.Time), though annotated as a string.
+  const readAt = c.definitions["codersdk.InboxNotification"].properties.read_at;
+  readAt.type = ["string", "null"];
   const proxies = c.paths["/workspaceproxies"]!["get"]!.responses["200"]!;
   proxies.schema = (proxies.schema as { items: unknown }).items;
   return c;
@@ -195,6 +198,36 @@ describe("simulator responses validate against Coder's API contract", () => {
       await check(sim, "POST", "/workspaces/{workspace}/builds", `/api/v2/workspaces/${w.id}/builds`, { transition: "delete" });
     }
     await waitFor("workspaces deleted", async () => (await api(sim, "GET", "/api/v2/workspaces?q=name:scaletest-ct01-")).body.count === 0);
+    // The notifications load type: roles, a template uploaded, created and deleted, the inbox watch.
+    await check(sim, "PUT", "/users/{user}/roles", `/api/v2/users/${user.id}/roles`, { roles: ["template-admin"] });
+    const userToken = (await api(sim, "POST", `/api/v2/users/${user.id}/keys/tokens`, {})).body.key as string;
+    const inbox = new WebSocket(`${sim.url.replace(/^http/, "ws")}/api/v2/notifications/inbox/watch?format=plaintext`, { headers: { "Coder-Session-Token": userToken } });
+    await new Promise<void>((resolve, reject) => {
+      inbox.once("open", () => resolve());
+      inbox.once("error", reject);
+    });
+    const pushed = new Promise<unknown>((resolve) => inbox.once("message", (d) => resolve(JSON.parse(String(d)))));
+    const upload = await fetch(`${sim.url}/api/v2/files`, {
+      method: "POST",
+      headers: { "Coder-Session-Token": sim.ownerToken, "Content-Type": "application/x-tar" },
+      body: new Uint8Array(1024),
+    });
+    const file = (await upload.json()) as { id: string };
+    const uploadCheck = validatorFor("POST", "/files", upload.status)!;
+    assert.ok(uploadCheck(file), ajv.errorsText(uploadCheck.errors));
+    covered.add("POST /files");
+    const version = await check(sim, "POST", "/organizations/{organization}/templateversions", `/api/v2/organizations/${org}/templateversions`, {
+      storage_method: "file", file_id: file.id, provisioner: "echo",
+    });
+    const created = await check(sim, "POST", "/organizations/{organization}/templates", `/api/v2/organizations/${org}/templates`, {
+      name: "scaletest-ct01-9999", description: "contract", template_version_id: version.id,
+    });
+    await check(sim, "DELETE", "/templates/{template}", `/api/v2/templates/${created.id}`);
+    const message = await pushed;
+    const watchCheck = validatorFor("GET", "/notifications/inbox/watch", 200)!;
+    assert.ok(watchCheck(message), ajv.errorsText(watchCheck.errors));
+    covered.add("GET /notifications/inbox/watch");
+    inbox.close();
     await check(sim, "DELETE", "/users/{user}/keys/{keyid}", `/api/v2/users/${user.id}/keys/${keys[0].id}`);
     await check(sim, "DELETE", "/users/{user}", `/api/v2/users/${user.id}`);
   });

@@ -11,6 +11,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom
 import type { SimCore } from "../core.ts";
 import type { Engine } from "../engine.ts";
 import type { SimJob } from "../state.ts";
+import type { Notifier } from "../notifications/notifier.ts";
 
 /** coderd/httpmw/prometheus.go */
 export const API_LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5, 10, 30];
@@ -19,6 +20,9 @@ const WEBSOCKET_DURATION_BUCKETS = [0.001, 1, 60, 3600, 54000, 108000];
 const QUEUE_WAIT_BUCKETS = [0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600, 900, 1800];
 /** provisionerd/provisionerd.go */
 const JOB_TIMING_BUCKETS = [1, 10, 30, 60, 300, 600, 1800, 3600];
+/** coderd/notifications/metrics.go */
+const NOTIFICATION_QUEUED_BUCKETS = [1, 2.5, 5, 7.5, 10, 15, 20, 30, 60, 120, 300, 600, 3600];
+const NOTIFICATION_SEND_BUCKETS = [0.001, 0.05, 0.1, 0.5, 1, 2, 5, 10, 15, 30, 60, 120];
 
 export interface SimMetrics {
   readonly registry: Registry;
@@ -51,9 +55,18 @@ function upgradePatternOf(core: SimCore, path: string): string | undefined {
   return undefined;
 }
 
-export async function startSimMetrics(core: SimCore, engine: Engine, opts: { host: string; port?: number; version: string }): Promise<SimMetrics> {
+export async function startSimMetrics(core: SimCore, engine: Engine, opts: { host: string; port?: number; version: string; notifier?: Notifier }): Promise<SimMetrics> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  if (opts.notifier) {
+    // coderd's notifier: time a message waited in the queue until leased, and the dispatch itself, by method.
+    const queued = new Histogram({ name: "coderd_notifications_queued_seconds", help: "The time elapsed between a notification being enqueued in the store and retrieved for dispatching (measures the latency of the notifications system). This should generally be within CODER_NOTIFICATIONS_FETCH_INTERVAL seconds; higher values for a sustained period indicates delayed processing and CODER_NOTIFICATIONS_LEASE_COUNT can be increased to accommodate this.", labelNames: ["method"], buckets: NOTIFICATION_QUEUED_BUCKETS, registers: [registry] });
+    const send = new Histogram({ name: "coderd_notifications_dispatcher_send_seconds", help: "The time taken to dispatch notifications.", labelNames: ["method"], buckets: NOTIFICATION_SEND_BUCKETS, registers: [registry] });
+    opts.notifier.onDispatch((e) => {
+      queued.observe({ method: e.method }, e.queuedSeconds);
+      send.observe({ method: e.method }, e.sendSeconds);
+    });
+  }
   const latency = new Histogram({
     name: "coderd_api_request_latencies_seconds",
     help: "Latency distribution of requests in seconds.",

@@ -4,13 +4,13 @@
 import pLimit from "p-limit";
 import type { CoderClient } from "../coder/client.ts";
 import { BuildFailedError, CoderApiError } from "../coder/errors.ts";
-import type { User, Workspace } from "../coder/types.ts";
+import type { Template, User, Workspace } from "../coder/types.ts";
 import { sleep } from "../util/sleep.ts";
 import { withTimeout } from "../util/abort.ts";
 import { formatMs } from "../results/stats.ts";
 import { startProgress } from "../util/progress.ts";
-import type { Ownership } from "../util/ownership.ts";
-import { cleanupScope, findResources, inScope, type CleanupScope } from "./scope.ts";
+import { ownsTemplate, type Ownership } from "../util/ownership.ts";
+import { cleanupScope, findResources, inScope, scopeSelector, type CleanupScope } from "./scope.ts";
 import type { CleanupHooks, CleanupItem, CleanupOptions, CleanupResult } from "./types.ts";
 
 const ACTIVE = new Set(["pending", "running", "canceling"]);
@@ -127,6 +127,22 @@ async function deleteOneUser(ctx: Ctx, u: User): Promise<CleanupItem> {
   return item;
 }
 
+async function deleteOneTemplate(ctx: Ctx, t: Template): Promise<CleanupItem> {
+  const item = newItem("template", t.name, t.id, null);
+  const jobSignal = withTimeout(ctx.stop, ctx.opts.jobTimeoutMs).signal;
+  await withRetries(ctx, item, jobSignal, async () => {
+    if (!inScope(ctx.scope, t.name) || !ownsTemplate(t, scopeSelector(ctx.scope))) return "gone";
+    try {
+      await ctx.client.request("DELETE", `/templates/${encodeURIComponent(t.id)}`, { signal: jobSignal });
+    } catch (e) {
+      if (isGone(e)) return "gone";
+      throw e;
+    }
+    return "deleted";
+  });
+  return item;
+}
+
 /** The run token a pipeline mints in prepare (src/pipeline/token.ts); a crash leaves it behind. */
 const RUN_TOKEN_PREFIX = "scaletest-runner-";
 
@@ -176,10 +192,11 @@ export async function cleanupRun(client: CoderClient, opts: CleanupOptions, hook
   const runner = await client.me();
   const found = await findResources(client, scope, runner);
   ctx.ownership = found.ownership;
-  log("info", `cleanup of ${scope.describe}: ${found.workspaces.length} workspace(s), ${found.users.length} user(s)`);
+  log("info", `cleanup of ${scope.describe}: ${found.workspaces.length} workspace(s), ${found.templates.length} template(s), ${found.users.length} user(s)`);
 
   const workspaces: CleanupItem[] = [];
   const users: CleanupItem[] = [];
+  const templates: CleanupItem[] = [];
   const progress =
     hooks.progress === false || found.workspaces.length + found.users.length === 0
       ? null
@@ -209,6 +226,16 @@ export async function cleanupRun(client: CoderClient, opts: CleanupOptions, hook
       }),
     ),
   );
+  // Templates after the workspaces (coderd refuses to delete a template that still has some).
+  await Promise.all(
+    found.templates.map((t) =>
+      limit(async () => {
+        const it = stop.aborted ? skipped("template", t.name, t.id, null) : await deleteOneTemplate(ctx, t);
+        if (!it.ok && !stop.aborted) log("warn", `could not delete template ${t.name}: ${it.error}`);
+        templates.push(it);
+      }),
+    ),
+  );
   await Promise.all(
     found.users.map((u) =>
       limit(async () => {
@@ -225,13 +252,18 @@ export async function cleanupRun(client: CoderClient, opts: CleanupOptions, hook
   let remaining: string[] = [];
   try {
     const again = await findResources(client, scope, runner);
-    remaining = [...again.workspaces.map((w) => `workspace ${w.owner_name}/${w.name}`), ...again.users.map((u) => `user ${u.username}`)];
+    remaining = [
+      ...again.workspaces.map((w) => `workspace ${w.owner_name}/${w.name}`),
+      ...again.templates.map((t) => `template ${t.name}`),
+      ...again.users.map((u) => `user ${u.username}`),
+    ];
   } catch (e) {
     remaining = [`(could not list again: ${errText(e)})`];
   }
   progress?.done(render());
   const tokens = await deleteRunTokens(ctx, runner.id, log);
-  const failed = [...workspaces, ...users].filter((i) => !i.ok).map((i) => (i.kind === "workspace" ? `workspace ${i.owner}/${i.name}` : `user ${i.name}`));
+  templates.sort((a, b) => a.name.localeCompare(b.name));
+  const failed = [...workspaces, ...templates, ...users].filter((i) => !i.ok).map((i) => (i.kind === "workspace" ? `workspace ${i.owner}/${i.name}` : `${i.kind} ${i.name}`));
   failed.push(...tokens.failed.map((t) => `token ${t}`));
   const stopped = hooks.signal?.aborted ? "signal" : timer?.aborted ? "timeout" : null;
   if (failed.length) log("warn", `cleanup left ${failed.length} resource(s): ${failed.slice(0, 20).join(", ")}${failed.length > 20 ? ", ..." : ""}`);
@@ -243,6 +275,7 @@ export async function cleanupRun(client: CoderClient, opts: CleanupOptions, hook
     elapsed_ms: performance.now() - t0,
     workspaces,
     users,
+    ...(templates.length ? { templates } : {}),
     remaining,
     failed,
     tokens_deleted: tokens.deleted,

@@ -13,7 +13,7 @@ import type { CleanupItem, CleanupOptions, CleanupResult } from "./types.ts";
 
 function unitOf(it: CleanupItem): UnitResult {
   return {
-    testName: it.kind === "workspace" ? "cleanup-workspace" : "cleanup-users",
+    testName: it.kind === "workspace" ? "cleanup-workspace" : it.kind === "template" ? "cleanup-templates" : "cleanup-users",
     id: it.name,
     name: it.name,
     ok: it.ok,
@@ -27,7 +27,11 @@ function unitOf(it: CleanupItem): UnitResult {
 }
 
 export function cleanupPhaseResult(r: CleanupResult): PhaseResult {
-  const items = [...r.workspaces, ...r.users];
+  const templates = r.templates ?? [];
+  const items = [...r.workspaces, ...templates, ...r.users];
+  // Templates (a load type's trigger template) show only when the run had some.
+  const templateSeries = templates.length ? [samplesSeries(templates.filter((i) => i.ok).map((i) => i.duration_ms), { kind: "template" })] : [];
+  const templateFailures = templates.length ? [value(templates.filter((i) => !i.ok).length, { kind: "template" })] : [];
   return {
     startedAt: new Date(r.started_at),
     endedAt: new Date(r.started_at + r.elapsed_ms),
@@ -37,8 +41,9 @@ export function cleanupPhaseResult(r: CleanupResult): PhaseResult {
       "cleanup.delete": latency(
         samplesSeries(r.workspaces.filter((i) => i.ok).map((i) => i.duration_ms), { kind: "workspace" }),
         samplesSeries(r.users.filter((i) => i.ok).map((i) => i.duration_ms), { kind: "user" }),
+        ...templateSeries,
       ),
-      "cleanup.failures": counter("count", value(r.workspaces.filter((i) => !i.ok).length, { kind: "workspace" }), value(r.users.filter((i) => !i.ok).length, { kind: "user" })),
+      "cleanup.failures": counter("count", value(r.workspaces.filter((i) => !i.ok).length, { kind: "workspace" }), value(r.users.filter((i) => !i.ok).length, { kind: "user" }), ...templateFailures),
       // Failed deletions count as left behind even if a later listing missed them.
       "cleanup.remaining": gauge("count", value(Math.max(r.remaining.length, r.failed.length))),
     },
@@ -61,6 +66,7 @@ export function cleanupPhaseResult(r: CleanupResult): PhaseResult {
       remaining: r.remaining,
       stopped: r.stopped,
       ...(r.tokens_deleted ? { tokens_deleted: r.tokens_deleted } : {}),
+      ...(templates.length ? { templates_deleted: templates.filter((i) => i.ok).length } : {}),
     },
     text: renderCleanupText(r),
   };
@@ -103,11 +109,12 @@ export function cleanupRunner(o: { runId: string | null; ownTokenId?: string; st
     },
     async run(ctx, s) {
       const log = (l: "debug" | "info" | "warn" | "error", m: string): void => ctx.log[l](m);
-      const r = await cleanupRun(ctx.client, s.options, { log, ...(o.stoppable ? { signal: ctx.signal } : {}) });
-      // Load types that change deployment-wide state (prebuilds: its templates, the reconciliation setting).
+      // Load types that change deployment-wide state first (prebuilds: its templates with their prebuilt
+      // workspaces, the reconciliation setting), so the generic cleanup then finds their templates empty or gone.
       const pb = await restorePrebuildsSetting(ctx.client, ctx.config.resultsDir, s.options.all ? { all: true } : { runId: s.options.runId! }, log).catch(
         (e: unknown) => ({ templates: null, restored: [], failed: [`prebuilds: ${(e as Error).message}`] }),
       );
+      const r = await cleanupRun(ctx.client, s.options, { log, ...(o.stoppable ? { signal: ctx.signal } : {}) });
       const result = cleanupPhaseResult(r);
       if (pb.templates || pb.restored.length || pb.failed.length) {
         result.extra["prebuilds"] = pb;

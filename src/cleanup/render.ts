@@ -20,6 +20,7 @@ export function cleanupHarnessJSON(r: CleanupResult): HarnessResultsJSON {
   const h = new HarnessResults();
   for (const it of r.workspaces) add(h, "cleanup-workspace", it);
   for (const it of r.users) add(h, "cleanup-users", it);
+  for (const it of r.templates ?? []) add(h, "cleanup-templates", it);
   return h.toJSON(r.elapsed_ms, {
     prefix: r.prefix,
     run_id: r.run_id,
@@ -37,16 +38,18 @@ export function renderCleanupText(r: CleanupResult): string {
   const uOk = r.users.filter((i) => i.ok).length;
   const retried = [...r.workspaces, ...r.users].filter((i) => i.attempts > 1).length;
   let out = `Cleanup of ${r.all ? "every scale-test run" : `run ${r.run_id}`} (prefix ${r.prefix}) in ${formatMs(r.elapsed_ms)}:\n`;
-  if (r.workspaces.length + r.users.length === 0) out += "  nothing to delete\n";
+  if (r.workspaces.length + r.users.length + (r.templates?.length ?? 0) === 0) out += "  nothing to delete\n";
   else {
     out += `  workspaces deleted: ${wOk}/${r.workspaces.length}\n`;
     out += `  users deleted:      ${uOk}/${r.users.length}\n`;
+    const t = r.templates ?? [];
+    if (t.length) out += `  templates deleted:  ${t.filter((i) => i.ok).length}/${t.length}\n`;
     if (retried) out += `  needed retries:     ${retried}\n`;
   }
   if (r.stopped) out += `  stopped early: ${r.stopped === "timeout" ? "--cleanup-timeout reached" : "stop signal"}\n`;
   if (r.failed.length) {
     out += `  FAILED (${r.failed.length}):\n`;
-    const byName = new Map([...r.workspaces, ...r.users].map((i) => [i.kind === "workspace" ? `workspace ${i.owner}/${i.name}` : `user ${i.name}`, i]));
+    const byName = new Map([...r.workspaces, ...(r.templates ?? []), ...r.users].map((i) => [i.kind === "workspace" ? `workspace ${i.owner}/${i.name}` : `${i.kind} ${i.name}`, i]));
     for (const f of r.failed) out += `    ${f}: ${byName.get(f)?.error?.split("\n")[0] ?? ""}\n`;
   }
   const extra = r.remaining.filter((n) => !r.failed.includes(n));

@@ -3,10 +3,10 @@
 // email, workspaces owned by such a user of the same run (or by the runner) — and never the runner's
 // own user. The API's search filters only narrow the listing (Coder's name: filter is a substring match).
 import type { CoderClient } from "../coder/client.ts";
-import type { User, Workspace } from "../coder/types.ts";
+import type { Template, User, Workspace } from "../coder/types.ts";
 import { BadInputError } from "../util/errors.ts";
 import { ALL_PREFIX, parseResourceName, runPrefix } from "../util/naming.ts";
-import { listOwnedWorkspaces, loadOwnership, type Ownership, type RunSelector } from "../util/ownership.ts";
+import { listOwnedTemplates, listOwnedWorkspaces, loadOwnership, type Ownership, type RunSelector } from "../util/ownership.ts";
 
 export interface CleanupScope {
   prefix: string;
@@ -39,6 +39,8 @@ export function inScope(scope: CleanupScope, name: string): boolean {
 export interface FoundResources {
   workspaces: Workspace[];
   users: User[];
+  /** Templates the run created (name and marker, src/util/ownership.ts). */
+  templates: Template[];
   /** The verified owners behind the lists: every later re-check asks it again. */
   ownership: Ownership;
 }
@@ -56,12 +58,14 @@ export async function findResources(client: CoderClient, scope: CleanupScope, ru
   const ownership = await loadOwnership(client, scopeSelector(scope), runner, signal);
   const workspaces = (await listOwnedWorkspaces(client, ownership, signal)).filter((ws) => inScope(scope, ws.name));
   const users = [...ownership.users.values()].filter((u) => inScope(scope, u.username) && u.id !== runner.id);
+  const templates = (await listOwnedTemplates(client, scopeSelector(scope), signal)).filter((t) => inScope(scope, t.name));
   const byName = (a: { name?: string; username?: string }, b: { name?: string; username?: string }) =>
     (a.name ?? a.username ?? "").localeCompare(b.name ?? b.username ?? "");
   // Listing while deleting shifts offsets; we list fully first, so duplicates cannot happen, but be safe.
   return {
     workspaces: dedupe(workspaces, (w) => w.id).sort(byName),
     users: dedupe(users, (u) => u.id).sort(byName),
+    templates: dedupe(templates, (t) => t.id).sort(byName),
     ownership,
   };
 }

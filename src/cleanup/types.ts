@@ -32,7 +32,7 @@ export interface CleanupHooks {
 }
 
 export interface CleanupItem {
-  kind: "workspace" | "user";
+  kind: "workspace" | "user" | "template";
   name: string;
   id: string;
   /** Workspace owner (workspaces only). */
@@ -57,6 +57,8 @@ export interface CleanupResult {
   elapsed_ms: number;
   workspaces: CleanupItem[];
   users: CleanupItem[];
+  /** Templates the run created (a load type's trigger or test templates), deleted after the workspaces. */
+  templates?: CleanupItem[];
   /** Names still present after cleanup (listed again at the end), e.g. failed deletes. */
   remaining: string[];
   /** Names whose deletion failed after every retry. */

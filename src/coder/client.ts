@@ -271,7 +271,7 @@ export class CoderClient {
     const inline = qIdx >= 0 ? Object.fromEntries(new URLSearchParams(path.slice(qIdx + 1))) : {};
     const fullPath = bare.startsWith("/api/") ? `${this.#basePath}${bare}` : `${this.#basePath}/api/v2${bare.startsWith("/") ? "" : "/"}${bare}`;
     const search = buildQuery({ ...inline, ...opts.query });
-    const body = opts.rawBody ? opts.rawBody.data : opts.body === undefined ? undefined : JSON.stringify(opts.body);
+    const body = opts.rawBody ? Buffer.from(opts.rawBody.data) : opts.body === undefined ? undefined : JSON.stringify(opts.body);
     const idempotent = opts.idempotent ?? isIdempotent(m);
     const timeoutMs = opts.timeoutMs ?? this.#timeoutMs;
     const headers: Record<string, string> = {
@@ -280,7 +280,7 @@ export class CoderClient {
       "user-agent": this.#userAgent,
       "coder-session-token": this.#token,
     };
-    if (body !== undefined) headers["content-type"] = opts.rawBody ? opts.rawBody.contentType : "application/json";
+    if (body !== undefined) headers["content-type"] = opts.rawBody?.contentType ?? "application/json";
     const callerSignals = [this.#signal, opts.signal].filter((s): s is AbortSignal => s !== undefined);
     const secrets = [this.#token];
     const fail = (init: Omit<ConstructorParameters<typeof CoderApiError>[0], "method" | "path" | "secrets">): CoderApiError =>

@@ -13,6 +13,7 @@ import { perKindTrafficSettings, trafficSettings } from "./settings/traffic.ts";
 import { workspaceUpdatesSettings } from "./settings/workspace-updates.ts";
 import { prebuildsSettings } from "./settings/prebuilds.ts";
 import { taskStatusSettings } from "./settings/task-status.ts";
+import { notificationsSettings } from "./settings/notifications.ts";
 
 export const SETTINGS = {
   ...deploymentSettings,
@@ -26,6 +27,7 @@ export const SETTINGS = {
   ...workspaceUpdatesSettings,
   ...prebuildsSettings,
   ...taskStatusSettings,
+  ...notificationsSettings,
   ...integrationSettings,
   ...coderdMetricsSettings,
   ...scaleOutSettings,

@@ -15,6 +15,7 @@ export const SCRIPTS = [
   "workspace-updates",
   "prebuilds",
   "task-status",
+  "notifications",
   "report",
   "status",
 ] as const;

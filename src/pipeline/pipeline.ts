@@ -15,6 +15,7 @@ import { greedyFlood } from "./greedy.ts";
 import { workspaceUpdatesRunner } from "../workspace-updates/phase.ts";
 import { prebuildsRunner } from "../prebuilds/phase.ts";
 import { taskStatusRunner } from "../task-status/phase.ts";
+import { notificationsRunner } from "../notifications/phase.ts";
 import { renderPlan, SCENARIO_TITLE } from "./plan.ts";
 import { preflight, type ScenarioPhase } from "./preflight.ts";
 import { sleep } from "../util/sleep.ts";
@@ -93,6 +94,10 @@ export async function runPipeline(c: Config, opts: PipelineOptions): Promise<Pip
     if (pre.taskStatus && !run.signal.aborted) {
       await run.phase(taskStatusRunner(), pre.taskStatus, { text: "Task status (external agents report app status; time until the watch shows it)" });
       await run.baseline("baseline-task-status");
+    }
+    if (pre.notifications && !run.signal.aborted) {
+      await run.phase(notificationsRunner(), pre.notifications, { text: "Notifications (template admins notified of a deleted template over the inbox websocket and email)" });
+      await run.baseline("baseline-notifications");
     }
   } catch (e) {
     run.pipelineError(e);

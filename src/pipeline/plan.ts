@@ -131,6 +131,14 @@ export function buildPlan(c: Config): Plan {
       expectedMs: createEstimateMs({ ...c, workspaces: c.tsCount }) + c.tsBaseline + c.tsReportDuration,
     });
   }
+  if (c.ntPhase) {
+    phases.push({
+      name: "notifications",
+      text: `Notifications: ${c.ntUserCount} user(s) on the inbox websocket, ${c.ntTemplateAdminPercentage}% template admins notified of a deleted template`,
+      // Setup plus one notifier fetch or so; the timeout bounds it.
+      expectedMs: Math.min(c.ntTimeout, 30_000 + c.ntUserCount * 50),
+    });
+  }
   phases.push({ name: "report", text: "Write summary.json, report.md and report.html", expectedMs: 2_000 });
   phases.push({
     name: "cleanup",

@@ -19,6 +19,7 @@ import { shardedTraffic } from "./shards.ts";
 import { workspaceUpdatesRunner, type WorkspaceUpdatesSettings } from "../workspace-updates/phase.ts";
 import { prebuildsRunner, type PrebuildsSettingsState } from "../prebuilds/phase.ts";
 import { taskStatusRunner, type TaskStatusSettings } from "../task-status/phase.ts";
+import { notificationsRunner, type NotificationsSettings } from "../notifications/phase.ts";
 
 export interface ScenarioPhase {
   plan: ScenarioPlan;
@@ -40,6 +41,8 @@ export interface Preflight {
   prebuilds: PrebuildsSettingsState | null;
   /** --task-status: planned (template checked, workspaces after the others), left to the run's cleanup. */
   taskStatus: TaskStatusSettings | null;
+  /** --notifications: the phase after workspace-updates, planned (its users after every other of the run). */
+  notifications: NotificationsSettings | null;
   cleanup: CleanupSettings;
   /** --cleanup-prepare: the earlier runs to clean up before anything is created. */
   cleanupPrepare: CleanupPrepareSettings | null;
@@ -77,7 +80,8 @@ export async function preflight(client: CoderClient, c: Config): Promise<Preflig
   const cleanupPrepare = c.cleanupPrepare ? cleanupPrepareRunner().validate(c, {}) : null;
   const reused = c.skipCreateWorkspaces ? await reusableWorkspaces(client, c, me) : 0;
   // Numbered after the run's workspaces, the greedy agent's and workspace-updates' users and workspaces.
-  let offset = c.workspaces + (c.greedyAgent ? 1 : 0) + (workspaceUpdates?.plan?.create.names.length ?? 0);
+  const notifications = c.ntPhase ? await planPipelineNotifications(client, c) : null;
+  let offset = c.workspaces + (c.greedyAgent ? 1 : 0) + (workspaceUpdates?.plan?.create.names.length ?? 0) + (notifications?.plan ? notifications.plan.users.length + 1 : 0);
   let prebuilds: PrebuildsSettingsState | null = null;
   if (c.pbPhase) {
     const runner = prebuildsRunner({ indexOffset: offset });
@@ -91,7 +95,7 @@ export async function preflight(client: CoderClient, c: Config): Promise<Preflig
   }
   return {
     plan, version: info.version, externalUrl: info.dashboard_url ?? c.url, create: { ...create, plan: createPlan }, createPlan, greedy, scenarios,
-    workspaceUpdates, prebuilds, taskStatus, cleanup, cleanupPrepare, reused,
+    workspaceUpdates, notifications, prebuilds, taskStatus, cleanup, cleanupPrepare, reused,
   };
 }
 
@@ -120,5 +124,17 @@ async function planPipelineWorkspaceUpdates(client: CoderClient, c: Config): Pro
   const s = runner.validate(c, {});
   const parameters = s.options.parameters?.length ? s.options.parameters : c.parameters;
   const options = { ...s.options, parameters, noCleanup: true, reuseUsers: false, indexOffset: c.workspaces + (c.greedyAgent ? 1 : 0) };
+  return runner.prepare!({ client } as never, { options, plan: null });
+}
+
+/**
+ * notifications in the pipeline: its users follow the run's workspaces, the greedy agent and the
+ * workspace-updates users under the same run id; users and the trigger template are left to the
+ * pipeline's cleanup strategy.
+ */
+async function planPipelineNotifications(client: CoderClient, c: Config): Promise<NotificationsSettings> {
+  const runner = notificationsRunner();
+  const s = runner.validate(c, {});
+  const options = { ...s.options, noCleanup: true, indexOffset: c.workspaces + (c.greedyAgent ? 1 : 0) + (c.wuPhase ? c.wuWorkspaceCount : 0) };
   return runner.prepare!({ client } as never, { options, plan: null });
 }

@@ -12,6 +12,7 @@ import type { CoderClient } from "../coder/client.ts";
 import type { Workspace } from "../coder/types.ts";
 import { sleep } from "../util/sleep.ts";
 import { StopSignalError } from "../util/signals.ts";
+import { templateMarker } from "../util/ownership.ts";
 import { createTemplate, createTemplateVersion, deleteTemplate, setReconciliationPaused, templateByName, updateActiveVersion, uploadTar, waitTemplateVersion } from "./api.ts";
 import { prebuildsMetrics } from "./metrics.ts";
 import type { PrebuildsPlan } from "./plan.ts";
@@ -173,7 +174,7 @@ export async function executePrebuilds(client: CoderClient, plan: PrebuildsPlan,
       return fail(u, "create_template_version", e);
     }
     try {
-      const t = await createTemplate(client, plan.orgId, { name: u.name, description: "`coder exp scaletest prebuilds` template", versionId });
+      const t = await createTemplate(client, plan.orgId, { name: u.name, description: `${templateMarker(o.runId)} \`coder exp scaletest prebuilds\` template`, versionId });
       u.id = t.id;
       u.setup_ms = performance.now() - s0;
       say(u, `created template ${t.name} (${t.id})`);

@@ -4,6 +4,7 @@ import { chartData } from "./chart-data.ts";
 import { formatBytesRate, formatLimit, formatPercent, formatRate, formatValue, mdCell, mdTable } from "./format.ts";
 import { headlineCards, thresholdsFailedFirst } from "./headline.ts";
 import type { ReportModel, ReportPhase } from "./model.ts";
+import { notificationsMarkdown } from "./notifications.ts";
 
 const VERDICT_TEXT: Record<ReportModel["verdict"], string> = {
   pass: "PASS — every phase passed and every threshold was met",
@@ -113,6 +114,8 @@ export function renderMarkdown(model: ReportModel): string {
     if (p.otherAttempts.length) {
       out.push(`Attempt ${p.attempt} shown; earlier attempt${p.otherAttempts.length === 1 ? "" : "s"}: ${p.otherAttempts.map((a) => `${a.dir} (${a.status}, ${a.startedAt ?? "-"})`).join("; ")}.\n`);
     }
+    const notified = notificationsMarkdown(p);
+    if (notified) out.push(notified);
     if (Object.keys(p.stages).length) out.push(stageTable(p));
     else out.push("No timings recorded.\n");
     if (p.failures.length) {

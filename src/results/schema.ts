@@ -139,6 +139,26 @@ export const TrafficResultJSON = z.looseObject({
 });
 export type TrafficResultJSON = z.infer<typeof TrafficResultJSON>;
 
+/** extra.notifications of a notifications phase record (src/notifications/phase.ts). */
+export const NotificationsExtraJSON = z.looseObject({
+  users: z.number(),
+  template_admins: z.number(),
+  regular_users: z.number(),
+  smtp: z.boolean(),
+  setup_ms: z.number(),
+  barrier_ms: z.number().nullable(),
+  trigger: z.looseObject({
+    template_name: z.string(),
+    template_id: z.string().nullable(),
+    triggered_at: z.number().nullable(),
+    steps_ms: z.record(z.string(), z.number()),
+    error: z.string().nullable(),
+  }),
+  receipts: z.record(z.enum(["websocket", "smtp"]), z.object({ expected: z.number(), received: z.number(), missing: z.number() })),
+  errors_by_action: z.record(z.string(), z.number()),
+});
+export type NotificationsExtraJSON = z.infer<typeof NotificationsExtraJSON>;
+
 /** `<NN>-<phase>/result.json`. */
 export const PhaseRecord = z.object({
   schema: z.literal(PHASE_SCHEMA),

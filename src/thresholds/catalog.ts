@@ -8,7 +8,7 @@ import { parseThresholds, type ThresholdSpec } from "./parse.ts";
 import { DEFAULT_STAT, specProblem, type MetricType } from "./rules.ts";
 
 /** The runner (phase kind) that produces a metric; also the metric's first name segment. */
-export type MetricRunner = "create" | "ssh" | "web-terminal" | "app" | "dashboard" | "cleanup" | "workspace-updates" | "prebuilds" | "task-status" | "coderd";
+export type MetricRunner = "create" | "ssh" | "web-terminal" | "app" | "dashboard" | "cleanup" | "workspace-updates" | "prebuilds" | "task-status" | "notifications" | "coderd";
 
 export interface CatalogEntry {
   name: string;
@@ -61,7 +61,7 @@ export const METRIC_CATALOG: readonly CatalogEntry[] = [
   { name: "dashboard.request", runner: "dashboard", type: "latency", unit: "ms", labels: ["endpoint"], help: "One API call of a page, by route template." },
   { name: "dashboard.error_rate", runner: "dashboard", type: "rate", unit: "ratio", labels: ["page"], help: "Failed page views of all page views." },
   { name: "dashboard.views", runner: "dashboard", type: "counter", unit: "count", labels: ["page"], help: "Page views." },
-  { name: "cleanup.delete", runner: "cleanup", type: "latency", unit: "ms", labels: ["kind"], help: "Deleting one resource over all its attempts (kind: workspace, user)." },
+  { name: "cleanup.delete", runner: "cleanup", type: "latency", unit: "ms", labels: ["kind"], help: "Deleting one resource over all its attempts (kind: workspace, user, template)." },
   { name: "cleanup.failures", runner: "cleanup", type: "counter", unit: "count", labels: ["kind"], help: "Deletions that failed after every retry." },
   { name: "workspace-updates.latency", runner: "workspace-updates", type: "latency", unit: "ms", labels: ["num_owned_workspaces"], help: "Build start to the last WorkspaceUpdates upsert naming the workspace, on the owner stream, as Coder computes it." },
   { name: "workspace-updates.errors", runner: "workspace-updates", type: "counter", unit: "count", labels: ["action"], help: "Failed users by Coder action name (dial, recv, context_done, unexpected_workspace) and setup steps." },
@@ -77,6 +77,10 @@ export const METRIC_CATALOG: readonly CatalogEntry[] = [
   { name: "task-status.missing_rate", runner: "task-status", type: "rate", unit: "ratio", labels: [], help: "Missing status updates of all sent." },
   { name: "task-status.report_errors", runner: "task-status", type: "counter", unit: "count", labels: [], help: "Status updates the deployment refused or that could not be sent." },
   { name: "task-status.errors", runner: "task-status", type: "counter", unit: "count", labels: ["action"], help: "Failed workspaces by step (create_workspace, wait_build, external_agent, credentials, watch)." },
+  { name: "notifications.latency", runner: "notifications", type: "latency", unit: "ms", labels: ["notification_type"], help: "Trigger (the template delete returning) to the admin receipt of the template deleted notification, by notification_type (websocket, smtp)." },
+  { name: "notifications.missing", runner: "notifications", type: "counter", unit: "count", labels: ["notification_type"], help: "Template admins whose notification had not arrived by the timeout, by notification_type." },
+  { name: "notifications.errors", runner: "notifications", type: "counter", unit: "count", labels: ["action"], help: "Errors by Coder action name (dial, read_notification_websocket, smtp_poll, create_user and so on) plus trigger and timeout." },
+  { name: "notifications.error_rate", runner: "notifications", type: "rate", unit: "ratio", labels: [], help: "Users whose setup, socket or receipt failed, of all users." },
   { name: "cleanup.remaining", runner: "cleanup", type: "gauge", unit: "count", labels: [], help: "Resources of the run still present after cleanup." },
   // Server side: coderd's own metrics over each phase's window (src/metrics/coderd), judged in every runner phase.
   { name: "coderd.api", runner: "coderd", type: "latency", unit: "ms", labels: ["route"], help: "coderd_api_request_latencies_seconds by route pattern (path; methods and replicas merged by summing buckets); websockets excluded." },

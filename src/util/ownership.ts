@@ -5,10 +5,12 @@
 //  - a workspace belongs to run R only if its name is exactly `scaletest-<R>-<digits>` and its owner is
 //    a scale-test user verified as above — of R, or of another run whose users R reused (--reuse-users, a
 //    user pool) — or the runner itself (workspaces made with --use-host-login);
+//  - a template belongs to run R only if its name is exactly `scaletest-<R>-<digits>` and its description
+//    starts with R's marker (`scaletest run <R>:`), which the load types that create templates write;
 //  - "every run" (--all) is the union of that rule over run ids, never a bare `scaletest-` prefix: a
 //    look-alike (`alice/scaletest-h1-9999`, `bob/scaletest-prod`, user `scaletest-ops`) is never touched.
 import type { CoderClient } from "../coder/client.ts";
-import type { User, Workspace } from "../coder/types.ts";
+import type { Template, User, Workspace } from "../coder/types.ts";
 import { ALL_PREFIX, expectedScaletestEmail, parseResourceName, runPrefix } from "./naming.ts";
 
 /** One run's resources, or every run's (--all). */
@@ -105,10 +107,24 @@ export async function listOwnedWorkspaces(client: CoderClient, own: Ownership, s
   return out;
 }
 
+/** The description prefix a run writes on every template it creates: the name alone never makes a template the run's. */
+export function templateMarker(runId: string): string {
+  return `scaletest run ${runId}:`;
+}
+
 /**
- * A template belongs to `sel` only if its name is exactly `scaletest-<R>-<digits>` within the selector and
- * the runner created it (load types such as prebuilds create templates; look-alikes are never touched).
+ * A template the run (or, with --all, some run) created: exact `scaletest-<R>-<digits>` name within the
+ * selector and the run's marker in its description; given `runnerId`, also created by the runner.
  */
-export function ownsTemplate(t: { name: string; created_by_id?: string }, sel: RunSelector, runnerId: string): boolean {
-  return runIdInSelector(t.name, sel) !== null && t.created_by_id === runnerId;
+export function ownsTemplate(t: Pick<Template, "name" | "description"> & { created_by_id?: string }, sel: RunSelector, runnerId?: string): boolean {
+  const runId = runIdInSelector(t.name, sel);
+  if (runId === null) return false;
+  if (runnerId !== undefined && t.created_by_id !== runnerId) return false;
+  return typeof t.description === "string" && t.description.startsWith(templateMarker(runId));
+}
+
+/** The templates that belong to `sel` (every organization's listing, then the strict rule). */
+export async function listOwnedTemplates(client: CoderClient, sel: RunSelector, signal?: AbortSignal): Promise<Template[]> {
+  const all = await client.request<Template[]>("GET", "/templates", signal ? { signal } : {});
+  return all.filter((t) => ownsTemplate(t, sel));
 }

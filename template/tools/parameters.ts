@@ -166,6 +166,7 @@ const ADVANCED = new Set<SettingKey>([
   "trustedOrigins", "prometheusUrl", "prometheusSelector", "namespace", "connectTimeout", "requestTimeout", "coderdMetricsUrls", "coderdMetricsDiscover", "coderdNamespace", "coderdMetricsPort",
   "coderdMetricsInterval", "cleanupPrepare", "skipCreateWorkspaces", "wuDialTimeout", "wuSetupConcurrency", "wuTemplate", "wuUpdatesTimeout",
   "pbPhase", "pbTemplateVersionJobTimeout", "pbWorkspaceTimeout", "tsPhase", "tsAppSlug", "tsWorkspaceTimeout",
+  "ntPhase", "ntDialTimeout", "ntSetupTimeout", "ntSetupConcurrency", "ntSmtpRequestTimeout",
 ] as SettingKey[]);
 
 function conditionOf(key: SettingKey, s: Setting<unknown>, name: string): Condition | undefined {
@@ -176,6 +177,7 @@ function conditionOf(key: SettingKey, s: Setting<unknown>, name: string): Condit
   // Likewise the prebuilds and task-status phases' settings.
   else if (/^pb[A-Z]/.test(key) && key !== "pbPhase") parts.push({ flag: "prebuilds" });
   else if (/^ts[A-Z]/.test(key) && key !== "tsPhase") parts.push({ flag: "task_status" });
+  else if (/^nt[A-Z]/.test(key) && key !== "ntPhase") parts.push({ flag: "notifications" });
   else if (kind) parts.push({ scenario: [kind.replace("_", "-")] });
   else if (s.group === "dashboard" || /^thresholdDashboard/.test(key)) parts.push({ scenario: ["dashboard"] });
   else if (s.group === "traffic" || key === "thresholdTrafficErrorRate" || key === "thresholdTickP99") parts.push({ scenario: TRAFFIC_SCENARIOS });

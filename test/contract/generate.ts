@@ -24,6 +24,8 @@ export const OPERATIONS: readonly string[] = [
   "GET /insights/daus",
   "GET /insights/templates",
   "GET /insights/user-latency",
+  "POST /files",
+  "GET /notifications/inbox/watch",
   "GET /organizations",
   "GET /organizations/{organization}",
   "POST /organizations/{organization}/members/{user}/workspaces",
@@ -39,6 +41,7 @@ export const OPERATIONS: readonly string[] = [
   "GET /regions",
   "GET /templates",
   "GET /templates/{template}",
+  "DELETE /templates/{template}",
   "GET /templateversions/{templateversion}",
   "GET /templateversions/{templateversion}/rich-parameters",
   "GET /users",
@@ -54,6 +57,7 @@ export const OPERATIONS: readonly string[] = [
   "GET /users/{user}/keys/{keyid}",
   "DELETE /users/{user}/keys/{keyid}",
   "GET /users/{user}/organizations",
+  "PUT /users/{user}/roles",
   "GET /users/{user}/workspace/{workspacename}",
   "POST /users/{user}/workspaces",
   "GET /workspaceagents/{workspaceagent}",
@@ -83,7 +87,8 @@ const NOTES: readonly string[] = [
   "GET /workspaceproxies is listed as an array of RegionsResponse, but coderd writes one RegionsResponse object ({regions: [...]}).",
   "User.status narrows UserStatus to active|suspended, but new users are created dormant.",
   "Template.organization_name carries format \"url\" but holds an organization name.",
-  "coderd answers 201 for POST /organizations/{organization}/templates (codersdk.CreateTemplate requires it); swagger annotates 200. See statusCorrections.",
+  "coderd answers 201 for POST /organizations/{organization}/templates (postTemplateByOrganization writes http.StatusCreated; the annotation says 200). See statusCorrections.",
+  "InboxNotification.read_at is annotated as a string, but coderd writes null for an unread notification (codersdk ReadAt *time.Time).",
 ];
 
 /** What coderd writes where the swagger annotation differs: "METHOD /path" -> status codes. */

@@ -4,6 +4,7 @@ import { prebuildsMetrics } from "../../src/prebuilds/metrics.ts";
 import { taskStatusMetrics } from "../../src/task-status/metrics.ts";
 import { getRegistry } from "../../src/metrics/index.ts";
 import { workspaceUpdatesMetrics } from "../../src/workspace-updates/metrics.ts";
+import { notificationsMetrics } from "../../src/notifications/metrics.ts";
 import { getTrafficMetrics } from "../../src/metrics/traffic.ts";
 import { DashboardRecorder } from "../../src/dashboard/recorder.ts";
 
@@ -17,6 +18,7 @@ export async function liveRunnerMetrics(): Promise<Map<string, string>> {
   workspaceUpdatesMetrics();
   prebuildsMetrics();
   taskStatusMetrics();
+  notificationsMetrics();
   const all = await getRegistry().getMetricsAsJSON();
   return new Map(all.map((m) => [m.name, String(m.type)]));
 }

@@ -1,7 +1,7 @@
 // Removing what a run created: only scaletest- resources, one run's or (with --all) every run's.
 import { bool, duration, int, oneOf } from "../setting.ts";
 
-const CLEAN = ["run", "cleanup", "create-workspaces"] as const;
+const CLEAN = ["run", "cleanup", "create-workspaces", "notifications"] as const;
 
 export const cleanupSettings = {
   cleanupStrategy: oneOf({

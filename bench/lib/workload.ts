@@ -54,6 +54,10 @@ export interface ClientReport {
   lag: LagSummary;
   /** How the lag was measured, when it differs from "fixed timetable" (Artillery). */
   lagNote?: string;
+  /** Garbage collections over the whole run (Node tools: bench/lib/gc-stats.ts) */
+  gc?: { minor: number; major: number; pauseMs: number };
+  /** process.memoryUsage() mid-run, MB (Node tools: bench/lib/gc-stats.ts) */
+  memory?: { rssMB: number; heapUsedMB: number; heapTotalMB: number; externalMB: number; arrayBuffersMB: number };
 }
 
 /** One tool at one N, as the table and the JSON show it. */
@@ -85,6 +89,12 @@ export interface StepResult {
   errorSamples: string[];
   echoServerCpuS: number;
   wallS: number;
+  /** the tool's garbage collections over its whole run (Node tools) */
+  gc?: { minor: number; major: number; pauseMs: number };
+  /** the tool's own memory breakdown mid-run (Node tools) */
+  memory?: ClientReport["memory"];
+  /** 1-minute load average of the machine when the step started and ended (others' load shows here) */
+  loadavg1m?: [number, number];
 }
 
 /** A step "holds" when p99 tick lag < 10 ms, throughput >= 99 % of target, and nothing failed. */

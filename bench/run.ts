@@ -4,15 +4,17 @@
  *
  *   npm run bench -- [--steps 500,1000,2000,4000] [--duration 10] [--ramp 1]
  *                    [--tools ours,raw-ws,artillery] [--first-fail] [--pin 0:1|none] [--profile]
- *                    [--no-create-workspaces] [--cw-count 300] [--out bench/results]
+ *                    [--no-ssh] [--ssh-conns 500] [--no-create-workspaces] [--cw-count 300] [--out bench/results]
  *
  * For each N (ascending) each tool still in the race runs once in its own process against the echo server
  * (its own process too), the tool pinned to one CPU and the echo server and this harness to the others
  * (taskset, bench/lib/pin.ts). A tool keeps stepping until a step where it moves < 90 % of the target
  * (with --first-fail: until the first N it does not hold). The table is printed and the whole run is written
- * as JSON to <out>/traffic-<timestamp>.json (and <out>/latest.json). A short run: --steps 500 --duration 5.
+ * as JSON to <out>/traffic-<timestamp>.json (and <out>/latest.json). Then our SSH per-connection cost next
+ * to the app path (bench/ssh-cost.ts) and the create-workspaces client cost. A short run:
+ * --steps 500 --duration 5 --no-create-workspaces.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { spawn } from "node:child_process";
 import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
@@ -167,6 +169,8 @@ if (has("profile") && existsSync(profileDir)) {
   profile = out;
 }
 
+const sshCost = has("no-ssh") ? { skipped: "--no-ssh" } : await runSshCost();
+
 const createWorkspaces = has("no-create-workspaces") ? { skipped: "--no-create-workspaces" } : await runCreateWorkspacesBench();
 
 const doc: BenchDocument = {
@@ -182,6 +186,7 @@ const doc: BenchDocument = {
   largestHeld: held,
   ratiosToOurs: ratiosToOurs(results),
   oursOverPeers: oursOver,
+  sshCost,
   createWorkspaces,
   ...(profile ? { profile } : {}),
 };
@@ -191,6 +196,22 @@ const file = join(outDir, `traffic-${stamp}.json`);
 writeFileSync(file, JSON.stringify(doc, null, 2) + "\n");
 writeFileSync(join(outDir, "latest.json"), JSON.stringify(doc, null, 2) + "\n");
 console.log(`\nwrote ${file}`);
+
+/**
+ * Our side's cost per SSH connection next to the app websocket path (bench/ssh-cost.ts, its own far ends,
+ * same pinning), at --ssh-conns (default 500) for the same --duration; its JSON is embedded as `sshCost`.
+ */
+async function runSshCost(): Promise<unknown> {
+  const conns = argOf(argv, "ssh-conns", "500");
+  console.log(`\nssh per-connection cost (bench/ssh-cost.ts, ${conns} connections):`);
+  const args = ["--conns", conns, "--duration", String(durationMs / 1000), "--ramp", String(rampMs / 1000), "--out", workDir];
+  if (argOf(argv, "pin", "")) args.push("--pin", argOf(argv, "pin"));
+  const { code, out } = await runScript(join(ROOT, "bench", "ssh-cost.ts"), args);
+  for (const line of out.split("\n").filter((l) => /^\s+(app|ssh) |^ssh \/ app/.test(l))) console.log(line);
+  const file = /wrote (.*\.json)/.exec(out)?.[1];
+  if (code !== 0 || !file) return { failed: `exit ${code}`, outputTail: out.slice(-2000) };
+  return JSON.parse(readFileSync(file, "utf8")) as unknown;
+}
 
 /**
  * The create-workspaces client-cost benchmark (bench/create-workspaces.ts, owned by the create-workspaces

@@ -46,6 +46,7 @@ export interface BenchDocument {
   ratiosToOurs: Array<{ conns: number; tool: ToolName; cpuPerConnMin: number | null; rssPerConn: number | null }>;
   /** Per N: ours divided by each peer (CPU per connection-minute, RSS per connection, p99 tick lag). */
   oursOverPeers?: OursOverPeer[];
+  sshCost?: unknown;
   createWorkspaces?: unknown;
   profile?: unknown;
 }

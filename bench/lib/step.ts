@@ -145,6 +145,11 @@ export async function runStep(tool: ToolName, w: Workload, echo: EchoServer, o: 
   const firstOpen = er.opens.length ? Math.min(...er.opens) : t0;
   const peak = sampler.peakRss();
   const idle = sampler.rssBefore(firstOpen);
+  // When the peak was reached (VmHWM first at its final value): during the dials, the steady window, or the
+  // drain and closes after it. Mid-window RSS is the steady-state footprint.
+  const peakAtMs = sampler.samples.find((x) => Math.max(x.peakRssBytes, x.rssBytes) >= peak)?.at ?? 0;
+  const peakPhase: NonNullable<StepResult["peakRssPhase"]> = !win ? "unknown" : peakAtMs < win.start ? "dials" : peakAtMs <= win.end ? "steady" : "end";
+  const midRss = win ? sampler.rssBefore((win.start + win.end) / 2) : 0;
   const base = {
     tool,
     conns: w.conns,
@@ -162,6 +167,8 @@ export async function runStep(tool: ToolName, w: Workload, echo: EchoServer, o: 
     peakRssMB: round(peak / 2 ** 20, 1),
     idleRssMB: round(idle / 2 ** 20, 1),
     rssKBPerConn: round((peak - idle) / 1024 / w.conns, 1),
+    peakRssPhase: peakPhase,
+    steadyRssKBPerConn: midRss ? round((midRss - idle) / 1024 / w.conns, 1) : 0,
     errors: client.errors + er.abnormalCloses,
     errorSamples: client.errorSamples,
     echoServerCpuS: round(er.cpuMs / 1000, 2),

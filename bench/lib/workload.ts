@@ -85,6 +85,10 @@ export interface StepResult {
   idleRssMB: number;
   /** (peak RSS - RSS before the first connection) per connection */
   rssKBPerConn: number;
+  /** when the peak RSS was reached: during the dials, the steady window, or the drain and closes ("end") */
+  peakRssPhase?: "dials" | "steady" | "end" | "unknown";
+  /** (RSS mid-window - RSS before the first connection) per connection: the steady footprint */
+  steadyRssKBPerConn?: number;
   errors: number;
   errorSamples: string[];
   echoServerCpuS: number;

@@ -146,7 +146,7 @@ console.log(
 const oursOver = oursOverPeers(results);
 for (const r of oursOver) {
   console.log(
-    `ours / ${r.tool} at ${r.conns}: CPU per conn-min ${r.cpu ?? "-"}, RSS per conn ${r.rss ?? "-"}, p99 lag ${r.p99 ?? "-"}`,
+    `ours / ${r.tool} at ${r.conns}: CPU per conn-min ${r.cpu ?? "-"}, CPU per MiB ${r.cpuPerMiB ?? "-"}, RSS per conn ${r.rss ?? "-"}, p99 lag ${r.p99 ?? "-"}`,
   );
 }
 

@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import { achievedRate, judge, steadyWindow } from "../bench/lib/step.ts";
 import { ProcSampler, sampleProcess } from "../bench/lib/procstat.ts";
 import { artilleryScript } from "../bench/lib/artillery.ts";
-import { largestHeld, ratiosToOurs } from "../bench/lib/report.ts";
+import { largestHeld, oursOverPeers, ratiosToOurs } from "../bench/lib/report.ts";
+import { onToolCpus, parseCpuList, planPinning } from "../bench/lib/pin.ts";
 import type { EchoReport, StepResult } from "../bench/lib/workload.ts";
 import { waitFor } from "./helpers/wait-for.ts";
 
@@ -52,6 +53,33 @@ test("largest N held and ratios to ours", () => {
     { conns: 250, tool: "artillery", cpuPerConnMin: 3, rssPerConn: 3 },
     { conns: 500, tool: "artillery", cpuPerConnMin: 5, rssPerConn: 2.5 },
   ]);
+});
+
+test("ours over each peer at the same N: CPU per conn-min and per MiB, RSS, p99 (below 1: ours is cheaper)", () => {
+  const s = (tool: StepResult["tool"], conns: number, cpu: number, perMiB: number, rss: number, p99: number) =>
+    ({ tool, conns, cpuMsPerConnMin: cpu, cpuMsPerMiB: perMiB, rssKBPerConn: rss, lagP99Ms: p99 }) as StepResult;
+  const steps = [s("ours", 2000, 20, 8, 40, 5), s("raw-ws", 2000, 25, 10, 50, 8), s("artillery", 2000, 40, 0, 80, 50), s("raw-ws", 4000, 1, 1, 1, 1)];
+  assert.deepEqual(oursOverPeers(steps), [
+    { conns: 2000, tool: "raw-ws", cpu: 0.8, cpuPerMiB: 0.8, rss: 0.8, p99: 0.63 },
+    { conns: 2000, tool: "artillery", cpu: 0.5, cpuPerMiB: null, rss: 0.5, p99: 0.1 },
+  ]);
+});
+
+test("pinning: CPU lists, the tool's CPUs apart from the far end's, recorded as applied or why not", () => {
+  assert.deepEqual(parseCpuList("0-2,5"), [0, 1, 2, 5]);
+  assert.throws(() => parseCpuList("a"), /not a CPU list/);
+  assert.equal(planPinning("none").unpinned, "--pin none");
+  assert.deepEqual(onToolCpus(planPinning("none"), "node", ["x"]), { cmd: "node", args: ["x"] });
+  assert.throws(() => planPinning("0"), /TOOL_CPUS:FAR_CPUS/);
+  const auto = planPinning(undefined);
+  if (auto.unpinned) {
+    assert.ok(auto.unpinned.length > 0);
+  } else {
+    assert.notEqual(auto.tool, "");
+    assert.ok(!parseCpuList(auto.farEnd).some((c) => parseCpuList(auto.tool).includes(c)), "tool and far end overlap");
+    assert.deepEqual(onToolCpus(auto, "node", ["x"]), { cmd: "taskset", args: ["-c", auto.tool, "node", "x"] });
+    assert.throws(() => planPinning(`${auto.tool}:${auto.tool}`), /overlap/);
+  }
 });
 
 test("process sampler reads this process from /proc and interpolates CPU between samples", async () => {

@@ -80,6 +80,7 @@ export interface OursOverPeer {
   conns: number;
   tool: ToolName;
   cpu: number | null;
+  cpuPerMiB: number | null;
   rss: number | null;
   p99: number | null;
 }
@@ -93,7 +94,7 @@ export function oursOverPeers(steps: readonly StepResult[]): OursOverPeer[] {
     if (s.tool === "ours") continue;
     const o = steps.find((x) => x.tool === "ours" && x.conns === s.conns);
     if (!o) continue;
-    out.push({ conns: s.conns, tool: s.tool, cpu: r(o.cpuMsPerConnMin, s.cpuMsPerConnMin), rss: r(o.rssKBPerConn, s.rssKBPerConn), p99: r(o.lagP99Ms, s.lagP99Ms) });
+    out.push({ conns: s.conns, tool: s.tool, cpu: r(o.cpuMsPerConnMin, s.cpuMsPerConnMin), cpuPerMiB: r(o.cpuMsPerMiB, s.cpuMsPerMiB ?? 0), rss: r(o.rssKBPerConn, s.rssKBPerConn), p99: r(o.lagP99Ms, s.lagP99Ms) });
   }
   return out;
 }
@@ -113,7 +114,7 @@ export function formatTable(steps: readonly StepResult[]): string {
     ["max ms", 8],
     ["cpu ms/conn-min", 16],
     ["x ours", 7],
-    ["conn-s/cpu-s", 13],
+    ["cpu ms/MiB", 11],
     ["RSS KB/conn", 12],
     ["x ours", 7],
     ["peak MB", 8],
@@ -136,7 +137,7 @@ export function formatTable(steps: readonly StepResult[]): string {
       s.lagMaxMs.toFixed(1),
       s.cpuMsPerConnMin.toFixed(1),
       ratio(s.cpuMsPerConnMin, o?.cpuMsPerConnMin),
-      s.connsPerCpuS.toFixed(0),
+      (s.cpuMsPerMiB ?? 0).toFixed(1),
       s.rssKBPerConn.toFixed(1),
       ratio(s.rssKBPerConn, o?.rssKBPerConn),
       s.peakRssMB.toFixed(0),

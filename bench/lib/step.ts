@@ -164,6 +164,9 @@ export async function runStep(tool: ToolName, w: Workload, echo: EchoServer, o: 
     cpuS: round(cpuS, 2),
     cpuMsPerConnMin: connMin > 0 ? round((cpuS * 1000) / connMin, 2) : 0,
     connsPerCpuS: cpuS > 0 ? round((w.conns * rate.seconds) / cpuS, 1) : 0,
+    // Per byte actually moved: the fair cost when a starved tool moved less than the target (then CPU per
+    // connection-minute only says how much CPU it was given).
+    cpuMsPerMiB: rate.bytesPerSec > 0 ? round((cpuS * 1000) / ((rate.bytesPerSec * rate.seconds) / 2 ** 20), 2) : 0,
     peakRssMB: round(peak / 2 ** 20, 1),
     idleRssMB: round(idle / 2 ** 20, 1),
     rssKBPerConn: round((peak - idle) / 1024 / w.conns, 1),

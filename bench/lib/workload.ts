@@ -79,6 +79,8 @@ export interface StepResult {
   cpuS: number;
   /** CPU ms (user+sys of the load process tree) per connection-minute of traffic */
   cpuMsPerConnMin: number;
+  /** CPU ms per MiB the echo server received in the window (cost per work done, fair under starvation) */
+  cpuMsPerMiB?: number;
   /** connection-seconds of traffic per CPU-second */
   connsPerCpuS: number;
   peakRssMB: number;

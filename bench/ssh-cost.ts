@@ -85,6 +85,7 @@ try {
       kind,
       conns,
       cpuMsPerConnMin: win ? Math.round((win.cpuMs / ((conns * win.seconds) / 60)) * 100) / 100 : null,
+      cpuMsPerMiB: win && win.bytes > 0 ? Math.round((win.cpuMs / (win.bytes / 2 ** 20)) * 100) / 100 : null,
       throughputRatio: win ? Math.round((win.bytes / win.seconds / target) * 1000) / 1000 : null,
       windowS: win?.seconds ?? 0,
       lagP50Ms: r.lag.p50,
@@ -97,7 +98,7 @@ try {
     };
     rows.push(row);
     console.log(
-      `  ${kind.padEnd(4)} cpu ${row.cpuMsPerConnMin ?? "-"} ms/conn-min  thru ${row.throughputRatio !== null ? (row.throughputRatio * 100).toFixed(1) : "-"} %` +
+      `  ${kind.padEnd(4)} cpu ${row.cpuMsPerConnMin ?? "-"} ms/conn-min, ${row.cpuMsPerMiB ?? "-"} ms/MiB  thru ${row.throughputRatio !== null ? (row.throughputRatio * 100).toFixed(1) : "-"} %` +
         `  lag p50 ${row.lagP50Ms} p99 ${row.lagP99Ms} max ${row.lagMaxMs} ms  rss ${row.rssKBPerConn ?? "-"} KB/conn  errors ${row.errors}` +
         `  load ${row.loadavg1m.join("-")}${r.errors ? `\n      e.g. ${r.errorSamples.slice(0, 2).join(" | ")}` : ""}`,
     );
@@ -110,8 +111,8 @@ const app = rows[0]!;
 const ssh = rows[1]!;
 const ratio = (a: unknown, b: unknown): number | null =>
   typeof a === "number" && typeof b === "number" && b > 0 ? Math.round((a / b) * 100) / 100 : null;
-const sshOverApp = { cpu: ratio(ssh.cpuMsPerConnMin, app.cpuMsPerConnMin), rss: ratio(ssh.rssKBPerConn, app.rssKBPerConn) };
-console.log(`ssh / app: CPU per conn-min ${sshOverApp.cpu ?? "-"}, RSS per conn ${sshOverApp.rss ?? "-"}`);
+const sshOverApp = { cpu: ratio(ssh.cpuMsPerConnMin, app.cpuMsPerConnMin), cpuPerMiB: ratio(ssh.cpuMsPerMiB, app.cpuMsPerMiB), rss: ratio(ssh.rssKBPerConn, app.rssKBPerConn) };
+console.log(`ssh / app: CPU per conn-min ${sshOverApp.cpu ?? "-"}, CPU per MiB ${sshOverApp.cpuPerMiB ?? "-"}, RSS per conn ${sshOverApp.rss ?? "-"}`);
 const doc = { kind: "ssh-cost-bench", createdAt: new Date().toISOString(), machine, pinning: pin, workload: w, rows, sshOverApp };
 mkdirSync(outDir, { recursive: true });
 const file = join(outDir, `ssh-cost-${doc.createdAt.replace(/[:.]/g, "-")}.json`);

@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import { achievedRate, judge, steadyWindow } from "../bench/lib/step.ts";
 import { ProcSampler, sampleProcess } from "../bench/lib/procstat.ts";
 import { artilleryScript } from "../bench/lib/artillery.ts";
-import { largestHeld, ratiosToOurs } from "../bench/lib/report.ts";
+import { largestHeld, oursOverPeers, ratiosToOurs } from "../bench/lib/report.ts";
+import { onToolCpus, parseCpuList, planPinning } from "../bench/lib/pin.ts";
 import type { EchoReport, StepResult } from "../bench/lib/workload.ts";
 import { waitFor } from "./helpers/wait-for.ts";
 
@@ -54,6 +55,33 @@ test("largest N held and ratios to ours", () => {
   ]);
 });
 
+test("ours over each peer at the same N: CPU per conn-min and per MiB, RSS, p99 (below 1: ours is cheaper)", () => {
+  const s = (tool: StepResult["tool"], conns: number, cpu: number, perMiB: number, rss: number, p99: number) =>
+    ({ tool, conns, cpuMsPerConnMin: cpu, cpuMsPerMiB: perMiB, rssKBPerConn: rss, lagP99Ms: p99 }) as StepResult;
+  const steps = [s("ours", 2000, 20, 8, 40, 5), s("raw-ws", 2000, 25, 10, 50, 8), s("artillery", 2000, 40, 0, 80, 50), s("raw-ws", 4000, 1, 1, 1, 1)];
+  assert.deepEqual(oursOverPeers(steps), [
+    { conns: 2000, tool: "raw-ws", cpu: 0.8, cpuPerMiB: 0.8, rss: 0.8, p99: 0.63 },
+    { conns: 2000, tool: "artillery", cpu: 0.5, cpuPerMiB: null, rss: 0.5, p99: 0.1 },
+  ]);
+});
+
+test("pinning: CPU lists, the tool's CPUs apart from the far end's, recorded as applied or why not", () => {
+  assert.deepEqual(parseCpuList("0-2,5"), [0, 1, 2, 5]);
+  assert.throws(() => parseCpuList("a"), /not a CPU list/);
+  assert.equal(planPinning("none").unpinned, "--pin none");
+  assert.deepEqual(onToolCpus(planPinning("none"), "node", ["x"]), { cmd: "node", args: ["x"] });
+  assert.throws(() => planPinning("0"), /TOOL_CPUS:FAR_CPUS/);
+  const auto = planPinning(undefined);
+  if (auto.unpinned) {
+    assert.ok(auto.unpinned.length > 0);
+  } else {
+    assert.notEqual(auto.tool, "");
+    assert.ok(!parseCpuList(auto.farEnd).some((c) => parseCpuList(auto.tool).includes(c)), "tool and far end overlap");
+    assert.deepEqual(onToolCpus(auto, "node", ["x"]), { cmd: "taskset", args: ["-c", auto.tool, "node", "x"] });
+    assert.throws(() => planPinning(`${auto.tool}:${auto.tool}`), /overlap/);
+  }
+});
+
 test("process sampler reads this process from /proc and interpolates CPU between samples", async () => {
   const now = sampleProcess(process.pid);
   assert.ok(now && now.rssBytes > 0 && now.peakRssBytes >= now.rssBytes && now.cpuS > 0);
@@ -85,7 +113,7 @@ test("process sampler reads this process from /proc and interpolates CPU between
   assert.equal(s.cpuAt(b.at + 1000), b.cpuS);
 });
 
-test("artillery scenario: N arrivals over the ramp, send + think in ms, brace-free payload of the right size", () => {
+test("artillery scenario: N arrivals over the ramp, the tick as 1,024-byte sends + think in ms, brace-free payload", () => {
   const doc = artilleryScript({ conns: 300, bytesPerTick: 4096, intervalMs: 100, durationMs: 10_000, rampMs: 1000 }, "ws://127.0.0.1:1/") as {
     config: { phases: Array<{ duration: number; arrivalCount: number }>; target: string };
     scenarios: Array<{ engine: string; flow: Array<{ loop: Array<Record<string, string>>; count: number }> }>;
@@ -96,9 +124,11 @@ test("artillery scenario: N arrivals over the ramp, send + think in ms, brace-fr
   const loop = sc.flow[0]!;
   assert.equal(loop.count, 100);
   assert.equal(loop.loop[0]!.function, "beforeTick");
-  const payload = loop.loop[1]!.send!;
-  assert.equal(Buffer.byteLength(payload), 4096);
+  // The same frames as ours and the floor: four 1,024-byte messages per 4 KiB tick, the last ending in "\n".
+  const sends = loop.loop.slice(1, -1).map((s) => s.send!);
+  assert.deepEqual(sends.map((x) => Buffer.byteLength(x)), [1024, 1024, 1024, 1024]);
+  const payload = sends.join("");
   assert.ok(payload.endsWith("\n"));
   assert.ok(!/[{}]/.test(payload), "Artillery templates {{ }} in sent strings");
-  assert.equal(loop.loop[2]!.think, "100ms");
+  assert.equal(loop.loop.at(-1)!.think, "100ms");
 });

@@ -3,7 +3,7 @@
  * harness can measure its process from outside like the other tools.
  *
  * Scenario: N virtual users arriving evenly over the ramp (`arrivalCount`), each opening one websocket and
- * looping `send` (the payload) + `think: "<interval>ms"` for duration/interval iterations. Note
+ * looping `send` (the payload as 1,024-byte messages) + `think: "<interval>ms"` for duration/interval iterations. Note
  * `think: 0.1` would mean 0.1 ms: Artillery reads a non-integer think as a `ms` string, so it is spelled
  * in ms. The payload has no "{" or "}" because Artillery templates every sent string.
  * Telemetry is switched off (ARTILLERY_DISABLE_TELEMETRY): nothing leaves the machine.
@@ -13,7 +13,12 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { makePayload, seededRandom } from "../../src/traffic/payload.ts";
+import { APP_MAX_MESSAGE } from "../../src/traffic/kinds/app.ts";
+import { onToolCpus, type PinPlan } from "./pin.ts";
 import type { ClientReport, Workload } from "./workload.ts";
+
+/** Each tick goes out as messages of at most this size, the same frames ours and the floor send. */
+export const ARTILLERY_FRAME_BYTES = APP_MAX_MESSAGE;
 
 // Artillery is installed apart from the project, in bench/artillery/ (see bench/install.ts).
 const require = createRequire(new URL("../artillery/package.json", import.meta.url));
@@ -44,6 +49,10 @@ export function artilleryScript(w: Workload, url: string): object {
     if (payload[i] === 0x7b) payload[i] = 0x28; // "{" -> "("
     if (payload[i] === 0x7d) payload[i] = 0x29; // "}" -> ")"
   }
+  const frames: string[] = [];
+  for (let i = 0; i < payload.length; i += ARTILLERY_FRAME_BYTES) {
+    frames.push(payload.subarray(i, Math.min(payload.length, i + ARTILLERY_FRAME_BYTES)).toString("latin1"));
+  }
   return {
     config: {
       target: url,
@@ -56,7 +65,11 @@ export function artilleryScript(w: Workload, url: string): object {
         engine: "ws",
         flow: [
           {
-            loop: [{ function: "beforeTick" }, { send: payload.toString("latin1") }, { think: `${w.intervalMs}ms` }],
+            loop: [
+              { function: "beforeTick" },
+              ...frames.map((f) => ({ send: f })),
+              { think: `${w.intervalMs}ms` },
+            ],
             count: Math.round(w.durationMs / w.intervalMs),
           },
         ],
@@ -82,7 +95,7 @@ interface ArtilleryReport {
   aggregate?: { counters?: Record<string, number>; summaries?: Record<string, ArtillerySummary> };
 }
 
-export function launchArtillery(w: Workload, url: string, workDir: string): ArtilleryRun {
+export function launchArtillery(w: Workload, url: string, workDir: string, pin?: PinPlan): ArtilleryRun {
   const bin = artilleryBin();
   if (!bin) throw new Error("artillery is not installed: npm ci --prefix bench/artillery (npm run bench does it on first use)");
   mkdirSync(workDir, { recursive: true });
@@ -90,8 +103,15 @@ export function launchArtillery(w: Workload, url: string, workDir: string): Arti
   const out = join(workDir, `artillery-${w.conns}.json`);
   // JSON is YAML; JSON.stringify's escapes are valid YAML double-quoted escapes.
   writeFileSync(script, JSON.stringify(artilleryScript(w, url), null, 1));
-  const child = spawn(process.execPath, [bin, "run", "--quiet", "--output", out, script], {
-    env: { ...process.env, ARTILLERY_DISABLE_TELEMETRY: "true", BENCH_INTERVAL_MS: String(w.intervalMs) },
+  const args = [bin, "run", "--quiet", "--output", out, script];
+  const c = pin ? onToolCpus(pin, process.execPath, args) : { cmd: process.execPath, args };
+  const child = spawn(c.cmd, c.args, {
+    env: {
+      ...process.env,
+      ARTILLERY_DISABLE_TELEMETRY: "true",
+      BENCH_INTERVAL_MS: String(w.intervalMs),
+      BENCH_FRAMES_PER_TICK: String(Math.ceil(w.bytesPerTick / ARTILLERY_FRAME_BYTES)),
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let log = "";

@@ -1,6 +1,7 @@
 /** Parent side of the echo server process (bench/echo-server.ts). */
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { pinProcess } from "./pin.ts";
 import type { EchoReport } from "./workload.ts";
 
 const SERVER = fileURLToPath(new URL("../echo-server.ts", import.meta.url));
@@ -12,8 +13,17 @@ export class EchoServer {
     readonly port: number,
   ) {}
 
-  static async start(): Promise<EchoServer> {
+  /** `cpus`: a taskset CPU list to pin the server to (bench/lib/pin.ts), or "" to leave it unpinned. */
+  static async start(cpus = ""): Promise<EchoServer> {
     const child = fork(SERVER, [], { cwd: ROOT, execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    if (cpus) {
+      try {
+        pinProcess(child.pid!, cpus);
+      } catch (e) {
+        child.kill();
+        throw e;
+      }
+    }
     const port = await new Promise<number>((resolve, reject) => {
       child.once("message", (m) => resolve((m as { port: number }).port));
       child.once("exit", (code) => reject(new Error(`echo server exited with ${code} before listening`)));

@@ -1,5 +1,6 @@
 /** The benchmark's printed table and JSON document. */
 import { cpus, loadavg, totalmem, type as osType, release } from "node:os";
+import type { PinPlan } from "./pin.ts";
 import type { StepResult, ToolName, Workload } from "./workload.ts";
 
 export interface MachineInfo {
@@ -33,6 +34,8 @@ export interface BenchDocument {
   createdAt: string;
   machine: MachineInfo;
   loadavg1mAtEnd: number;
+  /** Which CPUs the tools, the echo server and the harness ran on (taskset), as applied */
+  pinning: PinPlan & { applied?: { harness: string; echoServer: string } };
   workload: Omit<Workload, "conns"> & { steps: number[] };
   criteria: { p99LagMsBelow: number; throughputAtLeast: number; errors: 0 };
   tools: Partial<Record<ToolName, ToolInfo>>;
@@ -41,6 +44,9 @@ export interface BenchDocument {
   largestHeld: Partial<Record<ToolName, number>>;
   /** Per N: each tool's figure divided by ours (CPU per connection-minute, RSS per connection). */
   ratiosToOurs: Array<{ conns: number; tool: ToolName; cpuPerConnMin: number | null; rssPerConn: number | null }>;
+  /** Per N: ours divided by each peer (CPU per connection-minute, RSS per connection, p99 tick lag). */
+  oursOverPeers?: OursOverPeer[];
+  sshCost?: unknown;
   createWorkspaces?: unknown;
   profile?: unknown;
 }
@@ -70,6 +76,29 @@ export function ratiosToOurs(steps: readonly StepResult[]): BenchDocument["ratio
   return out;
 }
 
+export interface OursOverPeer {
+  conns: number;
+  tool: ToolName;
+  cpu: number | null;
+  cpuPerMiB: number | null;
+  rss: number | null;
+  p99: number | null;
+}
+
+/** ours / peer at each N both ran: below 1 means ours is cheaper (or lags less). */
+export function oursOverPeers(steps: readonly StepResult[]): OursOverPeer[] {
+  const r = (a: number | undefined, b: number): number | null =>
+    a !== undefined && a > 0 && b > 0 ? Math.round((a / b) * 100) / 100 : null;
+  const out: OursOverPeer[] = [];
+  for (const s of steps) {
+    if (s.tool === "ours") continue;
+    const o = steps.find((x) => x.tool === "ours" && x.conns === s.conns);
+    if (!o) continue;
+    out.push({ conns: s.conns, tool: s.tool, cpu: r(o.cpuMsPerConnMin, s.cpuMsPerConnMin), cpuPerMiB: r(o.cpuMsPerMiB, s.cpuMsPerMiB ?? 0), rss: r(o.rssKBPerConn, s.rssKBPerConn), p99: r(o.lagP99Ms, s.lagP99Ms) });
+  }
+  return out;
+}
+
 function pad(s: string, n: number, right = false): string {
   return right ? s.padStart(n) : s.padEnd(n);
 }
@@ -78,16 +107,19 @@ export function formatTable(steps: readonly StepResult[]): string {
   const head = [
     ["tool", 10],
     ["N", 6],
+    ["MiB/s", 7],
     ["thru %", 7],
     ["p50 ms", 8],
     ["p99 ms", 8],
+    ["max ms", 8],
     ["cpu ms/conn-min", 16],
     ["x ours", 7],
-    ["conn-s/cpu-s", 13],
+    ["cpu ms/MiB", 11],
     ["RSS KB/conn", 12],
     ["x ours", 7],
     ["peak MB", 8],
     ["errors", 7],
+    ["load", 10],
     ["holds", 6],
   ] as const;
   const lines = [head.map(([h, n], i) => pad(h, n, i > 0)).join(" ")];
@@ -98,16 +130,19 @@ export function formatTable(steps: readonly StepResult[]): string {
     const cells = [
       s.tool,
       String(s.conns),
+      (s.achievedBytesPerSec / 2 ** 20).toFixed(2),
       (s.throughputRatio * 100).toFixed(1),
       s.lagP50Ms.toFixed(2),
       s.lagP99Ms.toFixed(2),
+      s.lagMaxMs.toFixed(1),
       s.cpuMsPerConnMin.toFixed(1),
       ratio(s.cpuMsPerConnMin, o?.cpuMsPerConnMin),
-      s.connsPerCpuS.toFixed(0),
+      (s.cpuMsPerMiB ?? 0).toFixed(1),
       s.rssKBPerConn.toFixed(1),
       ratio(s.rssKBPerConn, o?.rssKBPerConn),
       s.peakRssMB.toFixed(0),
       String(s.errors),
+      s.loadavg1m ? `${s.loadavg1m[0].toFixed(1)}-${s.loadavg1m[1].toFixed(1)}` : "-",
       s.ok ? "yes" : "NO",
     ];
     lines.push(cells.map((c, i) => pad(c, head[i]![1], i > 0)).join(" "));

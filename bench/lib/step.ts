@@ -10,8 +10,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
+import { loadavg } from "node:os";
 import { launchArtillery } from "./artillery.ts";
 import type { EchoServer } from "./echo.ts";
+import { onToolCpus, type PinPlan } from "./pin.ts";
 import { ProcSampler } from "./procstat.ts";
 import {
   BUCKET_MS,
@@ -37,8 +39,10 @@ const CLIENTS: Record<Exclude<ToolName, "artillery">, string> = {
 export interface StepOptions {
   /** Where Artillery's scripts/reports (and CPU profiles) go. */
   workDir: string;
-  /** Extra node flags for our engine's process (e.g. --cpu-prof). */
-  oursNodeFlags?: string[];
+  /** Extra node flags for a Node tool's process at this step (e.g. --cpu-prof). */
+  nodeFlags?: (tool: "ours" | "raw-ws", conns: number) => string[];
+  /** Where the tool's process runs (bench/lib/pin.ts); unpinned when absent. */
+  pin?: PinPlan;
 }
 
 interface Launched {
@@ -46,12 +50,10 @@ interface Launched {
   collect(exitCode: number | null): ClientReport;
 }
 
-function launchNodeClient(tool: "ours" | "raw-ws", w: Workload, url: string, flags: string[]): Launched {
-  const child = spawn(
-    process.execPath,
-    [...flags, "--import", "tsx", CLIENTS[tool], "--url", url, ...workloadArgs(w)],
-    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
-  );
+function launchNodeClient(tool: "ours" | "raw-ws", w: Workload, url: string, flags: string[], pin?: PinPlan): Launched {
+  const args = [...flags, "--import", "tsx", CLIENTS[tool], "--url", url, ...workloadArgs(w)];
+  const c = pin ? onToolCpus(pin, process.execPath, args) : { cmd: process.execPath, args };
+  const child = spawn(c.cmd, c.args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
@@ -114,11 +116,12 @@ const round = (x: number, d = 3): number => Math.round(x * 10 ** d) / 10 ** d;
 
 export async function runStep(tool: ToolName, w: Workload, echo: EchoServer, o: StepOptions): Promise<StepResult> {
   await echo.reset(w.conns);
+  const load0 = loadavg()[0]!;
   const t0 = Date.now();
   const launched: Launched =
     tool === "artillery"
-      ? launchArtillery(w, echo.url, o.workDir)
-      : launchNodeClient(tool, w, echo.url, tool === "ours" ? (o.oursNodeFlags ?? []) : []);
+      ? launchArtillery(w, echo.url, o.workDir, o.pin)
+      : launchNodeClient(tool, w, echo.url, o.nodeFlags?.(tool, w.conns) ?? [], o.pin);
   const sampler = new ProcSampler(launched.child.pid!, 100);
   const limitMs = w.durationMs + 90_000;
   const exitCode = await new Promise<number | null>((resolve) => {
@@ -142,6 +145,11 @@ export async function runStep(tool: ToolName, w: Workload, echo: EchoServer, o: 
   const firstOpen = er.opens.length ? Math.min(...er.opens) : t0;
   const peak = sampler.peakRss();
   const idle = sampler.rssBefore(firstOpen);
+  // When the peak was reached (VmHWM first at its final value): during the dials, the steady window, or the
+  // drain and closes after it. Mid-window RSS is the steady-state footprint.
+  const peakAtMs = sampler.samples.find((x) => Math.max(x.peakRssBytes, x.rssBytes) >= peak)?.at ?? 0;
+  const peakPhase: NonNullable<StepResult["peakRssPhase"]> = !win ? "unknown" : peakAtMs < win.start ? "dials" : peakAtMs <= win.end ? "steady" : "end";
+  const midRss = win ? sampler.rssBefore((win.start + win.end) / 2) : 0;
   const base = {
     tool,
     conns: w.conns,
@@ -156,13 +164,21 @@ export async function runStep(tool: ToolName, w: Workload, echo: EchoServer, o: 
     cpuS: round(cpuS, 2),
     cpuMsPerConnMin: connMin > 0 ? round((cpuS * 1000) / connMin, 2) : 0,
     connsPerCpuS: cpuS > 0 ? round((w.conns * rate.seconds) / cpuS, 1) : 0,
+    // Per byte actually moved: the fair cost when a starved tool moved less than the target (then CPU per
+    // connection-minute only says how much CPU it was given).
+    cpuMsPerMiB: rate.bytesPerSec > 0 ? round((cpuS * 1000) / ((rate.bytesPerSec * rate.seconds) / 2 ** 20), 2) : 0,
     peakRssMB: round(peak / 2 ** 20, 1),
     idleRssMB: round(idle / 2 ** 20, 1),
     rssKBPerConn: round((peak - idle) / 1024 / w.conns, 1),
+    peakRssPhase: peakPhase,
+    steadyRssKBPerConn: midRss ? round((midRss - idle) / 1024 / w.conns, 1) : 0,
     errors: client.errors + er.abnormalCloses,
     errorSamples: client.errorSamples,
     echoServerCpuS: round(er.cpuMs / 1000, 2),
     wallS: round(wallS, 1),
+    ...(client.gc ? { gc: client.gc } : {}),
+    ...(client.memory ? { memory: client.memory } : {}),
+    loadavg1m: [round(load0, 2), round(loadavg()[0]!, 2)] as [number, number],
   };
   if (client.lag.count === 0) base.errorSamples = [...base.errorSamples, "no tick lag recorded"];
   const failures = judge(base);

@@ -54,6 +54,10 @@ export interface ClientReport {
   lag: LagSummary;
   /** How the lag was measured, when it differs from "fixed timetable" (Artillery). */
   lagNote?: string;
+  /** Garbage collections over the whole run (Node tools: bench/lib/gc-stats.ts) */
+  gc?: { minor: number; major: number; pauseMs: number };
+  /** process.memoryUsage() mid-run, MB (Node tools: bench/lib/gc-stats.ts) */
+  memory?: { rssMB: number; heapUsedMB: number; heapTotalMB: number; externalMB: number; arrayBuffersMB: number };
 }
 
 /** One tool at one N, as the table and the JSON show it. */
@@ -75,16 +79,28 @@ export interface StepResult {
   cpuS: number;
   /** CPU ms (user+sys of the load process tree) per connection-minute of traffic */
   cpuMsPerConnMin: number;
+  /** CPU ms per MiB the echo server received in the window (cost per work done, fair under starvation) */
+  cpuMsPerMiB?: number;
   /** connection-seconds of traffic per CPU-second */
   connsPerCpuS: number;
   peakRssMB: number;
   idleRssMB: number;
   /** (peak RSS - RSS before the first connection) per connection */
   rssKBPerConn: number;
+  /** when the peak RSS was reached: during the dials, the steady window, or the drain and closes ("end") */
+  peakRssPhase?: "dials" | "steady" | "end" | "unknown";
+  /** (RSS mid-window - RSS before the first connection) per connection: the steady footprint */
+  steadyRssKBPerConn?: number;
   errors: number;
   errorSamples: string[];
   echoServerCpuS: number;
   wallS: number;
+  /** the tool's garbage collections over its whole run (Node tools) */
+  gc?: { minor: number; major: number; pauseMs: number };
+  /** the tool's own memory breakdown mid-run (Node tools) */
+  memory?: ClientReport["memory"];
+  /** 1-minute load average of the machine when the step started and ended (others' load shows here) */
+  loadavg1m?: [number, number];
 }
 
 /** A step "holds" when p99 tick lag < 10 ms, throughput >= 99 % of target, and nothing failed. */

@@ -7,6 +7,7 @@
 // - output frames are raw PTY bytes.
 
 import { randomUUID } from "node:crypto";
+import type { ClientRequest, IncomingMessage } from "node:http";
 import WebSocket from "ws";
 import { redactAndTruncate } from "../util/redact.ts";
 import { CoderApiError } from "./errors.ts";
@@ -144,8 +145,19 @@ export function openAuthedWebSocket(url: URL, opts: AuthedWebSocketOptions): Pro
     };
     opts.signal?.addEventListener("abort", onAbort, { once: true });
 
-    ws.once("open", () => settle(() => resolve(ws)));
-    ws.once("unexpected-response", (req, res) => {
+    ws.once("open", () =>
+      settle(() => {
+        // The dial's listeners (and all they hold: options, secrets, the settle closures) are dropped once
+        // it is open: at thousands of connections that is ~1-2 KB each. A no-op error listener (shared, no
+        // closure) takes the dial's place, exactly as before (a settled dial ignored later errors), so a
+        // caller that attaches its own only after the await cannot meet an unhandled 'error' event.
+        ws.off("unexpected-response", onUnexpected);
+        ws.off("error", onDialError);
+        ws.on("error", ignoreLateError);
+        resolve(ws);
+      }),
+    );
+    const onUnexpected = (req: ClientRequest, res: IncomingMessage): void => {
       // A refused upgrade's body is read only to UPGRADE_ERROR_BODY_MAX and for at most the handshake
       // timeout: a server answering with an endless body cannot hold memory or the caller.
       const chunks: Buffer[] = [];
@@ -186,8 +198,9 @@ export function openAuthedWebSocket(url: URL, opts: AuthedWebSocketOptions): Pro
       };
       res.once("end", finish);
       res.once("error", finish);
-    });
-    ws.once("error", (err: Error & { code?: string }) => {
+    };
+    ws.once("unexpected-response", onUnexpected);
+    const onDialError = (err: Error & { code?: string }): void => {
       settle(() =>
         reject(
           new CoderApiError({
@@ -201,6 +214,10 @@ export function openAuthedWebSocket(url: URL, opts: AuthedWebSocketOptions): Pro
           }),
         ),
       );
-    });
+    };
+    ws.once("error", onDialError);
   });
 }
+
+/** After the open, errors reach the caller through its own listeners and the close event. */
+function ignoreLateError(): void {}

@@ -72,7 +72,6 @@ import {
 } from "./result.ts";
 import { TimeoutScheduler, WheelScheduler, type Schedulable, type Scheduler, type SchedulerKind } from "./scheduler.ts";
 import type { EchoMode, TrafficConnection, TrafficDialer, TrafficTarget } from "./transport.ts";
-import { withTimeout } from "../util/abort.ts";
 
 export interface TrafficProgress {
   elapsedMs: number;
@@ -180,8 +179,9 @@ class Conn implements Schedulable {
   redials = 0;
   backoffStep = 0;
   retryTimer: NodeJS.Timeout | undefined = undefined;
-  /** A dial attempt is in flight (started at dialStart). */
+  /** A dial attempt is in flight (started at dialStart); aborting `dialAbort` cancels it. */
   dialInFlight = false;
+  dialAbort: AbortController | undefined = undefined;
   dialStart = 0;
   aliveAtStop = false;
 
@@ -195,7 +195,8 @@ class Conn implements Schedulable {
   ticksSent = 0;
   ticksCompleted = 0;
   dialMs: number | null = null;
-  readonly hist = new LatencyHistogram(2);
+  /** Per-connection tick latency at 1 significant digit (~1 KB each; run-wide figures keep 3 digits). */
+  readonly hist = new LatencyHistogram(1);
   readonly errors: string[] = [];
 
   readonly onWriteDone: () => void;
@@ -221,7 +222,6 @@ class TrafficRun {
   private readonly pool: Buffer[];
   private readonly conns: Conn[];
   private readonly sched: Scheduler<Conn>;
-  private readonly abort = new AbortController();
   private readonly maxInFlight: number;
   private readonly maxErrors: number;
   private readonly stateGauges = new Map<State, GaugeChild>();
@@ -348,16 +348,32 @@ class TrafficRun {
     const t0 = this.now();
     c.dialInFlight = true;
     c.dialStart = t0;
-    const { signal } = withTimeout(this.abort.signal, this.o.dialTimeoutMs ?? 30_000);
+    // One controller and one timer per dial, both dropped when the dial settles (no AbortSignal.any or
+    // AbortSignal.timeout left behind per connection for the timeout's whole length); stop() aborts the
+    // dials still in flight.
+    const ac = new AbortController();
+    c.dialAbort = ac;
+    const timeoutMs = this.o.dialTimeoutMs ?? 30_000;
+    const timer = setTimeout(() => ac.abort(new Error(`dial timed out after ${timeoutMs} ms`)), timeoutMs);
+    const settled = (): void => {
+      clearTimeout(timer);
+      if (c.dialAbort === ac) c.dialAbort = undefined;
+    };
     let p: Promise<TrafficConnection>;
     try {
-      p = this.o.dialer.dial(c.target, signal);
+      p = this.o.dialer.dial(c.target, ac.signal);
     } catch (err) {
       p = Promise.reject(err);
     }
     p.then(
-      (conn) => this.connected(c, gen, conn, t0),
-      (err: unknown) => this.dialFailed(c, gen, err, signal),
+      (conn) => {
+        settled();
+        this.connected(c, gen, conn, t0);
+      },
+      (err: unknown) => {
+        settled();
+        this.dialFailed(c, gen, err, ac.signal);
+      },
     );
   }
 
@@ -406,7 +422,8 @@ class TrafficRun {
     if (this.stopping || gen !== c.gen) return;
     c.dialErrors++;
     this.totals.dialErrors++;
-    const timedOut = signal.aborted && !this.abort.signal.aborted;
+    // Only the dial's own timer aborts it while the run goes on (stop() sets `stopping` first).
+    const timedOut = signal.aborted;
     this.recordError(
       c,
       timedOut ? `dial timed out after ${this.o.dialTimeoutMs ?? 30_000} ms` : `dial failed: ${errMsg(err)}`,
@@ -685,8 +702,9 @@ class TrafficRun {
       for (const t of this.timers) clearTimeout(t);
       this.timers = [];
       this.sched.stop();
-      this.abort.abort(new Error("traffic run ended"));
+      const ended = new Error("traffic run ended");
       for (const c of this.conns) {
+        c.dialAbort?.abort(ended);
         if (c.retryTimer) clearTimeout(c.retryTimer);
         if (c.windowTimer) clearTimeout(c.windowTimer);
         c.aliveAtStop = c.state === "open";

@@ -59,11 +59,21 @@ export function appUrl(i: AppUrlInput): { url: URL; subdomain: boolean } {
   return { url: u, subdomain: false };
 }
 
-/** Binary messages of at most APP_MAX_MESSAGE bytes (views into the chunk, no copies). */
-export function appFrames(chunk: Buffer, max = APP_MAX_MESSAGE): Buffer[] {
-  if (chunk.length <= max) return [chunk];
+/**
+ * Binary messages of at most `max` bytes (views into the chunk, no copies). Payload buffers come from a fixed
+ * pool reused every tick (src/traffic/payload.ts), so the views are made once per buffer and memoised by its
+ * identity (a WeakMap: nothing is kept alive), not allocated again on every tick of every connection.
+ */
+const frameCache = new WeakMap<Buffer, readonly Buffer[]>();
+export function appFrames(chunk: Buffer, max = APP_MAX_MESSAGE): readonly Buffer[] {
+  if (max === APP_MAX_MESSAGE) {
+    const hit = frameCache.get(chunk);
+    if (hit) return hit;
+  }
   const out: Buffer[] = [];
-  for (let i = 0; i < chunk.length; i += max) out.push(chunk.subarray(i, Math.min(chunk.length, i + max)));
+  if (chunk.length <= max) out.push(chunk);
+  else for (let i = 0; i < chunk.length; i += max) out.push(chunk.subarray(i, Math.min(chunk.length, i + max)));
+  if (max === APP_MAX_MESSAGE) frameCache.set(chunk, out);
   return out;
 }
 

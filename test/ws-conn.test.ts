@@ -1,0 +1,138 @@
+// The websocket connection the web-terminal and app kinds share (src/traffic/kinds/ws-conn.ts): a tick's
+// frames leave in one corked writev; a write the socket takes whole completes during the call; a write the
+// socket has to buffer returns a promise that resolves only once the far end has taken the bytes, and
+// settles (never hangs) if the connection is torn down first.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import type { AddressInfo, Socket } from "node:net";
+import { WebSocket, WebSocketServer } from "ws";
+import { appFrames } from "../src/traffic/kinds/app.ts";
+import { wsConnection } from "../src/traffic/kinds/ws-conn.ts";
+import { makePayload, seededRandom } from "../src/traffic/payload.ts";
+import { waitFor } from "./helpers/wait-for.ts";
+
+let wss: WebSocketServer;
+let url: string;
+/** What the server side received, per connection, and its sockets (to stop reading). */
+const received: number[] = [];
+const serverSockets: WebSocket[] = [];
+
+before(async () => {
+  wss = new WebSocketServer({ host: "127.0.0.1", port: 0, perMessageDeflate: false });
+  await new Promise<void>((r) => wss.once("listening", () => r()));
+  url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`;
+  wss.on("connection", (ws) => {
+    const i = received.push(0) - 1;
+    serverSockets.push(ws);
+    ws.on("message", (d: Buffer) => {
+      received[i]! += d.length;
+    });
+  });
+});
+
+after(async () => {
+  for (const c of wss.clients) c.terminate();
+  await new Promise((r) => wss.close(r));
+});
+
+async function open(): Promise<{ ws: WebSocket; index: number }> {
+  const index = received.length;
+  const ws = new WebSocket(url, { perMessageDeflate: false });
+  await new Promise<void>((resolve, reject) => {
+    ws.once("open", () => resolve());
+    ws.once("error", reject);
+  });
+  await waitFor(() => serverSockets.length > index, { what: "server side of the connection" });
+  return { ws, index };
+}
+
+const socketOf = (ws: WebSocket): Socket => (ws as unknown as { _socket: Socket })._socket;
+
+test("a 4 KiB tick goes out as four 1,024-byte messages in one writev, and completes during the call", async () => {
+  const { ws, index } = await open();
+  const conn = wsConnection(ws, { encode: (c) => appFrames(c) });
+  conn.onData(() => {});
+  conn.onClose(() => {});
+  const sock = socketOf(ws);
+  const calls: Array<{ kind: "write" | "writev"; chunks: number }> = [];
+  const origWrite = sock._write.bind(sock);
+  const origWritev = sock._writev!.bind(sock);
+  sock._write = (chunk, enc, cb) => {
+    calls.push({ kind: "write", chunks: 1 });
+    origWrite(chunk, enc, cb);
+  };
+  sock._writev = (chunks, cb) => {
+    calls.push({ kind: "writev", chunks: chunks.length });
+    origWritev(chunks, cb);
+  };
+  const payload = makePayload(4096, seededRandom(3));
+  const r = conn.write(payload);
+  assert.equal(r, undefined, "the socket took the whole tick: no promise");
+  assert.deepEqual(calls, [{ kind: "writev", chunks: 4 }]);
+  await waitFor(() => received[index] === 4096, { what: "4,096 bytes at the far end" });
+  await conn.close();
+});
+
+test("a far end that stops reading: a write left in our buffer returns a promise, resolved once the socket flushed it", async () => {
+  const { ws, index } = await open();
+  const conn = wsConnection(ws, { encode: (c) => appFrames(c) });
+  conn.onData(() => {});
+  conn.onClose(() => {});
+  const server = socketOf(serverSockets[index]!);
+  server.pause();
+  const payload = makePayload(64 * 1024, seededRandom(4));
+  let pending: Promise<void> | undefined;
+  let writes = 0;
+  // Kernel buffers on loopback hold a few MB at most: the socket has to buffer long before 4,000 writes.
+  while (!pending && writes < 4000) {
+    const r = conn.write(payload);
+    writes++;
+    if (r) pending = r;
+  }
+  assert.ok(pending, `every one of ${writes} writes of 64 KiB completed with the far end not reading`);
+  // A promise only when bytes are left in our own buffer (it resolves once the socket has handed them to the
+  // kernel, which may happen before the far end reads again if the kernel's buffers grow).
+  assert.ok(ws.bufferedAmount > 0, "a promise although nothing was buffered");
+  server.resume();
+  await pending;
+  await waitFor(() => received[index] === writes * payload.length, { what: "every byte at the far end" });
+  await conn.close();
+});
+
+test("a write still buffered when the connection is torn down settles, and the loss is reported by onClose", async () => {
+  const { ws, index } = await open();
+  const conn = wsConnection(ws, { encode: (c) => appFrames(c) });
+  conn.onData(() => {});
+  let closedWith: Error | undefined | null = null;
+  conn.onClose((e) => (closedWith = e));
+  socketOf(serverSockets[index]!).pause();
+  const payload = makePayload(64 * 1024, seededRandom(5));
+  let pending: Promise<void> | undefined;
+  for (let i = 0; i < 4000 && !pending; i++) pending = conn.write(payload) ?? undefined;
+  assert.ok(pending, "the socket never had to buffer");
+  const outcome = pending.then(
+    () => "resolved",
+    (e: Error) => `rejected: ${e.message}`,
+  );
+  // Our own socket is destroyed with the bytes still in its buffer. Node completes a destroyed socket's
+  // in-flight write with no error, so the promise may resolve or reject; it must not hang (the engine would
+  // wait on it forever), and the loss itself is reported by onClose (the engine counts it as a drop).
+  ws.terminate();
+  assert.match(await outcome, /^(resolved|rejected: .+)$/);
+  await waitFor(() => closedWith !== null, { what: "onClose" });
+  assert.ok((closedWith as unknown) instanceof Error, "a torn-down connection is reported as lost");
+  assert.throws(() => conn.write(payload), /not open/);
+});
+
+test("an opened product websocket keeps none of the dial's listeners, only a no-op error listener", async () => {
+  const { CoderClient } = await import("../src/coder/index.ts");
+  const client = new CoderClient({ url: new URL(url.replace("ws:", "http:")), token: "loopback-test-not-a-secret" });
+  const ws = await client.openWebSocket(new URL(`${url}@o/w.main/apps/wsec/`));
+  try {
+    assert.equal(ws.listenerCount("unexpected-response"), 0);
+    assert.equal(ws.listenerCount("error"), 1, "exactly one (no-op) error listener, so a late error is never unhandled");
+    ws.emit("error", new Error("late error after the open"));
+  } finally {
+    ws.terminate();
+  }
+});

@@ -89,6 +89,7 @@ test("a run whose disk fills up mid-run says results could not be written, count
       const m = /results could not be written: (\d+) writes? failed \(first: ENOSPC on ([^)]+)\)/.exec(r.stderr + r.stdout);
       assert.ok(m, `the end of the run counts the failed writes: ${r.stderr.slice(-1500)}`);
       assert.ok(Number(m[1]) >= 2, `several writes failed and each was counted (got ${m[1]})`);
+      console.log(`# full disk: ${filled} filler bytes, exit ${r.code}, ${m[1]} failed writes counted, first on ${m[2]}, ${r.ms} ms`);
       assert.ok(m[2]!.startsWith(join(mount.dir, runId)), `the failure names a file of the run folder (${m[2]})`);
 
       // Cleanup ran regardless: nothing of the run is left on the deployment.

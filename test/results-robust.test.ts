@@ -175,6 +175,12 @@ test("two runs with the same run id: the second exits 2 before creating anything
       assert.equal(after.workspaces, before.workspaces, "the second run created no workspace");
       assert.equal(after.users, before.users, "the second run created no user");
 
+      // A scenario script with the same run id is refused the same way, after its read-only checks.
+      const scenario = await startScript("scenarios/create-workspaces.ts", ["--run-id", runId, "--results-dir", tmp.dir, "--count", "1", "--template", "kubernetes-minimal", "--metrics-address", "127.0.0.1:0"], simEnv(sim), 60_000).done;
+      assert.equal(scenario.code, 2, `the scenario is refused as bad input: ${scenario.stderr.slice(-800)}`);
+      assert.match(scenario.stderr, /^create-workspaces: run twins is already in progress/m);
+      assert.doesNotMatch(scenario.stderr, /\n\s+at /, "one message, no stack trace");
+
       // The first run was not disturbed: released, it runs to the end and cleans up everything it created.
       open();
       const r = await first.done;

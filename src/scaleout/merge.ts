@@ -11,8 +11,7 @@
  * encoded form (percentiles recomputed, never averaged), per-connection rows and errors concatenated with
  * their shard.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { writeFileAtomicSync } from "../results/atomic.ts";
 import { z } from "zod";
 import { parseResults, PhaseRecord, ResultsFileError, TrafficResultJSON } from "../results/schema.ts";
 import { mergeTrafficResults, type TrafficResult } from "../traffic/result.ts";
@@ -75,8 +74,8 @@ export async function runShardedTraffic(executor: ShardExecutor, spec: ShardRunS
     if (s.exitCode) exitCode = Math.max(exitCode, s.exitCode === 2 ? 2 : 1);
     const file = shardResultPath(spec.resultsDir, spec.runId, spec.phase, s.index);
     if (s.source !== file) {
-      mkdirSync(dirname(file), { recursive: true });
-      writeFileSync(file, JSON.stringify(s.output, null, 2) + "\n");
+      // Never through a symlink planted in the run folder (atomic.ts).
+      writeFileAtomicSync(file, JSON.stringify(s.output, null, 2) + "\n");
     }
   }
   if (results.length === 0) {

@@ -15,7 +15,8 @@
  */
 import { spawn } from "node:child_process";
 import { startEnv } from "../util/loader-env.ts";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { writeFileAtomicSync } from "../results/atomic.ts";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { mkdirSync } from "node:fs";
@@ -85,7 +86,7 @@ async function main(): Promise<number> {
     await new Promise<void>((res) => process.stdout.write(encodeShardLog({ shard, exitCode, output }), () => res()));
     rmSync(scratch!, { recursive: true, force: true });
   } else {
-    writeFileSync(shardStatusPath(file), JSON.stringify({ shard, exitCode }) + "\n");
+    writeFileAtomicSync(shardStatusPath(file), JSON.stringify({ shard, exitCode }) + "\n");
   }
   return 0;
 }

@@ -121,7 +121,15 @@ export async function runScenario<S>(script: ScriptName, opts: ScenarioOptions<S
     process.exit(1);
   }
   const folder = opts.resultsFolder?.(loaded);
-  const results = openResultsDir(config.resultsDir, config.runId, folder === undefined ? {} : { folder });
+  let results: ResultsDir;
+  try {
+    // Takes the run's lock: a run with this id already going is bad input, and nothing was created yet.
+    results = openResultsDir(config.resultsDir, config.runId, folder === undefined ? {} : { folder });
+  } catch (e) {
+    await client.close();
+    if (e instanceof BadInputError) refuse(script, e);
+    throw e;
+  }
   const startedAt = new Date();
   const recorder = new RunRecorder(results, { config, origin: "scenarios", script, startedAt });
   recorder.save();

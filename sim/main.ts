@@ -45,6 +45,12 @@ const pathLatency = (v: string, prev: LatencyRule[]): LatencyRule[] => {
   if (i <= 0) throw new InvalidArgumentError(`expected PATH=MS, e.g. "/api/v2/workspaces/*=300", got "${v}"`);
   return [...prev, { path: v.slice(0, i), latencyMs: ms(v.slice(i + 1)) }];
 };
+/** "KNEE:PER_UNIT_MS" of the capacity model, e.g. "40:50": past 40, each unit of load adds 50 ms. */
+const capacityPart = (name: string) => (v: string): { knee: number; perUnitMs: number } => {
+  const m = /^(\d+):(\d+(?:\.\d+)?)$/.exec(v.trim());
+  if (!m) throw new InvalidArgumentError(`${name} expects KNEE:PER_UNIT_MS, e.g. "40:50", got "${v}"`);
+  return { knee: Number(m[1]), perUnitMs: Number(m[2]) };
+};
 const times = (v: string, prev: number[]): number[] => [...prev, int("--restart-after-ms")(v)];
 
 const program = new Command()
@@ -68,6 +74,8 @@ const program = new Command()
   .option("--drop-after-ms <range>", 'how long a doomed connection lives before the cut, "N" or "MIN-MAX"', ms, { minMs: 500, maxMs: 2000 } as DurationSpec)
   .option("--drop-kinds <list>", "connection kinds that may be cut: comma list of pty, ssh, app", kinds, ["pty", "ssh", "app"] as DropKind[])
   .option("--restart-after-ms <ms>", "simulate a coderd restart this many ms after start (repeatable; SIGUSR1 restarts now)", times, [] as number[])
+  .option("--capacity-builds <KNEE:MS>", "capacity model: each start build in flight past KNEE adds MS to a build", capacityPart("--capacity-builds"))
+  .option("--capacity-connections <KNEE:MS>", "capacity model: each live PTY/SSH/app stream past KNEE delays every echo by MS more", capacityPart("--capacity-connections"))
   .option("--restart-down-ms <ms>", "how long a restart keeps the server down", int("--restart-down-ms"), 3000);
 
 program.parse();
@@ -76,11 +84,13 @@ const o = program.opts<{
   preexisting: boolean; fault: HttpFaultRule[]; latencyMs?: DurationSpec; latencyPath: LatencyRule[]; buildFailRate: number;
   stuckPendingRate: number; agentNeverConnectRate: number; retryAfterSec?: number; dropConnectionsRate: number;
   dropAfterMs: DurationSpec; dropKinds: DropKind[]; restartAfterMs: number[]; restartDownMs: number;
+  capacityBuilds?: { knee: number; perUnitMs: number }; capacityConnections?: { knee: number; perUnitMs: number };
 }>();
 
 const sim = await startSim({
   port: o.port, host: o.host, seed: o.seed, daemons: o.daemons, buildDuration: o.buildMs,
   agentConnectDelayMs: o.agentConnectMs, preexisting: o.preexisting,
+  capacity: { ...(o.capacityBuilds ? { builds: o.capacityBuilds } : {}), ...(o.capacityConnections ? { connections: o.capacityConnections } : {}) },
 });
 const retryAfter = o.retryAfterSec;
 sim.faults.set({

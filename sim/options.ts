@@ -1,4 +1,5 @@
 // Options of the simulated deployment and their defaults.
+import type { CapacityModel } from "./faults.ts";
 import type { Rng } from "./rng.ts";
 
 /** A duration: fixed ms, a uniform range, or a function of the seeded PRNG. */
@@ -29,6 +30,8 @@ export interface SimOptions {
   version?: string;
   /** Serve coderd's Prometheus metrics on a second loopback port (default true). */
   metrics?: boolean;
+  /** A capacity model from the start (latency past a knee of builds or connections); faults.setCapacity changes it. */
+  capacity?: CapacityModel;
 }
 
 export interface ResolvedOptions {
@@ -44,6 +47,7 @@ export interface ResolvedOptions {
   ptyReconnectWindowMs: number;
   version: string;
   metrics: boolean;
+  capacity: CapacityModel;
 }
 
 export function resolveOptions(o: SimOptions = {}): ResolvedOptions {
@@ -69,6 +73,7 @@ export function resolveOptions(o: SimOptions = {}): ResolvedOptions {
     ptyReconnectWindowMs: o.ptyReconnectWindowMs ?? 5000,
     version: o.version ?? "v2.24.1+sim",
     metrics: o.metrics ?? true,
+    capacity: o.capacity ?? {},
   };
 }
 

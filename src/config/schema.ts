@@ -11,6 +11,7 @@ import { scaleOutSettings } from "./settings/scaleout.ts";
 import { thresholdSettings } from "./settings/thresholds.ts";
 import { perKindTrafficSettings, trafficSettings } from "./settings/traffic.ts";
 import { workspaceUpdatesSettings } from "./settings/workspace-updates.ts";
+import { capacitySettings } from "./settings/capacity.ts";
 
 export const SETTINGS = {
   ...deploymentSettings,
@@ -25,6 +26,7 @@ export const SETTINGS = {
   ...integrationSettings,
   ...coderdMetricsSettings,
   ...scaleOutSettings,
+  ...capacitySettings,
 };
 
 export type SettingKey = keyof typeof SETTINGS;

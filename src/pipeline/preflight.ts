@@ -14,6 +14,7 @@ import { planGreedy } from "./greedy.ts";
 import { buildPlan, type Plan, type ScenarioPlan } from "./plan.ts";
 import { shardedTraffic } from "./shards.ts";
 import { workspaceUpdatesRunner, type WorkspaceUpdatesSettings } from "../workspace-updates/phase.ts";
+import { prepareCapacity, type CapacityPreflight } from "../capacity/prepare.ts";
 
 export interface ScenarioPhase {
   plan: ScenarioPlan;
@@ -32,6 +33,8 @@ export interface Preflight {
   /** --workspace-updates: the phase after the load scenarios, planned (names after the run's workspaces). */
   workspaceUpdates: WorkspaceUpdatesSettings | null;
   cleanup: CleanupSettings;
+  /** --capacity: the search instead of the load scenarios (src/capacity). */
+  capacity?: CapacityPreflight | null;
 }
 
 /** The runner of a load scenario of the plan, with the pipeline's slice and duration. */
@@ -56,11 +59,14 @@ export async function preflight(client: CoderClient, c: Config): Promise<Preflig
   if (plan.scenarios.some((s) => s.scenario === "ssh")) await sshPreflight(c, "");
   const info = await client.buildInfo();
   const create = creator.validate(c, {});
-  const createPlan = (await creator.prepare!({ client } as never, create)).plan!;
+  let createPlan = (await creator.prepare!({ client } as never, create)).plan!;
+  // --capacity: steps that create workspaces take names after the run's own, planned (and checked free) here.
+  const capacity = c.capacity ? await prepareCapacity(client, c, { ...create, plan: createPlan }) : null;
+  if (capacity) createPlan = capacity.create.plan!;
   const greedyPlan = c.greedyAgent ? await planGreedy(client, c) : null;
   const greedy = greedyPlan ? { ...create, options: { ...create.options, count: 1, template: c.greedyAgentTemplate, parameters: [] }, plan: greedyPlan } : null;
   const workspaceUpdates = c.wuPhase ? await planPipelineWorkspaceUpdates(client, c) : null;
-  return { plan, version: info.version, externalUrl: info.dashboard_url ?? c.url, create: { ...create, plan: createPlan }, createPlan, greedy, scenarios, workspaceUpdates, cleanup };
+  return { plan, version: info.version, externalUrl: info.dashboard_url ?? c.url, create: { ...create, plan: createPlan }, createPlan, greedy, scenarios, workspaceUpdates, cleanup, capacity };
 }
 
 /**

@@ -1,0 +1,150 @@
+// Capacity search (--capacity / scripts/capacity.ts) against the simulator's capacity model: the search finds
+// the configured knee within one step (schedule mode) and within the resolution (bisect mode), for
+// web-terminal connections and for concurrent builds; each step is its own phase, judged on its own window;
+// capacity.json, the console line and the failing step's record say which threshold broke.
+import assert from "node:assert/strict";
+import { readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { CapacityResult, PhaseRecord, readResultsFile } from "../src/results/schema.ts";
+import { pipelineConfig, runSmall, tempResults } from "./helpers/pipeline.ts";
+import { withSim, type SimOptions } from "./helpers/sim.ts";
+import { runPipeline } from "../src/pipeline/pipeline.ts";
+
+/** Connections: past 8 live streams every echo waits 250 ms more per stream, so tick p50 < 100 ms breaks at 9. */
+const CONN_KNEE = 8;
+const CONN_SIM: SimOptions = { preexisting: false, capacity: { connections: { knee: CONN_KNEE, perUnitMs: 250 } } };
+const CONN_ARGS = ["--capacity", "--capacity-load", "web-terminal", "--capacity-hold", "2s", "--tick-interval", "200ms", "--threshold", "web-terminal.tick.p50<100ms"];
+
+/**
+ * Builds: 40 daemons (no queueing), every build 1.2 s, and each start build in flight past 6 adds 2 s to the
+ * build that starts then, so create.build.max < 2.5s breaks once a step has 7 builds in flight together.
+ */
+const BUILD_KNEE = 6;
+const BUILD_SIM: SimOptions = { preexisting: false, daemons: 40, buildDuration: 1200, capacity: { builds: { knee: BUILD_KNEE, perUnitMs: 2000 } } };
+const BUILD_ARGS = ["--capacity", "--capacity-load", "builds", "--workspaces", "1", "--threshold", "create.build.max<2.5s"];
+
+function capacityOf(runDir: string): CapacityResult {
+  return readResultsFile(CapacityResult, join(runDir, "capacity.json"));
+}
+
+function stepRecords(runDir: string): PhaseRecord[] {
+  return readdirSync(runDir)
+    .filter((d) => /^\d+-capacity-/.test(d))
+    .sort()
+    .map((d) => readResultsFile(PhaseRecord, join(runDir, d, "result.json")));
+}
+
+/** Every step at or below the knee passed, every one above failed: the simulator's limit is what was found. */
+function assertStepsAgainstKnee(cap: CapacityResult, knee: number): void {
+  for (const s of cap.steps) assert.equal(s.ok, s.load <= knee, `step at ${s.load} ${s.ok ? "passed" : "failed"} (configured knee ${knee}): ${JSON.stringify(s.broke)}`);
+}
+
+test("schedule mode finds the connection knee within one step; the failing step's record says which threshold broke", async () => {
+  const dir = tempResults();
+  try {
+    await withSim(CONN_SIM, async (sim) => {
+      const r = await runSmall(sim, dir, ["--run-id", "capws", ...CONN_ARGS, "--workspaces", "16", "--create-concurrency", "16", "--capacity-steps", "4,8,12,16", "--capacity-max", "16", "--cleanup-strategy", "always"]);
+      assert.equal(r.exitCode, 0, r.output);
+      const cap = capacityOf(r.runDir!);
+      assertStepsAgainstKnee(cap, CONN_KNEE);
+      // Schedule mode stops at the first failing step: 4, 8 pass, 12 fails, 16 never runs.
+      assert.deepEqual(cap.steps.map((s) => s.load), [4, 8, 12]);
+      assert.equal(cap.knee, 8);
+      assert.ok(CONN_KNEE - cap.knee! < 4, "within one step of the configured knee");
+      assert.equal(cap.first_bad, 12);
+      assert.equal(cap.stopped_by, "failed-step");
+      assert.equal(cap.broke?.expression, "web-terminal.tick.p50<100ms");
+      assert.ok(cap.broke!.observed! >= 100, `observed ${cap.broke!.observed}`);
+      assert.match(cap.summary, /^holds 8 web-terminal connections; at 12 web-terminal tick p50 was \S+ > 100ms$/);
+      assert.ok(r.output.includes(`Capacity: ${cap.summary}`), r.output);
+      // The failing step is a phase of its own: its record carries the failing row and the search's reading of it.
+      const recs = stepRecords(r.runDir!);
+      assert.deepEqual(recs.map((x) => x.phase), ["capacity-web-terminal-4", "capacity-web-terminal-8", "capacity-web-terminal-12"]);
+      const bad = recs[2]!;
+      assert.equal(bad.status, "fail");
+      assert.equal(bad.thresholds.find((t) => !t.ok)?.expression, "web-terminal.tick.p50<100ms");
+      assert.equal((bad.extra.capacity as { broke: { expression: string } }).broke.expression, "web-terminal.tick.p50<100ms");
+      // Each step judged its own window: the passing step at 8 saw ticks from its own 8 connections only.
+      const good = recs[1]!;
+      assert.equal(good.status, "pass");
+      assert.equal(good.totals.runs, 8);
+      assert.ok(good.started_at >= recs[0]!.ended_at, "steps do not overlap");
+      // Cleanup per strategy (always): nothing of the run is left.
+      assert.equal(sim.counts().workspaces, 0);
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("bisect mode narrows the connection knee to the requested resolution", async () => {
+  const dir = tempResults();
+  try {
+    await withSim(CONN_SIM, async (sim) => {
+      const r = await runSmall(sim, dir, ["--run-id", "capwb", ...CONN_ARGS, "--workspaces", "16", "--create-concurrency", "16", "--capacity-mode", "bisect", "--capacity-start", "4", "--capacity-max", "16", "--capacity-resolution", "2", "--cleanup-strategy", "on_stop"]);
+      assert.equal(r.exitCode, 0, r.output);
+      const cap = capacityOf(r.runDir!);
+      assertStepsAgainstKnee(cap, CONN_KNEE);
+      // 4, 8 pass, 16 fails; then 12 fails, 10 fails: 8..10 is within 2.
+      assert.deepEqual(cap.steps.map((s) => s.load), [4, 8, 16, 12, 10]);
+      assert.equal(cap.knee, 8);
+      assert.equal(cap.first_bad, 10);
+      assert.ok(cap.first_bad! - cap.knee! <= 2);
+      assert.ok(cap.knee! <= CONN_KNEE && CONN_KNEE < cap.first_bad!, "the configured knee lies between the last good and the first bad step");
+      assert.equal(cap.stopped_by, "resolution");
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("schedule and bisect modes find the concurrent-build knee", async () => {
+  const dir = tempResults();
+  try {
+    await withSim(BUILD_SIM, async (sim) => {
+      const s = await runSmall(sim, dir, ["--run-id", "capbs", ...BUILD_ARGS, "--capacity-steps", "2,4,6,8,10", "--capacity-max", "10", "--cleanup-strategy", "on_stop"]);
+      assert.equal(s.exitCode, 0, s.output);
+      const sc = capacityOf(s.runDir!);
+      assertStepsAgainstKnee(sc, BUILD_KNEE);
+      assert.deepEqual(sc.steps.map((x) => x.load), [2, 4, 6, 8]);
+      assert.equal(sc.knee, 6);
+      assert.equal(sc.broke?.expression, "create.build.max<2.5s");
+      assert.match(sc.summary, /^holds 6 concurrent builds; at 8 create build max was \S+ > 2.5s$/);
+      // Create steps add workspaces after the run's own, one name width: 1 + 2 + 4 + 6 + 8.
+      assert.equal(sim.counts().workspaces, 21);
+
+      const b = await runSmall(sim, dir, ["--run-id", "capbb", ...BUILD_ARGS, "--capacity-mode", "bisect", "--capacity-start", "2", "--capacity-max", "16", "--capacity-resolution", "1", "--cleanup-strategy", "on_stop"]);
+      assert.equal(b.exitCode, 0, b.output);
+      const bc = capacityOf(b.runDir!);
+      assertStepsAgainstKnee(bc, BUILD_KNEE);
+      // 2, 4, 8 (fails), then 6 passes, 7 fails: resolution 1.
+      assert.deepEqual(bc.steps.map((x) => x.load), [2, 4, 8, 6, 7]);
+      assert.equal(bc.knee, BUILD_KNEE);
+      assert.equal(bc.first_bad, BUILD_KNEE + 1);
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("--dry-run prints the step plan, the expected duration and the most it would create; bad searches are refused before anything", async () => {
+  const dir = tempResults();
+  try {
+    await withSim({ preexisting: false }, async (sim) => {
+      const r = await runSmall(sim, dir, ["--run-id", "capdr", "--dry-run", ...BUILD_ARGS, "--capacity-mode", "bisect", "--capacity-start", "10", "--capacity-max", "80", "--capacity-resolution", "5"]);
+      assert.equal(r.exitCode, 0, r.output);
+      assert.match(r.output, /Capacity search: concurrent builds, bisect: 10, 20, 40, 80 \(doubling up to 80\), then bisecting between the last good and the first bad step to within 5/);
+      // Longest path: 10, 20, 40, 80 and 3 bisection steps of up to 80 builds each: 150 + 240.
+      assert.match(r.output, /At most 7 step\(s\), ~\S+; creates at most 390 workspace\(s\) beyond the run's 1/);
+      assert.match(r.output, /Expected duration: ~/);
+      assert.equal(sim.counts().workspaces, 0);
+      // Connection steps need a workspace each: refused before anything is created.
+      const cfg = pipelineConfig(sim, dir, ["--run-id", "capbad", "--metrics-address", "", ...CONN_ARGS, "--workspaces", "4", "--capacity-steps", "4,8"]);
+      await assert.rejects(runPipeline(cfg, { signal: new AbortController().signal, out: () => {} }), /largest step \(8\) needs --workspaces 8 or more/);
+      assert.equal(sim.counts().workspaces, 0);
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -17,12 +17,12 @@ const CONN_SIM: SimOptions = { preexisting: false, capacity: { connections: { kn
 const CONN_ARGS = ["--capacity", "--capacity-load", "web-terminal", "--capacity-hold", "2s", "--tick-interval", "200ms", "--threshold", "web-terminal.tick.p50<100ms"];
 
 /**
- * Builds: 40 daemons (no queueing), every build 1.2 s, and each start build in flight past 6 adds 2 s to the
- * build that starts then, so create.build.max < 2.5s breaks once a step has 7 builds in flight together.
+ * Builds: 40 daemons (no queueing), every build 1.5 s, and each start build in flight past 6 adds 2 s to the
+ * build that starts then, so create.build.max < 3s breaks once a step has 7 builds in flight together.
  */
 const BUILD_KNEE = 6;
-const BUILD_SIM: SimOptions = { preexisting: false, daemons: 40, buildDuration: 1200, capacity: { builds: { knee: BUILD_KNEE, perUnitMs: 2000 } } };
-const BUILD_ARGS = ["--capacity", "--capacity-load", "builds", "--workspaces", "1", "--threshold", "create.build.max<2.5s"];
+const BUILD_SIM: SimOptions = { preexisting: false, daemons: 40, buildDuration: 1500, capacity: { builds: { knee: BUILD_KNEE, perUnitMs: 2000 } } };
+const BUILD_ARGS = ["--capacity", "--capacity-load", "builds", "--workspaces", "1", "--threshold", "create.build.max<3s"];
 
 function capacityOf(runDir: string): CapacityResult {
   return readResultsFile(CapacityResult, join(runDir, "capacity.json"));
@@ -109,8 +109,8 @@ test("schedule and bisect modes find the concurrent-build knee", async () => {
       assertStepsAgainstKnee(sc, BUILD_KNEE);
       assert.deepEqual(sc.steps.map((x) => x.load), [2, 4, 6, 8]);
       assert.equal(sc.knee, 6);
-      assert.equal(sc.broke?.expression, "create.build.max<2.5s");
-      assert.match(sc.summary, /^holds 6 concurrent builds; at 8 create build max was \S+ > 2.5s$/);
+      assert.equal(sc.broke?.expression, "create.build.max<3s");
+      assert.match(sc.summary, /^holds 6 concurrent builds; at 8 create build max was \S+ > 3s$/);
       // Create steps add workspaces after the run's own, one name width: 1 + 2 + 4 + 6 + 8.
       assert.equal(sim.counts().workspaces, 21);
 

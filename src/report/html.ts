@@ -2,6 +2,7 @@
 // embedded as JSON) that works offline from a file:// URL, e.g. copied out of the runner workspace.
 // Nothing in it loads from the network: no external src/href at all.
 import { serverSideSection } from "./server-side.ts";
+import { CAPACITY_CLIENT_JS, capacitySection } from "./capacity.ts";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -202,6 +203,7 @@ export const CLIENT_JS = `
           label: function (ctx) { return ctx.dataset.label + ": " + (c.unit === "ms" ? fmtMs(ctx.parsed.y) : ctx.parsed.y); } } } } }
     };
   }
+${CAPACITY_CLIENT_JS}
   function render() {
     live.forEach(function (c) { c.destroy(); });
     live = [];
@@ -221,6 +223,7 @@ export const CLIENT_JS = `
     });
     (charts.stageCharts || []).forEach(function (c) { drawn += draw(c.id, function () { return stageChart(c); }); });
     (charts.timeCharts || []).forEach(function (c) { drawn += draw(c.id, function () { return timeChart(c); }); });
+    (charts.capacity || []).forEach(function (c) { drawn += draw(c.id, function () { return capacityChart(c); }); });
     document.body.setAttribute("data-charts-drawn", String(drawn));
     return data;
   }
@@ -416,6 +419,7 @@ ${liveLine}
 <div class="banner ${e(model.verdict)}" id="verdict"><b>${e(v.title)}</b><span>${e(v.text)}${model.thresholds.length ? ` ${model.thresholds.length - failedChecks}/${model.thresholds.length} thresholds met.` : ""}</span></div>
 ${headlineHtml(cards)}
 <div class="facts">${facts.map(([k, val]) => `<div><span>${e(k)}</span><strong>${e(val)}</strong></div>`).join("")}</div>
+${capacitySection(model.capacity, charts.capacity ?? [])}
 <h2>Thresholds</h2>
 ${thresholdTable(model)}
 <h2>Over time</h2>

@@ -134,6 +134,15 @@ const DISPLAY: Partial<Record<SettingKey, string>> = {
   runners: "Runner pods",
   namespace: "Namespace",
   greedyAgentTemplate: "Greedy agent template",
+  capacity: "Capacity search",
+  capacityLoad: "Capacity: load to step up",
+  capacityMode: "Capacity: search mode",
+  capacitySteps: "Capacity: step schedule",
+  capacityStart: "Capacity: first step",
+  capacityStep: "Capacity: step increment",
+  capacityMax: "Capacity: largest step",
+  capacityResolution: "Capacity: bisect resolution",
+  capacityHold: "Capacity: hold per step",
 };
 
 // --- Conditional parameters -------------------------------------------------------------------------------
@@ -173,6 +182,8 @@ function conditionOf(key: SettingKey, s: Setting<unknown>, name: string): Condit
   else if (kind) parts.push({ scenario: [kind.replace("_", "-")] });
   else if (s.group === "dashboard" || /^thresholdDashboard/.test(key)) parts.push({ scenario: ["dashboard"] });
   else if (s.group === "traffic" || key === "thresholdTrafficErrorRate" || key === "thresholdTickP99") parts.push({ scenario: TRAFFIC_SCENARIOS });
+  // The capacity search's own settings show only with it.
+  if (/^capacity[A-Z]/.test(key)) parts.push({ flag: "capacity" });
   if (key === "staggerDelay") parts.push({ flag: "concurrent" });
   if (/^greedy(AgentTemplate|BytesPerTick|TickInterval)$/.test(key)) parts.push({ flag: "greedy_agent" });
   if (/^run(Timeout|ExpectOutput|ExpectTimeout|ExpectOutputTimeout|LogOutput)$/.test(key)) parts.push({ nonEmpty: "run_command" });

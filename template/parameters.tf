@@ -183,6 +183,7 @@ data "coder_parameter" "banner" {
 }
 
 data "coder_parameter" "capacity" {
+  count        = data.coder_parameter.show_advanced.value == "true" ? 1 : 0
   name         = "capacity"
   display_name = "Capacity search"
   description  = "Search the deployment's capacity instead of running the load scenarios: step --capacity-load up and report the largest step that met every threshold (scripts/capacity.ts sets it). (env `SCALETEST_CAPACITY`)"
@@ -193,7 +194,7 @@ data "coder_parameter" "capacity" {
 }
 
 data "coder_parameter" "capacity_load" {
-  count        = data.coder_parameter.capacity.value == "true" ? 1 : 0
+  count        = try(data.coder_parameter.capacity[0].value, "false") == "true" ? 1 : 0
   name         = "capacity_load"
   display_name = "Capacity: load to step up"
   description  = "The load a capacity search steps up: builds (concurrent workspace builds; each step creates that many at once), workspaces (total; each step adds workspaces), web-terminal, ssh or app (connections over the run's workspaces, one each), dashboard (users). (env `SCALETEST_CAPACITY_LOAD`)"
@@ -234,7 +235,7 @@ data "coder_parameter" "capacity_load" {
 }
 
 data "coder_parameter" "capacity_mode" {
-  count        = data.coder_parameter.capacity.value == "true" ? 1 : 0
+  count        = try(data.coder_parameter.capacity[0].value, "false") == "true" ? 1 : 0
   name         = "capacity_mode"
   display_name = "Capacity: search mode"
   description  = "schedule: step through the schedule and stop at the first failing step; bisect: double from --capacity-start, then bisect between the last good and the first bad step down to --capacity-resolution. (env `SCALETEST_CAPACITY_MODE`)"
@@ -255,7 +256,7 @@ data "coder_parameter" "capacity_mode" {
 }
 
 data "coder_parameter" "capacity_steps" {
-  count        = data.coder_parameter.capacity.value == "true" ? 1 : 0
+  count        = try(data.coder_parameter.capacity[0].value, "false") == "true" ? 1 : 0
   name         = "capacity_steps"
   display_name = "Capacity: step schedule"
   description  = "Schedule mode: the loads to step through, in increasing order, e.g. 50,100,200,400; empty = --capacity-start, then + --capacity-step up to --capacity-max. (env `SCALETEST_CAPACITY_STEPS`)"
@@ -266,7 +267,7 @@ data "coder_parameter" "capacity_steps" {
 }
 
 data "coder_parameter" "capacity_start" {
-  count        = data.coder_parameter.capacity.value == "true" ? 1 : 0
+  count        = try(data.coder_parameter.capacity[0].value, "false") == "true" ? 1 : 0
   name         = "capacity_start"
   display_name = "Capacity: first step"
   description  = "The first step's load (schedule mode without --capacity-steps, and bisect mode). (env `SCALETEST_CAPACITY_START`)"
@@ -282,7 +283,7 @@ data "coder_parameter" "capacity_start" {
 }
 
 data "coder_parameter" "capacity_step" {
-  count        = data.coder_parameter.capacity.value == "true" ? 1 : 0
+  count        = try(data.coder_parameter.capacity[0].value, "false") == "true" ? 1 : 0
   name         = "capacity_step"
   display_name = "Capacity: step increment"
   description  = "Schedule mode without --capacity-steps: how much each step adds to the previous one. (env `SCALETEST_CAPACITY_STEP`)"
@@ -298,7 +299,7 @@ data "coder_parameter" "capacity_step" {
 }
 
 data "coder_parameter" "capacity_max" {
-  count        = data.coder_parameter.capacity.value == "true" ? 1 : 0
+  count        = try(data.coder_parameter.capacity[0].value, "false") == "true" ? 1 : 0
   name         = "capacity_max"
   display_name = "Capacity: largest step"
   description  = "The largest load any step tries; the search stops there. Connection steps need a workspace each: at most --workspaces. (env `SCALETEST_CAPACITY_MAX`)"
@@ -314,7 +315,7 @@ data "coder_parameter" "capacity_max" {
 }
 
 data "coder_parameter" "capacity_resolution" {
-  count        = data.coder_parameter.capacity.value == "true" ? 1 : 0
+  count        = try(data.coder_parameter.capacity[0].value, "false") == "true" ? 1 : 0
   name         = "capacity_resolution"
   display_name = "Capacity: bisect resolution"
   description  = "Bisect mode: stop when the last good and the first bad step are at most this far apart. (env `SCALETEST_CAPACITY_RESOLUTION`)"
@@ -330,7 +331,7 @@ data "coder_parameter" "capacity_resolution" {
 }
 
 data "coder_parameter" "capacity_hold" {
-  count        = data.coder_parameter.capacity.value == "true" ? 1 : 0
+  count        = try(data.coder_parameter.capacity[0].value, "false") == "true" ? 1 : 0
   name         = "capacity_hold"
   display_name = "Capacity: hold per step"
   description  = "How long each connection or dashboard step holds its load; its thresholds are judged on that window alone (build and workspace steps last as long as their builds). Allowed: 1s to 24h. (env `SCALETEST_CAPACITY_HOLD`)"
@@ -1507,7 +1508,7 @@ locals {
     SCALETEST_DRY_RUN                                 = data.coder_parameter.dry_run.value
     SCALETEST_COMMENT                                 = data.coder_parameter.comment.value
     SCALETEST_BANNER                                  = try(data.coder_parameter.banner[0].value, "true")
-    SCALETEST_CAPACITY                                = data.coder_parameter.capacity.value
+    SCALETEST_CAPACITY                                = try(data.coder_parameter.capacity[0].value, "false")
     SCALETEST_CAPACITY_LOAD                           = try(data.coder_parameter.capacity_load[0].value, "web-terminal")
     SCALETEST_CAPACITY_MODE                           = try(data.coder_parameter.capacity_mode[0].value, "schedule")
     SCALETEST_CAPACITY_STEPS                          = try(data.coder_parameter.capacity_steps[0].value, "")

@@ -172,6 +172,8 @@ const ADVANCED = new Set<SettingKey>([
   "metricsWait", "useHostLogin", "runners", "percentage", "dashboardPercentage", "tickInterval",
   "trustedOrigins", "prometheusUrl", "prometheusSelector", "namespace", "connectTimeout", "requestTimeout", "coderdMetricsUrls", "coderdMetricsDiscover", "coderdNamespace", "coderdMetricsPort",
   "coderdMetricsInterval", "wuDialTimeout", "wuSetupConcurrency", "wuTemplate", "wuUpdatesTimeout",
+  // The capacity search is its own kind of run: its toggle sits with the fine print, its settings behind the toggle.
+  "capacity",
 ] as SettingKey[]);
 
 function conditionOf(key: SettingKey, s: Setting<unknown>, name: string): Condition | undefined {

@@ -3,12 +3,13 @@
 // web-terminal connections and for concurrent builds; each step is its own phase, judged on its own window;
 // capacity.json, the console line and the failing step's record say which threshold broke.
 import assert from "node:assert/strict";
-import { readdirSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { execa } from "execa";
 import { join } from "node:path";
 import { test } from "node:test";
 import { CapacityResult, PhaseRecord, readResultsFile } from "../src/results/schema.ts";
-import { pipelineConfig, runSmall, tempResults } from "./helpers/pipeline.ts";
-import { withSim, type SimOptions } from "./helpers/sim.ts";
+import { pipelineConfig, ROOT, runSmall, simEnv, tempResults } from "./helpers/pipeline.ts";
+import { waitFor, withSim, type SimOptions } from "./helpers/sim.ts";
 import { runPipeline } from "../src/pipeline/pipeline.ts";
 
 /** Connections: past 8 live streams every echo waits 250 ms more per stream, so tick p50 < 100 ms breaks at 9. */
@@ -143,6 +144,44 @@ test("--dry-run prints the step plan, the expected duration and the most it woul
       const cfg = pipelineConfig(sim, dir, ["--run-id", "capbad", "--metrics-address", "", ...CONN_ARGS, "--workspaces", "4", "--capacity-steps", "4,8"]);
       await assert.rejects(runPipeline(cfg, { signal: new AbortController().signal, out: () => {} }), /largest step \(8\) needs --workspaces 8 or more/);
       assert.equal(sim.counts().workspaces, 0);
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+const TSX = join(ROOT, "node_modules", ".bin", "tsx");
+const SCRIPT = join(ROOT, "scripts", "capacity.ts");
+
+test("scripts/capacity.ts: --dry-run plans without creating; bad input exits 2; SIGTERM mid-step ends the search, cleans up and records it", { timeout: 180_000 }, async () => {
+  const dir = tempResults();
+  try {
+    await withSim({ preexisting: false }, async (sim) => {
+      const env = { ...simEnv(sim, dir), SCALETEST_METRICS_ADDRESS: "127.0.0.1:0" };
+      const common = ["--baseline-wait", "0s", "--capacity-load", "web-terminal", "--workspaces", "4", "--create-concurrency", "4"];
+      const dry = await execa(TSX, [SCRIPT, ...common, "--run-id", "capsd", "--capacity-steps", "2,4", "--capacity-hold", "30s", "--dry-run"], { cwd: ROOT, env, reject: false, all: true });
+      assert.equal(dry.exitCode, 0, dry.all);
+      assert.match(dry.all ?? "", /Capacity search: web-terminal connections, schedule 2, 4; stops at the first failing step/);
+      assert.match(dry.all ?? "", /At most 2 step\(s\), ~\S+; creates at most 0 workspace\(s\) beyond the run's 4/);
+      const bad = await execa(TSX, [SCRIPT, ...common, "--run-id", "capsb", "--capacity-steps", "4,2"], { cwd: ROOT, env, reject: false, all: true });
+      assert.equal(bad.exitCode, 2, bad.all);
+      assert.match(bad.all ?? "", /--capacity-steps .*must increase step by step; 2 follows 4/);
+      assert.equal(sim.counts().workspaces, 0, "nothing created by the dry run or the refused run");
+
+      const child = execa(TSX, [SCRIPT, ...common, "--run-id", "capsig", "--capacity-steps", "2,4", "--capacity-hold", "60s", "--cleanup-strategy", "always"], { cwd: ROOT, env, reject: false, all: true });
+      const runDir = join(dir, "capsig");
+      await waitFor("the first capacity step to start", () => existsSync(join(runDir, "state", "phase")) && /Capacity step/.test(readFileSync(join(runDir, "state", "phase"), "utf8")), 90_000);
+      const inAtStart = sim.pty.bytes.in;
+      await waitFor("web-terminal traffic to flow", () => sim.pty.bytes.in - inAtStart >= 2048, 60_000);
+      child.kill("SIGTERM");
+      const out = await child;
+      assert.equal(out.exitCode, 143, out.all);
+      const cap = capacityOf(runDir);
+      assert.equal(cap.stopped_by, "signal");
+      assert.equal(cap.knee, null);
+      assert.deepEqual(cap.steps.map((s) => [s.load, s.ok]), [[2, false]]);
+      assert.match(cap.summary, /stopped by a signal/);
+      assert.equal(sim.counts().workspaces, 0, "cleanup (always) ran after the signal");
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -45,7 +45,9 @@ test("schedule mode finds the connection knee within one step; the failing step'
   const dir = tempResults();
   try {
     await withSim(CONN_SIM, async (sim) => {
-      const r = await runSmall(sim, dir, ["--run-id", "capws", ...CONN_ARGS, "--workspaces", "16", "--create-concurrency", "16", "--capacity-steps", "4,8,12,16", "--capacity-max", "16", "--cleanup-strategy", "always"]);
+      const r = await runSmall(sim, dir, ["--run-id", "capws", ...CONN_ARGS, "--workspaces", "16", "--create-concurrency", "16", "--capacity-steps", "4,8,12,16", "--capacity-max", "16", "--cleanup-strategy", "always",
+        // Server side too: coderd's own gauge of open websockets, read over each step's window alone.
+        "--coderd-metrics-url", sim.metricsUrl, "--coderd-metrics-interval", "500ms", "--threshold", "coderd.concurrent_websockets<=1000"]);
       assert.equal(r.exitCode, 0, r.output);
       const cap = capacityOf(r.runDir!);
       assertStepsAgainstKnee(cap, CONN_KNEE);
@@ -71,6 +73,10 @@ test("schedule mode finds the connection knee within one step; the failing step'
       assert.equal(good.status, "pass");
       assert.equal(good.totals.runs, 8);
       assert.ok(good.started_at >= recs[0]!.ended_at, "steps do not overlap");
+      const websockets = recs.map((x) => x.thresholds.find((t) => t.expression === "coderd.concurrent_websockets<=1000")!.observed!);
+      assert.ok(websockets[0]! >= 4 && websockets[0]! < 8, `step 4 saw ${websockets[0]} websockets on coderd`);
+      assert.ok(websockets[1]! >= 8 && websockets[1]! < 12, `step 8 saw ${websockets[1]}`);
+      assert.ok(websockets[2]! >= 12, `step 12 saw ${websockets[2]}`);
       // Cleanup per strategy (always): nothing of the run is left.
       assert.equal(sim.counts().workspaces, 0);
     });

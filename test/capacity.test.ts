@@ -193,3 +193,46 @@ test("scripts/capacity.ts: --dry-run plans without creating; bad input exits 2; 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("workspace, dashboard and SSH steps run as judged phases over what the run has; sharded traffic steps split over --runners", { timeout: 240_000 }, async () => {
+  const dir = tempResults();
+  try {
+    await withSim({ preexisting: false }, async (sim) => {
+      // Workspaces: each step adds workspaces up to its total, after the run's own 2 (one name width).
+      const w = await runSmall(sim, dir, ["--run-id", "capww", "--capacity", "--capacity-load", "workspaces", "--workspaces", "2", "--capacity-steps", "3,5", "--capacity-max", "5", "--cleanup-strategy", "on_stop"]);
+      assert.equal(w.exitCode, 0, w.output);
+      const wc = capacityOf(w.runDir!);
+      assert.deepEqual(wc.steps.map((s) => [s.load, s.ok]), [[3, true], [5, true]]);
+      assert.equal(wc.knee, 5);
+      assert.equal(wc.stopped_by, "max");
+      assert.match(wc.summary, /^holds 5 workspaces: every step up to the maximum met every threshold$/);
+      const wrecs = stepRecords(w.runDir!);
+      assert.deepEqual(wrecs.map((r) => r.totals.runs), [1, 2], "each step created only what it added");
+      assert.equal(sim.counts().workspaces, 5);
+
+      // Dashboard users over the run's users, each step held for its window.
+      const d = await runSmall(sim, dir, ["--run-id", "capdd", "--capacity", "--capacity-load", "dashboard", "--workspaces", "2", "--capacity-steps", "1,2", "--capacity-max", "2", "--capacity-hold", "1s", "--cleanup-strategy", "always"]);
+      assert.equal(d.exitCode, 0, d.output);
+      const dc = capacityOf(d.runDir!);
+      assert.deepEqual(dc.steps.map((s) => [s.load, s.ok]), [[1, true], [2, true]]);
+      assert.deepEqual(stepRecords(d.runDir!).map((r) => [r.runner, r.settings["--concurrency"]]), [["dashboard-traffic", "1"], ["dashboard-traffic", "2"]]);
+
+      // SSH connections through the coder CLI, and web-terminal connections split over two local shards.
+      const s = await runSmall(sim, dir, ["--run-id", "capss", "--capacity", "--capacity-load", "ssh", "--workspaces", "2", "--capacity-steps", "1,2", "--capacity-max", "2", "--capacity-hold", "1s", "--cleanup-strategy", "always"]);
+      assert.equal(s.exitCode, 0, s.output);
+      assert.deepEqual(capacityOf(s.runDir!).steps.map((x) => [x.load, x.ok]), [[1, true], [2, true]]);
+      assert.deepEqual(stepRecords(s.runDir!).map((r) => [r.runner, r.totals.runs]), [["ssh-traffic", 1], ["ssh-traffic", 2]]);
+
+      const r = await runSmall(sim, dir, ["--run-id", "capsh", "--capacity", "--capacity-load", "web-terminal", "--workspaces", "4", "--runners", "2", "--capacity-steps", "4", "--capacity-max", "4", "--capacity-hold", "1s", "--cleanup-strategy", "always"]);
+      assert.equal(r.exitCode, 0, r.output);
+      const [rec] = stepRecords(r.runDir!);
+      assert.equal(rec!.status, "pass");
+      assert.equal(rec!.totals.runs, 4);
+      assert.deepEqual(rec!.extra.missing_shards, []);
+      const ids = (rec!.extra.traffic as { perConnection: { shard?: string }[] }).perConnection.map((c) => c.shard).sort();
+      assert.deepEqual(ids, ["0/2", "0/2", "1/2", "1/2"], "two shards, two connections each");
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -149,6 +149,9 @@ test("--dry-run prints the step plan, the expected duration and the most it woul
       // Connection steps need a workspace each: refused before anything is created.
       const cfg = pipelineConfig(sim, dir, ["--run-id", "capbad", "--metrics-address", "", ...CONN_ARGS, "--workspaces", "4", "--capacity-steps", "4,8"]);
       await assert.rejects(runPipeline(cfg, { signal: new AbortController().signal, out: () => {} }), /largest step \(8\) needs --workspaces 8 or more/);
+      // Workspace steps only grow (no bisecting), and the greedy agent has no scenario to flood: each refused (and steps at or below --workspaces), all in one message.
+      const cfg2 = pipelineConfig(sim, dir, ["--run-id", "capbad2", "--metrics-address", "", "--capacity", "--capacity-load", "workspaces", "--capacity-mode", "bisect", "--greedy-agent"]);
+      await assert.rejects(runPipeline(cfg2, { signal: new AbortController().signal, out: () => {} }), (e: Error) => /3 problems/.test(e.message) && /every step must be above it/.test(e.message) && /--greedy-agent/.test(e.message) && /bisect cannot step workspaces down/.test(e.message));
       assert.equal(sim.counts().workspaces, 0);
     });
   } finally {

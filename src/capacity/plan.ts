@@ -58,6 +58,9 @@ export function planCapacity(c: Config): CapacityPlan {
   if (spec.mode === "bisect" && load === "workspaces") {
     problems.push("--capacity-mode bisect cannot step workspaces down (steps only add workspaces): use --capacity-mode schedule, or --capacity-load builds");
   }
+  // The greedy agent floods the load scenarios, which a search replaces; both would also take the names after the run's.
+  if (c.greedyAgent) problems.push("--greedy-agent floods the load scenarios, which a capacity search replaces: leave it off with --capacity");
+  if (c.wuPhase && createsWorkspaces(load)) problems.push(`--workspace-updates numbers its workspaces after the run's, where ${load} steps add theirs: run it without --capacity, or search another load`);
   const worst = worstCase(spec);
   const top = Math.max(0, ...worst.loads);
   if (isConnectionLoad(load) && top > c.workspaces) {

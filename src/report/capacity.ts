@@ -104,7 +104,7 @@ export const CAPACITY_CLIENT_JS = `
     }
     return { type: "line", data: { datasets: datasets },
       options: { parsing: true, scales: { x: { type: "linear", min: xMin, max: xMax, title: { display: true, text: c.noun } },
-        y: { beginAtZero: true, max: yMax, ticks: { callback: function (v) { return fmt(v); } } } },
+        y: { beginAtZero: true, suggestedMax: yMax, ticks: { callback: function (v) { return fmt(v); } } } },
         plugins: { tooltip: { callbacks: { label: function (ctx) { return ctx.dataset.label + ": " + fmt(ctx.parsed.y) + " at " + ctx.parsed.x; } } } } } };
   }
 `;

@@ -11,6 +11,7 @@ import { CapacityResult, PhaseRecord, readResultsFile } from "../src/results/sch
 import { pipelineConfig, ROOT, runSmall, simEnv, tempResults } from "./helpers/pipeline.ts";
 import { waitFor, withSim, type SimOptions } from "./helpers/sim.ts";
 import { runPipeline } from "../src/pipeline/pipeline.ts";
+import { getRegistry } from "../src/metrics/index.ts";
 
 /** Connections: past 8 live streams every echo waits 250 ms more per stream, so tick p50 < 100 ms breaks at 9. */
 const CONN_KNEE = 8;
@@ -77,6 +78,13 @@ test("schedule mode finds the connection knee within one step; the failing step'
       assert.ok(websockets[0]! >= 4 && websockets[0]! < 8, `step 4 saw ${websockets[0]} websockets on coderd`);
       assert.ok(websockets[1]! >= 8 && websockets[1]! < 12, `step 8 saw ${websockets[1]}`);
       assert.ok(websockets[2]! >= 12, `step 12 saw ${websockets[2]}`);
+      // The metrics endpoint's view of the search: the knee so far, the steps by result, no step running.
+      const gauge = async (name: string, labels: Record<string, string>) =>
+        (await getRegistry().getSingleMetric(name)!.get()).values.find((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x))?.value;
+      assert.equal(await gauge("scaletest_capacity_knee", { load: "web-terminal" }), 8);
+      assert.equal(await gauge("scaletest_capacity_step_load", { load: "web-terminal" }), 0);
+      assert.equal(await gauge("scaletest_capacity_steps_total", { load: "web-terminal", result: "held" }), 2);
+      assert.equal(await gauge("scaletest_capacity_steps_total", { load: "web-terminal", result: "failed" }), 1);
       // Cleanup per strategy (always): nothing of the run is left.
       assert.equal(sim.counts().workspaces, 0);
     });

@@ -17,6 +17,7 @@ import { log } from "../util/log.ts";
 import { isConnectionLoad, stepText, type CapacityPlan } from "./plan.ts";
 import { brokenThreshold, buildCapacityResult, breakText, CAPACITY_FILE, loadText, stepOf } from "./result.ts";
 import { CapacitySearch } from "./schedule.ts";
+import { capacityMetrics } from "./metrics.ts";
 
 /** What the search needs beyond the plan: the names its create steps use (after the run's own workspaces). */
 export interface CapacitySetup {
@@ -109,6 +110,7 @@ export async function runCapacitySearch(run: PipelineSession, setup: CapacitySet
   const search = new CapacitySearch(p.spec);
   const steps = new StepRunner(run, setup);
   const done: CapacityStep[] = [];
+  const metrics = capacityMetrics();
   for (let n = search.next(); n !== null; n = search.next()) {
     if (run.signal.aborted) {
       search.stop("signal");
@@ -116,14 +118,17 @@ export async function runCapacitySearch(run: PipelineSession, setup: CapacitySet
     }
     log.info(`capacity: step ${done.length + 1} at ${loadText(p.load, n)}`);
     let rec: Recorded;
+    metrics.stepStarted(p.load, n);
     try {
       rec = await steps.step(n);
     } catch (e) {
+      metrics.stepDone(p.load, n, false, search.knee);
       log.error(`capacity: the step at ${n} could not run: ${(e as Error).message}`);
       search.stop("error");
       break;
     }
     if (rec.record.status === "interrupted" || (run.signal.aborted && rec.record.status !== "pass")) {
+      metrics.stepDone(p.load, n, false, search.knee);
       done.push(stepOf(done.length + 1, n, rec.record, rec.dir, false));
       search.stop("signal");
       break;
@@ -132,6 +137,7 @@ export async function runCapacitySearch(run: PipelineSession, setup: CapacitySet
     annotate(run, rec, n, done.length + 1, ok);
     done.push(stepOf(done.length + 1, n, rec.record, rec.dir, ok));
     search.record(n, ok);
+    metrics.stepDone(p.load, n, ok, search.knee);
     // An abort-marked threshold that failed stops the run (as everywhere in the pipeline): the search ends with it.
     if (run.signal.aborted) search.stop(rec.record.aborted_by ? "failed-step" : "signal");
     log.info(`capacity: ${loadText(p.load, n)}: ${ok ? "pass" : `fail${done.at(-1)!.broke ? ` (${breakText(done.at(-1)!.broke!)})` : ""}`}`);

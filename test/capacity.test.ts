@@ -247,3 +247,34 @@ test("workspace, dashboard and SSH steps run as judged phases over what the run 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("an abort-marked threshold ends the failing step early: that step is the first bad one, and the run ends there", { timeout: 180_000 }, async () => {
+  const dir = tempResults();
+  try {
+    await withSim({ preexisting: false }, async (sim) => {
+      // Server side: coderd's gauge of open websockets, scraped every 500 ms, aborts the step that passes 6.
+      const r = await runSmall(sim, dir, [
+        "--run-id", "capab", "--capacity", "--capacity-load", "web-terminal", "--workspaces", "12", "--create-concurrency", "12",
+        "--capacity-steps", "4,12", "--capacity-max", "12", "--capacity-hold", "10s", "--tick-interval", "200ms",
+        "--coderd-metrics-url", sim.metricsUrl, "--coderd-metrics-interval", "500ms",
+        "--threshold", "coderd.concurrent_websockets<=6;abort", "--cleanup-strategy", "always",
+      ]);
+      assert.equal(r.exitCode, 0, r.output);
+      const cap = capacityOf(r.runDir!);
+      assert.deepEqual(cap.steps.map((s) => [s.load, s.ok]), [[4, true], [12, false]]);
+      assert.equal(cap.knee, 4);
+      assert.equal(cap.first_bad, 12);
+      assert.equal(cap.stopped_by, "failed-step");
+      assert.equal(cap.broke?.expression, "coderd.concurrent_websockets<=6;abort");
+      const [good, bad] = stepRecords(r.runDir!);
+      assert.equal(good!.aborted_by, null);
+      assert.equal(bad!.aborted_by, "coderd.concurrent_websockets<=6;abort");
+      // Stopped by the abort before its hold was over: shorter than the step that held its whole 10 s.
+      assert.ok(good!.active_ms >= 10_000, `the good step held ${good!.active_ms} ms`);
+      assert.ok(bad!.active_ms < good!.active_ms, `the aborted step ran ${bad!.active_ms} ms, the good one ${good!.active_ms} ms`);
+      assert.equal(sim.counts().workspaces, 0, "cleanup still ran");
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -127,7 +127,8 @@ export async function runCapacitySearch(run: PipelineSession, setup: CapacitySet
       search.stop("error");
       break;
     }
-    if (rec.record.status === "interrupted" || (run.signal.aborted && rec.record.status !== "pass")) {
+    // Stopped by a signal (not by its own abort threshold, which is a verdict on the step): the step says nothing.
+    if (rec.record.status === "interrupted" || (run.signal.aborted && !rec.record.aborted_by && rec.record.status !== "pass")) {
       metrics.stepDone(p.load, n, false, search.knee);
       done.push(stepOf(done.length + 1, n, rec.record, rec.dir, false));
       search.stop("signal");

@@ -58,6 +58,16 @@ test("bisect mode doubles, then narrows to the resolution around the true limit,
       assert.ok(r.tried.length <= worstCase(spec({ mode: "bisect", start: 4, max: 400, resolution })).steps, `limit ${limit}: ${r.tried.length} steps within the plan's bound`);
     }
   }
+  // The plan's bounds hold on every path, also when the capped last doubling is a shorter gap than the one before.
+  for (const [start, max] of [[10, 100], [4, 400], [3, 50], [1, 7]] as const) {
+    const sp = spec({ mode: "bisect", start, max, resolution: 1 });
+    const bound = worstCase(sp);
+    for (let limit = 0; limit <= max + 1; limit++) {
+      const r = drive(sp, limit);
+      assert.ok(r.tried.length <= bound.steps, `start ${start} max ${max} limit ${limit}: ${r.tried.length} steps > ${bound.steps}`);
+      assert.ok(r.tried.reduce((a, n) => a + n, 0) <= bound.loads.reduce((a, n) => a + n, 0), `start ${start} max ${max} limit ${limit}: created more than planned`);
+    }
+  }
   const top = drive(spec({ mode: "bisect", start: 4, max: 400, resolution: 1 }), 1000);
   assert.deepEqual(top.tried, [4, 8, 16, 32, 64, 128, 256, 400]);
   assert.equal(top.search.stoppedBy, "max");

@@ -67,9 +67,9 @@ export function worstCase(s: SearchSpec): { steps: number; loads: number[] } {
     return { steps: loads.length, loads };
   }
   const grow = doublingLoads(s);
-  // The longest path: every doubling passes but the last, then the bisection between the last two.
-  const prev = grow.length > 1 ? grow[grow.length - 2]! : 0;
-  const extra = bisectSteps(grow[grow.length - 1]! - prev, s.resolution);
+  // A bound on every path: all the doublings, then the longest bisection after any of them (the gaps double,
+  // but the last one, capped at max, can be shorter than the one before), each step at most max.
+  const extra = Math.max(...grow.map((n, i) => bisectSteps(n - (i > 0 ? grow[i - 1]! : 0), s.resolution)));
   return { steps: grow.length + extra, loads: [...grow, ...Array<number>(extra).fill(grow[grow.length - 1]!)] };
 }
 

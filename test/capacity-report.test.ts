@@ -47,6 +47,7 @@ test("the report's capacity chart draws the limit line and marks the knee at the
         const canvases = Array.from(document.querySelectorAll<HTMLCanvasElement>("canvas[data-axis=capacity]"));
         return {
           summary: document.querySelector("#capacity")?.textContent ?? "",
+          banner: document.querySelector("#verdict")?.textContent ?? "",
           sectionKnee: document.querySelector<HTMLElement>("#capacity")?.dataset.knee ?? "",
           kneeRow: document.querySelector<HTMLElement>("#capacity-steps tr.knee")?.dataset.load ?? "",
           charts: canvases.map((c) => ({
@@ -65,6 +66,7 @@ test("the report's capacity chart draws the limit line and marks the knee at the
       await page.locator("canvas[data-expression='web-terminal.tick.p50<100ms']").screenshot({ path: join(OUT_DIR, "capacity-chart.png") });
       assert.deepEqual(errors, []);
       assert.match(v.summary, /holds 6 web-terminal connections; at 9 web-terminal tick p50 was \S+ > 100ms/);
+      assert.match(v.banner, /^PASSCapacity search: holds 6 web-terminal connections; .* \(steps past the knee fail by design\)\./);
       assert.equal(v.sectionKnee, "6");
       assert.equal(v.kneeRow, "6");
       // One chart per threshold the steps were judged with (the traffic error-rate preset, and the tick limit).

@@ -416,7 +416,7 @@ export function renderHtml(model: ReportModel, opts: HtmlOptions = {}): string {
 <h1>Scale test report: run ${e(model.runId)}</h1>
 <p class="muted">Generated ${e(generated)} from ${e(model.runDir)}</p>
 ${liveLine}
-<div class="banner ${e(model.verdict)}" id="verdict"><b>${e(v.title)}</b><span>${e(v.text)}${model.thresholds.length ? ` ${model.thresholds.length - failedChecks}/${model.thresholds.length} thresholds met.` : ""}</span></div>
+<div class="banner ${e(model.verdict)}" id="verdict"><b>${e(v.title)}</b><span>${e(model.capacity && model.verdict === "pass" ? `Capacity search: ${model.capacity.summary} (steps past the knee fail by design).` : v.text)}${model.thresholds.length ? ` ${model.thresholds.length - failedChecks}/${model.thresholds.length} thresholds met.` : ""}</span></div>
 ${headlineHtml(cards)}
 <div class="facts">${facts.map(([k, val]) => `<div><span>${e(k)}</span><strong>${e(val)}</strong></div>`).join("")}</div>
 ${capacitySection(model.capacity, charts.capacity ?? [])}

@@ -204,33 +204,39 @@ data "coder_parameter" "capacity_load" {
   order        = 112
 
   option {
-    name        = "builds"
+    name        = "Concurrent builds"
     value       = "builds"
+    description = "Each step creates that many workspaces at once."
   }
 
   option {
-    name        = "workspaces"
+    name        = "Workspaces"
     value       = "workspaces"
+    description = "Each step adds workspaces up to its total."
   }
 
   option {
-    name        = "web-terminal"
+    name        = "Web terminal connections"
     value       = "web-terminal"
+    description = "Connections over the run's workspaces, one each, held for the step."
   }
 
   option {
-    name        = "ssh"
+    name        = "SSH connections"
     value       = "ssh"
+    description = "`coder ssh` connections over the run's workspaces, one each, held for the step."
   }
 
   option {
-    name        = "app"
+    name        = "App connections"
     value       = "app"
+    description = "App websocket connections over the run's workspaces, one each, held for the step."
   }
 
   option {
-    name        = "dashboard"
+    name        = "Dashboard users"
     value       = "dashboard"
+    description = "Users browsing the dashboard, held for the step."
   }
 }
 
@@ -245,13 +251,15 @@ data "coder_parameter" "capacity_mode" {
   order        = 113
 
   option {
-    name        = "schedule"
+    name        = "Schedule"
     value       = "schedule"
+    description = "Step through the schedule; stop at the first failing step."
   }
 
   option {
-    name        = "bisect"
+    name        = "Double, then bisect"
     value       = "bisect"
+    description = "Double until a step fails, then bisect between the last good and the first bad step."
   }
 }
 

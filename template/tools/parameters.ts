@@ -246,6 +246,18 @@ const OPTION_TEXT: Record<string, Record<string, [string, string]>> = {
     api: ["API calls", "Issue the API calls each dashboard page makes (light, many users)."],
     browser: ["Headless Chromium", "Drive a real browser through the pages (heavy, few users)."],
   },
+  capacityLoad: {
+    builds: ["Concurrent builds", "Each step creates that many workspaces at once."],
+    workspaces: ["Workspaces", "Each step adds workspaces up to its total."],
+    "web-terminal": ["Web terminal connections", "Connections over the run's workspaces, one each, held for the step."],
+    ssh: ["SSH connections", "`coder ssh` connections over the run's workspaces, one each, held for the step."],
+    app: ["App connections", "App websocket connections over the run's workspaces, one each, held for the step."],
+    dashboard: ["Dashboard users", "Users browsing the dashboard, held for the step."],
+  },
+  capacityMode: {
+    schedule: ["Schedule", "Step through the schedule; stop at the first failing step."],
+    bisect: ["Double, then bisect", "Double until a step fails, then bisect between the last good and the first bad step."],
+  },
   scenarios: {
     ssh: ["SSH traffic", "Echo traffic over `coder ssh` to each workspace."],
     "web-terminal": ["Web terminal traffic", "Traffic over the reconnecting-PTY websocket, as the web terminal sends it."],

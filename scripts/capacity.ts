@@ -16,6 +16,8 @@ import { stopSignal } from "../src/util/signals.ts";
 
 const loaded = loadConfigOrExit("run", process.argv.slice(2), {
   description: "Search a Coder deployment's capacity: step one load up and report the largest step that met every threshold (or print the step plan with --dry-run).",
+  // The pipeline's settings, under this script's name.
+  extend: (cmd) => void cmd.name("capacity"),
 });
 const config = { ...loaded.config, capacity: true };
 log.setVerbose(config.verbose);

@@ -241,6 +241,19 @@ export function buildDashboard(): Dashboard {
       ]),
     );
 
+  d.withRow(new RowBuilder("Capacity search"))
+    .withPanel(
+      timeseries("Capacity step load and knee (runner)", "short", [
+        q(`max by (load) (scaletest_capacity_step_load{${RUNNER}})`, "{{load}} step"),
+        q(`max by (load) (scaletest_capacity_knee{${RUNNER}})`, "{{load}} knee"),
+      ], "The load of the capacity step running now (0 between steps) and the largest step so far that met every threshold."),
+    )
+    .withPanel(
+      timeseries("Capacity steps by result (runner)", "short", [
+        q(`sum by (load, result) (scaletest_capacity_steps_total{${RUNNER}})`, "{{load}} {{result}}"),
+      ]),
+    );
+
   d.withRow(new RowBuilder("Workspace updates"))
     .withPanel(
       timeseries("Workspace update latency (runner)", "s", percentiles("coderd_scaletest_workspace_updates_latency_seconds", ["num_owned_workspaces"], RUNNER),

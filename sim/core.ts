@@ -66,6 +66,7 @@ export class SimCore {
   constructor(readonly opts: ResolvedOptions) {
     this.rng = createRng(opts.seed);
     this.faults = new Faults(this.rng);
+    this.faults.setCapacity(opts.capacity);
   }
 
   logRequest(entry: LoggedRequest): void {

@@ -68,6 +68,14 @@ export class Engine {
     this.enqueue(job);
   }
 
+  /** Start builds pending or running (the capacity model's load). */
+  private startBuildsInFlight(): number {
+    const isStart = (j: SimJob | undefined): boolean => j !== undefined && this.buildOfJob(j)?.transition === "start" && j.completedAt === undefined && j.canceledAt === undefined;
+    let n = this.pending.filter(isStart).length;
+    for (const d of this.daemons) if (d.currentJobId !== undefined && isStart(this.core.state.jobs.get(d.currentJobId))) n++;
+    return n;
+  }
+
   private enqueue(job: SimJob): void {
     this.pending.push(job);
     this.dispatch();
@@ -96,6 +104,8 @@ export class Engine {
     this.log(job, "provisioner_daemon", "Setting up", "");
     this.log(job, "provisioner", "Planning infrastructure", "Terraform 1.9.8");
     if (build && build.transition !== "start") this.beginShutdown(build.workspaceId);
+    // The capacity model (faults.setCapacity): past its knee of start builds in flight, a build takes longer.
+    if (build?.transition === "start") job.durationMs += this.core.faults.buildDelayMs(this.startBuildsInFlight());
     const endsAt = now + job.durationMs;
     const timer = this.core.later(job.durationMs, () => this.finishJob(job));
     this.running.set(job.id, { daemon, timer, endsAt });

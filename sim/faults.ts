@@ -67,6 +67,23 @@ export interface ConnectionDropFaults {
   kinds?: DropKind[];
 }
 
+/**
+ * The capacity model: a deployment that slows down past a point, so a capacity search has a knee to find.
+ * Each unit of load beyond `knee` adds `perUnitMs`: builds last longer, echoes come later.
+ */
+export interface CapacityModel {
+  /** Start builds in flight (pending or running, counted when a build starts) past `knee` lengthen that build. */
+  builds?: { knee: number; perUnitMs: number };
+  /** Live streams (PTY, SSH, app; `kinds` to narrow) past `knee` delay every echo on them. */
+  connections?: { knee: number; perUnitMs: number; kinds?: DropKind[] };
+}
+
+function checkCapacityPart(name: string, p: { knee: number; perUnitMs: number } | undefined): void {
+  if (!p) return;
+  if (!Number.isInteger(p.knee) || p.knee < 0) throw new Error(`capacity model ${name}.knee must be a non-negative integer, got ${String(p.knee)}`);
+  if (!(p.perUnitMs >= 0)) throw new Error(`capacity model ${name}.perUnitMs must be 0 or more, got ${String(p.perUnitMs)}`);
+}
+
 export interface FaultConfig {
   http: HttpFaultRule[];
   latency: LatencyRule[];
@@ -112,8 +129,40 @@ export class Faults {
   /** How many times each HTTP rule fired (for rules with a `count` limit). */
   private fired = new WeakMap<HttpFaultRule, number>();
   private dropCfg: ConnectionDropFaults | undefined;
+  private capacityCfg: CapacityModel = {};
+  /** Streams live right now by kind (from the client's first byte until the stream ends), for the capacity model. */
+  private readonly liveStreams: Record<DropKind, number> = { pty: 0, ssh: 0, app: 0 };
 
   constructor(private readonly rng: Rng) {}
+
+  /** Sets (or with {} clears) the capacity model. */
+  setCapacity(model: CapacityModel): void {
+    checkCapacityPart("builds", model.builds);
+    checkCapacityPart("connections", model.connections);
+    this.capacityCfg = { ...(model.builds ? { builds: { ...model.builds } } : {}), ...(model.connections ? { connections: { ...model.connections } } : {}) };
+  }
+
+  get capacity(): CapacityModel {
+    return { ...this.capacityCfg };
+  }
+
+  /** Live streams counted by the capacity model (all kinds, or those it names). */
+  liveStreamCount(kinds?: readonly DropKind[]): number {
+    return (kinds ?? (["pty", "ssh", "app"] as const)).reduce((n, k) => n + this.liveStreams[k], 0);
+  }
+
+  /** Extra build time for a start build that begins with `inFlight` start builds in flight (itself included). */
+  buildDelayMs(inFlight: number): number {
+    const b = this.capacityCfg.builds;
+    return b ? Math.max(0, inFlight - b.knee) * b.perUnitMs : 0;
+  }
+
+  /** Extra delay for an echo on a live stream of `kind`, from the streams live now. */
+  streamDelayMs(kind: DropKind): number {
+    const c = this.capacityCfg.connections;
+    if (!c || (c.kinds && !c.kinds.includes(kind))) return 0;
+    return Math.max(0, this.liveStreamCount(c.kinds) - c.knee) * c.perUnitMs;
+  }
 
   /** Merge a partial configuration in (rule lists are replaced when given). */
   set(partial: { http?: HttpFaultRule[]; latency?: LatencyRule[]; build?: Partial<BuildFaults> }): void {
@@ -129,6 +178,7 @@ export class Faults {
   clear(): void {
     this.cfg = { http: [], latency: [], build: emptyBuild() };
     this.dropCfg = undefined;
+    this.capacityCfg = {};
   }
 
   get(): FaultConfig {
@@ -196,6 +246,7 @@ export class Faults {
         this.injected.drops++;
         this.injected.dropsByKind[kind]++;
       },
+      live: (delta) => void (this.liveStreams[kind] += delta),
     });
   }
 
@@ -244,12 +295,23 @@ export class ConnectionDrop {
     readonly kind: DropKind,
     private readonly timers: FaultTimers,
     private readonly cut: () => boolean,
-    private readonly fault: { draw: () => number | undefined; count: () => void },
+    private readonly fault: { draw: () => number | undefined; count: () => void; live?: (delta: 1 | -1) => void },
   ) {}
+
+  /** Counted as a live stream by the capacity model (from the first byte until the end or the cut). */
+  private counted = false;
+
+  private uncount(): void {
+    if (!this.counted) return;
+    this.counted = false;
+    this.fault.live?.(-1);
+  }
 
   /** The client's first byte arrived: start the drop clock (once; later calls do nothing). */
   live(): void {
     if (this.state !== "idle") return;
+    this.counted = true;
+    this.fault.live?.(1);
     const ms = this.fault.draw();
     if (ms === undefined) {
       this.state = "over";
@@ -260,12 +322,16 @@ export class ConnectionDrop {
       if (this.state !== "armed") return;
       this.state = "over";
       this.timer = undefined;
-      if (this.cut()) this.fault.count();
+      if (this.cut()) {
+        this.uncount();
+        this.fault.count();
+      }
     });
   }
 
   /** The stream is over (clean end committed, or the connection closed): no drop from now on. */
   end(): void {
+    this.uncount();
     this.state = "over";
     this.timers.cancel(this.timer);
     this.timer = undefined;

@@ -35,6 +35,7 @@ import { sleep } from "../src/util/sleep.ts";
 
 export type { SimOptions, DurationSpec } from "./options.ts";
 export type { HttpFaultRule, LatencyRule, BuildFaults, FaultConfig } from "./faults.ts";
+export type { CapacityModel } from "./faults.ts";
 export type { TailnetFaults, TailnetCounts, StreamCloseHow } from "./tailnet/server.ts";
 export type { Handler, RouteOptions } from "./http/router.ts";
 export type { UpgradeHandler, PreHandler } from "./core.ts";

@@ -45,6 +45,12 @@ const pathLatency = (v: string, prev: LatencyRule[]): LatencyRule[] => {
   if (i <= 0) throw new InvalidArgumentError(`expected PATH=MS, e.g. "/api/v2/workspaces/*=300", got "${v}"`);
   return [...prev, { path: v.slice(0, i), latencyMs: ms(v.slice(i + 1)) }];
 };
+/** "KNEE:PER_UNIT_MS" of the capacity model, e.g. "40:50": past 40, each unit of load adds 50 ms. */
+const capacityPart = (name: string) => (v: string): { knee: number; perUnitMs: number } => {
+  const m = /^(\d+):(\d+(?:\.\d+)?)$/.exec(v.trim());
+  if (!m) throw new InvalidArgumentError(`${name} expects KNEE:PER_UNIT_MS, e.g. "40:50", got "${v}"`);
+  return { knee: Number(m[1]), perUnitMs: Number(m[2]) };
+};
 const times = (v: string, prev: number[]): number[] => [...prev, int("--restart-after-ms")(v)];
 
 const program = new Command()
@@ -74,7 +80,9 @@ const program = new Command()
   .option("--drop-app-status-rate <p>", "probability that an app-status update is accepted but never stored nor published", rate, 0)
   .option("--notifications-fetch-ms <ms>", "how often the notifier polls its queue (coderd's CODER_NOTIFICATIONS_FETCH_INTERVAL)", int("--notifications-fetch-ms"), 1000)
   .option("--smtp-smarthost <host:port>", "send notification emails over SMTP to this server (coderd's CODER_EMAIL_SMARTHOST), e.g. the SMTP sink", "")
-  .option("--no-notifier", "start with the notifier stopped (enqueued notifications are never delivered)");
+  .option("--no-notifier", "start with the notifier stopped (enqueued notifications are never delivered)")
+  .option("--capacity-builds <KNEE:MS>", "capacity model: each start build in flight past KNEE adds MS to a build", capacityPart("--capacity-builds"))
+  .option("--capacity-connections <KNEE:MS>", "capacity model: each live PTY/SSH/app stream past KNEE delays every echo by MS more", capacityPart("--capacity-connections"));
 
 program.parse();
 const o = program.opts<{
@@ -84,6 +92,7 @@ const o = program.opts<{
   dropAfterMs: DurationSpec; dropKinds: DropKind[]; restartAfterMs: number[]; restartDownMs: number;
   premium: boolean; prebuildsIntervalMs: number; dropAppStatusRate: number;
   notificationsFetchMs: number; smtpSmarthost: string; notifier: boolean;
+  capacityBuilds?: { knee: number; perUnitMs: number }; capacityConnections?: { knee: number; perUnitMs: number };
 }>();
 
 const sim = await startSim({
@@ -91,6 +100,7 @@ const sim = await startSim({
   agentConnectDelayMs: o.agentConnectMs, preexisting: o.preexisting, premium: o.premium,
   prebuildsReconcileIntervalMs: o.prebuildsIntervalMs,
   notifications: { fetchIntervalMs: o.notificationsFetchMs, smtpSmarthost: o.smtpSmarthost },
+  capacity: { ...(o.capacityBuilds ? { builds: o.capacityBuilds } : {}), ...(o.capacityConnections ? { connections: o.capacityConnections } : {}) },
 });
 if (o.dropAppStatusRate > 0) sim.taskStatus.setFaults({ dropRate: o.dropAppStatusRate });
 if (!o.notifier) sim.notifier.stop();

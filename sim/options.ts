@@ -1,5 +1,6 @@
 // Options of the simulated deployment and their defaults.
 import type { NotifierOptions } from "./notifications/notifier.ts";
+import type { CapacityModel } from "./faults.ts";
 import type { Rng } from "./rng.ts";
 
 /** A duration: fixed ms, a uniform range, or a function of the seeded PRNG. */
@@ -36,6 +37,8 @@ export interface SimOptions {
   prebuildsReconcileIntervalMs?: number;
   /** The notifier (queue fetch interval, SMTP smarthost); see sim/notifications/notifier.ts. */
   notifications?: NotifierOptions;
+  /** A capacity model from the start (latency past a knee of builds or connections); faults.setCapacity changes it. */
+  capacity?: CapacityModel;
 }
 
 export interface ResolvedOptions {
@@ -54,6 +57,7 @@ export interface ResolvedOptions {
   premium: boolean;
   prebuildsReconcileIntervalMs: number;
   notifications: NotifierOptions;
+  capacity: CapacityModel;
 }
 
 export function resolveOptions(o: SimOptions = {}): ResolvedOptions {
@@ -82,6 +86,7 @@ export function resolveOptions(o: SimOptions = {}): ResolvedOptions {
     premium: o.premium ?? true,
     prebuildsReconcileIntervalMs: o.prebuildsReconcileIntervalMs ?? 500,
     notifications: o.notifications ?? {},
+    capacity: o.capacity ?? {},
   };
 }
 

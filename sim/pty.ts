@@ -205,7 +205,11 @@ export class PtyServer {
 
   private input(s: PtySession, text: string): void {
     if (s.command !== "") {
-      this.write(s, text.includes("\n") ? text.replace(/\n/g, "\r\n") : text);
+      const out = text.includes("\n") ? text.replace(/\n/g, "\r\n") : text;
+      // The capacity model (faults.setCapacity): past its knee of live streams, every echo comes later.
+      const delay = this.core.faults.streamDelayMs("pty");
+      if (delay > 0) this.core.later(delay, () => !s.ended && this.write(s, out));
+      else this.write(s, out);
       return;
     }
     // Interactive shell: echo, and on each newline show a prompt (or exit).

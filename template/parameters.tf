@@ -204,6 +204,178 @@ data "coder_parameter" "notifications" {
   order        = 112
 }
 
+data "coder_parameter" "capacity" {
+  count        = data.coder_parameter.show_advanced.value == "true" ? 1 : 0
+  name         = "capacity"
+  display_name = "Capacity search"
+  description  = "Search the deployment's capacity instead of running the load scenarios: step --capacity-load up and report the largest step that met every threshold (scripts/capacity.ts sets it). (env `SCALETEST_CAPACITY`)"
+  type         = "bool"
+  default      = false
+  mutable      = true
+  order        = 113
+}
+
+data "coder_parameter" "capacity_load" {
+  count        = try(data.coder_parameter.capacity[0].value, "false") == "true" ? 1 : 0
+  name         = "capacity_load"
+  display_name = "Capacity: load to step up"
+  description  = "The load a capacity search steps up: builds (concurrent workspace builds; each step creates that many at once), workspaces (total; each step adds workspaces), web-terminal, ssh or app (connections over the run's workspaces, one each), dashboard (users). (env `SCALETEST_CAPACITY_LOAD`)"
+  type         = "string"
+  default      = "web-terminal"
+  mutable      = true
+  order        = 114
+
+  option {
+    name        = "Concurrent builds"
+    value       = "builds"
+    description = "Each step creates that many workspaces at once."
+  }
+
+  option {
+    name        = "Workspaces"
+    value       = "workspaces"
+    description = "Each step adds workspaces up to its total."
+  }
+
+  option {
+    name        = "Web terminal connections"
+    value       = "web-terminal"
+    description = "Connections over the run's workspaces, one each, held for the step."
+  }
+
+  option {
+    name        = "SSH connections"
+    value       = "ssh"
+    description = "`coder ssh` connections over the run's workspaces, one each, held for the step."
+  }
+
+  option {
+    name        = "App connections"
+    value       = "app"
+    description = "App websocket connections over the run's workspaces, one each, held for the step."
+  }
+
+  option {
+    name        = "Dashboard users"
+    value       = "dashboard"
+    description = "Users browsing the dashboard, held for the step."
+  }
+}
+
+data "coder_parameter" "capacity_mode" {
+  count        = try(data.coder_parameter.capacity[0].value, "false") == "true" ? 1 : 0
+  name         = "capacity_mode"
+  display_name = "Capacity: search mode"
+  description  = "schedule: step through the schedule and stop at the first failing step; bisect: double from --capacity-start, then bisect between the last good and the first bad step down to --capacity-resolution. (env `SCALETEST_CAPACITY_MODE`)"
+  type         = "string"
+  default      = "schedule"
+  mutable      = true
+  order        = 115
+
+  option {
+    name        = "Schedule"
+    value       = "schedule"
+    description = "Step through the schedule; stop at the first failing step."
+  }
+
+  option {
+    name        = "Double, then bisect"
+    value       = "bisect"
+    description = "Double until a step fails, then bisect between the last good and the first bad step."
+  }
+}
+
+data "coder_parameter" "capacity_steps" {
+  count        = try(data.coder_parameter.capacity[0].value, "false") == "true" ? 1 : 0
+  name         = "capacity_steps"
+  display_name = "Capacity: step schedule"
+  description  = "Schedule mode: the loads to step through, in increasing order, e.g. 50,100,200,400; empty = --capacity-start, then + --capacity-step up to --capacity-max. (env `SCALETEST_CAPACITY_STEPS`)"
+  type         = "string"
+  default      = ""
+  mutable      = true
+  order        = 116
+}
+
+data "coder_parameter" "capacity_start" {
+  count        = try(data.coder_parameter.capacity[0].value, "false") == "true" ? 1 : 0
+  name         = "capacity_start"
+  display_name = "Capacity: first step"
+  description  = "The first step's load (schedule mode without --capacity-steps, and bisect mode). (env `SCALETEST_CAPACITY_START`)"
+  type         = "number"
+  default      = 10
+  mutable      = true
+  order        = 117
+
+  validation {
+    min = 1
+    max = 100000
+  }
+}
+
+data "coder_parameter" "capacity_step" {
+  count        = try(data.coder_parameter.capacity[0].value, "false") == "true" ? 1 : 0
+  name         = "capacity_step"
+  display_name = "Capacity: step increment"
+  description  = "Schedule mode without --capacity-steps: how much each step adds to the previous one. (env `SCALETEST_CAPACITY_STEP`)"
+  type         = "number"
+  default      = 10
+  mutable      = true
+  order        = 118
+
+  validation {
+    min = 1
+    max = 100000
+  }
+}
+
+data "coder_parameter" "capacity_max" {
+  count        = try(data.coder_parameter.capacity[0].value, "false") == "true" ? 1 : 0
+  name         = "capacity_max"
+  display_name = "Capacity: largest step"
+  description  = "The largest load any step tries; the search stops there. Connection steps need a workspace each: at most --workspaces. (env `SCALETEST_CAPACITY_MAX`)"
+  type         = "number"
+  default      = 100
+  mutable      = true
+  order        = 119
+
+  validation {
+    min = 1
+    max = 100000
+  }
+}
+
+data "coder_parameter" "capacity_resolution" {
+  count        = try(data.coder_parameter.capacity[0].value, "false") == "true" ? 1 : 0
+  name         = "capacity_resolution"
+  display_name = "Capacity: bisect resolution"
+  description  = "Bisect mode: stop when the last good and the first bad step are at most this far apart. (env `SCALETEST_CAPACITY_RESOLUTION`)"
+  type         = "number"
+  default      = 10
+  mutable      = true
+  order        = 120
+
+  validation {
+    min = 1
+    max = 100000
+  }
+}
+
+data "coder_parameter" "capacity_hold" {
+  count        = try(data.coder_parameter.capacity[0].value, "false") == "true" ? 1 : 0
+  name         = "capacity_hold"
+  display_name = "Capacity: hold per step"
+  description  = "How long each connection or dashboard step holds its load; its thresholds are judged on that window alone (build and workspace steps last as long as their builds). Allowed: 1s to 24h. (env `SCALETEST_CAPACITY_HOLD`)"
+  type         = "string"
+  default      = "2m"
+  mutable      = true
+  order        = 121
+
+  validation {
+    regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
+  }
+}
+
 data "coder_parameter" "workspaces" {
   name         = "workspaces"
   display_name = "Number of workspaces"
@@ -1701,6 +1873,15 @@ locals {
     SCALETEST_COMMENT                                 = data.coder_parameter.comment.value
     SCALETEST_BANNER                                  = try(data.coder_parameter.banner[0].value, "true")
     SCALETEST_NOTIFICATIONS                           = try(data.coder_parameter.notifications[0].value, "false")
+    SCALETEST_CAPACITY                                = try(data.coder_parameter.capacity[0].value, "false")
+    SCALETEST_CAPACITY_LOAD                           = try(data.coder_parameter.capacity_load[0].value, "web-terminal")
+    SCALETEST_CAPACITY_MODE                           = try(data.coder_parameter.capacity_mode[0].value, "schedule")
+    SCALETEST_CAPACITY_STEPS                          = try(data.coder_parameter.capacity_steps[0].value, "")
+    SCALETEST_CAPACITY_START                          = try(data.coder_parameter.capacity_start[0].value, "10")
+    SCALETEST_CAPACITY_STEP                           = try(data.coder_parameter.capacity_step[0].value, "10")
+    SCALETEST_CAPACITY_MAX                            = try(data.coder_parameter.capacity_max[0].value, "100")
+    SCALETEST_CAPACITY_RESOLUTION                     = try(data.coder_parameter.capacity_resolution[0].value, "10")
+    SCALETEST_CAPACITY_HOLD                           = try(data.coder_parameter.capacity_hold[0].value, "2m")
     SCALETEST_WORKSPACES                              = data.coder_parameter.workspaces.value
     SCALETEST_TEMPLATE                                = data.coder_parameter.template.value
     SCALETEST_PARAMETERS                              = try(data.coder_parameter.parameters[0].value, "[]")
@@ -1809,6 +1990,7 @@ locals {
     SCALETEST_STAGGER_DELAY                          = { name = "Stagger delay (concurrent)", min = "0s", max = "24h" }
     SCALETEST_BASELINE_WAIT                          = { name = "Baseline wait", min = "0s", max = "24h" }
     SCALETEST_GREEDY_TICK_INTERVAL                   = { name = "Greedy tick interval", min = "1ms", max = "1h" }
+    SCALETEST_CAPACITY_HOLD                          = { name = "Capacity: hold per step", min = "1s", max = "24h" }
     SCALETEST_CREATE_TIMEOUT                         = { name = "Create timeout", min = "1s", max = "24h" }
     SCALETEST_JOB_TIMEOUT                            = { name = "Per-workspace timeout", min = "1s", max = "24h" }
     SCALETEST_RUN_TIMEOUT                            = { name = "Command timeout", min = "100ms", max = "1h" }

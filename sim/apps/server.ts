@@ -84,8 +84,15 @@ export function installApps(deps: RouteDeps): SimApps {
       drop.live();
       stats.bytesIn += data.length;
       if (behaviour === "echo") {
-        stats.bytesOut += data.length;
-        ws.send(data, { binary: isBinary });
+        const send = (): void => {
+          if (ws.readyState !== ws.OPEN) return;
+          stats.bytesOut += data.length;
+          ws.send(data, { binary: isBinary });
+        };
+        // The capacity model (faults.setCapacity): past its knee of live streams, every echo comes later.
+        const delay = core.faults.streamDelayMs("app");
+        if (delay > 0) core.later(delay, send);
+        else send();
       }
     });
     if (behaviour === "random") {

@@ -130,8 +130,16 @@ export async function installSsh(deps: RouteDeps): Promise<SimSsh> {
             if (pty) out = echoStdout ? Buffer.concat([onlcr(d), onlcr(d)]) : onlcr(d);
             else if (echoStdout) out = d;
             if (out) {
-              stats.bytesOut += out.length;
-              if (!ch.write(out)) ch.pause();
+              const o = out;
+              const send = (): void => {
+                if (ch.destroyed || ch.writableEnded) return;
+                stats.bytesOut += o.length;
+                if (!ch.write(o)) ch.pause();
+              };
+              // The capacity model (faults.setCapacity): past its knee of live streams, every echo comes later.
+              const delay = core.faults.streamDelayMs("ssh");
+              if (delay > 0) core.later(delay, send);
+              else send();
             }
           });
           ch.on("drain", () => ch.resume());

@@ -14,6 +14,7 @@ import { workspaceUpdatesSettings } from "./settings/workspace-updates.ts";
 import { prebuildsSettings } from "./settings/prebuilds.ts";
 import { taskStatusSettings } from "./settings/task-status.ts";
 import { notificationsSettings } from "./settings/notifications.ts";
+import { capacitySettings } from "./settings/capacity.ts";
 
 export const SETTINGS = {
   ...deploymentSettings,
@@ -31,6 +32,7 @@ export const SETTINGS = {
   ...integrationSettings,
   ...coderdMetricsSettings,
   ...scaleOutSettings,
+  ...capacitySettings,
 };
 
 export type SettingKey = keyof typeof SETTINGS;

@@ -22,6 +22,10 @@ import { sleep } from "../util/sleep.ts";
 import { untilStopped } from "../util/abort.ts";
 import { PipelineSession } from "./session.ts";
 import { writeFaultsLine } from "../util/write-faults.ts";
+import { runCapacitySearch } from "../capacity/search.ts";
+import { capacityVerdict } from "../capacity/verdict.ts";
+import type { CapacityResult } from "../results/schema.ts";
+import { SUMMARY_FILE } from "../results/dir.ts";
 
 export interface PipelineOptions {
   /** Aborted by SIGINT/SIGTERM. */
@@ -64,6 +68,7 @@ export async function runPipeline(c: Config, opts: PipelineOptions): Promise<Pip
     await owner.close();
     throw e;
   }
+  let capacity: CapacityResult | null = null;
   await run.begin();
   try {
     await run.prepare();
@@ -75,7 +80,9 @@ export async function runPipeline(c: Config, opts: PipelineOptions): Promise<Pip
       await run.baseline("baseline-greedy");
     }
     if (ready === 0 && !run.signal.aborted) log.warn("no workspace became ready: the load scenarios are skipped");
-    else if (c.concurrent) await loadConcurrently(run, pre.scenarios);
+    else if (pre.capacity) {
+      if (!run.signal.aborted) capacity = await runCapacitySearch(run, pre.capacity.setup);
+    } else if (c.concurrent) await loadConcurrently(run, pre.scenarios);
     else {
       for (const [i, s] of pre.scenarios.entries()) {
         if (run.signal.aborted) break;
@@ -102,12 +109,21 @@ export async function runPipeline(c: Config, opts: PipelineOptions): Promise<Pip
   } catch (e) {
     run.pipelineError(e);
   }
+  // A capacity search fails steps by design: the run passes when the search found its knee (src/capacity/verdict.ts).
+  const judged = (): ReturnType<typeof run.summary> => {
+    const s = run.summary();
+    if (!capacity) return s;
+    const v = capacityVerdict(s, capacity);
+    run.results.writeJSON(SUMMARY_FILE, v);
+    return v;
+  };
+  if (capacity) judged();
   await run.report();
-  await cleanupByStrategy(run, run.summary().status !== "pass");
-  const summary = run.summary();
+  await cleanupByStrategy(run, judged().status !== "pass");
+  const summary = judged();
   const exitCode = await run.finish(summary);
   const faults = writeFaultsLine();
-  out(`\n${formatRunSummaryText(summary)}\n${faults ? `${faults}\n` : ""}Results: ${run.results.path}\nReport:  ${run.results.resolve("report.html")}\n`);
+  out(`\n${formatRunSummaryText(summary)}\n${capacity ? `Capacity: ${capacity.summary}\n` : ""}${faults ? `${faults}\n` : ""}Results: ${run.results.path}\nReport:  ${run.results.resolve("report.html")}\n`);
   return { exitCode, runDir: run.results.path, summary };
 }
 

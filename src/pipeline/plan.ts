@@ -3,6 +3,7 @@
 import { formatDuration, type Config, type ScenarioName } from "../config/index.ts";
 import { percentageSlices, type PercentageSlice } from "../traffic/targets.ts";
 import { kindSettings } from "../traffic/scenario.ts";
+import { planCapacity, renderCapacityPlan, type CapacityPlan } from "../capacity/plan.ts";
 
 export interface ScenarioPlan {
   scenario: ScenarioName;
@@ -35,6 +36,8 @@ export interface Plan {
   scenarios: ScenarioPlan[];
   phases: PlannedPhase[];
   expectedMs: number;
+  /** --capacity: the search that replaces the load scenarios. */
+  capacity?: CapacityPlan;
 }
 
 export const SCENARIO_PHASE: Record<ScenarioName, string> = {
@@ -63,7 +66,9 @@ function createEstimateMs(c: Config): number {
 }
 
 export function buildPlan(c: Config): Plan {
-  const wanted = c.scenarios.map((scenario) => ({ scenario, ...scenarioSettings(c, scenario) }));
+  // --capacity: the search replaces the load scenarios (and is refused here, before anything, when it cannot run).
+  const capacity = c.capacity ? planCapacity(c) : undefined;
+  const wanted = (capacity ? [] : c.scenarios).map((scenario) => ({ scenario, ...scenarioSettings(c, scenario) }));
   const slices = percentageSlices(
     c.workspaces,
     wanted.map((w) => w.percentage),
@@ -95,7 +100,9 @@ export function buildPlan(c: Config): Plan {
   if (c.greedyAgent) {
     phases.push({ name: "greedy-agent", text: `Create one greedy workspace from ${c.greedyAgentTemplate}`, expectedMs: 60_000 });
   }
-  if (c.concurrent) {
+  if (capacity) {
+    phases.push({ name: "capacity", text: `Capacity search over ${capacity.load} (${capacity.spec.mode}, at most ${capacity.maxSteps} steps)`, expectedMs: capacity.expectedMs });
+  } else if (c.concurrent) {
     const end = Math.max(0, ...scenarios.map((s) => s.startOffsetMs + s.durationMs));
     phases.push({
       name: "load-scenarios",
@@ -155,6 +162,7 @@ export function buildPlan(c: Config): Plan {
     scenarios,
     phases,
     expectedMs: phases.reduce((a, p) => a + p.expectedMs, 0),
+    ...(capacity ? { capacity } : {}),
   };
 }
 
@@ -176,8 +184,9 @@ export function renderPlan(plan: Plan, c: Config): string {
   const lines = [
     `Plan for run ${plan.runId} against ${c.url} (dry run: nothing is created)`,
     `Workspaces: ${plan.workspaces} from template ${c.template}${c.parameters.length ? ` with ${c.parameters.join(", ")}` : ""}, names scaletest-${plan.runId}-NNNN`,
-    `Scenarios (${plan.concurrent ? "concurrent" : "sequential"}):`,
-    ...plan.scenarios.map((s) => describeScenario(s, c)),
+    ...(plan.capacity
+      ? [renderCapacityPlan(plan.capacity, c).trimEnd()]
+      : [`Scenarios (${plan.concurrent ? "concurrent" : "sequential"}):`, ...plan.scenarios.map((s) => describeScenario(s, c))]),
     "Phases:",
     ...plan.phases.map((p, i) => `  ${i + 1}. ${p.name}: ${p.text} (~${formatDuration(Math.round(p.expectedMs / 1000) * 1000)})`),
     `Expected duration: ~${formatDuration(Math.round(plan.expectedMs / 1000) * 1000)}`,

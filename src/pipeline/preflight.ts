@@ -20,6 +20,7 @@ import { workspaceUpdatesRunner, type WorkspaceUpdatesSettings } from "../worksp
 import { prebuildsRunner, type PrebuildsSettingsState } from "../prebuilds/phase.ts";
 import { taskStatusRunner, type TaskStatusSettings } from "../task-status/phase.ts";
 import { notificationsRunner, type NotificationsSettings } from "../notifications/phase.ts";
+import { prepareCapacity, type CapacityPreflight } from "../capacity/prepare.ts";
 
 export interface ScenarioPhase {
   plan: ScenarioPlan;
@@ -48,6 +49,8 @@ export interface Preflight {
   cleanupPrepare: CleanupPrepareSettings | null;
   /** --skip-create-workspaces: how many of the run's workspaces an earlier run left to load (0 otherwise). */
   reused: number;
+  /** --capacity: the search instead of the load scenarios (src/capacity). */
+  capacity?: CapacityPreflight | null;
 }
 
 /** The runner of a load scenario of the plan, with the pipeline's slice and duration. */
@@ -73,7 +76,10 @@ export async function preflight(client: CoderClient, c: Config): Promise<Preflig
   const info = await client.buildInfo();
   const validated = creator.validate(c, {});
   const create = c.skipCreateWorkspaces ? { ...validated, options: { ...validated.options, planOnly: true } } : validated;
-  const createPlan = (await creator.prepare!({ client } as never, create)).plan!;
+  let createPlan = (await creator.prepare!({ client } as never, create)).plan!;
+  // --capacity: steps that create workspaces take names after the run's own, planned (and checked free) here.
+  const capacity = c.capacity ? await prepareCapacity(client, c, { ...create, plan: createPlan }) : null;
+  if (capacity) createPlan = capacity.create.plan!;
   const greedyPlan = c.greedyAgent ? await planGreedy(client, c) : null;
   const greedy = greedyPlan ? { ...create, options: { ...create.options, count: 1, template: c.greedyAgentTemplate, parameters: [] }, plan: greedyPlan } : null;
   const workspaceUpdates = c.wuPhase ? await planPipelineWorkspaceUpdates(client, c) : null;
@@ -95,7 +101,7 @@ export async function preflight(client: CoderClient, c: Config): Promise<Preflig
   }
   return {
     plan, version: info.version, externalUrl: info.dashboard_url ?? c.url, create: { ...create, plan: createPlan }, createPlan, greedy, scenarios,
-    workspaceUpdates, notifications, prebuilds, taskStatus, cleanup, cleanupPrepare, reused,
+    workspaceUpdates, notifications, prebuilds, taskStatus, cleanup, cleanupPrepare, reused, capacity,
   };
 }
 

@@ -1,5 +1,6 @@
 // The data behind the report's charts, computed here (not in the browser) so it is testable and the
 // page's script only draws. Each chart is null when the run has nothing to show for it.
+import { capacityCharts, type CapacityChart } from "./capacity.ts";
 import { summarize } from "../results/stats.ts";
 import { LatencyHistogram } from "../traffic/histogram.ts";
 import { prebuildsTimeChart } from "./prebuilds-chart.ts";
@@ -76,6 +77,8 @@ export interface ChartData {
   builds: BuildDistribution[] | null;
   stageCharts: StageChart[];
   timeCharts: TimeChart[];
+  /** A capacity search's charts (value against load, limit, knee). */
+  capacity?: CapacityChart[];
 }
 
 /** Medians below 1 µs (the histograms' resolution) count as 1 µs when comparing scales. */
@@ -152,6 +155,7 @@ export function chartData(model: ReportModel): ChartData {
     builds: builds.length ? builds : null,
     stageCharts: stageCharts(model),
     timeCharts: [...timeCharts(model, durationSec), ...serverSideCharts(model, durationSec)],
+    ...(model.capacity ? { capacity: capacityCharts(model.capacity) } : {}),
   };
 }
 

@@ -3,6 +3,7 @@
 // Nothing in it loads from the network: no external src/href at all.
 import { serverSideSection } from "./server-side.ts";
 import { notificationsHtml } from "./notifications.ts";
+import { CAPACITY_CLIENT_JS, capacitySection } from "./capacity.ts";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -203,6 +204,7 @@ export const CLIENT_JS = `
           label: function (ctx) { return ctx.dataset.label + ": " + (c.unit === "ms" ? fmtMs(ctx.parsed.y) : ctx.parsed.y); } } } } }
     };
   }
+${CAPACITY_CLIENT_JS}
   function render() {
     live.forEach(function (c) { c.destroy(); });
     live = [];
@@ -222,6 +224,7 @@ export const CLIENT_JS = `
     });
     (charts.stageCharts || []).forEach(function (c) { drawn += draw(c.id, function () { return stageChart(c); }); });
     (charts.timeCharts || []).forEach(function (c) { drawn += draw(c.id, function () { return timeChart(c); }); });
+    (charts.capacity || []).forEach(function (c) { drawn += draw(c.id, function () { return capacityChart(c); }); });
     document.body.setAttribute("data-charts-drawn", String(drawn));
     return data;
   }
@@ -414,9 +417,10 @@ export function renderHtml(model: ReportModel, opts: HtmlOptions = {}): string {
 <h1>Scale test report: run ${e(model.runId)}</h1>
 <p class="muted">Generated ${e(generated)} from ${e(model.runDir)}</p>
 ${liveLine}
-<div class="banner ${e(model.verdict)}" id="verdict"><b>${e(v.title)}</b><span>${e(v.text)}${model.thresholds.length ? ` ${model.thresholds.length - failedChecks}/${model.thresholds.length} thresholds met.` : ""}</span></div>
+<div class="banner ${e(model.verdict)}" id="verdict"><b>${e(v.title)}</b><span>${e(model.capacity && model.verdict === "pass" ? `Capacity search: ${model.capacity.summary} (steps past the knee fail by design).` : v.text)}${model.thresholds.length ? ` ${model.thresholds.length - failedChecks}/${model.thresholds.length} thresholds met.` : ""}</span></div>
 ${headlineHtml(cards)}
 <div class="facts">${facts.map(([k, val]) => `<div><span>${e(k)}</span><strong>${e(val)}</strong></div>`).join("")}</div>
+${capacitySection(model.capacity, charts.capacity ?? [])}
 <h2>Thresholds</h2>
 ${thresholdTable(model)}
 <h2>Over time</h2>

@@ -42,6 +42,12 @@ export function renderMarkdown(model: ReportModel): string {
       ),
     );
   }
+  if (model.capacity) {
+    // A capacity search: its one-line verdict and the steps (capacity.json has every field).
+    out.push("## Capacity\n");
+    out.push(`**${mdCell(model.capacity.summary)}**\n`);
+    out.push(mdTable(["Load", "Phase", "Verdict", "Threshold that broke"], model.capacity.steps.map((s) => [String(s.load), mdCell(s.phase), s.ok ? "held" : s.status, mdCell(s.broke ? `${s.broke.expression} (observed ${s.broke.observed ?? "no data"})` : (s.error ?? ""))])));
+  }
   out.push("## Thresholds\n");
   if (model.thresholds.length === 0) out.push("No thresholds were evaluated.\n");
   else {

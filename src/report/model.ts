@@ -3,6 +3,8 @@
 // run.json or summary.json that does not match is an error naming the file and the field; a phase whose
 // result.json is missing or does not match still shows (from summary.json, or as "running") with a note
 // naming the file and field. A phase run more than once shows its latest attempt and lists the others.
+import { readCapacity } from "./capacity.ts";
+import type { CapacityResult } from "../results/schema.ts";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { PHASE_RESULT_FILE, RUN_FILE, SUMMARY_FILE, readPhase, readStatus } from "../results/dir.ts";
@@ -102,6 +104,8 @@ export interface ReportModel {
   warnings: string[];
   /** For a run still going, read live: the time it was read (running phases last until then). */
   now: string | null;
+  /** capacity.json of a capacity search, when the run has one. */
+  capacity?: CapacityResult | null;
 }
 
 const PHASE_DIR_RE = /^(\d{2,})-([a-z0-9]+(?:-[a-z0-9]+)*)$/;
@@ -284,5 +288,6 @@ export function loadReportModel(runDir: string, opts: { now?: Date } = {}): Repo
     phases,
     thresholds: phases.flatMap((p) => p.thresholds),
     warnings,
+    capacity: readCapacity(dir, warnings),
   };
 }

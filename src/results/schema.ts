@@ -274,6 +274,64 @@ export const RunInfo = z.object({
 export type RunInfo = z.infer<typeof RunInfo>;
 
 /** A results file that does not match the schema: says which file and which field. */
+/** `capacity.json`: a capacity search's steps, its knee and what broke (src/capacity). */
+export const CAPACITY_SCHEMA = "scaletest-capacity/v1";
+
+/** The threshold that broke at a step: the failing one furthest past its limit. */
+export const CapacityBreak = z.object({
+  load: z.number(),
+  expression: z.string(),
+  metric: z.string(),
+  /** null = no data. */
+  observed: z.number().nullable(),
+  limit: z.number(),
+  unit: z.string(),
+  /** How far past the limit, in percent of the limit (null when there is no data or the limit is 0). */
+  excess_pct: z.number().nullable(),
+  failed_label: z.string().nullable(),
+});
+export type CapacityBreak = z.infer<typeof CapacityBreak>;
+
+export const CapacityStep = z.object({
+  /** 1-based order in which the search ran it. */
+  step: z.number().int().positive(),
+  load: z.number(),
+  phase: z.string(),
+  /** The step's phase folder ("07-capacity-web-terminal-0016"). */
+  dir: z.string().nullable(),
+  status: PhaseStatus,
+  ok: z.boolean(),
+  started_at: iso,
+  ended_at: iso,
+  thresholds: z.array(ThresholdRow),
+  broke: CapacityBreak.nullable(),
+  /** The step could not run (or was interrupted): why. */
+  error: z.string().nullable(),
+});
+export type CapacityStep = z.infer<typeof CapacityStep>;
+
+export const CapacityResult = z.object({
+  schema: z.literal(CAPACITY_SCHEMA),
+  run_id: z.string(),
+  /** builds, workspaces, web-terminal, ssh, app or dashboard. */
+  load: z.string(),
+  /** What one unit of load is, plural ("web-terminal connections"). */
+  noun: z.string(),
+  mode: z.enum(["schedule", "bisect"]),
+  spec: z.object({ steps: z.array(z.number()), start: z.number(), step: z.number(), max: z.number(), resolution: z.number(), hold_ms: z.number() }),
+  steps: z.array(CapacityStep),
+  /** The largest load that met every threshold, or null (none did). */
+  knee: z.number().nullable(),
+  /** The smallest load that failed, or null (none did). */
+  first_bad: z.number().nullable(),
+  /** What broke at first_bad. */
+  broke: CapacityBreak.nullable(),
+  stopped_by: z.enum(["failed-step", "max", "resolution", "schedule-end", "signal", "error"]),
+  /** The one-line verdict ("holds 1,400 web-terminal connections; at 1,600 web-terminal tick p99 was 142ms > 100ms"). */
+  summary: z.string(),
+});
+export type CapacityResult = z.infer<typeof CapacityResult>;
+
 export class ResultsFileError extends Error {
   constructor(
     readonly file: string,

@@ -136,6 +136,15 @@ const DISPLAY: Partial<Record<SettingKey, string>> = {
   runners: "Runner pods",
   namespace: "Namespace",
   greedyAgentTemplate: "Greedy agent template",
+  capacity: "Capacity search",
+  capacityLoad: "Capacity: load to step up",
+  capacityMode: "Capacity: search mode",
+  capacitySteps: "Capacity: step schedule",
+  capacityStart: "Capacity: first step",
+  capacityStep: "Capacity: step increment",
+  capacityMax: "Capacity: largest step",
+  capacityResolution: "Capacity: bisect resolution",
+  capacityHold: "Capacity: hold per step",
 };
 
 // --- Conditional parameters -------------------------------------------------------------------------------
@@ -167,6 +176,8 @@ const ADVANCED = new Set<SettingKey>([
   "coderdMetricsInterval", "cleanupPrepare", "skipCreateWorkspaces", "wuDialTimeout", "wuSetupConcurrency", "wuTemplate", "wuUpdatesTimeout",
   "pbPhase", "pbTemplateVersionJobTimeout", "pbWorkspaceTimeout", "tsPhase", "tsAppSlug", "tsWorkspaceTimeout",
   "ntPhase", "ntDialTimeout", "ntSetupTimeout", "ntSetupConcurrency", "ntSmtpRequestTimeout",
+  // The capacity search is its own kind of run: its toggle sits with the fine print, its settings behind the toggle.
+  "capacity",
 ] as SettingKey[]);
 
 function conditionOf(key: SettingKey, s: Setting<unknown>, name: string): Condition | undefined {
@@ -181,6 +192,8 @@ function conditionOf(key: SettingKey, s: Setting<unknown>, name: string): Condit
   else if (kind) parts.push({ scenario: [kind.replace("_", "-")] });
   else if (s.group === "dashboard" || /^thresholdDashboard/.test(key)) parts.push({ scenario: ["dashboard"] });
   else if (s.group === "traffic" || key === "thresholdTrafficErrorRate" || key === "thresholdTickP99") parts.push({ scenario: TRAFFIC_SCENARIOS });
+  // The capacity search's own settings show only with it.
+  if (/^capacity[A-Z]/.test(key)) parts.push({ flag: "capacity" });
   if (key === "staggerDelay") parts.push({ flag: "concurrent" });
   if (/^greedy(AgentTemplate|BytesPerTick|TickInterval)$/.test(key)) parts.push({ flag: "greedy_agent" });
   if (/^run(Timeout|ExpectOutput|ExpectTimeout|ExpectOutputTimeout|LogOutput)$/.test(key)) parts.push({ nonEmpty: "run_command" });
@@ -240,6 +253,18 @@ const OPTION_TEXT: Record<string, Record<string, [string, string]>> = {
   dashboardMode: {
     api: ["API calls", "Issue the API calls each dashboard page makes (light, many users)."],
     browser: ["Headless Chromium", "Drive a real browser through the pages (heavy, few users)."],
+  },
+  capacityLoad: {
+    builds: ["Concurrent builds", "Each step creates that many workspaces at once."],
+    workspaces: ["Workspaces", "Each step adds workspaces up to its total."],
+    "web-terminal": ["Web terminal connections", "Connections over the run's workspaces, one each, held for the step."],
+    ssh: ["SSH connections", "`coder ssh` connections over the run's workspaces, one each, held for the step."],
+    app: ["App connections", "App websocket connections over the run's workspaces, one each, held for the step."],
+    dashboard: ["Dashboard users", "Users browsing the dashboard, held for the step."],
+  },
+  capacityMode: {
+    schedule: ["Schedule", "Step through the schedule; stop at the first failing step."],
+    bisect: ["Double, then bisect", "Double until a step fails, then bisect between the last good and the first bad step."],
   },
   scenarios: {
     ssh: ["SSH traffic", "Echo traffic over `coder ssh` to each workspace."],

@@ -2,6 +2,7 @@
 // the metric names a PromQL expression reads.
 import { prebuildsMetrics } from "../../src/prebuilds/metrics.ts";
 import { taskStatusMetrics } from "../../src/task-status/metrics.ts";
+import { capacityMetrics } from "../../src/capacity/metrics.ts";
 import { getRegistry } from "../../src/metrics/index.ts";
 import { workspaceUpdatesMetrics } from "../../src/workspace-updates/metrics.ts";
 import { notificationsMetrics } from "../../src/notifications/metrics.ts";
@@ -19,6 +20,7 @@ export async function liveRunnerMetrics(): Promise<Map<string, string>> {
   prebuildsMetrics();
   taskStatusMetrics();
   notificationsMetrics();
+  capacityMetrics();
   const all = await getRegistry().getMetricsAsJSON();
   return new Map(all.map((m) => [m.name, String(m.type)]));
 }

@@ -24,12 +24,16 @@ import { registerWorkspaceRoutes } from "./routes/workspaces.ts";
 import { seed } from "./seed.ts";
 import { startSimMetrics, type SimMetrics } from "./metrics/index.ts";
 import { TailnetServer } from "./tailnet/server.ts";
+import { LifecycleExecutor } from "./lifecycle.ts";
+import { BuildWatchServer } from "./watch.ts";
 import { jobStatus, type SimState } from "./state.ts";
 import { sleep } from "../src/util/sleep.ts";
 
 export type { SimOptions, DurationSpec } from "./options.ts";
 export type { HttpFaultRule, LatencyRule, BuildFaults, FaultConfig } from "./faults.ts";
 export type { TailnetFaults, TailnetCounts, StreamCloseHow } from "./tailnet/server.ts";
+export type { AutobuildEntry } from "./lifecycle.ts";
+export type { WatchCounts } from "./watch.ts";
 export type { Handler, RouteOptions } from "./http/router.ts";
 export type { UpgradeHandler, PreHandler } from "./core.ts";
 export { Ctx, HttpError } from "./http/context.ts";
@@ -78,6 +82,10 @@ export interface Sim {
   readonly apps: SimApps;
   /** The tailnet RPC endpoint (GET /api/v2/tailnet: WorkspaceUpdates), its fault knobs and counters. */
   readonly tailnet: TailnetServer;
+  /** coderd's lifecycle executor (autostart): its log of autostart builds, stall(), runOnce(at). */
+  readonly lifecycle: LifecycleExecutor;
+  /** The build watch streams (watch-all-workspacebuilds, watch-ws) and their counters. */
+  readonly watch: BuildWatchServer;
   /** coderd's Prometheus endpoint (its own loopback port), or undefined with `metrics: false`. */
   readonly metrics: SimMetrics | undefined;
   /** The metrics endpoint's URL ("" with `metrics: false`). */
@@ -132,6 +140,8 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
   const ssh = await installSsh(deps);
   const apps = installApps(deps);
   const tailnet = new TailnetServer(core);
+  const lifecycle = new LifecycleExecutor(core, engine, opts.autobuildPollIntervalMs);
+  const watch = new BuildWatchServer(core, convert, opts.experiments);
   // Minimal dashboard pages (HTML at the dashboard's paths) for browser-mode dashboard traffic.
   installDashboardPages({ use: (pre) => core.preHandlers.push(pre) });
 
@@ -167,6 +177,8 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
     ssh,
     apps,
     tailnet,
+    lifecycle,
+    watch,
     metrics,
     metricsUrl: metrics?.url ?? "",
     http: {

@@ -68,7 +68,9 @@ const program = new Command()
   .option("--drop-after-ms <range>", 'how long a doomed connection lives before the cut, "N" or "MIN-MAX"', ms, { minMs: 500, maxMs: 2000 } as DurationSpec)
   .option("--drop-kinds <list>", "connection kinds that may be cut: comma list of pty, ssh, app", kinds, ["pty", "ssh", "app"] as DropKind[])
   .option("--restart-after-ms <ms>", "simulate a coderd restart this many ms after start (repeatable; SIGUSR1 restarts now)", times, [] as number[])
-  .option("--restart-down-ms <ms>", "how long a restart keeps the server down", int("--restart-down-ms"), 3000);
+  .option("--restart-down-ms <ms>", "how long a restart keeps the server down", int("--restart-down-ms"), 3000)
+  .option("--autobuild-poll-interval-ms <ms>", "lifecycle executor tick (autostart), coderd's --autobuild-poll-interval", int("--autobuild-poll-interval-ms"), 60_000)
+  .option("--experiments <list>", "enabled experiments, comma list (workspace-build-updates serves watch-all-workspacebuilds)", (v: string) => v.split(",").map((x) => x.trim()).filter(Boolean), ["workspace-build-updates"]);
 
 program.parse();
 const o = program.opts<{
@@ -76,11 +78,13 @@ const o = program.opts<{
   preexisting: boolean; fault: HttpFaultRule[]; latencyMs?: DurationSpec; latencyPath: LatencyRule[]; buildFailRate: number;
   stuckPendingRate: number; agentNeverConnectRate: number; retryAfterSec?: number; dropConnectionsRate: number;
   dropAfterMs: DurationSpec; dropKinds: DropKind[]; restartAfterMs: number[]; restartDownMs: number;
+  autobuildPollIntervalMs: number; experiments: string[];
 }>();
 
 const sim = await startSim({
   port: o.port, host: o.host, seed: o.seed, daemons: o.daemons, buildDuration: o.buildMs,
   agentConnectDelayMs: o.agentConnectMs, preexisting: o.preexisting,
+  autobuildPollIntervalMs: o.autobuildPollIntervalMs, experiments: o.experiments,
 });
 const retryAfter = o.retryAfterSec;
 sim.faults.set({

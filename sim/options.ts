@@ -29,6 +29,10 @@ export interface SimOptions {
   version?: string;
   /** Serve coderd's Prometheus metrics on a second loopback port (default true). */
   metrics?: boolean;
+  /** The lifecycle executor's tick (coderd's --autobuild-poll-interval; default 60000 = 1 m; 0 = no ticker). */
+  autobuildPollIntervalMs?: number;
+  /** Enabled experiments (default ["workspace-build-updates"], which serves watch-all-workspacebuilds). */
+  experiments?: string[];
 }
 
 export interface ResolvedOptions {
@@ -44,6 +48,8 @@ export interface ResolvedOptions {
   ptyReconnectWindowMs: number;
   version: string;
   metrics: boolean;
+  autobuildPollIntervalMs: number;
+  experiments: string[];
 }
 
 export function resolveOptions(o: SimOptions = {}): ResolvedOptions {
@@ -55,6 +61,10 @@ export function resolveOptions(o: SimOptions = {}): ResolvedOptions {
     throw new Error(
       "sim option ownerToken must look like a Coder session token: 10 alphanumerics, '-', 22 alphanumerics",
     );
+  }
+  const tick = o.autobuildPollIntervalMs;
+  if (tick !== undefined && !(Number.isFinite(tick) && tick >= 0)) {
+    throw new Error(`sim option autobuildPollIntervalMs must be 0 (no ticker) or a positive number of ms, got ${String(tick)}`);
   }
   return {
     port: o.port ?? 0,
@@ -69,6 +79,8 @@ export function resolveOptions(o: SimOptions = {}): ResolvedOptions {
     ptyReconnectWindowMs: o.ptyReconnectWindowMs ?? 5000,
     version: o.version ?? "v2.24.1+sim",
     metrics: o.metrics ?? true,
+    autobuildPollIntervalMs: o.autobuildPollIntervalMs ?? 60_000,
+    experiments: o.experiments ?? ["workspace-build-updates"],
   };
 }
 

@@ -11,6 +11,7 @@ import { scaleOutSettings } from "./settings/scaleout.ts";
 import { thresholdSettings } from "./settings/thresholds.ts";
 import { perKindTrafficSettings, trafficSettings } from "./settings/traffic.ts";
 import { workspaceUpdatesSettings } from "./settings/workspace-updates.ts";
+import { autostartSettings } from "./settings/autostart.ts";
 
 export const SETTINGS = {
   ...deploymentSettings,
@@ -22,6 +23,7 @@ export const SETTINGS = {
   ...thresholdSettings,
   ...cleanupSettings,
   ...workspaceUpdatesSettings,
+  ...autostartSettings,
   ...integrationSettings,
   ...coderdMetricsSettings,
   ...scaleOutSettings,

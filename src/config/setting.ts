@@ -13,6 +13,7 @@ export const SCRIPTS = [
   "app-traffic",
   "dashboard-traffic",
   "workspace-updates",
+  "autostart",
   "report",
   "status",
 ] as const;

@@ -621,6 +621,118 @@ data "coder_parameter" "workspace_updates_setup_concurrency" {
   }
 }
 
+data "coder_parameter" "autostart" {
+  count        = (contains(jsondecode(data.coder_parameter.scenarios.value), "ssh") || contains(jsondecode(data.coder_parameter.scenarios.value), "web-terminal") || contains(jsondecode(data.coder_parameter.scenarios.value), "app")) && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
+  name         = "autostart"
+  display_name = "Autostart"
+  description  = "Run the autostart load type as a phase after the load scenarios: its own users and workspaces (numbered after the run's), all scheduled to autostart in the same minute. (env `SCALETEST_AUTOSTART`)"
+  type         = "bool"
+  default      = false
+  mutable      = true
+  order        = 316
+}
+
+data "coder_parameter" "autostart_workspaces" {
+  count        = try(data.coder_parameter.autostart[0].value, "false") == "true" ? 1 : 0
+  name         = "autostart_workspaces"
+  display_name = "Autostart workspaces"
+  description  = "Workspaces (one user each) scheduled to autostart in the same minute. (env `SCALETEST_AUTOSTART_WORKSPACES`)"
+  type         = "number"
+  default      = 10
+  mutable      = true
+  order        = 317
+
+  validation {
+    min = 1
+    max = 5000
+  }
+}
+
+data "coder_parameter" "autostart_workspace_job_timeout" {
+  count        = (try(data.coder_parameter.autostart[0].value, "false") == "true") && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
+  name         = "autostart_workspace_job_timeout"
+  display_name = "Autostart workspace job timeout"
+  description  = "Limit for each workspace's initial start build and its stop build. Allowed: 1s to 24h. (env `SCALETEST_AUTOSTART_WORKSPACE_JOB_TIMEOUT`)"
+  type         = "string"
+  default      = "5m"
+  mutable      = true
+  order        = 318
+
+  validation {
+    regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
+  }
+}
+
+data "coder_parameter" "autostart_delay" {
+  count        = try(data.coder_parameter.autostart[0].value, "false") == "true" ? 1 : 0
+  name         = "autostart_delay"
+  display_name = "Autostart delay"
+  description  = "How far ahead of the barrier the shared autostart minute is set (rounded to the minute; at least 2m, as Coder requires). Allowed: 2m to 24h. (env `SCALETEST_AUTOSTART_DELAY`)"
+  type         = "string"
+  default      = "2m"
+  mutable      = true
+  order        = 319
+
+  validation {
+    regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
+  }
+}
+
+data "coder_parameter" "autostart_timeout" {
+  count        = (try(data.coder_parameter.autostart[0].value, "false") == "true") && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
+  name         = "autostart_timeout"
+  display_name = "Autostart timeout"
+  description  = "How long after the scheduled minute each autostart build may take to finish; later is a failure naming the workspace. Allowed: 1s to 24h. (env `SCALETEST_AUTOSTART_TIMEOUT`)"
+  type         = "string"
+  default      = "5m"
+  mutable      = true
+  order        = 320
+
+  validation {
+    regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
+  }
+}
+
+data "coder_parameter" "autostart_template" {
+  count        = (try(data.coder_parameter.autostart[0].value, "false") == "true") && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
+  name         = "autostart_template"
+  display_name = "Autostart template"
+  description  = "Template (name or id) of the workspaces; empty = SCALETEST_TEMPLATE's value. (env `SCALETEST_AUTOSTART_TEMPLATE`)"
+  type         = "string"
+  default      = ""
+  mutable      = true
+  order        = 321
+}
+
+data "coder_parameter" "autostart_watch" {
+  count        = (try(data.coder_parameter.autostart[0].value, "false") == "true") && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
+  name         = "autostart_watch"
+  display_name = "Autostart watch"
+  description  = "How autostart builds are watched: auto uses watch-all-workspacebuilds when the deployment serves it, else each workspace's watch-ws. (env `SCALETEST_AUTOSTART_WATCH`)"
+  type         = "string"
+  default      = "auto"
+  mutable      = true
+  order        = 322
+
+  option {
+    name        = "auto"
+    value       = "auto"
+  }
+
+  option {
+    name        = "all-workspace-builds"
+    value       = "all-workspace-builds"
+  }
+
+  option {
+    name        = "per-workspace"
+    value       = "per-workspace"
+  }
+}
+
 data "coder_parameter" "ssh_duration" {
   count        = (contains(jsondecode(data.coder_parameter.scenarios.value), "ssh")) && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
   name         = "ssh_duration"
@@ -1374,6 +1486,13 @@ locals {
     SCALETEST_WORKSPACE_UPDATES_DIAL_TIMEOUT          = try(data.coder_parameter.workspace_updates_dial_timeout[0].value, "2m")
     SCALETEST_WORKSPACE_UPDATES_TEMPLATE              = try(data.coder_parameter.workspace_updates_template[0].value, "")
     SCALETEST_WORKSPACE_UPDATES_SETUP_CONCURRENCY     = try(data.coder_parameter.workspace_updates_setup_concurrency[0].value, "0")
+    SCALETEST_AUTOSTART                               = try(data.coder_parameter.autostart[0].value, "false")
+    SCALETEST_AUTOSTART_WORKSPACES                    = try(data.coder_parameter.autostart_workspaces[0].value, "10")
+    SCALETEST_AUTOSTART_WORKSPACE_JOB_TIMEOUT         = try(data.coder_parameter.autostart_workspace_job_timeout[0].value, "5m")
+    SCALETEST_AUTOSTART_DELAY                         = try(data.coder_parameter.autostart_delay[0].value, "2m")
+    SCALETEST_AUTOSTART_TIMEOUT                       = try(data.coder_parameter.autostart_timeout[0].value, "5m")
+    SCALETEST_AUTOSTART_TEMPLATE                      = try(data.coder_parameter.autostart_template[0].value, "")
+    SCALETEST_AUTOSTART_WATCH                         = try(data.coder_parameter.autostart_watch[0].value, "auto")
     SCALETEST_SSH_DURATION                            = try(data.coder_parameter.ssh_duration[0].value, "")
     SCALETEST_SSH_BYTES_PER_TICK                      = try(data.coder_parameter.ssh_bytes_per_tick[0].value, "")
     SCALETEST_SSH_TICK_INTERVAL                       = try(data.coder_parameter.ssh_tick_interval[0].value, "")
@@ -1426,39 +1545,42 @@ locals {
   # Bounds the parameter form cannot enforce (Go durations, fractional numbers, optional overrides).
   # Durations are compared through timeadd(), i.e. to the second; the runner re-checks exactly at start.
   duration_bounds = {
-    SCALETEST_STAGGER_DELAY                  = { name = "Stagger delay (concurrent)", min = "0s", max = "24h" }
-    SCALETEST_BASELINE_WAIT                  = { name = "Baseline wait", min = "0s", max = "24h" }
-    SCALETEST_GREEDY_TICK_INTERVAL           = { name = "Greedy tick interval", min = "1ms", max = "1h" }
-    SCALETEST_CREATE_TIMEOUT                 = { name = "Create timeout", min = "1s", max = "24h" }
-    SCALETEST_JOB_TIMEOUT                    = { name = "Per-workspace timeout", min = "1s", max = "24h" }
-    SCALETEST_RUN_TIMEOUT                    = { name = "Command timeout", min = "100ms", max = "1h" }
-    SCALETEST_RUN_EXPECT_OUTPUT_TIMEOUT      = { name = "Run expect output timeout", min = "0s", max = "1h" }
-    SCALETEST_DURATION                       = { name = "Traffic duration", min = "1s", max = "24h" }
-    SCALETEST_TICK_INTERVAL                  = { name = "Tick interval", min = "1ms", max = "1h" }
-    SCALETEST_TRAFFIC_TIMEOUT                = { name = "Traffic hard timeout", min = "0s", max = "25h" }
-    SCALETEST_RAMP                           = { name = "Connection ramp-up", min = "0s", max = "1h" }
-    SCALETEST_WORKSPACE_UPDATES_TIMEOUT      = { name = "Workspace updates timeout", min = "1s", max = "24h" }
-    SCALETEST_WORKSPACE_UPDATES_DIAL_TIMEOUT = { name = "Workspace updates dial timeout", min = "100ms", max = "1h" }
-    SCALETEST_SSH_DURATION                   = { name = "SSH duration", min = "1s", max = "24h" }
-    SCALETEST_SSH_TICK_INTERVAL              = { name = "SSH tick interval", min = "1ms", max = "1h" }
-    SCALETEST_WEB_TERMINAL_DURATION          = { name = "Web terminal duration", min = "1s", max = "24h" }
-    SCALETEST_WEB_TERMINAL_TICK_INTERVAL     = { name = "Web terminal tick interval", min = "1ms", max = "1h" }
-    SCALETEST_APP_DURATION                   = { name = "App duration", min = "1s", max = "24h" }
-    SCALETEST_APP_TICK_INTERVAL              = { name = "App tick interval", min = "1ms", max = "1h" }
-    SCALETEST_DASHBOARD_DURATION             = { name = "Dashboard duration", min = "1s", max = "24h" }
-    SCALETEST_THINK_TIME                     = { name = "Think time (API mode)", min = "0s", max = "1h" }
-    SCALETEST_DASHBOARD_INTERVAL             = { name = "Page interval (browser mode)", min = "1ms", max = "1h" }
-    SCALETEST_DASHBOARD_JITTER               = { name = "Page jitter (browser mode)", min = "0s", max = "1h" }
-    SCALETEST_THRESHOLD_PROVISION_P95        = { name = "Threshold: provisioning p95", min = "1ms", max = "24h" }
-    SCALETEST_THRESHOLD_DASHBOARD_P95        = { name = "Threshold: dashboard p95", min = "1ms", max = "1h" }
-    SCALETEST_THRESHOLD_DASHBOARD_P99        = { name = "Threshold: dashboard p99", min = "1ms", max = "1h" }
-    SCALETEST_THRESHOLD_TICK_P99             = { name = "Threshold: traffic tick p99", min = "0s", max = "1h" }
-    SCALETEST_CLEANUP_TIMEOUT                = { name = "Cleanup timeout", min = "1s", max = "24h" }
-    SCALETEST_CLEANUP_JOB_TIMEOUT            = { name = "Cleanup job timeout", min = "1s", max = "24h" }
-    SCALETEST_CONNECT_TIMEOUT                = { name = "Connect timeout", min = "100ms", max = "5m" }
-    SCALETEST_REQUEST_TIMEOUT                = { name = "Request timeout", min = "100ms", max = "30m" }
-    SCALETEST_METRICS_WAIT                   = { name = "Metrics linger", min = "0s", max = "10m" }
-    SCALETEST_CODERD_METRICS_INTERVAL        = { name = "Coderd metrics interval", min = "100ms", max = "5m" }
+    SCALETEST_STAGGER_DELAY                   = { name = "Stagger delay (concurrent)", min = "0s", max = "24h" }
+    SCALETEST_BASELINE_WAIT                   = { name = "Baseline wait", min = "0s", max = "24h" }
+    SCALETEST_GREEDY_TICK_INTERVAL            = { name = "Greedy tick interval", min = "1ms", max = "1h" }
+    SCALETEST_CREATE_TIMEOUT                  = { name = "Create timeout", min = "1s", max = "24h" }
+    SCALETEST_JOB_TIMEOUT                     = { name = "Per-workspace timeout", min = "1s", max = "24h" }
+    SCALETEST_RUN_TIMEOUT                     = { name = "Command timeout", min = "100ms", max = "1h" }
+    SCALETEST_RUN_EXPECT_OUTPUT_TIMEOUT       = { name = "Run expect output timeout", min = "0s", max = "1h" }
+    SCALETEST_DURATION                        = { name = "Traffic duration", min = "1s", max = "24h" }
+    SCALETEST_TICK_INTERVAL                   = { name = "Tick interval", min = "1ms", max = "1h" }
+    SCALETEST_TRAFFIC_TIMEOUT                 = { name = "Traffic hard timeout", min = "0s", max = "25h" }
+    SCALETEST_RAMP                            = { name = "Connection ramp-up", min = "0s", max = "1h" }
+    SCALETEST_WORKSPACE_UPDATES_TIMEOUT       = { name = "Workspace updates timeout", min = "1s", max = "24h" }
+    SCALETEST_WORKSPACE_UPDATES_DIAL_TIMEOUT  = { name = "Workspace updates dial timeout", min = "100ms", max = "1h" }
+    SCALETEST_AUTOSTART_WORKSPACE_JOB_TIMEOUT = { name = "Autostart workspace job timeout", min = "1s", max = "24h" }
+    SCALETEST_AUTOSTART_DELAY                 = { name = "Autostart delay", min = "2m", max = "24h" }
+    SCALETEST_AUTOSTART_TIMEOUT               = { name = "Autostart timeout", min = "1s", max = "24h" }
+    SCALETEST_SSH_DURATION                    = { name = "SSH duration", min = "1s", max = "24h" }
+    SCALETEST_SSH_TICK_INTERVAL               = { name = "SSH tick interval", min = "1ms", max = "1h" }
+    SCALETEST_WEB_TERMINAL_DURATION           = { name = "Web terminal duration", min = "1s", max = "24h" }
+    SCALETEST_WEB_TERMINAL_TICK_INTERVAL      = { name = "Web terminal tick interval", min = "1ms", max = "1h" }
+    SCALETEST_APP_DURATION                    = { name = "App duration", min = "1s", max = "24h" }
+    SCALETEST_APP_TICK_INTERVAL               = { name = "App tick interval", min = "1ms", max = "1h" }
+    SCALETEST_DASHBOARD_DURATION              = { name = "Dashboard duration", min = "1s", max = "24h" }
+    SCALETEST_THINK_TIME                      = { name = "Think time (API mode)", min = "0s", max = "1h" }
+    SCALETEST_DASHBOARD_INTERVAL              = { name = "Page interval (browser mode)", min = "1ms", max = "1h" }
+    SCALETEST_DASHBOARD_JITTER                = { name = "Page jitter (browser mode)", min = "0s", max = "1h" }
+    SCALETEST_THRESHOLD_PROVISION_P95         = { name = "Threshold: provisioning p95", min = "1ms", max = "24h" }
+    SCALETEST_THRESHOLD_DASHBOARD_P95         = { name = "Threshold: dashboard p95", min = "1ms", max = "1h" }
+    SCALETEST_THRESHOLD_DASHBOARD_P99         = { name = "Threshold: dashboard p99", min = "1ms", max = "1h" }
+    SCALETEST_THRESHOLD_TICK_P99              = { name = "Threshold: traffic tick p99", min = "0s", max = "1h" }
+    SCALETEST_CLEANUP_TIMEOUT                 = { name = "Cleanup timeout", min = "1s", max = "24h" }
+    SCALETEST_CLEANUP_JOB_TIMEOUT             = { name = "Cleanup job timeout", min = "1s", max = "24h" }
+    SCALETEST_CONNECT_TIMEOUT                 = { name = "Connect timeout", min = "100ms", max = "5m" }
+    SCALETEST_REQUEST_TIMEOUT                 = { name = "Request timeout", min = "100ms", max = "30m" }
+    SCALETEST_METRICS_WAIT                    = { name = "Metrics linger", min = "0s", max = "10m" }
+    SCALETEST_CODERD_METRICS_INTERVAL         = { name = "Coderd metrics interval", min = "100ms", max = "5m" }
   }
   number_bounds = {
     SCALETEST_PERCENTAGE                              = { name = "Percentage", min = 0.01, max = 100 }

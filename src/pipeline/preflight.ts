@@ -14,6 +14,7 @@ import { planGreedy } from "./greedy.ts";
 import { buildPlan, type Plan, type ScenarioPlan } from "./plan.ts";
 import { shardedTraffic } from "./shards.ts";
 import { workspaceUpdatesRunner, type WorkspaceUpdatesSettings } from "../workspace-updates/phase.ts";
+import { autostartRunner, type AutostartSettings } from "../autostart/phase.ts";
 
 export interface ScenarioPhase {
   plan: ScenarioPlan;
@@ -31,6 +32,8 @@ export interface Preflight {
   scenarios: ScenarioPhase[];
   /** --workspace-updates: the phase after the load scenarios, planned (names after the run's workspaces). */
   workspaceUpdates: WorkspaceUpdatesSettings | null;
+  /** --autostart: the phase after workspace-updates, planned (names after the run's and workspace-updates'). */
+  autostart: AutostartSettings | null;
   cleanup: CleanupSettings;
 }
 
@@ -60,7 +63,8 @@ export async function preflight(client: CoderClient, c: Config): Promise<Preflig
   const greedyPlan = c.greedyAgent ? await planGreedy(client, c) : null;
   const greedy = greedyPlan ? { ...create, options: { ...create.options, count: 1, template: c.greedyAgentTemplate, parameters: [] }, plan: greedyPlan } : null;
   const workspaceUpdates = c.wuPhase ? await planPipelineWorkspaceUpdates(client, c) : null;
-  return { plan, version: info.version, externalUrl: info.dashboard_url ?? c.url, create: { ...create, plan: createPlan }, createPlan, greedy, scenarios, workspaceUpdates, cleanup };
+  const autostart = c.asPhase ? await planPipelineAutostart(client, c) : null;
+  return { plan, version: info.version, externalUrl: info.dashboard_url ?? c.url, create: { ...create, plan: createPlan }, createPlan, greedy, scenarios, workspaceUpdates, autostart, cleanup };
 }
 
 /**
@@ -72,5 +76,18 @@ async function planPipelineWorkspaceUpdates(client: CoderClient, c: Config): Pro
   const s = runner.validate(c, {});
   const parameters = s.options.parameters?.length ? s.options.parameters : c.parameters;
   const options = { ...s.options, parameters, noCleanup: true, reuseUsers: false, indexOffset: c.workspaces + (c.greedyAgent ? 1 : 0) };
+  return runner.prepare!({ client } as never, { options, plan: null });
+}
+
+/**
+ * autostart in the pipeline: its users and workspaces follow the run's own, the greedy agent's and
+ * workspace-updates' indexes under the same run id, and are left to the pipeline's cleanup strategy.
+ */
+async function planPipelineAutostart(client: CoderClient, c: Config): Promise<AutostartSettings> {
+  const runner = autostartRunner();
+  const s = runner.validate(c, {});
+  const parameters = s.options.parameters?.length ? s.options.parameters : c.parameters;
+  const indexOffset = c.workspaces + (c.greedyAgent ? 1 : 0) + (c.wuPhase ? c.wuWorkspaceCount : 0);
+  const options = { ...s.options, parameters, noCleanup: true, indexOffset };
   return runner.prepare!({ client } as never, { options, plan: null });
 }

@@ -24,6 +24,8 @@ import {
   type AutostartResult,
 } from "../src/autostart/index.ts";
 import { checkOptions } from "../src/autostart/plan.ts";
+import { autostartSectionHtml, autostartSectionMarkdown } from "../src/report/autostart.ts";
+import type { ReportPhase } from "../src/report/model.ts";
 import { waitFor, withSim, type Sim } from "./helpers/sim.ts";
 
 const MIN = 60_000;
@@ -152,6 +154,13 @@ describe("autostart against the simulator (clock jumped to the minute)", () => {
         "autostart.end_to_end", "autostart.error_rate", "autostart.errors", "autostart.job_acquired", "autostart.job_created", "autostart.late", "autostart.total",
       ]);
       assert.match(phase.text, /^Autostart Scale Test Results/);
+      // The report's section: Coder's percentiles and the distribution over all six workspaces.
+      const reportPhase = { name: "autostart", runner: "autostart", extra: phase.extra } as unknown as ReportPhase;
+      const md = autostartSectionMarkdown(reportPhase).join("\n");
+      assert.match(md, /Autostart storm: 6 workspace\(s\), 6 started, 0 failed; schedule `CRON_TZ=UTC/);
+      const binned = [...md.matchAll(/^ *\S+ – \S+ +(\d+) #*$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+      assert.equal(binned, 6);
+      assert.match(autostartSectionHtml(reportPhase), /<h4>Autostart storm<\/h4>/);
       assert.equal(r.cleanup?.exit_code, 0);
       assert.deepEqual([sim.counts().users, sim.counts().workspaces, sim.counts().tokens], [before.users, before.workspaces, before.tokens]);
     });
@@ -182,6 +191,8 @@ describe("autostart against the simulator (clock jumped to the minute)", () => {
       const phase = autostartPhaseResult(r);
       assert.match(phase.errors[0]!, new RegExp(`late .*: ${names.join(", ")}`));
       assert.match(phase.text, /LATE \(no autostart build done in time\): 5 workspace\(s\)/);
+      const md = autostartSectionMarkdown({ name: "autostart", runner: "autostart", extra: phase.extra } as unknown as ReportPhase).join("\n");
+      assert.ok(md.includes(`Late: 5 workspace(s): ${names.join(", ")}`), md);
       assert.equal(r.cleanup?.exit_code, 0);
       assert.deepEqual([sim.counts().users, sim.counts().workspaces, sim.counts().tokens], [before.users, before.workspaces, before.tokens]);
     });

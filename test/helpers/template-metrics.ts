@@ -1,5 +1,6 @@
 // Names for checking the Grafana dashboard's queries: what the runner's live Prometheus registry exports, and
 // the metric names a PromQL expression reads.
+import { autostartMetrics } from "../../src/autostart/metrics.ts";
 import { getRegistry } from "../../src/metrics/index.ts";
 import { workspaceUpdatesMetrics } from "../../src/workspace-updates/metrics.ts";
 import { getTrafficMetrics } from "../../src/metrics/traffic.ts";
@@ -13,6 +14,7 @@ export async function liveRunnerMetrics(): Promise<Map<string, string>> {
   getTrafficMetrics();
   new DashboardRecorder("api");
   workspaceUpdatesMetrics();
+  autostartMetrics();
   const all = await getRegistry().getMetricsAsJSON();
   return new Map(all.map((m) => [m.name, String(m.type)]));
 }

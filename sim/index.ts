@@ -147,6 +147,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
 
   const metrics = opts.metrics ? await startSimMetrics(core, engine, { host: opts.host, version: opts.version }) : undefined;
   if (metrics) core.onClose(() => metrics.close());
+  if (metrics) lifecycle.onPass = (s) => metrics.autobuildExecution(s);
   let server = createSimServer(core);
   metrics?.attach(server);
   const port = await listen(server, opts.port, opts.host);

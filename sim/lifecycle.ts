@@ -34,6 +34,8 @@ export class LifecycleExecutor {
   private stalled = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly parsed = new Map<string, WeeklySchedule | null>();
+  /** Told how long each ticked pass took (seconds): the metrics endpoint's executor histogram. */
+  onPass: ((seconds: number) => void) | null = null;
 
   constructor(private readonly core: SimCore, private readonly engine: Engine, readonly intervalMs: number) {
     if (intervalMs > 0) this.arm();
@@ -68,7 +70,9 @@ export class LifecycleExecutor {
       this.stalledTicks++;
       return;
     }
+    const t0 = performance.now();
     this.runOnce(this.core.now());
+    this.onPass?.((performance.now() - t0) / 1000);
   }
 
   private schedule(raw: string): WeeklySchedule | null {

@@ -3,7 +3,9 @@
 // minutes for both), through the scenario script as a user runs it:
 //  - 50 workspaces scheduled for the same minute all start, and the measured trigger-to-completion p50 is
 //    within one tick of what the simulator's own log shows (its tick, queue and builds);
-//  - with the executor stalled the run fails, naming every late workspace, and cleanup leaves nothing.
+//  - with the executor stalled the run fails, naming every late workspace, and cleanup leaves nothing;
+//  - the pipeline's --autostart phase runs after the scenarios, judged by a threshold on autostart.total,
+//    its resources removed by the run's cleanup.
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,7 +13,9 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
-import { PhaseRecord } from "../src/results/schema.ts";
+import { readdirSync } from "node:fs";
+import { PhaseRecord, readResultsFile } from "../src/results/schema.ts";
+import { runSmall, tempResults } from "./helpers/pipeline.ts";
 import type { CoderAutostartResults } from "../src/autostart/types.ts";
 import { withSim, type Sim } from "./helpers/sim.ts";
 
@@ -42,11 +46,12 @@ async function storm(dir: string): Promise<void> {
     const out = join(dir, "storm.json");
     const r = await script(sim, dir, [
       "--workspace-count", "50", "--template", "kubernetes-minimal", "--autostart-delay", "2m", "--autostart-timeout", "2m",
-      "--run-id", "asstorm", "--output", `json:${out}`, "--output", "text",
+      "--run-id", "asstorm", "--output", `json:${out}`, "--output", "text", "--threshold", "autostart.total.p95<2m",
     ]);
     assert.equal(r.exitCode, 0, `${r.stdout}\n${r.stderr}`);
     const rec = PhaseRecord.parse(JSON.parse(readFileSync(out, "utf8")));
     assert.equal(rec.status, "pass");
+    assert.deepEqual(rec.thresholds.map((t) => [t.expression, t.ok]).sort(), [["autostart.error_rate<=0%", true], ["autostart.total.p95<2m", true]]);
     const coder = rec.extra["results"] as CoderAutostartResults;
     assert.equal(coder.successful_runs, 50);
     // All 50 started by the executor, for one scheduled minute.
@@ -63,6 +68,7 @@ async function storm(dir: string): Promise<void> {
     const measured = coder.trigger_to_completion_p50_ms;
     const expected = median(simView);
     assert.ok(Math.abs(measured - expected) <= TICK_MS, `trigger-to-completion p50 ${measured} ms vs the simulator's ${expected} ms`);
+    process.stdout.write(`storm of 50: trigger-to-completion p50 ${measured} ms (simulator's log ${expected} ms), p95 ${coder.trigger_to_completion_p95_ms} ms, p99 ${coder.trigger_to_completion_p99_ms} ms; watch ${(rec.extra["watch"] as { mode: string }).mode}\n`);
     // 50 builds through 4 daemons: the queue shows (the slowest is well after the fastest).
     assert.ok(coder.trigger_to_completion_p99_ms > coder.trigger_to_completion_p50_ms);
     assert.match(r.stdout, /^Autostart Scale Test Results/m);
@@ -94,10 +100,40 @@ async function stalled(dir: string): Promise<void> {
   });
 }
 
-test("real time, 1 s executor tick: a 50-workspace storm and a stalled executor, side by side", { timeout: 10 * 60_000 }, async () => {
+async function pipeline(): Promise<void> {
+  const dir = tempResults();
+  try {
+    await withSim({ autobuildPollIntervalMs: TICK_MS, preexisting: false }, async (sim) => {
+      const before = sim.counts();
+      const r = await runSmall(sim, dir, [
+        "--run-id", "pas", "--scenarios", "web-terminal", "--autostart", "--autostart-workspaces", "3", "--autostart-timeout", "1m",
+        "--threshold", "autostart.total.p95<1m", "--cleanup-strategy", "always",
+      ]);
+      assert.equal(r.exitCode, 0, r.output);
+      const runDir = join(dir, "pas");
+      const folder = readdirSync(runDir).find((d) => d.endsWith("-autostart"));
+      assert.ok(folder, `an autostart phase folder in ${readdirSync(runDir).join(", ")}`);
+      const rec = readResultsFile(PhaseRecord, join(runDir, folder, "result.json"));
+      assert.equal(rec.status, "pass");
+      assert.equal(rec.runner, "autostart");
+      assert.equal(rec.totals.runs, 3);
+      assert.ok(rec.thresholds.some((t) => t.expression === "autostart.total.p95<1m" && t.ok));
+      // Numbered after the run's own workspaces: no clash, and every autostart build was the executor's.
+      assert.deepEqual(rec.errors, []);
+      assert.equal(sim.lifecycle.log.length, 3);
+      assert.ok(sim.lifecycle.log.every((e) => /^scaletest-pas-\d{4}$/.test(e.workspace_name)));
+      assert.equal(sim.counts().workspaces, before.workspaces);
+      assert.equal(sim.counts().users, before.users);
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test("real time, 1 s executor tick: a 50-workspace storm, a stalled executor and the pipeline phase, side by side", { timeout: 10 * 60_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), "as-rt-"));
   try {
-    await Promise.all([storm(dir), stalled(dir)]);
+    await Promise.all([storm(dir), stalled(dir), pipeline()]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

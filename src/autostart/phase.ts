@@ -44,6 +44,13 @@ function unitOf(r: AutostartRunRecord, startedAt: number): UnitResult {
     },
     logs: r.logs.join("\n") + (r.logs.length ? "\n" : ""),
     extra: {
+      // Coder's harness metrics of an autostart run (scaletest/autostart/output.go ToHarnessResults).
+      metrics: {
+        end_to_end_latency_seconds: (r.end_to_end_ms ?? 0) / 1000,
+        trigger_to_completion_seconds: (r.total_ms ?? 0) / 1000,
+        workspace_id: r.workspace_id ?? "",
+        workspace_name: r.workspace_name,
+      },
       username: r.username,
       workspace_id: r.workspace_id,
       reused_user: r.reused_user,

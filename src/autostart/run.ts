@@ -359,11 +359,14 @@ interface SummaryInput {
   tokens: AutostartResult["tokens"];
 }
 
-/** Coder's results JSON from the runs. */
+/** Go's Duration.Milliseconds(): whole milliseconds, truncated toward zero. */
+const wholeMs = (ms: number | null): number => Math.trunc(ms ?? 0);
+
+/** Coder's results JSON from the runs (scaletest/autostart/output.go MarshalJSON: int64 milliseconds). */
 export function coderResults(runs: readonly AutostartRunRecord[]): CoderAutostartResults {
   const ok = runs.filter((r) => r.ok);
-  const e2e = ok.map((r) => r.end_to_end_ms ?? 0);
-  const ttc = ok.map((r) => r.total_ms ?? 0);
+  const e2e = ok.map((r) => wholeMs(r.end_to_end_ms));
+  const ttc = ok.map((r) => wholeMs(r.total_ms));
   return {
     total_runs: runs.length,
     successful_runs: ok.length,
@@ -379,8 +382,8 @@ export function coderResults(runs: readonly AutostartRunRecord[]): CoderAutostar
       workspace_name: r.workspace_name,
       success: r.ok,
       ...(r.error ? { error: r.error } : {}),
-      end_to_end_latency_ms: Math.round(r.end_to_end_ms ?? 0),
-      trigger_to_completion_ms: Math.round(r.total_ms ?? 0),
+      end_to_end_latency_ms: wholeMs(r.end_to_end_ms),
+      trigger_to_completion_ms: wholeMs(r.total_ms),
     })),
   };
 }

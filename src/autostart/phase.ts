@@ -10,6 +10,8 @@ import { executeAutostart } from "./run.ts";
 import { autostartOptionsFromConfig } from "./options.ts";
 import { renderAutostartText } from "./render.ts";
 import type { AutostartOptions, AutostartResult, AutostartRunRecord } from "./types.ts";
+import type { UserSource } from "./users.ts";
+import type { CoderClient } from "../coder/client.ts";
 
 const SETTINGS: readonly SettingKey[] = [
   "runId",
@@ -117,7 +119,16 @@ export interface AutostartSettings {
   plan: AutostartPlan | null;
 }
 
-export function autostartRunner(): Runner<AutostartSettings> {
+export interface AutostartRunnerOptions {
+  /**
+   * Where the users come from (default: one new user per workspace). A user pool plugs in here; note that
+   * the run's cleanup removes only what its own users own (the ownership rule), so a source handing out
+   * users of another run must remove their workspaces itself (e.g. in release()).
+   */
+  users?: (client: CoderClient, plan: AutostartPlan) => UserSource;
+}
+
+export function autostartRunner(o: AutostartRunnerOptions = {}): Runner<AutostartSettings> {
   return {
     name: "autostart",
     testName: "autostart",
@@ -135,7 +146,7 @@ export function autostartRunner(): Runner<AutostartSettings> {
     },
     async run(ctx, s) {
       const plan = s.plan ?? (await planAutostart(ctx.client, s.options));
-      const r = await executeAutostart(ctx.client, plan, s.options, { signal: ctx.signal, log: (l, m) => ctx.log[l](m) });
+      const r = await executeAutostart(ctx.client, plan, s.options, { signal: ctx.signal, log: (l, m) => ctx.log[l](m) }, o.users?.(ctx.client, plan));
       return autostartPhaseResult(r);
     },
   };

@@ -44,6 +44,12 @@ export const CODERD_METRICS: Record<string, CoderdMetric> = {
     source: "coderd/provisionerdserver/metrics.go",
     note: "Newer Coder versions only.",
   },
+  coderd_lifecycle_autobuild_execution_duration_seconds: {
+    type: "histogram",
+    labels: [],
+    source: "coderd/autobuild/lifecycle_executor.go",
+    note: "One observation per lifecycle executor tick (--autobuild-poll-interval, default 1m); the autostart load type's server side.",
+  },
   coderd_db_query_latencies_seconds: {
     type: "histogram",
     labels: ["query"],

@@ -311,6 +311,27 @@ export function buildDashboard(): Dashboard {
       ], "coderd's own view: time a message waited in the queue (the fetch interval shows here) and the dispatch itself, by method."),
     );
 
+  d.withRow(new RowBuilder("Autostart"))
+    .withPanel(
+      timeseries("Autostart build done after the scheduled minute (runner)", "s", percentiles("coderd_scaletest_autostart_total_latency_seconds", [], RUNNER),
+        "Every workspace is scheduled for the same minute; time from that minute to its autostart build done (Coder's trigger to completion)."),
+    )
+    .withPanel(
+      timeseries("Autostart job created / acquired p95 (runner)", "s", [
+        q(`histogram_quantile(0.95, sum by (le) (rate(coderd_scaletest_autostart_job_creation_latency_seconds_bucket{${RUNNER}}[${RATE}])))`, "created p95"),
+        q(`histogram_quantile(0.95, sum by (le) (rate(coderd_scaletest_autostart_job_acquired_latency_seconds_bucket{${RUNNER}}[${RATE}])))`, "acquired p95"),
+      ], "From the scheduled minute: the lifecycle executor creating the job, then a provisioner taking it."),
+    )
+    .withPanel(
+      timeseries("Autostart errors by action (runner)", "short", [
+        q(`sum by (action) (increase(coderd_scaletest_autostart_errors_total{${RUNNER}}[${RATE}]))`, "{{action}}"),
+      ], "wait_for_autostart_build counts late workspaces."),
+    )
+    .withPanel(
+      timeseries("Lifecycle executor run time (coderd)", "s", percentiles("coderd_lifecycle_autobuild_execution_duration_seconds", [], CODERD),
+        "How long each executor tick takes: a storm makes it start many workspaces at once."),
+    );
+
   d.withRow(new RowBuilder("Dashboard traffic"))
     .withPanel(
       timeseries("Page load time p95 by page (runner)", "s", [

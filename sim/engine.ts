@@ -188,6 +188,7 @@ export class Engine {
     initiatorId: string,
     templateVersionId: string,
     params: { name: string; value: string }[],
+    reason: SimBuild["reason"] = "initiator",
   ): SimBuild {
     const { state, rng } = this.core;
     const now = this.core.now();
@@ -212,7 +213,7 @@ export class Engine {
       transition,
       templateVersionId,
       initiatorId,
-      reason: "initiator",
+      reason,
       createdAt: now,
       updatedAt: now,
       jobId: job.id,
@@ -224,8 +225,9 @@ export class Engine {
     state.builds.set(build.id, build);
     ws.buildIds.push(build.id);
     ws.updatedAt = now;
-    this.enqueue(job);
+    // Published as pending before a daemon may pick it up, as coderd publishes the inserted build.
     state.events.emit("workspace", ws.id);
+    this.enqueue(job);
     return build;
   }
 

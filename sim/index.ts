@@ -30,6 +30,8 @@ import { startSimMetrics, type SimMetrics } from "./metrics/index.ts";
 import { TailnetServer } from "./tailnet/server.ts";
 import { installPrebuilds, type Prebuilds } from "./prebuilds.ts";
 import { installTaskStatus, type TaskStatus } from "./taskstatus.ts";
+import { LifecycleExecutor } from "./lifecycle.ts";
+import { BuildWatchServer } from "./watch.ts";
 import { jobStatus, type SimState } from "./state.ts";
 import { sleep } from "../src/util/sleep.ts";
 
@@ -37,6 +39,8 @@ export type { SimOptions, DurationSpec } from "./options.ts";
 export type { HttpFaultRule, LatencyRule, BuildFaults, FaultConfig } from "./faults.ts";
 export type { CapacityModel } from "./faults.ts";
 export type { TailnetFaults, TailnetCounts, StreamCloseHow } from "./tailnet/server.ts";
+export type { AutobuildEntry } from "./lifecycle.ts";
+export type { WatchCounts } from "./watch.ts";
 export type { Handler, RouteOptions } from "./http/router.ts";
 export type { UpgradeHandler, PreHandler } from "./core.ts";
 export { Ctx, HttpError } from "./http/context.ts";
@@ -93,6 +97,10 @@ export interface Sim {
   readonly notifier: Notifier;
   /** GET /api/v2/notifications/inbox/watch and its counters. */
   readonly inboxWatch: InboxWatch;
+  /** coderd's lifecycle executor (autostart): its log of autostart builds, stall(), runOnce(at). */
+  readonly lifecycle: LifecycleExecutor;
+  /** The build watch streams (watch-all-workspacebuilds, watch-ws) and their counters. */
+  readonly watch: BuildWatchServer;
   /** coderd's Prometheus endpoint (its own loopback port), or undefined with `metrics: false`. */
   readonly metrics: SimMetrics | undefined;
   /** The metrics endpoint's URL ("" with `metrics: false`). */
@@ -153,11 +161,14 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
   const tailnet = new TailnetServer(core);
   const prebuilds = installPrebuilds(deps, { premium: opts.premium, reconcileIntervalMs: opts.prebuildsReconcileIntervalMs });
   const taskStatus = installTaskStatus(deps, { premium: opts.premium });
+  const lifecycle = new LifecycleExecutor(core, engine, opts.autobuildPollIntervalMs);
+  const watch = new BuildWatchServer(core, convert, opts.experiments);
   // Minimal dashboard pages (HTML at the dashboard's paths) for browser-mode dashboard traffic.
   installDashboardPages({ use: (pre) => core.preHandlers.push(pre) });
 
   const metrics = opts.metrics ? await startSimMetrics(core, engine, { host: opts.host, version: opts.version, notifier }) : undefined;
   if (metrics) core.onClose(() => metrics.close());
+  if (metrics) lifecycle.onPass = (s) => metrics.autobuildExecution(s);
   let server = createSimServer(core);
   metrics?.attach(server);
   const port = await listen(server, opts.port, opts.host);
@@ -192,6 +203,8 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
     taskStatus,
     notifier,
     inboxWatch,
+    lifecycle,
+    watch,
     metrics,
     metricsUrl: metrics?.url ?? "",
     http: {

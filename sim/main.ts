@@ -82,7 +82,9 @@ const program = new Command()
   .option("--smtp-smarthost <host:port>", "send notification emails over SMTP to this server (coderd's CODER_EMAIL_SMARTHOST), e.g. the SMTP sink", "")
   .option("--no-notifier", "start with the notifier stopped (enqueued notifications are never delivered)")
   .option("--capacity-builds <KNEE:MS>", "capacity model: each start build in flight past KNEE adds MS to a build", capacityPart("--capacity-builds"))
-  .option("--capacity-connections <KNEE:MS>", "capacity model: each live PTY/SSH/app stream past KNEE delays every echo by MS more", capacityPart("--capacity-connections"));
+  .option("--capacity-connections <KNEE:MS>", "capacity model: each live PTY/SSH/app stream past KNEE delays every echo by MS more", capacityPart("--capacity-connections"))
+  .option("--autobuild-poll-interval-ms <ms>", "lifecycle executor tick (autostart), coderd's --autobuild-poll-interval", int("--autobuild-poll-interval-ms"), 60_000)
+  .option("--experiments <list>", "enabled experiments, comma list (workspace-build-updates serves watch-all-workspacebuilds)", (v: string) => v.split(",").map((x) => x.trim()).filter(Boolean), ["workspace-build-updates"]);
 
 program.parse();
 const o = program.opts<{
@@ -93,6 +95,7 @@ const o = program.opts<{
   premium: boolean; prebuildsIntervalMs: number; dropAppStatusRate: number;
   notificationsFetchMs: number; smtpSmarthost: string; notifier: boolean;
   capacityBuilds?: { knee: number; perUnitMs: number }; capacityConnections?: { knee: number; perUnitMs: number };
+  autobuildPollIntervalMs: number; experiments: string[];
 }>();
 
 const sim = await startSim({
@@ -101,6 +104,7 @@ const sim = await startSim({
   prebuildsReconcileIntervalMs: o.prebuildsIntervalMs,
   notifications: { fetchIntervalMs: o.notificationsFetchMs, smtpSmarthost: o.smtpSmarthost },
   capacity: { ...(o.capacityBuilds ? { builds: o.capacityBuilds } : {}), ...(o.capacityConnections ? { connections: o.capacityConnections } : {}) },
+  autobuildPollIntervalMs: o.autobuildPollIntervalMs, experiments: o.experiments,
 });
 if (o.dropAppStatusRate > 0) sim.taskStatus.setFaults({ dropRate: o.dropAppStatusRate });
 if (!o.notifier) sim.notifier.stop();

@@ -39,6 +39,10 @@ export interface SimOptions {
   notifications?: NotifierOptions;
   /** A capacity model from the start (latency past a knee of builds or connections); faults.setCapacity changes it. */
   capacity?: CapacityModel;
+  /** The lifecycle executor's tick (coderd's --autobuild-poll-interval; default 60000 = 1 m; 0 = no ticker). */
+  autobuildPollIntervalMs?: number;
+  /** Enabled experiments (default ["workspace-build-updates"], which serves watch-all-workspacebuilds). */
+  experiments?: string[];
 }
 
 export interface ResolvedOptions {
@@ -58,6 +62,8 @@ export interface ResolvedOptions {
   prebuildsReconcileIntervalMs: number;
   notifications: NotifierOptions;
   capacity: CapacityModel;
+  autobuildPollIntervalMs: number;
+  experiments: string[];
 }
 
 export function resolveOptions(o: SimOptions = {}): ResolvedOptions {
@@ -69,6 +75,10 @@ export function resolveOptions(o: SimOptions = {}): ResolvedOptions {
     throw new Error(
       "sim option ownerToken must look like a Coder session token: 10 alphanumerics, '-', 22 alphanumerics",
     );
+  }
+  const tick = o.autobuildPollIntervalMs;
+  if (tick !== undefined && !(Number.isFinite(tick) && tick >= 0)) {
+    throw new Error(`sim option autobuildPollIntervalMs must be 0 (no ticker) or a positive number of ms, got ${String(tick)}`);
   }
   return {
     port: o.port ?? 0,
@@ -87,6 +97,8 @@ export function resolveOptions(o: SimOptions = {}): ResolvedOptions {
     prebuildsReconcileIntervalMs: o.prebuildsReconcileIntervalMs ?? 500,
     notifications: o.notifications ?? {},
     capacity: o.capacity ?? {},
+    autobuildPollIntervalMs: o.autobuildPollIntervalMs ?? 60_000,
+    experiments: o.experiments ?? ["workspace-build-updates"],
   };
 }
 

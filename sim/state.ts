@@ -222,7 +222,8 @@ export interface SimBuild {
   transition: Transition;
   templateVersionId: string;
   initiatorId: string;
-  reason: "initiator";
+  /** Why the build was made (codersdk.BuildReason): a user's call, or the lifecycle executor's autostart. */
+  reason: "initiator" | "autostart";
   createdAt: number;
   updatedAt: number;
   jobId: string;

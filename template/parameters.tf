@@ -1137,6 +1137,33 @@ data "coder_parameter" "notifications_smtp_request_timeout" {
   }
 }
 
+data "coder_parameter" "autostart" {
+  count        = (contains(jsondecode(data.coder_parameter.scenarios.value), "ssh") || contains(jsondecode(data.coder_parameter.scenarios.value), "web-terminal") || contains(jsondecode(data.coder_parameter.scenarios.value), "app")) && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
+  name         = "autostart"
+  display_name = "Autostart"
+  description  = "Run the autostart load type as a phase after the load scenarios: its own users and workspaces (numbered after the run's), all scheduled to autostart in the same minute. (env `SCALETEST_AUTOSTART`)"
+  type         = "bool"
+  default      = false
+  mutable      = true
+  order        = 338
+}
+
+data "coder_parameter" "autostart_workspaces" {
+  count        = try(data.coder_parameter.autostart[0].value, "false") == "true" ? 1 : 0
+  name         = "autostart_workspaces"
+  display_name = "Autostart workspaces"
+  description  = "Workspaces (one user each) scheduled to autostart in the same minute. (env `SCALETEST_AUTOSTART_WORKSPACES`)"
+  type         = "number"
+  default      = 10
+  mutable      = true
+  order        = 339
+
+  validation {
+    min = 1
+    max = 5000
+  }
+}
+
 data "coder_parameter" "ssh_duration" {
   count        = (contains(jsondecode(data.coder_parameter.scenarios.value), "ssh")) && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
   name         = "ssh_duration"
@@ -1150,6 +1177,22 @@ data "coder_parameter" "ssh_duration" {
   validation {
     regex = "^$|^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
     error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h), or leave empty."
+  }
+}
+
+data "coder_parameter" "autostart_workspace_job_timeout" {
+  count        = (try(data.coder_parameter.autostart[0].value, "false") == "true") && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
+  name         = "autostart_workspace_job_timeout"
+  display_name = "Autostart workspace job timeout"
+  description  = "Limit for each workspace's initial start build and its stop build. Allowed: 1s to 24h. (env `SCALETEST_AUTOSTART_WORKSPACE_JOB_TIMEOUT`)"
+  type         = "string"
+  default      = "5m"
+  mutable      = true
+  order        = 340
+
+  validation {
+    regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
   }
 }
 
@@ -1169,6 +1212,22 @@ data "coder_parameter" "ssh_bytes_per_tick" {
   }
 }
 
+data "coder_parameter" "autostart_delay" {
+  count        = try(data.coder_parameter.autostart[0].value, "false") == "true" ? 1 : 0
+  name         = "autostart_delay"
+  display_name = "Autostart delay"
+  description  = "How far ahead of the barrier the shared autostart minute is set (rounded to the minute; at least 2m, as Coder requires). Allowed: 2m to 24h. (env `SCALETEST_AUTOSTART_DELAY`)"
+  type         = "string"
+  default      = "2m"
+  mutable      = true
+  order        = 341
+
+  validation {
+    regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
+  }
+}
+
 data "coder_parameter" "ssh_tick_interval" {
   count        = (contains(jsondecode(data.coder_parameter.scenarios.value), "ssh")) && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
   name         = "ssh_tick_interval"
@@ -1185,6 +1244,22 @@ data "coder_parameter" "ssh_tick_interval" {
   }
 }
 
+data "coder_parameter" "autostart_timeout" {
+  count        = (try(data.coder_parameter.autostart[0].value, "false") == "true") && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
+  name         = "autostart_timeout"
+  display_name = "Autostart timeout"
+  description  = "How long after the scheduled minute each autostart build may take to finish; later is a failure naming the workspace. Allowed: 1s to 24h. (env `SCALETEST_AUTOSTART_TIMEOUT`)"
+  type         = "string"
+  default      = "5m"
+  mutable      = true
+  order        = 342
+
+  validation {
+    regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
+  }
+}
+
 data "coder_parameter" "ssh_percentage" {
   count        = (contains(jsondecode(data.coder_parameter.scenarios.value), "ssh")) && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
   name         = "ssh_percentage"
@@ -1198,6 +1273,43 @@ data "coder_parameter" "ssh_percentage" {
   validation {
     regex = "^$|^[0-9]+(\\.[0-9]+)?$"
     error = "Use a number, or leave empty."
+  }
+}
+
+data "coder_parameter" "autostart_template" {
+  count        = (try(data.coder_parameter.autostart[0].value, "false") == "true") && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
+  name         = "autostart_template"
+  display_name = "Autostart template"
+  description  = "Template (name or id) of the workspaces; empty = SCALETEST_TEMPLATE's value. (env `SCALETEST_AUTOSTART_TEMPLATE`)"
+  type         = "string"
+  default      = ""
+  mutable      = true
+  order        = 343
+}
+
+data "coder_parameter" "autostart_watch" {
+  count        = (try(data.coder_parameter.autostart[0].value, "false") == "true") && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
+  name         = "autostart_watch"
+  display_name = "Autostart watch"
+  description  = "How autostart builds are watched: auto uses watch-all-workspacebuilds when the deployment serves it, else each workspace's watch-ws. (env `SCALETEST_AUTOSTART_WATCH`)"
+  type         = "string"
+  default      = "auto"
+  mutable      = true
+  order        = 344
+
+  option {
+    name        = "auto"
+    value       = "auto"
+  }
+
+  option {
+    name        = "all-workspace-builds"
+    value       = "all-workspace-builds"
+  }
+
+  option {
+    name        = "per-workspace"
+    value       = "per-workspace"
   }
 }
 
@@ -1934,10 +2046,17 @@ locals {
     SCALETEST_NOTIFICATIONS_SETUP_CONCURRENCY         = try(data.coder_parameter.notifications_setup_concurrency[0].value, "10")
     SCALETEST_NOTIFICATIONS_SMTP_API_URL              = try(data.coder_parameter.notifications_smtp_api_url[0].value, "")
     SCALETEST_NOTIFICATIONS_SMTP_REQUEST_TIMEOUT      = try(data.coder_parameter.notifications_smtp_request_timeout[0].value, "5m")
+    SCALETEST_AUTOSTART                               = try(data.coder_parameter.autostart[0].value, "false")
+    SCALETEST_AUTOSTART_WORKSPACES                    = try(data.coder_parameter.autostart_workspaces[0].value, "10")
     SCALETEST_SSH_DURATION                            = try(data.coder_parameter.ssh_duration[0].value, "")
+    SCALETEST_AUTOSTART_WORKSPACE_JOB_TIMEOUT         = try(data.coder_parameter.autostart_workspace_job_timeout[0].value, "5m")
     SCALETEST_SSH_BYTES_PER_TICK                      = try(data.coder_parameter.ssh_bytes_per_tick[0].value, "")
+    SCALETEST_AUTOSTART_DELAY                         = try(data.coder_parameter.autostart_delay[0].value, "2m")
     SCALETEST_SSH_TICK_INTERVAL                       = try(data.coder_parameter.ssh_tick_interval[0].value, "")
+    SCALETEST_AUTOSTART_TIMEOUT                       = try(data.coder_parameter.autostart_timeout[0].value, "5m")
     SCALETEST_SSH_PERCENTAGE                          = try(data.coder_parameter.ssh_percentage[0].value, "")
+    SCALETEST_AUTOSTART_TEMPLATE                      = try(data.coder_parameter.autostart_template[0].value, "")
+    SCALETEST_AUTOSTART_WATCH                         = try(data.coder_parameter.autostart_watch[0].value, "auto")
     SCALETEST_WEB_TERMINAL_DURATION                   = try(data.coder_parameter.web_terminal_duration[0].value, "")
     SCALETEST_WEB_TERMINAL_BYTES_PER_TICK             = try(data.coder_parameter.web_terminal_bytes_per_tick[0].value, "")
     SCALETEST_WEB_TERMINAL_TICK_INTERVAL              = try(data.coder_parameter.web_terminal_tick_interval[0].value, "")
@@ -2012,7 +2131,10 @@ locals {
     SCALETEST_NOTIFICATIONS_SETUP_TIMEOUT            = { name = "Notifications setup timeout", min = "1s", max = "24h" }
     SCALETEST_NOTIFICATIONS_SMTP_REQUEST_TIMEOUT     = { name = "Notifications smtp request timeout", min = "100ms", max = "1h" }
     SCALETEST_SSH_DURATION                           = { name = "SSH duration", min = "1s", max = "24h" }
+    SCALETEST_AUTOSTART_WORKSPACE_JOB_TIMEOUT        = { name = "Autostart workspace job timeout", min = "1s", max = "24h" }
+    SCALETEST_AUTOSTART_DELAY                        = { name = "Autostart delay", min = "2m", max = "24h" }
     SCALETEST_SSH_TICK_INTERVAL                      = { name = "SSH tick interval", min = "1ms", max = "1h" }
+    SCALETEST_AUTOSTART_TIMEOUT                      = { name = "Autostart timeout", min = "1s", max = "24h" }
     SCALETEST_WEB_TERMINAL_DURATION                  = { name = "Web terminal duration", min = "1s", max = "24h" }
     SCALETEST_WEB_TERMINAL_TICK_INTERVAL             = { name = "Web terminal tick interval", min = "1ms", max = "1h" }
     SCALETEST_APP_DURATION                           = { name = "App duration", min = "1s", max = "24h" }

@@ -44,8 +44,6 @@ function loadContract(): Contract {
 
 /** Contract operations the simulator deliberately does not implement. */
 const NOT_IMPLEMENTED = new Set<string>([
-  // The websocket variant of the workspace watch; the SSE one (task-status reads it) is served.
-  "GET /workspaces/{workspace}/watch-ws",
 ]);
 
 const contract = loadContract();
@@ -161,6 +159,20 @@ describe("simulator responses validate against Coder's API contract", () => {
     await check(sim, "GET", "/workspaces", "/api/v2/workspaces");
     await check(sim, "GET", "/users/{user}/workspace/{workspacename}", `/api/v2/users/${user.username}/workspace/${ws.name}`);
     await check(sim, "PATCH", "/workspaces/{workspace}", `/api/v2/workspaces/${ws.id}`, { name: ws.name });
+    await check(sim, "PUT", "/workspaces/{workspace}/autostart", `/api/v2/workspaces/${ws.id}/autostart`, { schedule: "CRON_TZ=UTC 30 9 * * 1-5" });
+    // watch-ws: the first frame is a ServerSentEvent carrying the workspace.
+    const frame = await new Promise<unknown>((resolve, reject) => {
+      const sock = new WebSocket(`${sim.url.replace("http", "ws")}/api/v2/workspaces/${ws.id}/watch-ws`, { headers: { "Coder-Session-Token": sim.ownerToken } });
+      sock.once("message", (d) => {
+        resolve(JSON.parse(String(d)));
+        sock.close();
+      });
+      sock.once("error", reject);
+    });
+    const sse = validatorFor("GET", "/workspaces/{workspace}/watch-ws", 200)!;
+    assert.ok(sse(frame), ajv.errorsText(sse.errors));
+    assert.equal((frame as { data: { autostart_schedule: string } }).data.autostart_schedule, "CRON_TZ=UTC 30 9 * * 1-5");
+    covered.add("GET /workspaces/{workspace}/watch-ws");
     const buildId = full.latest_build.id as string;
     await check(sim, "GET", "/workspacebuilds/{workspacebuild}", `/api/v2/workspacebuilds/${buildId}`);
     await check(sim, "GET", "/workspacebuilds/{workspacebuild}/logs", `/api/v2/workspacebuilds/${buildId}/logs`);

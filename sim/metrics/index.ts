@@ -30,6 +30,8 @@ export interface SimMetrics {
   readonly url: string;
   /** Measure one HTTP server's requests and upgrades (called again after a simulated restart). */
   attach(server: Server): void;
+  /** One lifecycle executor pass took `seconds` (coderd_lifecycle_autobuild_execution_duration_seconds). */
+  autobuildExecution(seconds: number): void;
   close(): Promise<void>;
 }
 
@@ -104,6 +106,11 @@ export async function startSimMetrics(core: SimCore, engine: Engine, opts: { hos
     help: "Time from job creation to acquiral.",
     labelNames: ["provisioner_type", "job_type", "transition", "build_reason"],
     buckets: QUEUE_WAIT_BUCKETS,
+    registers: [registry],
+  });
+  const autobuild = new Histogram({
+    name: "coderd_lifecycle_autobuild_execution_duration_seconds",
+    help: "Duration of each autobuild execution.",
     registers: [registry],
   });
   const jobTimings = new Histogram({
@@ -218,6 +225,7 @@ export async function startSimMetrics(core: SimCore, engine: Engine, opts: { hos
   return {
     registry,
     url: `http://${host}:${port}/`,
+    autobuildExecution: (s) => autobuild.observe(s),
     attach(s) {
       // Prepended, so the clock starts before the pipeline (and its injected latency) runs.
       s.prependListener("request", onRequest);

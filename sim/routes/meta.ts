@@ -118,7 +118,7 @@ export function registerMetaRoutes(r: Router, { core, engine }: RouteDeps, extra
   r.add("GET", "/api/v2/deployment/config", (ctx) => {
     requireOwner(ctx.me);
     ctx.json(200, {
-      config: { allow_workspace_renames: false, disable_password_auth: false, experiments: [], wildcard_access_url: "", rate_limit: { api: 512, disable_all: false } },
+      config: { allow_workspace_renames: false, disable_password_auth: false, experiments: core.opts.experiments, wildcard_access_url: "", rate_limit: { api: 512, disable_all: false } },
       options: [],
     });
   });

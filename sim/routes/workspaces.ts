@@ -11,6 +11,21 @@ import {
 } from "../state.ts";
 import { canSeeWorkspace, userParam, workspaceParam, type RouteDeps } from "./common.ts";
 import { nameError } from "./users.ts";
+import { parseWeekly, ScheduleError } from "../schedule.ts";
+
+/** coderd's validWorkspaceSchedule: empty clears the schedule; anything else must parse as cron.Weekly. */
+function validSchedule(raw: unknown, message: string): string | undefined {
+  if (raw === undefined || raw === null || raw === "") return undefined;
+  try {
+    if (typeof raw !== "string") throw new ScheduleError(WEEKLY_TYPE);
+    parseWeekly(raw);
+    return raw;
+  } catch (e) {
+    if (!(e instanceof ScheduleError)) throw e;
+    throw new HttpError(400, message, undefined, [{ field: "schedule", detail: e.message }]);
+  }
+}
+const WEEKLY_TYPE = "validate weekly schedule: expected schedule to consist of 5 fields with an optional CRON_TZ=<timezone> prefix";
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const NIL_UUID = "00000000-0000-0000-0000-000000000000";
@@ -63,6 +78,7 @@ export function registerWorkspaceRoutes(r: Router, { core, engine, convert }: Ro
     if (template.deprecated) {
       throw new HttpError(400, `Template "${template.name}" has been deprecated, and cannot be used to create a new workspace.`, template.deprecated);
     }
+    const autostartSchedule = validSchedule(body["autostart_schedule"], "Invalid Autostart Schedule.");
     let ttlMs: number | undefined;
     if (body["ttl_ms"] !== undefined && body["ttl_ms"] !== null) {
       const t = body["ttl_ms"];
@@ -82,7 +98,7 @@ export function registerWorkspaceRoutes(r: Router, { core, engine, convert }: Ro
       createdAt: now, updatedAt: now, lastUsedAt: now, deleted: false,
       automaticUpdates: body["automatic_updates"] === "always" ? "always" : "never", buildIds: [], preexisting: false,
       ...(ttlMs !== undefined ? { ttlMs } : {}),
-      ...(typeof body["autostart_schedule"] === "string" && body["autostart_schedule"] ? { autostartSchedule: body["autostart_schedule"] } : {}),
+      ...(autostartSchedule !== undefined ? { autostartSchedule } : {}),
     };
     state.workspaces.set(ws.id, ws);
     engine.createBuild(ws, "start", actor.user.id, version.id, params);
@@ -158,6 +174,20 @@ export function registerWorkspaceRoutes(r: Router, { core, engine, convert }: Ro
       // allow_renames is false in this deployment (Coder's default).
       throw new HttpError(400, "Workspace renames are not allowed.", "Renaming workspaces is disabled on this deployment.");
     }
+    ctx.noContent();
+  });
+
+  // coderd putWorkspaceAutostart: 204; a bad schedule is 400 "Invalid autostart schedule." with the
+  // cron.Weekly error on the `schedule` field; an empty one clears it.
+  r.add("PUT", "/api/v2/workspaces/{workspace}/autostart", async (ctx) => {
+    const ws = workspaceParam(ctx, core);
+    if (ws.deleted) throw notFound();
+    const body = await ctx.body();
+    const schedule = validSchedule(body["schedule"], "Invalid autostart schedule.");
+    if (schedule === undefined) delete ws.autostartSchedule;
+    else ws.autostartSchedule = schedule;
+    ws.updatedAt = core.now();
+    state.events.emit("workspace", ws.id);
     ctx.noContent();
   });
 

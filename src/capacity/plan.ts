@@ -61,7 +61,7 @@ export function planCapacity(c: Config): CapacityPlan {
   // The greedy agent floods the load scenarios, which a search replaces; both would also take the names after the run's.
   if (c.greedyAgent) problems.push("--greedy-agent floods the load scenarios, which a capacity search replaces: leave it off with --capacity");
   // The other load types' phases number their users and workspaces after the run's own, as the search's steps do.
-  const phases = [["--workspace-updates", c.wuPhase], ["--notifications", c.ntPhase], ["--prebuilds", c.pbPhase], ["--task-status", c.tsPhase]].filter(([, on]) => on).map(([f]) => f);
+  const phases = [["--workspace-updates", c.wuPhase], ["--autostart", c.asPhase], ["--notifications", c.ntPhase], ["--prebuilds", c.pbPhase], ["--task-status", c.tsPhase]].filter(([, on]) => on).map(([f]) => f);
   if (phases.length) problems.push(`${phases.join(", ")} cannot run in a capacity search (their resources would take the names its steps use): run them without --capacity`);
   if (c.wuPhase && createsWorkspaces(load)) problems.push(`--workspace-updates numbers its workspaces after the run's, where ${load} steps add theirs: run it without --capacity, or search another load`);
   const worst = worstCase(spec);

@@ -15,6 +15,7 @@ import { prebuildsSettings } from "./settings/prebuilds.ts";
 import { taskStatusSettings } from "./settings/task-status.ts";
 import { notificationsSettings } from "./settings/notifications.ts";
 import { capacitySettings } from "./settings/capacity.ts";
+import { autostartSettings } from "./settings/autostart.ts";
 
 export const SETTINGS = {
   ...deploymentSettings,
@@ -29,6 +30,7 @@ export const SETTINGS = {
   ...prebuildsSettings,
   ...taskStatusSettings,
   ...notificationsSettings,
+  ...autostartSettings,
   ...integrationSettings,
   ...coderdMetricsSettings,
   ...scaleOutSettings,

@@ -16,6 +16,7 @@ export const SCRIPTS = [
   "prebuilds",
   "task-status",
   "notifications",
+  "autostart",
   "report",
   "status",
 ] as const;

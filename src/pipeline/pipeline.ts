@@ -16,6 +16,7 @@ import { workspaceUpdatesRunner } from "../workspace-updates/phase.ts";
 import { prebuildsRunner } from "../prebuilds/phase.ts";
 import { taskStatusRunner } from "../task-status/phase.ts";
 import { notificationsRunner } from "../notifications/phase.ts";
+import { autostartRunner } from "../autostart/phase.ts";
 import { renderPlan, SCENARIO_TITLE } from "./plan.ts";
 import { preflight, type ScenarioPhase } from "./preflight.ts";
 import { sleep } from "../util/sleep.ts";
@@ -105,6 +106,10 @@ export async function runPipeline(c: Config, opts: PipelineOptions): Promise<Pip
     if (pre.notifications && !run.signal.aborted) {
       await run.phase(notificationsRunner(), pre.notifications, { text: "Notifications (template admins notified of a deleted template over the inbox websocket and email)" });
       await run.baseline("baseline-notifications");
+    }
+    if (pre.autostart && !run.signal.aborted) {
+      await run.phase(autostartRunner(), pre.autostart, { text: "Autostart (every workspace scheduled to start in the same minute)" });
+      await run.baseline("baseline-autostart");
     }
   } catch (e) {
     run.pipelineError(e);

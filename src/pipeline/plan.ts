@@ -146,6 +146,14 @@ export function buildPlan(c: Config): Plan {
       expectedMs: Math.min(c.ntTimeout, 30_000 + c.ntUserCount * 50),
     });
   }
+  if (c.asPhase) {
+    phases.push({
+      name: "autostart",
+      text: `Autostart: ${c.asWorkspaceCount} workspace(s) stopped, then scheduled to start in the same minute (${formatDuration(c.asDelay)} ahead)`,
+      // Set up (create, start, stop), the delay rounded to the minute, and the storm itself.
+      expectedMs: 2 * createEstimateMs({ ...c, workspaces: c.asWorkspaceCount }) + c.asDelay + 30_000 + createEstimateMs({ ...c, workspaces: c.asWorkspaceCount }),
+    });
+  }
   phases.push({ name: "report", text: "Write summary.json, report.md and report.html", expectedMs: 2_000 });
   phases.push({
     name: "cleanup",

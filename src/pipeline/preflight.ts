@@ -21,6 +21,7 @@ import { prebuildsRunner, type PrebuildsSettingsState } from "../prebuilds/phase
 import { taskStatusRunner, type TaskStatusSettings } from "../task-status/phase.ts";
 import { notificationsRunner, type NotificationsSettings } from "../notifications/phase.ts";
 import { prepareCapacity, type CapacityPreflight } from "../capacity/prepare.ts";
+import { autostartRunner, type AutostartSettings } from "../autostart/phase.ts";
 
 export interface ScenarioPhase {
   plan: ScenarioPlan;
@@ -44,6 +45,8 @@ export interface Preflight {
   taskStatus: TaskStatusSettings | null;
   /** --notifications: the phase after workspace-updates, planned (its users after every other of the run). */
   notifications: NotificationsSettings | null;
+  /** --autostart: the phase after workspace-updates, planned (names after the run's and workspace-updates'). */
+  autostart: AutostartSettings | null;
   cleanup: CleanupSettings;
   /** --cleanup-prepare: the earlier runs to clean up before anything is created. */
   cleanupPrepare: CleanupPrepareSettings | null;
@@ -86,8 +89,9 @@ export async function preflight(client: CoderClient, c: Config): Promise<Preflig
   const cleanupPrepare = c.cleanupPrepare ? cleanupPrepareRunner().validate(c, {}) : null;
   const reused = c.skipCreateWorkspaces ? await reusableWorkspaces(client, c, me) : 0;
   // Numbered after the run's workspaces, the greedy agent's and workspace-updates' users and workspaces.
-  const notifications = c.ntPhase ? await planPipelineNotifications(client, c) : null;
-  let offset = c.workspaces + (c.greedyAgent ? 1 : 0) + (workspaceUpdates?.plan?.create.names.length ?? 0) + (notifications?.plan ? notifications.plan.users.length + 1 : 0);
+  const autostart = c.asPhase ? await planPipelineAutostart(client, c) : null;
+  const notifications = c.ntPhase ? await planPipelineNotifications(client, c, c.asPhase ? c.asWorkspaceCount : 0) : null;
+  let offset = c.workspaces + (c.greedyAgent ? 1 : 0) + (workspaceUpdates?.plan?.create.names.length ?? 0) + (c.asPhase ? c.asWorkspaceCount : 0) + (notifications?.plan ? notifications.plan.users.length + 1 : 0);
   let prebuilds: PrebuildsSettingsState | null = null;
   if (c.pbPhase) {
     const runner = prebuildsRunner({ indexOffset: offset });
@@ -101,7 +105,7 @@ export async function preflight(client: CoderClient, c: Config): Promise<Preflig
   }
   return {
     plan, version: info.version, externalUrl: info.dashboard_url ?? c.url, create: { ...create, plan: createPlan }, createPlan, greedy, scenarios,
-    workspaceUpdates, notifications, prebuilds, taskStatus, cleanup, cleanupPrepare, reused, capacity,
+    workspaceUpdates, autostart, notifications, prebuilds, taskStatus, cleanup, cleanupPrepare, reused, capacity,
   };
 }
 
@@ -138,9 +142,22 @@ async function planPipelineWorkspaceUpdates(client: CoderClient, c: Config): Pro
  * workspace-updates users under the same run id; users and the trigger template are left to the
  * pipeline's cleanup strategy.
  */
-async function planPipelineNotifications(client: CoderClient, c: Config): Promise<NotificationsSettings> {
+async function planPipelineNotifications(client: CoderClient, c: Config, after: number): Promise<NotificationsSettings> {
   const runner = notificationsRunner();
   const s = runner.validate(c, {});
-  const options = { ...s.options, noCleanup: true, indexOffset: c.workspaces + (c.greedyAgent ? 1 : 0) + (c.wuPhase ? c.wuWorkspaceCount : 0) };
+  const options = { ...s.options, noCleanup: true, indexOffset: c.workspaces + (c.greedyAgent ? 1 : 0) + (c.wuPhase ? c.wuWorkspaceCount : 0) + after };
+  return runner.prepare!({ client } as never, { options, plan: null });
+}
+
+/**
+ * autostart in the pipeline: its users and workspaces follow the run's own, the greedy agent's and
+ * workspace-updates' indexes under the same run id, and are left to the pipeline's cleanup strategy.
+ */
+async function planPipelineAutostart(client: CoderClient, c: Config): Promise<AutostartSettings> {
+  const runner = autostartRunner();
+  const s = runner.validate(c, {});
+  const parameters = s.options.parameters?.length ? s.options.parameters : c.parameters;
+  const indexOffset = c.workspaces + (c.greedyAgent ? 1 : 0) + (c.wuPhase ? c.wuWorkspaceCount : 0);
+  const options = { ...s.options, parameters, noCleanup: true, indexOffset };
   return runner.prepare!({ client } as never, { options, plan: null });
 }

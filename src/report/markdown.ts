@@ -1,4 +1,5 @@
 // report.md: the run as Markdown (readable with `cat`, renders on any forge).
+import { autostartSectionMarkdown } from "./autostart.ts";
 import { formatMs } from "../results/stats.ts";
 import { chartData } from "./chart-data.ts";
 import { formatBytesRate, formatLimit, formatPercent, formatRate, formatValue, mdCell, mdTable } from "./format.ts";
@@ -124,6 +125,7 @@ export function renderMarkdown(model: ReportModel): string {
     if (notified) out.push(notified);
     if (Object.keys(p.stages).length) out.push(stageTable(p));
     else out.push("No timings recorded.\n");
+    out.push(...autostartSectionMarkdown(p));
     if (p.failures.length) {
       out.push("\nFirst failures:\n");
       for (const f of p.failures) out.push(`- ${mdCell(f)}`);

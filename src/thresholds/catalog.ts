@@ -8,7 +8,7 @@ import { parseThresholds, type ThresholdSpec } from "./parse.ts";
 import { DEFAULT_STAT, specProblem, type MetricType } from "./rules.ts";
 
 /** The runner (phase kind) that produces a metric; also the metric's first name segment. */
-export type MetricRunner = "create" | "ssh" | "web-terminal" | "app" | "dashboard" | "cleanup" | "workspace-updates" | "prebuilds" | "task-status" | "notifications" | "coderd";
+export type MetricRunner = "create" | "ssh" | "web-terminal" | "app" | "dashboard" | "cleanup" | "workspace-updates" | "prebuilds" | "task-status" | "notifications" | "autostart" | "coderd";
 
 export interface CatalogEntry {
   name: string;
@@ -81,6 +81,13 @@ export const METRIC_CATALOG: readonly CatalogEntry[] = [
   { name: "notifications.missing", runner: "notifications", type: "counter", unit: "count", labels: ["notification_type"], help: "Template admins whose notification had not arrived by the timeout, by notification_type." },
   { name: "notifications.errors", runner: "notifications", type: "counter", unit: "count", labels: ["action"], help: "Errors by Coder action name (dial, read_notification_websocket, smtp_poll, create_user and so on) plus trigger and timeout." },
   { name: "notifications.error_rate", runner: "notifications", type: "rate", unit: "ratio", labels: [], help: "Users whose setup, socket or receipt failed, of all users." },
+  { name: "autostart.total", runner: "autostart", type: "latency", unit: "ms", labels: [], help: "Scheduled autostart minute to the autostart build done, per workspace (Coder trigger_to_completion and total latency)." },
+  { name: "autostart.job_created", runner: "autostart", type: "latency", unit: "ms", labels: [], help: "Scheduled autostart minute to the autostart build job first seen (Coder job creation latency)." },
+  { name: "autostart.job_acquired", runner: "autostart", type: "latency", unit: "ms", labels: [], help: "Scheduled autostart minute to the autostart job picked up by a provisioner (Coder job acquired latency)." },
+  { name: "autostart.end_to_end", runner: "autostart", type: "latency", unit: "ms", labels: [], help: "The workspace schedule set to its autostart build done (Coder end_to_end latency)." },
+  { name: "autostart.errors", runner: "autostart", type: "counter", unit: "count", labels: ["action"], help: "Failed workspaces by Coder action name (wait_for_autostart_build for late ones)." },
+  { name: "autostart.late", runner: "autostart", type: "counter", unit: "count", labels: [], help: "Workspaces whose autostart build was not done by the autostart timeout after the scheduled minute." },
+  { name: "autostart.error_rate", runner: "autostart", type: "rate", unit: "ratio", labels: [], help: "Workspaces that failed (setup, schedule or autostart), of all workspaces." },
   { name: "cleanup.remaining", runner: "cleanup", type: "gauge", unit: "count", labels: [], help: "Resources of the run still present after cleanup." },
   // Server side: coderd's own metrics over each phase's window (src/metrics/coderd), judged in every runner phase.
   { name: "coderd.api", runner: "coderd", type: "latency", unit: "ms", labels: ["route"], help: "coderd_api_request_latencies_seconds by route pattern (path; methods and replicas merged by summing buckets); websockets excluded." },

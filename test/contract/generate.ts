@@ -74,6 +74,8 @@ export const OPERATIONS: readonly string[] = [
   "PATCH /workspaces/{workspace}",
   "GET /workspaces/{workspace}/builds",
   "POST /workspaces/{workspace}/builds",
+  // autostart: every workspace's schedule set to the same minute.
+  "PUT /workspaces/{workspace}/autostart",
   // The deprecated SSE watch and its websocket successor: the simulator lists both as not implemented.
   "GET /workspaces/{workspace}/watch",
   "GET /workspaces/{workspace}/watch-ws",

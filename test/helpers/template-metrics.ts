@@ -3,6 +3,7 @@
 import { prebuildsMetrics } from "../../src/prebuilds/metrics.ts";
 import { taskStatusMetrics } from "../../src/task-status/metrics.ts";
 import { capacityMetrics } from "../../src/capacity/metrics.ts";
+import { autostartMetrics } from "../../src/autostart/metrics.ts";
 import { getRegistry } from "../../src/metrics/index.ts";
 import { workspaceUpdatesMetrics } from "../../src/workspace-updates/metrics.ts";
 import { notificationsMetrics } from "../../src/notifications/metrics.ts";
@@ -21,6 +22,7 @@ export async function liveRunnerMetrics(): Promise<Map<string, string>> {
   taskStatusMetrics();
   notificationsMetrics();
   capacityMetrics();
+  autostartMetrics();
   const all = await getRegistry().getMetricsAsJSON();
   return new Map(all.map((m) => [m.name, String(m.type)]));
 }

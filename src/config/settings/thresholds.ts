@@ -12,7 +12,7 @@ function thresholdList(): Setting<string[]> {
     group: "thresholds",
     env: "SCALETEST_THRESHOLDS",
     flag: "threshold",
-    scripts: ["run", "create-workspaces", "cleanup", "ssh-traffic", "web-terminal-traffic", "app-traffic", "dashboard-traffic", "notifications", "report"],
+    scripts: ["run", "create-workspaces", "cleanup", "ssh-traffic", "web-terminal-traffic", "app-traffic", "dashboard-traffic", "notifications", "autostart", "report"],
     default: [],
     help:
       "A pass/fail threshold over a named metric, k6-style: metric[{label:value} or {*}][.stat] op limit[;abort[=delay]], " +

@@ -24,6 +24,7 @@ import { registerWorkspaceRoutes } from "./routes/workspaces.ts";
 import { seed } from "./seed.ts";
 import { startSimMetrics, type SimMetrics } from "./metrics/index.ts";
 import { TailnetServer } from "./tailnet/server.ts";
+import { DynamicParametersSim } from "./dynamic-parameters.ts";
 import { jobStatus, type SimState } from "./state.ts";
 import { sleep } from "../src/util/sleep.ts";
 
@@ -78,6 +79,8 @@ export interface Sim {
   readonly apps: SimApps;
   /** The tailnet RPC endpoint (GET /api/v2/tailnet: WorkspaceUpdates), its fault knobs and counters. */
   readonly tailnet: TailnetServer;
+  /** Template uploads, version imports and the dynamic-parameters websocket; knobs: evalDelayMs, injectDiagnostic. */
+  readonly dynamicParameters: DynamicParametersSim;
   /** coderd's Prometheus endpoint (its own loopback port), or undefined with `metrics: false`. */
   readonly metrics: SimMetrics | undefined;
   /** The metrics endpoint's URL ("" with `metrics: false`). */
@@ -132,6 +135,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
   const ssh = await installSsh(deps);
   const apps = installApps(deps);
   const tailnet = new TailnetServer(core);
+  const dynamicParameters = new DynamicParametersSim(core, convert, core.router);
   // Minimal dashboard pages (HTML at the dashboard's paths) for browser-mode dashboard traffic.
   installDashboardPages({ use: (pre) => core.preHandlers.push(pre) });
 
@@ -167,6 +171,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
     ssh,
     apps,
     tailnet,
+    dynamicParameters,
     metrics,
     metricsUrl: metrics?.url ?? "",
     http: {

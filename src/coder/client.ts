@@ -110,6 +110,8 @@ export interface CoderClientOptions {
 export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
+  /** A non-JSON body sent as is (an upload, e.g. a template's tar archive); replaces `body`. */
+  raw?: { contentType: string; data: Uint8Array };
   /** Statuses that count as success (default: any 2xx). */
   expect?: number[];
   signal?: AbortSignal;
@@ -269,7 +271,7 @@ export class CoderClient {
     const inline = qIdx >= 0 ? Object.fromEntries(new URLSearchParams(path.slice(qIdx + 1))) : {};
     const fullPath = bare.startsWith("/api/") ? `${this.#basePath}${bare}` : `${this.#basePath}/api/v2${bare.startsWith("/") ? "" : "/"}${bare}`;
     const search = buildQuery({ ...inline, ...opts.query });
-    const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+    const body = opts.raw ? Buffer.from(opts.raw.data) : opts.body === undefined ? undefined : JSON.stringify(opts.body);
     const idempotent = opts.idempotent ?? isIdempotent(m);
     const timeoutMs = opts.timeoutMs ?? this.#timeoutMs;
     const headers: Record<string, string> = {
@@ -278,7 +280,7 @@ export class CoderClient {
       "user-agent": this.#userAgent,
       "coder-session-token": this.#token,
     };
-    if (body !== undefined) headers["content-type"] = "application/json";
+    if (body !== undefined) headers["content-type"] = opts.raw ? opts.raw.contentType : "application/json";
     const callerSignals = [this.#signal, opts.signal].filter((s): s is AbortSignal => s !== undefined);
     const secrets = [this.#token];
     const fail = (init: Omit<ConstructorParameters<typeof CoderApiError>[0], "method" | "path" | "secrets">): CoderApiError =>

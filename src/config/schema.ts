@@ -11,6 +11,8 @@ import { scaleOutSettings } from "./settings/scaleout.ts";
 import { thresholdSettings } from "./settings/thresholds.ts";
 import { perKindTrafficSettings, trafficSettings } from "./settings/traffic.ts";
 import { workspaceUpdatesSettings } from "./settings/workspace-updates.ts";
+import { dynamicParametersSettings } from "./settings/dynamic-parameters.ts";
+import { userPoolSettings } from "./settings/users.ts";
 
 export const SETTINGS = {
   ...deploymentSettings,
@@ -22,6 +24,8 @@ export const SETTINGS = {
   ...thresholdSettings,
   ...cleanupSettings,
   ...workspaceUpdatesSettings,
+  ...dynamicParametersSettings,
+  ...userPoolSettings,
   ...integrationSettings,
   ...coderdMetricsSettings,
   ...scaleOutSettings,

@@ -13,6 +13,8 @@ export const SCRIPTS = [
   "app-traffic",
   "dashboard-traffic",
   "workspace-updates",
+  "dynamic-parameters",
+  "create-users",
   "report",
   "status",
 ] as const;

@@ -20,6 +20,7 @@ import type { RouteDeps } from "./routes/common.ts";
 import { registerMetaRoutes } from "./routes/meta.ts";
 import { registerTemplateRoutes } from "./routes/templates.ts";
 import { registerUserRoutes } from "./routes/users.ts";
+import { registerRoleRoutes } from "./routes/roles.ts";
 import { registerWorkspaceRoutes } from "./routes/workspaces.ts";
 import { seed } from "./seed.ts";
 import { startSimMetrics, type SimMetrics } from "./metrics/index.ts";
@@ -130,6 +131,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
   const deps: RouteDeps = { core, engine, convert };
   registerMetaRoutes(core.router, deps, { ptySessions: () => pty.openCount() });
   registerUserRoutes(core.router, deps);
+  registerRoleRoutes(core.router, deps);
   registerTemplateRoutes(core.router, deps);
   registerWorkspaceRoutes(core.router, deps);
   const ssh = await installSsh(deps);

@@ -377,6 +377,17 @@ data "coder_parameter" "run_log_output" {
   order        = 213
 }
 
+data "coder_parameter" "user_pool" {
+  count        = data.coder_parameter.show_advanced.value == "true" ? 1 : 0
+  name         = "user_pool"
+  display_name = "User pool"
+  description  = "Run id of a user pool made by create-users: its users own this run's workspaces (a token minted per run, revoked after) instead of users created per workspace; empty = create users. (env `SCALETEST_USER_POOL`)"
+  type         = "string"
+  default      = ""
+  mutable      = true
+  order        = 214
+}
+
 data "coder_parameter" "duration" {
   count        = contains(jsondecode(data.coder_parameter.scenarios.value), "ssh") || contains(jsondecode(data.coder_parameter.scenarios.value), "web-terminal") || contains(jsondecode(data.coder_parameter.scenarios.value), "app") ? 1 : 0
   name         = "duration"
@@ -618,6 +629,104 @@ data "coder_parameter" "workspace_updates_setup_concurrency" {
   validation {
     min = 0
     max = 10000
+  }
+}
+
+data "coder_parameter" "dynamic_parameters" {
+  count        = (contains(jsondecode(data.coder_parameter.scenarios.value), "ssh") || contains(jsondecode(data.coder_parameter.scenarios.value), "web-terminal") || contains(jsondecode(data.coder_parameter.scenarios.value), "app")) && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
+  name         = "dynamic_parameters"
+  display_name = "Dynamic parameters"
+  description  = "Run the dynamic-parameters load type as a phase after the load scenarios: concurrent evaluations of a scale-test template's parameters. (env `SCALETEST_DYNAMIC_PARAMETERS`)"
+  type         = "bool"
+  default      = false
+  mutable      = true
+  order        = 316
+}
+
+data "coder_parameter" "dynamic_parameters_concurrent_evaluations" {
+  count        = try(data.coder_parameter.dynamic_parameters[0].value, "false") == "true" ? 1 : 0
+  name         = "dynamic_parameters_concurrent_evaluations"
+  display_name = "Dynamic parameters concurrent evaluations"
+  description  = "Concurrent dynamic-parameters evaluations, split into halving partitions with one template version each (Coder's rule). (env `SCALETEST_DYNAMIC_PARAMETERS_CONCURRENT_EVALUATIONS`)"
+  type         = "number"
+  default      = 100
+  mutable      = true
+  order        = 317
+
+  validation {
+    min = 1
+    max = 10000
+  }
+}
+
+data "coder_parameter" "dynamic_parameters_template" {
+  count        = try(data.coder_parameter.dynamic_parameters[0].value, "false") == "true" ? 1 : 0
+  name         = "dynamic_parameters_template"
+  display_name = "Dynamic parameters template"
+  description  = "Template (name, starting scaletest-) that receives the versions; created when missing. (env `SCALETEST_DYNAMIC_PARAMETERS_TEMPLATE`)"
+  type         = "string"
+  default      = "scaletest-dynamic-parameters"
+  mutable      = true
+  order        = 318
+}
+
+data "coder_parameter" "dynamic_parameters_provisioner_tags" {
+  count        = (try(data.coder_parameter.dynamic_parameters[0].value, "false") == "true") && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
+  name         = "dynamic_parameters_provisioner_tags"
+  display_name = "Dynamic parameters provisioner tag"
+  description  = "Provisioner tag key=value for the version imports (repeatable). (env `SCALETEST_DYNAMIC_PARAMETERS_PROVISIONER_TAGS`)"
+  type         = "list(string)"
+  form_type    = "tag-select"
+  default      = jsonencode([])
+  mutable      = true
+  order        = 319
+}
+
+data "coder_parameter" "dynamic_parameters_timeout" {
+  count        = (try(data.coder_parameter.dynamic_parameters[0].value, "false") == "true") && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
+  name         = "dynamic_parameters_timeout"
+  display_name = "Dynamic parameters timeout"
+  description  = "Limit for the whole load type (setup and sessions); sessions still open then fail. Allowed: 1s to 24h. (env `SCALETEST_DYNAMIC_PARAMETERS_TIMEOUT`)"
+  type         = "string"
+  default      = "30m"
+  mutable      = true
+  order        = 320
+
+  validation {
+    regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
+  }
+}
+
+data "coder_parameter" "dynamic_parameters_job_timeout" {
+  count        = (try(data.coder_parameter.dynamic_parameters[0].value, "false") == "true") && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
+  name         = "dynamic_parameters_job_timeout"
+  display_name = "Dynamic parameters job timeout"
+  description  = "Limit for one session: dial, initial evaluation, change and its response. Allowed: 100ms to 24h. (env `SCALETEST_DYNAMIC_PARAMETERS_JOB_TIMEOUT`)"
+  type         = "string"
+  default      = "5m"
+  mutable      = true
+  order        = 321
+
+  validation {
+    regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
+  }
+}
+
+data "coder_parameter" "dynamic_parameters_import_timeout" {
+  count        = (try(data.coder_parameter.dynamic_parameters[0].value, "false") == "true") && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
+  name         = "dynamic_parameters_import_timeout"
+  display_name = "Dynamic parameters import timeout"
+  description  = "How long the prepared template versions may take to import before the load type fails. Allowed: 1s to 24h. (env `SCALETEST_DYNAMIC_PARAMETERS_IMPORT_TIMEOUT`)"
+  type         = "string"
+  default      = "10m"
+  mutable      = true
+  order        = 322
+
+  validation {
+    regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
   }
 }
 
@@ -1333,132 +1442,143 @@ data "coder_parameter" "namespace" {
 locals {
   # Every parameter, by the environment variable the runner reads (merged into coder_agent.main.env).
   parameter_env = {
-    SCALETEST_SCENARIOS                               = data.coder_parameter.scenarios.value
-    SCALETEST_CONCURRENT                              = data.coder_parameter.concurrent.value
-    SCALETEST_STAGGER_DELAY                           = try(data.coder_parameter.stagger_delay[0].value, "3m")
-    SCALETEST_BASELINE_WAIT                           = data.coder_parameter.baseline_wait.value
-    SCALETEST_GREEDY_AGENT                            = data.coder_parameter.greedy_agent.value
-    SCALETEST_GREEDY_AGENT_TEMPLATE                   = try(data.coder_parameter.greedy_agent_template[0].value, "kubernetes-medium-greedy")
-    SCALETEST_GREEDY_BYTES_PER_TICK                   = try(data.coder_parameter.greedy_bytes_per_tick[0].value, "26214400")
-    SCALETEST_GREEDY_TICK_INTERVAL                    = try(data.coder_parameter.greedy_tick_interval[0].value, "40ms")
-    SCALETEST_DRY_RUN                                 = data.coder_parameter.dry_run.value
-    SCALETEST_COMMENT                                 = data.coder_parameter.comment.value
-    SCALETEST_BANNER                                  = try(data.coder_parameter.banner[0].value, "true")
-    SCALETEST_WORKSPACES                              = data.coder_parameter.workspaces.value
-    SCALETEST_TEMPLATE                                = data.coder_parameter.template.value
-    SCALETEST_PARAMETERS                              = try(data.coder_parameter.parameters[0].value, "[]")
-    SCALETEST_CREATE_CONCURRENCY                      = data.coder_parameter.create_concurrency.value
-    SCALETEST_CREATE_TIMEOUT                          = try(data.coder_parameter.create_timeout[0].value, "5h")
-    SCALETEST_JOB_TIMEOUT                             = try(data.coder_parameter.job_timeout[0].value, "5h")
-    SCALETEST_CREATE_RETRY                            = try(data.coder_parameter.create_retry[0].value, "5")
-    SCALETEST_NO_WAIT_FOR_AGENTS                      = try(data.coder_parameter.no_wait_for_agents[0].value, "false")
-    SCALETEST_RUN_COMMAND                             = try(data.coder_parameter.run_command[0].value, "")
-    SCALETEST_RUN_TIMEOUT                             = try(data.coder_parameter.run_timeout[0].value, "5s")
-    SCALETEST_RUN_EXPECT_OUTPUT                       = try(data.coder_parameter.run_expect_output[0].value, "")
-    SCALETEST_RUN_EXPECT_TIMEOUT                      = try(data.coder_parameter.run_expect_timeout[0].value, "false")
-    SCALETEST_RUN_EXPECT_OUTPUT_TIMEOUT               = try(data.coder_parameter.run_expect_output_timeout[0].value, "0s")
-    SCALETEST_RUN_LOG_OUTPUT                          = try(data.coder_parameter.run_log_output[0].value, "false")
-    SCALETEST_DURATION                                = try(data.coder_parameter.duration[0].value, "30m")
-    SCALETEST_BYTES_PER_TICK                          = try(data.coder_parameter.bytes_per_tick[0].value, "1024")
-    SCALETEST_TICK_INTERVAL                           = try(data.coder_parameter.tick_interval[0].value, "100ms")
-    SCALETEST_PERCENTAGE                              = try(data.coder_parameter.percentage[0].value, "100")
-    SCALETEST_APP_MODE                                = try(data.coder_parameter.app_mode[0].value, "wsec")
-    SCALETEST_TRAFFIC_TIMEOUT                         = try(data.coder_parameter.traffic_timeout[0].value, "0s")
-    SCALETEST_RAMP                                    = try(data.coder_parameter.ramp[0].value, "0s")
-    SCALETEST_RECONNECT                               = try(data.coder_parameter.reconnect[0].value, "false")
-    SCALETEST_WORKSPACE_UPDATES                       = try(data.coder_parameter.workspace_updates[0].value, "false")
-    SCALETEST_WORKSPACE_UPDATES_WORKSPACES            = try(data.coder_parameter.workspace_updates_workspaces[0].value, "10")
-    SCALETEST_WORKSPACE_UPDATES_POWER_USER_WORKSPACES = try(data.coder_parameter.workspace_updates_power_user_workspaces[0].value, "5")
-    SCALETEST_WORKSPACE_UPDATES_POWER_USER_PERCENTAGE = try(data.coder_parameter.workspace_updates_power_user_percentage[0].value, "50")
-    SCALETEST_WORKSPACE_UPDATES_TIMEOUT               = try(data.coder_parameter.workspace_updates_timeout[0].value, "5m")
-    SCALETEST_WORKSPACE_UPDATES_DIAL_TIMEOUT          = try(data.coder_parameter.workspace_updates_dial_timeout[0].value, "2m")
-    SCALETEST_WORKSPACE_UPDATES_TEMPLATE              = try(data.coder_parameter.workspace_updates_template[0].value, "")
-    SCALETEST_WORKSPACE_UPDATES_SETUP_CONCURRENCY     = try(data.coder_parameter.workspace_updates_setup_concurrency[0].value, "0")
-    SCALETEST_SSH_DURATION                            = try(data.coder_parameter.ssh_duration[0].value, "")
-    SCALETEST_SSH_BYTES_PER_TICK                      = try(data.coder_parameter.ssh_bytes_per_tick[0].value, "")
-    SCALETEST_SSH_TICK_INTERVAL                       = try(data.coder_parameter.ssh_tick_interval[0].value, "")
-    SCALETEST_SSH_PERCENTAGE                          = try(data.coder_parameter.ssh_percentage[0].value, "")
-    SCALETEST_WEB_TERMINAL_DURATION                   = try(data.coder_parameter.web_terminal_duration[0].value, "")
-    SCALETEST_WEB_TERMINAL_BYTES_PER_TICK             = try(data.coder_parameter.web_terminal_bytes_per_tick[0].value, "")
-    SCALETEST_WEB_TERMINAL_TICK_INTERVAL              = try(data.coder_parameter.web_terminal_tick_interval[0].value, "")
-    SCALETEST_WEB_TERMINAL_PERCENTAGE                 = try(data.coder_parameter.web_terminal_percentage[0].value, "")
-    SCALETEST_APP_DURATION                            = try(data.coder_parameter.app_duration[0].value, "")
-    SCALETEST_APP_BYTES_PER_TICK                      = try(data.coder_parameter.app_bytes_per_tick[0].value, "")
-    SCALETEST_APP_TICK_INTERVAL                       = try(data.coder_parameter.app_tick_interval[0].value, "")
-    SCALETEST_APP_PERCENTAGE                          = try(data.coder_parameter.app_percentage[0].value, "")
-    SCALETEST_DASHBOARD_MODE                          = try(data.coder_parameter.dashboard_mode[0].value, "api")
-    SCALETEST_DASHBOARD_CONCURRENCY                   = try(data.coder_parameter.dashboard_concurrency[0].value, "5")
-    SCALETEST_DASHBOARD_DURATION                      = try(data.coder_parameter.dashboard_duration[0].value, "")
-    SCALETEST_DASHBOARD_PERCENTAGE                    = try(data.coder_parameter.dashboard_percentage[0].value, "")
-    SCALETEST_THINK_TIME                              = try(data.coder_parameter.think_time[0].value, "1s")
-    SCALETEST_DASHBOARD_INTERVAL                      = try(data.coder_parameter.dashboard_interval[0].value, "10s")
-    SCALETEST_DASHBOARD_JITTER                        = try(data.coder_parameter.dashboard_jitter[0].value, "5s")
-    SCALETEST_THRESHOLD_CREATE_SUCCESS                = try(data.coder_parameter.threshold_create_success[0].value, "99")
-    SCALETEST_THRESHOLD_PROVISION_P95                 = try(data.coder_parameter.threshold_provision_p95[0].value, "2m")
-    SCALETEST_THRESHOLD_DASHBOARD_P95                 = try(data.coder_parameter.threshold_dashboard_p95[0].value, "500ms")
-    SCALETEST_THRESHOLD_DASHBOARD_P99                 = try(data.coder_parameter.threshold_dashboard_p99[0].value, "1s")
-    SCALETEST_THRESHOLD_DASHBOARD_ERROR_RATE          = try(data.coder_parameter.threshold_dashboard_error_rate[0].value, "0")
-    SCALETEST_THRESHOLD_TRAFFIC_ERROR_RATE            = try(data.coder_parameter.threshold_traffic_error_rate[0].value, "0")
-    SCALETEST_THRESHOLD_TICK_P99                      = try(data.coder_parameter.threshold_tick_p99[0].value, "0s")
-    SCALETEST_THRESHOLDS                              = try(data.coder_parameter.thresholds[0].value, "[]")
-    SCALETEST_CLEANUP_STRATEGY                        = data.coder_parameter.cleanup_strategy.value
-    SCALETEST_CLEANUP_CONCURRENCY                     = try(data.coder_parameter.cleanup_concurrency[0].value, "10")
-    SCALETEST_CLEANUP_TIMEOUT                         = try(data.coder_parameter.cleanup_timeout[0].value, "5h")
-    SCALETEST_CLEANUP_JOB_TIMEOUT                     = try(data.coder_parameter.cleanup_job_timeout[0].value, "2h")
-    SCALETEST_TRUSTED_ORIGINS                         = try(data.coder_parameter.trusted_origins[0].value, "[]")
-    SCALETEST_CONNECT_TIMEOUT                         = try(data.coder_parameter.connect_timeout[0].value, "5s")
-    SCALETEST_REQUEST_TIMEOUT                         = try(data.coder_parameter.request_timeout[0].value, "14s")
-    SCALETEST_VERBOSE                                 = try(data.coder_parameter.verbose[0].value, "false")
-    SCALETEST_METRICS_WAIT                            = try(data.coder_parameter.metrics_wait[0].value, "1m")
-    SCALETEST_USE_HOST_LOGIN                          = try(data.coder_parameter.use_host_login[0].value, "false")
-    GRAFANA_URL                                       = data.coder_parameter.grafana_url.value
-    SCALETEST_PROMETHEUS_URL                          = try(data.coder_parameter.prometheus_url[0].value, "")
-    SCALETEST_PROMETHEUS_SELECTOR                     = try(data.coder_parameter.prometheus_selector[0].value, "")
-    SCALETEST_CODERD_METRICS_URLS                     = try(data.coder_parameter.coderd_metrics_urls[0].value, "[]")
-    SCALETEST_CODERD_METRICS_DISCOVER                 = try(data.coder_parameter.coderd_metrics_discover[0].value, "")
-    SCALETEST_CODERD_NAMESPACE                        = try(data.coder_parameter.coderd_namespace[0].value, "coder")
-    SCALETEST_CODERD_METRICS_PORT                     = try(data.coder_parameter.coderd_metrics_port[0].value, "2112")
-    SCALETEST_CODERD_METRICS_INTERVAL                 = try(data.coder_parameter.coderd_metrics_interval[0].value, "5s")
-    SCALETEST_RUNNERS                                 = try(data.coder_parameter.runners[0].value, "1")
-    SCALETEST_NAMESPACE                               = try(data.coder_parameter.namespace[0].value, "coder-big")
+    SCALETEST_SCENARIOS                                 = data.coder_parameter.scenarios.value
+    SCALETEST_CONCURRENT                                = data.coder_parameter.concurrent.value
+    SCALETEST_STAGGER_DELAY                             = try(data.coder_parameter.stagger_delay[0].value, "3m")
+    SCALETEST_BASELINE_WAIT                             = data.coder_parameter.baseline_wait.value
+    SCALETEST_GREEDY_AGENT                              = data.coder_parameter.greedy_agent.value
+    SCALETEST_GREEDY_AGENT_TEMPLATE                     = try(data.coder_parameter.greedy_agent_template[0].value, "kubernetes-medium-greedy")
+    SCALETEST_GREEDY_BYTES_PER_TICK                     = try(data.coder_parameter.greedy_bytes_per_tick[0].value, "26214400")
+    SCALETEST_GREEDY_TICK_INTERVAL                      = try(data.coder_parameter.greedy_tick_interval[0].value, "40ms")
+    SCALETEST_DRY_RUN                                   = data.coder_parameter.dry_run.value
+    SCALETEST_COMMENT                                   = data.coder_parameter.comment.value
+    SCALETEST_BANNER                                    = try(data.coder_parameter.banner[0].value, "true")
+    SCALETEST_WORKSPACES                                = data.coder_parameter.workspaces.value
+    SCALETEST_TEMPLATE                                  = data.coder_parameter.template.value
+    SCALETEST_PARAMETERS                                = try(data.coder_parameter.parameters[0].value, "[]")
+    SCALETEST_CREATE_CONCURRENCY                        = data.coder_parameter.create_concurrency.value
+    SCALETEST_CREATE_TIMEOUT                            = try(data.coder_parameter.create_timeout[0].value, "5h")
+    SCALETEST_JOB_TIMEOUT                               = try(data.coder_parameter.job_timeout[0].value, "5h")
+    SCALETEST_CREATE_RETRY                              = try(data.coder_parameter.create_retry[0].value, "5")
+    SCALETEST_NO_WAIT_FOR_AGENTS                        = try(data.coder_parameter.no_wait_for_agents[0].value, "false")
+    SCALETEST_RUN_COMMAND                               = try(data.coder_parameter.run_command[0].value, "")
+    SCALETEST_RUN_TIMEOUT                               = try(data.coder_parameter.run_timeout[0].value, "5s")
+    SCALETEST_RUN_EXPECT_OUTPUT                         = try(data.coder_parameter.run_expect_output[0].value, "")
+    SCALETEST_RUN_EXPECT_TIMEOUT                        = try(data.coder_parameter.run_expect_timeout[0].value, "false")
+    SCALETEST_RUN_EXPECT_OUTPUT_TIMEOUT                 = try(data.coder_parameter.run_expect_output_timeout[0].value, "0s")
+    SCALETEST_RUN_LOG_OUTPUT                            = try(data.coder_parameter.run_log_output[0].value, "false")
+    SCALETEST_USER_POOL                                 = try(data.coder_parameter.user_pool[0].value, "")
+    SCALETEST_DURATION                                  = try(data.coder_parameter.duration[0].value, "30m")
+    SCALETEST_BYTES_PER_TICK                            = try(data.coder_parameter.bytes_per_tick[0].value, "1024")
+    SCALETEST_TICK_INTERVAL                             = try(data.coder_parameter.tick_interval[0].value, "100ms")
+    SCALETEST_PERCENTAGE                                = try(data.coder_parameter.percentage[0].value, "100")
+    SCALETEST_APP_MODE                                  = try(data.coder_parameter.app_mode[0].value, "wsec")
+    SCALETEST_TRAFFIC_TIMEOUT                           = try(data.coder_parameter.traffic_timeout[0].value, "0s")
+    SCALETEST_RAMP                                      = try(data.coder_parameter.ramp[0].value, "0s")
+    SCALETEST_RECONNECT                                 = try(data.coder_parameter.reconnect[0].value, "false")
+    SCALETEST_WORKSPACE_UPDATES                         = try(data.coder_parameter.workspace_updates[0].value, "false")
+    SCALETEST_WORKSPACE_UPDATES_WORKSPACES              = try(data.coder_parameter.workspace_updates_workspaces[0].value, "10")
+    SCALETEST_WORKSPACE_UPDATES_POWER_USER_WORKSPACES   = try(data.coder_parameter.workspace_updates_power_user_workspaces[0].value, "5")
+    SCALETEST_WORKSPACE_UPDATES_POWER_USER_PERCENTAGE   = try(data.coder_parameter.workspace_updates_power_user_percentage[0].value, "50")
+    SCALETEST_WORKSPACE_UPDATES_TIMEOUT                 = try(data.coder_parameter.workspace_updates_timeout[0].value, "5m")
+    SCALETEST_WORKSPACE_UPDATES_DIAL_TIMEOUT            = try(data.coder_parameter.workspace_updates_dial_timeout[0].value, "2m")
+    SCALETEST_WORKSPACE_UPDATES_TEMPLATE                = try(data.coder_parameter.workspace_updates_template[0].value, "")
+    SCALETEST_WORKSPACE_UPDATES_SETUP_CONCURRENCY       = try(data.coder_parameter.workspace_updates_setup_concurrency[0].value, "0")
+    SCALETEST_DYNAMIC_PARAMETERS                        = try(data.coder_parameter.dynamic_parameters[0].value, "false")
+    SCALETEST_DYNAMIC_PARAMETERS_CONCURRENT_EVALUATIONS = try(data.coder_parameter.dynamic_parameters_concurrent_evaluations[0].value, "100")
+    SCALETEST_DYNAMIC_PARAMETERS_TEMPLATE               = try(data.coder_parameter.dynamic_parameters_template[0].value, "scaletest-dynamic-parameters")
+    SCALETEST_DYNAMIC_PARAMETERS_PROVISIONER_TAGS       = try(data.coder_parameter.dynamic_parameters_provisioner_tags[0].value, "[]")
+    SCALETEST_DYNAMIC_PARAMETERS_TIMEOUT                = try(data.coder_parameter.dynamic_parameters_timeout[0].value, "30m")
+    SCALETEST_DYNAMIC_PARAMETERS_JOB_TIMEOUT            = try(data.coder_parameter.dynamic_parameters_job_timeout[0].value, "5m")
+    SCALETEST_DYNAMIC_PARAMETERS_IMPORT_TIMEOUT         = try(data.coder_parameter.dynamic_parameters_import_timeout[0].value, "10m")
+    SCALETEST_SSH_DURATION                              = try(data.coder_parameter.ssh_duration[0].value, "")
+    SCALETEST_SSH_BYTES_PER_TICK                        = try(data.coder_parameter.ssh_bytes_per_tick[0].value, "")
+    SCALETEST_SSH_TICK_INTERVAL                         = try(data.coder_parameter.ssh_tick_interval[0].value, "")
+    SCALETEST_SSH_PERCENTAGE                            = try(data.coder_parameter.ssh_percentage[0].value, "")
+    SCALETEST_WEB_TERMINAL_DURATION                     = try(data.coder_parameter.web_terminal_duration[0].value, "")
+    SCALETEST_WEB_TERMINAL_BYTES_PER_TICK               = try(data.coder_parameter.web_terminal_bytes_per_tick[0].value, "")
+    SCALETEST_WEB_TERMINAL_TICK_INTERVAL                = try(data.coder_parameter.web_terminal_tick_interval[0].value, "")
+    SCALETEST_WEB_TERMINAL_PERCENTAGE                   = try(data.coder_parameter.web_terminal_percentage[0].value, "")
+    SCALETEST_APP_DURATION                              = try(data.coder_parameter.app_duration[0].value, "")
+    SCALETEST_APP_BYTES_PER_TICK                        = try(data.coder_parameter.app_bytes_per_tick[0].value, "")
+    SCALETEST_APP_TICK_INTERVAL                         = try(data.coder_parameter.app_tick_interval[0].value, "")
+    SCALETEST_APP_PERCENTAGE                            = try(data.coder_parameter.app_percentage[0].value, "")
+    SCALETEST_DASHBOARD_MODE                            = try(data.coder_parameter.dashboard_mode[0].value, "api")
+    SCALETEST_DASHBOARD_CONCURRENCY                     = try(data.coder_parameter.dashboard_concurrency[0].value, "5")
+    SCALETEST_DASHBOARD_DURATION                        = try(data.coder_parameter.dashboard_duration[0].value, "")
+    SCALETEST_DASHBOARD_PERCENTAGE                      = try(data.coder_parameter.dashboard_percentage[0].value, "")
+    SCALETEST_THINK_TIME                                = try(data.coder_parameter.think_time[0].value, "1s")
+    SCALETEST_DASHBOARD_INTERVAL                        = try(data.coder_parameter.dashboard_interval[0].value, "10s")
+    SCALETEST_DASHBOARD_JITTER                          = try(data.coder_parameter.dashboard_jitter[0].value, "5s")
+    SCALETEST_THRESHOLD_CREATE_SUCCESS                  = try(data.coder_parameter.threshold_create_success[0].value, "99")
+    SCALETEST_THRESHOLD_PROVISION_P95                   = try(data.coder_parameter.threshold_provision_p95[0].value, "2m")
+    SCALETEST_THRESHOLD_DASHBOARD_P95                   = try(data.coder_parameter.threshold_dashboard_p95[0].value, "500ms")
+    SCALETEST_THRESHOLD_DASHBOARD_P99                   = try(data.coder_parameter.threshold_dashboard_p99[0].value, "1s")
+    SCALETEST_THRESHOLD_DASHBOARD_ERROR_RATE            = try(data.coder_parameter.threshold_dashboard_error_rate[0].value, "0")
+    SCALETEST_THRESHOLD_TRAFFIC_ERROR_RATE              = try(data.coder_parameter.threshold_traffic_error_rate[0].value, "0")
+    SCALETEST_THRESHOLD_TICK_P99                        = try(data.coder_parameter.threshold_tick_p99[0].value, "0s")
+    SCALETEST_THRESHOLDS                                = try(data.coder_parameter.thresholds[0].value, "[]")
+    SCALETEST_CLEANUP_STRATEGY                          = data.coder_parameter.cleanup_strategy.value
+    SCALETEST_CLEANUP_CONCURRENCY                       = try(data.coder_parameter.cleanup_concurrency[0].value, "10")
+    SCALETEST_CLEANUP_TIMEOUT                           = try(data.coder_parameter.cleanup_timeout[0].value, "5h")
+    SCALETEST_CLEANUP_JOB_TIMEOUT                       = try(data.coder_parameter.cleanup_job_timeout[0].value, "2h")
+    SCALETEST_TRUSTED_ORIGINS                           = try(data.coder_parameter.trusted_origins[0].value, "[]")
+    SCALETEST_CONNECT_TIMEOUT                           = try(data.coder_parameter.connect_timeout[0].value, "5s")
+    SCALETEST_REQUEST_TIMEOUT                           = try(data.coder_parameter.request_timeout[0].value, "14s")
+    SCALETEST_VERBOSE                                   = try(data.coder_parameter.verbose[0].value, "false")
+    SCALETEST_METRICS_WAIT                              = try(data.coder_parameter.metrics_wait[0].value, "1m")
+    SCALETEST_USE_HOST_LOGIN                            = try(data.coder_parameter.use_host_login[0].value, "false")
+    GRAFANA_URL                                         = data.coder_parameter.grafana_url.value
+    SCALETEST_PROMETHEUS_URL                            = try(data.coder_parameter.prometheus_url[0].value, "")
+    SCALETEST_PROMETHEUS_SELECTOR                       = try(data.coder_parameter.prometheus_selector[0].value, "")
+    SCALETEST_CODERD_METRICS_URLS                       = try(data.coder_parameter.coderd_metrics_urls[0].value, "[]")
+    SCALETEST_CODERD_METRICS_DISCOVER                   = try(data.coder_parameter.coderd_metrics_discover[0].value, "")
+    SCALETEST_CODERD_NAMESPACE                          = try(data.coder_parameter.coderd_namespace[0].value, "coder")
+    SCALETEST_CODERD_METRICS_PORT                       = try(data.coder_parameter.coderd_metrics_port[0].value, "2112")
+    SCALETEST_CODERD_METRICS_INTERVAL                   = try(data.coder_parameter.coderd_metrics_interval[0].value, "5s")
+    SCALETEST_RUNNERS                                   = try(data.coder_parameter.runners[0].value, "1")
+    SCALETEST_NAMESPACE                                 = try(data.coder_parameter.namespace[0].value, "coder-big")
   }
 
   # Bounds the parameter form cannot enforce (Go durations, fractional numbers, optional overrides).
   # Durations are compared through timeadd(), i.e. to the second; the runner re-checks exactly at start.
   duration_bounds = {
-    SCALETEST_STAGGER_DELAY                  = { name = "Stagger delay (concurrent)", min = "0s", max = "24h" }
-    SCALETEST_BASELINE_WAIT                  = { name = "Baseline wait", min = "0s", max = "24h" }
-    SCALETEST_GREEDY_TICK_INTERVAL           = { name = "Greedy tick interval", min = "1ms", max = "1h" }
-    SCALETEST_CREATE_TIMEOUT                 = { name = "Create timeout", min = "1s", max = "24h" }
-    SCALETEST_JOB_TIMEOUT                    = { name = "Per-workspace timeout", min = "1s", max = "24h" }
-    SCALETEST_RUN_TIMEOUT                    = { name = "Command timeout", min = "100ms", max = "1h" }
-    SCALETEST_RUN_EXPECT_OUTPUT_TIMEOUT      = { name = "Run expect output timeout", min = "0s", max = "1h" }
-    SCALETEST_DURATION                       = { name = "Traffic duration", min = "1s", max = "24h" }
-    SCALETEST_TICK_INTERVAL                  = { name = "Tick interval", min = "1ms", max = "1h" }
-    SCALETEST_TRAFFIC_TIMEOUT                = { name = "Traffic hard timeout", min = "0s", max = "25h" }
-    SCALETEST_RAMP                           = { name = "Connection ramp-up", min = "0s", max = "1h" }
-    SCALETEST_WORKSPACE_UPDATES_TIMEOUT      = { name = "Workspace updates timeout", min = "1s", max = "24h" }
-    SCALETEST_WORKSPACE_UPDATES_DIAL_TIMEOUT = { name = "Workspace updates dial timeout", min = "100ms", max = "1h" }
-    SCALETEST_SSH_DURATION                   = { name = "SSH duration", min = "1s", max = "24h" }
-    SCALETEST_SSH_TICK_INTERVAL              = { name = "SSH tick interval", min = "1ms", max = "1h" }
-    SCALETEST_WEB_TERMINAL_DURATION          = { name = "Web terminal duration", min = "1s", max = "24h" }
-    SCALETEST_WEB_TERMINAL_TICK_INTERVAL     = { name = "Web terminal tick interval", min = "1ms", max = "1h" }
-    SCALETEST_APP_DURATION                   = { name = "App duration", min = "1s", max = "24h" }
-    SCALETEST_APP_TICK_INTERVAL              = { name = "App tick interval", min = "1ms", max = "1h" }
-    SCALETEST_DASHBOARD_DURATION             = { name = "Dashboard duration", min = "1s", max = "24h" }
-    SCALETEST_THINK_TIME                     = { name = "Think time (API mode)", min = "0s", max = "1h" }
-    SCALETEST_DASHBOARD_INTERVAL             = { name = "Page interval (browser mode)", min = "1ms", max = "1h" }
-    SCALETEST_DASHBOARD_JITTER               = { name = "Page jitter (browser mode)", min = "0s", max = "1h" }
-    SCALETEST_THRESHOLD_PROVISION_P95        = { name = "Threshold: provisioning p95", min = "1ms", max = "24h" }
-    SCALETEST_THRESHOLD_DASHBOARD_P95        = { name = "Threshold: dashboard p95", min = "1ms", max = "1h" }
-    SCALETEST_THRESHOLD_DASHBOARD_P99        = { name = "Threshold: dashboard p99", min = "1ms", max = "1h" }
-    SCALETEST_THRESHOLD_TICK_P99             = { name = "Threshold: traffic tick p99", min = "0s", max = "1h" }
-    SCALETEST_CLEANUP_TIMEOUT                = { name = "Cleanup timeout", min = "1s", max = "24h" }
-    SCALETEST_CLEANUP_JOB_TIMEOUT            = { name = "Cleanup job timeout", min = "1s", max = "24h" }
-    SCALETEST_CONNECT_TIMEOUT                = { name = "Connect timeout", min = "100ms", max = "5m" }
-    SCALETEST_REQUEST_TIMEOUT                = { name = "Request timeout", min = "100ms", max = "30m" }
-    SCALETEST_METRICS_WAIT                   = { name = "Metrics linger", min = "0s", max = "10m" }
-    SCALETEST_CODERD_METRICS_INTERVAL        = { name = "Coderd metrics interval", min = "100ms", max = "5m" }
+    SCALETEST_STAGGER_DELAY                     = { name = "Stagger delay (concurrent)", min = "0s", max = "24h" }
+    SCALETEST_BASELINE_WAIT                     = { name = "Baseline wait", min = "0s", max = "24h" }
+    SCALETEST_GREEDY_TICK_INTERVAL              = { name = "Greedy tick interval", min = "1ms", max = "1h" }
+    SCALETEST_CREATE_TIMEOUT                    = { name = "Create timeout", min = "1s", max = "24h" }
+    SCALETEST_JOB_TIMEOUT                       = { name = "Per-workspace timeout", min = "1s", max = "24h" }
+    SCALETEST_RUN_TIMEOUT                       = { name = "Command timeout", min = "100ms", max = "1h" }
+    SCALETEST_RUN_EXPECT_OUTPUT_TIMEOUT         = { name = "Run expect output timeout", min = "0s", max = "1h" }
+    SCALETEST_DURATION                          = { name = "Traffic duration", min = "1s", max = "24h" }
+    SCALETEST_TICK_INTERVAL                     = { name = "Tick interval", min = "1ms", max = "1h" }
+    SCALETEST_TRAFFIC_TIMEOUT                   = { name = "Traffic hard timeout", min = "0s", max = "25h" }
+    SCALETEST_RAMP                              = { name = "Connection ramp-up", min = "0s", max = "1h" }
+    SCALETEST_WORKSPACE_UPDATES_TIMEOUT         = { name = "Workspace updates timeout", min = "1s", max = "24h" }
+    SCALETEST_WORKSPACE_UPDATES_DIAL_TIMEOUT    = { name = "Workspace updates dial timeout", min = "100ms", max = "1h" }
+    SCALETEST_DYNAMIC_PARAMETERS_TIMEOUT        = { name = "Dynamic parameters timeout", min = "1s", max = "24h" }
+    SCALETEST_DYNAMIC_PARAMETERS_JOB_TIMEOUT    = { name = "Dynamic parameters job timeout", min = "100ms", max = "24h" }
+    SCALETEST_DYNAMIC_PARAMETERS_IMPORT_TIMEOUT = { name = "Dynamic parameters import timeout", min = "1s", max = "24h" }
+    SCALETEST_SSH_DURATION                      = { name = "SSH duration", min = "1s", max = "24h" }
+    SCALETEST_SSH_TICK_INTERVAL                 = { name = "SSH tick interval", min = "1ms", max = "1h" }
+    SCALETEST_WEB_TERMINAL_DURATION             = { name = "Web terminal duration", min = "1s", max = "24h" }
+    SCALETEST_WEB_TERMINAL_TICK_INTERVAL        = { name = "Web terminal tick interval", min = "1ms", max = "1h" }
+    SCALETEST_APP_DURATION                      = { name = "App duration", min = "1s", max = "24h" }
+    SCALETEST_APP_TICK_INTERVAL                 = { name = "App tick interval", min = "1ms", max = "1h" }
+    SCALETEST_DASHBOARD_DURATION                = { name = "Dashboard duration", min = "1s", max = "24h" }
+    SCALETEST_THINK_TIME                        = { name = "Think time (API mode)", min = "0s", max = "1h" }
+    SCALETEST_DASHBOARD_INTERVAL                = { name = "Page interval (browser mode)", min = "1ms", max = "1h" }
+    SCALETEST_DASHBOARD_JITTER                  = { name = "Page jitter (browser mode)", min = "0s", max = "1h" }
+    SCALETEST_THRESHOLD_PROVISION_P95           = { name = "Threshold: provisioning p95", min = "1ms", max = "24h" }
+    SCALETEST_THRESHOLD_DASHBOARD_P95           = { name = "Threshold: dashboard p95", min = "1ms", max = "1h" }
+    SCALETEST_THRESHOLD_DASHBOARD_P99           = { name = "Threshold: dashboard p99", min = "1ms", max = "1h" }
+    SCALETEST_THRESHOLD_TICK_P99                = { name = "Threshold: traffic tick p99", min = "0s", max = "1h" }
+    SCALETEST_CLEANUP_TIMEOUT                   = { name = "Cleanup timeout", min = "1s", max = "24h" }
+    SCALETEST_CLEANUP_JOB_TIMEOUT               = { name = "Cleanup job timeout", min = "1s", max = "24h" }
+    SCALETEST_CONNECT_TIMEOUT                   = { name = "Connect timeout", min = "100ms", max = "5m" }
+    SCALETEST_REQUEST_TIMEOUT                   = { name = "Request timeout", min = "100ms", max = "30m" }
+    SCALETEST_METRICS_WAIT                      = { name = "Metrics linger", min = "0s", max = "10m" }
+    SCALETEST_CODERD_METRICS_INTERVAL           = { name = "Coderd metrics interval", min = "100ms", max = "5m" }
   }
   number_bounds = {
     SCALETEST_PERCENTAGE                              = { name = "Percentage", min = 0.01, max = 100 }

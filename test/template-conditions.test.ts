@@ -24,6 +24,7 @@ const CASES: Record<string, Record<string, string>> = {
   sshAppEverything: { scenarios: '["ssh","app"]', show_advanced: "true", concurrent: "true", greedy_agent: "true" },
   command: { show_advanced: "true", run_command: "echo hi" },
   workspaceUpdates: { workspace_updates: "true", show_advanced: "true" },
+  dynamicParameters: { dynamic_parameters: "true", show_advanced: "true" },
 };
 
 test("conditional parameters: a scenario's settings only with it, fine print behind one toggle", { skip: terraform ? false : "terraform is not installed", timeout: 120_000 }, async () => {
@@ -75,6 +76,8 @@ test("conditional parameters: a scenario's settings only with it, fine print beh
   has("command", ["run_command", "run_timeout", "run_expect_output"], []);
   has("workspaceUpdates", ["workspace_updates_workspaces", "workspace_updates_timeout"], []);
   has("defaults", [], ["workspace_updates_workspaces", "workspace_updates_dial_timeout"]);
+  has("dynamicParameters", ["dynamic_parameters_concurrent_evaluations", "dynamic_parameters_template", "dynamic_parameters_job_timeout"], ["workspace_updates_workspaces"]);
+  has("defaults", [], ["dynamic_parameters", "dynamic_parameters_concurrent_evaluations", "user_pool"]);
   // Every conditional parameter shows in at least one of these selections (no condition that never holds).
   const ever = new Set(Object.keys(CASES).flatMap((c) => [...shown(c)]));
   const never = conditional.map(([n]) => n).filter((n) => !ever.has(n) && !n.startsWith("web_terminal_"));

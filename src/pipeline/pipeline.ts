@@ -12,6 +12,7 @@ import { clientFor } from "../scenario/main.ts";
 import { log } from "../util/log.ts";
 import { greedyFlood } from "./greedy.ts";
 import { workspaceUpdatesRunner } from "../workspace-updates/phase.ts";
+import { dynamicParametersRunner } from "../dynamic-parameters/phase.ts";
 import { renderPlan, SCENARIO_TITLE } from "./plan.ts";
 import { preflight, type ScenarioPhase } from "./preflight.ts";
 import { sleep } from "../util/sleep.ts";
@@ -73,6 +74,10 @@ export async function runPipeline(c: Config, opts: PipelineOptions): Promise<Pip
     if (pre.workspaceUpdates && !run.signal.aborted) {
       await run.phase(workspaceUpdatesRunner(), pre.workspaceUpdates, { text: "Workspace updates (WorkspaceUpdates streams while workspaces are created)" });
       await run.baseline("baseline-workspace-updates");
+    }
+    if (pre.dynamicParameters && !run.signal.aborted) {
+      await run.phase(dynamicParametersRunner(), pre.dynamicParameters, { text: "Dynamic parameters (concurrent evaluations of a template's parameters)" });
+      await run.baseline("baseline-dynamic-parameters");
     }
   } catch (e) {
     run.pipelineError(e);

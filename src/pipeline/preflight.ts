@@ -14,6 +14,7 @@ import { planGreedy } from "./greedy.ts";
 import { buildPlan, type Plan, type ScenarioPlan } from "./plan.ts";
 import { shardedTraffic } from "./shards.ts";
 import { workspaceUpdatesRunner, type WorkspaceUpdatesSettings } from "../workspace-updates/phase.ts";
+import { dynamicParametersRunner, type DynamicParametersSettings } from "../dynamic-parameters/phase.ts";
 
 export interface ScenarioPhase {
   plan: ScenarioPlan;
@@ -31,6 +32,8 @@ export interface Preflight {
   scenarios: ScenarioPhase[];
   /** --workspace-updates: the phase after the load scenarios, planned (names after the run's workspaces). */
   workspaceUpdates: WorkspaceUpdatesSettings | null;
+  /** --dynamic-parameters: the phase after workspace-updates, validated and planned (read-only). */
+  dynamicParameters: DynamicParametersSettings | null;
   cleanup: CleanupSettings;
 }
 
@@ -60,7 +63,9 @@ export async function preflight(client: CoderClient, c: Config): Promise<Preflig
   const greedyPlan = c.greedyAgent ? await planGreedy(client, c) : null;
   const greedy = greedyPlan ? { ...create, options: { ...create.options, count: 1, template: c.greedyAgentTemplate, parameters: [] }, plan: greedyPlan } : null;
   const workspaceUpdates = c.wuPhase ? await planPipelineWorkspaceUpdates(client, c) : null;
-  return { plan, version: info.version, externalUrl: info.dashboard_url ?? c.url, create: { ...create, plan: createPlan }, createPlan, greedy, scenarios, workspaceUpdates, cleanup };
+  const dp = dynamicParametersRunner();
+  const dynamicParameters = c.dpPhase ? await dp.prepare!({ client } as never, dp.validate(c, {})) : null;
+  return { plan, version: info.version, externalUrl: info.dashboard_url ?? c.url, create: { ...create, plan: createPlan }, createPlan, greedy, scenarios, workspaceUpdates, dynamicParameters, cleanup };
 }
 
 /**

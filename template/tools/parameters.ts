@@ -163,6 +163,7 @@ const ADVANCED = new Set<SettingKey>([
   "metricsWait", "useHostLogin", "runners", "percentage", "dashboardPercentage", "tickInterval",
   "trustedOrigins", "prometheusUrl", "prometheusSelector", "namespace", "connectTimeout", "requestTimeout", "coderdMetricsUrls", "coderdMetricsDiscover", "coderdNamespace", "coderdMetricsPort",
   "coderdMetricsInterval", "wuDialTimeout", "wuSetupConcurrency", "wuTemplate", "wuUpdatesTimeout",
+  "dpPhase", "dpProvisionerTags", "dpTimeout", "dpJobTimeout", "dpImportTimeout", "userPool",
 ] as SettingKey[]);
 
 function conditionOf(key: SettingKey, s: Setting<unknown>, name: string): Condition | undefined {
@@ -170,6 +171,8 @@ function conditionOf(key: SettingKey, s: Setting<unknown>, name: string): Condit
   const kind = /^(ssh|web_terminal|app)_/.exec(name)?.[1];
   // The workspace-updates phase's own settings show only with it.
   if (/^wu[A-Z]/.test(key) && key !== "wuPhase") parts.push({ flag: "workspace_updates" });
+  // Likewise the dynamic-parameters phase's.
+  else if (/^dp[A-Z]/.test(key) && key !== "dpPhase") parts.push({ flag: "dynamic_parameters" });
   else if (kind) parts.push({ scenario: [kind.replace("_", "-")] });
   else if (s.group === "dashboard" || /^thresholdDashboard/.test(key)) parts.push({ scenario: ["dashboard"] });
   else if (s.group === "traffic" || key === "thresholdTrafficErrorRate" || key === "thresholdTickP99") parts.push({ scenario: TRAFFIC_SCENARIOS });

@@ -26,6 +26,7 @@ import { uploadTar, createTemplateVersion } from "../src/dynamic-parameters/api.
 import { untarFiles } from "../src/dynamic-parameters/tar.ts";
 import { getRegistry } from "../src/metrics/registry.ts";
 import { PhaseRecord } from "../src/results/schema.ts";
+import { loadReportModel, renderHtml, renderMarkdown } from "../src/report/index.ts";
 import { summarize } from "../src/results/stats.ts";
 import { parametersOf } from "../sim/dynamic-parameters.ts";
 import { withSim, type Sim } from "./helpers/sim.ts";
@@ -229,6 +230,13 @@ describe("scenarios/dynamic-parameters.ts", () => {
         assert.equal(json.stages["dynamic-parameters.initial{concurrent_evaluations=6}"]?.count, 6);
         assert.equal(json.stages["dynamic-parameters.change{concurrent_evaluations=3}"]?.count, 3);
         assert.equal(sim.dynamicParameters.counts.versions, 4); // 12 -> 6, 3, 2, 1
+        // The report's section shows both distributions over all 12 sessions.
+        const model = loadReportModel(join(dir, "dpcli"));
+        const md = renderMarkdown(model);
+        assert.match(md, /## Dynamic parameters[\s\S]*Initial evaluation \(open -> first response\) \| 12 \|[\s\S]*Change \(first response -> change response\) \| 12 \|/);
+        assert.match(md, /Change \(first response -> change response\):\n\n```\n[\s\S]*#/);
+        const html = renderHtml(model);
+        assert.match(html, /<h2>Dynamic parameters<\/h2>[\s\S]*<td>Initial evaluation \(open -&gt; first response\)<\/td><td>12<\/td>/);
       });
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -2,6 +2,7 @@
 // embedded as JSON) that works offline from a file:// URL, e.g. copied out of the runner workspace.
 // Nothing in it loads from the network: no external src/href at all.
 import { serverSideSection } from "./server-side.ts";
+import { dynamicParametersHtml } from "./dynamic-parameters.ts";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -425,6 +426,7 @@ ${errorsChart ? timeCard(errorsChart) : ""}
 ${serverSideSection(model)}
 <h2>Per phase</h2>
 ${phaseCharts || `<p class="muted">No phase recorded timings yet.</p>`}
+${dynamicParametersHtml(model)}
 <h2>Phases</h2>
 ${phaseTable(model)}
 <h2>Phase details</h2>

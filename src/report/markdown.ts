@@ -4,6 +4,7 @@ import { chartData } from "./chart-data.ts";
 import { formatBytesRate, formatLimit, formatPercent, formatRate, formatValue, mdCell, mdTable } from "./format.ts";
 import { headlineCards, thresholdsFailedFirst } from "./headline.ts";
 import type { ReportModel, ReportPhase } from "./model.ts";
+import { dynamicParametersMarkdown } from "./dynamic-parameters.ts";
 
 const VERDICT_TEXT: Record<ReportModel["verdict"], string> = {
   pass: "PASS — every phase passed and every threshold was met",
@@ -103,6 +104,9 @@ export function renderMarkdown(model: ReportModel): string {
       out.push("```\n");
     }
   }
+
+  const dp = dynamicParametersMarkdown(model);
+  if (dp) out.push(dp);
 
   for (const p of model.phases) {
     out.push(`## ${p.index}. ${mdCell(p.name)} (${p.status})\n`);

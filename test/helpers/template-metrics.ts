@@ -2,6 +2,7 @@
 // the metric names a PromQL expression reads.
 import { getRegistry } from "../../src/metrics/index.ts";
 import { workspaceUpdatesMetrics } from "../../src/workspace-updates/metrics.ts";
+import { dynamicParametersMetrics } from "../../src/dynamic-parameters/metrics.ts";
 import { getTrafficMetrics } from "../../src/metrics/traffic.ts";
 import { DashboardRecorder } from "../../src/dashboard/recorder.ts";
 
@@ -13,6 +14,7 @@ export async function liveRunnerMetrics(): Promise<Map<string, string>> {
   getTrafficMetrics();
   new DashboardRecorder("api");
   workspaceUpdatesMetrics();
+  dynamicParametersMetrics();
   const all = await getRegistry().getMetricsAsJSON();
   return new Map(all.map((m) => [m.name, String(m.type)]));
 }

@@ -181,6 +181,25 @@ describe("simulator responses validate against Coder's API contract", () => {
       sock.on("error", reject);
     });
 
+    // The dynamic-parameters websocket of an imported version answers 101, then the initial evaluation (id -1).
+    const dpTemplate = await api(sim, "GET", `/api/v2/templates/${full.template_id}`);
+    const first = await new Promise<{ id: number; diagnostics: unknown[]; parameters: unknown[] }>((resolve, reject) => {
+      const sock = new WebSocket(`${sim.url.replace("http", "ws")}/api/v2/templateversions/${dpTemplate.body.active_version_id}/dynamic-parameters`, {
+        headers: { "Coder-Session-Token": sim.ownerToken },
+      });
+      sock.on("upgrade", (res) => {
+        validatorFor("GET", "/templateversions/{templateversion}/dynamic-parameters", res.statusCode ?? 0);
+        covered.add("GET /templateversions/{templateversion}/dynamic-parameters");
+      });
+      sock.on("message", (data) => {
+        resolve(JSON.parse(data.toString()));
+        sock.close();
+      });
+      sock.on("error", reject);
+    });
+    assert.equal(first.id, -1);
+    assert.ok(Array.isArray(first.diagnostics) && Array.isArray(first.parameters));
+
     // Stop, a build to cancel, delete.
     // The stop build is held pending (fault) so that there is something to cancel.
     sim.faults.set({ build: { stuckPendingRate: 1 } });

@@ -36,6 +36,8 @@ export const OPERATIONS: readonly string[] = [
   "GET /templates/{template}",
   "GET /templateversions/{templateversion}",
   "GET /templateversions/{templateversion}/rich-parameters",
+  // The dynamic-parameters load type's websocket (101 only; its frames are codersdk.DynamicParametersResponse).
+  "GET /templateversions/{templateversion}/dynamic-parameters",
   "GET /users",
   "POST /users",
   "GET /users/authmethods",

@@ -20,6 +20,7 @@ import addFormatsModule from "ajv-formats";
 import WebSocket from "ws";
 import { api, createRunningWorkspace, templateId, waitFor, withSim, type Sim } from "./helpers/sim.ts";
 import { startSim } from "../sim/index.ts";
+import { templateArchive } from "../src/dynamic-parameters/template.ts";
 import { applyStatusCorrections, CONTRACT_PATH } from "./helpers/client-contract.ts";
 
 
@@ -199,6 +200,17 @@ describe("simulator responses validate against Coder's API contract", () => {
     });
     assert.equal(first.id, -1);
     assert.ok(Array.isArray(first.diagnostics) && Array.isArray(first.parameters));
+
+    // POST /files takes a tar body: 201 for new content, 200 when the same user uploaded it before.
+    const tar = templateArchive("contract");
+    for (const status of [201, 200]) {
+      const res = await fetch(`${sim.url}/api/v2/files`, { method: "POST", headers: { "Coder-Session-Token": sim.ownerToken, "Content-Type": "application/x-tar" }, body: new Uint8Array(tar) });
+      assert.equal(res.status, status);
+      const v = validatorFor("POST", "/files", res.status)!;
+      const body = await res.json();
+      assert.ok(v(body), ajv.errorsText(v.errors));
+    }
+    covered.add("POST /files");
 
     // Stop, a build to cancel, delete.
     // The stop build is held pending (fault) so that there is something to cancel.

@@ -20,6 +20,8 @@ export const OPERATIONS: readonly string[] = [
   "GET /deployment/config",
   "GET /deployment/stats",
   "GET /entitlements",
+  // Template archives of the dynamic-parameters load type (a tar body; the answer is codersdk.UploadResponse).
+  "POST /files",
   "GET /insights/daus",
   "GET /insights/templates",
   "GET /insights/user-latency",

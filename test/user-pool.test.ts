@@ -11,6 +11,7 @@ import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import { CoderClient } from "../src/coder/index.ts";
+import { cleanupRun } from "../src/cleanup/cleanup.ts";
 import { PhaseRecord } from "../src/results/schema.ts";
 import { leaseUsers, selectPoolUsers, templateAdminCount, UserPoolError } from "../src/users/index.ts";
 import { api, withSim, type Sim } from "./helpers/sim.ts";
@@ -64,6 +65,21 @@ describe("user pool (library)", () => {
           assert.deepEqual(await lease.release(), { minted: 3, revoked: 3, failed: 0 });
           assert.deepEqual(await lease.release(), { minted: 3, revoked: 3, failed: 0 });
           assert.equal(sim.counts().tokens, tokensBefore);
+          // A run that crashed after minting: its cleanup revokes the tokens it minted for the borrowed owners
+          // of its workspaces, deletes the workspaces, and keeps the pool users.
+          const crashed = await leaseUsers(client, users.slice(0, 1), { runId: "rcrash", purpose: "create" });
+          const org = await client.defaultOrganization();
+          const tpl = await client.templateByName(org.id, "kubernetes-minimal");
+          await crashed.users[0]!.client.createWorkspace("me", { name: "scaletest-rcrash-0000", template_version_id: tpl.active_version_id });
+          assert.equal(tokenNames(sim).filter((n) => n.startsWith("scaletest-rcrash-")).length, 1);
+          const c = await cleanupRun(client, { runId: "rcrash", concurrency: 2, timeoutMs: 60_000, jobTimeoutMs: 30_000, pollMs: 20 });
+          assert.equal(c.exit_code, 0, c.failed.join(", "));
+          assert.equal(c.workspaces.length, 1);
+          assert.equal(c.users.length, 0);
+          assert.deepEqual(c.tokens_deleted?.filter((t) => t.includes("scaletest-rcrash-")).length, 1);
+          assert.deepEqual(tokenNames(sim).filter((n) => n.startsWith("scaletest-rcrash-")), []);
+          assert.equal(poolUsers(sim, "plib").length, 3);
+          await crashed.release();
           await assert.rejects(selectPoolUsers(client, { pool: "plib", runId: "rlib", count: 4 }), (e: unknown) => e instanceof UserPoolError && /holds 3 usable user\(s\); this run needs 4/.test((e as Error).message));
           await assert.rejects(selectPoolUsers(client, { pool: "plib", runId: "plib", count: 1 }), /is this run's own id/);
           await assert.rejects(selectPoolUsers(client, { pool: "nopool", runId: "rlib", count: 1 }), /holds no usable users/);

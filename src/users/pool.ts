@@ -148,3 +148,40 @@ export async function leaseUsers(client: CoderClient, users: readonly User[], o:
   const byId = new Map(minted.map((m) => [m.user.id, m]));
   return { users: users.map((u) => ({ user: u, client: byId.get(u.id)!.client })), release };
 }
+
+/**
+ * After a crash, the tokens a run minted for borrowed users outlive it (until their lifetime ends). A run's
+ * cleanup calls this with the owners of the run's workspaces that it does not delete itself (pool users):
+ * their tokens named for run `runId` (scaletest-<run>-<purpose><stamp>) are revoked. Never throws.
+ */
+export async function revokeRunTokens(
+  client: CoderClient,
+  runId: string,
+  users: readonly Pick<User, "id" | "username">[],
+  log?: (level: "warn" | "info", msg: string) => void,
+): Promise<{ deleted: string[]; failed: string[] }> {
+  const name = new RegExp(`^${runPrefix(runId)}[a-z0-9]+$`);
+  const deleted: string[] = [];
+  const failed: string[] = [];
+  for (const u of users) {
+    let tokens;
+    try {
+      tokens = await client.listTokens(u.id);
+    } catch (e) {
+      failed.push(`${u.username}/(list: ${(e as Error).message})`);
+      continue;
+    }
+    for (const t of tokens) {
+      if (!name.test(t.token_name)) continue;
+      try {
+        await client.deleteToken(u.id, t.id);
+        deleted.push(`${u.username}/${t.token_name}`);
+      } catch (e) {
+        failed.push(`${u.username}/${t.token_name}`);
+        log?.("warn", `could not revoke token ${t.token_name} of pool user ${u.username}: ${(e as Error).message}`);
+      }
+    }
+  }
+  if (deleted.length) log?.("info", `cleanup: revoked ${deleted.length} token(s) the run minted for borrowed users`);
+  return { deleted, failed };
+}

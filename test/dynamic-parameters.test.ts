@@ -23,13 +23,13 @@ import {
   type DynamicParametersResult,
 } from "../src/dynamic-parameters/index.ts";
 import { uploadTar, createTemplateVersion } from "../src/dynamic-parameters/api.ts";
-import { untarFiles } from "../src/dynamic-parameters/tar.ts";
+import { tarFiles, untarFiles } from "../src/dynamic-parameters/tar.ts";
 import { getRegistry } from "../src/metrics/registry.ts";
 import { PhaseRecord } from "../src/results/schema.ts";
 import { loadReportModel, renderHtml, renderMarkdown } from "../src/report/index.ts";
 import { summarize } from "../src/results/stats.ts";
 import { parametersOf } from "../sim/dynamic-parameters.ts";
-import { withSim, type Sim } from "./helpers/sim.ts";
+import { waitFor, withSim, type Sim } from "./helpers/sim.ts";
 
 const BASE: Omit<DynamicParametersOptions, "runId"> = {
   template: "scaletest-dynamic-parameters",
@@ -164,6 +164,15 @@ describe("dynamic-parameters against the simulator", () => {
         assert.match(s.error ?? "", /425/);
         assert.match(s.error ?? "", /Template version job has not finished/);
         assert.equal(sim.dynamicParameters.counts.tooEarly, 1);
+        // A version without the `zero` parameter fails the session at its initial evaluation, saying so.
+        sim.dynamicParameters.importMs = 5;
+        const bare = await uploadTar(client, tarFiles({ "main.tf": 'data "coder_parameter" "other" {\n  name = "other"\n  default = "x"\n}\n' }));
+        const v2 = await createTemplateVersion(client, org.id, { file_id: bare, message: "m", storage_method: "file", provisioner: "terraform", tags: {} });
+        await waitFor("import", async () => (await client.templateVersion(v2.id)).job.status === "succeeded");
+        const s2 = await runSession(client, { id: "0/1", partition: 1, concurrentEvaluations: 1, versionId: v2.id }, AbortSignal.timeout(10_000), () => "stopped");
+        assert.equal(s2.failed_stage, "initial");
+        assert.equal(s2.error, "missing expected parameter: 'zero'");
+        assert.ok(s2.initial_ms !== null);
       } finally {
         await client.close();
       }

@@ -127,7 +127,8 @@ export class Convert {
     const creator = this.core.state.users.get(v.createdById);
     return {
       id: v.id,
-      template_id: v.templateId,
+      // codersdk: *uuid.UUID with omitempty: absent for a version made without a template.
+      ...(v.templateId ? { template_id: v.templateId } : {}),
       organization_id: v.orgId,
       created_at: this.iso(v.createdAt),
       updated_at: this.iso(v.updatedAt),

@@ -212,6 +212,15 @@ describe("simulator responses validate against Coder's API contract", () => {
     }
     covered.add("POST /files");
 
+    // A version from that upload (201, its import job pending), then a template from it (coderd: 201).
+    const fileId = (await (await fetch(`${sim.url}/api/v2/files`, { method: "POST", headers: { "Coder-Session-Token": sim.ownerToken, "Content-Type": "application/x-tar" }, body: new Uint8Array(tar) })).json()).hash;
+    const version = await check(sim, "POST", "/organizations/{organization}/templateversions", `/api/v2/organizations/${org}/templateversions`,
+      { file_id: fileId, storage_method: "file", provisioner: "terraform", tags: {}, message: "contract" });
+    assert.equal(version.template_id, undefined);
+    const created = await check(sim, "POST", "/organizations/{organization}/templates", `/api/v2/organizations/${org}/templates`,
+      { name: "scaletest-contract-dp", display_name: "Contract", description: "", template_version_id: version.id });
+    assert.equal(created.active_version_id, version.id);
+
     // Stop, a build to cancel, delete.
     // The stop build is held pending (fault) so that there is something to cancel.
     sim.faults.set({ build: { stuckPendingRate: 1 } });

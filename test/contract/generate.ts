@@ -33,6 +33,9 @@ export const OPERATIONS: readonly string[] = [
   "GET /organizations/{organization}/provisionerjobs/{job}",
   "GET /organizations/{organization}/templates",
   "GET /organizations/{organization}/templates/{templatename}",
+  // dynamic-parameters prepares its versions (and its template when missing) as Coder's tool does.
+  "POST /organizations/{organization}/templates",
+  "POST /organizations/{organization}/templateversions",
   "GET /regions",
   "GET /templates",
   "GET /templates/{template}",

@@ -332,6 +332,18 @@ export function buildDashboard(): Dashboard {
         "How long each executor tick takes: a storm makes it start many workspaces at once."),
     );
 
+  d.withRow(new RowBuilder("Dynamic parameters"))
+    .withPanel(
+      timeseries("Dynamic parameters initial evaluation (runner)", "s",
+        percentiles("coderd_scaletest_dynamic_parameters_latency_initial_response_seconds", ["concurrent_evaluations"], RUNNER),
+        "Opening the template version's dynamic-parameters websocket to its initial evaluation, by the partition's concurrent evaluations."),
+    )
+    .withPanel(
+      timeseries("Dynamic parameters change response (runner)", "s",
+        percentiles("coderd_scaletest_dynamic_parameters_latency_change_response_seconds", ["concurrent_evaluations"], RUNNER),
+        "The initial evaluation to the response to one parameter change (zero -> B), by the partition's concurrent evaluations."),
+    );
+
   d.withRow(new RowBuilder("Dashboard traffic"))
     .withPanel(
       timeseries("Page load time p95 by page (runner)", "s", [

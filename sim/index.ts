@@ -32,6 +32,7 @@ import { installPrebuilds, type Prebuilds } from "./prebuilds.ts";
 import { installTaskStatus, type TaskStatus } from "./taskstatus.ts";
 import { LifecycleExecutor } from "./lifecycle.ts";
 import { BuildWatchServer } from "./watch.ts";
+import { DynamicParametersSim } from "./dynamic-parameters.ts";
 import { jobStatus, type SimState } from "./state.ts";
 import { sleep } from "../src/util/sleep.ts";
 
@@ -101,6 +102,8 @@ export interface Sim {
   readonly lifecycle: LifecycleExecutor;
   /** The build watch streams (watch-all-workspacebuilds, watch-ws) and their counters. */
   readonly watch: BuildWatchServer;
+  /** Template uploads, version imports and the dynamic-parameters websocket; knobs: evalDelayMs, injectDiagnostic. */
+  readonly dynamicParameters: DynamicParametersSim;
   /** coderd's Prometheus endpoint (its own loopback port), or undefined with `metrics: false`. */
   readonly metrics: SimMetrics | undefined;
   /** The metrics endpoint's URL ("" with `metrics: false`). */
@@ -150,6 +153,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
   const deps: RouteDeps = { core, engine, convert };
   registerMetaRoutes(core.router, deps, { ptySessions: () => pty.openCount() });
   registerUserRoutes(core.router, deps);
+  registerRoleRoutes(core.router, deps);
   registerTemplateRoutes(core.router, deps);
   registerWorkspaceRoutes(core.router, deps);
   registerRoleRoutes(core.router, deps);
@@ -163,6 +167,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
   const taskStatus = installTaskStatus(deps, { premium: opts.premium });
   const lifecycle = new LifecycleExecutor(core, engine, opts.autobuildPollIntervalMs);
   const watch = new BuildWatchServer(core, convert, opts.experiments);
+  const dynamicParameters = new DynamicParametersSim(core, convert, core.router);
   // Minimal dashboard pages (HTML at the dashboard's paths) for browser-mode dashboard traffic.
   installDashboardPages({ use: (pre) => core.preHandlers.push(pre) });
 
@@ -205,6 +210,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
     inboxWatch,
     lifecycle,
     watch,
+    dynamicParameters,
     metrics,
     metricsUrl: metrics?.url ?? "",
     http: {

@@ -571,6 +571,17 @@ data "coder_parameter" "run_log_output" {
   order        = 213
 }
 
+data "coder_parameter" "user_pool" {
+  count        = data.coder_parameter.show_advanced.value == "true" ? 1 : 0
+  name         = "user_pool"
+  display_name = "User pool"
+  description  = "Run id of a user pool made by create-users: its users own this run's workspaces (a token minted per run, revoked after) instead of users created per workspace; empty = create users. (env `SCALETEST_USER_POOL`)"
+  type         = "string"
+  default      = ""
+  mutable      = true
+  order        = 214
+}
+
 data "coder_parameter" "duration" {
   count        = contains(jsondecode(data.coder_parameter.scenarios.value), "ssh") || contains(jsondecode(data.coder_parameter.scenarios.value), "web-terminal") || contains(jsondecode(data.coder_parameter.scenarios.value), "app") ? 1 : 0
   name         = "duration"
@@ -1313,6 +1324,104 @@ data "coder_parameter" "autostart_watch" {
   }
 }
 
+data "coder_parameter" "dynamic_parameters" {
+  count        = (contains(jsondecode(data.coder_parameter.scenarios.value), "ssh") || contains(jsondecode(data.coder_parameter.scenarios.value), "web-terminal") || contains(jsondecode(data.coder_parameter.scenarios.value), "app")) && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
+  name         = "dynamic_parameters"
+  display_name = "Dynamic parameters"
+  description  = "Run the dynamic-parameters load type as a phase after the load scenarios: concurrent evaluations of a scale-test template's parameters. (env `SCALETEST_DYNAMIC_PARAMETERS`)"
+  type         = "bool"
+  default      = false
+  mutable      = true
+  order        = 345
+}
+
+data "coder_parameter" "dynamic_parameters_concurrent_evaluations" {
+  count        = try(data.coder_parameter.dynamic_parameters[0].value, "false") == "true" ? 1 : 0
+  name         = "dynamic_parameters_concurrent_evaluations"
+  display_name = "Dynamic parameters concurrent evaluations"
+  description  = "Concurrent dynamic-parameters evaluations, split into halving partitions with one template version each (Coder's rule). (env `SCALETEST_DYNAMIC_PARAMETERS_CONCURRENT_EVALUATIONS`)"
+  type         = "number"
+  default      = 100
+  mutable      = true
+  order        = 346
+
+  validation {
+    min = 1
+    max = 10000
+  }
+}
+
+data "coder_parameter" "dynamic_parameters_template" {
+  count        = try(data.coder_parameter.dynamic_parameters[0].value, "false") == "true" ? 1 : 0
+  name         = "dynamic_parameters_template"
+  display_name = "Dynamic parameters template"
+  description  = "Template (name, starting scaletest-) that receives the versions; created when missing. (env `SCALETEST_DYNAMIC_PARAMETERS_TEMPLATE`)"
+  type         = "string"
+  default      = "scaletest-dynamic-parameters"
+  mutable      = true
+  order        = 347
+}
+
+data "coder_parameter" "dynamic_parameters_provisioner_tags" {
+  count        = (try(data.coder_parameter.dynamic_parameters[0].value, "false") == "true") && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
+  name         = "dynamic_parameters_provisioner_tags"
+  display_name = "Dynamic parameters provisioner tag"
+  description  = "Provisioner tag key=value for the version imports (repeatable). (env `SCALETEST_DYNAMIC_PARAMETERS_PROVISIONER_TAGS`)"
+  type         = "list(string)"
+  form_type    = "tag-select"
+  default      = jsonencode([])
+  mutable      = true
+  order        = 348
+}
+
+data "coder_parameter" "dynamic_parameters_timeout" {
+  count        = (try(data.coder_parameter.dynamic_parameters[0].value, "false") == "true") && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
+  name         = "dynamic_parameters_timeout"
+  display_name = "Dynamic parameters timeout"
+  description  = "Limit for the whole load type (setup and sessions); sessions still open then fail. Allowed: 1s to 24h. (env `SCALETEST_DYNAMIC_PARAMETERS_TIMEOUT`)"
+  type         = "string"
+  default      = "30m"
+  mutable      = true
+  order        = 349
+
+  validation {
+    regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
+  }
+}
+
+data "coder_parameter" "dynamic_parameters_job_timeout" {
+  count        = (try(data.coder_parameter.dynamic_parameters[0].value, "false") == "true") && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
+  name         = "dynamic_parameters_job_timeout"
+  display_name = "Dynamic parameters job timeout"
+  description  = "Limit for one session: dial, initial evaluation, change and its response. Allowed: 100ms to 24h. (env `SCALETEST_DYNAMIC_PARAMETERS_JOB_TIMEOUT`)"
+  type         = "string"
+  default      = "5m"
+  mutable      = true
+  order        = 350
+
+  validation {
+    regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
+  }
+}
+
+data "coder_parameter" "dynamic_parameters_import_timeout" {
+  count        = (try(data.coder_parameter.dynamic_parameters[0].value, "false") == "true") && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
+  name         = "dynamic_parameters_import_timeout"
+  display_name = "Dynamic parameters import timeout"
+  description  = "How long the prepared template versions may take to import before the load type fails. Allowed: 1s to 24h. (env `SCALETEST_DYNAMIC_PARAMETERS_IMPORT_TIMEOUT`)"
+  type         = "string"
+  default      = "10m"
+  mutable      = true
+  order        = 351
+
+  validation {
+    regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
+  }
+}
+
 data "coder_parameter" "web_terminal_duration" {
   count        = (contains(jsondecode(data.coder_parameter.scenarios.value), "web-terminal")) && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
   name         = "web_terminal_duration"
@@ -1972,135 +2081,143 @@ data "coder_parameter" "namespace" {
 locals {
   # Every parameter, by the environment variable the runner reads (merged into coder_agent.main.env).
   parameter_env = {
-    SCALETEST_SCENARIOS                               = data.coder_parameter.scenarios.value
-    SCALETEST_CONCURRENT                              = data.coder_parameter.concurrent.value
-    SCALETEST_STAGGER_DELAY                           = try(data.coder_parameter.stagger_delay[0].value, "3m")
-    SCALETEST_BASELINE_WAIT                           = data.coder_parameter.baseline_wait.value
-    SCALETEST_SKIP_CREATE_WORKSPACES                  = try(data.coder_parameter.skip_create_workspaces[0].value, "false")
-    SCALETEST_GREEDY_AGENT                            = data.coder_parameter.greedy_agent.value
-    SCALETEST_GREEDY_AGENT_TEMPLATE                   = try(data.coder_parameter.greedy_agent_template[0].value, "kubernetes-medium-greedy")
-    SCALETEST_GREEDY_BYTES_PER_TICK                   = try(data.coder_parameter.greedy_bytes_per_tick[0].value, "26214400")
-    SCALETEST_GREEDY_TICK_INTERVAL                    = try(data.coder_parameter.greedy_tick_interval[0].value, "40ms")
-    SCALETEST_DRY_RUN                                 = data.coder_parameter.dry_run.value
-    SCALETEST_COMMENT                                 = data.coder_parameter.comment.value
-    SCALETEST_BANNER                                  = try(data.coder_parameter.banner[0].value, "true")
-    SCALETEST_NOTIFICATIONS                           = try(data.coder_parameter.notifications[0].value, "false")
-    SCALETEST_CAPACITY                                = try(data.coder_parameter.capacity[0].value, "false")
-    SCALETEST_CAPACITY_LOAD                           = try(data.coder_parameter.capacity_load[0].value, "web-terminal")
-    SCALETEST_CAPACITY_MODE                           = try(data.coder_parameter.capacity_mode[0].value, "schedule")
-    SCALETEST_CAPACITY_STEPS                          = try(data.coder_parameter.capacity_steps[0].value, "")
-    SCALETEST_CAPACITY_START                          = try(data.coder_parameter.capacity_start[0].value, "10")
-    SCALETEST_CAPACITY_STEP                           = try(data.coder_parameter.capacity_step[0].value, "10")
-    SCALETEST_CAPACITY_MAX                            = try(data.coder_parameter.capacity_max[0].value, "100")
-    SCALETEST_CAPACITY_RESOLUTION                     = try(data.coder_parameter.capacity_resolution[0].value, "10")
-    SCALETEST_CAPACITY_HOLD                           = try(data.coder_parameter.capacity_hold[0].value, "2m")
-    SCALETEST_WORKSPACES                              = data.coder_parameter.workspaces.value
-    SCALETEST_TEMPLATE                                = data.coder_parameter.template.value
-    SCALETEST_PARAMETERS                              = try(data.coder_parameter.parameters[0].value, "[]")
-    SCALETEST_CREATE_CONCURRENCY                      = data.coder_parameter.create_concurrency.value
-    SCALETEST_CREATE_TIMEOUT                          = try(data.coder_parameter.create_timeout[0].value, "5h")
-    SCALETEST_JOB_TIMEOUT                             = try(data.coder_parameter.job_timeout[0].value, "5h")
-    SCALETEST_CREATE_RETRY                            = try(data.coder_parameter.create_retry[0].value, "5")
-    SCALETEST_NO_WAIT_FOR_AGENTS                      = try(data.coder_parameter.no_wait_for_agents[0].value, "false")
-    SCALETEST_RUN_COMMAND                             = try(data.coder_parameter.run_command[0].value, "")
-    SCALETEST_RUN_TIMEOUT                             = try(data.coder_parameter.run_timeout[0].value, "5s")
-    SCALETEST_RUN_EXPECT_OUTPUT                       = try(data.coder_parameter.run_expect_output[0].value, "")
-    SCALETEST_RUN_EXPECT_TIMEOUT                      = try(data.coder_parameter.run_expect_timeout[0].value, "false")
-    SCALETEST_RUN_EXPECT_OUTPUT_TIMEOUT               = try(data.coder_parameter.run_expect_output_timeout[0].value, "0s")
-    SCALETEST_RUN_LOG_OUTPUT                          = try(data.coder_parameter.run_log_output[0].value, "false")
-    SCALETEST_DURATION                                = try(data.coder_parameter.duration[0].value, "30m")
-    SCALETEST_BYTES_PER_TICK                          = try(data.coder_parameter.bytes_per_tick[0].value, "1024")
-    SCALETEST_TICK_INTERVAL                           = try(data.coder_parameter.tick_interval[0].value, "100ms")
-    SCALETEST_PERCENTAGE                              = try(data.coder_parameter.percentage[0].value, "100")
-    SCALETEST_APP_MODE                                = try(data.coder_parameter.app_mode[0].value, "wsec")
-    SCALETEST_TRAFFIC_TIMEOUT                         = try(data.coder_parameter.traffic_timeout[0].value, "0s")
-    SCALETEST_RAMP                                    = try(data.coder_parameter.ramp[0].value, "0s")
-    SCALETEST_RECONNECT                               = try(data.coder_parameter.reconnect[0].value, "false")
-    SCALETEST_WORKSPACE_UPDATES                       = try(data.coder_parameter.workspace_updates[0].value, "false")
-    SCALETEST_WORKSPACE_UPDATES_WORKSPACES            = try(data.coder_parameter.workspace_updates_workspaces[0].value, "10")
-    SCALETEST_WORKSPACE_UPDATES_POWER_USER_WORKSPACES = try(data.coder_parameter.workspace_updates_power_user_workspaces[0].value, "5")
-    SCALETEST_WORKSPACE_UPDATES_POWER_USER_PERCENTAGE = try(data.coder_parameter.workspace_updates_power_user_percentage[0].value, "50")
-    SCALETEST_WORKSPACE_UPDATES_TIMEOUT               = try(data.coder_parameter.workspace_updates_timeout[0].value, "5m")
-    SCALETEST_WORKSPACE_UPDATES_DIAL_TIMEOUT          = try(data.coder_parameter.workspace_updates_dial_timeout[0].value, "2m")
-    SCALETEST_WORKSPACE_UPDATES_TEMPLATE              = try(data.coder_parameter.workspace_updates_template[0].value, "")
-    SCALETEST_WORKSPACE_UPDATES_SETUP_CONCURRENCY     = try(data.coder_parameter.workspace_updates_setup_concurrency[0].value, "0")
-    SCALETEST_PREBUILDS                               = try(data.coder_parameter.prebuilds[0].value, "false")
-    SCALETEST_PREBUILDS_TEMPLATES                     = try(data.coder_parameter.prebuilds_templates[0].value, "1")
-    SCALETEST_PREBUILDS_PRESETS                       = try(data.coder_parameter.prebuilds_presets[0].value, "1")
-    SCALETEST_PREBUILDS_PRESET_PREBUILDS              = try(data.coder_parameter.prebuilds_preset_prebuilds[0].value, "1")
-    SCALETEST_PREBUILDS_TEMPLATE_VERSION_JOB_TIMEOUT  = try(data.coder_parameter.prebuilds_template_version_job_timeout[0].value, "5m")
-    SCALETEST_PREBUILDS_WORKSPACE_TIMEOUT             = try(data.coder_parameter.prebuilds_workspace_timeout[0].value, "10m")
-    SCALETEST_TASK_STATUS                             = try(data.coder_parameter.task_status[0].value, "false")
-    SCALETEST_TASK_STATUS_COUNT                       = try(data.coder_parameter.task_status_count[0].value, "10")
-    SCALETEST_TASK_STATUS_TEMPLATE                    = try(data.coder_parameter.task_status_template[0].value, "scaletest-task-status")
-    SCALETEST_TASK_STATUS_APP_SLUG                    = try(data.coder_parameter.task_status_app_slug[0].value, "ai-agent")
-    SCALETEST_TASK_STATUS_REPORT_PERIOD               = try(data.coder_parameter.task_status_report_period[0].value, "10s")
-    SCALETEST_TASK_STATUS_REPORT_DURATION             = try(data.coder_parameter.task_status_report_duration[0].value, "15m")
-    SCALETEST_TASK_STATUS_BASELINE                    = try(data.coder_parameter.task_status_baseline[0].value, "10m")
-    SCALETEST_TASK_STATUS_WORKSPACE_TIMEOUT           = try(data.coder_parameter.task_status_workspace_timeout[0].value, "5m")
-    SCALETEST_NOTIFICATIONS_USER_COUNT                = try(data.coder_parameter.notifications_user_count[0].value, "10")
-    SCALETEST_NOTIFICATIONS_TEMPLATE_ADMIN_PERCENTAGE = try(data.coder_parameter.notifications_template_admin_percentage[0].value, "20")
-    SCALETEST_NOTIFICATIONS_TIMEOUT                   = try(data.coder_parameter.notifications_timeout[0].value, "30m")
-    SCALETEST_NOTIFICATIONS_DIAL_TIMEOUT              = try(data.coder_parameter.notifications_dial_timeout[0].value, "10m")
-    SCALETEST_NOTIFICATIONS_SETUP_TIMEOUT             = try(data.coder_parameter.notifications_setup_timeout[0].value, "30m")
-    SCALETEST_NOTIFICATIONS_SETUP_CONCURRENCY         = try(data.coder_parameter.notifications_setup_concurrency[0].value, "10")
-    SCALETEST_NOTIFICATIONS_SMTP_API_URL              = try(data.coder_parameter.notifications_smtp_api_url[0].value, "")
-    SCALETEST_NOTIFICATIONS_SMTP_REQUEST_TIMEOUT      = try(data.coder_parameter.notifications_smtp_request_timeout[0].value, "5m")
-    SCALETEST_AUTOSTART                               = try(data.coder_parameter.autostart[0].value, "false")
-    SCALETEST_AUTOSTART_WORKSPACES                    = try(data.coder_parameter.autostart_workspaces[0].value, "10")
-    SCALETEST_SSH_DURATION                            = try(data.coder_parameter.ssh_duration[0].value, "")
-    SCALETEST_AUTOSTART_WORKSPACE_JOB_TIMEOUT         = try(data.coder_parameter.autostart_workspace_job_timeout[0].value, "5m")
-    SCALETEST_SSH_BYTES_PER_TICK                      = try(data.coder_parameter.ssh_bytes_per_tick[0].value, "")
-    SCALETEST_AUTOSTART_DELAY                         = try(data.coder_parameter.autostart_delay[0].value, "2m")
-    SCALETEST_SSH_TICK_INTERVAL                       = try(data.coder_parameter.ssh_tick_interval[0].value, "")
-    SCALETEST_AUTOSTART_TIMEOUT                       = try(data.coder_parameter.autostart_timeout[0].value, "5m")
-    SCALETEST_SSH_PERCENTAGE                          = try(data.coder_parameter.ssh_percentage[0].value, "")
-    SCALETEST_AUTOSTART_TEMPLATE                      = try(data.coder_parameter.autostart_template[0].value, "")
-    SCALETEST_AUTOSTART_WATCH                         = try(data.coder_parameter.autostart_watch[0].value, "auto")
-    SCALETEST_WEB_TERMINAL_DURATION                   = try(data.coder_parameter.web_terminal_duration[0].value, "")
-    SCALETEST_WEB_TERMINAL_BYTES_PER_TICK             = try(data.coder_parameter.web_terminal_bytes_per_tick[0].value, "")
-    SCALETEST_WEB_TERMINAL_TICK_INTERVAL              = try(data.coder_parameter.web_terminal_tick_interval[0].value, "")
-    SCALETEST_WEB_TERMINAL_PERCENTAGE                 = try(data.coder_parameter.web_terminal_percentage[0].value, "")
-    SCALETEST_APP_DURATION                            = try(data.coder_parameter.app_duration[0].value, "")
-    SCALETEST_APP_BYTES_PER_TICK                      = try(data.coder_parameter.app_bytes_per_tick[0].value, "")
-    SCALETEST_APP_TICK_INTERVAL                       = try(data.coder_parameter.app_tick_interval[0].value, "")
-    SCALETEST_APP_PERCENTAGE                          = try(data.coder_parameter.app_percentage[0].value, "")
-    SCALETEST_DASHBOARD_MODE                          = try(data.coder_parameter.dashboard_mode[0].value, "api")
-    SCALETEST_DASHBOARD_CONCURRENCY                   = try(data.coder_parameter.dashboard_concurrency[0].value, "5")
-    SCALETEST_DASHBOARD_DURATION                      = try(data.coder_parameter.dashboard_duration[0].value, "")
-    SCALETEST_DASHBOARD_PERCENTAGE                    = try(data.coder_parameter.dashboard_percentage[0].value, "")
-    SCALETEST_THINK_TIME                              = try(data.coder_parameter.think_time[0].value, "1s")
-    SCALETEST_DASHBOARD_INTERVAL                      = try(data.coder_parameter.dashboard_interval[0].value, "10s")
-    SCALETEST_DASHBOARD_JITTER                        = try(data.coder_parameter.dashboard_jitter[0].value, "5s")
-    SCALETEST_THRESHOLD_CREATE_SUCCESS                = try(data.coder_parameter.threshold_create_success[0].value, "99")
-    SCALETEST_THRESHOLD_PROVISION_P95                 = try(data.coder_parameter.threshold_provision_p95[0].value, "2m")
-    SCALETEST_THRESHOLD_DASHBOARD_P95                 = try(data.coder_parameter.threshold_dashboard_p95[0].value, "500ms")
-    SCALETEST_THRESHOLD_DASHBOARD_P99                 = try(data.coder_parameter.threshold_dashboard_p99[0].value, "1s")
-    SCALETEST_THRESHOLD_DASHBOARD_ERROR_RATE          = try(data.coder_parameter.threshold_dashboard_error_rate[0].value, "0")
-    SCALETEST_THRESHOLD_TRAFFIC_ERROR_RATE            = try(data.coder_parameter.threshold_traffic_error_rate[0].value, "0")
-    SCALETEST_THRESHOLD_TICK_P99                      = try(data.coder_parameter.threshold_tick_p99[0].value, "0s")
-    SCALETEST_THRESHOLDS                              = try(data.coder_parameter.thresholds[0].value, "[]")
-    SCALETEST_CLEANUP_STRATEGY                        = data.coder_parameter.cleanup_strategy.value
-    SCALETEST_CLEANUP_PREPARE                         = try(data.coder_parameter.cleanup_prepare[0].value, "true")
-    SCALETEST_CLEANUP_CONCURRENCY                     = try(data.coder_parameter.cleanup_concurrency[0].value, "10")
-    SCALETEST_CLEANUP_TIMEOUT                         = try(data.coder_parameter.cleanup_timeout[0].value, "5h")
-    SCALETEST_CLEANUP_JOB_TIMEOUT                     = try(data.coder_parameter.cleanup_job_timeout[0].value, "2h")
-    SCALETEST_TRUSTED_ORIGINS                         = try(data.coder_parameter.trusted_origins[0].value, "[]")
-    SCALETEST_CONNECT_TIMEOUT                         = try(data.coder_parameter.connect_timeout[0].value, "5s")
-    SCALETEST_REQUEST_TIMEOUT                         = try(data.coder_parameter.request_timeout[0].value, "14s")
-    SCALETEST_VERBOSE                                 = try(data.coder_parameter.verbose[0].value, "false")
-    SCALETEST_METRICS_WAIT                            = try(data.coder_parameter.metrics_wait[0].value, "1m")
-    SCALETEST_USE_HOST_LOGIN                          = try(data.coder_parameter.use_host_login[0].value, "false")
-    GRAFANA_URL                                       = data.coder_parameter.grafana_url.value
-    SCALETEST_PROMETHEUS_URL                          = try(data.coder_parameter.prometheus_url[0].value, "")
-    SCALETEST_PROMETHEUS_SELECTOR                     = try(data.coder_parameter.prometheus_selector[0].value, "")
-    SCALETEST_CODERD_METRICS_URLS                     = try(data.coder_parameter.coderd_metrics_urls[0].value, "[]")
-    SCALETEST_CODERD_METRICS_DISCOVER                 = try(data.coder_parameter.coderd_metrics_discover[0].value, "")
-    SCALETEST_CODERD_NAMESPACE                        = try(data.coder_parameter.coderd_namespace[0].value, "coder")
-    SCALETEST_CODERD_METRICS_PORT                     = try(data.coder_parameter.coderd_metrics_port[0].value, "2112")
-    SCALETEST_CODERD_METRICS_INTERVAL                 = try(data.coder_parameter.coderd_metrics_interval[0].value, "5s")
-    SCALETEST_RUNNERS                                 = try(data.coder_parameter.runners[0].value, "1")
-    SCALETEST_NAMESPACE                               = try(data.coder_parameter.namespace[0].value, "coder-big")
+    SCALETEST_SCENARIOS                                 = data.coder_parameter.scenarios.value
+    SCALETEST_CONCURRENT                                = data.coder_parameter.concurrent.value
+    SCALETEST_STAGGER_DELAY                             = try(data.coder_parameter.stagger_delay[0].value, "3m")
+    SCALETEST_BASELINE_WAIT                             = data.coder_parameter.baseline_wait.value
+    SCALETEST_SKIP_CREATE_WORKSPACES                    = try(data.coder_parameter.skip_create_workspaces[0].value, "false")
+    SCALETEST_GREEDY_AGENT                              = data.coder_parameter.greedy_agent.value
+    SCALETEST_GREEDY_AGENT_TEMPLATE                     = try(data.coder_parameter.greedy_agent_template[0].value, "kubernetes-medium-greedy")
+    SCALETEST_GREEDY_BYTES_PER_TICK                     = try(data.coder_parameter.greedy_bytes_per_tick[0].value, "26214400")
+    SCALETEST_GREEDY_TICK_INTERVAL                      = try(data.coder_parameter.greedy_tick_interval[0].value, "40ms")
+    SCALETEST_DRY_RUN                                   = data.coder_parameter.dry_run.value
+    SCALETEST_COMMENT                                   = data.coder_parameter.comment.value
+    SCALETEST_BANNER                                    = try(data.coder_parameter.banner[0].value, "true")
+    SCALETEST_NOTIFICATIONS                             = try(data.coder_parameter.notifications[0].value, "false")
+    SCALETEST_CAPACITY                                  = try(data.coder_parameter.capacity[0].value, "false")
+    SCALETEST_CAPACITY_LOAD                             = try(data.coder_parameter.capacity_load[0].value, "web-terminal")
+    SCALETEST_CAPACITY_MODE                             = try(data.coder_parameter.capacity_mode[0].value, "schedule")
+    SCALETEST_CAPACITY_STEPS                            = try(data.coder_parameter.capacity_steps[0].value, "")
+    SCALETEST_CAPACITY_START                            = try(data.coder_parameter.capacity_start[0].value, "10")
+    SCALETEST_CAPACITY_STEP                             = try(data.coder_parameter.capacity_step[0].value, "10")
+    SCALETEST_CAPACITY_MAX                              = try(data.coder_parameter.capacity_max[0].value, "100")
+    SCALETEST_CAPACITY_RESOLUTION                       = try(data.coder_parameter.capacity_resolution[0].value, "10")
+    SCALETEST_CAPACITY_HOLD                             = try(data.coder_parameter.capacity_hold[0].value, "2m")
+    SCALETEST_WORKSPACES                                = data.coder_parameter.workspaces.value
+    SCALETEST_TEMPLATE                                  = data.coder_parameter.template.value
+    SCALETEST_PARAMETERS                                = try(data.coder_parameter.parameters[0].value, "[]")
+    SCALETEST_CREATE_CONCURRENCY                        = data.coder_parameter.create_concurrency.value
+    SCALETEST_CREATE_TIMEOUT                            = try(data.coder_parameter.create_timeout[0].value, "5h")
+    SCALETEST_JOB_TIMEOUT                               = try(data.coder_parameter.job_timeout[0].value, "5h")
+    SCALETEST_CREATE_RETRY                              = try(data.coder_parameter.create_retry[0].value, "5")
+    SCALETEST_NO_WAIT_FOR_AGENTS                        = try(data.coder_parameter.no_wait_for_agents[0].value, "false")
+    SCALETEST_RUN_COMMAND                               = try(data.coder_parameter.run_command[0].value, "")
+    SCALETEST_RUN_TIMEOUT                               = try(data.coder_parameter.run_timeout[0].value, "5s")
+    SCALETEST_RUN_EXPECT_OUTPUT                         = try(data.coder_parameter.run_expect_output[0].value, "")
+    SCALETEST_RUN_EXPECT_TIMEOUT                        = try(data.coder_parameter.run_expect_timeout[0].value, "false")
+    SCALETEST_RUN_EXPECT_OUTPUT_TIMEOUT                 = try(data.coder_parameter.run_expect_output_timeout[0].value, "0s")
+    SCALETEST_RUN_LOG_OUTPUT                            = try(data.coder_parameter.run_log_output[0].value, "false")
+    SCALETEST_USER_POOL                                 = try(data.coder_parameter.user_pool[0].value, "")
+    SCALETEST_DURATION                                  = try(data.coder_parameter.duration[0].value, "30m")
+    SCALETEST_BYTES_PER_TICK                            = try(data.coder_parameter.bytes_per_tick[0].value, "1024")
+    SCALETEST_TICK_INTERVAL                             = try(data.coder_parameter.tick_interval[0].value, "100ms")
+    SCALETEST_PERCENTAGE                                = try(data.coder_parameter.percentage[0].value, "100")
+    SCALETEST_APP_MODE                                  = try(data.coder_parameter.app_mode[0].value, "wsec")
+    SCALETEST_TRAFFIC_TIMEOUT                           = try(data.coder_parameter.traffic_timeout[0].value, "0s")
+    SCALETEST_RAMP                                      = try(data.coder_parameter.ramp[0].value, "0s")
+    SCALETEST_RECONNECT                                 = try(data.coder_parameter.reconnect[0].value, "false")
+    SCALETEST_WORKSPACE_UPDATES                         = try(data.coder_parameter.workspace_updates[0].value, "false")
+    SCALETEST_WORKSPACE_UPDATES_WORKSPACES              = try(data.coder_parameter.workspace_updates_workspaces[0].value, "10")
+    SCALETEST_WORKSPACE_UPDATES_POWER_USER_WORKSPACES   = try(data.coder_parameter.workspace_updates_power_user_workspaces[0].value, "5")
+    SCALETEST_WORKSPACE_UPDATES_POWER_USER_PERCENTAGE   = try(data.coder_parameter.workspace_updates_power_user_percentage[0].value, "50")
+    SCALETEST_WORKSPACE_UPDATES_TIMEOUT                 = try(data.coder_parameter.workspace_updates_timeout[0].value, "5m")
+    SCALETEST_WORKSPACE_UPDATES_DIAL_TIMEOUT            = try(data.coder_parameter.workspace_updates_dial_timeout[0].value, "2m")
+    SCALETEST_WORKSPACE_UPDATES_TEMPLATE                = try(data.coder_parameter.workspace_updates_template[0].value, "")
+    SCALETEST_WORKSPACE_UPDATES_SETUP_CONCURRENCY       = try(data.coder_parameter.workspace_updates_setup_concurrency[0].value, "0")
+    SCALETEST_PREBUILDS                                 = try(data.coder_parameter.prebuilds[0].value, "false")
+    SCALETEST_PREBUILDS_TEMPLATES                       = try(data.coder_parameter.prebuilds_templates[0].value, "1")
+    SCALETEST_PREBUILDS_PRESETS                         = try(data.coder_parameter.prebuilds_presets[0].value, "1")
+    SCALETEST_PREBUILDS_PRESET_PREBUILDS                = try(data.coder_parameter.prebuilds_preset_prebuilds[0].value, "1")
+    SCALETEST_PREBUILDS_TEMPLATE_VERSION_JOB_TIMEOUT    = try(data.coder_parameter.prebuilds_template_version_job_timeout[0].value, "5m")
+    SCALETEST_PREBUILDS_WORKSPACE_TIMEOUT               = try(data.coder_parameter.prebuilds_workspace_timeout[0].value, "10m")
+    SCALETEST_TASK_STATUS                               = try(data.coder_parameter.task_status[0].value, "false")
+    SCALETEST_TASK_STATUS_COUNT                         = try(data.coder_parameter.task_status_count[0].value, "10")
+    SCALETEST_TASK_STATUS_TEMPLATE                      = try(data.coder_parameter.task_status_template[0].value, "scaletest-task-status")
+    SCALETEST_TASK_STATUS_APP_SLUG                      = try(data.coder_parameter.task_status_app_slug[0].value, "ai-agent")
+    SCALETEST_TASK_STATUS_REPORT_PERIOD                 = try(data.coder_parameter.task_status_report_period[0].value, "10s")
+    SCALETEST_TASK_STATUS_REPORT_DURATION               = try(data.coder_parameter.task_status_report_duration[0].value, "15m")
+    SCALETEST_TASK_STATUS_BASELINE                      = try(data.coder_parameter.task_status_baseline[0].value, "10m")
+    SCALETEST_TASK_STATUS_WORKSPACE_TIMEOUT             = try(data.coder_parameter.task_status_workspace_timeout[0].value, "5m")
+    SCALETEST_NOTIFICATIONS_USER_COUNT                  = try(data.coder_parameter.notifications_user_count[0].value, "10")
+    SCALETEST_NOTIFICATIONS_TEMPLATE_ADMIN_PERCENTAGE   = try(data.coder_parameter.notifications_template_admin_percentage[0].value, "20")
+    SCALETEST_NOTIFICATIONS_TIMEOUT                     = try(data.coder_parameter.notifications_timeout[0].value, "30m")
+    SCALETEST_NOTIFICATIONS_DIAL_TIMEOUT                = try(data.coder_parameter.notifications_dial_timeout[0].value, "10m")
+    SCALETEST_NOTIFICATIONS_SETUP_TIMEOUT               = try(data.coder_parameter.notifications_setup_timeout[0].value, "30m")
+    SCALETEST_NOTIFICATIONS_SETUP_CONCURRENCY           = try(data.coder_parameter.notifications_setup_concurrency[0].value, "10")
+    SCALETEST_NOTIFICATIONS_SMTP_API_URL                = try(data.coder_parameter.notifications_smtp_api_url[0].value, "")
+    SCALETEST_NOTIFICATIONS_SMTP_REQUEST_TIMEOUT        = try(data.coder_parameter.notifications_smtp_request_timeout[0].value, "5m")
+    SCALETEST_AUTOSTART                                 = try(data.coder_parameter.autostart[0].value, "false")
+    SCALETEST_AUTOSTART_WORKSPACES                      = try(data.coder_parameter.autostart_workspaces[0].value, "10")
+    SCALETEST_SSH_DURATION                              = try(data.coder_parameter.ssh_duration[0].value, "")
+    SCALETEST_AUTOSTART_WORKSPACE_JOB_TIMEOUT           = try(data.coder_parameter.autostart_workspace_job_timeout[0].value, "5m")
+    SCALETEST_SSH_BYTES_PER_TICK                        = try(data.coder_parameter.ssh_bytes_per_tick[0].value, "")
+    SCALETEST_AUTOSTART_DELAY                           = try(data.coder_parameter.autostart_delay[0].value, "2m")
+    SCALETEST_SSH_TICK_INTERVAL                         = try(data.coder_parameter.ssh_tick_interval[0].value, "")
+    SCALETEST_AUTOSTART_TIMEOUT                         = try(data.coder_parameter.autostart_timeout[0].value, "5m")
+    SCALETEST_SSH_PERCENTAGE                            = try(data.coder_parameter.ssh_percentage[0].value, "")
+    SCALETEST_AUTOSTART_TEMPLATE                        = try(data.coder_parameter.autostart_template[0].value, "")
+    SCALETEST_AUTOSTART_WATCH                           = try(data.coder_parameter.autostart_watch[0].value, "auto")
+    SCALETEST_DYNAMIC_PARAMETERS                        = try(data.coder_parameter.dynamic_parameters[0].value, "false")
+    SCALETEST_DYNAMIC_PARAMETERS_CONCURRENT_EVALUATIONS = try(data.coder_parameter.dynamic_parameters_concurrent_evaluations[0].value, "100")
+    SCALETEST_DYNAMIC_PARAMETERS_TEMPLATE               = try(data.coder_parameter.dynamic_parameters_template[0].value, "scaletest-dynamic-parameters")
+    SCALETEST_DYNAMIC_PARAMETERS_PROVISIONER_TAGS       = try(data.coder_parameter.dynamic_parameters_provisioner_tags[0].value, "[]")
+    SCALETEST_DYNAMIC_PARAMETERS_TIMEOUT                = try(data.coder_parameter.dynamic_parameters_timeout[0].value, "30m")
+    SCALETEST_DYNAMIC_PARAMETERS_JOB_TIMEOUT            = try(data.coder_parameter.dynamic_parameters_job_timeout[0].value, "5m")
+    SCALETEST_DYNAMIC_PARAMETERS_IMPORT_TIMEOUT         = try(data.coder_parameter.dynamic_parameters_import_timeout[0].value, "10m")
+    SCALETEST_WEB_TERMINAL_DURATION                     = try(data.coder_parameter.web_terminal_duration[0].value, "")
+    SCALETEST_WEB_TERMINAL_BYTES_PER_TICK               = try(data.coder_parameter.web_terminal_bytes_per_tick[0].value, "")
+    SCALETEST_WEB_TERMINAL_TICK_INTERVAL                = try(data.coder_parameter.web_terminal_tick_interval[0].value, "")
+    SCALETEST_WEB_TERMINAL_PERCENTAGE                   = try(data.coder_parameter.web_terminal_percentage[0].value, "")
+    SCALETEST_APP_DURATION                              = try(data.coder_parameter.app_duration[0].value, "")
+    SCALETEST_APP_BYTES_PER_TICK                        = try(data.coder_parameter.app_bytes_per_tick[0].value, "")
+    SCALETEST_APP_TICK_INTERVAL                         = try(data.coder_parameter.app_tick_interval[0].value, "")
+    SCALETEST_APP_PERCENTAGE                            = try(data.coder_parameter.app_percentage[0].value, "")
+    SCALETEST_DASHBOARD_MODE                            = try(data.coder_parameter.dashboard_mode[0].value, "api")
+    SCALETEST_DASHBOARD_CONCURRENCY                     = try(data.coder_parameter.dashboard_concurrency[0].value, "5")
+    SCALETEST_DASHBOARD_DURATION                        = try(data.coder_parameter.dashboard_duration[0].value, "")
+    SCALETEST_DASHBOARD_PERCENTAGE                      = try(data.coder_parameter.dashboard_percentage[0].value, "")
+    SCALETEST_THINK_TIME                                = try(data.coder_parameter.think_time[0].value, "1s")
+    SCALETEST_DASHBOARD_INTERVAL                        = try(data.coder_parameter.dashboard_interval[0].value, "10s")
+    SCALETEST_DASHBOARD_JITTER                          = try(data.coder_parameter.dashboard_jitter[0].value, "5s")
+    SCALETEST_THRESHOLD_CREATE_SUCCESS                  = try(data.coder_parameter.threshold_create_success[0].value, "99")
+    SCALETEST_THRESHOLD_PROVISION_P95                   = try(data.coder_parameter.threshold_provision_p95[0].value, "2m")
+    SCALETEST_THRESHOLD_DASHBOARD_P95                   = try(data.coder_parameter.threshold_dashboard_p95[0].value, "500ms")
+    SCALETEST_THRESHOLD_DASHBOARD_P99                   = try(data.coder_parameter.threshold_dashboard_p99[0].value, "1s")
+    SCALETEST_THRESHOLD_DASHBOARD_ERROR_RATE            = try(data.coder_parameter.threshold_dashboard_error_rate[0].value, "0")
+    SCALETEST_THRESHOLD_TRAFFIC_ERROR_RATE              = try(data.coder_parameter.threshold_traffic_error_rate[0].value, "0")
+    SCALETEST_THRESHOLD_TICK_P99                        = try(data.coder_parameter.threshold_tick_p99[0].value, "0s")
+    SCALETEST_THRESHOLDS                                = try(data.coder_parameter.thresholds[0].value, "[]")
+    SCALETEST_CLEANUP_STRATEGY                          = data.coder_parameter.cleanup_strategy.value
+    SCALETEST_CLEANUP_PREPARE                           = try(data.coder_parameter.cleanup_prepare[0].value, "true")
+    SCALETEST_CLEANUP_CONCURRENCY                       = try(data.coder_parameter.cleanup_concurrency[0].value, "10")
+    SCALETEST_CLEANUP_TIMEOUT                           = try(data.coder_parameter.cleanup_timeout[0].value, "5h")
+    SCALETEST_CLEANUP_JOB_TIMEOUT                       = try(data.coder_parameter.cleanup_job_timeout[0].value, "2h")
+    SCALETEST_TRUSTED_ORIGINS                           = try(data.coder_parameter.trusted_origins[0].value, "[]")
+    SCALETEST_CONNECT_TIMEOUT                           = try(data.coder_parameter.connect_timeout[0].value, "5s")
+    SCALETEST_REQUEST_TIMEOUT                           = try(data.coder_parameter.request_timeout[0].value, "14s")
+    SCALETEST_VERBOSE                                   = try(data.coder_parameter.verbose[0].value, "false")
+    SCALETEST_METRICS_WAIT                              = try(data.coder_parameter.metrics_wait[0].value, "1m")
+    SCALETEST_USE_HOST_LOGIN                            = try(data.coder_parameter.use_host_login[0].value, "false")
+    GRAFANA_URL                                         = data.coder_parameter.grafana_url.value
+    SCALETEST_PROMETHEUS_URL                            = try(data.coder_parameter.prometheus_url[0].value, "")
+    SCALETEST_PROMETHEUS_SELECTOR                       = try(data.coder_parameter.prometheus_selector[0].value, "")
+    SCALETEST_CODERD_METRICS_URLS                       = try(data.coder_parameter.coderd_metrics_urls[0].value, "[]")
+    SCALETEST_CODERD_METRICS_DISCOVER                   = try(data.coder_parameter.coderd_metrics_discover[0].value, "")
+    SCALETEST_CODERD_NAMESPACE                          = try(data.coder_parameter.coderd_namespace[0].value, "coder")
+    SCALETEST_CODERD_METRICS_PORT                       = try(data.coder_parameter.coderd_metrics_port[0].value, "2112")
+    SCALETEST_CODERD_METRICS_INTERVAL                   = try(data.coder_parameter.coderd_metrics_interval[0].value, "5s")
+    SCALETEST_RUNNERS                                   = try(data.coder_parameter.runners[0].value, "1")
+    SCALETEST_NAMESPACE                                 = try(data.coder_parameter.namespace[0].value, "coder-big")
   }
 
   # Bounds the parameter form cannot enforce (Go durations, fractional numbers, optional overrides).
@@ -2135,6 +2252,9 @@ locals {
     SCALETEST_AUTOSTART_DELAY                        = { name = "Autostart delay", min = "2m", max = "24h" }
     SCALETEST_SSH_TICK_INTERVAL                      = { name = "SSH tick interval", min = "1ms", max = "1h" }
     SCALETEST_AUTOSTART_TIMEOUT                      = { name = "Autostart timeout", min = "1s", max = "24h" }
+    SCALETEST_DYNAMIC_PARAMETERS_TIMEOUT             = { name = "Dynamic parameters timeout", min = "1s", max = "24h" }
+    SCALETEST_DYNAMIC_PARAMETERS_JOB_TIMEOUT         = { name = "Dynamic parameters job timeout", min = "100ms", max = "24h" }
+    SCALETEST_DYNAMIC_PARAMETERS_IMPORT_TIMEOUT      = { name = "Dynamic parameters import timeout", min = "1s", max = "24h" }
     SCALETEST_WEB_TERMINAL_DURATION                  = { name = "Web terminal duration", min = "1s", max = "24h" }
     SCALETEST_WEB_TERMINAL_TICK_INTERVAL             = { name = "Web terminal tick interval", min = "1ms", max = "1h" }
     SCALETEST_APP_DURATION                           = { name = "App duration", min = "1s", max = "24h" }

@@ -20,6 +20,7 @@ import addFormatsModule from "ajv-formats";
 import WebSocket from "ws";
 import { api, createRunningWorkspace, templateId, waitFor, withSim, type Sim } from "./helpers/sim.ts";
 import { startSim } from "../sim/index.ts";
+import { templateArchive } from "../src/dynamic-parameters/template.ts";
 import { applyStatusCorrections, CONTRACT_PATH } from "./helpers/client-contract.ts";
 import { tarFiles } from "../src/util/tar.ts";
 
@@ -196,6 +197,45 @@ describe("simulator responses validate against Coder's API contract", () => {
       sock.on("error", reject);
     });
 
+    // The dynamic-parameters websocket of an imported version answers 101, then the initial evaluation (id -1).
+    const dpTemplate = await api(sim, "GET", `/api/v2/templates/${full.template_id}`);
+    const first = await new Promise<{ id: number; diagnostics: unknown[]; parameters: unknown[] }>((resolve, reject) => {
+      const sock = new WebSocket(`${sim.url.replace("http", "ws")}/api/v2/templateversions/${dpTemplate.body.active_version_id}/dynamic-parameters`, {
+        headers: { "Coder-Session-Token": sim.ownerToken },
+      });
+      sock.on("upgrade", (res) => {
+        validatorFor("GET", "/templateversions/{templateversion}/dynamic-parameters", res.statusCode ?? 0);
+        covered.add("GET /templateversions/{templateversion}/dynamic-parameters");
+      });
+      sock.on("message", (data) => {
+        resolve(JSON.parse(data.toString()));
+        sock.close();
+      });
+      sock.on("error", reject);
+    });
+    assert.equal(first.id, -1);
+    assert.ok(Array.isArray(first.diagnostics) && Array.isArray(first.parameters));
+
+    // POST /files takes a tar body: 201 for new content, 200 when the same user uploaded it before.
+    const tar = templateArchive("contract");
+    for (const status of [201, 200]) {
+      const res = await fetch(`${sim.url}/api/v2/files`, { method: "POST", headers: { "Coder-Session-Token": sim.ownerToken, "Content-Type": "application/x-tar" }, body: new Uint8Array(tar) });
+      assert.equal(res.status, status);
+      const v = validatorFor("POST", "/files", res.status)!;
+      const body = await res.json();
+      assert.ok(v(body), ajv.errorsText(v.errors));
+    }
+    covered.add("POST /files");
+
+    // A version from that upload (201, its import job pending), then a template from it (coderd: 201).
+    const fileId = (await (await fetch(`${sim.url}/api/v2/files`, { method: "POST", headers: { "Coder-Session-Token": sim.ownerToken, "Content-Type": "application/x-tar" }, body: new Uint8Array(tar) })).json()).hash;
+    const version = await check(sim, "POST", "/organizations/{organization}/templateversions", `/api/v2/organizations/${org}/templateversions`,
+      { file_id: fileId, storage_method: "file", provisioner: "terraform", tags: {}, message: "contract" });
+    assert.equal(version.template_id, undefined);
+    const created = await check(sim, "POST", "/organizations/{organization}/templates", `/api/v2/organizations/${org}/templates`,
+      { name: "scaletest-contract-dp", display_name: "Contract", description: "", template_version_id: version.id });
+    assert.equal(created.active_version_id, version.id);
+
     // Stop, a build to cancel, delete.
     // The stop build is held pending (fault) so that there is something to cancel.
     sim.faults.set({ build: { stuckPendingRate: 1 } });
@@ -228,13 +268,13 @@ describe("simulator responses validate against Coder's API contract", () => {
     const uploadCheck = validatorFor("POST", "/files", upload.status)!;
     assert.ok(uploadCheck(file), ajv.errorsText(uploadCheck.errors));
     covered.add("POST /files");
-    const version = await check(sim, "POST", "/organizations/{organization}/templateversions", `/api/v2/organizations/${org}/templateversions`, {
+    const echoVersion = await check(sim, "POST", "/organizations/{organization}/templateversions", `/api/v2/organizations/${org}/templateversions`, {
       storage_method: "file", file_id: file.id, provisioner: "echo",
     });
-    const created = await check(sim, "POST", "/organizations/{organization}/templates", `/api/v2/organizations/${org}/templates`, {
-      name: "scaletest-ct01-9999", description: "contract", template_version_id: version.id,
+    const trigger = await check(sim, "POST", "/organizations/{organization}/templates", `/api/v2/organizations/${org}/templates`, {
+      name: "scaletest-ct01-9999", description: "contract", template_version_id: echoVersion.id,
     });
-    await check(sim, "DELETE", "/templates/{template}", `/api/v2/templates/${created.id}`);
+    await check(sim, "DELETE", "/templates/{template}", `/api/v2/templates/${trigger.id}`);
     const message = await pushed;
     const watchCheck = validatorFor("GET", "/notifications/inbox/watch", 200)!;
     assert.ok(watchCheck(message), ajv.errorsText(watchCheck.errors));

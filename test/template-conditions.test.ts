@@ -28,6 +28,7 @@ const CASES: Record<string, Record<string, string>> = {
   notifications: { notifications: "true", show_advanced: "true" },
   capacity: { capacity: "true", show_advanced: "true" },
   autostart: { autostart: "true", show_advanced: "true" },
+  dynamicParameters: { dynamic_parameters: "true", show_advanced: "true" },
 };
 
 test("conditional parameters: a scenario's settings only with it, fine print behind one toggle", { skip: terraform ? false : "terraform is not installed", timeout: 120_000 }, async () => {
@@ -78,7 +79,7 @@ test("conditional parameters: a scenario's settings only with it, fine print beh
     ["web_terminal_duration", "dashboard_mode"]);
   has("command", ["run_command", "run_timeout", "run_expect_output"], []);
   has("workspaceUpdates", ["workspace_updates_workspaces", "workspace_updates_timeout"], []);
-  has("defaults", [], ["workspace_updates_workspaces", "workspace_updates_dial_timeout", "prebuilds", "task_status", "prebuilds_templates", "task_status_count", "notifications", "notifications_user_count", "autostart", "autostart_workspaces", "autostart_delay"]);
+  has("defaults", [], ["workspace_updates_workspaces", "workspace_updates_dial_timeout", "prebuilds", "task_status", "prebuilds_templates", "task_status_count", "notifications", "notifications_user_count", "autostart", "autostart_workspaces", "autostart_delay", "dynamic_parameters", "dynamic_parameters_concurrent_evaluations", "user_pool"]);
   has("prebuildsTaskStatus", ["prebuilds_templates", "prebuilds_presets", "prebuilds_preset_prebuilds", "task_status_count", "task_status_report_period"], []);
   has("notifications", ["notifications_user_count", "notifications_smtp_api_url", "notifications_dial_timeout"], []);
   // The capacity search: its toggle with the fine print, its settings only with the toggle on.
@@ -86,6 +87,7 @@ test("conditional parameters: a scenario's settings only with it, fine print beh
   has("command", [], ["capacity_load", "capacity_steps"]);
   has("defaults", [], ["capacity", "capacity_load"]);
   has("autostart", ["autostart_workspaces", "autostart_delay", "autostart_timeout", "autostart_workspace_job_timeout"], []);
+  has("dynamicParameters", ["dynamic_parameters_concurrent_evaluations", "dynamic_parameters_template", "dynamic_parameters_job_timeout"], ["workspace_updates_workspaces"]);
   // Every conditional parameter shows in at least one of these selections (no condition that never holds).
   const ever = new Set(Object.keys(CASES).flatMap((c) => [...shown(c)]));
   const never = conditional.map(([n]) => n).filter((n) => !ever.has(n) && !n.startsWith("web_terminal_"));

@@ -11,6 +11,7 @@ import { formatMs } from "../results/stats.ts";
 import { startProgress } from "../util/progress.ts";
 import { ownsTemplate, type Ownership } from "../util/ownership.ts";
 import { cleanupScope, findResources, inScope, scopeSelector, type CleanupScope } from "./scope.ts";
+import { revokeRunTokens } from "../users/pool.ts";
 import type { CleanupHooks, CleanupItem, CleanupOptions, CleanupResult } from "./types.ts";
 
 const ACTIVE = new Set(["pending", "running", "canceling"]);
@@ -263,6 +264,17 @@ export async function cleanupRun(client: CoderClient, opts: CleanupOptions, hook
   progress?.done(render());
   const tokens = await deleteRunTokens(ctx, runner.id, log);
   templates.sort((a, b) => a.name.localeCompare(b.name));
+  // Borrowed (pool) users keep their accounts; the tokens this run minted for them go (after a crash too).
+  if (scope.runId !== null) {
+    const deletedUsers = new Set(found.users.map((u) => u.id));
+    const borrowed = new Map<string, { id: string; username: string }>();
+    for (const ws of found.workspaces) {
+      if (ws.owner_id !== runner.id && !deletedUsers.has(ws.owner_id)) borrowed.set(ws.owner_id, { id: ws.owner_id, username: ws.owner_name });
+    }
+    const revoked = await revokeRunTokens(client, scope.runId, [...borrowed.values()], log);
+    tokens.deleted.push(...revoked.deleted);
+    tokens.failed.push(...revoked.failed);
+  }
   const failed = [...workspaces, ...templates, ...users].filter((i) => !i.ok).map((i) => (i.kind === "workspace" ? `workspace ${i.owner}/${i.name}` : `${i.kind} ${i.name}`));
   failed.push(...tokens.failed.map((t) => `token ${t}`));
   const stopped = hooks.signal?.aborted ? "signal" : timer?.aborted ? "timeout" : null;

@@ -86,6 +86,8 @@ export interface CoderClientOptions {
    * its login or for its token; coderd honours it for owners only.
    */
   bypassRateLimit?: boolean;
+  /** A client without a session (only for POST /users/login, as Coder's fresh per-user client): `token` may be "". */
+  anonymous?: boolean;
   userAgent?: string;
   /** Aborts every request and wait of this client. */
   signal?: AbortSignal;
@@ -219,7 +221,7 @@ export class CoderClient {
     if (url.protocol !== "http:" && url.protocol !== "https:") {
       throw new Error(`Coder URL must be http(s)://, got ${url.protocol}//${url.host}`);
     }
-    if (!opts.token) throw new Error("Coder session token is empty: set CODER_SESSION_TOKEN (or pass token)");
+    if (!opts.token && !opts.anonymous) throw new Error("Coder session token is empty: set CODER_SESSION_TOKEN (or pass token)");
     this.url = url;
     this.#token = opts.token;
     registerSecret(opts.token); // whoever made this client, its token never reaches any output
@@ -278,7 +280,7 @@ export class CoderClient {
       ...this.#headers,
       accept: "application/json",
       "user-agent": this.#userAgent,
-      "coder-session-token": this.#token,
+      ...(this.#token ? { "coder-session-token": this.#token } : {}),
     };
     if (body !== undefined) headers["content-type"] = opts.rawBody?.contentType ?? "application/json";
     const callerSignals = [this.#signal, opts.signal].filter((s): s is AbortSignal => s !== undefined);

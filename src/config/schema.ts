@@ -16,6 +16,8 @@ import { taskStatusSettings } from "./settings/task-status.ts";
 import { notificationsSettings } from "./settings/notifications.ts";
 import { capacitySettings } from "./settings/capacity.ts";
 import { autostartSettings } from "./settings/autostart.ts";
+import { dynamicParametersSettings } from "./settings/dynamic-parameters.ts";
+import { userPoolSettings } from "./settings/users.ts";
 
 export const SETTINGS = {
   ...deploymentSettings,
@@ -31,6 +33,8 @@ export const SETTINGS = {
   ...taskStatusSettings,
   ...notificationsSettings,
   ...autostartSettings,
+  ...dynamicParametersSettings,
+  ...userPoolSettings,
   ...integrationSettings,
   ...coderdMetricsSettings,
   ...scaleOutSettings,

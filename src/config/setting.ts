@@ -17,6 +17,8 @@ export const SCRIPTS = [
   "task-status",
   "notifications",
   "autostart",
+  "dynamic-parameters",
+  "create-users",
   "report",
   "status",
 ] as const;

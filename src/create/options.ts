@@ -15,6 +15,7 @@ export function createOptionsFromConfig(c: Config, successThreshold: number): Cr
     retry: c.createRetry,
     noWaitForAgents: c.noWaitForAgents,
     useHostLogin: c.useHostLogin,
+    userPool: c.userPool,
     runCommand: c.runCommand,
     runTimeoutMs: c.runTimeout,
     runExpectOutput: c.runExpectOutput,

@@ -26,7 +26,7 @@ export interface CreateSettings {
 
 const SETTINGS: readonly SettingKey[] = [
   "runId", "workspaces", "template", "parameters", "createConcurrency", "createTimeout", "jobTimeout", "createRetry",
-  "noWaitForAgents", "useHostLogin", "runCommand", "runTimeout", "runExpectOutput", "runExpectTimeout", "runExpectOutputTimeout", "noCleanup",
+  "noWaitForAgents", "useHostLogin", "userPool", "runCommand", "runTimeout", "runExpectOutput", "runExpectTimeout", "runExpectOutputTimeout", "noCleanup",
 ];
 
 /** The named metrics of the units finished so far. */
@@ -95,6 +95,7 @@ export function createPhaseResult(r: CreateResult): PhaseResult {
       stopped: r.stopped,
       count: r.count,
       template: r.template,
+      user_pool: r.user_pool ?? null,
     },
     text: renderCreateText(r),
   };

@@ -7,6 +7,7 @@ import type { Organization, Template } from "../coder/types.ts";
 import { indexWidth, resourceName, runPrefix, validateRunId } from "../util/naming.ts";
 import { BadInputError } from "../util/errors.ts";
 import { parseParameterArgs, resolveParameters } from "./params.ts";
+import { checkPoolId, selectPoolUsers, UserPoolError } from "../users/pool.ts";
 import type { CreateOptions, CreatePlan } from "./types.ts";
 
 
@@ -43,6 +44,10 @@ export function checkCreateOptions(o: CreateOptions): string[] {
   if (!(o.jobTimeoutMs > 0)) p.push(`--job-timeout must be positive; got ${o.jobTimeoutMs} ms`);
   if (!(o.timeoutMs >= 0)) p.push(`--timeout must be 0 (none) or positive; got ${o.timeoutMs} ms`);
   if (!o.template.trim()) p.push("--template is required: the name of the template to create workspaces from");
+  if (o.userPool) {
+    p.push(...checkPoolId(o.userPool, o.runId));
+    if (o.useHostLogin) p.push("--user-pool and --use-host-login exclude each other: the workspaces are owned either by the pool's users or by the runner");
+  }
   const t = o.successThreshold ?? 100;
   if (!(t >= 0 && t <= 100)) p.push(`--success-threshold must be within 0..100; got ${t}`);
   if (o.runCommand && !(o.runTimeoutMs === undefined || o.runTimeoutMs > 0)) p.push("--run-timeout must be positive");
@@ -118,7 +123,8 @@ export async function planCreate(client: CoderClient, o: CreateOptions): Promise
     if (ws.name.startsWith(prefix)) clash.push(`workspace ${ws.owner_name}/${ws.name}`);
     if (clash.length >= 3) break;
   }
-  if (!o.useHostLogin && clash.length < 3) {
+  // With a pool no user of this run is created: only the workspace names must be free.
+  if (!o.useHostLogin && !o.userPool && clash.length < 3) {
     for await (const u of client.iterateUsers({ q: prefix })) {
       if (u.username.startsWith(prefix)) clash.push(`user ${u.username}`);
       if (clash.length >= 3) break;
@@ -130,5 +136,17 @@ export async function planCreate(client: CoderClient, o: CreateOptions): Promise
         `choose another --run-id, or remove that run first with: cleanup --run-id ${o.runId}`,
     ]);
   }
-  return { runId: o.runId, runner, organization, template, templateVersionId: template.active_version_id, parameters: resolved.values, names };
+  let poolUsers: CreatePlan["poolUsers"];
+  if (o.userPool) {
+    try {
+      poolUsers = await selectPoolUsers(client, { pool: o.userPool, runId: o.runId, count: o.count });
+    } catch (e) {
+      if (e instanceof UserPoolError) throw new CreateInputError([e.message]);
+      throw e;
+    }
+  }
+  return {
+    runId: o.runId, runner, organization, template, templateVersionId: template.active_version_id, parameters: resolved.values, names,
+    ...(poolUsers ? { poolUsers } : {}),
+  };
 }

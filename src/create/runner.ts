@@ -14,6 +14,7 @@ import { planCreate } from "./plan.ts";
 import { CreateTracker } from "./tracker.ts";
 import { CREATE_STAGES, type CreateHooks, type CreateOptions, type CreatePlan, type CreateResult, type CreateStage, type StopReason, type WorkspaceUnitResult } from "./types.ts";
 import { notStartedUnit, runUnit } from "./unit.ts";
+import { leaseUsers, type UserLease } from "../users/pool.ts";
 
 export interface CreateCleanupOptions {
   /** Leave everything in place (--no-cleanup). */
@@ -70,12 +71,25 @@ export async function executeCreate(
       `${plan.template.name} (concurrency ${opts.concurrency === 0 ? "unlimited" : opts.concurrency}, retry ${opts.retry})`,
   );
 
+  // With a pool: one token per borrowed user, minted for this run (bounded to the run) and revoked below.
+  let lease: UserLease | null = null;
+  if (plan.poolUsers && opts.userPool) {
+    lease = await leaseUsers(client, plan.poolUsers, {
+      runId: plan.runId,
+      purpose: "create",
+      lifetimeMs: (opts.timeoutMs > 0 ? opts.timeoutMs : opts.jobTimeoutMs * 4) + 3600_000,
+      ...(hooks.signal ? { signal: hooks.signal } : {}),
+      log,
+    });
+    log("info", `borrowing ${lease.users.length} user(s) of pool ${opts.userPool} (a token each, revoked at the end)`);
+  }
   const ctx = {
     client,
     plan,
     opts,
     stop,
     stopReason,
+    ...(lease ? { pool: lease.users } : {}),
     onStage: (stage: CreateStage, ms: number) => {
       tracker.stage(stage, ms);
       metrics.stage(stage, ms);
@@ -100,8 +114,13 @@ export async function executeCreate(
   });
   const elapsed = performance.now() - t0;
   progress?.done(tracker.render());
+  const tokens = lease ? await lease.release() : null;
 
   const result = summarizeCreate(plan, opts, units, startedAt, elapsed, stopReason());
+  if (tokens && opts.userPool) {
+    result.user_pool = { pool: opts.userPool, users: plan.poolUsers?.length ?? 0, tokens };
+    if (tokens.failed) log("warn", `${tokens.failed} token(s) minted for pool users could not be revoked (they expire on their own)`);
+  }
 
   if (!opts.noCleanup) {
     log("info", `cleaning up run ${plan.runId} (--no-cleanup keeps the workspaces)`);

@@ -38,6 +38,11 @@ export interface CreateOptions {
   useHostLogin?: boolean;
   /** Only plan, never create: the run's workspaces may exist (the pipeline's --skip-create-workspaces). */
   planOnly?: boolean;
+  /**
+   * Run id of a user pool (create-users): its users own the workspaces, one each, acting through a token
+   * minted for this run and revoked after; no user is created or deleted by this run. "" / absent = create users.
+   */
+  userPool?: string;
   /** Command run over the reconnecting PTY in each ready workspace ("" = none). */
   runCommand?: string;
   runTimeoutMs?: number;
@@ -81,6 +86,8 @@ export interface CreatePlan {
   parameters: WorkspaceBuildParameter[];
   /** Names (user and workspace) of each unit, index order. */
   names: string[];
+  /** With --user-pool: the pool's users, one per unit (index order). */
+  poolUsers?: User[];
 }
 
 export interface BuildAttempt {
@@ -157,5 +164,7 @@ export interface CreateResult {
   stopped: StopReason | null;
   /** Cleanup done after creating (null with --no-cleanup, or when the caller cleans up itself). */
   cleanup: CleanupResult | null;
+  /** With --user-pool: the pool and this run's tokens for its users (minted, then revoked). */
+  user_pool?: { pool: string; users: number; tokens: { minted: number; revoked: number; failed: number } } | null;
   exit_code: number;
 }

@@ -10,6 +10,7 @@ import type { BuildAttempt, CreateOptions, CreatePlan, CreateStage, StopReason, 
 import { CREATE_STAGES } from "./types.ts";
 import { withTimeout } from "../util/abort.ts";
 import type { UnitHandle } from "../scenario/units.ts";
+import type { LeasedUser } from "../users/pool.ts";
 
 export interface UnitContext {
   client: CoderClient;
@@ -19,6 +20,8 @@ export interface UnitContext {
   stop: AbortSignal;
   stopReason: () => StopReason | null;
   onStage?: (stage: CreateStage, ms: number) => void;
+  /** With --user-pool: the borrowed user of each unit (index order), acting through this run's token. */
+  pool?: readonly LeasedUser[];
 }
 
 /** Why a unit ended early. */
@@ -44,7 +47,7 @@ export function notStartedUnit(plan: CreatePlan, index: number, reason: StopReas
   return {
     index,
     name,
-    owner: useHostLogin ? plan.runner.username : name,
+    owner: useHostLogin ? plan.runner.username : (plan.poolUsers?.[index]?.username ?? name),
     user_id: null,
     workspace_id: null,
     started_at: Date.now(),
@@ -74,11 +77,12 @@ export async function runUnit(ctx: UnitContext, index: number, unit: UnitHandle 
   const { signal: waitSignal, timer: jobTimer } = unit;
   const remaining = (): number => Math.max(1, deadline - performance.now());
   const pollMs = opts.pollMs ?? 1000;
+  const borrowed = ctx.pool?.[index];
   const rec: WorkspaceUnitResult = {
     index,
     name,
-    owner: opts.useHostLogin ? plan.runner.username : name,
-    user_id: opts.useHostLogin ? plan.runner.id : null,
+    owner: opts.useHostLogin ? plan.runner.username : (borrowed?.user.username ?? name),
+    user_id: opts.useHostLogin ? plan.runner.id : (borrowed?.user.id ?? null),
     workspace_id: null,
     started_at: startedAt,
     ok: false,
@@ -106,7 +110,9 @@ export async function runUnit(ctx: UnitContext, index: number, unit: UnitHandle 
 
   try {
     // 1. The user (or the runner itself with --use-host-login).
-    if (!opts.useHostLogin) {
+    if (borrowed) {
+      say(`borrowed pool user ${borrowed.user.username} (${borrowed.user.id})`);
+    } else if (!opts.useHostLogin) {
       const s = performance.now();
       const user = await createUser(client, plan, index);
       mark("user", performance.now() - s);
@@ -118,7 +124,8 @@ export async function runUnit(ctx: UnitContext, index: number, unit: UnitHandle 
     // 2. The workspace (its first start build is queued by the same call).
     stage = "create";
     const s = performance.now();
-    const ws = await createWorkspace(client, plan, rec.owner, name);
+    // A pool user creates its workspace itself (Coder's reuse mode: the user's own token).
+    const ws = await createWorkspace(borrowed?.client ?? client, plan, borrowed ? "me" : rec.owner, name);
     mark("create", performance.now() - s);
     rec.workspace_id = ws.id;
     say(`created workspace ${rec.owner}/${ws.name} (${ws.id}) in ${formatMs(rec.timings.create)}; build #${ws.latest_build.build_number} queued`);

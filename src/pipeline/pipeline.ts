@@ -17,6 +17,7 @@ import { prebuildsRunner } from "../prebuilds/phase.ts";
 import { taskStatusRunner } from "../task-status/phase.ts";
 import { notificationsRunner } from "../notifications/phase.ts";
 import { autostartRunner } from "../autostart/phase.ts";
+import { dynamicParametersRunner } from "../dynamic-parameters/phase.ts";
 import { renderPlan, SCENARIO_TITLE } from "./plan.ts";
 import { preflight, type ScenarioPhase } from "./preflight.ts";
 import { sleep } from "../util/sleep.ts";
@@ -110,6 +111,10 @@ export async function runPipeline(c: Config, opts: PipelineOptions): Promise<Pip
     if (pre.autostart && !run.signal.aborted) {
       await run.phase(autostartRunner(), pre.autostart, { text: "Autostart (every workspace scheduled to start in the same minute)" });
       await run.baseline("baseline-autostart");
+    }
+    if (pre.dynamicParameters && !run.signal.aborted) {
+      await run.phase(dynamicParametersRunner(), pre.dynamicParameters, { text: "Dynamic parameters (concurrent evaluations of a template's parameters)" });
+      await run.baseline("baseline-dynamic-parameters");
     }
   } catch (e) {
     run.pipelineError(e);

@@ -154,6 +154,14 @@ export function buildPlan(c: Config): Plan {
       expectedMs: 2 * createEstimateMs({ ...c, workspaces: c.asWorkspaceCount }) + c.asDelay + 30_000 + createEstimateMs({ ...c, workspaces: c.asWorkspaceCount }),
     });
   }
+  if (c.dpPhase) {
+    phases.push({
+      name: "dynamic-parameters",
+      text: `Dynamic parameters: ${c.dpConcurrentEvaluations} concurrent evaluation(s) of template ${c.dpTemplate}`,
+      // Version imports plus one evaluation and one change per session; bounded by its own timeout.
+      expectedMs: Math.min(c.dpTimeout, 60_000),
+    });
+  }
   phases.push({ name: "report", text: "Write summary.json, report.md and report.html", expectedMs: 2_000 });
   phases.push({
     name: "cleanup",

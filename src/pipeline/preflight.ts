@@ -22,6 +22,7 @@ import { taskStatusRunner, type TaskStatusSettings } from "../task-status/phase.
 import { notificationsRunner, type NotificationsSettings } from "../notifications/phase.ts";
 import { prepareCapacity, type CapacityPreflight } from "../capacity/prepare.ts";
 import { autostartRunner, type AutostartSettings } from "../autostart/phase.ts";
+import { dynamicParametersRunner, type DynamicParametersSettings } from "../dynamic-parameters/phase.ts";
 
 export interface ScenarioPhase {
   plan: ScenarioPlan;
@@ -47,6 +48,8 @@ export interface Preflight {
   notifications: NotificationsSettings | null;
   /** --autostart: the phase after workspace-updates, planned (names after the run's and workspace-updates'). */
   autostart: AutostartSettings | null;
+  /** --dynamic-parameters: the phase after workspace-updates, validated and planned (read-only). */
+  dynamicParameters: DynamicParametersSettings | null;
   cleanup: CleanupSettings;
   /** --cleanup-prepare: the earlier runs to clean up before anything is created. */
   cleanupPrepare: CleanupPrepareSettings | null;
@@ -92,6 +95,8 @@ export async function preflight(client: CoderClient, c: Config): Promise<Preflig
   const autostart = c.asPhase ? await planPipelineAutostart(client, c) : null;
   const notifications = c.ntPhase ? await planPipelineNotifications(client, c, c.asPhase ? c.asWorkspaceCount : 0) : null;
   let offset = c.workspaces + (c.greedyAgent ? 1 : 0) + (workspaceUpdates?.plan?.create.names.length ?? 0) + (c.asPhase ? c.asWorkspaceCount : 0) + (notifications?.plan ? notifications.plan.users.length + 1 : 0);
+  const dp = dynamicParametersRunner();
+  const dynamicParameters = c.dpPhase ? await dp.prepare!({ client } as never, dp.validate(c, {})) : null;
   let prebuilds: PrebuildsSettingsState | null = null;
   if (c.pbPhase) {
     const runner = prebuildsRunner({ indexOffset: offset });
@@ -105,7 +110,7 @@ export async function preflight(client: CoderClient, c: Config): Promise<Preflig
   }
   return {
     plan, version: info.version, externalUrl: info.dashboard_url ?? c.url, create: { ...create, plan: createPlan }, createPlan, greedy, scenarios,
-    workspaceUpdates, autostart, notifications, prebuilds, taskStatus, cleanup, cleanupPrepare, reused, capacity,
+    workspaceUpdates, autostart, notifications, dynamicParameters, prebuilds, taskStatus, cleanup, cleanupPrepare, reused, capacity,
   };
 }
 

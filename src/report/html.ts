@@ -5,6 +5,7 @@ import { serverSideSection } from "./server-side.ts";
 import { notificationsHtml } from "./notifications.ts";
 import { CAPACITY_CLIENT_JS, capacitySection } from "./capacity.ts";
 import { autostartSectionHtml } from "./autostart.ts";
+import { dynamicParametersHtml } from "./dynamic-parameters.ts";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -431,6 +432,7 @@ ${errorsChart ? timeCard(errorsChart) : ""}
 ${serverSideSection(model, timeCharts.filter((c) => c.phase === "server-side"), timeCard)}
 <h2>Per phase</h2>
 ${phaseCharts || `<p class="muted">No phase recorded timings yet.</p>`}
+${dynamicParametersHtml(model)}
 <h2>Phases</h2>
 ${phaseTable(model)}
 <h2>Phase details</h2>

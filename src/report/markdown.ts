@@ -6,6 +6,7 @@ import { formatBytesRate, formatLimit, formatPercent, formatRate, formatValue, m
 import { headlineCards, thresholdsFailedFirst } from "./headline.ts";
 import type { ReportModel, ReportPhase } from "./model.ts";
 import { notificationsMarkdown } from "./notifications.ts";
+import { dynamicParametersMarkdown } from "./dynamic-parameters.ts";
 
 const VERDICT_TEXT: Record<ReportModel["verdict"], string> = {
   pass: "PASS — every phase passed and every threshold was met",
@@ -111,6 +112,9 @@ export function renderMarkdown(model: ReportModel): string {
       out.push("```\n");
     }
   }
+
+  const dp = dynamicParametersMarkdown(model);
+  if (dp) out.push(dp);
 
   for (const p of model.phases) {
     out.push(`## ${p.index}. ${mdCell(p.name)} (${p.status})\n`);

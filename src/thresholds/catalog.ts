@@ -8,7 +8,7 @@ import { parseThresholds, type ThresholdSpec } from "./parse.ts";
 import { DEFAULT_STAT, specProblem, type MetricType } from "./rules.ts";
 
 /** The runner (phase kind) that produces a metric; also the metric's first name segment. */
-export type MetricRunner = "create" | "ssh" | "web-terminal" | "app" | "dashboard" | "cleanup" | "workspace-updates" | "prebuilds" | "task-status" | "notifications" | "autostart" | "coderd";
+export type MetricRunner = "create" | "ssh" | "web-terminal" | "app" | "dashboard" | "cleanup" | "workspace-updates" | "prebuilds" | "task-status" | "notifications" | "autostart" | "dynamic-parameters" | "create-users" | "coderd";
 
 export interface CatalogEntry {
   name: string;
@@ -88,6 +88,14 @@ export const METRIC_CATALOG: readonly CatalogEntry[] = [
   { name: "autostart.errors", runner: "autostart", type: "counter", unit: "count", labels: ["action"], help: "Failed workspaces by Coder action name (wait_for_autostart_build for late ones)." },
   { name: "autostart.late", runner: "autostart", type: "counter", unit: "count", labels: [], help: "Workspaces whose autostart build was not done by the autostart timeout after the scheduled minute." },
   { name: "autostart.error_rate", runner: "autostart", type: "rate", unit: "ratio", labels: [], help: "Workspaces that failed (setup, schedule or autostart), of all workspaces." },
+  { name: "dynamic-parameters.initial", runner: "dynamic-parameters", type: "latency", unit: "ms", labels: ["concurrent_evaluations"], help: "Opening the dynamic-parameters websocket to its initial evaluation (dial included), as Coder measures it." },
+  { name: "dynamic-parameters.change", runner: "dynamic-parameters", type: "latency", unit: "ms", labels: ["concurrent_evaluations"], help: "The initial evaluation to the response to one parameter change, as Coder measures it." },
+  { name: "dynamic-parameters.errors", runner: "dynamic-parameters", type: "counter", unit: "count", labels: ["stage"], help: "Failed sessions by stage (connect, initial, change); a diagnostic or a missing zero parameter fails one." },
+  { name: "dynamic-parameters.error_rate", runner: "dynamic-parameters", type: "rate", unit: "ratio", labels: [], help: "Failed sessions of all sessions." },
+  { name: "create-users.create", runner: "create-users", type: "latency", unit: "ms", labels: [], help: "POST /users for one pool user." },
+  { name: "create-users.login", runner: "create-users", type: "latency", unit: "ms", labels: [], help: "POST /users/login of a new pool user with a fresh client." },
+  { name: "create-users.role", runner: "create-users", type: "latency", unit: "ms", labels: [], help: "PUT /users/{user}/roles making a pool user a template admin." },
+  { name: "create-users.error_rate", runner: "create-users", type: "rate", unit: "ratio", labels: [], help: "Pool users that could not be made, of all asked for." },
   { name: "cleanup.remaining", runner: "cleanup", type: "gauge", unit: "count", labels: [], help: "Resources of the run still present after cleanup." },
   // Server side: coderd's own metrics over each phase's window (src/metrics/coderd), judged in every runner phase.
   { name: "coderd.api", runner: "coderd", type: "latency", unit: "ms", labels: ["route"], help: "coderd_api_request_latencies_seconds by route pattern (path; methods and replicas merged by summing buckets); websockets excluded." },

@@ -171,6 +171,7 @@ export async function prepareTraffic(
       prefix,
       targetWorkspaces: targetRange,
       targetUsers: config.targetUsers,
+      ...(config.userPool ? { userPool: config.userPool } : {}),
       ...(percentage !== undefined ? { percentage } : {}),
       shard: opts.shard ?? config.shard,
       ...(opts.signal ? { signal: opts.signal } : {}),
@@ -385,7 +386,7 @@ const TRAFFIC_SETTINGS: Record<TrafficKind, readonly SettingKey[]> = {
   "web-terminal": ["webTerminalDuration", "webTerminalBytesPerTick", "webTerminalTickInterval", "webTerminalPercentage"],
   app: ["appDuration", "appBytesPerTick", "appTickInterval", "appPercentage", "appMode"],
 };
-const COMMON_SETTINGS: readonly SettingKey[] = ["runId", "targetWorkspaces", "targetUsers", "shard", "ramp", "reconnect", "trafficTimeout", "runners", "thresholdTrafficErrorRate"];
+const COMMON_SETTINGS: readonly SettingKey[] = ["runId", "targetWorkspaces", "targetUsers", "userPool", "shard", "ramp", "reconnect", "trafficTimeout", "runners", "thresholdTrafficErrorRate"];
 
 /**
  * A traffic kind as a runner. With --runners N > 1 (pipeline only) the slice is split over N shards: a

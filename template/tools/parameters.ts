@@ -179,6 +179,7 @@ const ADVANCED = new Set<SettingKey>([
   // The capacity search is its own kind of run: its toggle sits with the fine print, its settings behind the toggle.
   "capacity",
   "asPhase", "asWorkspaceJobTimeout", "asTemplate", "asTimeout", "asWatch",
+  "dpPhase", "dpProvisionerTags", "dpTimeout", "dpJobTimeout", "dpImportTimeout", "userPool",
 ] as SettingKey[]);
 
 function conditionOf(key: SettingKey, s: Setting<unknown>, name: string): Condition | undefined {
@@ -191,6 +192,7 @@ function conditionOf(key: SettingKey, s: Setting<unknown>, name: string): Condit
   else if (/^ts[A-Z]/.test(key) && key !== "tsPhase") parts.push({ flag: "task_status" });
   else if (/^nt[A-Z]/.test(key) && key !== "ntPhase") parts.push({ flag: "notifications" });
   else if (/^as[A-Z]/.test(key) && key !== "asPhase") parts.push({ flag: "autostart" });
+  else if (/^dp[A-Z]/.test(key) && key !== "dpPhase") parts.push({ flag: "dynamic_parameters" });
   else if (kind) parts.push({ scenario: [kind.replace("_", "-")] });
   else if (s.group === "dashboard" || /^thresholdDashboard/.test(key)) parts.push({ scenario: ["dashboard"] });
   else if (s.group === "traffic" || key === "thresholdTrafficErrorRate" || key === "thresholdTickP99") parts.push({ scenario: TRAFFIC_SCENARIOS });

@@ -20,7 +20,6 @@ export const OPERATIONS: readonly string[] = [
   "GET /deployment/config",
   "GET /deployment/stats",
   "GET /entitlements",
-  "POST /files",
   "GET /insights/daus",
   "GET /insights/templates",
   "GET /insights/user-latency",
@@ -44,6 +43,8 @@ export const OPERATIONS: readonly string[] = [
   "DELETE /templates/{template}",
   "GET /templateversions/{templateversion}",
   "GET /templateversions/{templateversion}/rich-parameters",
+  // The dynamic-parameters load type's websocket (101 only; its frames are codersdk.DynamicParametersResponse).
+  "GET /templateversions/{templateversion}/dynamic-parameters",
   "GET /users",
   "POST /users",
   "GET /users/authmethods",

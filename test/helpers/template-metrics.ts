@@ -7,6 +7,7 @@ import { autostartMetrics } from "../../src/autostart/metrics.ts";
 import { getRegistry } from "../../src/metrics/index.ts";
 import { workspaceUpdatesMetrics } from "../../src/workspace-updates/metrics.ts";
 import { notificationsMetrics } from "../../src/notifications/metrics.ts";
+import { dynamicParametersMetrics } from "../../src/dynamic-parameters/metrics.ts";
 import { getTrafficMetrics } from "../../src/metrics/traffic.ts";
 import { DashboardRecorder } from "../../src/dashboard/recorder.ts";
 
@@ -23,6 +24,7 @@ export async function liveRunnerMetrics(): Promise<Map<string, string>> {
   notificationsMetrics();
   capacityMetrics();
   autostartMetrics();
+  dynamicParametersMetrics();
   const all = await getRegistry().getMetricsAsJSON();
   return new Map(all.map((m) => [m.name, String(m.type)]));
 }

@@ -4,7 +4,7 @@
 // threshold needs it (then the run stops before anything is created).
 import { duration, int, list, str, type Setting } from "../setting.ts";
 
-const SCRIPTS = ["run", "create-workspaces", "cleanup", "ssh-traffic", "web-terminal-traffic", "app-traffic", "dashboard-traffic", "workspace-updates", "prebuilds", "task-status", "notifications", "autostart"] as const;
+const SCRIPTS = ["run", "create-workspaces", "cleanup", "ssh-traffic", "web-terminal-traffic", "app-traffic", "dashboard-traffic", "workspace-updates", "prebuilds", "task-status", "notifications", "autostart", "dynamic-parameters", "create-users"] as const;
 
 function httpUrl(flag: string) {
   return (s: string): string => {

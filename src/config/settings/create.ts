@@ -168,7 +168,7 @@ export const createSettings = {
     group: "create",
     env: "SCALETEST_OUTPUTS",
     flag: "output",
-    scripts: ["create-workspaces", "cleanup", "ssh-traffic", "web-terminal-traffic", "app-traffic", "dashboard-traffic", "workspace-updates", "prebuilds", "task-status", "notifications", "autostart"],
+    scripts: ["create-workspaces", "cleanup", "ssh-traffic", "web-terminal-traffic", "app-traffic", "dashboard-traffic", "workspace-updates", "prebuilds", "task-status", "notifications", "autostart", "dynamic-parameters", "create-users"],
     default: ["text"],
     help: "Where a scenario writes results: text or json, optionally :PATH (repeatable; no path = stdout).",
   }),

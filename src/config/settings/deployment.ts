@@ -82,7 +82,7 @@ export const deploymentSettings = {
     group: "deployment",
     env: "SCALETEST_METRICS_ADDRESS",
     flag: "metrics-address",
-    scripts: ["run", "create-workspaces", "ssh-traffic", "web-terminal-traffic", "app-traffic", "dashboard-traffic", "workspace-updates", "prebuilds", "task-status", "notifications", "autostart"],
+    scripts: ["run", "create-workspaces", "ssh-traffic", "web-terminal-traffic", "app-traffic", "dashboard-traffic", "workspace-updates", "prebuilds", "task-status", "notifications", "autostart", "dynamic-parameters", "create-users"],
     default: "0.0.0.0:21112",
     help: "host:port of the Prometheus metrics endpoint (one endpoint serves every scenario of a run; empty disables).",
   }),
@@ -98,7 +98,7 @@ export const deploymentSettings = {
     group: "deployment",
     env: "SCALETEST_METRICS_WAIT",
     flag: "metrics-wait",
-    scripts: ["run", "create-workspaces", "ssh-traffic", "web-terminal-traffic", "app-traffic", "dashboard-traffic", "workspace-updates", "prebuilds", "task-status", "notifications", "autostart"],
+    scripts: ["run", "create-workspaces", "ssh-traffic", "web-terminal-traffic", "app-traffic", "dashboard-traffic", "workspace-updates", "prebuilds", "task-status", "notifications", "autostart", "dynamic-parameters", "create-users"],
     default: "0s",
     templateDefault: "60s", // Coder's runner: CODER_SCALETEST_PROMETHEUS_WAIT=60s (the PodMonitor scrapes every 15s)
     max: "10m",

@@ -14,7 +14,7 @@
  * indexes mean the same as in `coder exp scaletest workspace-traffic --target-workspaces`.
  */
 import type { CoderClient, Workspace, WorkspaceAgent } from "../../coder/index.ts";
-import { listOwnedWorkspaces, loadOwnership, selectorFromPrefix, type Ownership } from "../../util/ownership.ts";
+import { isScaletestUser, listOwnedWorkspaces, loadOwnership, selectorFromPrefix, type Ownership } from "../../util/ownership.ts";
 import { applyTargetRange, parseTargetRange, selectTargets, type Shard, type TargetRange } from "../targets.ts";
 import type { TrafficTarget } from "../transport.ts";
 import { BadInputError } from "../../util/errors.ts";
@@ -26,6 +26,8 @@ export interface DiscoverOptions {
   targetWorkspaces?: string | TargetRange;
   /** "START:END" over the name-sorted prefix-named users; keeps their workspaces. */
   targetUsers?: string | TargetRange;
+  /** The run borrowed its users from this pool (create-users): --target-users counts the pool's users. */
+  userPool?: string;
   /** Percentage (0, 100] of what the range left. */
   percentage?: number;
   /** "i/n" (0-based). */
@@ -71,10 +73,13 @@ export async function targetUsernames(
   range: string | TargetRange,
   signal?: AbortSignal,
   own?: Ownership,
+  userPool?: string,
 ): Promise<Set<string>> {
   const parsed = typeof range === "string" ? parseTargetRange("users", range) : range;
   const ownership = own ?? (await ownershipFor(client, prefix, signal));
-  const names = [...ownership.users.values()].map((u) => u.username);
+  // A run that borrowed a pool's users has none of its own: its users are the pool's (verified likewise).
+  const users = userPool ? [...ownership.owners.values()].filter((u) => isScaletestUser(u, { runId: userPool })) : [...ownership.users.values()];
+  const names = users.map((u) => u.username);
   names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   return new Set(applyTargetRange("users", names, parsed));
 }
@@ -89,7 +94,7 @@ export async function discoverTargets(client: CoderClient, opts: DiscoverOptions
     );
   }
   if (opts.targetUsers !== undefined && opts.targetUsers !== "") {
-    const users = await targetUsernames(client, opts.prefix, opts.targetUsers, opts.signal, own);
+    const users = await targetUsernames(client, opts.prefix, opts.targetUsers, opts.signal, own, opts.userPool);
     workspaces = workspaces.filter((w) => users.has(w.owner_name));
     if (workspaces.length === 0) {
       throw new BadInputError(`the selected --target-users own no ${opts.prefix}* workspaces`);

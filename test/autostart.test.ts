@@ -28,6 +28,8 @@ import { goDuration } from "../src/autostart/render.ts";
 import { autostartSectionHtml, autostartSectionMarkdown } from "../src/report/autostart.ts";
 import type { ReportPhase } from "../src/report/model.ts";
 import { waitFor, withSim, type Sim } from "./helpers/sim.ts";
+import { executeCreateUsers, planCreateUsers } from "../src/users/create-users.ts";
+import { readJSON, runSmall, tempResults } from "./helpers/pipeline.ts";
 
 const MIN = 60_000;
 
@@ -169,6 +171,41 @@ describe("autostart against the simulator (clock jumped to the minute)", () => {
       assert.match(autostartSectionHtml(reportPhase), /<h4>Autostart storm<\/h4>/);
       assert.equal(r.cleanup?.exit_code, 0);
       assert.deepEqual([sim.counts().users, sim.counts().workspaces, sim.counts().tokens], [before.users, before.workspaces, before.tokens]);
+    });
+  });
+
+  test("a pool of 20 users serves an autostart run and then a traffic run: the pool stays, no run's token does", async () => {
+    await withSim({ autobuildPollIntervalMs: 0, preexisting: false, buildDuration: 60 }, async (sim) => {
+      const owner = new CoderClient({ url: sim.url, token: sim.ownerToken, bypassRateLimit: true });
+      const pool = { pool: "pool20", count: 20, templateAdminPercentage: 0, concurrency: 10 };
+      try {
+        const made = await executeCreateUsers(owner, await planCreateUsers(owner, pool), pool);
+        assert.equal(made.users.filter((u) => u.ok).length, 20);
+      } finally {
+        await owner.close();
+      }
+      const poolNames = () => sim.state.liveUsers().map((u) => u.username).filter((n) => n.startsWith("scaletest-pool20-")).sort();
+      const users = poolNames();
+      const before = sim.counts();
+
+      const r = await fastRun(sim, { runId: "aspool1", workspaceCount: 20, userPool: "pool20" });
+      assert.equal(r.exit_code, 0, JSON.stringify(r.errors));
+      assert.equal(r.pass, 20);
+      // Every workspace belonged to a pool user, each through a token minted for this run and revoked after.
+      assert.deepEqual([...new Set(r.runs.map((x) => x.username))].sort(), users);
+      assert.deepEqual(r.tokens, { minted: 20, revoked: 20, failed: 0 });
+      assert.equal(sim.lifecycle.log.length, 20);
+      assert.deepEqual(poolNames(), users, "the autostart run left the pool's users");
+      assert.deepEqual([sim.counts().users, sim.counts().workspaces, sim.counts().tokens], [before.users, before.workspaces, before.tokens]);
+
+      // Then the traffic run (the pipeline: create over the pool, web-terminal traffic, cleanup).
+      const out = await runSmall(sim, tempResults(), ["--run-id", "trpool1", "--user-pool", "pool20", "--workspaces", "20", "--create-concurrency", "10", "--scenarios", "web-terminal", "--percentage", "100"]);
+      assert.equal(out.exitCode, 0, out.output);
+      const run = readJSON<{ phases: { name: string; dir: string | null }[] }>(join(out.runDir!, "run.json"));
+      const traffic = readJSON<{ extra: { traffic: { perConnection: { status: string }[] } } }>(join(out.runDir!, run.phases.find((p) => p.name === "web-terminal-traffic")!.dir!, "result.json"));
+      assert.equal(traffic.extra.traffic.perConnection.filter((c) => c.status === "ok").length, 20);
+      assert.deepEqual(poolNames(), users, "the pool's users exist after both runs");
+      assert.deepEqual([sim.counts().users, sim.counts().workspaces, sim.counts().tokens], [before.users, before.workspaces, before.tokens], "no run's token, user or workspace is left");
     });
   });
 

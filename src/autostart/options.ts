@@ -13,6 +13,7 @@ export function autostartOptionsFromConfig(c: Config): AutostartOptions {
     autostartDelayMs: c.asDelay,
     autostartTimeoutMs: c.asTimeout,
     noCleanup: c.asNoCleanup,
+    ...(c.userPool ? { userPool: c.userPool } : {}),
     ...(c.asWatch !== "auto" ? { watch: c.asWatch } : {}),
     cleanup: { concurrency: c.cleanupConcurrency, timeoutMs: c.cleanupTimeout, jobTimeoutMs: c.cleanupJobTimeout },
   };

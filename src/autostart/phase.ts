@@ -16,6 +16,7 @@ import type { CoderClient } from "../coder/client.ts";
 const SETTINGS: readonly SettingKey[] = [
   "runId",
   "asWorkspaceCount",
+  "userPool",
   "asWorkspaceJobTimeout",
   "asDelay",
   "asTimeout",

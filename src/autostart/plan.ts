@@ -61,6 +61,7 @@ export async function planAutostart(client: CoderClient, o: AutostartOptions): P
       timeoutMs: 0,
       jobTimeoutMs: o.workspaceJobTimeoutMs,
       retry: 0,
+      ...(o.userPool ? { userPool: o.userPool } : {}),
     });
   } catch (e) {
     if (e instanceof CreateInputError) throw new AutostartInputError(e.problems);

@@ -26,7 +26,7 @@ import type {
   LatencyDistribution,
   StopReason,
 } from "./types.ts";
-import { AcquireError, newUsers, type RunUser, type UserSource } from "./users.ts";
+import { AcquireError, newUsers, poolUsers, type RunUser, type UserSource } from "./users.ts";
 import { openBuildWatch, WatchClosedError, type BuildWatch, type Subscription } from "./watch.ts";
 
 /** Names of the latency distributions in results (the catalog's autostart.<name>). */
@@ -98,13 +98,12 @@ export async function executeAutostart(
   const metrics = autostartMetrics();
   const { create } = plan;
   const pollMs = opts.pollMs ?? 1000;
-  const source =
-    users ??
-    newUsers(client, create, {
-      // Bounded to just past the run: setup waits, the delay, the autostart wait, and an hour of slack.
-      tokenLifetimeMs: 2 * opts.workspaceJobTimeoutMs + opts.autostartDelayMs + opts.autostartTimeoutMs + 60 * 60_000,
-      ...(signal ? { signal } : {}),
-    });
+  const userOpts = {
+    // Bounded to just past the run: setup waits, the delay, the autostart wait, and an hour of slack.
+    tokenLifetimeMs: 2 * opts.workspaceJobTimeoutMs + opts.autostartDelayMs + opts.autostartTimeoutMs + 60 * 60_000,
+    ...(signal ? { signal } : {}),
+  };
+  const source = users ?? (create.poolUsers ? poolUsers(client, create, userOpts) : newUsers(client, create, userOpts));
   const units: Unit[] = create.names.map((name, i) => ({ rec: newRecord(i, name), user: null, ws: null, known: new Set() }));
   const late: string[] = [];
   const say = (u: Unit, msg: string): void => {

@@ -41,6 +41,8 @@ export interface AutostartOptions {
   cleanup?: Omit<CleanupOptions, "runId" | "all">;
   /** First resource index (default 0): the pipeline numbers them after the run's own workspaces. */
   indexOffset?: number;
+  /** Run id of a user pool (create-users): its users own the workspaces, each through a token minted for this run. */
+  userPool?: string;
   /** Force a watch mode instead of detecting it (default: detect). */
   watch?: WatchMode;
   /** Longest poll interval of the start/stop build waits (ms, default 1000). */

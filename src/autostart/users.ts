@@ -6,6 +6,7 @@
 import { CoderClient } from "../coder/client.ts";
 import type { User } from "../coder/types.ts";
 import { createUser } from "../create/unit.ts";
+import { leaseUsers, type UserLease } from "../users/pool.ts";
 import type { CreatePlan } from "../create/types.ts";
 import type { AutostartAction } from "./types.ts";
 
@@ -86,6 +87,31 @@ export function newUsers(admin: CoderClient, plan: CreatePlan, o: NewUsersOption
           }
         },
       };
+    },
+  };
+}
+
+/**
+ * Users of a pool (create-users; the plan selected them read-only): one token minted for each on the first
+ * acquire, each acquire hands out the next user; release() revokes every token (the users stay: they are
+ * the pool's). Workspaces they own here go with the run's cleanup (the ownership rule allows any run's user).
+ */
+export function poolUsers(admin: CoderClient, plan: CreatePlan, o: NewUsersOptions): UserSource {
+  const users = plan.poolUsers ?? [];
+  let lease: Promise<UserLease> | null = null;
+  let next = 0;
+  return {
+    async acquire() {
+      lease ??= leaseUsers(admin, users, { runId: plan.runId, purpose: "as", lifetimeMs: o.tokenLifetimeMs, ...(o.signal ? { signal: o.signal } : {}) });
+      let leased: UserLease;
+      try {
+        leased = await lease;
+      } catch (e) {
+        throw new AcquireError("mint_token", `mint tokens for the pool's users: ${errText(e)}`);
+      }
+      const one = leased.users[next++];
+      if (!one) throw new AcquireError("create_user", `the pool has ${users.length} user(s) selected for this run, fewer than its workspaces`);
+      return { user: one.user, client: one.client, reused: true, release: async () => (await leased.release()).failed === 0 };
     },
   };
 }

@@ -7,7 +7,7 @@ export const userPoolSettings = {
     group: "create",
     env: "SCALETEST_USER_POOL",
     flag: "user-pool",
-    scripts: ["run", "create-workspaces", "ssh-traffic", "web-terminal-traffic", "app-traffic", "dashboard-traffic"],
+    scripts: ["run", "create-workspaces", "ssh-traffic", "web-terminal-traffic", "app-traffic", "dashboard-traffic", "autostart"],
     default: "",
     help: "Run id of a user pool made by create-users: its users own this run's workspaces (a token minted per run, revoked after) instead of users created per workspace; empty = create users.",
   }),

@@ -13,6 +13,7 @@ import type { Handler, RouteOptions } from "./http/router.ts";
 import { createSimServer } from "./http/server.ts";
 import { resolveOptions, type SimOptions } from "./options.ts";
 import { PtyServer } from "./pty.ts";
+import { BuildLogStreams } from "./build-logs.ts";
 import { installApps, type SimApps } from "./apps/server.ts";
 import { installSsh, type SimSsh } from "./ssh/server.ts";
 import { installDashboardPages } from "./dashboard/index.ts";
@@ -72,6 +73,8 @@ export interface Sim {
   readonly engine: Engine;
   readonly convert: Convert;
   readonly pty: PtyServer;
+  /** The build-log websocket (GET /workspacebuilds/{id}/logs?follow) and its counts. */
+  readonly buildLogs: BuildLogStreams;
   /** The agents' SSH server (reached through `coder ssh --stdio`; see sim/ssh/server.ts). */
   readonly ssh: SimSsh;
   /** Workspace apps behind the path-based app proxy (see sim/apps/server.ts). */
@@ -129,6 +132,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
   registerUserRoutes(core.router, deps);
   registerTemplateRoutes(core.router, deps);
   registerWorkspaceRoutes(core.router, deps);
+  const buildLogs = new BuildLogStreams(deps);
   const ssh = await installSsh(deps);
   const apps = installApps(deps);
   const tailnet = new TailnetServer(core);
@@ -164,6 +168,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
     engine,
     convert,
     pty,
+    buildLogs,
     ssh,
     apps,
     tailnet,

@@ -4,7 +4,7 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { authenticate, isOwner, tokenFromRequest } from "../auth.ts";
-import type { SimCore } from "../core.ts";
+import type { LoggedRequest, SimCore } from "../core.ts";
 import { Ctx, HttpError } from "./context.ts";
 import { sleep } from "../../src/util/sleep.ts";
 
@@ -19,6 +19,16 @@ function bypassesRateLimit(core: SimCore, req: IncomingMessage, query: URLSearch
   }
 }
 
+/** The username behind a request's token when it is valid (for the request log only; the handler authenticates). */
+function sessionUser(core: SimCore, req: IncomingMessage, query: URLSearchParams): string | undefined {
+  const token = tokenFromRequest(req, query);
+  if (!token) return undefined;
+  const id = token.split("-")[0] ?? "";
+  const key = core.state.apiKeys.get(id);
+  if (!key || `${key.id}-${key.secret}` !== token) return undefined;
+  return core.state.users.get(key.userId)?.username;
+}
+
 function faultMessage(status: number): { message: string; detail: string } {
   if (status === 429) {
     return { message: "You've been rate limited for sending more than 512 requests in 1m0s.", detail: "simulated fault" };
@@ -28,7 +38,8 @@ function faultMessage(status: number): { message: string; detail: string } {
 
 async function handleRequest(core: SimCore, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const ctx = new Ctx(req, res);
-  core.logRequest({ method: ctx.method, path: ctx.path, query: ctx.query.toString(), host: req.headers.host ?? "", upgrade: false, bypass: req.headers["x-coder-bypass-ratelimit"] === "true" });
+  const entry: LoggedRequest = { method: ctx.method, path: ctx.path, query: ctx.query.toString(), host: req.headers.host ?? "", upgrade: false, bypass: req.headers["x-coder-bypass-ratelimit"] === "true" };
+  core.logRequest(entry);
   try {
     const decision = core.faults.decide(ctx.method, ctx.path, () => bypassesRateLimit(core, req, ctx.query));
     if (decision.delayMs > 0) await sleep(decision.delayMs);
@@ -59,6 +70,7 @@ async function handleRequest(core: SimCore, req: IncomingMessage, res: ServerRes
         ctx.actor = undefined;
       }
     }
+    if (ctx.actor) entry.user = ctx.actor.user.username;
     await m.route.handler(ctx);
   } catch (e) {
     if (res.headersSent) {
@@ -82,7 +94,10 @@ export function rejectUpgrade(socket: Duplex, status: number, body: { message: s
 
 async function handleUpgrade(core: SimCore, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
   const url = new URL(req.url ?? "/", "http://sim.invalid");
-  core.logRequest({ method: (req.method ?? "GET").toUpperCase(), path: url.pathname, query: url.searchParams.toString(), host: req.headers.host ?? "", upgrade: true, bypass: req.headers["x-coder-bypass-ratelimit"] === "true" });
+  const entry: LoggedRequest = { method: (req.method ?? "GET").toUpperCase(), path: url.pathname, query: url.searchParams.toString(), host: req.headers.host ?? "", upgrade: true, bypass: req.headers["x-coder-bypass-ratelimit"] === "true" };
+  const user = sessionUser(core, req, url.searchParams);
+  if (user) entry.user = user;
+  core.logRequest(entry);
   try {
     const decision = core.faults.decide((req.method ?? "GET").toUpperCase(), url.pathname, () => bypassesRateLimit(core, req, url.searchParams));
     if (decision.delayMs > 0) await sleep(decision.delayMs);

@@ -465,6 +465,28 @@ data "coder_parameter" "app_mode" {
   }
 }
 
+data "coder_parameter" "app" {
+  count        = (contains(jsondecode(data.coder_parameter.scenarios.value), "ssh") || contains(jsondecode(data.coder_parameter.scenarios.value), "web-terminal") || contains(jsondecode(data.coder_parameter.scenarios.value), "app")) && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
+  name         = "app"
+  display_name = "App"
+  description  = "Slug of the workspace app app traffic goes to, as Coder's --app (default: the --app-mode app: wsec, wsra or wsdi); any other app is written to and read. (env `SCALETEST_APP`)"
+  type         = "string"
+  default      = ""
+  mutable      = true
+  order        = 305
+}
+
+data "coder_parameter" "workspace_proxy_url" {
+  count        = (contains(jsondecode(data.coder_parameter.scenarios.value), "ssh") || contains(jsondecode(data.coder_parameter.scenarios.value), "web-terminal") || contains(jsondecode(data.coder_parameter.scenarios.value), "app")) && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
+  name         = "workspace_proxy_url"
+  display_name = "Workspace proxy url"
+  description  = "Workspace proxy URL that app traffic goes through (path-based apps), as Coder's --workspace-proxy-url; list its origin in --trusted-origins too. (env `SCALETEST_WORKSPACE_PROXY_URL`)"
+  type         = "string"
+  default      = ""
+  mutable      = true
+  order        = 306
+}
+
 data "coder_parameter" "traffic_timeout" {
   count        = (contains(jsondecode(data.coder_parameter.scenarios.value), "ssh") || contains(jsondecode(data.coder_parameter.scenarios.value), "web-terminal") || contains(jsondecode(data.coder_parameter.scenarios.value), "app")) && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
   name         = "traffic_timeout"
@@ -473,7 +495,7 @@ data "coder_parameter" "traffic_timeout" {
   type         = "string"
   default      = "0s"
   mutable      = true
-  order        = 305
+  order        = 307
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
@@ -489,7 +511,7 @@ data "coder_parameter" "ramp" {
   type         = "string"
   default      = "0s"
   mutable      = true
-  order        = 306
+  order        = 308
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
@@ -505,7 +527,7 @@ data "coder_parameter" "reconnect" {
   type         = "bool"
   default      = false
   mutable      = true
-  order        = 307
+  order        = 309
 }
 
 data "coder_parameter" "workspace_updates" {
@@ -516,7 +538,7 @@ data "coder_parameter" "workspace_updates" {
   type         = "bool"
   default      = false
   mutable      = true
-  order        = 308
+  order        = 310
 }
 
 data "coder_parameter" "workspace_updates_workspaces" {
@@ -527,7 +549,7 @@ data "coder_parameter" "workspace_updates_workspaces" {
   type         = "number"
   default      = 10
   mutable      = true
-  order        = 309
+  order        = 311
 
   validation {
     min = 1
@@ -543,7 +565,7 @@ data "coder_parameter" "workspace_updates_power_user_workspaces" {
   type         = "number"
   default      = 5
   mutable      = true
-  order        = 310
+  order        = 312
 
   validation {
     min = 2
@@ -559,7 +581,7 @@ data "coder_parameter" "workspace_updates_power_user_percentage" {
   type         = "number"
   default      = 50
   mutable      = true
-  order        = 311
+  order        = 313
 }
 
 data "coder_parameter" "workspace_updates_timeout" {
@@ -570,7 +592,7 @@ data "coder_parameter" "workspace_updates_timeout" {
   type         = "string"
   default      = "5m"
   mutable      = true
-  order        = 312
+  order        = 314
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
@@ -586,7 +608,7 @@ data "coder_parameter" "workspace_updates_dial_timeout" {
   type         = "string"
   default      = "2m"
   mutable      = true
-  order        = 313
+  order        = 315
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
@@ -602,7 +624,7 @@ data "coder_parameter" "workspace_updates_template" {
   type         = "string"
   default      = ""
   mutable      = true
-  order        = 314
+  order        = 316
 }
 
 data "coder_parameter" "workspace_updates_setup_concurrency" {
@@ -613,7 +635,7 @@ data "coder_parameter" "workspace_updates_setup_concurrency" {
   type         = "number"
   default      = 0
   mutable      = true
-  order        = 315
+  order        = 317
 
   validation {
     min = 0
@@ -1363,6 +1385,8 @@ locals {
     SCALETEST_TICK_INTERVAL                           = try(data.coder_parameter.tick_interval[0].value, "100ms")
     SCALETEST_PERCENTAGE                              = try(data.coder_parameter.percentage[0].value, "100")
     SCALETEST_APP_MODE                                = try(data.coder_parameter.app_mode[0].value, "wsec")
+    SCALETEST_APP                                     = try(data.coder_parameter.app[0].value, "")
+    SCALETEST_WORKSPACE_PROXY_URL                     = try(data.coder_parameter.workspace_proxy_url[0].value, "")
     SCALETEST_TRAFFIC_TIMEOUT                         = try(data.coder_parameter.traffic_timeout[0].value, "0s")
     SCALETEST_RAMP                                    = try(data.coder_parameter.ramp[0].value, "0s")
     SCALETEST_RECONNECT                               = try(data.coder_parameter.reconnect[0].value, "false")

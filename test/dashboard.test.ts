@@ -72,6 +72,13 @@ describe("dashboard traffic, api mode", () => {
         assert.match(metrics, /scaletest_dashboard_page_seconds_count\{page="workspaces",mode="api"\} [1-9]/);
         const req = await getRegistry().getSingleMetricAsString("scaletest_dashboard_request_seconds");
         assert.match(req, /endpoint="GET \/templates",status="200"/);
+        // Coder's own series beside ours, by Coder's action names.
+        const coder = await getRegistry().getSingleMetricAsString("coderd_scaletest_dashboard_duration_seconds");
+        assert.match(coder, /coderd_scaletest_dashboard_duration_seconds_count\{action="workspace_list"\} [1-9]/);
+        assert.match(coder, /coderd_scaletest_dashboard_duration_seconds_bucket\{le="2.5",action="workspace_list"\}/, "Prometheus default buckets, as Coder's");
+        const statuses = await getRegistry().getSingleMetricAsString("coderd_scaletest_dashboard_statuses_total");
+        assert.match(statuses, /coderd_scaletest_dashboard_statuses_total\{action="template_list",code="200"\} [1-9]/);
+        assert.ok(getRegistry().getSingleMetric("coderd_scaletest_dashboard_errors_total"));
       } finally {
         await client.close();
       }

@@ -144,7 +144,7 @@ async function visitPage(
         const status = resp?.status() ?? 0;
         const timing = req.timing();
         const ms = timing.responseEnd >= 0 ? timing.responseEnd : 0;
-        opts.recorder.request(endpoint, ms, status);
+        opts.recorder.request(endpoint, ms, status, def.name);
         seen.push({ endpoint, status });
         if (resp && status >= 200 && status < 300 && (endpoint === "GET /workspaces" || endpoint === "GET /templates")) {
           learnFrom(endpoint, await resp.json().catch(() => undefined), state);
@@ -157,7 +157,7 @@ async function visitPage(
     lastApiEnd = performance.now();
     const endpoint = endpointOf(req.method(), new URL(req.url()).pathname);
     const failure = req.failure()?.errorText ?? "request failed";
-    opts.recorder.request(endpoint, 0, 0);
+    opts.recorder.request(endpoint, 0, 0, def.name);
     seen.push({ endpoint, status: 0, failure });
   };
   page.on("requestfinished", onFinished);

@@ -42,6 +42,10 @@ async function handleRequest(core: SimCore, req: IncomingMessage, res: ServerRes
   core.logRequest(entry);
   try {
     const decision = core.faults.decide(ctx.method, ctx.path, () => bypassesRateLimit(core, req, ctx.query));
+    if (decision.hang) {
+      holdUnanswered(core, req.socket);
+      return;
+    }
     if (decision.delayMs > 0) await sleep(decision.delayMs);
     if (decision.error) {
       if (decision.error.retryAfterSec !== undefined) res.setHeader("Retry-After", String(decision.error.retryAfterSec));
@@ -82,6 +86,28 @@ async function handleRequest(core: SimCore, req: IncomingMessage, res: ServerRes
   }
 }
 
+/** Hung connections, destroyed when the simulator stops or drops its connections (a restart). */
+const hung = new WeakMap<SimCore, Set<Duplex>>();
+
+/** The hang fault: the connection stays open and nothing is ever written to it. */
+function holdUnanswered(core: SimCore, socket: Duplex): void {
+  let set = hung.get(core);
+  if (!set) {
+    const s = new Set<Duplex>();
+    hung.set(core, s);
+    const destroyAll = (): void => {
+      for (const x of s) x.destroy();
+      s.clear();
+    };
+    core.onDropConnections(destroyAll);
+    core.onClose(destroyAll);
+    set = s;
+  }
+  const held = set;
+  held.add(socket);
+  socket.once("close", () => held.delete(socket));
+}
+
 /** Answer an upgrade request with a plain HTTP response (Coder's JSON error shape) and close. */
 export function rejectUpgrade(socket: Duplex, status: number, body: { message: string; detail?: string }, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
@@ -100,6 +126,10 @@ async function handleUpgrade(core: SimCore, req: IncomingMessage, socket: Duplex
   core.logRequest(entry);
   try {
     const decision = core.faults.decide((req.method ?? "GET").toUpperCase(), url.pathname, () => bypassesRateLimit(core, req, url.searchParams));
+    if (decision.hang) {
+      holdUnanswered(core, socket);
+      return;
+    }
     if (decision.delayMs > 0) await sleep(decision.delayMs);
     if (decision.error) {
       const headers: Record<string, string> = {};

@@ -954,6 +954,22 @@ data "coder_parameter" "dashboard_jitter" {
   }
 }
 
+data "coder_parameter" "dashboard_rand_seed" {
+  count        = (contains(jsondecode(data.coder_parameter.scenarios.value), "dashboard")) && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
+  name         = "dashboard_rand_seed"
+  display_name = "Dashboard rand seed"
+  description  = "Seed of the random choices (pages, targets, pauses) shared by every user, as coder exp scaletest dashboard --rand-seed: the same seed makes the same choices. (env `SCALETEST_DASHBOARD_RAND_SEED`)"
+  type         = "number"
+  default      = 0
+  mutable      = true
+  order        = 407
+
+  validation {
+    min = 0
+    max = 2147483647
+  }
+}
+
 data "coder_parameter" "threshold_create_success" {
   count        = data.coder_parameter.show_advanced.value == "true" ? 1 : 0
   name         = "threshold_create_success"
@@ -1417,6 +1433,7 @@ locals {
     SCALETEST_THINK_TIME                              = try(data.coder_parameter.think_time[0].value, "1s")
     SCALETEST_DASHBOARD_INTERVAL                      = try(data.coder_parameter.dashboard_interval[0].value, "10s")
     SCALETEST_DASHBOARD_JITTER                        = try(data.coder_parameter.dashboard_jitter[0].value, "5s")
+    SCALETEST_DASHBOARD_RAND_SEED                     = try(data.coder_parameter.dashboard_rand_seed[0].value, "0")
     SCALETEST_THRESHOLD_CREATE_SUCCESS                = try(data.coder_parameter.threshold_create_success[0].value, "99")
     SCALETEST_THRESHOLD_PROVISION_P95                 = try(data.coder_parameter.threshold_provision_p95[0].value, "2m")
     SCALETEST_THRESHOLD_DASHBOARD_P95                 = try(data.coder_parameter.threshold_dashboard_p95[0].value, "500ms")

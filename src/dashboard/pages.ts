@@ -62,6 +62,12 @@ export interface PageDef {
   ownerOnly: boolean;
   /** Route templates of the API calls this page makes (documentation and tests). */
   endpoints: readonly string[];
+  /**
+   * Browser mode: an element of Coder's real UI that shows the page rendered (a CSS selector). The list pages
+   * render an MUI table body (Coder's own dashboard runner waits for `tbody.MuiTableBody-root` first); pages
+   * without a known landmark are judged by their requests and network idle only.
+   */
+  landmark?: string;
   /** The thing this page shows, chosen from what the user saw; undefined when there is nothing to show. */
   target(state: PageState, pick: <T>(items: readonly T[]) => T): PageTarget | undefined;
 }
@@ -113,11 +119,15 @@ export function learnFrom(endpoint: string, body: unknown, state: PageState): vo
   }
 }
 
+/** The MUI table body of Coder's list pages (the selector Coder's dashboard scale test waits for first). */
+export const CODER_TABLE_BODY = "tbody.MuiTableBody-root";
+
 export const DASHBOARD_PAGES: readonly PageDef[] = [
   {
     name: "workspaces",
     ownerOnly: false,
     endpoints: ["GET /workspaces", "GET /templates"],
+    landmark: CODER_TABLE_BODY,
     target: () => ({
       url: "/workspaces",
       async load(api, state) {
@@ -165,6 +175,7 @@ export const DASHBOARD_PAGES: readonly PageDef[] = [
     name: "templates",
     ownerOnly: false,
     endpoints: ["GET /templates", "GET /organizations"],
+    landmark: CODER_TABLE_BODY,
     target: () => ({
       url: "/templates",
       async load(api, state) {
@@ -200,6 +211,7 @@ export const DASHBOARD_PAGES: readonly PageDef[] = [
     name: "users",
     ownerOnly: true,
     endpoints: ["GET /users", "GET /users/authmethods"],
+    landmark: CODER_TABLE_BODY,
     target: () => ({
       url: "/users",
       async load(api) {

@@ -36,6 +36,8 @@ export interface LoggedRequest {
   upgrade: boolean;
   /** The request carried `X-Coder-Bypass-Ratelimit: true` (REST call or websocket upgrade alike). */
   bypass?: boolean;
+  /** Username of the session that made it (a valid token's user), for per-user request logs. */
+  user?: string;
 }
 
 /** Oldest entries are dropped beyond this, so a long benchmark cannot grow the log without bound. */

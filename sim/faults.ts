@@ -84,13 +84,22 @@ function checkCapacityPart(name: string, p: { knee: number; perUnitMs: number } 
   if (!(p.perUnitMs >= 0)) throw new Error(`capacity model ${name}.perUnitMs must be 0 or more, got ${String(p.perUnitMs)}`);
 }
 
+/** "Accepts and never answers": matching requests (and websocket upgrades) are held open, unanswered, until the simulator stops or drops its connections. */
+export interface HangRule {
+  method?: string;
+  path: string | RegExp;
+}
+
 export interface FaultConfig {
   http: HttpFaultRule[];
   latency: LatencyRule[];
   build: BuildFaults;
+  hang: HangRule[];
 }
 
 export interface FaultDecision {
+  /** Hold the request unanswered (a hung deployment). */
+  hang?: boolean;
   delayMs: number;
   error?: { status: number; retryAfterSec?: number };
 }
@@ -115,10 +124,12 @@ const methodMatches = (m: string | undefined, method: string): boolean =>
   m === undefined || m === "*" || m.toUpperCase() === method;
 
 export class Faults {
-  private cfg: FaultConfig = { http: [], latency: [], build: emptyBuild() };
+  private cfg: FaultConfig = { http: [], latency: [], build: emptyBuild(), hang: [] };
   /** Counts of injected faults, for tests and reports. */
   readonly injected = {
     http: 0, latency: 0, buildFailed: 0, stuckPending: 0, agentNeverConnects: 0, drops: 0,
+    /** Requests and upgrades held unanswered by a hang rule. */
+    hung: 0,
     /** HTTP faults per status code answered, e.g. { "503": 4, "429": 2 }. */
     httpByStatus: {} as Record<string, number>,
     /** Connection drops per kind. */
@@ -165,7 +176,8 @@ export class Faults {
   }
 
   /** Merge a partial configuration in (rule lists are replaced when given). */
-  set(partial: { http?: HttpFaultRule[]; latency?: LatencyRule[]; build?: Partial<BuildFaults> }): void {
+  set(partial: { http?: HttpFaultRule[]; latency?: LatencyRule[]; build?: Partial<BuildFaults>; hang?: HangRule[] }): void {
+    if (partial.hang) this.cfg.hang = [...partial.hang];
     if (partial.http) this.cfg.http = [...partial.http];
     if (partial.latency) this.cfg.latency = [...partial.latency];
     if (partial.build) this.cfg.build = { ...this.cfg.build, ...partial.build };
@@ -176,13 +188,13 @@ export class Faults {
   }
 
   clear(): void {
-    this.cfg = { http: [], latency: [], build: emptyBuild() };
+    this.cfg = { http: [], latency: [], build: emptyBuild(), hang: [] };
     this.dropCfg = undefined;
     this.capacityCfg = {};
   }
 
   get(): FaultConfig {
-    return { http: [...this.cfg.http], latency: [...this.cfg.latency], build: { ...this.cfg.build } };
+    return { http: [...this.cfg.http], latency: [...this.cfg.latency], build: { ...this.cfg.build }, hang: [...this.cfg.hang] };
   }
 
   get build(): BuildFaults {
@@ -194,6 +206,10 @@ export class Faults {
    * whether the request may skip coderd's rate limiter (asked only when a 429 rule matches).
    */
   decide(method: string, path: string, bypassesRateLimit: () => boolean = () => false): FaultDecision {
+    if (this.cfg.hang.some((h) => methodMatches(h.method, method) && pathMatches(h.path, path))) {
+      this.injected.hung++;
+      return { hang: true, delayMs: 0 };
+    }
     let delayMs = 0;
     for (const l of this.cfg.latency) {
       if (methodMatches(l.method, method) && pathMatches(l.path, path)) {

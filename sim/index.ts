@@ -13,6 +13,7 @@ import type { Handler, RouteOptions } from "./http/router.ts";
 import { createSimServer } from "./http/server.ts";
 import { resolveOptions, type SimOptions } from "./options.ts";
 import { PtyServer } from "./pty.ts";
+import { BuildLogStreams } from "./build-logs.ts";
 import { installApps, type SimApps } from "./apps/server.ts";
 import { installSsh, type SimSsh } from "./ssh/server.ts";
 import { installDashboardPages } from "./dashboard/index.ts";
@@ -84,6 +85,8 @@ export interface Sim {
   readonly engine: Engine;
   readonly convert: Convert;
   readonly pty: PtyServer;
+  /** The build-log websocket (GET /workspacebuilds/{id}/logs?follow) and its counts. */
+  readonly buildLogs: BuildLogStreams;
   /** The agents' SSH server (reached through `coder ssh --stdio`; see sim/ssh/server.ts). */
   readonly ssh: SimSsh;
   /** Workspace apps behind the path-based app proxy (see sim/apps/server.ts). */
@@ -160,6 +163,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
   const notifier = new Notifier(core, opts.notifications);
   const inboxWatch = new InboxWatch(core, notifier);
   registerTemplateWriteRoutes(core.router, deps, notifier);
+  const buildLogs = new BuildLogStreams(deps);
   const ssh = await installSsh(deps);
   const apps = installApps(deps);
   const tailnet = new TailnetServer(core);
@@ -201,6 +205,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
     engine,
     convert,
     pty,
+    buildLogs,
     ssh,
     apps,
     tailnet,

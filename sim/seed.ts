@@ -34,11 +34,16 @@ function kubernetesParams(cpu: number, memory: number, disk: number): SimParam[]
   ];
 }
 
-/** Apps the scale-test templates run in each pod (websocat echo/read/discard, see scaletest notes). */
+/**
+ * Apps the scale-test templates run in each pod (websocat echo/read/discard, see scaletest notes). Coder's own
+ * templates make them subdomain apps; a loopback simulator has no wildcard DNS (and so no app host), and Coder's
+ * scale test refuses subdomain apps without one, so the simulated template serves them path-based, as a
+ * deployment without a wildcard access URL must.
+ */
 const SCALETEST_APPS: SimAppSpec[] = [
-  { slug: "wsec", displayName: "WebSocket Echo", url: "http://localhost:1234", subdomain: true, sharingLevel: "authenticated", icon: "", external: false },
-  { slug: "wsra", displayName: "WebSocket Read (Random)", url: "http://localhost:1235", subdomain: true, sharingLevel: "authenticated", icon: "", external: false },
-  { slug: "wsdi", displayName: "WebSocket Write (Discard)", url: "http://localhost:1236", subdomain: true, sharingLevel: "authenticated", icon: "", external: false },
+  { slug: "wsec", displayName: "WebSocket Echo", url: "http://localhost:1234", subdomain: false, sharingLevel: "authenticated", icon: "", external: false },
+  { slug: "wsra", displayName: "WebSocket Read (Random)", url: "http://localhost:1235", subdomain: false, sharingLevel: "authenticated", icon: "", external: false },
+  { slug: "wsdi", displayName: "WebSocket Write (Discard)", url: "http://localhost:1236", subdomain: false, sharingLevel: "authenticated", icon: "", external: false },
 ];
 
 interface TemplateSpec {

@@ -670,6 +670,28 @@ data "coder_parameter" "app_mode" {
   }
 }
 
+data "coder_parameter" "app" {
+  count        = (contains(jsondecode(data.coder_parameter.scenarios.value), "ssh") || contains(jsondecode(data.coder_parameter.scenarios.value), "web-terminal") || contains(jsondecode(data.coder_parameter.scenarios.value), "app")) && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
+  name         = "app"
+  display_name = "App"
+  description  = "Slug of the workspace app app traffic goes to, as Coder's --app (default: the --app-mode app: wsec, wsra or wsdi); any other app is written to and read. (env `SCALETEST_APP`)"
+  type         = "string"
+  default      = ""
+  mutable      = true
+  order        = 305
+}
+
+data "coder_parameter" "workspace_proxy_url" {
+  count        = (contains(jsondecode(data.coder_parameter.scenarios.value), "ssh") || contains(jsondecode(data.coder_parameter.scenarios.value), "web-terminal") || contains(jsondecode(data.coder_parameter.scenarios.value), "app")) && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
+  name         = "workspace_proxy_url"
+  display_name = "Workspace proxy url"
+  description  = "Workspace proxy URL that app traffic goes through (path-based apps), as Coder's --workspace-proxy-url; list its origin in --trusted-origins too. (env `SCALETEST_WORKSPACE_PROXY_URL`)"
+  type         = "string"
+  default      = ""
+  mutable      = true
+  order        = 306
+}
+
 data "coder_parameter" "traffic_timeout" {
   count        = (contains(jsondecode(data.coder_parameter.scenarios.value), "ssh") || contains(jsondecode(data.coder_parameter.scenarios.value), "web-terminal") || contains(jsondecode(data.coder_parameter.scenarios.value), "app")) && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
   name         = "traffic_timeout"
@@ -678,7 +700,7 @@ data "coder_parameter" "traffic_timeout" {
   type         = "string"
   default      = "0s"
   mutable      = true
-  order        = 305
+  order        = 307
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
@@ -694,7 +716,7 @@ data "coder_parameter" "ramp" {
   type         = "string"
   default      = "0s"
   mutable      = true
-  order        = 306
+  order        = 308
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
@@ -710,7 +732,7 @@ data "coder_parameter" "reconnect" {
   type         = "bool"
   default      = false
   mutable      = true
-  order        = 307
+  order        = 309
 }
 
 data "coder_parameter" "workspace_updates" {
@@ -721,7 +743,7 @@ data "coder_parameter" "workspace_updates" {
   type         = "bool"
   default      = false
   mutable      = true
-  order        = 308
+  order        = 310
 }
 
 data "coder_parameter" "workspace_updates_workspaces" {
@@ -732,7 +754,7 @@ data "coder_parameter" "workspace_updates_workspaces" {
   type         = "number"
   default      = 10
   mutable      = true
-  order        = 309
+  order        = 311
 
   validation {
     min = 1
@@ -748,7 +770,7 @@ data "coder_parameter" "workspace_updates_power_user_workspaces" {
   type         = "number"
   default      = 5
   mutable      = true
-  order        = 310
+  order        = 312
 
   validation {
     min = 2
@@ -764,7 +786,7 @@ data "coder_parameter" "workspace_updates_power_user_percentage" {
   type         = "number"
   default      = 50
   mutable      = true
-  order        = 311
+  order        = 313
 }
 
 data "coder_parameter" "workspace_updates_timeout" {
@@ -775,7 +797,7 @@ data "coder_parameter" "workspace_updates_timeout" {
   type         = "string"
   default      = "5m"
   mutable      = true
-  order        = 312
+  order        = 314
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
@@ -791,7 +813,7 @@ data "coder_parameter" "workspace_updates_dial_timeout" {
   type         = "string"
   default      = "2m"
   mutable      = true
-  order        = 313
+  order        = 315
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
@@ -807,7 +829,7 @@ data "coder_parameter" "workspace_updates_template" {
   type         = "string"
   default      = ""
   mutable      = true
-  order        = 314
+  order        = 316
 }
 
 data "coder_parameter" "workspace_updates_setup_concurrency" {
@@ -818,7 +840,7 @@ data "coder_parameter" "workspace_updates_setup_concurrency" {
   type         = "number"
   default      = 0
   mutable      = true
-  order        = 315
+  order        = 317
 
   validation {
     min = 0
@@ -834,7 +856,7 @@ data "coder_parameter" "prebuilds" {
   type         = "bool"
   default      = false
   mutable      = true
-  order        = 316
+  order        = 318
 }
 
 data "coder_parameter" "prebuilds_templates" {
@@ -845,7 +867,7 @@ data "coder_parameter" "prebuilds_templates" {
   type         = "number"
   default      = 1
   mutable      = true
-  order        = 317
+  order        = 319
 
   validation {
     min = 1
@@ -861,7 +883,7 @@ data "coder_parameter" "prebuilds_presets" {
   type         = "number"
   default      = 1
   mutable      = true
-  order        = 318
+  order        = 320
 
   validation {
     min = 1
@@ -877,7 +899,7 @@ data "coder_parameter" "prebuilds_preset_prebuilds" {
   type         = "number"
   default      = 1
   mutable      = true
-  order        = 319
+  order        = 321
 
   validation {
     min = 1
@@ -893,7 +915,7 @@ data "coder_parameter" "prebuilds_template_version_job_timeout" {
   type         = "string"
   default      = "5m"
   mutable      = true
-  order        = 320
+  order        = 322
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
@@ -909,7 +931,7 @@ data "coder_parameter" "prebuilds_workspace_timeout" {
   type         = "string"
   default      = "10m"
   mutable      = true
-  order        = 321
+  order        = 323
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
@@ -925,7 +947,7 @@ data "coder_parameter" "task_status" {
   type         = "bool"
   default      = false
   mutable      = true
-  order        = 322
+  order        = 324
 }
 
 data "coder_parameter" "task_status_count" {
@@ -936,7 +958,7 @@ data "coder_parameter" "task_status_count" {
   type         = "number"
   default      = 10
   mutable      = true
-  order        = 323
+  order        = 325
 
   validation {
     min = 1
@@ -952,7 +974,7 @@ data "coder_parameter" "task_status_template" {
   type         = "string"
   default      = "scaletest-task-status"
   mutable      = true
-  order        = 324
+  order        = 326
 }
 
 data "coder_parameter" "task_status_app_slug" {
@@ -963,7 +985,7 @@ data "coder_parameter" "task_status_app_slug" {
   type         = "string"
   default      = "ai-agent"
   mutable      = true
-  order        = 325
+  order        = 327
 }
 
 data "coder_parameter" "task_status_report_period" {
@@ -974,7 +996,7 @@ data "coder_parameter" "task_status_report_period" {
   type         = "string"
   default      = "10s"
   mutable      = true
-  order        = 326
+  order        = 328
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
@@ -990,7 +1012,7 @@ data "coder_parameter" "task_status_report_duration" {
   type         = "string"
   default      = "15m"
   mutable      = true
-  order        = 327
+  order        = 329
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
@@ -1006,7 +1028,7 @@ data "coder_parameter" "task_status_baseline" {
   type         = "string"
   default      = "10m"
   mutable      = true
-  order        = 328
+  order        = 330
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
@@ -1022,7 +1044,7 @@ data "coder_parameter" "task_status_workspace_timeout" {
   type         = "string"
   default      = "5m"
   mutable      = true
-  order        = 329
+  order        = 331
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
@@ -1038,7 +1060,7 @@ data "coder_parameter" "notifications_user_count" {
   type         = "number"
   default      = 10
   mutable      = true
-  order        = 330
+  order        = 332
 
   validation {
     min = 1
@@ -1054,7 +1076,7 @@ data "coder_parameter" "notifications_template_admin_percentage" {
   type         = "number"
   default      = 20
   mutable      = true
-  order        = 331
+  order        = 333
 }
 
 data "coder_parameter" "notifications_timeout" {
@@ -1065,7 +1087,7 @@ data "coder_parameter" "notifications_timeout" {
   type         = "string"
   default      = "30m"
   mutable      = true
-  order        = 332
+  order        = 334
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
@@ -1081,7 +1103,7 @@ data "coder_parameter" "notifications_dial_timeout" {
   type         = "string"
   default      = "10m"
   mutable      = true
-  order        = 333
+  order        = 335
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
@@ -1097,7 +1119,7 @@ data "coder_parameter" "notifications_setup_timeout" {
   type         = "string"
   default      = "30m"
   mutable      = true
-  order        = 334
+  order        = 336
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
@@ -1113,7 +1135,7 @@ data "coder_parameter" "notifications_setup_concurrency" {
   type         = "number"
   default      = 10
   mutable      = true
-  order        = 335
+  order        = 337
 
   validation {
     min = 0
@@ -1129,7 +1151,7 @@ data "coder_parameter" "notifications_smtp_api_url" {
   type         = "string"
   default      = ""
   mutable      = true
-  order        = 336
+  order        = 338
 }
 
 data "coder_parameter" "notifications_smtp_request_timeout" {
@@ -1140,38 +1162,11 @@ data "coder_parameter" "notifications_smtp_request_timeout" {
   type         = "string"
   default      = "5m"
   mutable      = true
-  order        = 337
+  order        = 339
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
     error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
-  }
-}
-
-data "coder_parameter" "autostart" {
-  count        = (contains(jsondecode(data.coder_parameter.scenarios.value), "ssh") || contains(jsondecode(data.coder_parameter.scenarios.value), "web-terminal") || contains(jsondecode(data.coder_parameter.scenarios.value), "app")) && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
-  name         = "autostart"
-  display_name = "Autostart"
-  description  = "Run the autostart load type as a phase after the load scenarios: its own users and workspaces (numbered after the run's), all scheduled to autostart in the same minute. (env `SCALETEST_AUTOSTART`)"
-  type         = "bool"
-  default      = false
-  mutable      = true
-  order        = 338
-}
-
-data "coder_parameter" "autostart_workspaces" {
-  count        = try(data.coder_parameter.autostart[0].value, "false") == "true" ? 1 : 0
-  name         = "autostart_workspaces"
-  display_name = "Autostart workspaces"
-  description  = "Workspaces (one user each) scheduled to autostart in the same minute. (env `SCALETEST_AUTOSTART_WORKSPACES`)"
-  type         = "number"
-  default      = 10
-  mutable      = true
-  order        = 339
-
-  validation {
-    min = 1
-    max = 5000
   }
 }
 
@@ -1191,20 +1186,15 @@ data "coder_parameter" "ssh_duration" {
   }
 }
 
-data "coder_parameter" "autostart_workspace_job_timeout" {
-  count        = (try(data.coder_parameter.autostart[0].value, "false") == "true") && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
-  name         = "autostart_workspace_job_timeout"
-  display_name = "Autostart workspace job timeout"
-  description  = "Limit for each workspace's initial start build and its stop build. Allowed: 1s to 24h. (env `SCALETEST_AUTOSTART_WORKSPACE_JOB_TIMEOUT`)"
-  type         = "string"
-  default      = "5m"
+data "coder_parameter" "autostart" {
+  count        = (contains(jsondecode(data.coder_parameter.scenarios.value), "ssh") || contains(jsondecode(data.coder_parameter.scenarios.value), "web-terminal") || contains(jsondecode(data.coder_parameter.scenarios.value), "app")) && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
+  name         = "autostart"
+  display_name = "Autostart"
+  description  = "Run the autostart load type as a phase after the load scenarios: its own users and workspaces (numbered after the run's), all scheduled to autostart in the same minute. (env `SCALETEST_AUTOSTART`)"
+  type         = "bool"
+  default      = false
   mutable      = true
   order        = 340
-
-  validation {
-    regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
-    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
-  }
 }
 
 data "coder_parameter" "ssh_bytes_per_tick" {
@@ -1223,19 +1213,19 @@ data "coder_parameter" "ssh_bytes_per_tick" {
   }
 }
 
-data "coder_parameter" "autostart_delay" {
+data "coder_parameter" "autostart_workspaces" {
   count        = try(data.coder_parameter.autostart[0].value, "false") == "true" ? 1 : 0
-  name         = "autostart_delay"
-  display_name = "Autostart delay"
-  description  = "How far ahead of the barrier the shared autostart minute is set (rounded to the minute; at least 2m, as Coder requires). Allowed: 2m to 24h. (env `SCALETEST_AUTOSTART_DELAY`)"
-  type         = "string"
-  default      = "2m"
+  name         = "autostart_workspaces"
+  display_name = "Autostart workspaces"
+  description  = "Workspaces (one user each) scheduled to autostart in the same minute. (env `SCALETEST_AUTOSTART_WORKSPACES`)"
+  type         = "number"
+  default      = 10
   mutable      = true
   order        = 341
 
   validation {
-    regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
-    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
+    min = 1
+    max = 5000
   }
 }
 
@@ -1255,11 +1245,11 @@ data "coder_parameter" "ssh_tick_interval" {
   }
 }
 
-data "coder_parameter" "autostart_timeout" {
+data "coder_parameter" "autostart_workspace_job_timeout" {
   count        = (try(data.coder_parameter.autostart[0].value, "false") == "true") && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
-  name         = "autostart_timeout"
-  display_name = "Autostart timeout"
-  description  = "How long after the scheduled minute each autostart build may take to finish; later is a failure naming the workspace. Allowed: 1s to 24h. (env `SCALETEST_AUTOSTART_TIMEOUT`)"
+  name         = "autostart_workspace_job_timeout"
+  display_name = "Autostart workspace job timeout"
+  description  = "Limit for each workspace's initial start build and its stop build. Allowed: 1s to 24h. (env `SCALETEST_AUTOSTART_WORKSPACE_JOB_TIMEOUT`)"
   type         = "string"
   default      = "5m"
   mutable      = true
@@ -1287,6 +1277,38 @@ data "coder_parameter" "ssh_percentage" {
   }
 }
 
+data "coder_parameter" "autostart_delay" {
+  count        = try(data.coder_parameter.autostart[0].value, "false") == "true" ? 1 : 0
+  name         = "autostart_delay"
+  display_name = "Autostart delay"
+  description  = "How far ahead of the barrier the shared autostart minute is set (rounded to the minute; at least 2m, as Coder requires). Allowed: 2m to 24h. (env `SCALETEST_AUTOSTART_DELAY`)"
+  type         = "string"
+  default      = "2m"
+  mutable      = true
+  order        = 343
+
+  validation {
+    regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
+  }
+}
+
+data "coder_parameter" "autostart_timeout" {
+  count        = (try(data.coder_parameter.autostart[0].value, "false") == "true") && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
+  name         = "autostart_timeout"
+  display_name = "Autostart timeout"
+  description  = "How long after the scheduled minute each autostart build may take to finish; later is a failure naming the workspace. Allowed: 1s to 24h. (env `SCALETEST_AUTOSTART_TIMEOUT`)"
+  type         = "string"
+  default      = "5m"
+  mutable      = true
+  order        = 344
+
+  validation {
+    regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
+  }
+}
+
 data "coder_parameter" "autostart_template" {
   count        = (try(data.coder_parameter.autostart[0].value, "false") == "true") && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
   name         = "autostart_template"
@@ -1295,7 +1317,7 @@ data "coder_parameter" "autostart_template" {
   type         = "string"
   default      = ""
   mutable      = true
-  order        = 343
+  order        = 345
 }
 
 data "coder_parameter" "autostart_watch" {
@@ -1306,7 +1328,7 @@ data "coder_parameter" "autostart_watch" {
   type         = "string"
   default      = "auto"
   mutable      = true
-  order        = 344
+  order        = 346
 
   option {
     name        = "auto"
@@ -1332,7 +1354,7 @@ data "coder_parameter" "dynamic_parameters" {
   type         = "bool"
   default      = false
   mutable      = true
-  order        = 345
+  order        = 347
 }
 
 data "coder_parameter" "dynamic_parameters_concurrent_evaluations" {
@@ -1343,7 +1365,7 @@ data "coder_parameter" "dynamic_parameters_concurrent_evaluations" {
   type         = "number"
   default      = 100
   mutable      = true
-  order        = 346
+  order        = 348
 
   validation {
     min = 1
@@ -1359,7 +1381,7 @@ data "coder_parameter" "dynamic_parameters_template" {
   type         = "string"
   default      = "scaletest-dynamic-parameters"
   mutable      = true
-  order        = 347
+  order        = 349
 }
 
 data "coder_parameter" "dynamic_parameters_provisioner_tags" {
@@ -1371,7 +1393,7 @@ data "coder_parameter" "dynamic_parameters_provisioner_tags" {
   form_type    = "tag-select"
   default      = jsonencode([])
   mutable      = true
-  order        = 348
+  order        = 350
 }
 
 data "coder_parameter" "dynamic_parameters_timeout" {
@@ -1382,7 +1404,7 @@ data "coder_parameter" "dynamic_parameters_timeout" {
   type         = "string"
   default      = "30m"
   mutable      = true
-  order        = 349
+  order        = 351
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
@@ -1398,7 +1420,7 @@ data "coder_parameter" "dynamic_parameters_job_timeout" {
   type         = "string"
   default      = "5m"
   mutable      = true
-  order        = 350
+  order        = 352
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
@@ -1414,7 +1436,7 @@ data "coder_parameter" "dynamic_parameters_import_timeout" {
   type         = "string"
   default      = "10m"
   mutable      = true
-  order        = 351
+  order        = 353
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
@@ -1666,6 +1688,22 @@ data "coder_parameter" "dashboard_jitter" {
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
     error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
+  }
+}
+
+data "coder_parameter" "dashboard_rand_seed" {
+  count        = (contains(jsondecode(data.coder_parameter.scenarios.value), "dashboard")) && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
+  name         = "dashboard_rand_seed"
+  display_name = "Dashboard rand seed"
+  description  = "Seed of the random choices (pages, targets, pauses) shared by every user, as coder exp scaletest dashboard --rand-seed: the same seed makes the same choices. (env `SCALETEST_DASHBOARD_RAND_SEED`)"
+  type         = "number"
+  default      = 0
+  mutable      = true
+  order        = 407
+
+  validation {
+    min = 0
+    max = 2147483647
   }
 }
 
@@ -2123,6 +2161,8 @@ locals {
     SCALETEST_TICK_INTERVAL                             = try(data.coder_parameter.tick_interval[0].value, "100ms")
     SCALETEST_PERCENTAGE                                = try(data.coder_parameter.percentage[0].value, "100")
     SCALETEST_APP_MODE                                  = try(data.coder_parameter.app_mode[0].value, "wsec")
+    SCALETEST_APP                                       = try(data.coder_parameter.app[0].value, "")
+    SCALETEST_WORKSPACE_PROXY_URL                       = try(data.coder_parameter.workspace_proxy_url[0].value, "")
     SCALETEST_TRAFFIC_TIMEOUT                           = try(data.coder_parameter.traffic_timeout[0].value, "0s")
     SCALETEST_RAMP                                      = try(data.coder_parameter.ramp[0].value, "0s")
     SCALETEST_RECONNECT                                 = try(data.coder_parameter.reconnect[0].value, "false")
@@ -2156,15 +2196,15 @@ locals {
     SCALETEST_NOTIFICATIONS_SETUP_CONCURRENCY           = try(data.coder_parameter.notifications_setup_concurrency[0].value, "10")
     SCALETEST_NOTIFICATIONS_SMTP_API_URL                = try(data.coder_parameter.notifications_smtp_api_url[0].value, "")
     SCALETEST_NOTIFICATIONS_SMTP_REQUEST_TIMEOUT        = try(data.coder_parameter.notifications_smtp_request_timeout[0].value, "5m")
-    SCALETEST_AUTOSTART                                 = try(data.coder_parameter.autostart[0].value, "false")
-    SCALETEST_AUTOSTART_WORKSPACES                      = try(data.coder_parameter.autostart_workspaces[0].value, "10")
     SCALETEST_SSH_DURATION                              = try(data.coder_parameter.ssh_duration[0].value, "")
-    SCALETEST_AUTOSTART_WORKSPACE_JOB_TIMEOUT           = try(data.coder_parameter.autostart_workspace_job_timeout[0].value, "5m")
+    SCALETEST_AUTOSTART                                 = try(data.coder_parameter.autostart[0].value, "false")
     SCALETEST_SSH_BYTES_PER_TICK                        = try(data.coder_parameter.ssh_bytes_per_tick[0].value, "")
-    SCALETEST_AUTOSTART_DELAY                           = try(data.coder_parameter.autostart_delay[0].value, "2m")
+    SCALETEST_AUTOSTART_WORKSPACES                      = try(data.coder_parameter.autostart_workspaces[0].value, "10")
     SCALETEST_SSH_TICK_INTERVAL                         = try(data.coder_parameter.ssh_tick_interval[0].value, "")
-    SCALETEST_AUTOSTART_TIMEOUT                         = try(data.coder_parameter.autostart_timeout[0].value, "5m")
+    SCALETEST_AUTOSTART_WORKSPACE_JOB_TIMEOUT           = try(data.coder_parameter.autostart_workspace_job_timeout[0].value, "5m")
     SCALETEST_SSH_PERCENTAGE                            = try(data.coder_parameter.ssh_percentage[0].value, "")
+    SCALETEST_AUTOSTART_DELAY                           = try(data.coder_parameter.autostart_delay[0].value, "2m")
+    SCALETEST_AUTOSTART_TIMEOUT                         = try(data.coder_parameter.autostart_timeout[0].value, "5m")
     SCALETEST_AUTOSTART_TEMPLATE                        = try(data.coder_parameter.autostart_template[0].value, "")
     SCALETEST_AUTOSTART_WATCH                           = try(data.coder_parameter.autostart_watch[0].value, "auto")
     SCALETEST_DYNAMIC_PARAMETERS                        = try(data.coder_parameter.dynamic_parameters[0].value, "false")
@@ -2189,6 +2229,7 @@ locals {
     SCALETEST_THINK_TIME                                = try(data.coder_parameter.think_time[0].value, "1s")
     SCALETEST_DASHBOARD_INTERVAL                        = try(data.coder_parameter.dashboard_interval[0].value, "10s")
     SCALETEST_DASHBOARD_JITTER                          = try(data.coder_parameter.dashboard_jitter[0].value, "5s")
+    SCALETEST_DASHBOARD_RAND_SEED                       = try(data.coder_parameter.dashboard_rand_seed[0].value, "0")
     SCALETEST_THRESHOLD_CREATE_SUCCESS                  = try(data.coder_parameter.threshold_create_success[0].value, "99")
     SCALETEST_THRESHOLD_PROVISION_P95                   = try(data.coder_parameter.threshold_provision_p95[0].value, "2m")
     SCALETEST_THRESHOLD_DASHBOARD_P95                   = try(data.coder_parameter.threshold_dashboard_p95[0].value, "500ms")
@@ -2248,9 +2289,9 @@ locals {
     SCALETEST_NOTIFICATIONS_SETUP_TIMEOUT            = { name = "Notifications setup timeout", min = "1s", max = "24h" }
     SCALETEST_NOTIFICATIONS_SMTP_REQUEST_TIMEOUT     = { name = "Notifications smtp request timeout", min = "100ms", max = "1h" }
     SCALETEST_SSH_DURATION                           = { name = "SSH duration", min = "1s", max = "24h" }
+    SCALETEST_SSH_TICK_INTERVAL                      = { name = "SSH tick interval", min = "1ms", max = "1h" }
     SCALETEST_AUTOSTART_WORKSPACE_JOB_TIMEOUT        = { name = "Autostart workspace job timeout", min = "1s", max = "24h" }
     SCALETEST_AUTOSTART_DELAY                        = { name = "Autostart delay", min = "2m", max = "24h" }
-    SCALETEST_SSH_TICK_INTERVAL                      = { name = "SSH tick interval", min = "1ms", max = "1h" }
     SCALETEST_AUTOSTART_TIMEOUT                      = { name = "Autostart timeout", min = "1s", max = "24h" }
     SCALETEST_DYNAMIC_PARAMETERS_TIMEOUT             = { name = "Dynamic parameters timeout", min = "1s", max = "24h" }
     SCALETEST_DYNAMIC_PARAMETERS_JOB_TIMEOUT         = { name = "Dynamic parameters job timeout", min = "100ms", max = "24h" }

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { WebSocketServer } from "ws";
 import { CoderClient } from "../src/coder/index.ts";
+import { waitForBuildFollowingLogs } from "../src/coder/build-logs.ts";
 import { checkRequest, contract, matchTemplate } from "./helpers/client-contract.ts";
 import { fixtures, sendJson, startTestServer, type RecordedRequest } from "./helpers/client-server.ts";
 
@@ -86,6 +87,8 @@ function answer(req: RecordedRequest): [number, unknown] {
       return [200, []];
     case "GET /audit":
       return [200, { audit_logs: [], count: 0 }];
+    case "POST /users/login":
+      return [201, { session_token: "loginkey01-abcdefghijklmnopqrstuv" }];
     case "GET /workspaceagents/{workspaceagent}":
       return [200, fixtures.agent("connected", "ready")];
     default:
@@ -189,6 +192,19 @@ describe("client requests conform to Coder's API contract", () => {
     const pty = await c.openReconnectingPty(AGENT, { width: 120, height: 40, command: "bash" });
     pty.close();
     (await c.openWebSocket(c.ptyUrl(AGENT))).close(); // same origin: allowed
+    // The user's own session: a login from a fresh client (no session header), then a client for that session.
+    const asUser = await c.login("scaletest-abc-0001@scaletest.local", "Pa55word!-long-enough");
+    const loginReq = srv.requests.find((r) => r.path === "/api/v2/users/login")!;
+    assert.equal(loginReq.headers["coder-session-token"], undefined);
+    assert.equal(asUser.sessionToken, "loginkey01-abcdefghijklmnopqrstuv");
+    await asUser.me();
+    await asUser.close();
+    const again = c.forSession("loginkey01-abcdefghijklmnopqrstuv");
+    await again.me();
+    await again.close();
+    // The build wait as Coder's: poll, then the log stream (?follow), then the build.
+    await waitForBuildFollowingLogs(c, BUILD, { pendingPollMs: 10 });
+    assert.ok(srv.requests.some((r) => r.path.endsWith("/logs") && r.query.has("follow")));
     await c.deleteUser(USER);
     await c.request("GET", "/users/me/organizations");
     await c.request("GET", "/audit", { query: { q: "resource_type:workspace", limit: 25 } });
@@ -217,6 +233,7 @@ describe("client requests conform to Coder's API contract", () => {
       "GET /organizations/{organization}/templates/{templatename}",
       "GET /templateversions/{templateversion}/rich-parameters",
       "POST /users",
+      "POST /users/login",
       "DELETE /users/{user}",
     ]) {
       assert.ok(used.has(op), `operation ${op} was never sent`);

@@ -120,7 +120,7 @@ describe("create-workspaces", () => {
     // Text summary: percentile table and success rate.
     const text = renderCreateText(r);
     assert.match(text, /stage\s+count\s+p50\s+p95\s+p99\s+max/);
-    for (const s of ["user", "create", "queue", "build", "agent", "total"]) assert.match(text, new RegExp(`^  ${s}\\s+200\\s`, "m"));
+    for (const s of ["user", "login", "create", "queue", "build", "agent", "total"]) assert.match(text, new RegExp(`^  ${s}\\s+200\\s`, "m"));
     assert.match(text, /Workspaces: 200\/200 ready \(100\.0%/);
     assert.match(text, /Pass:  200/);
   }

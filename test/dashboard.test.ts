@@ -72,6 +72,13 @@ describe("dashboard traffic, api mode", () => {
         assert.match(metrics, /scaletest_dashboard_page_seconds_count\{page="workspaces",mode="api"\} [1-9]/);
         const req = await getRegistry().getSingleMetricAsString("scaletest_dashboard_request_seconds");
         assert.match(req, /endpoint="GET \/templates",status="200"/);
+        // Coder's own series beside ours, by Coder's action names.
+        const coder = await getRegistry().getSingleMetricAsString("coderd_scaletest_dashboard_duration_seconds");
+        assert.match(coder, /coderd_scaletest_dashboard_duration_seconds_count\{action="workspace_list"\} [1-9]/);
+        assert.match(coder, /coderd_scaletest_dashboard_duration_seconds_bucket\{le="2.5",action="workspace_list"\}/, "Prometheus default buckets, as Coder's");
+        const statuses = await getRegistry().getSingleMetricAsString("coderd_scaletest_dashboard_statuses_total");
+        assert.match(statuses, /coderd_scaletest_dashboard_statuses_total\{action="template_list",code="200"\} [1-9]/);
+        assert.ok(getRegistry().getSingleMetric("coderd_scaletest_dashboard_errors_total"));
       } finally {
         await client.close();
       }
@@ -211,6 +218,39 @@ describe("dashboard traffic, browser mode (real headless Chromium)", () => {
         assert.ok(r.endpoints["GET /workspaces"]!.by_status["200"]! >= 3);
         for (const ep of Object.keys(r.endpoints)) assert.ok(ALL_ENDPOINTS.has(ep), `${ep} is in the page table`);
         assert.equal(r.totals.errors, 0);
+      } finally {
+        await client.close();
+      }
+    });
+  });
+
+  test("a page without Coder's UI elements is a failed view (no marker of ours decides)", async (t) => {
+    const chromiumPath = requireChromium(t);
+    if (!chromiumPath) return;
+    await withSim({}, async (sim) => {
+      // The templates page answers 200 and makes its calls, but renders a list instead of Coder's table.
+      sim.core.preHandlers.unshift((ctx) => {
+        if (ctx.method !== "GET" || ctx.path !== "/templates") return false;
+        const body = '<!doctype html><html><body><main id="m"></main><script>fetch("/api/v2/templates").then((r) => r.json())' +
+          '.then((ts) => { document.getElementById("m").innerHTML = "<ul>" + ts.map((x) => "<li>" + x.name + "</li>").join("") + "</ul>"; });</script></body></html>';
+        ctx.res.writeHead(200, { "Content-Type": "text/html; charset=utf-8", "Content-Length": Buffer.byteLength(body) });
+        ctx.res.end(body);
+        return true;
+      });
+      const client = ownerClient(sim);
+      try {
+        const r = await runDashboardTraffic(
+          client,
+          base(sim, {
+            mode: "browser", chromiumPath, useHostLogin: true, concurrency: 1, durationMs: 2500, intervalMs: 100, jitterMs: 50,
+            pages: ["workspaces", "templates"], random: () => 0.99, pageTimeoutMs: 1000, screenshotDir: join(tmp, "shots-landmark"),
+          }),
+        );
+        assert.equal(r.pages["workspaces"]!.errors, 0, "the simulator's own pages carry Coder's landmarks");
+        const tpl = r.pages["templates"]!;
+        assert.ok(tpl.count >= 1 && tpl.errors === tpl.count, `every templates view failed (${tpl.errors}/${tpl.count})`);
+        assert.equal(tpl.by_status["no_landmark"], tpl.count);
+        assert.match(r.failures.find((f) => f.page === "templates")!.error, /never showed Coder's UI element tbody\.MuiTableBody-root/);
       } finally {
         await client.close();
       }

@@ -37,7 +37,7 @@ test("loadReportModel reads every phase, threshold, build time and timeline of a
   const create = byName("create-workspaces");
   assert.equal(create.buildTimes.length, 4);
   assert.equal(create.totals.pass, 4);
-  assert.deepEqual(Object.keys(create.stages).filter((k) => create.stages[k]!.count > 0), ["user", "create", "queue", "build", "agent", "total"]);
+  assert.deepEqual(Object.keys(create.stages).filter((k) => create.stages[k]!.count > 0), ["user", "login", "create", "queue", "build", "agent", "total"]);
   const ssh = byName("ssh-traffic");
   assert.ok(ssh.timeline.length >= 1);
   // Timeline points are aligned on the run start, not the phase start.

@@ -245,3 +245,23 @@ it("Chromium and its helper processes get no secret in their environment", async
     clearSecrets();
   }
 });
+
+it("many registered secrets (per-user session tokens) are each hidden, whole and in part, longest first", () => {
+  clearSecrets();
+  try {
+    const tokens: string[] = [];
+    for (let i = 0; i < 1500; i++) tokens.push(`${String(i).padStart(10, "k")}-${"s".repeat(10)}${String(i * 7919).padStart(12, "q")}`);
+    for (const t of tokens) registerSecret(t);
+    // A short secret inside a longer one registered later: the longer is still replaced whole.
+    registerSecret("inner-secret-value");
+    registerSecret("prefix-inner-secret-value-suffix");
+    for (const t of [tokens[0]!, tokens[777]!, tokens[1499]!]) {
+      assert.equal(redact(`token=${t} end`), "token=[REDACTED] end");
+      assert.equal(redact(`cut ${t.slice(3, 20)} end`).includes(t.slice(3, 20)), false);
+    }
+    assert.equal(redact("x prefix-inner-secret-value-suffix y"), "x [REDACTED] y");
+    assert.equal(redact("plain text stays"), "plain text stays");
+  } finally {
+    clearSecrets();
+  }
+});

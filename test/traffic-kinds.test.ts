@@ -5,7 +5,7 @@ import { after, before, describe, test } from "node:test";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer } from "ws";
 import { CoderClient } from "../src/coder/index.ts";
-import { appFrames, appUrl } from "../src/traffic/kinds/app.ts";
+import { appEcho, appFrames, appUrl, NoAppHostError } from "../src/traffic/kinds/app.ts";
 import { ddCommand, ptyDialer, ptyFrames } from "../src/traffic/kinds/pty.ts";
 import { sshTarget } from "../src/traffic/kinds/ssh.ts";
 import type { TrafficResult } from "../src/traffic/result.ts";
@@ -177,16 +177,24 @@ describe("wire formats", () => {
   test("app URL: path-based, or subdomain with a wildcard app host (Coder's createWorkspaceAppConfig)", () => {
     const target = { ownerName: "scaletest-r-0001", workspaceName: "scaletest-r-0001", agentName: "main" };
     const app = { slug: "wsec", subdomain: true, subdomain_name: "wsec--main--scaletest-r-0001--scaletest-r-0001" };
-    assert.equal(
-      appUrl({ coderUrl: new URL("https://coder.example.com/"), appHost: "", target, app }).url.href,
-      "wss://coder.example.com/@scaletest-r-0001/scaletest-r-0001.main/apps/wsec/",
-    );
+    // A subdomain app without an app host is Coder's error, not a silent fallback to the path URL.
+    assert.throws(() => appUrl({ coderUrl: new URL("https://coder.example.com/"), appHost: "", target, app }), NoAppHostError);
+    assert.throws(() => appUrl({ coderUrl: new URL("https://coder.example.com/"), appHost: "", target, app }), /app "wsec" is a subdomain app but no app host is configured/);
     const sub = appUrl({ coderUrl: new URL("https://coder.example.com"), appHost: "*.apps.example.com", target, app });
     assert.equal(sub.subdomain, true);
     assert.equal(sub.url.href, "wss://wsec--main--scaletest-r-0001--scaletest-r-0001.apps.example.com/");
+    // Path-based: no trailing slash, exactly as Coder's CLI builds it (coderd's 307 adds it).
     assert.equal(
       appUrl({ coderUrl: new URL("http://127.0.0.1:3000/prefix"), appHost: "*.x", target, app: { slug: "wsdi", subdomain: false } }).url.href,
-      "ws://127.0.0.1:3000/prefix/@scaletest-r-0001/scaletest-r-0001.main/apps/wsdi/",
+      "ws://127.0.0.1:3000/prefix/@scaletest-r-0001/scaletest-r-0001.main/apps/wsdi",
     );
+    assert.equal(
+      appUrl({ coderUrl: new URL("https://proxy.example.com"), appHost: "", target, app: { slug: "code-server", subdomain: false } }).url.href,
+      "wss://proxy.example.com/@scaletest-r-0001/scaletest-r-0001.main/apps/code-server",
+    );
+    // Any --app slug: the scale-test apps keep their behaviour, another app is written to and read.
+    assert.equal(appEcho("wsec", "wsec"), "echo");
+    assert.equal(appEcho("wsra", "wsec"), "read");
+    assert.equal(appEcho("code-server", "wsec"), "write");
   });
 });

@@ -28,6 +28,8 @@ export interface SimAppsStats {
   bytesIn: number;
   bytesOut: number;
   dropped: number;
+  /** Dials of a path app's bare URL answered with coderd's 307 to the trailing-slash URL. */
+  redirects: number;
 }
 
 export interface SimApps {
@@ -54,7 +56,7 @@ function splitWorkspaceAgent(s: string): { workspace: string; agent: string | un
 
 export function installApps(deps: RouteDeps): SimApps {
   const { core } = deps;
-  const stats: SimAppsStats = { connections: 0, open: 0, bytesIn: 0, bytesOut: 0, dropped: 0 };
+  const stats: SimAppsStats = { connections: 0, open: 0, bytesIn: 0, bytesOut: 0, dropped: 0, redirects: 0 };
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 64 << 20 });
   const open = new Set<WebSocket>();
   let stream = { bytes: 4096, intervalMs: 100 };
@@ -130,6 +132,17 @@ export function installApps(deps: RouteDeps): SimApps {
     }
     wss.handleUpgrade(req, socket, head, (ws) => serve(ws, behaviour, socket));
   };
+  // coderd serves a path app at its trailing-slash URL and 307-redirects the bare one (workspaceapps/proxy.go);
+  // Coder's scale test dials the bare URL (its websocket dial follows the redirect). Registered first: the
+  // wildcard route below would also take the bare path.
+  core.addUpgradeHandler("/{owner}/{wsagent}/apps/{slug}", (_req, socket, _head, params, url) => {
+    if (!(params["owner"] ?? "").startsWith("@")) {
+      rejectUpgrade(socket, 404, { message: "Route not found." });
+      return;
+    }
+    stats.redirects++;
+    rejectUpgrade(socket, 307, { message: "Temporary Redirect" }, { Location: `${url.pathname}/${url.search}` });
+  });
   core.addUpgradeHandler("/{owner}/{wsagent}/apps/{slug}/*", handler);
 
   if (core.router.match("GET", "/api/v2/applications/host").kind === "none") {

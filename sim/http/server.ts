@@ -4,7 +4,7 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { authenticate, isOwner, tokenFromRequest } from "../auth.ts";
-import type { SimCore } from "../core.ts";
+import type { LoggedRequest, SimCore } from "../core.ts";
 import { Ctx, HttpError } from "./context.ts";
 import { sleep } from "../../src/util/sleep.ts";
 
@@ -19,6 +19,16 @@ function bypassesRateLimit(core: SimCore, req: IncomingMessage, query: URLSearch
   }
 }
 
+/** The username behind a request's token when it is valid (for the request log only; the handler authenticates). */
+function sessionUser(core: SimCore, req: IncomingMessage, query: URLSearchParams): string | undefined {
+  const token = tokenFromRequest(req, query);
+  if (!token) return undefined;
+  const id = token.split("-")[0] ?? "";
+  const key = core.state.apiKeys.get(id);
+  if (!key || `${key.id}-${key.secret}` !== token) return undefined;
+  return core.state.users.get(key.userId)?.username;
+}
+
 function faultMessage(status: number): { message: string; detail: string } {
   if (status === 429) {
     return { message: "You've been rate limited for sending more than 512 requests in 1m0s.", detail: "simulated fault" };
@@ -28,9 +38,14 @@ function faultMessage(status: number): { message: string; detail: string } {
 
 async function handleRequest(core: SimCore, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const ctx = new Ctx(req, res);
-  core.logRequest({ method: ctx.method, path: ctx.path, query: ctx.query.toString(), host: req.headers.host ?? "", upgrade: false, bypass: req.headers["x-coder-bypass-ratelimit"] === "true" });
+  const entry: LoggedRequest = { method: ctx.method, path: ctx.path, query: ctx.query.toString(), host: req.headers.host ?? "", upgrade: false, bypass: req.headers["x-coder-bypass-ratelimit"] === "true" };
+  core.logRequest(entry);
   try {
     const decision = core.faults.decide(ctx.method, ctx.path, () => bypassesRateLimit(core, req, ctx.query));
+    if (decision.hang) {
+      holdUnanswered(core, req.socket);
+      return;
+    }
     if (decision.delayMs > 0) await sleep(decision.delayMs);
     if (decision.error) {
       if (decision.error.retryAfterSec !== undefined) res.setHeader("Retry-After", String(decision.error.retryAfterSec));
@@ -59,6 +74,7 @@ async function handleRequest(core: SimCore, req: IncomingMessage, res: ServerRes
         ctx.actor = undefined;
       }
     }
+    if (ctx.actor) entry.user = ctx.actor.user.username;
     await m.route.handler(ctx);
   } catch (e) {
     if (res.headersSent) {
@@ -68,6 +84,28 @@ async function handleRequest(core: SimCore, req: IncomingMessage, res: ServerRes
     if (e instanceof HttpError) ctx.error(e.status, e.message, e.detail, e.validations);
     else ctx.error(500, "An internal server error occurred.", (e as Error).message);
   }
+}
+
+/** Hung connections, destroyed when the simulator stops or drops its connections (a restart). */
+const hung = new WeakMap<SimCore, Set<Duplex>>();
+
+/** The hang fault: the connection stays open and nothing is ever written to it. */
+function holdUnanswered(core: SimCore, socket: Duplex): void {
+  let set = hung.get(core);
+  if (!set) {
+    const s = new Set<Duplex>();
+    hung.set(core, s);
+    const destroyAll = (): void => {
+      for (const x of s) x.destroy();
+      s.clear();
+    };
+    core.onDropConnections(destroyAll);
+    core.onClose(destroyAll);
+    set = s;
+  }
+  const held = set;
+  held.add(socket);
+  socket.once("close", () => held.delete(socket));
 }
 
 /** Answer an upgrade request with a plain HTTP response (Coder's JSON error shape) and close. */
@@ -82,9 +120,16 @@ export function rejectUpgrade(socket: Duplex, status: number, body: { message: s
 
 async function handleUpgrade(core: SimCore, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
   const url = new URL(req.url ?? "/", "http://sim.invalid");
-  core.logRequest({ method: (req.method ?? "GET").toUpperCase(), path: url.pathname, query: url.searchParams.toString(), host: req.headers.host ?? "", upgrade: true, bypass: req.headers["x-coder-bypass-ratelimit"] === "true" });
+  const entry: LoggedRequest = { method: (req.method ?? "GET").toUpperCase(), path: url.pathname, query: url.searchParams.toString(), host: req.headers.host ?? "", upgrade: true, bypass: req.headers["x-coder-bypass-ratelimit"] === "true" };
+  const user = sessionUser(core, req, url.searchParams);
+  if (user) entry.user = user;
+  core.logRequest(entry);
   try {
     const decision = core.faults.decide((req.method ?? "GET").toUpperCase(), url.pathname, () => bypassesRateLimit(core, req, url.searchParams));
+    if (decision.hang) {
+      holdUnanswered(core, socket);
+      return;
+    }
     if (decision.delayMs > 0) await sleep(decision.delayMs);
     if (decision.error) {
       const headers: Record<string, string> = {};

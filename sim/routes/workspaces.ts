@@ -251,8 +251,7 @@ export function registerWorkspaceRoutes(r: Router, { core, engine, convert }: Ro
     ctx.json(200, convert.build(buildParam(ctx)));
   });
 
-  // `follow=true` is a websocket stream in Coder; the simulator answers it with the logs so far
-  // as a JSON array (documented choice: the product polls logs, it does not follow them).
+  // With `follow` (and a websocket upgrade) the logs stream: sim/build-logs.ts. Without, the logs so far.
   r.add("GET", "/api/v2/workspacebuilds/{workspacebuild}/logs", (ctx) => {
     const b = buildParam(ctx);
     const before = Number(ctx.query.get("before") ?? "0");

@@ -76,7 +76,7 @@ export interface CleanupSettings {
   options: CleanupOptions;
 }
 
-const SETTINGS: readonly SettingKey[] = ["runId", "cleanupAll", "cleanupConcurrency", "cleanupTimeout", "cleanupJobTimeout"];
+const SETTINGS: readonly SettingKey[] = ["runId", "cleanupAll", "templateFilter", "cleanupConcurrency", "cleanupTimeout", "cleanupJobTimeout"];
 
 /**
  * The cleanup runner. `runId` null = the script was given no --run-id (then only --all is accepted);
@@ -92,7 +92,7 @@ export function cleanupRunner(o: { runId: string | null; ownTokenId?: string; st
     validate(c) {
       const all = c.cleanupAll;
       try {
-        cleanupScope({ runId: o.runId ?? undefined, all });
+        cleanupScope({ runId: o.runId ?? undefined, all, template: c.templateFilter });
       } catch (e) {
         throw new BadInputError((e as Error).message);
       }
@@ -100,6 +100,7 @@ export function cleanupRunner(o: { runId: string | null; ownTokenId?: string; st
         options: {
           ...(o.runId ? { runId: o.runId } : {}),
           all,
+          ...(c.templateFilter ? { template: c.templateFilter } : {}),
           concurrency: c.cleanupConcurrency,
           timeoutMs: c.cleanupTimeout,
           jobTimeoutMs: c.cleanupJobTimeout,

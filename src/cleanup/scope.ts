@@ -12,22 +12,26 @@ export interface CleanupScope {
   prefix: string;
   runId: string | null;
   all: boolean;
+  /** --template: only workspaces of this template (and users left with no other workspace); null = any. */
+  template: string | null;
   /** "run k3x9q2" or "every scale-test run". */
   describe: string;
 }
 
 /** Exactly one of runId / all; throws a clear error otherwise. */
-export function cleanupScope(opts: { runId?: string | undefined; all?: boolean | undefined }): CleanupScope {
+export function cleanupScope(opts: { runId?: string | undefined; all?: boolean | undefined; template?: string | undefined }): CleanupScope {
+  const template = opts.template?.trim() || null;
+  const of = template ? `, template ${template}` : "";
   const runId = opts.runId?.trim() || undefined;
   if (opts.all && runId) {
     throw new BadInputError("give either --run-id (one run) or --all (every scaletest- resource), not both");
   }
-  if (opts.all) return { prefix: ALL_PREFIX, runId: null, all: true, describe: "every scale-test run (prefix scaletest-)" };
+  if (opts.all) return { prefix: ALL_PREFIX, runId: null, all: true, template, describe: `every scale-test run (prefix scaletest-${of})` };
   if (!runId) {
     throw new BadInputError("nothing to clean up: give --run-id <id> (one run's resources) or --all (every scaletest- resource)");
   }
   const prefix = runPrefix(runId); // validates the id
-  return { prefix, runId, all: false, describe: `run ${runId} (prefix ${prefix})` };
+  return { prefix, runId, all: false, template, describe: `run ${runId} (prefix ${prefix}${of})` };
 }
 
 /** The name check every deletion passes: exactly `scaletest-<run-id>-<digits>`, of the scope's run (any run with --all). */
@@ -56,8 +60,11 @@ export function scopeSelector(scope: CleanupScope): RunSelector {
  */
 export async function findResources(client: CoderClient, scope: CleanupScope, runner: User, signal?: AbortSignal): Promise<FoundResources> {
   const ownership = await loadOwnership(client, scopeSelector(scope), runner, signal);
-  const workspaces = (await listOwnedWorkspaces(client, ownership, signal)).filter((ws) => inScope(scope, ws.name));
-  const users = [...ownership.users.values()].filter((u) => inScope(scope, u.username) && u.id !== runner.id);
+  const owned = (await listOwnedWorkspaces(client, ownership, signal)).filter((ws) => inScope(scope, ws.name));
+  // --template (Coder's cleanup flag): that template's workspaces; a user still owning another one stays.
+  const workspaces = scope.template ? owned.filter((ws) => ofTemplate(ws, scope.template!)) : owned;
+  const keepOwners = new Set(owned.filter((ws) => !workspaces.includes(ws)).map((ws) => ws.owner_id));
+  const users = [...ownership.users.values()].filter((u) => inScope(scope, u.username) && u.id !== runner.id && !keepOwners.has(u.id));
   const templates = (await listOwnedTemplates(client, scopeSelector(scope), signal)).filter((t) => inScope(scope, t.name));
   const byName = (a: { name?: string; username?: string }, b: { name?: string; username?: string }) =>
     (a.name ?? a.username ?? "").localeCompare(b.name ?? b.username ?? "");
@@ -68,6 +75,11 @@ export async function findResources(client: CoderClient, scope: CleanupScope, ru
     templates: dedupe(templates, (t) => t.id).sort(byName),
     ownership,
   };
+}
+
+/** A workspace of template `t` (its name, or its id). */
+export function ofTemplate(ws: Workspace, t: string): boolean {
+  return ws.template_name === t || ws.template_id === t;
 }
 
 function dedupe<T>(items: T[], key: (t: T) => string): T[] {

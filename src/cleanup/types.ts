@@ -5,6 +5,8 @@ export interface CleanupOptions {
   runId?: string;
   /** ... or every scale-test resource (prefix scaletest-). Exactly one of runId / all. */
   all?: boolean;
+  /** Only workspaces of this template (name or id), as Coder's cleanup --template; users left with none of the run's other workspaces. */
+  template?: string;
   /** Deletions at once; 0 = unlimited. */
   concurrency: number;
   /** Whole cleanup (ms); 0 = none. */

@@ -86,8 +86,6 @@ export interface CoderClientOptions {
    * its login or for its token; coderd honours it for owners only.
    */
   bypassRateLimit?: boolean;
-  /** A client without a session (only for POST /users/login, as Coder's fresh per-user client): `token` may be "". */
-  anonymous?: boolean;
   userAgent?: string;
   /** Aborts every request and wait of this client. */
   signal?: AbortSignal;
@@ -107,6 +105,11 @@ export interface CoderClientOptions {
   trustedOrigins?: readonly string[];
   /** Largest successful JSON answer read (default MAX_JSON_BODY_BYTES, 16 MiB); error answers are read to 8 KiB. */
   maxResponseBytes?: number;
+  /**
+   * A client with no session yet (token ""), for the one call that needs none: POST /users/login (see login()).
+   * Nothing else is sent by such a client.
+   */
+  anonymous?: boolean;
 }
 
 export interface RequestOptions {
@@ -214,7 +217,9 @@ export class CoderClient {
   readonly #basePath: string;
   readonly #trustedOrigins: readonly string[];
   readonly #maxResponseBytes: number;
-  readonly #stats: ClientStats = { requests: 0, retries: 0, byStatus: {}, retriesBy: {} };
+  // Shared with the clients made by forSession(), so every request of the run is counted in one place.
+  #stats: ClientStats = { requests: 0, retries: 0, byStatus: {}, retriesBy: {} };
+  readonly #opts: CoderClientOptions;
 
   constructor(opts: CoderClientOptions) {
     const url = new URL(opts.url);
@@ -223,8 +228,9 @@ export class CoderClient {
     }
     if (!opts.token && !opts.anonymous) throw new Error("Coder session token is empty: set CODER_SESSION_TOKEN (or pass token)");
     this.url = url;
-    this.#token = opts.token;
-    registerSecret(opts.token); // whoever made this client, its token never reaches any output
+    this.#opts = opts;
+    this.#token = opts.anonymous ? "" : opts.token;
+    registerSecret(this.#token); // whoever made this client, its token never reaches any output
     this.#basePath = url.pathname.replace(/\/+$/, "");
     this.#retry = resolveRetry(opts.retry);
     // The bypass header travels with the client's own headers, so websocket dials carry it exactly as REST calls.
@@ -254,6 +260,45 @@ export class CoderClient {
     };
   }
 
+  /**
+   * A client for another session (a scale-test user's, after its login) to the same deployment with the same
+   * timeouts, retries and trusted origins, counted in this client's stats() — but without the rate-limit bypass
+   * header: as Coder's scale test, a user's own client is a fresh one (codersdk.New), not a copy of the Owner's.
+   * Its own small connection pool; close() it when the user is done.
+   */
+  forSession(token: string, opts: { concurrency?: number } = {}): CoderClient {
+    const { bypassRateLimit: _bypass, anonymous: _anon, ...rest } = this.#opts;
+    const c = new CoderClient({ ...rest, token, concurrency: opts.concurrency ?? 2 });
+    c.#stats = this.#stats;
+    return c;
+  }
+
+  /**
+   * POST /users/login with email and password from a fresh client that carries no session and no bypass header
+   * (as Coder's createworkspaces runner); returns a client for the new session (see forSession). The password
+   * and the session token are registered as secrets.
+   */
+  async login(email: string, password: string, opts: { signal?: AbortSignal; concurrency?: number } = {}): Promise<CoderClient> {
+    registerSecret(password);
+    const { bypassRateLimit: _bypass, ...rest } = this.#opts;
+    const anon = new CoderClient({ ...rest, token: "", anonymous: true, concurrency: 1 });
+    anon.#stats = this.#stats;
+    try {
+      const r = await anon.request<{ session_token: string }>("POST", "/users/login", {
+        body: { email, password },
+        // codersdk.LoginWithPassword accepts only 201.
+        expect: [201],
+        schema: S.loginResponse,
+        expected: "a login answer ({session_token})",
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
+      registerSecret(r.session_token);
+      return this.forSession(r.session_token, opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {});
+    } finally {
+      await anon.close();
+    }
+  }
+
   /** Closes the connection pool (in-flight requests finish first). */
   async close(): Promise<void> {
     await this.#pool.close();
@@ -280,8 +325,8 @@ export class CoderClient {
       ...this.#headers,
       accept: "application/json",
       "user-agent": this.#userAgent,
-      ...(this.#token ? { "coder-session-token": this.#token } : {}),
     };
+    if (this.#token) headers["coder-session-token"] = this.#token;
     if (body !== undefined) headers["content-type"] = opts.rawBody?.contentType ?? "application/json";
     const callerSignals = [this.#signal, opts.signal].filter((s): s is AbortSignal => s !== undefined);
     const secrets = [this.#token];

@@ -103,6 +103,12 @@ export interface AuthedWebSocketOptions {
   signal?: AbortSignal;
   /** See OpenPtyOptions.onMessage. */
   onMessage?: (data: WebSocket.RawData, isBinary: boolean) => void;
+  /**
+   * Redirects (301/302/307/308) to the same origin that are followed, like Go's websocket dial follows them
+   * (coderd 307-redirects a path app's URL without its trailing slash). Default 0. A redirect elsewhere is an
+   * error: the token goes nowhere else.
+   */
+  sameOriginRedirects?: number;
 }
 
 /**
@@ -173,6 +179,25 @@ export function openAuthedWebSocket(url: URL, opts: AuthedWebSocketOptions): Pro
         clearTimeout(timer);
         res.removeAllListeners("data");
         res.destroy();
+        const location = res.headers.location;
+        const status = res.statusCode ?? 0;
+        if ((opts.sameOriginRedirects ?? 0) > 0 && [301, 302, 307, 308].includes(status) && typeof location === "string") {
+          let next: URL | undefined;
+          try {
+            next = new URL(location, url.href.replace(/^ws/, "http"));
+            next.protocol = url.protocol;
+          } catch {
+            next = undefined;
+          }
+          if (next && next.host === url.host) {
+            req.destroy();
+            const target = next;
+            settled = true;
+            opts.signal?.removeEventListener("abort", onAbort);
+            openAuthedWebSocket(target, { ...opts, sameOriginRedirects: (opts.sameOriginRedirects ?? 0) - 1 }).then(resolve, reject);
+            return;
+          }
+        }
         const text = Buffer.concat(chunks).toString("utf8");
         let response: Response | undefined;
         try {

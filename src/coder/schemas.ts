@@ -20,6 +20,7 @@ export const S = {
   user,
   usersPage: z.looseObject({ users: z.array(user).nullable(), count: z.number().int().nonnegative().optional() }),
   apiKey: z.looseObject({ key: z.string().min(1) }),
+  loginResponse: z.looseObject({ session_token: z.string().min(1) }),
   build,
   workspace,
   workspacesPage: z.looseObject({ workspaces: z.array(workspace).nullable(), count: z.number().int().nonnegative().optional() }),

@@ -5,12 +5,13 @@ import type { CleanupResult } from "../cleanup/types.ts";
 import type { BoundRunUnits } from "../scenario/units.ts";
 
 /** Per-workspace stages, in the order they happen. */
-export const CREATE_STAGES = ["user", "create", "queue", "build", "agent", "command", "total"] as const;
+export const CREATE_STAGES = ["user", "login", "create", "queue", "build", "agent", "command", "total"] as const;
 export type CreateStage = (typeof CREATE_STAGES)[number];
 
 export const STAGE_HELP: Record<CreateStage, string> = {
   user: "POST /users latency (user creation)",
-  create: "POST /users/{user}/workspaces latency (create call)",
+  login: "POST /users/login latency (the new user logs in with its password)",
+  create: "POST /users/{user}/workspaces latency (create call, as the user)",
   queue: "build job created -> started (waiting for a provisioner daemon)",
   build: "build job started -> completed",
   agent: "build completed -> every agent connected and ready",

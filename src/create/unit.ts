@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import type { CoderClient } from "../coder/client.ts";
 import { BuildFailedError, CoderApiError, WaitTimeoutError } from "../coder/errors.ts";
 import type { User, Workspace, WorkspaceAgent, WorkspaceBuild } from "../coder/types.ts";
+import { newFollowStats, waitForBuildFollowingLogs } from "../coder/build-logs.ts";
 import { formatMs } from "../results/stats.ts";
 import { runPtyCommand } from "./command.ts";
 import type { BuildAttempt, CreateOptions, CreatePlan, CreateStage, StopReason, WorkspaceUnitResult } from "./types.ts";
@@ -107,25 +108,36 @@ export async function runUnit(ctx: UnitContext, index: number, unit: UnitHandle 
   };
   let stage: CreateStage = "user";
   let activeBuild: WorkspaceBuild | null = null;
+  // The client everything of this workspace goes through: the user's own session after its login (as Coder's
+  // runner), the runner's with --use-host-login. The Owner's client only creates the user and cancels.
+  let as: CoderClient = client;
 
   try {
-    // 1. The user (or the runner itself with --use-host-login).
+    // 1. The user with a password, and its login (a pool user's own token, or the runner itself with --use-host-login).
     if (borrowed) {
+      as = borrowed.client;
       say(`borrowed pool user ${borrowed.user.username} (${borrowed.user.id})`);
     } else if (!opts.useHostLogin) {
+      const password = randomPassword();
       const s = performance.now();
-      const user = await createUser(client, plan, index);
+      const user = await createUser(client, plan, index, password);
       mark("user", performance.now() - s);
       rec.user_id = user.id;
       say(`created user ${user.username} (${user.id}) in ${formatMs(rec.timings.user)}`);
+      checkStop();
+      stage = "login";
+      const s1 = performance.now();
+      as = await loginAsUser(client, userEmail(plan, index), password, waitSignal);
+      mark("login", performance.now() - s1);
+      say(`logged in as ${user.username} in ${formatMs(rec.timings.login)}`);
     }
     checkStop();
 
-    // 2. The workspace (its first start build is queued by the same call).
+    // 2. The workspace, created by its user (its first start build is queued by the same call).
     stage = "create";
     const s = performance.now();
     // A pool user creates its workspace itself (Coder's reuse mode: the user's own token).
-    const ws = await createWorkspace(borrowed?.client ?? client, plan, borrowed ? "me" : rec.owner, name);
+    const ws = await createWorkspace(as, plan, borrowed ? "me" : (rec.user_id ?? rec.owner), name);
     mark("create", performance.now() - s);
     rec.workspace_id = ws.id;
     say(`created workspace ${rec.owner}/${ws.name} (${ws.id}) in ${formatMs(rec.timings.create)}; build #${ws.latest_build.build_number} queued`);
@@ -140,15 +152,21 @@ export async function runUnit(ctx: UnitContext, index: number, unit: UnitHandle 
         queue_ms: null, build_ms: null, error: null, log_tail: [],
       };
       rec.attempts.push(att);
+      // Polled while queued, then its log followed over the websocket to the end, as Coder's runner waits.
+      const follow = newFollowStats();
       try {
-        const done = await client.waitForBuild(build.id, {
+        const done = await waitForBuildFollowingLogs(as, build.id, {
           timeoutMs: remaining(),
           signal: waitSignal,
-          pollMs,
+          pendingPollMs: Math.min(500, pollMs),
           logTailLines: opts.logTailLines ?? 20,
+          stats: follow,
           onUpdate: (b) => {
             att.status = b.job?.status ?? att.status;
             if (b.job?.status === "running") stage = "build";
+          },
+          onLog: () => {
+            stage = "build";
           },
         });
         activeBuild = null;
@@ -157,7 +175,7 @@ export async function runUnit(ctx: UnitContext, index: number, unit: UnitHandle 
         att.build_ms = ms(done.job.started_at, done.job.completed_at);
         if (att.queue_ms !== null) mark("queue", att.queue_ms);
         if (att.build_ms !== null) mark("build", att.build_ms);
-        say(`build #${done.build_number} succeeded: queued ${formatMs(att.queue_ms)}, built ${formatMs(att.build_ms)}`);
+        say(`build #${done.build_number} succeeded: queued ${formatMs(att.queue_ms)}, built ${formatMs(att.build_ms)}; ${followSummary(follow)}`);
         build = done;
         break;
       } catch (e) {
@@ -169,11 +187,11 @@ export async function runUnit(ctx: UnitContext, index: number, unit: UnitHandle 
         att.build_ms = ms(e.build.job?.started_at, e.build.job?.completed_at);
         att.error = e.jobError || firstLine(e.message);
         att.log_tail = e.logTail;
-        say(`build #${e.build.build_number} ${e.jobStatus}: ${att.error}`);
+        say(`build #${e.build.build_number} ${e.jobStatus}: ${att.error}; ${followSummary(follow)}`);
         if (attempt > opts.retry) throw e;
         checkStop();
         say(`retrying build ${attempt}/${opts.retry}...`);
-        build = await client.createBuild(ws.id, {
+        build = await as.createBuild(ws.id, {
           transition: "start",
           template_version_id: plan.templateVersionId,
           ...(plan.parameters.length ? { rich_parameter_values: plan.parameters } : {}),
@@ -187,7 +205,7 @@ export async function runUnit(ctx: UnitContext, index: number, unit: UnitHandle 
       stage = "agent";
       checkStop();
       const s2 = performance.now();
-      agents = await client.waitForAgents(ws.id, { timeoutMs: remaining(), signal: waitSignal, pollMs });
+      agents = await as.waitForAgents(ws.id, { timeoutMs: remaining(), signal: waitSignal, pollMs });
       // Server clock on both ends when the agent reports ready_at; else what we saw.
       const readyAt = agents.map((a) => a.ready_at ?? a.first_connected_at).filter((t): t is string => Boolean(t));
       const last = readyAt.length === agents.length && readyAt.length ? readyAt.reduce((a, b) => (Date.parse(a) >= Date.parse(b) ? a : b)) : undefined;
@@ -200,11 +218,11 @@ export async function runUnit(ctx: UnitContext, index: number, unit: UnitHandle 
     if (opts.runCommand) {
       stage = "command";
       checkStop();
-      const agent = agents[0] ?? (await firstAgent(client, ws.id));
+      const agent = agents[0] ?? (await firstAgent(as, ws.id));
       if (!agent) throw new Error("workspace has no agent to run --run-command in");
       const runLimit = opts.runTimeoutMs ?? 5000;
       const limit = Math.min(runLimit, remaining());
-      const outcome = await runPtyCommand(client, agent.id, opts.runCommand, limit, waitSignal, {
+      const outcome = await runPtyCommand(as, agent.id, opts.runCommand, limit, waitSignal, {
         output: opts.runExpectOutput ?? "",
         ...(opts.runExpectOutputTimeoutMs ? { timeoutMs: opts.runExpectOutputTimeoutMs } : {}),
         // Only --run-timeout itself may be the expected timeout: a --job-timeout cut stays a failure.
@@ -236,8 +254,15 @@ export async function runUnit(ctx: UnitContext, index: number, unit: UnitHandle 
     if (last && last.error === null && ACTIVE.has(last.status)) last.error = firstLine(rec.error);
     // Builds still queued or running when we gave up are canceled, so cleanup need not wait for them.
     if (activeBuild) await cancelQuietly(client, activeBuild.id, say);
+  } finally {
+    if (as !== client) await as.close().catch(() => {});
   }
   return rec;
+}
+
+function followSummary(f: { lines: number; streams: number; reconnects: number; badFrames: number }): string {
+  return `build log followed: ${f.lines} line(s) over ${f.streams} stream(s)` +
+    (f.reconnects ? `, ${f.reconnects} redial(s)` : "") + (f.badFrames ? `, ${f.badFrames} unreadable frame(s)` : "");
 }
 
 async function cancelQuietly(client: CoderClient, buildId: string, say: (m: string) => void): Promise<void> {
@@ -256,17 +281,25 @@ async function firstAgent(client: CoderClient, workspaceId: string): Promise<Wor
   return (ws.latest_build.resources ?? []).flatMap((r) => r.agents ?? [])[0];
 }
 
-/** POST /users; a lost answer followed by "already exists" resolves to the existing user. */
-export async function createUser(client: CoderClient, plan: CreatePlan, index: number): Promise<User> {
+/** The scale-test email of unit `index`'s user (`<run-id>-<n>@scaletest.local`, as Coder's). */
+export function userEmail(plan: CreatePlan, index: number): string {
+  return `${plan.names[index]!.slice("scaletest-".length)}@scaletest.local`;
+}
+
+/**
+ * POST /users with `password` (the user logs in with it next); a lost answer followed by "already exists"
+ * resolves to the existing user.
+ */
+export async function createUser(client: CoderClient, plan: CreatePlan, index: number, password: string = randomPassword()): Promise<User> {
   const username = plan.names[index]!;
-  const email = `${username.slice("scaletest-".length)}@scaletest.local`;
+  const email = userEmail(plan, index);
   try {
     return await client.request<User>("POST", "/users", {
       body: {
         username,
         email,
         name: "",
-        password: randomPassword(),
+        password,
         login_type: "password",
         organization_ids: [plan.organization.id],
       },
@@ -299,6 +332,14 @@ export async function createWorkspace(client: CoderClient, plan: CreatePlan, own
     }
     throw e;
   }
+}
+
+/**
+ * The new user's own session: POST /users/login with its password from a fresh client (no session, no bypass
+ * header), as Coder's createworkspaces runner. The returned client is closed by the caller.
+ */
+export function loginAsUser(client: CoderClient, email: string, password: string, signal?: AbortSignal): Promise<CoderClient> {
+  return client.login(email, password, signal ? { signal } : {});
 }
 
 /** A throwaway password satisfying Coder's strength check; never stored or logged. */

@@ -66,14 +66,14 @@ async function visitPage(
       const t0 = performance.now();
       const p = client.request<T>("GET", path, query ? { query } : {}).then(
         (body) => {
-          opts.recorder.request(endpoint, performance.now() - t0, 200);
+          opts.recorder.request(endpoint, performance.now() - t0, 200, page.name);
           return body;
         },
         (err: unknown) => {
           const aborted = opts.signal.aborted;
           const status = err instanceof CoderApiError ? err.status : 0;
           if (!aborted) {
-            opts.recorder.request(endpoint, performance.now() - t0, status);
+            opts.recorder.request(endpoint, performance.now() - t0, status, page.name);
             const kind = status ? String(status) : err instanceof CoderApiError && err.code ? err.code : "error";
             firstFailure ??= { status: kind, message: `${endpoint}: ${(err as Error).message}` };
           }

@@ -2,10 +2,11 @@
  * Browser mode: headless Chromium (playwright-core, the system's Chromium) drives the dashboard pages, one
  * browser context per virtual user authenticated by the `coder_session_token` cookie (as Coder's own
  * `exp scaletest dashboard` does). Every `--interval` ± `--jitter` the user opens a page and waits until it
- * has settled: the page's own "settled" marker when it has one (`body[data-state=loaded|error]`), then network
- * idle. The page time runs from navigation start to the later of the load event, the last API answer and the
- * marker. A view fails on a non-2xx document or API answer, a request that got no answer, an error element
- * (`[data-error]`, `[role=alert]`) or a timeout; a screenshot of each failure is kept.
+ * has rendered: the element of Coder's real UI that shows it (the page's landmark, e.g. the list pages' MUI table
+ * body, or an error alert), then network idle. Nothing here depends on a marker only the simulator emits. The page
+ * time runs from navigation start to the later of the load event, the last API answer and the landmark. A view
+ * fails on a non-2xx document or API answer, a request that got no answer, an error alert (`[role=alert]`, as
+ * Coder's ErrorAlert), a missing landmark or a timeout; a screenshot of each failure is kept.
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -65,10 +66,10 @@ export interface BrowserVisitorOptions {
 const WARM_UP_HTML =
   "<!doctype html><html><head><style>td{padding:4px}</style></head><body><nav><a href=\"#\">warm-up</a></nav>" +
   "<main><table><tr><td>warm</td><td>up</td></tr></table></main>" +
-  "<script>document.body.dataset.state = JSON.stringify({ ok: [1, 2, 3].map((x) => x * 2) });</script></body></html>";
+  "<script>document.title = JSON.stringify({ ok: [1, 2, 3].map((x) => x * 2) });</script></body></html>";
 
-const SETTLED_MARKER = 'body[data-state="loaded"], body[data-state="error"]';
-const ERROR_ELEMENT = '[data-error], [role="alert"], body[data-state="error"]';
+/** Coder's ErrorAlert (an MUI Alert) carries role="alert". */
+const ERROR_ELEMENT = '[role="alert"]';
 
 export interface BrowserSession {
   context: BrowserContext;
@@ -144,7 +145,7 @@ async function visitPage(
         const status = resp?.status() ?? 0;
         const timing = req.timing();
         const ms = timing.responseEnd >= 0 ? timing.responseEnd : 0;
-        opts.recorder.request(endpoint, ms, status);
+        opts.recorder.request(endpoint, ms, status, def.name);
         seen.push({ endpoint, status });
         if (resp && status >= 200 && status < 300 && (endpoint === "GET /workspaces" || endpoint === "GET /templates")) {
           learnFrom(endpoint, await resp.json().catch(() => undefined), state);
@@ -157,7 +158,7 @@ async function visitPage(
     lastApiEnd = performance.now();
     const endpoint = endpointOf(req.method(), new URL(req.url()).pathname);
     const failure = req.failure()?.errorText ?? "request failed";
-    opts.recorder.request(endpoint, 0, 0);
+    opts.recorder.request(endpoint, 0, 0, def.name);
     seen.push({ endpoint, status: 0, failure });
   };
   page.on("requestfinished", onFinished);
@@ -174,11 +175,15 @@ async function visitPage(
     if (resp && (docStatus < 200 || docStatus >= 300)) {
       failure = { status: String(docStatus), message: `${target.url} answered HTTP ${docStatus}` };
     }
-    // The page's own settled marker, when it has one, then network idle (no request for 500 ms).
-    const hasMarker = await page.evaluate(() => document.body?.hasAttribute("data-state") ?? false);
-    if (hasMarker) {
-      await page.waitForSelector(SETTLED_MARKER, { timeout, state: "attached" });
-      settledAt = Math.max(settledAt, performance.now());
+    // The real UI's landmark of the page (or an error alert instead), then network idle (no request for 500 ms).
+    if (def.landmark) {
+      try {
+        await page.waitForSelector(`${def.landmark}, ${ERROR_ELEMENT}`, { timeout, state: "attached" });
+        settledAt = Math.max(settledAt, performance.now());
+      } catch (e) {
+        if ((e as Error).name !== "TimeoutError") throw e;
+        failure ??= { status: "no_landmark", message: `${target.url} never showed Coder's UI element ${def.landmark} (waited ${timeout} ms)` };
+      }
     }
     await page.waitForLoadState("networkidle", { timeout });
   } catch (e) {
@@ -202,6 +207,10 @@ async function visitPage(
     const errors = page.locator(ERROR_ELEMENT);
     const errText = (await errors.count().catch(() => 0)) > 0 ? await errors.first().textContent({ timeout: 1000 }).catch(() => "") : undefined;
     if (errText !== undefined) failure = { status: "error_element", message: `${target.url} shows an error: ${redactAndTruncate((errText ?? "").trim(), 200)}` };
+  }
+
+  if (!failure && def.landmark && (await page.locator(def.landmark).count().catch(() => 0)) === 0) {
+    failure = { status: "no_landmark", message: `${target.url} lacks Coder's UI element ${def.landmark}` };
   }
 
   if (!failure) {

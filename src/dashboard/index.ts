@@ -18,6 +18,7 @@ import { launchChromium, openBrowserSession, runBrowserVisitor, type BrowserSess
 import { resolveIdentities } from "./identities.ts";
 import { PAGE_NAMES, type PageName } from "./pages.ts";
 import { DashboardRecorder, type DashboardFailure, type DashboardTimelinePoint, type DashboardMode, type LatencyStats } from "./recorder.ts";
+import { seededRandom } from "../util/random.ts";
 
 export { DASHBOARD_PAGES, PAGE_NAMES, endpointOf, pagesFor, type PageDef, type PageName } from "./pages.ts";
 export { CHROMIUM_ARGS, launchChromium } from "./browser-mode.ts";
@@ -260,7 +261,7 @@ export function dashboardPhaseResult(result: DashboardResult): PhaseResult {
 }
 
 const DASHBOARD_SETTINGS: readonly SettingKey[] = [
-  "runId", "dashboardMode", "dashboardConcurrency", "dashboardDuration", "thinkTime", "dashboardInterval", "dashboardJitter",
+  "runId", "dashboardMode", "dashboardConcurrency", "dashboardDuration", "thinkTime", "dashboardInterval", "dashboardJitter", "dashboardRandSeed",
   "useHostLogin", "targetUsers", "dashboardPercentage", "thresholdDashboardP95", "thresholdDashboardP99", "thresholdDashboardErrorRate",
 ];
 
@@ -284,6 +285,8 @@ export const dashboardRunner: Runner<DashboardOptions> = {
       targetUsers: targets.range ?? c.targetUsers,
       ...(targets.range === undefined ? { percentage: c.dashboardPercentage, shard: c.shard } : {}),
       chromiumPath: c.chromiumPath,
+      // As Coder's --rand-seed (default 0): one seeded generator shared by every user.
+      random: seededRandom(c.dashboardRandSeed),
     };
     try {
       validate(opts);

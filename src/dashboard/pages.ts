@@ -7,10 +7,10 @@
  * |------------|-----------------------|-------------------------------------------------------------------------------|--------|
  * | workspaces | /workspaces           | GET /workspaces?q=owner:me&limit=25&offset=0, GET /templates                  | all    |
  * | workspace  | /@owner/name          | GET /users/{user}/workspace/{name}?include_deleted=true → GET /templates/{id}, |        |
- * |            |                       |   GET /templateversions/{id}, GET /workspaces/{id}/builds?limit=25            | all    |
+ * |            |                       |   GET /templateversions/{template_active_version_id} only when outdated       | all    |
  * | templates  | /templates            | GET /templates, GET /organizations                                            | all    |
  * | template   | /templates/org/name   | GET /organizations/{org}/templates/{name} → GET /templateversions/{active}    | all    |
- * | users      | /users                | GET /users?q=status:active&limit=25&offset=0, GET /users/authmethods          | owner  |
+ * | users      | /users                | GET /users?limit=25&offset=0 (no q), GET /users/authmethods                   | owner  |
  * | deployment | /deployment/general   | GET /deployment/config, GET /deployment/stats, GET /insights/daus,            |        |
  * |            |                       |   GET /entitlements                                                           | owner  |
  * | health     | /health               | GET /debug/health                                                             | owner  |
@@ -62,6 +62,12 @@ export interface PageDef {
   ownerOnly: boolean;
   /** Route templates of the API calls this page makes (documentation and tests). */
   endpoints: readonly string[];
+  /**
+   * Browser mode: an element of Coder's real UI that shows the page rendered (a CSS selector). The list pages
+   * render an MUI table body (Coder's own dashboard runner waits for `tbody.MuiTableBody-root` first); pages
+   * without a known landmark are judged by their requests and network idle only.
+   */
+  landmark?: string;
   /** The thing this page shows, chosen from what the user saw; undefined when there is nothing to show. */
   target(state: PageState, pick: <T>(items: readonly T[]) => T): PageTarget | undefined;
 }
@@ -79,6 +85,8 @@ interface WorkspaceLite {
   name: string;
   owner_name: string;
   template_id: string;
+  template_active_version_id?: string;
+  outdated?: boolean;
   latest_build: { id: string; template_version_id: string };
 }
 interface TemplateLite {
@@ -111,11 +119,15 @@ export function learnFrom(endpoint: string, body: unknown, state: PageState): vo
   }
 }
 
+/** The MUI table body of Coder's list pages (the selector Coder's dashboard scale test waits for first). */
+export const CODER_TABLE_BODY = "tbody.MuiTableBody-root";
+
 export const DASHBOARD_PAGES: readonly PageDef[] = [
   {
     name: "workspaces",
     ownerOnly: false,
     endpoints: ["GET /workspaces", "GET /templates"],
+    landmark: CODER_TABLE_BODY,
     target: () => ({
       url: "/workspaces",
       async load(api, state) {
@@ -131,11 +143,12 @@ export const DASHBOARD_PAGES: readonly PageDef[] = [
   {
     name: "workspace",
     ownerOnly: false,
+    // The frontend's workspace page (WorkspacePage/WorkspaceReadyPage): the template, and the active template
+    // version only for an outdated workspace; the build list only with the history sidebar open (not here).
     endpoints: [
       "GET /users/{user}/workspace/{workspacename}",
       "GET /templates/{template}",
       "GET /templateversions/{templateversion}",
-      "GET /workspaces/{workspace}/builds",
     ],
     target(state, pick) {
       if (state.workspaces.length === 0) return undefined;
@@ -150,8 +163,9 @@ export const DASHBOARD_PAGES: readonly PageDef[] = [
           );
           await Promise.all([
             api.get("GET /templates/{template}", `/templates/${enc(ws.template_id)}`),
-            api.get("GET /templateversions/{templateversion}", `/templateversions/${enc(ws.latest_build.template_version_id)}`),
-            api.get("GET /workspaces/{workspace}/builds", `/workspaces/${enc(ws.id)}/builds`, { limit: 25 }),
+            ...(ws.outdated && ws.template_active_version_id
+              ? [api.get("GET /templateversions/{templateversion}", `/templateversions/${enc(ws.template_active_version_id)}`)]
+              : []),
           ]);
         },
       };
@@ -161,6 +175,7 @@ export const DASHBOARD_PAGES: readonly PageDef[] = [
     name: "templates",
     ownerOnly: false,
     endpoints: ["GET /templates", "GET /organizations"],
+    landmark: CODER_TABLE_BODY,
     target: () => ({
       url: "/templates",
       async load(api, state) {
@@ -196,11 +211,13 @@ export const DASHBOARD_PAGES: readonly PageDef[] = [
     name: "users",
     ownerOnly: true,
     endpoints: ["GET /users", "GET /users/authmethods"],
+    landmark: CODER_TABLE_BODY,
     target: () => ({
       url: "/users",
       async load(api) {
         await Promise.all([
-          api.get("GET /users", "/users", { q: "status:active", limit: 25, offset: 0 }),
+          // No q: the frontend sends one only from a filter in the URL.
+          api.get("GET /users", "/users", { limit: 25, offset: 0 }),
           api.get("GET /users/authmethods", "/users/authmethods"),
         ]);
       },

@@ -4,6 +4,12 @@
  *   scaletest_dashboard_page_seconds{page,mode}             page load time (all calls of the page settled)
  *   scaletest_dashboard_request_seconds{endpoint,status}    one API call; status "0" = no HTTP answer
  *   scaletest_dashboard_page_views_total{page,mode,result}  result "ok" | "error"
+ * and beside them Coder's own series (scaletest/dashboard/metrics.go), names, labels and buckets as Coder's, so
+ * dashboards built for `coder exp scaletest dashboard` read ours:
+ *   coderd_scaletest_dashboard_duration_seconds{action}     a successful page view (default buckets)
+ *   coderd_scaletest_dashboard_errors_total{action}         a failed page view
+ *   coderd_scaletest_dashboard_statuses_total{action,code}  each API answer of the page (code "0" = none)
+ * `action` is Coder's label for the same view (CODER_ACTIONS), else our page name.
  */
 import { Counter, Histogram } from "prom-client";
 import { getRegistry, scenarioMetric } from "../metrics/index.ts";
@@ -55,6 +61,42 @@ function viewCounter(): Counter<"page" | "mode" | "result"> {
         registers: [getRegistry()],
       }),
   );
+}
+
+/** Coder's dashboard action labels for the views that are the same page (scaletest/dashboard/chromedp.go). */
+export const CODER_ACTIONS: Readonly<Record<string, string>> = {
+  workspaces: "workspace_list",
+  workspace: "workspace_details",
+  templates: "template_list",
+  users: "user_list",
+};
+
+export function coderAction(page: string): string {
+  return CODER_ACTIONS[page] ?? page;
+}
+
+interface CoderDashboardSeries {
+  duration: Histogram<"action">;
+  errors: Counter<"action">;
+  statuses: Counter<"action" | "code">;
+}
+
+function coderSeries(): CoderDashboardSeries {
+  // No help text in Coder's; a short one here (Prometheus shows it, the name and labels are what must match).
+  return {
+    duration: scenarioMetric("coderd_scaletest_dashboard_duration_seconds", () => new Histogram({
+      name: "coderd_scaletest_dashboard_duration_seconds", help: "Duration of a successful dashboard action (as Coder's scale test).",
+      labelNames: ["action"], registers: [getRegistry()],
+    })),
+    errors: scenarioMetric("coderd_scaletest_dashboard_errors_total", () => new Counter({
+      name: "coderd_scaletest_dashboard_errors_total", help: "Failed dashboard actions (as Coder's scale test).",
+      labelNames: ["action"], registers: [getRegistry()],
+    })),
+    statuses: scenarioMetric("coderd_scaletest_dashboard_statuses_total", () => new Counter({
+      name: "coderd_scaletest_dashboard_statuses_total", help: "HTTP statuses seen by dashboard actions (as Coder's scale test).",
+      labelNames: ["action", "code"], registers: [getRegistry()],
+    })),
+  };
 }
 
 export interface LatencyStats {
@@ -121,6 +163,7 @@ export class DashboardRecorder {
   readonly #pageMetric = pageHistogram();
   readonly #requestMetric = requestHistogram();
   readonly #views = viewCounter();
+  readonly #coder = coderSeries();
 
   constructor(readonly mode: DashboardMode) {}
 
@@ -137,13 +180,17 @@ export class DashboardRecorder {
     }
     this.#pageMetric.labels(page, this.mode).observe(ms / 1000);
     this.#views.labels(page, this.mode, ok ? "ok" : "error").inc();
+    // Coder observes the duration of successful actions only, and counts the failed ones.
+    if (ok) this.#coder.duration.labels(coderAction(page)).observe(ms / 1000);
+    else this.#coder.errors.labels(coderAction(page)).inc();
   }
 
-  /** One API call; status 0 = no HTTP answer (network error, timeout, aborted). */
-  request(endpoint: string, ms: number, status: number): void {
+  /** One API call (of `page` when known); status 0 = no HTTP answer (network error, timeout, aborted). */
+  request(endpoint: string, ms: number, status: number, page?: string): void {
     const ok = status >= 200 && status < 300;
     series(this.#endpoints, endpoint).add(ms, String(status), ok);
     this.#requestMetric.labels(endpoint, String(status)).observe(ms / 1000);
+    if (page) this.#coder.statuses.labels(coderAction(page), String(status)).inc();
   }
 
   failure(f: DashboardFailure): void {

@@ -47,6 +47,7 @@ function traffic(kind: (typeof TRAFFIC_KINDS)[number]): CatalogEntry[] {
 
 export const METRIC_CATALOG: readonly CatalogEntry[] = [
   { name: "create.user", runner: "create", type: "latency", unit: "ms", labels: [], help: "POST /users: creating a scale-test user." },
+  { name: "create.login", runner: "create", type: "latency", unit: "ms", labels: [], help: "POST /users/login: the new user logs in with its password." },
   { name: "create.request", runner: "create", type: "latency", unit: "ms", labels: [], help: "POST /users/{user}/workspaces: the create call." },
   { name: "create.queue", runner: "create", type: "latency", unit: "ms", labels: [], help: "Build job created to started (waiting for a provisioner)." },
   { name: "create.build", runner: "create", type: "latency", unit: "ms", labels: [], help: "Build job started to completed." },

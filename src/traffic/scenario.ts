@@ -31,7 +31,8 @@ import { TrafficProgressLine } from "./progress.ts";
 import type { PercentileSummary } from "./histogram.ts";
 import type { TrafficResult } from "./result.ts";
 import type { TrafficDialer, TrafficKind } from "./transport.ts";
-import { appDialer, fetchAppHost, type AppMode } from "./kinds/app.ts";
+import { appDialer, appProblems, fetchAppHost, type AppMode } from "./kinds/app.ts";
+import { assertTokenDestination } from "../coder/destinations.ts";
 import { discoverTargets, type Discovered } from "./kinds/discover.ts";
 import { ptyDialer } from "./kinds/pty.ts";
 import { checkCoderCli, coderSshStdio, sshDialer, type CoderCliInfo, type SshStreamTransport } from "./kinds/ssh.ts";
@@ -131,14 +132,43 @@ async function dialerFor(
       });
     case "app": {
       const appHost = await fetchAppHost(client, signal);
+      const slug = c.app || c.appMode;
+      // As Coder's CLI builds every app config before any traffic: a missing app or a subdomain app without an
+      // app host is one clear error up front.
+      const problems = appProblems(found.targets, found.agents, slug, appHost);
+      if (problems.length) throw new BadInputError(`app-traffic: ${problems.join("; ")}`);
+      const proxyUrl = workspaceProxyUrl(client, c);
       return appDialer(client, {
         mode: c.appMode as AppMode,
+        slug,
         agents: found.agents,
         appHost,
+        ...(proxyUrl ? { proxyUrl } : {}),
         warn: (m) => log.warn(m),
       });
     }
   }
+}
+
+/**
+ * --workspace-proxy-url, checked: an http(s) URL whose origin may receive the run's token (the deployment's
+ * domain or --trusted-origins), else BadInputError before any traffic.
+ */
+export function workspaceProxyUrl(client: CoderClient, c: Config): URL | undefined {
+  if (!c.workspaceProxyUrl) return undefined;
+  let u: URL;
+  try {
+    u = new URL(c.workspaceProxyUrl);
+  } catch {
+    throw new BadInputError(`--workspace-proxy-url ${JSON.stringify(c.workspaceProxyUrl)} is not a URL (give e.g. https://proxy.example.com)`);
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:") throw new BadInputError(`--workspace-proxy-url must be http(s)://, got ${u.protocol}//`);
+  try {
+    assertTokenDestination(client.url, new URL(u.href.replace(/^http/, "ws")), c.trustedOrigins);
+  } catch (e) {
+    throw new BadInputError(`--workspace-proxy-url ${u.origin}: ${(e as Error).message}`);
+  }
+  return u;
 }
 
 /** The targets and dialer of a scenario, found before any traffic (read-only). */
@@ -169,6 +199,7 @@ export async function prepareTraffic(
   try {
     found = await discoverTargets(client, {
       prefix,
+      ...(config.templateFilter ? { template: config.templateFilter } : {}),
       targetWorkspaces: targetRange,
       targetUsers: config.targetUsers,
       ...(config.userPool ? { userPool: config.userPool } : {}),
@@ -384,9 +415,9 @@ export function sshPreflight(c: Config, token: string, signal?: AbortSignal): Pr
 const TRAFFIC_SETTINGS: Record<TrafficKind, readonly SettingKey[]> = {
   ssh: ["sshDuration", "sshBytesPerTick", "sshTickInterval", "sshPercentage"],
   "web-terminal": ["webTerminalDuration", "webTerminalBytesPerTick", "webTerminalTickInterval", "webTerminalPercentage"],
-  app: ["appDuration", "appBytesPerTick", "appTickInterval", "appPercentage", "appMode"],
+  app: ["appDuration", "appBytesPerTick", "appTickInterval", "appPercentage", "appMode", "app", "workspaceProxyUrl"],
 };
-const COMMON_SETTINGS: readonly SettingKey[] = ["runId", "targetWorkspaces", "targetUsers", "userPool", "shard", "ramp", "reconnect", "trafficTimeout", "runners", "thresholdTrafficErrorRate"];
+const COMMON_SETTINGS: readonly SettingKey[] = ["runId", "templateFilter", "targetWorkspaces", "targetUsers", "userPool", "shard", "ramp", "reconnect", "trafficTimeout", "runners", "thresholdTrafficErrorRate"];
 
 /**
  * A traffic kind as a runner. With --runners N > 1 (pipeline only) the slice is split over N shards: a

@@ -23,15 +23,28 @@ let patterns: string[] = [];
 let grams = new Set<string>();
 const secrets = new Set<string>();
 
-function rebuild(): void {
-  const forms = new Set<string>();
-  for (const s of secrets) {
-    forms.add(s);
-    forms.add(encodeURIComponent(s));
-    forms.add(encodeURIComponent(s).replace(/%20/g, "+"));
+function formsOf(s: string): string[] {
+  return [...new Set([s, encodeURIComponent(s), encodeURIComponent(s).replace(/%20/g, "+")])];
+}
+
+/**
+ * Adds one secret's forms to `patterns` (kept longest first) and its pieces to `grams`: incremental, so
+ * registering thousands of per-user tokens costs linear time, not a rebuild per token.
+ */
+function addForms(s: string): void {
+  for (const f of formsOf(s)) {
+    if (patterns.includes(f)) continue;
+    // First index whose pattern is shorter than f (binary search over the descending lengths).
+    let lo = 0;
+    let hi = patterns.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (patterns[mid]!.length >= f.length) lo = mid + 1;
+      else hi = mid;
+    }
+    patterns.splice(lo, 0, f);
+    for (const g of fragmentsOf([f])) grams.add(g);
   }
-  patterns = [...forms].sort((a, b) => b.length - a.length);
-  grams = fragmentsOf(patterns);
 }
 
 function fragmentsOf(values: Iterable<string>): Set<string> {
@@ -77,7 +90,7 @@ export function stripUrlCredentials(text: string): string {
 export function registerSecret(value: string | undefined | null): void {
   if (typeof value !== "string" || value.length < MIN_SECRET_LENGTH || secrets.has(value)) return;
   secrets.add(value);
-  rebuild();
+  addForms(value);
 }
 
 /** Forgets every registered secret (tests only). */

@@ -180,6 +180,7 @@ const ADVANCED = new Set<SettingKey>([
   "capacity",
   "asPhase", "asWorkspaceJobTimeout", "asTemplate", "asTimeout", "asWatch",
   "dpPhase", "dpProvisionerTags", "dpTimeout", "dpJobTimeout", "dpImportTimeout", "userPool",
+  "app", "workspaceProxyUrl", "dashboardRandSeed",
 ] as SettingKey[]);
 
 function conditionOf(key: SettingKey, s: Setting<unknown>, name: string): Condition | undefined {

@@ -119,7 +119,9 @@ export function checkRequest(req: CheckedRequest): { template: string | undefine
       continue;
     }
     if (p.type === "integer" && !/^-?\d+$/.test(v)) problems.push(`${where}: query ${k}=${v} is not an integer`);
-    if (p.type === "boolean" && v !== "true" && v !== "false") problems.push(`${where}: query ${k}=${v} is not a boolean`);
+    // coderd reads the build-log stream's `follow` by presence (codersdk sends a bare `?follow`).
+    const byPresence = k === "follow" && v === "" && template === "/workspacebuilds/{workspacebuild}/logs";
+    if (p.type === "boolean" && v !== "true" && v !== "false" && !byPresence) problems.push(`${where}: query ${k}=${v} is not a boolean`);
   }
   for (const p of params) {
     if (p.in === "query" && p.required && !req.query.has(p.name)) problems.push(`${where}: required query "${p.name}" missing`);

@@ -77,6 +77,17 @@ export const dashboardSettings = {
     max: "1h",
     help: "browser mode: random ± added to the interval; must be less than the interval.",
   }),
+  dashboardRandSeed: int({
+    group: "dashboard",
+    env: "SCALETEST_DASHBOARD_RAND_SEED",
+    flag: "dashboard-rand-seed",
+    scriptFlags: { "dashboard-traffic": "rand-seed" },
+    scripts: DASH,
+    default: 0,
+    min: 0,
+    max: 2_147_483_647,
+    help: "Seed of the random choices (pages, targets, pauses) shared by every user, as coder exp scaletest dashboard --rand-seed: the same seed makes the same choices.",
+  }),
   chromiumPath: str({
     group: "dashboard",
     env: "SCALETEST_CHROMIUM_PATH",

@@ -22,6 +22,8 @@ import { BadInputError } from "../../util/errors.ts";
 export interface DiscoverOptions {
   /** Workspace (and user) name prefix: `runPrefix(runId)` or `"scaletest-"`. */
   prefix: string;
+  /** --template: only workspaces of this template (name or id), before any slicing (Coder filters the listing). */
+  template?: string;
   /** "START:END" over the name-sorted workspaces. */
   targetWorkspaces?: string | TargetRange;
   /** "START:END" over the name-sorted prefix-named users; keeps their workspaces. */
@@ -87,12 +89,21 @@ export async function targetUsernames(
 export async function discoverTargets(client: CoderClient, opts: DiscoverOptions): Promise<Discovered> {
   const own = await ownershipFor(client, opts.prefix, opts.signal);
   let workspaces = await listPrefixedWorkspaces(client, opts.prefix, opts.signal, own);
-  const candidates = workspaces.length;
   if (workspaces.length === 0) {
     throw new BadInputError(
       `no workspaces named ${opts.prefix}* exist (exact scaletest-<run-id>-<number> names owned by the run's scale-test users or the runner): create them first (create-workspaces) or check --run-id`,
     );
   }
+  if (opts.template) {
+    const t = opts.template;
+    const all = workspaces;
+    workspaces = workspaces.filter((w) => w.template_name === t || w.template_id === t);
+    if (workspaces.length === 0) {
+      const used = [...new Set(all.map((w) => w.template_name).filter(Boolean))].sort().join(", ");
+      throw new BadInputError(`none of the ${all.length} ${opts.prefix}* workspaces is of --template ${JSON.stringify(t)} (their templates: ${used})`);
+    }
+  }
+  const candidates = workspaces.length;
   if (opts.targetUsers !== undefined && opts.targetUsers !== "") {
     const users = await targetUsernames(client, opts.prefix, opts.targetUsers, opts.signal, own, opts.userPool);
     workspaces = workspaces.filter((w) => users.has(w.owner_name));

@@ -255,7 +255,8 @@ export async function runUnit(ctx: UnitContext, index: number, unit: UnitHandle 
     // Builds still queued or running when we gave up are canceled, so cleanup need not wait for them.
     if (activeBuild) await cancelQuietly(client, activeBuild.id, say);
   } finally {
-    if (as !== client) await as.close().catch(() => {});
+    // The login session's client is this unit's to close; a borrowed pool user's belongs to the lease.
+    if (as !== client && !borrowed) await as.close().catch(() => {});
   }
   return rec;
 }

@@ -157,6 +157,8 @@ export interface JobFaults {
   fail: boolean;
   stuck: boolean;
   agentNeverConnects: boolean;
+  /** The error a failing job ends with (default: a failed terraform apply). */
+  failError?: string;
 }
 
 export interface SimJob {

@@ -80,7 +80,10 @@ export class Prebuilds {
       const active = state.templateVersions.get(tpl.activeVersionId);
       const activePresets = new Set((active?.presets ?? []).map((p) => p.id));
       const mine = prebuilt.filter((w) => w.templateId === tpl.id);
-      for (const p of active?.presets ?? []) {
+      // A template may be created before its version's import finished (coderd does not wait); its presets
+      // are known, and filled, once the import succeeded.
+      const imported = active !== undefined && jobStatus(state.job(active.jobId)) === "succeeded";
+      for (const p of imported ? active.presets ?? [] : []) {
         const live = mine.filter((w) => w.prebuildPresetId === p.id && this.counts_as_live(w));
         for (let i = live.length; i < p.instances; i++) this.createPrebuild(tpl, active!, p);
         for (const extra of live.slice(p.instances)) this.deletePrebuild(extra);

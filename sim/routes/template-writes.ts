@@ -139,8 +139,10 @@ export function registerTemplateWriteRoutes(r: Router, { core, engine, convert }
     state.jobs.set(job.id, job);
     writes.counts.versions++;
     writes.emit("versionCreated", version, files);
+    // The answer shows the job as created (pending), as coderd's does: a daemon acquires it afterwards.
+    const created = convert.templateVersion(version);
     engine.enqueueImport(job);
-    ctx.json(201, convert.templateVersion(version));
+    ctx.json(201, created);
   });
 
   r.add("POST", "/api/v2/organizations/{organization}/templates", async (ctx) => {

@@ -14,6 +14,8 @@ const stamp = (d: Date): string => d.toISOString().replace(/[-:]/g, "").replace(
 await runScenario("cleanup", {
   description: "Delete a run's scaletest- workspaces and users (or every run's with --all).",
   metrics: false,
+  // Cleanup deletes the runs' tokens by name: it works with the token it was given.
+  runToken: false,
   runner: (loaded) => cleanupRunner({ runId: givenRunId(loaded), ownTokenId: loaded.config.token.split("-")[0] ?? "", stoppable: true }),
   // --all belongs to no run, so it gets its own folder (never LATEST).
   resultsFolder: (loaded) => (loaded.config.cleanupAll ? `cleanup-all-${stamp(new Date())}` : undefined),

@@ -1,31 +1,25 @@
-// What coderd does for Coder's dynamic-parameters load type:
-//  - POST /api/v2/files (application/x-tar or application/zip, up to 10 MiB): 201 {"hash": id}, 200 when the
-//    same content was uploaded before;
-//  - POST /api/v2/organizations/{org}/templateversions: 201, with an import job that finishes after
-//    `importMs` (failed when `importFails`); the archive must hold a main.tf;
-//  - POST /api/v2/organizations/{org}/templates: 201 (swagger says 200; coderd writes 201), from a version
-//    that has no template yet; 409 for a taken name;
+// The dynamic-parameters websocket, as coderd serves it for Coder's dynamic-parameters load type (file
+// upload, version create with its import job and template create are sim/routes/template-writes.ts, shared
+// with the other load types; this module listens to it for the parameters each version's archive declares):
 //  - GET /api/v2/templateversions/{id}/dynamic-parameters (websocket): 404 for an unknown version, 425
 //    "Template version job has not finished" before its import completed; then text JSON frames:
 //    {"id":-1,"diagnostics":[],"parameters":[...]} first, then one response per request echoing its id.
 // The parameters are read from the uploaded main.tf and its modules (`data "coder_parameter"` blocks: name,
 // display_name, type, form_type, mutable, order, literal default and literal options); a value that is
 // not one of a parameter's options gets that parameter a diagnostic, as the real evaluation would.
-// Knobs for tests: `evalDelayMs` added to every evaluation, `injectDiagnostic` for the next sessions.
-import { createHash } from "node:crypto";
+// Knobs for tests: `evalDelayMs` added to every evaluation, `injectDiagnostic` for the next sessions,
+// `importMs` / `importFails` (the shared import job's, kept here where the load type's tests look).
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import { authenticate, isOwner, tokenFromRequest } from "./auth.ts";
 import type { SimCore } from "./core.ts";
-import type { Convert } from "./convert.ts";
-import { HttpError, NOT_FOUND_MESSAGE, notFound, type Ctx } from "./http/context.ts";
-import type { Router } from "./http/router.ts";
-import { requireOwner } from "./routes/common.ts";
-import { jobStatus, type SimTemplate, type SimTemplateVersion } from "./state.ts";
-import { untarFiles } from "../src/dynamic-parameters/tar.ts";
+import { HttpError, NOT_FOUND_MESSAGE } from "./http/context.ts";
+import { parametersOf, type ParamSpec } from "./routes/template-archive.ts";
+import type { TemplateWrites } from "./routes/template-writes.ts";
+import { jobStatus } from "./state.ts";
 
-const MAX_UPLOAD = 10 << 20;
+export { parametersOf } from "./routes/template-archive.ts";
 
 export interface SimDiagnostic {
   severity: "error" | "warning";
@@ -34,69 +28,10 @@ export interface SimDiagnostic {
   extra?: { code: string };
 }
 
-interface ParamSpec {
-  name: string;
-  displayName: string;
-  description: string;
-  type: string;
-  formType: string;
-  mutable: boolean;
-  order: number;
-  /** Literal default, or null when it is an expression. */
-  default: string | null;
-  /** Literal option values (empty: free input). */
-  options: string[];
-}
-
 interface Injected {
   stage: "initial" | "change";
   diagnostic: SimDiagnostic;
   remaining: number;
-}
-
-/** The parameters an archive declares (`data "coder_parameter"` blocks of every .tf file). */
-export function parametersOf(files: Map<string, Buffer>): ParamSpec[] {
-  const out: ParamSpec[] = [];
-  for (const [path, data] of files) {
-    if (!path.endsWith(".tf")) continue;
-    const text = data.toString("utf8");
-    const re = /data\s+"coder_parameter"\s+"([A-Za-z0-9_-]+)"\s*\{/g;
-    let m: RegExpExecArray | null;
-    while ((m = re.exec(text))) {
-      // The block: up to the matching closing brace.
-      let depth = 1;
-      let i = re.lastIndex;
-      while (i < text.length && depth > 0) {
-        if (text[i] === "{") depth++;
-        else if (text[i] === "}") depth--;
-        i++;
-      }
-      const body = text.slice(re.lastIndex, i - 1);
-      const top = body.replace(/\{[^{}]*\}/g, ""); // attributes outside nested blocks
-      const attr = (k: string): string | null => {
-        const a = new RegExp(`^\\s*${k}\\s*=\\s*"((?:[^"\\\\]|\\\\.)*)"\\s*$`, "m").exec(top);
-        return a ? a[1]!.replace(/\\"/g, '"') : null;
-      };
-      const raw = (k: string): string | null => new RegExp(`^\\s*${k}\\s*=\\s*(.+?)\\s*$`, "m").exec(top)?.[1] ?? null;
-      const options: string[] = [];
-      for (const o of body.matchAll(/option\s*\{([^{}]*)\}/g)) {
-        const v = /value\s*=\s*"([^"$]*)"/.exec(o[1]!);
-        if (v) options.push(v[1]!);
-      }
-      out.push({
-        name: attr("name") ?? m[1]!,
-        displayName: attr("display_name") ?? "",
-        description: attr("description") ?? "",
-        type: attr("type") ?? "string",
-        formType: attr("form_type") ?? "",
-        mutable: raw("mutable") === "true",
-        order: Number(raw("order") ?? 0) || 0,
-        default: attr("default"),
-        options,
-      });
-    }
-  }
-  return out.sort((a, b) => a.order - b.order || (a.name < b.name ? -1 : 1));
 }
 
 function literal(v: string | null): { value: string; valid: boolean } {
@@ -104,24 +39,39 @@ function literal(v: string | null): { value: string; valid: boolean } {
 }
 
 export class DynamicParametersSim {
-  /** How long a version's import job takes (ms). */
-  importMs = 200;
-  /** Import jobs fail (error "terraform init failed") while set. */
-  importFails = false;
+  /** How long a version's import job runs (ms): the shared template writes' knob. */
+  get importMs(): number {
+    return this.writes.importMs;
+  }
+  set importMs(ms: number) {
+    this.writes.importMs = ms;
+  }
+  /** Import jobs fail (error "terraform init failed") while set: the shared template writes' knob. */
+  get importFails(): boolean {
+    return this.writes.importFails;
+  }
+  set importFails(fails: boolean) {
+    this.writes.importFails = fails;
+  }
   /** Added to every evaluation, initial and change alike (ms). */
   evalDelayMs = 0;
   readonly counts = { uploads: 0, versions: 0, templates: 0, sessions: 0, tooEarly: 0, evaluations: 0, open: 0 };
-  private readonly files = new Map<string, { hash: string; data: Buffer; creator: string }>();
   private readonly injected: Injected[] = [];
   private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 64 * 1024, clientTracking: false });
   private readonly sockets = new Set<WebSocket>();
 
   constructor(
     private readonly core: SimCore,
-    private readonly convert: Convert,
-    router: Router,
+    private readonly writes: TemplateWrites,
   ) {
-    this.routes(router);
+    writes.on({
+      uploaded: () => this.counts.uploads++,
+      versionCreated: (v, files) => {
+        this.counts.versions++;
+        this.parsed.set(v.id, parametersOf(files));
+      },
+      templateCreated: () => this.counts.templates++,
+    });
     core.addUpgradeHandler("/api/v2/templateversions/{templateversion}/dynamic-parameters", (req, socket, head, params, url) =>
       this.upgrade(req, socket, head, params, url));
     const closeAll = (): void => {
@@ -146,97 +96,6 @@ export class DynamicParametersSim {
       out[inj.stage].push(inj.diagnostic);
     }
     return out;
-  }
-
-  private routes(r: Router): void {
-    const { state } = this.core;
-    r.add("POST", "/api/v2/files", async (ctx) => {
-      const type = (ctx.req.headers["content-type"] ?? "").split(";")[0]!.trim();
-      if (type !== "application/x-tar" && type !== "application/zip") {
-        throw new HttpError(400, `Unsupported content type header "${type}".`);
-      }
-      const data = await readBody(ctx);
-      const hash = createHash("sha256").update(data).digest("hex");
-      for (const f of this.files.values()) {
-        if (f.hash === hash && f.creator === ctx.me.user.id) return ctx.json(200, { hash: this.idOf(f) });
-      }
-      const id = this.core.rng.uuid();
-      this.files.set(id, { hash, data, creator: ctx.me.user.id });
-      this.counts.uploads++;
-      ctx.json(201, { hash: id });
-    });
-
-    r.add("POST", "/api/v2/organizations/{organization}/templateversions", async (ctx) => {
-      requireOwner(ctx.me);
-      const org = state.findOrg(ctx.param("organization"));
-      if (!org) throw notFound();
-      const body = await ctx.body();
-      const fileId = typeof body["file_id"] === "string" ? body["file_id"] : "";
-      const file = this.files.get(fileId);
-      if (!file) throw new HttpError(404, "File not found.");
-      if (body["storage_method"] !== "file") throw new HttpError(400, `Unsupported storage method "${String(body["storage_method"])}".`);
-      const templateId = typeof body["template_id"] === "string" ? body["template_id"] : "";
-      if (templateId && !state.templates.get(templateId)) throw new HttpError(404, "Template does not exist.");
-      const files = untarFiles(file.data);
-      const now = this.core.now();
-      const v: SimTemplateVersion = {
-        id: this.core.rng.uuid(), templateId, orgId: org.id, name: `v-${this.core.rng.alnum(8).toLowerCase()}`,
-        message: typeof body["message"] === "string" ? body["message"] : "", readme: "", createdAt: now, updatedAt: now,
-        createdById: ctx.me.user.id, params: [], jobId: this.core.rng.uuid(),
-      };
-      const job = {
-        id: v.jobId, type: "template_version_import" as const, orgId: org.id, initiatorId: ctx.me.user.id, fileId,
-        createdAt: now, updatedAt: now, startedAt: now, templateVersionId: v.id, durationMs: this.importMs, logs: [],
-        faults: { fail: false, stuck: false, agentNeverConnects: false },
-      } as Parameters<typeof state.jobs.set>[1];
-      state.templateVersions.set(v.id, v);
-      state.jobs.set(job.id, job);
-      this.parsed.set(v.id, parametersOf(files));
-      const fails = this.importFails || !files.has("main.tf");
-      this.core.later(this.importMs, () => {
-        job.completedAt = this.core.now();
-        job.updatedAt = job.completedAt;
-        if (fails) job.error = files.has("main.tf") ? "terraform init failed" : "the archive holds no main.tf";
-      });
-      this.counts.versions++;
-      const out = this.convert.templateVersion(v) as Record<string, unknown>;
-      out["matched_provisioners"] = { count: 1, available: 1 };
-      ctx.json(201, out);
-    });
-
-    r.add("POST", "/api/v2/organizations/{organization}/templates", async (ctx) => {
-      requireOwner(ctx.me);
-      const org = state.findOrg(ctx.param("organization"));
-      if (!org) throw notFound();
-      const body = await ctx.body();
-      const name = typeof body["name"] === "string" ? body["name"] : "";
-      if (!/^[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*$/.test(name) || name.length > 32) {
-        throw new HttpError(400, "Validation failed.", undefined, [{ field: "name", detail: `Validation failed for tag "template_name" with value: "${name}"` }]);
-      }
-      for (const t of state.templates.values()) {
-        if (t.orgId === org.id && t.name === name) {
-          throw new HttpError(409, `Template with name "${name}" already exists.`, undefined, [{ field: "name", detail: "This value is already in use and should be unique." }]);
-        }
-      }
-      const v = state.templateVersions.get(typeof body["template_version_id"] === "string" ? body["template_version_id"] : "");
-      if (!v) throw new HttpError(404, "Template version does not exist.");
-      if (v.templateId) throw new HttpError(409, "Template version is already associated with a template.");
-      const now = this.core.now();
-      const t: SimTemplate = {
-        id: this.core.rng.uuid(), orgId: org.id, name, displayName: typeof body["display_name"] === "string" ? body["display_name"] : "",
-        description: typeof body["description"] === "string" ? body["description"] : "", icon: "", activeVersionId: v.id,
-        createdAt: now, updatedAt: now, createdById: ctx.me.user.id, defaultTtlMs: 0, agentName: "main", apps: [], deprecated: "",
-      };
-      v.templateId = t.id;
-      state.templates.set(t.id, t);
-      this.counts.templates++;
-      ctx.json(201, this.convert.template(t));
-    });
-  }
-
-  private idOf(f: { hash: string }): string {
-    for (const [id, x] of this.files) if (x === f) return id;
-    return "";
   }
 
   /** Parameters of each version created here (seeded versions have none). */
@@ -319,16 +178,4 @@ export class DynamicParametersSim {
     });
     sock.on("error", () => sock.terminate());
   }
-}
-
-async function readBody(ctx: Ctx): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req) {
-    const b = chunk as Buffer;
-    size += b.length;
-    if (size > MAX_UPLOAD) throw new HttpError(400, "File too large.", `the file must be at most ${MAX_UPLOAD} bytes`);
-    chunks.push(b);
-  }
-  return Buffer.concat(chunks);
 }

@@ -123,8 +123,9 @@ export class Engine {
       this.log(job, "provisioner_daemon", "Cleaning Up", "Job canceled");
     } else if (job.faults.fail) {
       const stage = build ? stageName(build.transition) : "Planning infrastructure";
-      this.log(job, "provisioner", stage, "Error: simulated provisioner failure (fault injection): timed out waiting for kubernetes_deployment.main", "error");
-      job.error = "terraform apply: exit status 1";
+      const detail = job.faults.failError ?? "simulated provisioner failure (fault injection): timed out waiting for kubernetes_deployment.main";
+      this.log(job, "provisioner", stage, `Error: ${detail}`, "error");
+      job.error = job.faults.failError ?? "terraform apply: exit status 1";
     } else if (build) {
       const stage = stageName(build.transition);
       if (build.transition === "start") {

@@ -22,7 +22,7 @@ import { registerMetaRoutes } from "./routes/meta.ts";
 import { registerTemplateRoutes } from "./routes/templates.ts";
 import { registerUserRoutes } from "./routes/users.ts";
 import { registerRoleRoutes } from "./routes/roles.ts";
-import { registerTemplateWriteRoutes } from "./routes/template-writes.ts";
+import { registerTemplateWriteRoutes, type TemplateWrites } from "./routes/template-writes.ts";
 import { Notifier } from "./notifications/notifier.ts";
 import { InboxWatch } from "./notifications/watch.ts";
 import { registerWorkspaceRoutes } from "./routes/workspaces.ts";
@@ -105,7 +105,9 @@ export interface Sim {
   readonly lifecycle: LifecycleExecutor;
   /** The build watch streams (watch-all-workspacebuilds, watch-ws) and their counters. */
   readonly watch: BuildWatchServer;
-  /** Template uploads, version imports and the dynamic-parameters websocket; knobs: evalDelayMs, injectDiagnostic. */
+  /** File uploads, version imports and template writes (one implementation; knobs importMs, importFails; counts). */
+  readonly templateWrites: TemplateWrites;
+  /** The dynamic-parameters websocket; knobs: evalDelayMs, injectDiagnostic, importMs, importFails. */
   readonly dynamicParameters: DynamicParametersSim;
   /** coderd's Prometheus endpoint (its own loopback port), or undefined with `metrics: false`. */
   readonly metrics: SimMetrics | undefined;
@@ -159,19 +161,19 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
   registerRoleRoutes(core.router, deps);
   registerTemplateRoutes(core.router, deps);
   registerWorkspaceRoutes(core.router, deps);
-  registerRoleRoutes(core.router, deps);
   const notifier = new Notifier(core, opts.notifications);
   const inboxWatch = new InboxWatch(core, notifier);
-  registerTemplateWriteRoutes(core.router, deps, notifier);
+  // The one implementation of file upload, version import and template writes; load types listen to it.
+  const templateWrites = registerTemplateWriteRoutes(core.router, deps, notifier);
   const buildLogs = new BuildLogStreams(deps);
   const ssh = await installSsh(deps);
   const apps = installApps(deps);
   const tailnet = new TailnetServer(core);
-  const prebuilds = installPrebuilds(deps, { premium: opts.premium, reconcileIntervalMs: opts.prebuildsReconcileIntervalMs });
+  const prebuilds = installPrebuilds(deps, templateWrites, { premium: opts.premium, reconcileIntervalMs: opts.prebuildsReconcileIntervalMs });
   const taskStatus = installTaskStatus(deps, { premium: opts.premium });
   const lifecycle = new LifecycleExecutor(core, engine, opts.autobuildPollIntervalMs);
   const watch = new BuildWatchServer(core, convert, opts.experiments);
-  const dynamicParameters = new DynamicParametersSim(core, convert, core.router);
+  const dynamicParameters = new DynamicParametersSim(core, templateWrites);
   // Minimal dashboard pages (HTML at the dashboard's paths) for browser-mode dashboard traffic.
   installDashboardPages({ use: (pre) => core.preHandlers.push(pre) });
 
@@ -215,6 +217,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
     inboxWatch,
     lifecycle,
     watch,
+    templateWrites,
     dynamicParameters,
     metrics,
     metricsUrl: metrics?.url ?? "",

@@ -93,7 +93,7 @@ export interface SimTemplate {
   externalAgent?: boolean;
   /** Deleted (DELETE /templates/{id}): gone from listings, still named by its old workspaces. */
   deleted?: boolean;
-  /** Uploaded through the API: its workspaces get only what its main.tf declares (see sim/prebuilds.ts). */
+  /** Uploaded through the API: its workspaces get only what its main.tf declares (sim/routes/template-writes.ts). */
   uploaded?: boolean;
 }
 
@@ -157,6 +157,8 @@ export interface JobFaults {
   fail: boolean;
   stuck: boolean;
   agentNeverConnects: boolean;
+  /** The error a failing job ends with (default: a failed terraform apply). */
+  failError?: string;
 }
 
 export interface SimJob {

@@ -264,12 +264,13 @@ describe("simulator responses validate against Coder's API contract", () => {
       headers: { "Coder-Session-Token": sim.ownerToken, "Content-Type": "application/x-tar" },
       body: new Uint8Array(1024),
     });
-    const file = (await upload.json()) as { id: string };
+    // codersdk.UploadResponse: the file's id is in "hash".
+    const file = (await upload.json()) as { hash: string };
     const uploadCheck = validatorFor("POST", "/files", upload.status)!;
     assert.ok(uploadCheck(file), ajv.errorsText(uploadCheck.errors));
     covered.add("POST /files");
     const echoVersion = await check(sim, "POST", "/organizations/{organization}/templateversions", `/api/v2/organizations/${org}/templateversions`, {
-      storage_method: "file", file_id: file.id, provisioner: "echo",
+      storage_method: "file", file_id: file.hash, provisioner: "echo",
     });
     const trigger = await check(sim, "POST", "/organizations/{organization}/templates", `/api/v2/organizations/${org}/templates`, {
       name: "scaletest-ct01-9999", description: "contract", template_version_id: echoVersion.id,

@@ -13,6 +13,7 @@ import { filesUnder, startScript, tempResults } from "./helpers/reliability.ts";
 
 const TOKEN = "h0stile001-Zq8RkW2mPxT4vN6bY3cD7fGh";
 const OWNER_TOKEN = "0wnerTok99-Lm5Np7Qr9St1Uv3Wx5Yz7Ab9";
+const RUN_TOKEN = "runT0ken42-Hq2Jr4Ks6Lt8Mu0Nv2Ow4Px6";
 const MB = 1024 * 1024;
 const RSS_LIMIT = 300 * MB;
 /** Output a failing run may write (stderr, stdout, each results file): a few error lines, never the server's body. */
@@ -119,6 +120,16 @@ async function startHostile(): Promise<Hostile> {
         return;
       }
       return json(res, 200, { id: RUNNER_ID, username: "admin", email: "admin@example.com", roles: [{ name: "owner" }] });
+    }
+    // The script's own run token (scaletest-runner-<run-id>), minted once its checks pass and revoked after.
+    if (p === "/api/v2/users/me/keys/tokens") {
+      if (req.method === "POST") return json(res, 201, { key: RUN_TOKEN });
+      return json(res, 200, []);
+    }
+    if (req.method === "DELETE" && p.startsWith("/api/v2/users/me/keys/")) {
+      res.writeHead(204);
+      res.end();
+      return;
     }
     if (p === "/api/v2/users") {
       return json(res, 200, { users: [{ id: USER_ID, username: "scaletest-h1-0000", email: "h1-0000@scaletest.local", roles: [] }], count: 1 });
@@ -242,7 +253,7 @@ function assertContained(o: Outcome, what: string): void {
   assert.ok(o.stderr.length <= OUTPUT_CAP && o.stdout.length <= OUTPUT_CAP, `${what}: output capped (stderr ${o.stderr.length}, stdout ${o.stdout.length})`);
   const leaks: string[] = [];
   for (const [where, text] of [["stdout", o.stdout], ["stderr", o.stderr], ...o.files] as [string, string][]) {
-    for (const f of fragments(TOKEN, OWNER_TOKEN)) if (text.includes(f)) leaks.push(`${where}: ${f.slice(0, 3)}…`);
+    for (const f of fragments(TOKEN, OWNER_TOKEN, RUN_TOKEN)) if (text.includes(f)) leaks.push(`${where}: ${f.slice(0, 3)}…`);
   }
   assert.deepEqual(leaks, [], `${what}: no 12-character fragment of a secret anywhere`);
 }

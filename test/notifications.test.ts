@@ -187,8 +187,8 @@ describe("notifications against the simulator and the SMTP sink", () => {
       const client = new CoderClient({ url: sim.url, token: sim.ownerToken });
       // A look-alike template (the run's name pattern, without the run's marker) is never touched.
       const org = (await client.request<{ id: string }[]>("GET", "/organizations"))[0]!.id;
-      const file = await client.request<{ id: string }>("POST", "/files", { rawBody: { contentType: "application/x-tar", data: new Uint8Array(1024) } });
-      const version = await client.request<{ id: string }>("POST", `/organizations/${org}/templateversions`, { body: { storage_method: "file", file_id: file.id, provisioner: "echo" } });
+      const file = await client.request<{ hash: string }>("POST", "/files", { rawBody: { contentType: "application/x-tar", data: new Uint8Array(1024) } });
+      const version = await client.request<{ id: string }>("POST", `/organizations/${org}/templateversions`, { body: { storage_method: "file", file_id: file.hash, provisioner: "echo" } });
       const lookAlike = await client.request<{ id: string }>("POST", `/organizations/${org}/templates`, {
         body: { name: "scaletest-ntkill-0099", description: "someone else's", template_version_id: version.id },
       });

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { startSim } from "../sim/index.ts";
+import { tarFiles } from "../src/dynamic-parameters/tar.ts";
 import { api, createRunningWorkspace, refusesConnections, templateId, waitFor, withSim } from "./helpers/sim.ts";
 import { until } from "./helpers/until.ts";
 
@@ -216,5 +217,62 @@ describe("simulated Coder deployment", () => {
       await a.stop();
       await b.stop();
     }
+  });
+  it("registers every route once; one template upload feeds presets, the external agent, parameters and the delete notice", async () => {
+    await withSim({ preexisting: false }, async (sim) => {
+      const routes = sim.core.router.list().map((r) => `${r.method} ${r.pattern}`);
+      assert.deepEqual(routes.filter((r, i) => routes.indexOf(r) !== i), [], "routes registered more than once");
+      const tf = [
+        'data "coder_parameter" "size" {\n  name = "size"\n  default = "s"\n  option {\n    name = "S"\n    value = "s"\n  }\n}',
+        'data "coder_workspace_preset" "p" {\n  name = "one"\n  prebuilds {\n    instances = 0\n  }\n}',
+        'resource "coder_external_agent" "main" {\n  agent_id = "x"\n}',
+        'resource "coder_app" "web" {\n  slug = "web"\n}',
+      ].join("\n");
+      const data = new Uint8Array(tarFiles({ "main.tf": tf }));
+      const post = (body: Uint8Array<ArrayBuffer>) => fetch(`${sim.url}/api/v2/files`, { method: "POST", headers: { "Coder-Session-Token": sim.ownerToken, "Content-Type": "application/x-tar" }, body });
+      const first = await post(data);
+      assert.equal(first.status, 201);
+      const { hash: fileId } = (await first.json()) as { hash: string };
+      const again = await post(data);
+      assert.equal(again.status, 200);
+      assert.equal(((await again.json()) as { hash: string }).hash, fileId);
+      const org = (await api(sim, "GET", "/api/v2/organizations")).body[0].id;
+      sim.dynamicParameters.importMs = 50;
+      const v = await api(sim, "POST", `/api/v2/organizations/${org}/templateversions`, { storage_method: "file", file_id: fileId, provisioner: "terraform" });
+      assert.equal(v.status, 201);
+      assert.equal(v.body.job.status, "pending");
+      assert.equal(v.body.has_external_agent, true);
+      await waitFor("import", async () => (await api(sim, "GET", `/api/v2/templateversions/${v.body.id}`)).body.job.status === "succeeded");
+      const presets = await api(sim, "GET", `/api/v2/templateversions/${v.body.id}/presets`);
+      assert.deepEqual(presets.body.map((p: { name: string }) => p.name), ["one"]);
+      const t = await api(sim, "POST", `/api/v2/organizations/${org}/templates`, { name: "scaletest-one-0001", template_version_id: v.body.id });
+      assert.equal(t.status, 201);
+      assert.equal(sim.state.templates.get(t.body.id)?.externalAgent, true);
+      // Each listener heard the same writes once.
+      assert.deepEqual([sim.templateWrites.counts.uploads, sim.templateWrites.counts.versions, sim.templateWrites.counts.templates], [1, 1, 1]);
+      assert.deepEqual([sim.dynamicParameters.counts.uploads, sim.dynamicParameters.counts.versions, sim.dynamicParameters.counts.templates], [1, 1, 1]);
+      // Promotion wants an imported version of the same template; a failing import is refused.
+      sim.dynamicParameters.importFails = true;
+      const bad = await api(sim, "POST", `/api/v2/organizations/${org}/templateversions`, { storage_method: "file", file_id: fileId, provisioner: "terraform", template_id: t.body.id });
+      await waitFor("failed import", async () => (await api(sim, "GET", `/api/v2/templateversions/${bad.body.id}`)).body.job.status === "failed");
+      assert.equal((await api(sim, "GET", `/api/v2/templateversions/${bad.body.id}`)).body.job.error, "terraform init failed");
+      assert.equal((await api(sim, "PATCH", `/api/v2/templates/${t.body.id}/versions`, { id: bad.body.id })).status, 400);
+      assert.equal((await api(sim, "PATCH", `/api/v2/templates/${t.body.id}/versions`, { id: v.body.id })).status, 200);
+      // Deleting it notifies the template admins (not the initiator); a template still in use is refused.
+      const admin = await api(sim, "POST", "/api/v2/users", { email: "scaletest-ta@example.com", username: "scaletest-ta", login_type: "none", organization_ids: [org] });
+      assert.equal(admin.status, 201);
+      assert.equal((await api(sim, "PUT", `/api/v2/users/${admin.body.id}/roles`, { roles: ["template-admin"] })).status, 200);
+      const before = sim.notifier.counts().enqueued;
+      const del = await api(sim, "DELETE", `/api/v2/templates/${t.body.id}`);
+      assert.equal(del.status, 200);
+      assert.equal((await api(sim, "GET", `/api/v2/templates/${t.body.id}`)).status, 404);
+      assert.equal(sim.templateWrites.counts.deletes, 1);
+      assert.equal(sim.notifier.counts().enqueued, before + 1);
+      const ws = await createRunningWorkspace(sim, "scaletest-used-0001", "kubernetes-small");
+      const refused = await api(sim, "DELETE", `/api/v2/templates/${ws.template_id}`);
+      assert.equal(refused.status, 400);
+      assert.match(refused.body.message, /All workspaces must be deleted/);
+      assert.equal(sim.notifier.counts().enqueued, before + 1);
+    });
   });
 });

@@ -45,12 +45,13 @@ export async function triggerTemplateDeleted(
   };
   try {
     const data = await emptyTar();
+    // codersdk.UploadResponse names the file's id "hash".
     const file = await step("upload", () =>
-      client.request<{ id: string }>("POST", "/files", { rawBody: { contentType: "application/x-tar", data }, expect: [200, 201] }),
+      client.request<{ hash: string }>("POST", "/files", { rawBody: { contentType: "application/x-tar", data }, expect: [200, 201] }),
     );
     const version = await step("create_version", () =>
       client.request<TemplateVersion>("POST", `/organizations/${orgId}/templateversions`, {
-        body: { storage_method: "file", file_id: file.id, provisioner: "echo" },
+        body: { storage_method: "file", file_id: file.hash, provisioner: "echo" },
         expect: [201],
       }),
     );

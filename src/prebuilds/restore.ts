@@ -6,7 +6,7 @@ import type { CoderClient } from "../coder/client.ts";
 import type { Template } from "../coder/types.ts";
 import { ownsTemplate, type RunSelector } from "../util/ownership.ts";
 import { setReconciliationPaused } from "./api.ts";
-import { cleanupTemplates } from "./run.ts";
+import { cleanupTemplates, PREBUILDS_TEMPLATE_NOTE } from "./run.ts";
 import { markRestored, pendingRecords } from "./setting-record.ts";
 import type { CleanupOutcome } from "./types.ts";
 
@@ -26,7 +26,8 @@ export async function restorePrebuildsSetting(
   const out: RestoreOutcome = { templates: null, restored: [], failed: [] };
   const runner = await client.me();
   const all = await client.request<Template[]>("GET", "/templates");
-  const mine = (all ?? []).filter((t) => ownsTemplate(t, sel, runner.id));
+  // Only the prebuilds templates: the run's other templates (a notifications trigger) are the generic cleanup's.
+  const mine = (all ?? []).filter((t) => ownsTemplate(t, sel, runner.id) && (t.description ?? "").includes(PREBUILDS_TEMPLATE_NOTE));
   const records = pendingRecords(resultsDir, "runId" in sel ? sel.runId : null);
   if (mine.length) {
     log("info", `cleanup: ${mine.length} prebuilds template(s) of ${"runId" in sel ? `run ${sel.runId}` : "every run"}: ${mine.map((t) => t.name).join(", ")}`);

@@ -27,6 +27,8 @@ export interface PrebuildsHooks {
 
 /** Bound on the timeline (samples beyond it are counted, not kept). */
 export const MAX_TIMELINE = 20_000;
+/** What follows the run's marker in a prebuilds template's description: tells its templates from other load types'. */
+export const PREBUILDS_TEMPLATE_NOTE = "`coder exp scaletest prebuilds` template";
 const MAX_DELETION_ATTEMPTS = 3;
 
 function errText(e: unknown): string {
@@ -174,7 +176,7 @@ export async function executePrebuilds(client: CoderClient, plan: PrebuildsPlan,
       return fail(u, "create_template_version", e);
     }
     try {
-      const t = await createTemplate(client, plan.orgId, { name: u.name, description: `${templateMarker(o.runId)} \`coder exp scaletest prebuilds\` template`, versionId });
+      const t = await createTemplate(client, plan.orgId, { name: u.name, description: `${templateMarker(o.runId)} ${PREBUILDS_TEMPLATE_NOTE}`, versionId });
       u.id = t.id;
       u.setup_ms = performance.now() - s0;
       say(u, `created template ${t.name} (${t.id})`);

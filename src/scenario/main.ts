@@ -21,6 +21,7 @@ import { sleep } from "../util/sleep.ts";
 import { untilStopped } from "../util/abort.ts";
 import { writeFaults, writeFaultsLine } from "../util/write-faults.ts";
 import { runRunner } from "./harness.ts";
+import { forgetRunToken, mintRunToken, type RunToken } from "../pipeline/token.ts";
 import { boundRunUnits } from "./units.ts";
 import { judgeFor } from "./judges.ts";
 import type { PhaseTargets, Runner, RunnerContext } from "./runner.ts";
@@ -39,6 +40,12 @@ export interface ScenarioOptions<S> {
    * undefined: `<results-dir>/<run-id>/`.
    */
   resultsFolder?: (loaded: Loaded) => string | undefined;
+  /**
+   * The load runs on the run's own API token (scaletest-runner-<run-id>), minted once the checks pass and
+   * revoked at the end, as the pipeline's; false: the token the script was started with (cleanup, which
+   * deletes run tokens by name).
+   */
+  runToken?: boolean;
 }
 
 /** Builds the API client the way every entry point does (pool sized for the work's concurrency). */
@@ -91,6 +98,8 @@ export async function runScenario<S>(script: ScriptName, opts: ScenarioOptions<S
   log.setVerbose(config.verbose);
   const signal = stopSignal();
   const client = clientFor(config, 32);
+  // A shard (--shard i/n, n > 1) runs on the token its runner handed it: the run's, which it must not replace.
+  const mintsToken = opts.runToken !== false && (config.shard ?? "0/1").endsWith("/1");
   let runner: Runner<S>;
   let settings: S;
   let specs;
@@ -106,7 +115,11 @@ export async function runScenario<S>(script: ScriptName, opts: ScenarioOptions<S
     await activateCoderdMetrics(config);
     // Read-only checks against the deployment (templates, parameters, targets): still nothing written.
     if (runner.prepare) {
-      const pre: RunnerContext = { config, client, runId: config.runId, phase: runner.name, phaseDir: "", signal, log, targets, live: () => {}, runUnits: boundRunUnits(signal) };
+      const pre: RunnerContext = {
+        config, client, runId: config.runId, phase: runner.name, phaseDir: "", signal, log, targets, live: () => {}, runUnits: boundRunUnits(signal),
+        // Before the run's token exists: the checks hand the token they were started with to no child process.
+        ...(mintsToken ? { checkOnly: true } : {}),
+      };
       // Nothing is created yet: a stop signal ends the checks at once, whatever call is still waiting.
       settings = await untilStopped(runner.prepare(pre, settings), signal);
     }
@@ -135,7 +148,13 @@ export async function runScenario<S>(script: ScriptName, opts: ScenarioOptions<S
   recorder.save();
   let metrics: MetricsServerHandle | null = null;
   let exitCode = 1;
+  let token: RunToken | null = null;
+  let load = client;
   try {
+    if (mintsToken) {
+      token = await mintRunToken(client, config);
+      load = clientFor({ ...config, token: token.key }, 32);
+    }
     if (opts.metrics !== false && config.metricsAddress) {
       configureMetrics({ shard: config.shard });
       metrics = await startMetricsServer(config.metricsAddress);
@@ -144,11 +163,12 @@ export async function runScenario<S>(script: ScriptName, opts: ScenarioOptions<S
     log.info(`${script}: run ${config.runId}, results in ${results.path}`);
     results.setStatus(`Running ${script}`);
     const { record, dir, result } = await runRunner(
-      { results, recorder, runId: config.runId, api: () => client.stats() },
-      { runner, settings, config, client, signal, judge, targets },
+      { results, recorder, runId: config.runId, api: () => load.stats() },
+      // With the run's token the runner checks again what needs it (the coder CLI authenticated as the run).
+      { runner, settings, config, client: load, signal, judge, targets, prepare: token !== null },
     );
     // Every API call and retry the scenario made, as the pipeline records per phase.
-    recorder.record.api = apiBlock(client.stats());
+    recorder.record.api = apiBlock(load.stats());
     const summary = refreshRunSummary(results, recorder.record.started_at);
     const text = formatPhaseText(record, result?.text ?? "") + `\nResult: ${record.status === "pass" ? "PASS" : record.status.toUpperCase()}\nResults: ${results.path}/${dir}\n`;
     // Coder's harness JSON carries the API counters at its top, as our other additions.
@@ -170,6 +190,8 @@ export async function runScenario<S>(script: ScriptName, opts: ScenarioOptions<S
     exitCode = 1;
   } finally {
     await metrics?.close();
+    if (load !== client) await load.close();
+    if (token) await forgetRunToken(client, token);
     await client.close();
   }
   const faults = writeFaultsLine();

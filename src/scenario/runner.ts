@@ -83,6 +83,8 @@ export interface RunnerContext {
   live(snapshot: () => MetricSetJSON): void;
   /** Runs units with a concurrency and a per-unit timeout; none starts once `signal` aborts (./units.ts). */
   runUnits: BoundRunUnits;
+  /** prepare() before the run's own token exists (a script's early checks): hand no token to a child process. */
+  checkOnly?: boolean;
 }
 
 export interface Runner<S = unknown> {

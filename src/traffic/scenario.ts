@@ -447,8 +447,9 @@ export function trafficRunner(kind: TrafficKind, shards?: (ctx: RunnerContext, s
     },
     async prepare(ctx, s) {
       // The CLI first: a missing coder is bad input, found before anything else is asked of the deployment.
-      const coderCli = kind === "ssh" && !s.opts.sshTransport ? await sshPreflight(ctx.config, ctx.client.sessionToken, ctx.signal) : undefined;
-      if (coderCli) ctx.log.info(`${TRAFFIC_SCRIPT[kind]}: coder CLI ${coderCli.binary} ${coderCli.version}, authenticated as ${coderCli.username}`);
+      // Authenticated as the run (its own token) when there is one; the early checks only find the CLI.
+      const coderCli = kind === "ssh" && !s.opts.sshTransport ? await sshPreflight(ctx.config, ctx.checkOnly ? "" : ctx.client.sessionToken, ctx.signal) : undefined;
+      if (coderCli) ctx.log.info(`${TRAFFIC_SCRIPT[kind]}: coder CLI ${coderCli.binary} ${coderCli.version}${ctx.checkOnly ? "" : `, authenticated as ${coderCli.username}`}`);
       const prepared = await prepareTraffic(ctx.client, ctx.config, kind, { ...s.opts, signal: ctx.signal, log: ctx.log });
       return { ...s, prepared, ...(coderCli ? { coderCli } : {}) };
     },

@@ -7,6 +7,9 @@ import { after, describe, it } from "node:test";
 import { WebSocketServer } from "ws";
 import { CoderClient } from "../src/coder/index.ts";
 import { waitForBuildFollowingLogs } from "../src/coder/build-logs.ts";
+import {
+  createTemplate, createTemplateVersion, deleteTemplate, getPrebuildsSettings, setReconciliationPaused, templateByName, updateActiveVersion, uploadTar, waitTemplateVersion,
+} from "../src/prebuilds/api.ts";
 import { checkRequest, contract, matchTemplate } from "./helpers/client-contract.ts";
 import { fixtures, sendJson, startTestServer, type RecordedRequest } from "./helpers/client-server.ts";
 
@@ -241,6 +244,56 @@ describe("client requests conform to Coder's API contract", () => {
     assert.ok(!used.has("POST /organizations/{organization}/members/{user}/workspaces"), "deprecated create endpoint used");
   });
 
+  it("the prebuilds load type's template writes (through client.request) send only contract operations with valid bodies", async () => {
+    const FILE = "99999999-9999-4999-8999-999999999999";
+    const TV2 = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa";
+    const version = (id: string) => ({ id, name: "v", job: fixtures.job("succeeded"), created_at: "2024-01-01T00:00:00Z", updated_at: "2024-01-01T00:00:00Z" });
+    const tpl = { id: TEMPLATE, name: "scaletest-abc-tpl", active_version_id: TV, organization_id: ORG, created_at: "2024-01-01T00:00:00Z", updated_at: "2024-01-01T00:00:00Z" };
+    const srv = await startTestServer((req, res) => {
+      const key = `${req.method} ${matchTemplate(req.path) ?? ""}`;
+      const answers: Record<string, [number, unknown]> = {
+        "GET /prebuilds/settings": [200, { reconciliation_paused: true }],
+        "PUT /prebuilds/settings": [200, req.body],
+        "POST /files": [201, { hash: FILE }],
+        "POST /organizations/{organization}/templateversions": [201, version(req.body && (req.body as { template_id?: string }).template_id ? TV2 : TV)],
+        "GET /templateversions/{templateversion}": [200, version(TV)],
+        "POST /organizations/{organization}/templates": [201, tpl], // coderd's status (statusCorrections)
+        "GET /organizations/{organization}/templates/{templatename}": [200, tpl],
+        "PATCH /templates/{template}/versions": [200, { message: "Updated the active template version!" }],
+        "DELETE /templates/{template}": [200, { message: "Template has been deleted!" }],
+      };
+      const [status, body] = answers[key] ?? [404, { message: `recorder has no answer for ${key}` }];
+      sendJson(res, status, body);
+    });
+    const client = new CoderClient({ url: srv.url, token: TOKEN, retry: { attempts: 1 } });
+    cleanups.push(async () => {
+      await client.close();
+      await srv.close();
+    });
+
+    await getPrebuildsSettings(client);
+    await setReconciliationPaused(client, false);
+    const fileId = await uploadTar(client, new Uint8Array(1024));
+    assert.equal(fileId, FILE, "the file id is read from UploadResponse.hash");
+    const v = await createTemplateVersion(client, ORG, { fileId, message: "scaletest" });
+    await waitTemplateVersion(client, v.id, { timeoutMs: 5_000, pollMs: 10 });
+    const t = await createTemplate(client, ORG, { name: "scaletest-abc-tpl", description: "", versionId: v.id });
+    await templateByName(client, ORG, "scaletest-abc-tpl");
+    const v2 = await createTemplateVersion(client, ORG, { fileId, templateId: t.id, message: "scaletest drain" });
+    await updateActiveVersion(client, t.id, v2.id);
+    await deleteTemplate(client, t.id);
+
+    const sent = srv.requests.map((r) => `${r.method} ${matchTemplate(r.path) ?? r.path}`);
+    for (const op of ["PUT /prebuilds/settings", "POST /files", "POST /organizations/{organization}/templateversions", "POST /organizations/{organization}/templates", "PATCH /templates/{template}/versions", "DELETE /templates/{template}"]) {
+      assert.ok(sent.includes(op), `${op} was never sent (sent: ${sent.join(", ")})`);
+    }
+    // POST /files carries the archive as the body (swagger: formData "file" with Content-Type application/x-tar), not JSON.
+    const uploads = srv.requests.filter((r) => r.method === "POST" && matchTemplate(r.path) === "/files");
+    for (const u of uploads) assert.equal(u.headers["content-type"], "application/x-tar");
+    const problems = srv.requests.filter((r) => !uploads.includes(r)).flatMap((r) => checkRequest(r).problems);
+    assert.deepEqual(problems, []);
+  });
+
   it("the checker itself rejects bad requests (it is not vacuous)", () => {
     const q = new URLSearchParams();
     const bad = [
@@ -251,6 +304,8 @@ describe("client requests conform to Coder's API contract", () => {
       checkRequest({ method: "GET", path: "/api/v2/users", query: new URLSearchParams("limit=ten"), body: undefined }),
       checkRequest({ method: "POST", path: "/api/v2/users", query: q, body: { username: "x", email: "not-an-email" } }),
       checkRequest({ method: "POST", path: "/api/v2/organizations/o/members/me/workspaces", query: q, body: { name: "x" } }),
+      checkRequest({ method: "PATCH", path: "/api/v2/templates/t/versions", query: q, body: { template_version_id: "x" } }),
+      checkRequest({ method: "PATCH", path: "/api/v2/workspaceagents/me/app-status", query: q, body: { app_slug: "ai", state: "busy" } }),
     ];
     for (const r of bad) assert.ok(r.problems.length > 0, `expected problems for ${JSON.stringify(r)}`);
     assert.equal(matchTemplate("/api/v2/users/me/keys/tokens"), "/users/{user}/keys/tokens");

@@ -251,7 +251,8 @@ describe("simulator responses validate against Coder's API contract", () => {
     }
     await waitFor("workspaces deleted", async () => (await api(sim, "GET", "/api/v2/workspaces?q=name:scaletest-ct01-")).body.count === 0);
     // The notifications load type: roles, a template uploaded, created and deleted, the inbox watch.
-    await check(sim, "PUT", "/users/{user}/roles", `/api/v2/users/${user.id}/roles`, { roles: ["template-admin"] });
+    const promoted = await check(sim, "PUT", "/users/{user}/roles", `/api/v2/users/${user.id}/roles`, { roles: ["template-admin"] });
+    assert.deepEqual(promoted.roles.map((r: { name: string }) => r.name), ["template-admin"]);
     const userToken = (await api(sim, "POST", `/api/v2/users/${user.id}/keys/tokens`, {})).body.key as string;
     const inbox = new WebSocket(`${sim.url.replace(/^http/, "ws")}/api/v2/notifications/inbox/watch?format=plaintext`, { headers: { "Coder-Session-Token": userToken } });
     await new Promise<void>((resolve, reject) => {
@@ -264,7 +265,7 @@ describe("simulator responses validate against Coder's API contract", () => {
       headers: { "Coder-Session-Token": sim.ownerToken, "Content-Type": "application/x-tar" },
       body: new Uint8Array(1024),
     });
-    // codersdk.UploadResponse: the file's id is in "hash".
+    // The upload's ID is its "hash" (codersdk.UploadResponse); CreateTemplateVersionRequest takes it as file_id.
     const file = (await upload.json()) as { hash: string };
     const uploadCheck = validatorFor("POST", "/files", upload.status)!;
     assert.ok(uploadCheck(file), ajv.errorsText(uploadCheck.errors));
@@ -348,6 +349,58 @@ describe("simulator responses validate against Coder's API contract", () => {
     await waitFor("prebuilds gone", () => sim.state.liveWorkspaces().every((x) => x.templateId !== tpl.id));
     assert.equal((await api(sim, "DELETE", `/api/v2/templates/${tpl.id}`)).status, 200);
     await api(sim, "PUT", "/api/v2/prebuilds/settings", { reconciliation_paused: false });
+  });
+
+  it("presets, making a version active, an external agent's credentials and its app status follow the contract", async () => {
+    const org = (await api(sim, "GET", "/api/v2/organizations")).body[0].id as string;
+    // An AI-task template: a coder_external_agent with one app, and a preset that wants no prebuilds.
+    const tf = (revision: number) => [
+      `# revision ${revision}`,
+      'resource "coder_external_agent" "main" {\n  agent_id = coder_agent.main.id\n}',
+      'resource "coder_agent" "main" {\n  arch = "amd64"\n  os   = "linux"\n}',
+      'resource "coder_app" "ai" {\n  agent_id = coder_agent.main.id\n  slug     = "ai-agent"\n}',
+      'data "coder_workspace_preset" "p" {\n  name = "contract-preset"\n  prebuilds {\n    instances = 0\n  }\n}',
+      "",
+    ].join("\n");
+    const importVersion = async (revision: number, templateId?: string): Promise<{ id: string }> => {
+      const up = await fetch(`${sim.url}/api/v2/files`, { method: "POST", headers: { "Coder-Session-Token": sim.ownerToken, "Content-Type": "application/x-tar" }, body: new Uint8Array(tarFiles({ "main.tf": tf(revision) }, new Date(0))) });
+      const file = (await up.json()) as { hash: string };
+      const v = validatorFor("POST", "/files", up.status)!;
+      assert.ok(v(file), ajv.errorsText(v.errors));
+      const version = await check(sim, "POST", "/organizations/{organization}/templateversions", `/api/v2/organizations/${org}/templateversions`, {
+        file_id: file.hash, storage_method: "file", provisioner: "terraform", tags: {}, ...(templateId ? { template_id: templateId } : {}),
+      });
+      await waitFor("version imported", async () => (await api(sim, "GET", `/api/v2/templateversions/${version.id}`)).body.job.status === "succeeded", 10_000);
+      return version;
+    };
+
+    const v1 = await importVersion(1);
+    const presets = await check(sim, "GET", "/templateversions/{templateversion}/presets", `/api/v2/templateversions/${v1.id}/presets`);
+    assert.deepEqual(presets.map((p: { name: string; desiredPrebuildInstances: number }) => [p.name, p.desiredPrebuildInstances]), [["contract-preset", 0]]);
+    const tpl = await check(sim, "POST", "/organizations/{organization}/templates", `/api/v2/organizations/${org}/templates`, { name: "scaletest-ct04-0000", template_version_id: v1.id });
+
+    // A second version of the template, made the active one.
+    const v2 = await importVersion(2, tpl.id);
+    await check(sim, "PATCH", "/templates/{template}/versions", `/api/v2/templates/${tpl.id}/versions`, { id: v2.id });
+    assert.equal((await api(sim, "GET", `/api/v2/templates/${tpl.id}`)).body.active_version_id, v2.id);
+
+    // A workspace of it: the external agent's credentials, then an app status reported with the agent's token.
+    const ws = await check(sim, "POST", "/users/{user}/workspaces", "/api/v2/users/me/workspaces", { name: "scaletest-ct04-0001", template_id: tpl.id });
+    const agentName = await waitFor("the external agent in the workspace", async () => {
+      const w = (await api(sim, "GET", `/api/v2/workspaces/${ws.id}`)).body;
+      return w.latest_build.status === "running" ? (w.latest_build.resources.flatMap((r: any) => r.agents)[0]?.name as string | undefined) : undefined;
+    }, 10_000);
+    const creds = await check(sim, "GET", "/workspaces/{workspace}/external-agent/{agent}/credentials", `/api/v2/workspaces/${ws.id}/external-agent/${encodeURIComponent(agentName)}/credentials`);
+    assert.ok(creds.agent_token.length > 0 && creds.command.length > 0);
+    await check(sim, "PATCH", "/workspaceagents/me/app-status", "/api/v2/workspaceagents/me/app-status",
+      { app_slug: "ai-agent", state: "working", message: "contract status", uri: "" }, creds.agent_token);
+    const after = await check(sim, "GET", "/workspaces/{workspace}", `/api/v2/workspaces/${ws.id}`);
+    assert.equal(after.latest_app_status?.state, "working");
+    assert.equal(after.latest_app_status?.message, "contract status");
+
+    await api(sim, "POST", `/api/v2/workspaces/${ws.id}/builds`, { transition: "delete" });
+    await waitFor("workspace deleted", async () => (await api(sim, "GET", "/api/v2/workspaces?q=name:scaletest-ct04-")).body.count === 0, 10_000);
+    assert.equal((await api(sim, "DELETE", `/api/v2/templates/${tpl.id}`)).status, 200);
   });
 
   it("keeps the list of unimplemented contract operations exact", () => {

@@ -41,7 +41,10 @@ export const OPERATIONS: readonly string[] = [
   "GET /templates",
   "GET /templates/{template}",
   "DELETE /templates/{template}",
+  // prebuilds: a new template version made active.
+  "PATCH /templates/{template}/versions",
   "GET /templateversions/{templateversion}",
+  "GET /templateversions/{templateversion}/presets",
   "GET /templateversions/{templateversion}/rich-parameters",
   // The dynamic-parameters load type's websocket (101 only; its frames are codersdk.DynamicParametersResponse).
   "GET /templateversions/{templateversion}/dynamic-parameters",
@@ -61,6 +64,8 @@ export const OPERATIONS: readonly string[] = [
   "PUT /users/{user}/roles",
   "GET /users/{user}/workspace/{workspacename}",
   "POST /users/{user}/workspaces",
+  // task-status: the agent reports its app's status with its agent token.
+  "PATCH /workspaceagents/me/app-status",
   "GET /workspaceagents/{workspaceagent}",
   "GET /workspaceagents/{workspaceagent}/connection",
   "GET /workspaceagents/{workspaceagent}/listening-ports",
@@ -77,6 +82,8 @@ export const OPERATIONS: readonly string[] = [
   "POST /workspaces/{workspace}/builds",
   // autostart: every workspace's schedule set to the same minute.
   "PUT /workspaces/{workspace}/autostart",
+  // task-status: the agent token of an external-agent workspace (Premium).
+  "GET /workspaces/{workspace}/external-agent/{agent}/credentials",
   // The deprecated SSE watch and its websocket successor: the simulator lists both as not implemented.
   "GET /workspaces/{workspace}/watch",
   "GET /workspaces/{workspace}/watch-ws",
@@ -92,6 +99,10 @@ const NOTES: readonly string[] = [
   "Template.organization_name carries format \"url\" but holds an organization name.",
   "coderd answers 201 for POST /organizations/{organization}/templates (postTemplateByOrganization writes http.StatusCreated; the annotation says 200). See statusCorrections.",
   "InboxNotification.read_at is annotated as a string, but coderd writes null for an unread notification (codersdk ReadAt *time.Time).",
+  "PUT /workspaces/{workspace}/autostart: a bad schedule is 400 \"Invalid autostart schedule.\" with the cron.Weekly error on the `schedule` field (coderd/workspaces.go putWorkspaceAutostart).",
+  "UploadResponse.hash is the uploaded file's ID (a UUID, codersdk.UploadResponse ID `json:\"hash\"`), not a content hash; it is the file_id of CreateTemplateVersionRequest. POST /files answers 201 for new content and 200 when the same user uploaded the same bytes before.",
+  "PATCH /workspaceagents/me/app-status (like every /workspaceagents/me route) takes the workspace agent's token in Coder-Session-Token, not a user's session token; task-status gets that token from GET /workspaces/{workspace}/external-agent/{agent}/credentials.",
+  "GET /api/experimental/watch-all-workspacebuilds (autostart's shared build watch, experiment workspace-build-updates) is outside basePath and not in the swagger file: a websocket of codersdk/wspubsub.WorkspaceBuildUpdate text messages {workspace_id, build_id, transition, job_status, build_number}; refused with 403 when the experiment is off (message text unverified).",
 ];
 
 /** What coderd writes where the swagger annotation differs: "METHOD /path" -> status codes. */

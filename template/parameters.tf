@@ -1331,18 +1331,18 @@ data "coder_parameter" "autostart_watch" {
   order        = 346
 
   option {
-    name        = "auto"
-    value       = "auto"
+    name  = "auto"
+    value = "auto"
   }
 
   option {
-    name        = "all-workspace-builds"
-    value       = "all-workspace-builds"
+    name  = "all-workspace-builds"
+    value = "all-workspace-builds"
   }
 
   option {
-    name        = "per-workspace"
-    value       = "per-workspace"
+    name  = "per-workspace"
+    value = "per-workspace"
   }
 }
 

@@ -462,8 +462,10 @@ function renderParameter(p: ParameterSpec, specs: ReadonlyMap<string, ParameterS
     );
   }
   for (const o of p.options ?? []) {
-    lines.push("", "  option {", `    name        = ${hclString(o.name)}`, `    value       = ${hclString(o.value)}`);
-    if (o.description) lines.push(`    description = ${hclString(o.description)}`);
+    // Aligned as `terraform fmt` aligns: to the longest key present.
+    const k = pad(o.description ? ["name", "value", "description"] : ["name", "value"]);
+    lines.push("", "  option {", `    ${k("name")} = ${hclString(o.name)}`, `    ${k("value")} = ${hclString(o.value)}`);
+    if (o.description) lines.push(`    ${k("description")} = ${hclString(o.description)}`);
     lines.push("  }");
   }
   lines.push("}");

@@ -23,7 +23,7 @@ import {
   type DynamicParametersResult,
 } from "../src/dynamic-parameters/index.ts";
 import { uploadTar, createTemplateVersion } from "../src/dynamic-parameters/api.ts";
-import { tarFiles, untarFiles } from "../src/dynamic-parameters/tar.ts";
+import { tarFiles, untarFiles } from "../src/util/tar.ts";
 import { getRegistry } from "../src/metrics/registry.ts";
 import { PhaseRecord } from "../src/results/schema.ts";
 import { loadReportModel, renderHtml, renderMarkdown } from "../src/report/index.ts";

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { startSim } from "../sim/index.ts";
-import { tarFiles } from "../src/dynamic-parameters/tar.ts";
+import { tarFiles } from "../src/util/tar.ts";
 import { api, createRunningWorkspace, refusesConnections, templateId, waitFor, withSim } from "./helpers/sim.ts";
 import { until } from "./helpers/until.ts";
 

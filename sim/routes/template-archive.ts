@@ -2,7 +2,7 @@
 // is created (sim/routes/template-writes.ts): the `coder_workspace_preset` blocks (prebuilds), a
 // `coder_external_agent` and `coder_app` slugs (the workspaces' resources), and the `data "coder_parameter"`
 // blocks (dynamic parameters). A regex reading of HCL: enough for the archives the load types upload.
-import { untarFiles } from "../../src/dynamic-parameters/tar.ts";
+import { untarFiles } from "../../src/util/tar.ts";
 
 /** Regular files of a ustar archive by path ("./" dropped); a zip or a damaged archive yields what it can. */
 export function archiveFiles(data: Buffer): Map<string, Buffer> {

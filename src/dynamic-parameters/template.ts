@@ -4,7 +4,7 @@
 // module too. Each copy carries a random string, making every version distinct (no cache shared between
 // the partitions). Our own text, with the same shape as Coder's.
 import { randomBytes } from "node:crypto";
-import { tarFiles } from "./tar.ts";
+import { tarFiles } from "../util/tar.ts";
 
 /** The parameter every session checks for and then changes (Coder's runner: `zero` -> "B"). */
 export const EXPECTED_PARAMETER = "zero";

@@ -37,3 +37,22 @@ export function tarFiles(files: Record<string, string>, mtime = new Date()): Buf
   parts.push(Buffer.alloc(BLOCK * 2));
   return Buffer.concat(parts);
 }
+
+/** Reads back the regular files of a ustar archive (used to check what was uploaded). */
+export function untarFiles(tar: Uint8Array, maxFiles = 64): Map<string, Buffer> {
+  const buf = Buffer.from(tar);
+  const out = new Map<string, Buffer>();
+  let off = 0;
+  while (off + 512 <= buf.length && out.size < maxFiles) {
+    const h = buf.subarray(off, off + 512);
+    if (h.every((b) => b === 0)) break;
+    const name = h.subarray(0, 100).toString("utf8").replace(/\0.*$/s, "");
+    const size = parseInt(h.subarray(124, 136).toString("ascii").replace(/\0.*$/s, "").trim() || "0", 8);
+    const type = String.fromCharCode(h[156] ?? 48);
+    off += 512;
+    if (!Number.isFinite(size) || size < 0 || off + size > buf.length) break;
+    if (type === "0" || type === "\0") out.set(name, buf.subarray(off, off + size));
+    off += Math.ceil(size / 512) * 512;
+  }
+  return out;
+}

@@ -274,9 +274,11 @@ test("scale-provisioners: up to the create concurrency with the old count record
 
     // A run killed after scaling up: the process dies with the record in place; cleanup's hook restores it.
     const child = spawn(TSX, [join(ROOT, "scripts/scale-provisioners.ts"), "up", "--run-id", "bbb222", "--replicas", "9"], { env: { ...process.env, ...env }, stdio: "ignore" });
+    // Listened for from the start: the child may finish on its own before the kill (it hung the test once).
+    const exited = new Promise((r) => child.once("exit", r));
     await until("the scale-up", () => (api.replicas.get("coder-provisioner") === 9 ? true : undefined));
     child.kill("SIGKILL");
-    await new Promise((r) => child.once("exit", r));
+    await exited;
     assert.ok(existsSync(join(results, "bbb222/state/provisioners.json")), "the killed run left its record");
     const cleanup = await run("scale-provisioners.ts", ["restore-all"], env);
     assert.equal(cleanup.status, 0, cleanup.stderr);

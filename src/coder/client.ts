@@ -114,6 +114,8 @@ export interface CoderClientOptions {
 
 export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
+  /** A smaller cap than the client's for this answer (one small record, e.g. the user: 1 MiB is plenty). */
+  maxResponseBytes?: number;
   body?: unknown;
   /** A body sent as is instead of JSON (POST /files takes a tar archive). */
   rawBody?: { data: Uint8Array; contentType: string };
@@ -350,7 +352,7 @@ export class CoderClient {
         // Bounded whatever the server sends: a success up to the JSON cap (more is an error), an error
         // answer only as far as its first few KiB (all that is ever shown of it).
         text = okStatus(status)
-          ? (await readCapped(res.body, this.#maxResponseBytes)).text
+          ? (await readCapped(res.body, Math.min(opts.maxResponseBytes ?? Infinity, this.#maxResponseBytes))).text
           : (await readCapped(res.body, MAX_ERROR_BODY_BYTES, true)).text;
       } catch (err) {
         if (err instanceof BodyTooLargeError) {
@@ -474,7 +476,8 @@ export class CoderClient {
   }
 
   user(nameOrId: string): Promise<User> {
-    return this.request("GET", `/users/${seg(nameOrId)}`, { schema: S.user, expected: "a Coder user (id, username)" });
+    // One user record: a few KiB; a larger answer is a broken or hostile server, not a user.
+    return this.request("GET", `/users/${seg(nameOrId)}`, { schema: S.user, expected: "a Coder user (id, username)", maxResponseBytes: 1024 * 1024 });
   }
 
   organizations(): Promise<Organization[]> {

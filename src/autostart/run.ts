@@ -4,7 +4,7 @@
 // watch (./watch.ts) from job created to job acquired to done. Latencies are measured from the scheduled
 // minute (Coder's job creation / acquired / total, the results' trigger_to_completion) and from when each
 // schedule was set (end_to_end). A build not done by --autostart-timeout after the minute is late.
-import { cleanupRun } from "../cleanup/cleanup.ts";
+import { cleanupAfterLoad } from "../cleanup/cleanup.ts";
 import type { CoderClient } from "../coder/client.ts";
 import { BuildFailedError } from "../coder/errors.ts";
 import type { Workspace } from "../coder/types.ts";
@@ -172,19 +172,7 @@ export async function executeAutostart(
   const result = summarize(units, { create, startedAt, elapsed, barrierMs, schedule, scheduledFor, watch: watchInfo, late, stopped: stopReasonOf(signal), tokens });
   if (!opts.noCleanup) {
     log("info", `cleaning up run ${create.runId} (--no-cleanup keeps the users and workspaces)`);
-    result.cleanup = await cleanupRun(
-      client,
-      {
-        runId: create.runId,
-        concurrency: opts.cleanup?.concurrency ?? 10,
-        timeoutMs: opts.cleanup?.timeoutMs ?? 30 * 60_000,
-        jobTimeoutMs: opts.cleanup?.jobTimeoutMs ?? 5 * 60_000,
-        ...(opts.cleanup?.retries !== undefined ? { retries: opts.cleanup.retries } : {}),
-        ...(opts.cleanup?.pollMs !== undefined ? { pollMs: opts.cleanup.pollMs } : {}),
-      },
-      // Not the stop signal: after an interruption, cleanup is exactly what should still run.
-      { progress: false, log },
-    );
+    result.cleanup = await cleanupAfterLoad(client, create.runId, opts.cleanup, log);
     if (result.cleanup.exit_code !== 0) result.exit_code = 1;
   }
   return result;

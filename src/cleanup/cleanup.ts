@@ -295,3 +295,28 @@ export async function cleanupRun(client: CoderClient, opts: CleanupOptions, hook
     exit_code: failed.length || remaining.length || stopped ? 1 : 0,
   };
 }
+
+/**
+ * A load type's own cleanup at the end of its run (unless --no-cleanup): the run's resources with the given
+ * settings (Coder's defaults otherwise), no progress line, and not the stop signal — after an interruption,
+ * cleanup is exactly what should still run.
+ */
+export function cleanupAfterLoad(
+  client: CoderClient,
+  runId: string,
+  settings: Omit<CleanupOptions, "runId" | "all"> | undefined,
+  log: NonNullable<CleanupHooks["log"]>,
+): Promise<CleanupResult> {
+  return cleanupRun(
+    client,
+    {
+      runId,
+      concurrency: settings?.concurrency ?? 10,
+      timeoutMs: settings?.timeoutMs ?? 30 * 60_000,
+      jobTimeoutMs: settings?.jobTimeoutMs ?? 5 * 60_000,
+      ...(settings?.retries !== undefined ? { retries: settings.retries } : {}),
+      ...(settings?.pollMs !== undefined ? { pollMs: settings.pollMs } : {}),
+    },
+    { progress: false, log },
+  );
+}

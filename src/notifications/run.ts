@@ -7,7 +7,7 @@
 // arrived by --timeout is a missing receipt, counted and failing the run.
 import { setMaxListeners } from "node:events";
 import pLimit from "p-limit";
-import { cleanupRun } from "../cleanup/cleanup.ts";
+import { cleanupAfterLoad } from "../cleanup/cleanup.ts";
 import { CoderClient } from "../coder/client.ts";
 import type { User } from "../coder/types.ts";
 import { LatencyHistogram } from "../traffic/histogram.ts";
@@ -151,18 +151,7 @@ export async function executeNotifications(
   const result = summarize();
   if (!opts.noCleanup) {
     log("info", `cleaning up run ${opts.runId} (--no-cleanup keeps the users)`);
-    result.cleanup = await cleanupRun(
-      client,
-      {
-        runId: opts.runId,
-        concurrency: opts.cleanup?.concurrency ?? 10,
-        timeoutMs: opts.cleanup?.timeoutMs ?? 30 * 60_000,
-        jobTimeoutMs: opts.cleanup?.jobTimeoutMs ?? 5 * 60_000,
-        ...(opts.cleanup?.retries !== undefined ? { retries: opts.cleanup.retries } : {}),
-        ...(opts.cleanup?.pollMs !== undefined ? { pollMs: opts.cleanup.pollMs } : {}),
-      },
-      { progress: false, log },
-    );
+    result.cleanup = await cleanupAfterLoad(client, opts.runId, opts.cleanup, log);
     for (const item of result.cleanup.users) if (!item.ok) count(item.name, "delete_user", item.error ?? "not deleted");
     result.errors_by_action = { ...byAction };
     if (result.cleanup.exit_code !== 0) result.exit_code = 1;

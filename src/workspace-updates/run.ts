@@ -3,7 +3,7 @@
 // workspaces one after another, and the time from each build start to the update that names it is the
 // measured latency. Users are created (or reused) and cleaned up the way create-workspaces does it.
 import pLimit from "p-limit";
-import { cleanupRun } from "../cleanup/cleanup.ts";
+import { cleanupAfterLoad } from "../cleanup/cleanup.ts";
 import { CoderClient } from "../coder/client.ts";
 import { dialTailnet, type TailnetConnection, type WorkspaceUpdatesStream } from "../coder/tailnet/index.ts";
 import type { User } from "../coder/types.ts";
@@ -158,19 +158,7 @@ export async function executeWorkspaceUpdates(
   const result = summarize(plan, units, metrics, startedAt, elapsed, barrierMs, stopReasonOf(signal), tokens);
   if (!opts.noCleanup) {
     log("info", `cleaning up run ${create.runId} (--no-cleanup keeps the users and workspaces)`);
-    result.cleanup = await cleanupRun(
-      client,
-      {
-        runId: create.runId,
-        concurrency: opts.cleanup?.concurrency ?? 10,
-        timeoutMs: opts.cleanup?.timeoutMs ?? 30 * 60_000,
-        jobTimeoutMs: opts.cleanup?.jobTimeoutMs ?? 5 * 60_000,
-        ...(opts.cleanup?.retries !== undefined ? { retries: opts.cleanup.retries } : {}),
-        ...(opts.cleanup?.pollMs !== undefined ? { pollMs: opts.cleanup.pollMs } : {}),
-      },
-      // Not the stop signal: after an interruption, cleanup is exactly what should still run.
-      { progress: false, log },
-    );
+    result.cleanup = await cleanupAfterLoad(client, create.runId, opts.cleanup, log);
     if (result.cleanup.exit_code !== 0) result.exit_code = 1;
   }
   return result;

@@ -25,6 +25,8 @@ test("steady window: 0.5 s after the N-th open to 0.5 s before 1 % of N closed",
   // Too short to mean anything, or no connection at all.
   assert.equal(steadyWindow(echoReport({ opens, closes: [2600, 2700] }), 200, 12_000), undefined);
   assert.equal(steadyWindow(echoReport({}), 200, 12_000), undefined);
+  // The first connection's own duration ends the window before any close (a ramped tool stops it first).
+  assert.equal(steadyWindow(echoReport({ opens, closes: [] }), 200, 12_000, 8_000)?.end, 1000 + 8_000 - 500);
 });
 
 test("achieved rate counts whole 100 ms buckets inside the window", () => {

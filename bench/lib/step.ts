@@ -80,14 +80,20 @@ export interface Window {
   end: number;
 }
 
-/** The steady window (epoch ms) from the echo server's open/close record, or undefined when there is none. */
-export function steadyWindow(r: EchoReport, expect: number, bucketsEnd: number): Window | undefined {
+/**
+ * The steady window (epoch ms) from the echo server's open/close record, or undefined when there is none.
+ * It ends at the first close, and at the latest when the first connection's own `durationMs` is up: ours
+ * runs each connection for the duration from its own start (Coder's semantics), so with a ramp the first
+ * connections stop sending while the last still run, before anyone closes; the floor stops all at once at
+ * its start + duration, which is earlier still. Counting past that would charge the ramp to throughput.
+ */
+export function steadyWindow(r: EchoReport, expect: number, bucketsEnd: number, durationMs = Infinity): Window | undefined {
   if (r.opens.length === 0) return undefined;
   const opens = [...r.opens].sort((a, b) => a - b);
   const closes = [...r.closes].sort((a, b) => a - b);
   const allOpen = opens[Math.min(expect, opens.length) - 1]!;
   const k = Math.max(1, Math.ceil(expect * 0.01));
-  const cutoff = closes[k - 1] ?? bucketsEnd;
+  const cutoff = Math.min(closes[k - 1] ?? bucketsEnd, opens[0]! + durationMs);
   const start = allOpen + 500;
   const end = cutoff - 500;
   return end - start >= 1000 ? { start, end } : undefined;
@@ -137,7 +143,7 @@ export async function runStep(tool: ToolName, w: Workload, echo: EchoServer, o: 
   const client = launched.collect(exitCode);
 
   const bucketsEnd = er.startedAt + er.bucketsIn.length * BUCKET_MS;
-  const win = steadyWindow(er, w.conns, bucketsEnd);
+  const win = steadyWindow(er, w.conns, bucketsEnd, w.durationMs);
   const rate = win ? achievedRate(er, win) : { bytesPerSec: 0, seconds: 0 };
   const target = (w.conns * w.bytesPerTick * 1000) / w.intervalMs;
   const cpuS = win ? sampler.cpuAt(win.end) - sampler.cpuAt(win.start) : 0;

@@ -778,6 +778,7 @@ export class CoderClient {
       handshakeTimeoutMs: opts.handshakeTimeoutMs ?? this.#timeoutMs,
       ...(signal ? { signal } : {}),
       ...(opts.onMessage ? { onMessage: opts.onMessage } : {}),
+      ...(opts.zeroMask ? { zeroMask: true } : {}),
     });
   }
 

@@ -142,6 +142,7 @@ export function appDialer(client: CoderClient, opts: AppDialerOptions): TrafficD
       const ws = await client.openWebSocket(url, {
         signal,
         sameOriginRedirects: 1,
+        zeroMask: true,
         handshakeTimeoutMs: opts.handshakeTimeoutMs ?? 30_000,
       });
       return wsConnection(ws, {

@@ -63,6 +63,7 @@ export function ptyDialer(client: CoderClient, opts: PtyDialerOptions): TrafficD
         height: PTY_HEIGHT,
         command,
         signal,
+        zeroMask: true,
         ...(opts.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: opts.handshakeTimeoutMs } : {}),
       });
       return wsConnection(ws, {

@@ -44,13 +44,15 @@ export interface HistogramChild {
 }
 
 function keyOf(labelNames: readonly string[], labels: LabelValues): string {
-  let k = "";
+  const parts: string[] = [];
   for (const n of labelNames) {
     const v = labels[n];
     if (v === undefined) throw new Error(`metric label "${n}" missing (have ${Object.keys(labels).join(", ")})`);
-    k += v + "\u0000";
+    parts.push(v);
   }
-  return k;
+  // join() gives one flat string; `+=` would keep a rope of cons-strings alive as the map key for as long as
+  // the series lives (~6 nodes per key, 6 series per traffic connection).
+  return parts.join("\u0000");
 }
 
 function pick(labelNames: readonly string[], labels: LabelValues): LabelValues {

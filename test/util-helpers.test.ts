@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { anySignal, MAX_TIMER_MS, timeoutSignal, timerDelay, withTimeout } from "../src/util/abort.ts";
+import { anySignal, attemptSignal, MAX_TIMER_MS, timeoutSignal, timerDelay, withTimeout } from "../src/util/abort.ts";
 import { BadInputError, isBadInput } from "../src/util/errors.ts";
 import { seededRandom } from "../src/util/random.ts";
 import { sleep, sleepOrThrow } from "../src/util/sleep.ts";
@@ -131,4 +131,39 @@ test("bad input from every layer is a BadInputError (entry points exit 2 by clas
   for (const [what, f] of cases) assert.throws(f, (e: unknown) => isBadInput(e), what);
   assert.ok(new CreateInputError(["x"]) instanceof BadInputError);
   assert.ok(new ConfigError(["x"]) instanceof BadInputError);
+});
+
+test("attemptSignal: aborts on a caller's stop or on its timeout, tells them apart, and dispose() lets go of both", async (tc) => {
+  // The attempt's timer does not hold the process (a request in flight does): keep the loop alive here.
+  const keepAlive = setInterval(() => {}, 1000);
+  tc.after(() => clearInterval(keepAlive));
+  // The timeout: aborted with a TimeoutError, timedOut() true.
+  const t = attemptSignal([], 20);
+  await new Promise<void>((resolve) => t.signal.addEventListener("abort", () => resolve(), { once: true }));
+  assert.equal(t.timedOut(), true);
+  assert.equal((t.signal.reason as DOMException).name, "TimeoutError");
+  t.dispose();
+
+  // A caller's stop: its reason, not a timeout.
+  const stop = new AbortController();
+  const a = attemptSignal([stop.signal], 60_000);
+  stop.abort(new Error("stopped"));
+  assert.equal(a.signal.aborted, true);
+  assert.equal((a.signal.reason as Error).message, "stopped");
+  assert.equal(a.timedOut(), false);
+  a.dispose();
+
+  // Already stopped before the attempt.
+  const b = attemptSignal([stop.signal], 0);
+  assert.equal(b.signal.aborted, true);
+  b.dispose();
+
+  // Disposed (the request finished): neither a later stop nor the timer reach it.
+  const later = new AbortController();
+  const c = attemptSignal([later.signal], 30);
+  c.dispose();
+  later.abort();
+  await new Promise((r) => setTimeout(r, 60)); // past the disposed timer's due time: nothing may fire
+  assert.equal(c.signal.aborted, false);
+  assert.equal(c.timedOut(), false);
 });

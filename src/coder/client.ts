@@ -27,7 +27,7 @@ import {
   type ResolvedRetry,
   type RetryOptions,
 } from "./retry.ts";
-import { anySignal, withTimeout } from "../util/abort.ts";
+import { anySignal, attemptSignal } from "../util/abort.ts";
 import { sleepOrThrow } from "../util/sleep.ts";
 import type {
   APIKey,
@@ -110,6 +110,28 @@ export interface CoderClientOptions {
    * Nothing else is sent by such a client.
    */
   anonymous?: boolean;
+  /**
+   * Send through the process-wide pool for users' own sessions (one per deployment origin) instead of a pool
+   * of this client's own: Coder's scale test makes each user's client with codersdk.New(url), and all of them
+   * share Go's http.DefaultTransport. A pool per user instead opened (and tore down) TCP connections for every
+   * login and every workspace, which coderd never sees from Coder's tool and which cost the runner more CPU
+   * than the requests themselves. close() leaves the shared pool open (its idle sockets do not hold the process).
+   */
+  sharedSessionPool?: boolean;
+}
+
+/** The user-session pools (CoderClientOptions.sharedSessionPool), by origin and connect timeout. */
+const sessionPools = new Map<string, Pool>();
+
+function sessionPool(origin: string, connectTimeoutMs: number): Pool {
+  const key = `${origin} ${connectTimeoutMs}`;
+  let p = sessionPools.get(key);
+  if (!p || p.closed || p.destroyed) {
+    // No connection limit, as Go's default transport (MaxConnsPerHost 0): each user's calls go out when made.
+    p = new Pool(origin, { connections: null, pipelining: 1, keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, connect: { timeout: connectTimeoutMs } });
+    sessionPools.set(key, p);
+  }
+  return p;
 }
 
 export interface RequestOptions {
@@ -210,6 +232,7 @@ export class CoderClient {
   readonly url: URL;
   readonly #token: string;
   readonly #pool: Pool;
+  readonly #ownsPool: boolean;
   readonly #retry: ResolvedRetry;
   readonly #headers: Record<string, string>;
   readonly #userAgent: string;
@@ -243,13 +266,16 @@ export class CoderClient {
     this.#timeoutMs = opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.#trustedOrigins = [...(opts.trustedOrigins ?? [])];
     this.#maxResponseBytes = opts.maxResponseBytes ?? MAX_JSON_BODY_BYTES;
-    this.#pool = new Pool(url.origin, {
-      connections: Math.max(1, Math.floor(opts.concurrency ?? 8)),
-      pipelining: 1,
-      keepAliveTimeout: 10_000,
-      keepAliveMaxTimeout: 60_000,
-      connect: { timeout: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS },
-    });
+    this.#ownsPool = !opts.sharedSessionPool;
+    this.#pool = opts.sharedSessionPool
+      ? sessionPool(url.origin, opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS)
+      : new Pool(url.origin, {
+          connections: Math.max(1, Math.floor(opts.concurrency ?? 8)),
+          pipelining: 1,
+          keepAliveTimeout: 10_000,
+          keepAliveMaxTimeout: 60_000,
+          connect: { timeout: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS },
+        });
   }
 
   /** Counters since construction (a copy). */
@@ -266,11 +292,12 @@ export class CoderClient {
    * A client for another session (a scale-test user's, after its login) to the same deployment with the same
    * timeouts, retries and trusted origins, counted in this client's stats() — but without the rate-limit bypass
    * header: as Coder's scale test, a user's own client is a fresh one (codersdk.New), not a copy of the Owner's.
-   * Its own small connection pool; close() it when the user is done.
+   * It sends through the users' shared pool (see CoderClientOptions.sharedSessionPool); close() it when the
+   * user is done all the same (a no-op for the pool today, but the client's life ends there).
    */
-  forSession(token: string, opts: { concurrency?: number } = {}): CoderClient {
+  forSession(token: string): CoderClient {
     const { bypassRateLimit: _bypass, anonymous: _anon, ...rest } = this.#opts;
-    const c = new CoderClient({ ...rest, token, concurrency: opts.concurrency ?? 2 });
+    const c = new CoderClient({ ...rest, token, sharedSessionPool: true });
     c.#stats = this.#stats;
     return c;
   }
@@ -280,10 +307,10 @@ export class CoderClient {
    * (as Coder's createworkspaces runner); returns a client for the new session (see forSession). The password
    * and the session token are registered as secrets.
    */
-  async login(email: string, password: string, opts: { signal?: AbortSignal; concurrency?: number } = {}): Promise<CoderClient> {
+  async login(email: string, password: string, opts: { signal?: AbortSignal } = {}): Promise<CoderClient> {
     registerSecret(password);
     const { bypassRateLimit: _bypass, ...rest } = this.#opts;
-    const anon = new CoderClient({ ...rest, token: "", anonymous: true, concurrency: 1 });
+    const anon = new CoderClient({ ...rest, token: "", anonymous: true, sharedSessionPool: true });
     anon.#stats = this.#stats;
     try {
       const r = await anon.request<{ session_token: string }>("POST", "/users/login", {
@@ -295,15 +322,15 @@ export class CoderClient {
         ...(opts.signal ? { signal: opts.signal } : {}),
       });
       registerSecret(r.session_token);
-      return this.forSession(r.session_token, opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {});
+      return this.forSession(r.session_token);
     } finally {
       await anon.close();
     }
   }
 
-  /** Closes the connection pool (in-flight requests finish first). */
+  /** Closes the client's own connection pool (in-flight requests finish first); the shared users' pool stays. */
   async close(): Promise<void> {
-    await this.#pool.close();
+    if (this.#ownsPool) await this.#pool.close();
   }
 
   // ---- generic request ---------------------------------------------------------------------------
@@ -339,7 +366,8 @@ export class CoderClient {
     for (let attempt = 1; ; attempt++) {
       const aborted = callerSignals.find((s) => s.aborted);
       if (aborted) throw fail({ status: 0, code: "ABORTED", attempts: attempt - 1 || 1, cause: aborted.reason });
-      const { signal, timer: timeout } = withTimeout(anySignal(...callerSignals), timeoutMs);
+      const attemptBound = attemptSignal(callerSignals, timeoutMs);
+      const signal = attemptBound.signal;
       this.#stats.requests++;
       let status = 0;
       let text: string;
@@ -363,11 +391,12 @@ export class CoderClient {
         if (callerSignals.some((s) => s.aborted)) {
           throw fail({ status: 0, code: "ABORTED", attempts: attempt, cause: err });
         }
-        const code = timeout?.aborted ? "ETIMEDOUT" : (networkErrorCode(err) ?? "UNKNOWN");
+        const timedOut = attemptBound.timedOut();
+        const code = timedOut ? "ETIMEDOUT" : (networkErrorCode(err) ?? "UNKNOWN");
         this.#count("byStatus", code);
         // The deployment's URL in the message: "no answer" is about the deployment, not the endpoint.
         const where = this.url.origin;
-        const cause = timeout?.aborted
+        const cause = timedOut
           ? new Error(`${where} gave no complete answer within ${timeoutMs} ms (--request-timeout)`)
           : prefixed(where, scrubError(err, secrets));
         if (SILENT_CODES.has(code)) silent++;
@@ -376,6 +405,8 @@ export class CoderClient {
           continue;
         }
         throw fail({ status: 0, code, attempts: attempt, cause });
+      } finally {
+        attemptBound.dispose();
       }
       this.#count("byStatus", String(status));
       if (okStatus(status)) return this.#parseOk<T>(m, fullPath, status, text, opts);

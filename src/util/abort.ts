@@ -38,6 +38,41 @@ export function withTimeout(signal: AbortSignal | undefined, timeoutMs: number):
 }
 
 /**
+ * A signal for one bounded attempt: it aborts when any of `signals` does or after `timeoutMs` (0 = no
+ * timeout), and `dispose()` (call it in a finally) clears the timer and the listeners. For hot paths such as
+ * every HTTP request: AbortSignal.timeout's timer cannot be cleared, so each finished request would leave one
+ * that fires later anyway (a DOMException with a stack trace per request), and AbortSignal.any is the most
+ * expensive way to combine two signals.
+ */
+export function attemptSignal(signals: readonly AbortSignal[], timeoutMs: number): { signal: AbortSignal; timedOut: () => boolean; dispose: () => void } {
+  const ac = new AbortController();
+  let timedOut = false;
+  const onAbort = function (this: AbortSignal): void {
+    ac.abort(this.reason);
+  };
+  for (const s of signals) {
+    if (s.aborted) ac.abort(s.reason);
+    else s.addEventListener("abort", onAbort, { once: true });
+  }
+  const timer =
+    timeoutMs > 0
+      ? setTimeout(() => {
+          timedOut = true;
+          ac.abort(new DOMException(`timed out after ${timeoutMs} ms`, "TimeoutError"));
+        }, timerDelay(timeoutMs))
+      : undefined;
+  timer?.unref();
+  return {
+    signal: ac.signal,
+    timedOut: () => timedOut,
+    dispose: () => {
+      if (timer) clearTimeout(timer);
+      for (const s of signals) s.removeEventListener("abort", onAbort);
+    },
+  };
+}
+
+/**
  * `work`, or a rejection with the stop signal's reason as soon as it fires (for read-only checks before
  * anything is created, where nothing needs to finish: a call still waiting on a silent server is dropped).
  */

@@ -5,7 +5,7 @@
 // Users are named scaletest-<pool>-NNNN with the scale test's email, so the ownership rule covers them.
 // Unlike Coder's command the users are kept: they are the pool (cleanup: `cleanup --run-id <pool>`).
 import { randomBytes } from "node:crypto";
-import { CoderClient } from "../coder/client.ts";
+import type { CoderClient } from "../coder/client.ts";
 import { CoderApiError } from "../coder/errors.ts";
 import type { Organization, User } from "../coder/types.ts";
 import { runUnits, type BoundRunUnits } from "../scenario/units.ts";
@@ -143,23 +143,16 @@ export async function executeCreateUsers(
         });
         rec.create_ms = performance.now() - s;
         rec.user_id = u.id;
-        // A fresh client, as Coder's runner logs in (no bypass header, no token).
+        // Logged in from a fresh client, as Coder's runner (no bypass header, no token): CoderClient.login.
         step = "login";
-        const fresh = new CoderClient({ url: client.url, token: "", anonymous: true, concurrency: 1, signal: unit.signal });
+        s = performance.now();
+        const session = await client.login(plan.emails[i]!, pw, { signal: unit.signal });
+        rec.login_ms = performance.now() - s;
+        // The pool keeps users, not sessions: log this one out again.
         try {
-          s = performance.now();
-          const { session_token } = await fresh.request<{ session_token: string }>("POST", "/users/login", { body: { email: plan.emails[i]!, password: pw }, expect: [201] });
-          rec.login_ms = performance.now() - s;
-          registerSecret(session_token);
-          // The pool keeps users, not sessions: log this one out again.
-          const session = new CoderClient({ url: client.url, token: session_token, concurrency: 1 });
-          try {
-            await session.request("POST", "/users/logout", { expect: [200] });
-          } finally {
-            await session.close();
-          }
+          await session.request("POST", "/users/logout", { expect: [200], signal: unit.signal });
         } finally {
-          await fresh.close();
+          await session.close();
         }
         if (rec.template_admin) {
           step = "role";

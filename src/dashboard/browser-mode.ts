@@ -169,6 +169,9 @@ function pathOf(url: string): string {
   }
 }
 
+/** Requests that stay open while the page does (watch streams, followed logs): not waited for. */
+const STREAM_RE = /\/(watch|watch-ws|watch-metadata-ws|pty|logs|inbox\/watch)$/;
+
 interface ApiObservation {
   endpoint: string;
   status: number;
@@ -178,8 +181,7 @@ interface ApiObservation {
 /**
  * One page view: `start` (a click, or the landing navigation), then the target's element of Coder's UI (or an
  * error alert in its place). The time runs from the click to that element, as Coder's duration. Then the
- * page's remaining requests are given until network idle (at most 5 s, not timed) so their answers are
- * judged: a view fails on a non-2xx document or API answer, a request with no answer, an error alert, a click
+ * page's API calls still under way are given until their answer (at most 5 s, not timed) so they are judged: a view fails on a non-2xx document or API answer, a request with no answer, an error alert, a click
  * that could not be made, or the element never showing within the page timeout.
  */
 async function act(page: Page, target: BrowserTarget, start: () => Promise<unknown>, opts: BrowserVisitorOptions): Promise<void> {
@@ -187,11 +189,17 @@ async function act(page: Page, target: BrowserTarget, start: () => Promise<unkno
   const seen: ApiObservation[] = [];
   const pending: Promise<void>[] = [];
   let docFailure: { status: string; message: string } | undefined;
+  // API requests of this view still without an answer (long-lived streams left out: they never end).
+  const inflight = new Set<Request>();
+  const onRequest = (req: Request): void => {
+    if (isApi(req) && !STREAM_RE.test(new URL(req.url()).pathname)) inflight.add(req);
+  };
   const isApi = (r: Request): boolean => {
     const u = new URL(r.url());
     return u.origin === base.origin && u.pathname.startsWith("/api/");
   };
   const onFinished = (req: Request): void => {
+    inflight.delete(req);
     if (req.isNavigationRequest() && req.frame() === page.mainFrame()) {
       pending.push(
         (async () => {
@@ -215,14 +223,17 @@ async function act(page: Page, target: BrowserTarget, start: () => Promise<unkno
     );
   };
   const onFailed = (req: Request): void => {
+    inflight.delete(req);
     if (!isApi(req)) return;
     const endpoint = endpointOf(req.method(), new URL(req.url()).pathname);
     opts.recorder.request(endpoint, 0, 0, target.page);
     seen.push({ endpoint, status: 0, failure: req.failure()?.errorText ?? "request failed" });
   };
+  page.on("request", onRequest);
   page.on("requestfinished", onFinished);
   page.on("requestfailed", onFailed);
   const cleanup = (): void => {
+    page.off("request", onRequest);
     page.off("requestfinished", onFinished);
     page.off("requestfailed", onFailed);
   };
@@ -249,7 +260,9 @@ async function act(page: Page, target: BrowserTarget, start: () => Promise<unkno
         if ((e as Error).name !== "TimeoutError") throw e;
         failure = { status: "no_landmark", message: `${pathOf(page.url())} never showed Coder's UI element ${target.waitFor} (waited ${timeout} ms)` };
       }
-      await page.waitForLoadState("networkidle", { timeout: Math.min(timeout, 5000) }).catch(() => {});
+      // The page's API calls still under way get until their answer (at most 5 s, not timed) to be judged.
+      const until = Date.now() + Math.min(timeout, 5000);
+      while (inflight.size > 0 && Date.now() < until && !opts.signal.aborted) await sleep(10, opts.signal);
     }
   } catch (e) {
     if (opts.signal.aborted) return cleanup();

@@ -333,6 +333,43 @@ describe("dashboard traffic, browser mode (real headless Chromium)", () => {
     });
   });
 
+  test("an info alert beside Coder's element and a 404 the page renders without do not fail the view", async (t) => {
+    const chromiumPath = requireChromium(t);
+    if (!chromiumPath) return;
+    await withSim({}, async (sim) => {
+      // A templates page as Coder's may render it: an info alert (role=alert, as all of Coder's alerts) shows
+      // first, an optional call answers 404, then the rows appear.
+      sim.core.preHandlers.unshift((ctx) => {
+        if (ctx.method !== "GET" || ctx.path !== "/templates") return false;
+        const body = '<!doctype html><html><body><nav><a href="/workspaces">Workspaces</a> <a href="/templates" class="active">Templates</a></nav>' +
+          '<div role="alert">Info: a banner</div><main id="m"></main><script>fetch("/api/v2/optional-thing").then(() => fetch("/api/v2/templates"))' +
+          '.then((r) => r.json()).then((ts) => { setTimeout(() => { document.getElementById("m").innerHTML = "<table><tbody class=\\"MuiTableBody-root\\">" + ' +
+          'ts.map((x) => "<tr role=\\"button\\" data-testid=\\"template-" + x.id + "\\"><td>" + x.name + "</td></tr>").join("") + "</tbody></table>"; }, 200); });</script></body></html>';
+        ctx.res.writeHead(200, { "Content-Type": "text/html; charset=utf-8", "Content-Length": Buffer.byteLength(body) });
+        ctx.res.end(body);
+        return true;
+      });
+      const client = ownerClient(sim);
+      try {
+        const r = await runDashboardTraffic(
+          client,
+          base(sim, {
+            mode: "browser", chromiumPath, useHostLogin: true, concurrency: 1, durationMs: 2000, intervalMs: 100, jitterMs: 50,
+            pages: ["workspaces", "templates"], screenshotDir: join(tmp, "shots-info"),
+          }),
+        );
+        const tpl = r.pages["templates"]!;
+        assert.ok(tpl.count >= 1, "the templates page was opened");
+        assert.equal(r.totals.errors, 0, JSON.stringify(r.failures));
+        assert.equal(r.endpoints["GET /optional-thing"]!.by_status["404"], tpl.count, "the 404 is counted for its endpoint");
+        // Timed to the rows (after the 200 ms the page takes to render them), not to the alert.
+        assert.ok(tpl.latency.min >= 200, `templates view timed to its rows: ${tpl.latency.min} ms`);
+      } finally {
+        await client.close();
+      }
+    });
+  });
+
   test("a 500 on one page's API call fails that page and keeps a screenshot", async (t) => {
     const chromiumPath = requireChromium(t);
     if (!chromiumPath) return;

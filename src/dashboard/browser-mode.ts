@@ -69,8 +69,11 @@ const WARM_UP_HTML =
   "<main><table><tr><td>warm</td><td>up</td></tr></table></main>" +
   "<script>document.title = JSON.stringify({ ok: [1, 2, 3].map((x) => x * 2) });</script></body></html>";
 
-/** Coder's ErrorAlert (an MUI Alert) carries role="alert". */
+/** Coder's ErrorAlert carries role="alert" (as do its info and warning alerts: see ALERT_GRACE_MS). */
 const ERROR_ELEMENT = '[role="alert"]';
+
+/** How long the page's element may follow an alert before the alert counts as the page's error. */
+const ALERT_GRACE_MS = 1000;
 
 export interface BrowserSession {
   context: BrowserContext;
@@ -181,8 +184,11 @@ interface ApiObservation {
 /**
  * One page view: `start` (a click, or the landing navigation), then the target's element of Coder's UI (or an
  * error alert in its place). The time runs from the click to that element, as Coder's duration. Then the
- * page's API calls still under way are given until their answer (at most 5 s, not timed) so they are judged: a view fails on a non-2xx document or API answer, a request with no answer, an error alert, a click
- * that could not be made, or the element never showing within the page timeout.
+ * page's API calls still under way are given until their answer (at most 5 s, not timed) so they are judged.
+ * A view fails on a document answering 4xx/5xx, an API call answering 5xx or 429 or not at all, a click that
+ * could not be made, or the element missing (then named by the page's error alert or a refused API call, if
+ * any). Other 4xx answers are counted per endpoint but do not fail a page that rendered: Coder's frontend
+ * probes permissions and optional data and renders without them.
  */
 async function act(page: Page, target: BrowserTarget, start: () => Promise<unknown>, opts: BrowserVisitorOptions): Promise<void> {
   const base = new URL(opts.url);
@@ -256,6 +262,14 @@ async function act(page: Page, target: BrowserTarget, start: () => Promise<unkno
       try {
         await page.waitForSelector(`${target.waitFor}, ${ERROR_ELEMENT}`, { timeout, state: "attached" });
         settledAt = performance.now();
+        if ((await page.locator(target.waitFor).count()) === 0) {
+          // An alert came first. Coder's UI shows info and warning alerts (role=alert too) beside the content,
+          // so the element gets a short grace before the alert counts as the page's error.
+          const shown = await page
+            .waitForSelector(target.waitFor, { timeout: Math.min(timeout, ALERT_GRACE_MS), state: "attached" })
+            .then(() => true, () => false);
+          if (shown) settledAt = performance.now();
+        }
       } catch (e) {
         if ((e as Error).name !== "TimeoutError") throw e;
         failure = { status: "no_landmark", message: `${pathOf(page.url())} never showed Coder's UI element ${target.waitFor} (waited ${timeout} ms)` };
@@ -275,26 +289,29 @@ async function act(page: Page, target: BrowserTarget, start: () => Promise<unkno
   const url = pathOf(page.url());
 
   failure ??= docFailure;
-  if (!failure) {
-    const bad = seen.find((s) => s.status < 200 || s.status >= 300);
-    if (bad) {
-      failure = bad.status
-        ? { status: String(bad.status), message: `${bad.endpoint} answered HTTP ${bad.status}` }
-        : { status: "network", message: `${bad.endpoint}: ${bad.failure ?? "no answer"}` };
-    }
-  }
-  if (!failure) {
+  // A call with no answer, rate-limited or failing on the server fails the view even when the page rendered.
+  failure ??= apiFailure(seen.find((s) => s.status === 0 || s.status === 429 || s.status >= 500));
+  if (!failure && (await page.locator(target.waitFor).count().catch(() => 0)) === 0) {
+    // No element of Coder's UI: say why as precisely as the page does (its error alert, a refused call).
     const errors = page.locator(ERROR_ELEMENT);
     const errText = (await errors.count().catch(() => 0)) > 0 ? await errors.first().textContent({ timeout: 1000 }).catch(() => "") : undefined;
-    if (errText !== undefined) failure = { status: "error_element", message: `${url} shows an error: ${redactAndTruncate((errText ?? "").trim(), 200)}` };
-  }
-  if (!failure && (await page.locator(target.waitFor).count().catch(() => 0)) === 0) {
-    failure = { status: "no_landmark", message: `${url} lacks Coder's UI element ${target.waitFor}` };
+    failure =
+      errText !== undefined
+        ? { status: "error_element", message: `${url} shows an error: ${redactAndTruncate((errText ?? "").trim(), 200)}` }
+        : (apiFailure(seen.find((s) => s.status < 200 || s.status >= 300)) ??
+          { status: "no_landmark", message: `${url} lacks Coder's UI element ${target.waitFor}` });
   }
 
   opts.recorder.page(target.page, ms, !failure, failure?.status ?? "ok");
   opts.onView?.({ user: opts.identity.username, action: target.action, page: target.page, url, ok: !failure, status: failure?.status ?? "ok" });
   if (failure) await keepFailure(page, target.page, url, failure.message, opts);
+}
+
+function apiFailure(bad: ApiObservation | undefined): { status: string; message: string } | undefined {
+  if (!bad) return undefined;
+  return bad.status
+    ? { status: String(bad.status), message: `${bad.endpoint} answered HTTP ${bad.status}` }
+    : { status: "network", message: `${bad.endpoint}: ${bad.failure ?? "no answer"}` };
 }
 
 /** A failure in the results, with a screenshot while the shared budget lasts. */

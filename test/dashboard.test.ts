@@ -236,14 +236,22 @@ describe("dashboard traffic, browser mode (real headless Chromium)", () => {
       await createRunningWorkspace(sim, "seeded-b");
       const client = ownerClient(sim);
       try {
+        // Each run stops after its tenth view (the duration is only a bound), so a slow machine compares as many.
+        const VIEWS = 10;
         const runOnce = async () => {
           const views: BrowserView[] = [];
+          const stop = new AbortController();
           const r = await runDashboardTraffic(
             client,
             base(sim, {
-              mode: "browser", chromiumPath, useHostLogin: true, concurrency: 1, durationMs: 3000, intervalMs: 120, jitterMs: 60,
-              random: seededRandom(11), onView: (v) => views.push(v),
+              mode: "browser", chromiumPath, useHostLogin: true, concurrency: 1, durationMs: 60_000, intervalMs: 120, jitterMs: 60,
+              random: seededRandom(11),
+              onView: (v) => {
+                views.push(v);
+                if (views.length === VIEWS) stop.abort();
+              },
             }),
+            { signal: stop.signal },
           );
           return { r, views };
         };
@@ -257,9 +265,9 @@ describe("dashboard traffic, browser mode (real headless Chromium)", () => {
           for (const v of views.slice(1)) assert.ok(CODER_TARGETS.some((c) => c.action === v.action), v.action);
           for (const [page, s] of Object.entries(r.pages)) assert.ok(s.count > 0 && s.latency.max > 0, page);
         }
-        const n = Math.min(first.views.length, second.views.length);
-        assert.ok(n >= 5, `at least five views each (${first.views.length}, ${second.views.length})`);
-        const trail = (vs: BrowserView[]) => vs.slice(0, n).map((v) => `${v.action} ${v.url}`);
+        assert.equal(first.views.length, VIEWS);
+        assert.equal(second.views.length, VIEWS);
+        const trail = (vs: BrowserView[]) => vs.map((v) => `${v.action} ${v.url}`);
         assert.deepEqual(trail(second.views), trail(first.views));
         assert.ok(new Set(first.views.map((v) => v.page)).size >= 3, `several pages: ${trail(first.views).join(", ")}`);
       } finally {

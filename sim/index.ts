@@ -16,7 +16,8 @@ import { PtyServer } from "./pty.ts";
 import { BuildLogStreams } from "./build-logs.ts";
 import { installApps, type SimApps } from "./apps/server.ts";
 import { installSsh, type SimSsh } from "./ssh/server.ts";
-import { installDashboardPages } from "./dashboard/index.ts";
+import { installDashboardPages, type DashboardPagesControl } from "./dashboard/index.ts";
+import { authenticate, isOwner, tokenFromRequest } from "./auth.ts";
 import type { RouteDeps } from "./routes/common.ts";
 import { registerMetaRoutes } from "./routes/meta.ts";
 import { registerTemplateRoutes } from "./routes/templates.ts";
@@ -119,6 +120,8 @@ export interface Sim {
     use(pre: PreHandler): void;
   };
   addUpgradeHandler(pattern: string, handler: UpgradeHandler): void;
+  /** The dashboard pages (browser mode) and their fault knob `omitLandmarks`. */
+  readonly dashboardPages: DashboardPagesControl;
   counts(): SimCounts;
   /** Canonical JSON of the pre-existing users and workspaces, for byte-for-byte comparison. */
   snapshotPreexisting(): string;
@@ -175,7 +178,15 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
   const watch = new BuildWatchServer(core, convert, opts.experiments);
   const dynamicParameters = new DynamicParametersSim(core, templateWrites);
   // Minimal dashboard pages (HTML at the dashboard's paths) for browser-mode dashboard traffic.
-  installDashboardPages({ use: (pre) => core.preHandlers.push(pre) });
+  // The signed-in user is embedded in each page, as coderd embeds it in its HTML.
+  const dashboardPages = installDashboardPages({ use: (pre) => core.preHandlers.push(pre) }, (ctx) => {
+    try {
+      const actor = authenticate(core.state, tokenFromRequest(ctx.req, ctx.query), core.now());
+      return { username: actor.user.username, owner: isOwner(actor) };
+    } catch {
+      return undefined;
+    }
+  });
 
   const metrics = opts.metrics ? await startSimMetrics(core, engine, { host: opts.host, version: opts.version, notifier }) : undefined;
   if (metrics) core.onClose(() => metrics.close());
@@ -226,6 +237,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
       use: (pre) => core.preHandlers.push(pre),
     },
     addUpgradeHandler: (pattern, handler) => core.addUpgradeHandler(pattern, handler),
+    dashboardPages,
     counts: () => {
       const s = core.state;
       let builds = 0;

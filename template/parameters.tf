@@ -1663,7 +1663,7 @@ data "coder_parameter" "dashboard_interval" {
   count        = (contains(jsondecode(data.coder_parameter.scenarios.value), "dashboard")) && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
   name         = "dashboard_interval"
   display_name = "Page interval (browser mode)"
-  description  = "browser mode: time between page visits of one user (as coder exp scaletest dashboard --interval). Allowed: 1ms to 1h. (env `SCALETEST_DASHBOARD_INTERVAL`)"
+  description  = "browser mode: time between two clicks of one user on the dashboard (as coder exp scaletest dashboard --interval). Allowed: 1ms to 1h. (env `SCALETEST_DASHBOARD_INTERVAL`)"
   type         = "string"
   default      = "10s"
   mutable      = true

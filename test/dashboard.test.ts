@@ -7,12 +7,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { promisify } from "node:util";
-import { DASHBOARD_PAGES, endpointOf, runDashboardTraffic, type DashboardOptions } from "../src/dashboard/index.ts";
+import {
+  CODER_TARGETS, DASHBOARD_PAGES, LANDING_TARGET, endpointOf, launchChromium, runDashboardTraffic, type BrowserView, type DashboardOptions,
+} from "../src/dashboard/index.ts";
+import { seededRandom } from "../src/util/random.ts";
 import { evaluate } from "../src/thresholds/index.ts";
 import { getRegistry } from "../src/metrics/index.ts";
 import { requireChromium } from "./helpers/chromium.ts";
 import { createScaletestUsers, ownerClient } from "./helpers/dashboard.ts";
-import { withSim } from "./helpers/sim.ts";
+import { createRunningWorkspace, FAST, withSim } from "./helpers/sim.ts";
 
 const run = promisify(execFile);
 const tmp = mkdtempSync(join(tmpdir(), "dashboard-test-"));
@@ -214,25 +217,142 @@ describe("dashboard traffic, browser mode (real headless Chromium)", () => {
         assert.ok(r.pages["workspaces"]!.count >= 3, "each browser context landed on /workspaces");
         assert.ok(Object.keys(r.pages).length >= 2, `visited several pages: ${Object.keys(r.pages).join(", ")}`);
         for (const s of Object.values(r.pages)) assert.ok(s.latency.p95 > 0 && s.latency.p95 <= s.latency.max);
-        // The simulator's pages fetch exactly the endpoints of the page table, with the cookie.
+        // The simulator's pages fetch the endpoints of the page table (and the workspace's build list), with the cookie.
         assert.ok(r.endpoints["GET /workspaces"]!.by_status["200"]! >= 3);
-        for (const ep of Object.keys(r.endpoints)) assert.ok(ALL_ENDPOINTS.has(ep), `${ep} is in the page table`);
-        assert.equal(r.totals.errors, 0);
+        for (const ep of Object.keys(r.endpoints)) {
+          assert.ok(ALL_ENDPOINTS.has(ep) || ep === "GET /workspaces/{id}/builds", `${ep} is in the page table`);
+        }
       } finally {
         await client.close();
       }
     });
   });
 
-  test("a page without Coder's UI elements is a failed view (no marker of ours decides)", async (t) => {
+  test("a fixed --rand-seed clicks the same targets of Coder's list in the same order; every view is measured", async (t) => {
+    const chromiumPath = requireChromium(t);
+    if (!chromiumPath) return;
+    await withSim(FAST, async (sim) => {
+      await createRunningWorkspace(sim, "seeded-a");
+      await createRunningWorkspace(sim, "seeded-b");
+      const client = ownerClient(sim);
+      try {
+        // Each run stops after its tenth view (the duration is only a bound), so a slow machine compares as many.
+        const VIEWS = 10;
+        const runOnce = async () => {
+          const views: BrowserView[] = [];
+          const stop = new AbortController();
+          const r = await runDashboardTraffic(
+            client,
+            base(sim, {
+              mode: "browser", chromiumPath, useHostLogin: true, concurrency: 1, durationMs: 60_000, intervalMs: 120, jitterMs: 60,
+              random: seededRandom(11),
+              onView: (v) => {
+                views.push(v);
+                if (views.length === VIEWS) stop.abort();
+              },
+            }),
+            { signal: stop.signal },
+          );
+          return { r, views };
+        };
+        const first = await runOnce();
+        const second = await runOnce();
+        for (const { r, views } of [first, second]) {
+          assert.equal(r.totals.errors, 0, JSON.stringify(r.failures));
+          // Every view is a measured page view (the landing plus one per click), and none is of ours alone.
+          assert.equal(views.length, r.totals.views);
+          assert.equal(views[0]!.action, "workspace_list", "the session lands on the workspaces list");
+          for (const v of views.slice(1)) assert.ok(CODER_TARGETS.some((c) => c.action === v.action), v.action);
+          for (const [page, s] of Object.entries(r.pages)) assert.ok(s.count > 0 && s.latency.max > 0, page);
+        }
+        assert.equal(first.views.length, VIEWS);
+        assert.equal(second.views.length, VIEWS);
+        const trail = (vs: BrowserView[]) => vs.map((v) => `${v.action} ${v.url}`);
+        assert.deepEqual(trail(second.views), trail(first.views));
+        assert.ok(new Set(first.views.map((v) => v.page)).size >= 3, `several pages: ${trail(first.views).join(", ")}`);
+      } finally {
+        await client.close();
+      }
+    });
+  });
+
+  test("the simulator's pages carry every click target and element of Coder's list (a scripted walk)", async (t) => {
+    const chromiumPath = requireChromium(t);
+    if (!chromiumPath) return;
+    await withSim(FAST, async (sim) => {
+      await createRunningWorkspace(sim, "walk-a");
+      const browser = await launchChromium(chromiumPath);
+      try {
+        const context = await browser.newContext();
+        await context.addCookies([{ name: "coder_session_token", value: sim.ownerToken, url: sim.url }]);
+        const page = await context.newPage();
+        await page.goto(`${sim.url}/`);
+        await page.waitForSelector(LANDING_TARGET.waitFor, { state: "attached", timeout: 10_000 });
+        const byAction = new Map(CODER_TARGETS.map((c) => [c.action, c]));
+        // A path through the dashboard on which each of Coder's targets (starter templates aside) is clickable.
+        const walk = [
+          "workspace_details", "workspace_build_details", "template_list", "template_details", "template_docs",
+          "template_files", "template_versions", "template_version_details", "user_list", "workspace_list",
+        ];
+        for (const action of walk) {
+          const target = byAction.get(action)!;
+          assert.ok((await page.locator(target.clickOn).count()) > 0, `${page.url()} offers ${action} (${target.clickOn})`);
+          await page.locator(target.clickOn).first().click({ timeout: 10_000 });
+          await page.waitForSelector(target.waitFor, { state: "attached", timeout: 10_000 });
+          assert.equal(await page.locator('[role="alert"]').count(), 0, `${action}: no error on ${page.url()}`);
+        }
+        // The simulator serves no starter templates (no examples endpoint), so that target never shows.
+        assert.equal(await page.locator(byAction.get("starter_templates")!.clickOn).count(), 0);
+      } finally {
+        await browser.close();
+      }
+    });
+  });
+
+  test("a simulator page without Coder's UI elements is a failed view (no marker of ours decides)", async (t) => {
+    const chromiumPath = requireChromium(t);
+    if (!chromiumPath) return;
+    await withSim(FAST, async (sim) => {
+      await createRunningWorkspace(sim, "bare-a");
+      // The workspace page answers 200 and makes its calls, but renders its builds without Coder's elements.
+      sim.dashboardPages.omitLandmarks.add("workspace");
+      const client = ownerClient(sim);
+      try {
+        const r = await runDashboardTraffic(
+          client,
+          base(sim, {
+            mode: "browser", chromiumPath, useHostLogin: true, concurrency: 1, durationMs: 2500, intervalMs: 100, jitterMs: 50,
+            pages: ["workspaces", "workspace"], pageTimeoutMs: 800, screenshotDir: join(tmp, "shots-landmark"),
+          }),
+        );
+        assert.equal(r.pages["workspaces"]!.errors, 0, "the simulator's other pages carry Coder's elements");
+        const ws = r.pages["workspace"]!;
+        assert.ok(ws.count >= 1 && ws.errors === ws.count, `every workspace view failed (${ws.errors}/${ws.count})`);
+        assert.equal(ws.by_status["no_landmark"], ws.count);
+        const f = r.failures.find((x) => x.page === "workspace")!;
+        assert.match(f.error, /never showed Coder's UI element tr\[role="button"\]\[data-testid\^="build-"\]/);
+        assert.match(f.url, /^\/@/);
+        // Coder's own series count it as a failed workspace_details action.
+        const errors = await getRegistry().getSingleMetric("coderd_scaletest_dashboard_errors_total")!.get();
+        assert.ok(errors.values.some((v) => v.labels["action"] === "workspace_details" && v.value >= ws.count));
+      } finally {
+        await client.close();
+      }
+    });
+  });
+
+  test("an info alert beside Coder's element and a 404 the page renders without do not fail the view", async (t) => {
     const chromiumPath = requireChromium(t);
     if (!chromiumPath) return;
     await withSim({}, async (sim) => {
-      // The templates page answers 200 and makes its calls, but renders a list instead of Coder's table.
+      // A templates page as Coder's may render it: an info alert (role=alert, as all of Coder's alerts) shows
+      // first, an optional call answers 404, then the rows appear.
       sim.core.preHandlers.unshift((ctx) => {
         if (ctx.method !== "GET" || ctx.path !== "/templates") return false;
-        const body = '<!doctype html><html><body><main id="m"></main><script>fetch("/api/v2/templates").then((r) => r.json())' +
-          '.then((ts) => { document.getElementById("m").innerHTML = "<ul>" + ts.map((x) => "<li>" + x.name + "</li>").join("") + "</ul>"; });</script></body></html>';
+        const body = '<!doctype html><html><body><nav><a href="/workspaces">Workspaces</a> <a href="/templates" class="active">Templates</a></nav>' +
+          '<div role="alert">Info: a banner</div><main id="m"></main><script>fetch("/api/v2/optional-thing").then(() => fetch("/api/v2/templates"))' +
+          '.then((r) => r.json()).then((ts) => { setTimeout(() => { document.getElementById("m").innerHTML = "<table><tbody class=\\"MuiTableBody-root\\">" + ' +
+          'ts.map((x) => "<tr role=\\"button\\" data-testid=\\"template-" + x.id + "\\"><td>" + x.name + "</td></tr>").join("") + "</tbody></table>"; }, 200); });</script></body></html>';
         ctx.res.writeHead(200, { "Content-Type": "text/html; charset=utf-8", "Content-Length": Buffer.byteLength(body) });
         ctx.res.end(body);
         return true;
@@ -242,15 +362,16 @@ describe("dashboard traffic, browser mode (real headless Chromium)", () => {
         const r = await runDashboardTraffic(
           client,
           base(sim, {
-            mode: "browser", chromiumPath, useHostLogin: true, concurrency: 1, durationMs: 2500, intervalMs: 100, jitterMs: 50,
-            pages: ["workspaces", "templates"], random: () => 0.99, pageTimeoutMs: 1000, screenshotDir: join(tmp, "shots-landmark"),
+            mode: "browser", chromiumPath, useHostLogin: true, concurrency: 1, durationMs: 2000, intervalMs: 100, jitterMs: 50,
+            pages: ["workspaces", "templates"], screenshotDir: join(tmp, "shots-info"),
           }),
         );
-        assert.equal(r.pages["workspaces"]!.errors, 0, "the simulator's own pages carry Coder's landmarks");
         const tpl = r.pages["templates"]!;
-        assert.ok(tpl.count >= 1 && tpl.errors === tpl.count, `every templates view failed (${tpl.errors}/${tpl.count})`);
-        assert.equal(tpl.by_status["no_landmark"], tpl.count);
-        assert.match(r.failures.find((f) => f.page === "templates")!.error, /never showed Coder's UI element tbody\.MuiTableBody-root/);
+        assert.ok(tpl.count >= 1, "the templates page was opened");
+        assert.equal(r.totals.errors, 0, JSON.stringify(r.failures));
+        assert.equal(r.endpoints["GET /optional-thing"]!.by_status["404"], tpl.count, "the 404 is counted for its endpoint");
+        // Timed to the rows (after the 200 ms the page takes to render them), not to the alert.
+        assert.ok(tpl.latency.min >= 200, `templates view timed to its rows: ${tpl.latency.min} ms`);
       } finally {
         await client.close();
       }
@@ -276,8 +397,8 @@ describe("dashboard traffic, browser mode (real headless Chromium)", () => {
             durationMs: 2500,
             intervalMs: 100,
             jitterMs: 50,
+            // From the workspaces list only the Templates nav link is a target, from the templates list only Workspaces.
             pages: ["workspaces", "templates"],
-            random: () => 0.99, // after landing on /workspaces, always pick the templates page
             screenshotDir: shots,
           }),
         );

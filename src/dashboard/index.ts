@@ -14,14 +14,16 @@ import type { PhaseResult, PhaseTargets, Runner } from "../scenario/runner.ts";
 import { BadInputError } from "../util/errors.ts";
 import { log as defaultLog, type Logger } from "../util/log.ts";
 import { runApiVisitor } from "./api-mode.ts";
-import { launchChromium, openBrowserSession, runBrowserVisitor, type BrowserSession } from "./browser-mode.ts";
+import { launchChromium, openBrowserSession, runBrowserVisitor, type BrowserSession, type BrowserView } from "./browser-mode.ts";
+import { BROWSER_PAGE_NAMES } from "./browser-targets.ts";
 import { resolveIdentities } from "./identities.ts";
 import { PAGE_NAMES, type PageName } from "./pages.ts";
 import { DashboardRecorder, type DashboardFailure, type DashboardTimelinePoint, type DashboardMode, type LatencyStats } from "./recorder.ts";
 import { seededRandom } from "../util/random.ts";
 
 export { DASHBOARD_PAGES, PAGE_NAMES, endpointOf, pagesFor, type PageDef, type PageName } from "./pages.ts";
-export { CHROMIUM_ARGS, launchChromium } from "./browser-mode.ts";
+export { CHROMIUM_ARGS, launchChromium, type BrowserView } from "./browser-mode.ts";
+export { BROWSER_PAGE_NAMES, CODER_TARGETS, LANDING_TARGET, type BrowserTarget } from "./browser-targets.ts";
 export type { DashboardFailure, DashboardMode, LatencyStats } from "./recorder.ts";
 
 export interface DashboardOptions {
@@ -48,8 +50,13 @@ export interface DashboardOptions {
   maxScreenshots?: number;
   /** Limit for one API call (api) or one page to settle (browser); default 30 s. */
   pageTimeoutMs?: number;
-  /** Only these pages (default: every page; owner-only pages are visited by owners only). */
-  pages?: readonly PageName[];
+  /**
+   * Only these pages (default: every page; owner-only pages are visited by owners only). api mode: PAGE_NAMES;
+   * browser mode: BROWSER_PAGE_NAMES (only the targets opening them are clicked).
+   */
+  pages?: readonly string[];
+  /** browser mode: told of every page view (user, Coder's action, page, URL, outcome) as it is recorded. */
+  onView?: (view: BrowserView) => void;
   random?: () => number;
   log?: Logger;
   /** Receives the recorder as the run starts (live metrics for abort thresholds). */
@@ -148,11 +155,13 @@ export async function runDashboardTraffic(
     const screenshots = { taken: 0, max: opts.maxScreenshots ?? 20 };
     const visitors = Array.from({ length: opts.concurrency }, (_, i) => {
       const identity = identityOf(i);
-      const common = { url, identity, recorder, deadline, signal: stop.signal, random, ...(opts.pages ? { pages: opts.pages } : {}) };
+      const common = { url, identity, recorder, deadline, signal: stop.signal, random };
       const session = sessions[i];
       if (session) {
         return runBrowserVisitor(session, {
           ...common,
+          ...(opts.pages ? { pages: opts.pages } : {}),
+          ...(opts.onView ? { onView: opts.onView } : {}),
           intervalMs: opts.intervalMs,
           jitterMs: opts.jitterMs,
           pageTimeoutMs,
@@ -160,7 +169,7 @@ export async function runDashboardTraffic(
           screenshots,
         });
       }
-      return runApiVisitor({ ...common, thinkTimeMs: opts.thinkTimeMs, requestTimeoutMs: pageTimeoutMs });
+      return runApiVisitor({ ...common, ...(opts.pages ? { pages: opts.pages as readonly PageName[] } : {}), thinkTimeMs: opts.thinkTimeMs, requestTimeoutMs: pageTimeoutMs });
     });
     const settled = await Promise.allSettled(visitors);
     const crashed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
@@ -217,8 +226,9 @@ function validate(opts: DashboardOptions): void {
     throw new Error(`dashboard concurrency must be a positive integer, got ${opts.concurrency}`);
   }
   if (!(opts.durationMs > 0)) throw new Error(`dashboard duration must be positive, got ${opts.durationMs} ms`);
+  const known: readonly string[] = opts.mode === "browser" ? BROWSER_PAGE_NAMES : PAGE_NAMES;
   for (const p of opts.pages ?? []) {
-    if (!PAGE_NAMES.includes(p)) throw new Error(`unknown dashboard page "${p}"; pages are ${PAGE_NAMES.join(", ")}`);
+    if (!known.includes(p)) throw new Error(`unknown dashboard page "${p}" in ${opts.mode} mode; pages are ${known.join(", ")}`);
   }
   if (opts.mode === "browser" && opts.jitterMs >= opts.intervalMs) {
     throw new Error(

@@ -69,6 +69,13 @@ export const CODER_ACTIONS: Readonly<Record<string, string>> = {
   workspace: "workspace_details",
   templates: "template_list",
   users: "user_list",
+  // Pages only browser mode opens (its clicks of Coder's targets, browser-targets.ts).
+  "starter-templates": "starter_templates",
+  "workspace-build": "workspace_build_details",
+  "template-docs": "template_docs",
+  "template-files": "template_files",
+  "template-versions": "template_versions",
+  "template-version": "template_version_details",
 };
 
 export function coderAction(page: string): string {

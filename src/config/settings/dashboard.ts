@@ -65,7 +65,7 @@ export const dashboardSettings = {
     default: "10s",
     min: "1ms",
     max: "1h",
-    help: "browser mode: time between page visits of one user (as coder exp scaletest dashboard --interval).",
+    help: "browser mode: time between two clicks of one user on the dashboard (as coder exp scaletest dashboard --interval).",
   }),
   dashboardJitter: duration({
     group: "dashboard",

@@ -28,6 +28,7 @@ import { parseShard, parseTargetRange } from "./targets.ts";
 import { ALL_PREFIX, runPrefix } from "../util/naming.ts";
 import { runTraffic, type TrafficProgress } from "./engine.ts";
 import { TrafficProgressLine } from "./progress.ts";
+import { shardJobConcurrency, trafficWaves } from "./queue.ts";
 import type { PercentileSummary } from "./histogram.ts";
 import type { TrafficResult } from "./result.ts";
 import type { TrafficDialer, TrafficKind } from "./transport.ts";
@@ -221,6 +222,15 @@ export async function prepareTraffic(
   return { found, durationMs, ks, prefix };
 }
 
+/**
+ * --traffic-timeout 0: ramp + duration + 2 minutes (each connection's window starts when its dial completes);
+ * with a job concurrency below the connection count, the windows run in `waves` back to back, each with its
+ * dial and close (one more minute per further wave).
+ */
+export function trafficAutoTimeoutMs(rampMs: number, durationMs: number, waves = 1): number {
+  return rampMs + waves * durationMs + 120_000 + (waves - 1) * 60_000;
+}
+
 /** Runs one traffic scenario and returns the engine's result (prepareTraffic, then the engine). */
 export async function runTrafficScenario(
   client: CoderClient,
@@ -241,20 +251,22 @@ export async function runPrepared(
 ): Promise<TrafficResult> {
   const log = opts.log ?? consoleLog;
   const { found, durationMs, ks, prefix } = prep;
-  // 0 = ramp + duration + 2 minutes (each connection's window starts when its dial completes).
+  const shard = opts.shard ?? config.shard;
+  // This process's share of the run-wide limit (all of it unless it is one of several shards).
+  const jobConcurrency = shardJobConcurrency(config.jobConcurrency, parseShard(shard));
   const rampMs = Math.min(config.ramp, Math.max(0, durationMs - 1));
-  const hardLimitMs = config.trafficTimeout > 0 ? config.trafficTimeout : rampMs + durationMs + 120_000;
+  const hardLimitMs = config.trafficTimeout > 0 ? config.trafficTimeout : trafficAutoTimeoutMs(rampMs, durationMs, trafficWaves(found.targets.length, jobConcurrency));
   const { signal } = withTimeout(opts.signal, hardLimitMs);
   const first = found.targets[0]!;
   const last = found.targets[found.targets.length - 1]!;
   log.info(
     `${TRAFFIC_SCRIPT[kind]}: ${found.targets.length} connection(s) to ${first.workspaceName}..${last.workspaceName} ` +
       `(${found.candidates} ${prefix}* workspaces), ${ks.bytesPerTick} B every ${formatMs(ks.tickIntervalMs)} for ${formatMs(durationMs)}` +
-      `${config.reconnect ? ", reconnecting dropped connections" : ""}`,
+      `${config.reconnect ? ", reconnecting dropped connections" : ""}` +
+      `${jobConcurrency > 0 && jobConcurrency < found.targets.length ? `, at most ${jobConcurrency} at once (the others queue)` : ""}`,
   );
   const dialer = await dialerFor(client, config, kind, ks.bytesPerTick, found, opts, log, signal);
   const metrics = opts.metrics === undefined ? getTrafficMetrics() : opts.metrics;
-  const shard = opts.shard ?? config.shard;
   const line = new TrafficProgressLine(TRAFFIC_SCRIPT[kind], found.targets.length);
   return runTraffic({
     targets: found.targets,
@@ -263,6 +275,7 @@ export async function runPrepared(
     tickIntervalMs: ks.tickIntervalMs,
     durationMs,
     rampMs,
+    jobConcurrency,
     reconnect: config.reconnect,
     signal,
     ...(metrics ? { metrics } : {}),
@@ -378,6 +391,7 @@ export function renderTrafficText(r: TrafficResult): string {
   let out = `Traffic (${r.kind}, mode ${r.mode}${r.shard ? `, shard ${r.shard}` : ""}): ${t.connections} connection(s), `;
   out += `${r.settings.bytesPerTick} B every ${formatMs(r.settings.tickIntervalMs)} for ${formatMs(r.settings.durationMs)}`;
   out += r.settings.rampMs ? `, ramp ${formatMs(r.settings.rampMs)}` : "";
+  out += r.settings.jobConcurrency ? `, at most ${r.settings.jobConcurrency} connection(s) at once` : "";
   out += `, reconnect ${r.settings.reconnect ? "on" : "off"}${r.endReason === "aborted" ? ` (stopped early, after ${formatMs(r.durationMs)})` : ""}\n`;
   out += `  written ${formatBytes(t.bytesWritten)} (${formatBytes(Math.round(tp.writtenBps))}/s over ${formatMs(r.durationMs)} run, target ${formatBytes(Math.round(tp.targetBps))}/s), read ${formatBytes(t.bytesRead)}\n`;
   out += `  ticks ${t.ticksCompleted}/${t.ticksSent} completed, ${t.ticksLost} lost\n`;
@@ -417,7 +431,7 @@ const TRAFFIC_SETTINGS: Record<TrafficKind, readonly SettingKey[]> = {
   "web-terminal": ["webTerminalDuration", "webTerminalBytesPerTick", "webTerminalTickInterval", "webTerminalPercentage"],
   app: ["appDuration", "appBytesPerTick", "appTickInterval", "appPercentage", "appMode", "app", "workspaceProxyUrl"],
 };
-const COMMON_SETTINGS: readonly SettingKey[] = ["runId", "templateFilter", "targetWorkspaces", "targetUsers", "userPool", "shard", "ramp", "reconnect", "trafficTimeout", "runners", "thresholdTrafficErrorRate"];
+const COMMON_SETTINGS: readonly SettingKey[] = ["runId", "templateFilter", "targetWorkspaces", "targetUsers", "userPool", "shard", "ramp", "jobConcurrency", "reconnect", "trafficTimeout", "runners", "thresholdTrafficErrorRate"];
 
 /**
  * A traffic kind as a runner. With --runners N > 1 (pipeline only) the slice is split over N shards: a
@@ -434,7 +448,9 @@ export function trafficRunner(kind: TrafficKind, shards?: (ctx: RunnerContext, s
       try {
         parseTargetRange("workspaces", range);
         parseTargetRange("users", c.targetUsers);
-        parseShard(c.shard);
+        const shard = parseShard(c.shard);
+        // Each shard (the pipeline's --runners, or --shard i/n by hand) needs at least one of the slots.
+        shardJobConcurrency(c.jobConcurrency, c.runners > 1 ? { index: 0, count: c.runners } : shard);
       } catch (e) {
         throw new BadInputError(`${TRAFFIC_SCRIPT[kind]}: ${(e as Error).message}`);
       }

@@ -125,6 +125,18 @@ export const trafficSettings = {
     max: "1h",
     help: "Spread connection starts evenly over this time instead of opening them all at once.",
   }),
+  jobConcurrency: int({
+    group: "traffic",
+    env: "SCALETEST_JOB_CONCURRENCY",
+    flag: "job-concurrency",
+    scriptFlags: { "ssh-traffic": "concurrency", "web-terminal-traffic": "concurrency", "app-traffic": "concurrency" },
+    scripts: TRAFFIC,
+    default: 0,
+    min: 0,
+    max: 1_000_000,
+    help:
+      "At most this many traffic connections at once (all runners together), as Coder's runner passes job_concurrency to workspace-traffic --concurrency; the others queue and start as earlier ones finish their duration and close. 0 = all at once (Coder's CLI alone defaults to 1).",
+  }),
   reconnect: bool({
     group: "traffic",
     env: "SCALETEST_RECONNECT",

@@ -13,6 +13,7 @@ import type { Handler, RouteOptions } from "./http/router.ts";
 import { createSimServer } from "./http/server.ts";
 import { resolveOptions, type SimOptions } from "./options.ts";
 import { PtyServer } from "./pty.ts";
+import { startWorkspaceProxy, type SimWorkspaceProxy } from "./wsproxy.ts";
 import { BuildLogStreams } from "./build-logs.ts";
 import { installApps, type SimApps } from "./apps/server.ts";
 import { installSsh, type SimSsh } from "./ssh/server.ts";
@@ -45,6 +46,7 @@ export type { AutobuildEntry } from "./lifecycle.ts";
 export type { WatchCounts } from "./watch.ts";
 export type { Handler, RouteOptions } from "./http/router.ts";
 export type { UpgradeHandler, PreHandler } from "./core.ts";
+export type { SimWorkspaceProxy } from "./wsproxy.ts";
 export { Ctx, HttpError } from "./http/context.ts";
 export { rejectUpgrade } from "./http/server.ts";
 
@@ -119,6 +121,8 @@ export interface Sim {
     use(pre: PreHandler): void;
   };
   addUpgradeHandler(pattern: string, handler: UpgradeHandler): void;
+  /** A workspace proxy on its own loopback port (sim/wsproxy.ts): the PTY and path apps of this deployment. */
+  startWorkspaceProxy(): Promise<SimWorkspaceProxy>;
   counts(): SimCounts;
   /** Canonical JSON of the pre-existing users and workspaces, for byte-for-byte comparison. */
   snapshotPreexisting(): string;
@@ -226,6 +230,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
       use: (pre) => core.preHandlers.push(pre),
     },
     addUpgradeHandler: (pattern, handler) => core.addUpgradeHandler(pattern, handler),
+    startWorkspaceProxy: () => startWorkspaceProxy(core, opts.host),
     counts: () => {
       const s = core.state;
       let builds = 0;

@@ -685,7 +685,7 @@ data "coder_parameter" "workspace_proxy_url" {
   count        = (contains(jsondecode(data.coder_parameter.scenarios.value), "ssh") || contains(jsondecode(data.coder_parameter.scenarios.value), "web-terminal") || contains(jsondecode(data.coder_parameter.scenarios.value), "app")) && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
   name         = "workspace_proxy_url"
   display_name = "Workspace proxy url"
-  description  = "Workspace proxy URL that app traffic goes through (path-based apps), as Coder's --workspace-proxy-url; list its origin in --trusted-origins too. (env `SCALETEST_WORKSPACE_PROXY_URL`)"
+  description  = "Workspace proxy URL that web-terminal traffic (the reconnecting PTY) and app traffic (path-based apps) go through, as Coder's --workspace-proxy-url; list its origin in --trusted-origins too. SSH traffic goes to the deployment, as in Coder. (env `SCALETEST_WORKSPACE_PROXY_URL`)"
   type         = "string"
   default      = ""
   mutable      = true

@@ -122,8 +122,11 @@ async function dialerFor(
   signal: AbortSignal,
 ): Promise<TrafficDialer> {
   switch (kind) {
-    case "web-terminal":
-      return ptyDialer(client, { bytesPerTick });
+    case "web-terminal": {
+      // As Coder's runner: the PTY goes through its web client, the one made on --workspace-proxy-url.
+      const proxyUrl = workspaceProxyUrl(client.url, c);
+      return ptyDialer(client, { bytesPerTick, ...(proxyUrl ? { proxyUrl } : {}) });
+    }
     case "ssh":
       return sshDialer({
         bytesPerTick,
@@ -138,7 +141,7 @@ async function dialerFor(
       // app host is one clear error up front.
       const problems = appProblems(found.targets, found.agents, slug, appHost);
       if (problems.length) throw new BadInputError(`app-traffic: ${problems.join("; ")}`);
-      const proxyUrl = workspaceProxyUrl(client, c);
+      const proxyUrl = workspaceProxyUrl(client.url, c);
       return appDialer(client, {
         mode: c.appMode as AppMode,
         slug,
@@ -155,7 +158,7 @@ async function dialerFor(
  * --workspace-proxy-url, checked: an http(s) URL whose origin may receive the run's token (the deployment's
  * domain or --trusted-origins), else BadInputError before any traffic.
  */
-export function workspaceProxyUrl(client: CoderClient, c: Config): URL | undefined {
+export function workspaceProxyUrl(deployment: URL, c: Config): URL | undefined {
   if (!c.workspaceProxyUrl) return undefined;
   let u: URL;
   try {
@@ -165,7 +168,7 @@ export function workspaceProxyUrl(client: CoderClient, c: Config): URL | undefin
   }
   if (u.protocol !== "http:" && u.protocol !== "https:") throw new BadInputError(`--workspace-proxy-url must be http(s)://, got ${u.protocol}//`);
   try {
-    assertTokenDestination(client.url, new URL(u.href.replace(/^http/, "ws")), c.trustedOrigins);
+    assertTokenDestination(deployment, new URL(u.href.replace(/^http/, "ws")), c.trustedOrigins);
   } catch (e) {
     throw new BadInputError(`--workspace-proxy-url ${u.origin}: ${(e as Error).message}`);
   }
@@ -428,7 +431,7 @@ export function sshPreflight(c: Config, token: string, signal?: AbortSignal): Pr
 
 const TRAFFIC_SETTINGS: Record<TrafficKind, readonly SettingKey[]> = {
   ssh: ["sshDuration", "sshBytesPerTick", "sshTickInterval", "sshPercentage"],
-  "web-terminal": ["webTerminalDuration", "webTerminalBytesPerTick", "webTerminalTickInterval", "webTerminalPercentage"],
+  "web-terminal": ["webTerminalDuration", "webTerminalBytesPerTick", "webTerminalTickInterval", "webTerminalPercentage", "workspaceProxyUrl"],
   app: ["appDuration", "appBytesPerTick", "appTickInterval", "appPercentage", "appMode", "app", "workspaceProxyUrl"],
 };
 const COMMON_SETTINGS: readonly SettingKey[] = ["runId", "templateFilter", "targetWorkspaces", "targetUsers", "userPool", "shard", "ramp", "jobConcurrency", "reconnect", "trafficTimeout", "runners", "thresholdTrafficErrorRate"];
@@ -448,6 +451,8 @@ export function trafficRunner(kind: TrafficKind, shards?: (ctx: RunnerContext, s
       try {
         parseTargetRange("workspaces", range);
         parseTargetRange("users", c.targetUsers);
+        // --workspace-proxy-url, where it applies, before anything is created (the pipeline validates up front).
+        if (kind !== "ssh" && c.workspaceProxyUrl && URL.canParse(c.url)) workspaceProxyUrl(new URL(c.url), c);
         const shard = parseShard(c.shard);
         // Each shard (the pipeline's --runners, or --shard i/n by hand) needs at least one of the slots.
         shardJobConcurrency(c.jobConcurrency, c.runners > 1 ? { index: 0, count: c.runners } : shard);

@@ -69,9 +69,9 @@ export const trafficSettings = {
     group: "traffic",
     env: "SCALETEST_WORKSPACE_PROXY_URL",
     flag: "workspace-proxy-url",
-    scripts: ["run", "app-traffic"],
+    scripts: ["run", "web-terminal-traffic", "app-traffic"],
     default: "",
-    help: "Workspace proxy URL that app traffic goes through (path-based apps), as Coder's --workspace-proxy-url; list its origin in --trusted-origins too.",
+    help: "Workspace proxy URL that web-terminal traffic (the reconnecting PTY) and app traffic (path-based apps) go through, as Coder's --workspace-proxy-url; list its origin in --trusted-origins too. SSH traffic goes to the deployment, as in Coder.",
   }),
   templateFilter: str({
     group: "traffic",

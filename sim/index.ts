@@ -13,6 +13,7 @@ import type { Handler, RouteOptions } from "./http/router.ts";
 import { createSimServer } from "./http/server.ts";
 import { resolveOptions, type SimOptions } from "./options.ts";
 import { PtyServer } from "./pty.ts";
+import { startWorkspaceProxy, type SimWorkspaceProxy } from "./wsproxy.ts";
 import { BuildLogStreams } from "./build-logs.ts";
 import { installApps, type SimApps } from "./apps/server.ts";
 import { installSsh, type SimSsh } from "./ssh/server.ts";
@@ -46,6 +47,7 @@ export type { AutobuildEntry } from "./lifecycle.ts";
 export type { WatchCounts } from "./watch.ts";
 export type { Handler, RouteOptions } from "./http/router.ts";
 export type { UpgradeHandler, PreHandler } from "./core.ts";
+export type { SimWorkspaceProxy } from "./wsproxy.ts";
 export { Ctx, HttpError } from "./http/context.ts";
 export { rejectUpgrade } from "./http/server.ts";
 
@@ -122,6 +124,8 @@ export interface Sim {
   addUpgradeHandler(pattern: string, handler: UpgradeHandler): void;
   /** The dashboard pages (browser mode) and their fault knob `omitLandmarks`. */
   readonly dashboardPages: DashboardPagesControl;
+  /** A workspace proxy on its own loopback port (sim/wsproxy.ts): the PTY and path apps of this deployment. */
+  startWorkspaceProxy(): Promise<SimWorkspaceProxy>;
   counts(): SimCounts;
   /** Canonical JSON of the pre-existing users and workspaces, for byte-for-byte comparison. */
   snapshotPreexisting(): string;
@@ -238,6 +242,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
     },
     addUpgradeHandler: (pattern, handler) => core.addUpgradeHandler(pattern, handler),
     dashboardPages,
+    startWorkspaceProxy: () => startWorkspaceProxy(core, opts.host),
     counts: () => {
       const s = core.state;
       let builds = 0;

@@ -78,6 +78,10 @@ export class PtyServer {
   private readonly live = new Set<WebSocket>();
   /** Bytes received as PTY input and sent as PTY output, for stats and tests. */
   readonly bytes = { in: 0, out: 0 };
+  /** Websockets accepted since the start. */
+  private acceptedTotal = 0;
+  /** Most websockets open at once since the start (or the last resetPeak()). */
+  private peak = 0;
 
   constructor(private readonly core: SimCore) {
     core.addUpgradeHandler("/api/v2/workspaceagents/{workspaceagent}/pty", (req, socket, head, params, url) =>
@@ -102,6 +106,21 @@ export class PtyServer {
 
   sessionCount(): number {
     return this.sessions.size;
+  }
+
+  /** Websockets accepted since the start (each dial that got through the upgrade). */
+  acceptedCount(): number {
+    return this.acceptedTotal;
+  }
+
+  /** Most websockets open at the same time since the start or the last resetPeak(). */
+  peakOpen(): number {
+    return this.peak;
+  }
+
+  /** Starts a new peak measurement from what is open now. */
+  resetPeak(): void {
+    this.peak = this.sockets.size;
   }
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, params: Record<string, string>, url: URL): void {
@@ -137,6 +156,8 @@ export class PtyServer {
     s.expiry = undefined;
     s.sockets.add(sock);
     this.sockets.add(sock);
+    this.acceptedTotal++;
+    this.peak = Math.max(this.peak, this.sockets.size);
     const session = s;
     if (!resumed && session.prompt) this.write(session, session.prompt);
     if (!resumed && session.kind === "oneshot") this.runOneShot(session);

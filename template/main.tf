@@ -4,17 +4,19 @@
 
 terraform {
   required_providers {
+    # form_type (multi-select scenario list) needs >= 2.4.0; the lock file (.terraform.lock.hcl) pins 2.13.1; a
+    # major release may break the schema.
     coder = {
       source  = "coder/coder"
-      version = ">= 2.4.0, < 3.0.0" # form_type (multi-select scenario list); a major release may break the schema
+      version = ">= 2.13.1, < 3.0.0"
     }
     kubernetes = {
       source  = "hashicorp/kubernetes"
-      version = "~> 2.30"
+      version = "~> 2.38.0" # the locked version's patch releases only
     }
     time = {
       source  = "hashicorp/time"
-      version = "~> 0.11"
+      version = "~> 0.13.1"
     }
   }
 }

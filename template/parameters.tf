@@ -685,7 +685,7 @@ data "coder_parameter" "workspace_proxy_url" {
   count        = (contains(jsondecode(data.coder_parameter.scenarios.value), "ssh") || contains(jsondecode(data.coder_parameter.scenarios.value), "web-terminal") || contains(jsondecode(data.coder_parameter.scenarios.value), "app")) && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
   name         = "workspace_proxy_url"
   display_name = "Workspace proxy url"
-  description  = "Workspace proxy URL that app traffic goes through (path-based apps), as Coder's --workspace-proxy-url; list its origin in --trusted-origins too. (env `SCALETEST_WORKSPACE_PROXY_URL`)"
+  description  = "Workspace proxy URL that web-terminal traffic (the reconnecting PTY) and app traffic (path-based apps) go through, as Coder's --workspace-proxy-url; list its origin in --trusted-origins too. SSH traffic goes to the deployment, as in Coder. (env `SCALETEST_WORKSPACE_PROXY_URL`)"
   type         = "string"
   default      = ""
   mutable      = true
@@ -724,6 +724,22 @@ data "coder_parameter" "ramp" {
   }
 }
 
+data "coder_parameter" "job_concurrency" {
+  count        = (contains(jsondecode(data.coder_parameter.scenarios.value), "ssh") || contains(jsondecode(data.coder_parameter.scenarios.value), "web-terminal") || contains(jsondecode(data.coder_parameter.scenarios.value), "app")) && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
+  name         = "job_concurrency"
+  display_name = "Job concurrency"
+  description  = "At most this many traffic connections at once (all runners together), as Coder's runner passes job_concurrency to workspace-traffic --concurrency; the others queue and start as earlier ones finish their duration and close. 0 = all at once (Coder's CLI alone defaults to 1). (env `SCALETEST_JOB_CONCURRENCY`)"
+  type         = "number"
+  default      = 0
+  mutable      = true
+  order        = 309
+
+  validation {
+    min = 0
+    max = 1000000
+  }
+}
+
 data "coder_parameter" "reconnect" {
   count        = (contains(jsondecode(data.coder_parameter.scenarios.value), "ssh") || contains(jsondecode(data.coder_parameter.scenarios.value), "web-terminal") || contains(jsondecode(data.coder_parameter.scenarios.value), "app")) && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
   name         = "reconnect"
@@ -732,7 +748,7 @@ data "coder_parameter" "reconnect" {
   type         = "bool"
   default      = false
   mutable      = true
-  order        = 309
+  order        = 310
 }
 
 data "coder_parameter" "workspace_updates" {
@@ -743,7 +759,7 @@ data "coder_parameter" "workspace_updates" {
   type         = "bool"
   default      = false
   mutable      = true
-  order        = 310
+  order        = 311
 }
 
 data "coder_parameter" "workspace_updates_workspaces" {
@@ -754,7 +770,7 @@ data "coder_parameter" "workspace_updates_workspaces" {
   type         = "number"
   default      = 10
   mutable      = true
-  order        = 311
+  order        = 312
 
   validation {
     min = 1
@@ -770,7 +786,7 @@ data "coder_parameter" "workspace_updates_power_user_workspaces" {
   type         = "number"
   default      = 5
   mutable      = true
-  order        = 312
+  order        = 313
 
   validation {
     min = 2
@@ -786,7 +802,7 @@ data "coder_parameter" "workspace_updates_power_user_percentage" {
   type         = "number"
   default      = 50
   mutable      = true
-  order        = 313
+  order        = 314
 }
 
 data "coder_parameter" "workspace_updates_timeout" {
@@ -797,7 +813,7 @@ data "coder_parameter" "workspace_updates_timeout" {
   type         = "string"
   default      = "5m"
   mutable      = true
-  order        = 314
+  order        = 315
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
@@ -813,7 +829,7 @@ data "coder_parameter" "workspace_updates_dial_timeout" {
   type         = "string"
   default      = "2m"
   mutable      = true
-  order        = 315
+  order        = 316
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
@@ -829,7 +845,7 @@ data "coder_parameter" "workspace_updates_template" {
   type         = "string"
   default      = ""
   mutable      = true
-  order        = 316
+  order        = 317
 }
 
 data "coder_parameter" "workspace_updates_setup_concurrency" {
@@ -840,7 +856,7 @@ data "coder_parameter" "workspace_updates_setup_concurrency" {
   type         = "number"
   default      = 0
   mutable      = true
-  order        = 317
+  order        = 318
 
   validation {
     min = 0
@@ -856,7 +872,7 @@ data "coder_parameter" "prebuilds" {
   type         = "bool"
   default      = false
   mutable      = true
-  order        = 318
+  order        = 319
 }
 
 data "coder_parameter" "prebuilds_templates" {
@@ -867,7 +883,7 @@ data "coder_parameter" "prebuilds_templates" {
   type         = "number"
   default      = 1
   mutable      = true
-  order        = 319
+  order        = 320
 
   validation {
     min = 1
@@ -883,7 +899,7 @@ data "coder_parameter" "prebuilds_presets" {
   type         = "number"
   default      = 1
   mutable      = true
-  order        = 320
+  order        = 321
 
   validation {
     min = 1
@@ -899,7 +915,7 @@ data "coder_parameter" "prebuilds_preset_prebuilds" {
   type         = "number"
   default      = 1
   mutable      = true
-  order        = 321
+  order        = 322
 
   validation {
     min = 1
@@ -915,7 +931,7 @@ data "coder_parameter" "prebuilds_template_version_job_timeout" {
   type         = "string"
   default      = "5m"
   mutable      = true
-  order        = 322
+  order        = 323
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
@@ -931,7 +947,7 @@ data "coder_parameter" "prebuilds_workspace_timeout" {
   type         = "string"
   default      = "10m"
   mutable      = true
-  order        = 323
+  order        = 324
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
@@ -947,7 +963,7 @@ data "coder_parameter" "task_status" {
   type         = "bool"
   default      = false
   mutable      = true
-  order        = 324
+  order        = 325
 }
 
 data "coder_parameter" "task_status_count" {
@@ -958,7 +974,7 @@ data "coder_parameter" "task_status_count" {
   type         = "number"
   default      = 10
   mutable      = true
-  order        = 325
+  order        = 326
 
   validation {
     min = 1
@@ -974,7 +990,7 @@ data "coder_parameter" "task_status_template" {
   type         = "string"
   default      = "scaletest-task-status"
   mutable      = true
-  order        = 326
+  order        = 327
 }
 
 data "coder_parameter" "task_status_app_slug" {
@@ -985,7 +1001,7 @@ data "coder_parameter" "task_status_app_slug" {
   type         = "string"
   default      = "ai-agent"
   mutable      = true
-  order        = 327
+  order        = 328
 }
 
 data "coder_parameter" "task_status_report_period" {
@@ -996,7 +1012,7 @@ data "coder_parameter" "task_status_report_period" {
   type         = "string"
   default      = "10s"
   mutable      = true
-  order        = 328
+  order        = 329
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
@@ -1012,7 +1028,7 @@ data "coder_parameter" "task_status_report_duration" {
   type         = "string"
   default      = "15m"
   mutable      = true
-  order        = 329
+  order        = 330
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
@@ -1028,7 +1044,7 @@ data "coder_parameter" "task_status_baseline" {
   type         = "string"
   default      = "10m"
   mutable      = true
-  order        = 330
+  order        = 331
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
@@ -1044,7 +1060,7 @@ data "coder_parameter" "task_status_workspace_timeout" {
   type         = "string"
   default      = "5m"
   mutable      = true
-  order        = 331
+  order        = 332
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
@@ -1060,7 +1076,7 @@ data "coder_parameter" "notifications_user_count" {
   type         = "number"
   default      = 10
   mutable      = true
-  order        = 332
+  order        = 333
 
   validation {
     min = 1
@@ -1076,7 +1092,7 @@ data "coder_parameter" "notifications_template_admin_percentage" {
   type         = "number"
   default      = 20
   mutable      = true
-  order        = 333
+  order        = 334
 }
 
 data "coder_parameter" "notifications_timeout" {
@@ -1087,7 +1103,7 @@ data "coder_parameter" "notifications_timeout" {
   type         = "string"
   default      = "30m"
   mutable      = true
-  order        = 334
+  order        = 335
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
@@ -1103,7 +1119,7 @@ data "coder_parameter" "notifications_dial_timeout" {
   type         = "string"
   default      = "10m"
   mutable      = true
-  order        = 335
+  order        = 336
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
@@ -1119,7 +1135,7 @@ data "coder_parameter" "notifications_setup_timeout" {
   type         = "string"
   default      = "30m"
   mutable      = true
-  order        = 336
+  order        = 337
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
@@ -1135,7 +1151,7 @@ data "coder_parameter" "notifications_setup_concurrency" {
   type         = "number"
   default      = 10
   mutable      = true
-  order        = 337
+  order        = 338
 
   validation {
     min = 0
@@ -1151,23 +1167,7 @@ data "coder_parameter" "notifications_smtp_api_url" {
   type         = "string"
   default      = ""
   mutable      = true
-  order        = 338
-}
-
-data "coder_parameter" "notifications_smtp_request_timeout" {
-  count        = (try(data.coder_parameter.notifications[0].value, "false") == "true") && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
-  name         = "notifications_smtp_request_timeout"
-  display_name = "Notifications smtp request timeout"
-  description  = "Limit for one poll of the SMTP sink's API. Allowed: 100ms to 1h. (env `SCALETEST_NOTIFICATIONS_SMTP_REQUEST_TIMEOUT`)"
-  type         = "string"
-  default      = "5m"
-  mutable      = true
   order        = 339
-
-  validation {
-    regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
-    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
-  }
 }
 
 data "coder_parameter" "ssh_duration" {
@@ -1186,15 +1186,20 @@ data "coder_parameter" "ssh_duration" {
   }
 }
 
-data "coder_parameter" "autostart" {
-  count        = (contains(jsondecode(data.coder_parameter.scenarios.value), "ssh") || contains(jsondecode(data.coder_parameter.scenarios.value), "web-terminal") || contains(jsondecode(data.coder_parameter.scenarios.value), "app")) && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
-  name         = "autostart"
-  display_name = "Autostart"
-  description  = "Run the autostart load type as a phase after the load scenarios: its own users and workspaces (numbered after the run's), all scheduled to autostart in the same minute. (env `SCALETEST_AUTOSTART`)"
-  type         = "bool"
-  default      = false
+data "coder_parameter" "notifications_smtp_request_timeout" {
+  count        = (try(data.coder_parameter.notifications[0].value, "false") == "true") && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
+  name         = "notifications_smtp_request_timeout"
+  display_name = "Notifications smtp request timeout"
+  description  = "Limit for one poll of the SMTP sink's API. Allowed: 100ms to 1h. (env `SCALETEST_NOTIFICATIONS_SMTP_REQUEST_TIMEOUT`)"
+  type         = "string"
+  default      = "5m"
   mutable      = true
   order        = 340
+
+  validation {
+    regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
+  }
 }
 
 data "coder_parameter" "ssh_bytes_per_tick" {
@@ -1213,20 +1218,15 @@ data "coder_parameter" "ssh_bytes_per_tick" {
   }
 }
 
-data "coder_parameter" "autostart_workspaces" {
-  count        = try(data.coder_parameter.autostart[0].value, "false") == "true" ? 1 : 0
-  name         = "autostart_workspaces"
-  display_name = "Autostart workspaces"
-  description  = "Workspaces (one user each) scheduled to autostart in the same minute. (env `SCALETEST_AUTOSTART_WORKSPACES`)"
-  type         = "number"
-  default      = 10
+data "coder_parameter" "autostart" {
+  count        = (contains(jsondecode(data.coder_parameter.scenarios.value), "ssh") || contains(jsondecode(data.coder_parameter.scenarios.value), "web-terminal") || contains(jsondecode(data.coder_parameter.scenarios.value), "app")) && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
+  name         = "autostart"
+  display_name = "Autostart"
+  description  = "Run the autostart load type as a phase after the load scenarios: its own users and workspaces (numbered after the run's), all scheduled to autostart in the same minute. (env `SCALETEST_AUTOSTART`)"
+  type         = "bool"
+  default      = false
   mutable      = true
   order        = 341
-
-  validation {
-    min = 1
-    max = 5000
-  }
 }
 
 data "coder_parameter" "ssh_tick_interval" {
@@ -1245,19 +1245,19 @@ data "coder_parameter" "ssh_tick_interval" {
   }
 }
 
-data "coder_parameter" "autostart_workspace_job_timeout" {
-  count        = (try(data.coder_parameter.autostart[0].value, "false") == "true") && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
-  name         = "autostart_workspace_job_timeout"
-  display_name = "Autostart workspace job timeout"
-  description  = "Limit for each workspace's initial start build and its stop build. Allowed: 1s to 24h. (env `SCALETEST_AUTOSTART_WORKSPACE_JOB_TIMEOUT`)"
-  type         = "string"
-  default      = "5m"
+data "coder_parameter" "autostart_workspaces" {
+  count        = try(data.coder_parameter.autostart[0].value, "false") == "true" ? 1 : 0
+  name         = "autostart_workspaces"
+  display_name = "Autostart workspaces"
+  description  = "Workspaces (one user each) scheduled to autostart in the same minute. (env `SCALETEST_AUTOSTART_WORKSPACES`)"
+  type         = "number"
+  default      = 10
   mutable      = true
   order        = 342
 
   validation {
-    regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
-    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
+    min = 1
+    max = 5000
   }
 }
 
@@ -1277,6 +1277,22 @@ data "coder_parameter" "ssh_percentage" {
   }
 }
 
+data "coder_parameter" "autostart_workspace_job_timeout" {
+  count        = (try(data.coder_parameter.autostart[0].value, "false") == "true") && (data.coder_parameter.show_advanced.value == "true") ? 1 : 0
+  name         = "autostart_workspace_job_timeout"
+  display_name = "Autostart workspace job timeout"
+  description  = "Limit for each workspace's initial start build and its stop build. Allowed: 1s to 24h. (env `SCALETEST_AUTOSTART_WORKSPACE_JOB_TIMEOUT`)"
+  type         = "string"
+  default      = "5m"
+  mutable      = true
+  order        = 343
+
+  validation {
+    regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
+    error = "Use a duration such as 30s, 5m or 1h30m (units ns, us, µs, ms, s, m, h)."
+  }
+}
+
 data "coder_parameter" "autostart_delay" {
   count        = try(data.coder_parameter.autostart[0].value, "false") == "true" ? 1 : 0
   name         = "autostart_delay"
@@ -1285,7 +1301,7 @@ data "coder_parameter" "autostart_delay" {
   type         = "string"
   default      = "2m"
   mutable      = true
-  order        = 343
+  order        = 344
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
@@ -1301,7 +1317,7 @@ data "coder_parameter" "autostart_timeout" {
   type         = "string"
   default      = "5m"
   mutable      = true
-  order        = 344
+  order        = 345
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
@@ -1317,7 +1333,7 @@ data "coder_parameter" "autostart_template" {
   type         = "string"
   default      = ""
   mutable      = true
-  order        = 345
+  order        = 346
 }
 
 data "coder_parameter" "autostart_watch" {
@@ -1328,7 +1344,7 @@ data "coder_parameter" "autostart_watch" {
   type         = "string"
   default      = "auto"
   mutable      = true
-  order        = 346
+  order        = 347
 
   option {
     name  = "auto"
@@ -1354,7 +1370,7 @@ data "coder_parameter" "dynamic_parameters" {
   type         = "bool"
   default      = false
   mutable      = true
-  order        = 347
+  order        = 348
 }
 
 data "coder_parameter" "dynamic_parameters_concurrent_evaluations" {
@@ -1365,7 +1381,7 @@ data "coder_parameter" "dynamic_parameters_concurrent_evaluations" {
   type         = "number"
   default      = 100
   mutable      = true
-  order        = 348
+  order        = 349
 
   validation {
     min = 1
@@ -1381,7 +1397,7 @@ data "coder_parameter" "dynamic_parameters_template" {
   type         = "string"
   default      = "scaletest-dynamic-parameters"
   mutable      = true
-  order        = 349
+  order        = 350
 }
 
 data "coder_parameter" "dynamic_parameters_provisioner_tags" {
@@ -1393,7 +1409,7 @@ data "coder_parameter" "dynamic_parameters_provisioner_tags" {
   form_type    = "tag-select"
   default      = jsonencode([])
   mutable      = true
-  order        = 350
+  order        = 351
 }
 
 data "coder_parameter" "dynamic_parameters_timeout" {
@@ -1404,7 +1420,7 @@ data "coder_parameter" "dynamic_parameters_timeout" {
   type         = "string"
   default      = "30m"
   mutable      = true
-  order        = 351
+  order        = 352
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
@@ -1420,7 +1436,7 @@ data "coder_parameter" "dynamic_parameters_job_timeout" {
   type         = "string"
   default      = "5m"
   mutable      = true
-  order        = 352
+  order        = 353
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
@@ -1436,7 +1452,7 @@ data "coder_parameter" "dynamic_parameters_import_timeout" {
   type         = "string"
   default      = "10m"
   mutable      = true
-  order        = 353
+  order        = 354
 
   validation {
     regex = "^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"
@@ -2165,6 +2181,7 @@ locals {
     SCALETEST_WORKSPACE_PROXY_URL                       = try(data.coder_parameter.workspace_proxy_url[0].value, "")
     SCALETEST_TRAFFIC_TIMEOUT                           = try(data.coder_parameter.traffic_timeout[0].value, "0s")
     SCALETEST_RAMP                                      = try(data.coder_parameter.ramp[0].value, "0s")
+    SCALETEST_JOB_CONCURRENCY                           = try(data.coder_parameter.job_concurrency[0].value, "0")
     SCALETEST_RECONNECT                                 = try(data.coder_parameter.reconnect[0].value, "false")
     SCALETEST_WORKSPACE_UPDATES                         = try(data.coder_parameter.workspace_updates[0].value, "false")
     SCALETEST_WORKSPACE_UPDATES_WORKSPACES              = try(data.coder_parameter.workspace_updates_workspaces[0].value, "10")
@@ -2195,14 +2212,14 @@ locals {
     SCALETEST_NOTIFICATIONS_SETUP_TIMEOUT               = try(data.coder_parameter.notifications_setup_timeout[0].value, "30m")
     SCALETEST_NOTIFICATIONS_SETUP_CONCURRENCY           = try(data.coder_parameter.notifications_setup_concurrency[0].value, "10")
     SCALETEST_NOTIFICATIONS_SMTP_API_URL                = try(data.coder_parameter.notifications_smtp_api_url[0].value, "")
-    SCALETEST_NOTIFICATIONS_SMTP_REQUEST_TIMEOUT        = try(data.coder_parameter.notifications_smtp_request_timeout[0].value, "5m")
     SCALETEST_SSH_DURATION                              = try(data.coder_parameter.ssh_duration[0].value, "")
-    SCALETEST_AUTOSTART                                 = try(data.coder_parameter.autostart[0].value, "false")
+    SCALETEST_NOTIFICATIONS_SMTP_REQUEST_TIMEOUT        = try(data.coder_parameter.notifications_smtp_request_timeout[0].value, "5m")
     SCALETEST_SSH_BYTES_PER_TICK                        = try(data.coder_parameter.ssh_bytes_per_tick[0].value, "")
-    SCALETEST_AUTOSTART_WORKSPACES                      = try(data.coder_parameter.autostart_workspaces[0].value, "10")
+    SCALETEST_AUTOSTART                                 = try(data.coder_parameter.autostart[0].value, "false")
     SCALETEST_SSH_TICK_INTERVAL                         = try(data.coder_parameter.ssh_tick_interval[0].value, "")
-    SCALETEST_AUTOSTART_WORKSPACE_JOB_TIMEOUT           = try(data.coder_parameter.autostart_workspace_job_timeout[0].value, "5m")
+    SCALETEST_AUTOSTART_WORKSPACES                      = try(data.coder_parameter.autostart_workspaces[0].value, "10")
     SCALETEST_SSH_PERCENTAGE                            = try(data.coder_parameter.ssh_percentage[0].value, "")
+    SCALETEST_AUTOSTART_WORKSPACE_JOB_TIMEOUT           = try(data.coder_parameter.autostart_workspace_job_timeout[0].value, "5m")
     SCALETEST_AUTOSTART_DELAY                           = try(data.coder_parameter.autostart_delay[0].value, "2m")
     SCALETEST_AUTOSTART_TIMEOUT                         = try(data.coder_parameter.autostart_timeout[0].value, "5m")
     SCALETEST_AUTOSTART_TEMPLATE                        = try(data.coder_parameter.autostart_template[0].value, "")
@@ -2287,8 +2304,8 @@ locals {
     SCALETEST_NOTIFICATIONS_TIMEOUT                  = { name = "Notifications timeout", min = "1s", max = "24h" }
     SCALETEST_NOTIFICATIONS_DIAL_TIMEOUT             = { name = "Notifications dial timeout", min = "100ms", max = "24h" }
     SCALETEST_NOTIFICATIONS_SETUP_TIMEOUT            = { name = "Notifications setup timeout", min = "1s", max = "24h" }
-    SCALETEST_NOTIFICATIONS_SMTP_REQUEST_TIMEOUT     = { name = "Notifications smtp request timeout", min = "100ms", max = "1h" }
     SCALETEST_SSH_DURATION                           = { name = "SSH duration", min = "1s", max = "24h" }
+    SCALETEST_NOTIFICATIONS_SMTP_REQUEST_TIMEOUT     = { name = "Notifications smtp request timeout", min = "100ms", max = "1h" }
     SCALETEST_SSH_TICK_INTERVAL                      = { name = "SSH tick interval", min = "1ms", max = "1h" }
     SCALETEST_AUTOSTART_WORKSPACE_JOB_TIMEOUT        = { name = "Autostart workspace job timeout", min = "1s", max = "24h" }
     SCALETEST_AUTOSTART_DELAY                        = { name = "Autostart delay", min = "2m", max = "24h" }

@@ -75,8 +75,11 @@ test("conditional parameters: a scenario's settings only with it, fine print beh
   has("sshOnly", ["duration", "bytes_per_tick"], ["app_mode", "dashboard_mode", "dashboard_concurrency", "ssh_duration"]);
   has("dashboardAdvanced", ["dashboard_mode", "dashboard_interval", "threshold_dashboard_p95", "create_timeout"],
     ["duration", "ssh_duration", "threshold_tick_p99", "app_mode", "run_timeout"]);
-  has("sshAppEverything", ["ssh_duration", "app_duration", "app_mode", "stagger_delay", "greedy_agent_template", "greedy_bytes_per_tick", "threshold_tick_p99"],
+  has("sshAppEverything", ["ssh_duration", "app_duration", "app_mode", "stagger_delay", "greedy_agent_template", "greedy_bytes_per_tick", "threshold_tick_p99", "job_concurrency"],
     ["web_terminal_duration", "dashboard_mode"]);
+  // --job-concurrency: traffic fine print (not for a dashboard-only run).
+  has("defaults", [], ["job_concurrency"]);
+  has("dashboardAdvanced", [], ["job_concurrency"]);
   has("command", ["run_command", "run_timeout", "run_expect_output"], []);
   has("workspaceUpdates", ["workspace_updates_workspaces", "workspace_updates_timeout"], []);
   has("defaults", [], ["workspace_updates_workspaces", "workspace_updates_dial_timeout", "prebuilds", "task_status", "prebuilds_templates", "task_status_count", "notifications", "notifications_user_count", "autostart", "autostart_workspaces", "autostart_delay", "dynamic_parameters", "dynamic_parameters_concurrent_evaluations", "user_pool"]);

@@ -85,10 +85,12 @@ class StepRunner {
     }
     if (!isConnectionLoad(p.load)) throw new Error(`capacity: unknown load ${p.load}`);
     const targets = { range: `0:${n}`, durationMs: p.holdMs };
+    // A step's load is its n connections held at once: --job-concurrency would queue them, so it does not apply.
+    const config: Config = { ...c, jobConcurrency: 0 };
     // Traffic steps shard over --runners like the pipeline's scenarios: each shard takes its part of 0:n.
     const scenario: ScenarioPlan = { scenario: p.load, phase, durationMs: p.holdMs, percentage: 100, slice: { start: 0, end: n, wrapped: false, spec: targets.range }, startOffsetMs: 0 };
-    const runner = trafficRunner(p.load, shardedTraffic(c, scenario)) as Runner<unknown>;
-    return run.phase(runner, runner.validate(c, targets), { ...common, targets });
+    const runner = trafficRunner(p.load, shardedTraffic(config, scenario)) as Runner<unknown>;
+    return run.phase(runner, runner.validate(config, targets), { ...common, config, targets });
   }
 }
 

@@ -10,7 +10,7 @@
  * Ours:
  *   scaletest_tick_latency_seconds{kind}     tick latency from the intended send time (1 ms..10 s buckets)
  *   scaletest_dial_seconds{kind}             connection establishment time
- *   scaletest_connections{kind,state}        gauge: dialing | open | reconnecting | closed | failed
+ *   scaletest_connections{kind,state}        gauge: queued | dialing | open | reconnecting | closed | failed
  *   scaletest_drops_total{kind}, scaletest_reconnects_total{kind}
  * plus the `shard` default label on everything when configured (src/metrics/registry.ts).
  *
@@ -37,7 +37,8 @@ export const TICK_LATENCY_BUCKETS = [
 
 export const CODER_TRAFFIC_LABELS = ["username", "workspace_name", "agent_name"] as const;
 
-export type ConnectionState = "dialing" | "open" | "reconnecting" | "closed" | "failed";
+/** "queued": waiting for a --job-concurrency slot. */
+export type ConnectionState = "queued" | "dialing" | "open" | "reconnecting" | "closed" | "failed";
 
 /** What the engine needs for one connection; every member is resolved once, then only updated. */
 export interface ConnectionMetrics {

@@ -3,6 +3,7 @@
 import { formatDuration, type Config, type ScenarioName } from "../config/index.ts";
 import { percentageSlices, type PercentageSlice } from "../traffic/targets.ts";
 import { kindSettings } from "../traffic/scenario.ts";
+import { trafficWaves } from "../traffic/queue.ts";
 import { planCapacity, renderCapacityPlan, type CapacityPlan } from "../capacity/plan.ts";
 
 export interface ScenarioPlan {
@@ -65,6 +66,16 @@ function createEstimateMs(c: Config): number {
   return waves * 60_000;
 }
 
+/** --job-concurrency: a traffic scenario's connections run in this many waves of their duration. */
+function scenarioWaves(c: Config, s: ScenarioPlan): number {
+  return s.scenario === "dashboard" ? 1 : trafficWaves(s.slice.end - s.slice.start, c.jobConcurrency);
+}
+
+function queueText(c: Config, s: ScenarioPlan): string {
+  const waves = scenarioWaves(c, s);
+  return waves > 1 ? `, at most ${c.jobConcurrency} connections at once (${waves} waves)` : "";
+}
+
 export function buildPlan(c: Config): Plan {
   // --capacity: the search replaces the load scenarios (and is refused here, before anything, when it cannot run).
   const capacity = c.capacity ? planCapacity(c) : undefined;
@@ -103,7 +114,7 @@ export function buildPlan(c: Config): Plan {
   if (capacity) {
     phases.push({ name: "capacity", text: `Capacity search over ${capacity.load} (${capacity.spec.mode}, at most ${capacity.maxSteps} steps)`, expectedMs: capacity.expectedMs });
   } else if (c.concurrent) {
-    const end = Math.max(0, ...scenarios.map((s) => s.startOffsetMs + s.durationMs));
+    const end = Math.max(0, ...scenarios.map((s) => s.startOffsetMs + s.durationMs * scenarioWaves(c, s)));
     phases.push({
       name: "load-scenarios",
       text: `Run ${scenarios.map((s) => s.scenario).join(", ")} together, ${formatDuration(c.staggerDelay)} apart`,
@@ -111,7 +122,7 @@ export function buildPlan(c: Config): Plan {
     });
   } else {
     for (const s of scenarios) {
-      phases.push({ name: s.phase, text: `${SCENARIO_TITLE[s.scenario]} for ${formatDuration(s.durationMs)}`, expectedMs: s.durationMs });
+      phases.push({ name: s.phase, text: `${SCENARIO_TITLE[s.scenario]} for ${formatDuration(s.durationMs)}${queueText(c, s)}`, expectedMs: s.durationMs * scenarioWaves(c, s) });
       if (c.baselineWait > 0) {
         phases.push({ name: "baseline", text: `Wait ${formatDuration(c.baselineWait)} for a baseline`, expectedMs: c.baselineWait });
       }
@@ -192,7 +203,7 @@ function describeScenario(s: ScenarioPlan, c: Config): string {
       ? `, ${s.bytesPerTick} B every ${formatDuration(s.tickIntervalMs)} per connection${s.appMode ? ` (app mode ${s.appMode})` : ""}`
       : "";
   const start = c.concurrent ? `starts at +${formatDuration(s.startOffsetMs)}, ` : "";
-  return `  - ${SCENARIO_TITLE[s.scenario]}: ${start}runs ${formatDuration(s.durationMs)} on ${target}${traffic}`;
+  return `  - ${SCENARIO_TITLE[s.scenario]}: ${start}runs ${formatDuration(s.durationMs)} on ${target}${traffic}${queueText(c, s)}`;
 }
 
 /** What --dry-run prints: every phase, what it would create or send, and the expected duration. */

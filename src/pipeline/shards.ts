@@ -5,7 +5,8 @@ import { basename } from "node:path";
 import type { Config } from "../config/index.ts";
 import { KubernetesExecutor, LocalExecutor, runShardedTraffic, shardEnv, type ShardExecutor } from "../scaleout/index.ts";
 import type { RunnerContext } from "../scenario/runner.ts";
-import { TRAFFIC_SCRIPT, type TrafficSettings } from "../traffic/scenario.ts";
+import { TRAFFIC_SCRIPT, trafficAutoTimeoutMs, type TrafficSettings } from "../traffic/scenario.ts";
+import { trafficWaves } from "../traffic/queue.ts";
 import type { TrafficResult } from "../traffic/result.ts";
 import { log } from "../util/log.ts";
 import type { ScenarioPlan } from "./plan.ts";
@@ -17,6 +18,13 @@ export function shardExecutor(c: Config, env: NodeJS.ProcessEnv = process.env): 
     return new KubernetesExecutor({ namespace: c.namespace, image: c.runnerImage, results: { mode: "log" }, log: (m) => log.info(m) });
   }
   return new LocalExecutor({});
+}
+
+/** The most waves any shard's connections take: its largest slice part over its smallest job-concurrency share. */
+function shardWaves(c: Config, s: ScenarioPlan): number {
+  if (c.jobConcurrency === 0) return 1;
+  const perShard = Math.ceil((s.slice.end - s.slice.start) / c.runners);
+  return trafficWaves(perShard, Math.max(1, Math.floor(c.jobConcurrency / c.runners)));
 }
 
 export function shardedTraffic(c: Config, s: ScenarioPlan) {
@@ -32,8 +40,9 @@ export function shardedTraffic(c: Config, s: ScenarioPlan) {
       // Shards take the pipeline's slice as is: the percentage was applied when slicing.
       scriptArgs: ["--target-workspaces", s.slice.spec, "--duration", `${s.durationMs}ms`, "--percentage", "100"],
       ...shardEnv(c),
-      // The shard's own hard limit (ramp + duration + 2m unless --traffic-timeout) plus a minute to start and report.
-      timeoutMs: (c.trafficTimeout > 0 ? c.trafficTimeout : Math.min(c.ramp, Math.max(0, s.durationMs - 1)) + s.durationMs + 120_000) + 60_000,
+      // The shard's own hard limit (ramp + duration + 2m unless --traffic-timeout, longer when its connections
+      // queue for --job-concurrency) plus a minute to start and report.
+      timeoutMs: (c.trafficTimeout > 0 ? c.trafficTimeout : trafficAutoTimeoutMs(Math.min(c.ramp, Math.max(0, s.durationMs - 1)), s.durationMs, shardWaves(c, s))) + 60_000,
       signal: ctx.signal,
     });
     if (out.missing.length) log.warn(`${s.phase}: no results from shard(s) ${out.missing.join(", ")}`);

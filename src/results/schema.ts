@@ -112,7 +112,8 @@ export const TrafficResultJSON = z.looseObject({
   kind: z.enum(["web-terminal", "ssh", "app", "mixed"]),
   mode: z.string(),
   shard: z.string().optional(),
-  settings: z.looseObject({ bytesPerTick: z.number(), tickIntervalMs: z.number(), durationMs: z.number(), rampMs: z.number(), reconnect: z.boolean() }),
+  // jobConcurrency: absent in results written before it existed, which ran every connection at once (0).
+  settings: z.looseObject({ bytesPerTick: z.number(), tickIntervalMs: z.number(), durationMs: z.number(), rampMs: z.number(), reconnect: z.boolean(), jobConcurrency: z.number().int().min(0).default(0) }),
   startedAt: iso,
   endedAt: iso,
   durationMs: z.number(),

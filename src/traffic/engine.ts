@@ -13,6 +13,12 @@
  * [up, up + durationMs), so every connection that comes up is due exactly ceil(durationMs / tickIntervalMs)
  * ticks whatever its dial took (sharded and single-process runs get identical totals).
  *
+ * Job concurrency (`jobConcurrency` N > 0, Coder's `--concurrency`): at most N connections hold a slot at once
+ * (dialling, open or re-dialling); the others wait in a FIFO queue (state "queued", src/traffic/queue.ts). A
+ * finished connection lets the echoes in flight arrive (up to the drain period), closes, and only then frees its
+ * slot for the next one, so the far end never sees more than N. With N = 0 every connection starts at once and
+ * stays open until the end of the run. Queueing happens only at connection start and finish, never per tick.
+ *
  * End of the phase. The run ends when every connection is finished: its window has ended, or it failed for
  * good (its dial or re-dial attempts are used up). So a run lasts about ramp + slowest dial + duration. It is
  * bounded by the caller's `signal` (the phase timeout, --traffic-timeout, aborts it: end reason "aborted") and
@@ -70,13 +76,14 @@ import {
   type TrafficResult,
   type TrafficTotals,
 } from "./result.ts";
+import { ConnectionQueue } from "./queue.ts";
 import { TimeoutScheduler, WheelScheduler, type Schedulable, type Scheduler, type SchedulerKind } from "./scheduler.ts";
 import type { EchoMode, TrafficConnection, TrafficDialer, TrafficTarget } from "./transport.ts";
 
 export interface TrafficProgress {
   elapsedMs: number;
-  /** Connections by state right now. */
-  connections: Record<ConnectionState | "pending", number>;
+  /** Connections by state right now ("queued": waiting for a job-concurrency slot; always set by the engine). */
+  connections: Record<Exclude<ConnectionState, "queued"> | "pending", number> & { queued?: number };
   /** Running totals; ticksLost is only computed at the end (0 here). */
   totals: TrafficTotals;
   /** The second that just ended. */
@@ -91,6 +98,11 @@ export interface RunTrafficOptions {
   durationMs: number;
   /** Spread connection starts evenly over this long (default 0: all at once). Must be < durationMs. */
   rampMs?: number;
+  /**
+   * At most this many connections at once (Coder's --concurrency); the others queue and start as earlier ones
+   * finish and close. 0 (default) = all at once.
+   */
+  jobConcurrency?: number;
   /** Re-dial dropped connections (and failed dials). Default false. */
   reconnect?: boolean;
   /** Re-dial attempts per connection over the run (default 10). */
@@ -184,6 +196,8 @@ class Conn implements Schedulable {
   dialAbort: AbortController | undefined = undefined;
   dialStart = 0;
   aliveAtStop = false;
+  /** Limited job concurrency: it finished and is being (or was) closed to free its slot. */
+  retired = false;
 
   bytesWritten = 0;
   bytesRead = 0;
@@ -237,6 +251,7 @@ class TrafficRun {
   private errorsOmitted = 0;
   private readonly stateCounts: Record<State, number> = {
     pending: 0,
+    queued: 0,
     dialing: 0,
     open: 0,
     reconnecting: 0,
@@ -260,6 +275,9 @@ class TrafficRun {
   private done!: (r: TrafficResult) => void;
   private failed!: (e: unknown) => void;
   private readonly onAbort = () => void this.stop("aborted");
+  private readonly queue: ConnectionQueue<Conn>;
+  /** Retired connections still closing; stop() waits for them. */
+  private readonly retiring = new Set<Promise<void>>();
 
   constructor(private readonly o: RunTrafficOptions) {
     validate(o);
@@ -282,8 +300,9 @@ class TrafficRun {
         : NOOP_METRICS;
       return new Conn(t, i, m, this);
     });
+    this.queue = new ConnectionQueue<Conn>(o.jobConcurrency ?? 0, (c) => this.dial(c));
     if (o.metrics) {
-      for (const s of ["dialing", "open", "reconnecting", "closed", "failed"] as const) {
+      for (const s of ["queued", "dialing", "open", "reconnecting", "closed", "failed"] as const) {
         this.stateGauges.set(s, o.metrics.connectionState(kind, s));
       }
     }
@@ -314,8 +333,8 @@ class TrafficRun {
       for (let i = 0; i < n; i++) {
         const c = this.conns[i]!;
         const delay = ramp > 0 ? Math.floor((i * ramp) / n) : 0;
-        if (delay === 0) this.dial(c);
-        else this.timers.push(setTimeout(() => this.dial(c), delay));
+        if (delay === 0) this.admit(c);
+        else this.timers.push(setTimeout(() => this.admit(c), delay));
       }
     });
   }
@@ -338,6 +357,12 @@ class TrafficRun {
     } else {
       this.errorsOmitted++;
     }
+  }
+
+  /** Its start time has come: it dials now, or waits in the queue for a job-concurrency slot. */
+  private admit(c: Conn): void {
+    if (this.stopping) return;
+    if (!this.queue.enter(c)) this.setState(c, "queued");
   }
 
   private dial(c: Conn): void {
@@ -467,18 +492,106 @@ class TrafficRun {
     c.finished = true;
     if (c.windowTimer) clearTimeout(c.windowTimer);
     c.windowTimer = undefined;
+    if (this.queue.limit > 0 && !this.stopping) this.retire(c);
     if (--this.unfinished <= 0) queueMicrotask(() => void this.stop("duration"));
+  }
+
+  /**
+   * Limited job concurrency: a finished connection waits for its echoes and writes in flight (up to the drain
+   * period), then closes, and only then frees its slot for the next queued connection.
+   */
+  private retire(c: Conn): void {
+    c.retired = true;
+    // Ended for good while still re-dialling: that attempt is a failed dial, as at the end of the run.
+    if (c.retryTimer) clearTimeout(c.retryTimer);
+    c.retryTimer = undefined;
+    if (c.dialInFlight) {
+      c.dialInFlight = false;
+      c.gen++;
+      c.dialAbort?.abort(new Error("its window ended"));
+      c.dialErrors++;
+      this.totals.dialErrors++;
+      this.recordError(c, `re-dial still in progress when its window ended (${Math.round(this.now() - c.dialStart)} ms after it began)`);
+    }
+    if (c.state !== "open") {
+      c.aliveAtStop = false;
+      if (c.state !== "failed") this.setState(c, "failed");
+      this.queue.leave();
+      return;
+    }
+    const deadline = this.now() + this.drainMs();
+    const step = Math.min(250, Math.max(10, this.interval));
+    let settle!: () => void;
+    const closed = new Promise<void>((r) => (settle = r));
+    this.retiring.add(closed);
+    const done = (): void => {
+      this.retiring.delete(closed);
+      settle();
+      this.queue.leave();
+    };
+    const check = (): void => {
+      // stop() drains and closes it with the others (and waits for `closed`).
+      if (this.stopping) return done();
+      const busy = c.state === "open" && (c.writePending || (this.echo === "echo" && c.oldest < c.nextTick));
+      if (busy && this.now() < deadline) {
+        setTimeout(check, step);
+        return;
+      }
+      void this.closeRetired(c).then(done, done);
+    };
+    check();
+  }
+
+  /** Closes a retired connection; what was still in flight is lost (counted in ticksLost by result()). */
+  private async closeRetired(c: Conn): Promise<void> {
+    const conn = c.conn;
+    if (c.state !== "open" || !conn) {
+      c.aliveAtStop = false;
+      return;
+    }
+    this.sched.cancel(c);
+    this.inFlight -= c.nextTick - c.oldest;
+    c.oldest = c.nextTick;
+    if (c.writePending) {
+      c.writePending = false;
+      this.pendingWrites--;
+    }
+    c.wGen = -1;
+    c.aliveAtStop = true;
+    // "closed" from now on, so nothing more is sent; the generation stays: a connection lost during its close
+    // still reaches onClose (a drop, status error), as at the end of the run.
+    this.setState(c, "closed");
+    c.conn = undefined;
+    const closeTimeout = this.o.closeTimeoutMs ?? 10_000;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        conn.close(),
+        new Promise<void>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`close did not finish within ${closeTimeout} ms`)), closeTimeout);
+        }),
+      ]);
+    } catch (err) {
+      this.recordError(c, `close: ${errMsg(err)}`);
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
+  }
+
+  private drainMs(): number {
+    return this.o.drainMs ?? Math.min(5000, Math.max(1000, 5 * this.interval));
   }
 
   /** The current transport ended unexpectedly (close event or failed write). */
   private drop(c: Conn, reason: string): void {
-    if (c.state !== "open") return;
+    // A retired connection is "closed" while we close it; lost before the far end answered, it is a drop.
+    if (c.state !== "open" && !(c.retired && c.state === "closed" && c.aliveAtStop)) return;
     c.drops++;
     this.totals.drops++;
     c.m.drops.inc();
     this.recordError(c, reason);
     this.abandon(c);
-    if (this.stopping) {
+    if (this.stopping || c.retired) {
       c.aliveAtStop = false;
       this.setState(c, "failed");
     }
@@ -510,7 +623,7 @@ class TrafficRun {
   private onClose(c: Conn, gen: number, err: Error | undefined): void {
     if (gen !== c.gen) return;
     // While we close it, only a loss is news (the far end never answered our goodbye): a clean end is ours.
-    if (this.closing && !err) return;
+    if ((this.closing || c.retired) && !err) return;
     if (err) {
       c.readErrors++;
       this.totals.readErrors++;
@@ -702,13 +815,23 @@ class TrafficRun {
       for (const t of this.timers) clearTimeout(t);
       this.timers = [];
       this.sched.stop();
+      this.queue.clear();
       const ended = new Error("traffic run ended");
       for (const c of this.conns) {
+        // Retired (finished, to free its job-concurrency slot): still waiting for its echoes (closed below with
+        // the others), or already closed or closing (its status is known).
+        if (c.retired) {
+          if (c.conn) c.aliveAtStop = c.state === "open";
+          continue;
+        }
         c.dialAbort?.abort(ended);
         if (c.retryTimer) clearTimeout(c.retryTimer);
         if (c.windowTimer) clearTimeout(c.windowTimer);
         c.aliveAtStop = c.state === "open";
         if (c.state === "pending") this.recordError(c, "never dialled: the run ended during the ramp");
+        if (c.state === "queued") {
+          this.recordError(c, `never dialled: still queued for one of the ${this.queue.limit} job-concurrency slots when the run ended`);
+        }
         if (c.dialInFlight) {
           // The run ended (or was stopped) before this dial completed: a failed dial, counted and explained.
           c.dialInFlight = false;
@@ -717,11 +840,11 @@ class TrafficRun {
           const what = c.connectedOnce ? "re-dial" : "dial";
           this.recordError(c, `${what} still in progress when the run ended (${Math.round(this.stopAt - c.dialStart)} ms after it began)`);
         }
-        if (c.state !== "open") this.setState(c, c.state === "pending" ? "closed" : "failed");
+        if (c.state !== "open") this.setState(c, c.state === "pending" || c.state === "queued" ? "closed" : "failed");
       }
 
       // Drain: let echoes and writes already in flight complete.
-      const drainMs = this.o.drainMs ?? Math.min(5000, Math.max(1000, 5 * this.interval));
+      const drainMs = this.drainMs();
       if (this.inFlight > 0 || this.pendingWrites > 0) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(() => {
@@ -762,6 +885,7 @@ class TrafficRun {
           }
         }),
       );
+      await Promise.all([...this.retiring]);
       if (this.secTimer) clearInterval(this.secTimer);
       if (this.sec.bytesRead || this.sec.bytesWritten || this.sec.ticks || this.secHist.count) this.closeSecond();
       this.done(this.result());
@@ -809,6 +933,7 @@ class TrafficRun {
         durationMs: o.durationMs,
         rampMs: o.rampMs ?? 0,
         reconnect: !!o.reconnect,
+        jobConcurrency: o.jobConcurrency ?? 0,
       },
       startedAt: new Date(this.wallStart).toISOString(),
       endedAt: new Date(endedWall).toISOString(),
@@ -840,6 +965,8 @@ function validate(o: RunTrafficOptions): void {
   if (ramp >= o.durationMs) bad(`rampMs (${ramp}) must be shorter than durationMs (${o.durationMs}): otherwise the first connections finish before the last start`);
   if (o.maxReconnects !== undefined && !(o.maxReconnects >= 0)) bad(`maxReconnects must be >= 0`);
   if (o.maxInFlight !== undefined && !(o.maxInFlight >= 1)) bad(`maxInFlight must be >= 1`);
+  const jc = o.jobConcurrency ?? 0;
+  if (!Number.isInteger(jc) || jc < 0) bad(`jobConcurrency must be an integer >= 0, 0 = unlimited (got ${jc})`);
   if (o.targets.length === 0) bad("no targets: nothing to connect to");
 }
 

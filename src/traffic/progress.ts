@@ -46,6 +46,7 @@ export class TrafficProgressLine {
       c.dialing ? `${c.dialing} dialling` : "",
       c.reconnecting ? `${c.reconnecting} reconnecting` : "",
       c.pending ? `${c.pending} not started` : "",
+      c.queued ? `${c.queued} queued` : "",
       c.failed ? `${c.failed} failed` : "",
       c.closed ? `${c.closed} closed` : "",
     ].filter(Boolean);

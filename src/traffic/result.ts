@@ -84,8 +84,11 @@ export interface TrafficResult {
   mode: string;
   /** "i/n" when this result is one shard of a run. */
   shard?: string;
-  /** Settings the run used, for the report. */
-  settings: { bytesPerTick: number; tickIntervalMs: number; durationMs: number; rampMs: number; reconnect: boolean };
+  /**
+   * Settings the run used, for the report. jobConcurrency: at most that many connections at once (0 =
+   * unlimited; absent in results written before it existed, which means 0); a shard's own share of it.
+   */
+  settings: { bytesPerTick: number; tickIntervalMs: number; durationMs: number; rampMs: number; reconnect: boolean; jobConcurrency?: number };
   startedAt: string;
   endedAt: string;
   durationMs: number;
@@ -214,7 +217,11 @@ export function mergeTrafficResults(results: readonly TrafficResult[]): TrafficR
     kind: kinds.size === 1 ? first.kind : "mixed",
     mode: modes.size === 1 ? first.mode : "mixed",
     ...(shards.length ? { shard: shards.join(",") } : {}),
-    settings: first.settings,
+    // Shards of one run each held their share of the run's job concurrency: together, the run's value.
+    settings:
+      shards.length === results.length && results.length > 1
+        ? { ...first.settings, jobConcurrency: results.every((r) => (r.settings.jobConcurrency ?? 0) > 0) ? results.reduce((n, r) => n + (r.settings.jobConcurrency ?? 0), 0) : 0 }
+        : first.settings,
     startedAt: new Date(startMs).toISOString(),
     endedAt: new Date(endMs).toISOString(),
     durationMs: endMs - startMs,

@@ -28,6 +28,7 @@ import { parseShard, parseTargetRange } from "./targets.ts";
 import { ALL_PREFIX, runPrefix } from "../util/naming.ts";
 import { runTraffic, type TrafficProgress } from "./engine.ts";
 import { TrafficProgressLine } from "./progress.ts";
+import { shardJobConcurrency, trafficWaves } from "./queue.ts";
 import type { PercentileSummary } from "./histogram.ts";
 import type { TrafficResult } from "./result.ts";
 import type { TrafficDialer, TrafficKind } from "./transport.ts";
@@ -121,8 +122,11 @@ async function dialerFor(
   signal: AbortSignal,
 ): Promise<TrafficDialer> {
   switch (kind) {
-    case "web-terminal":
-      return ptyDialer(client, { bytesPerTick });
+    case "web-terminal": {
+      // As Coder's runner: the PTY goes through its web client, the one made on --workspace-proxy-url.
+      const proxyUrl = workspaceProxyUrl(client.url, c);
+      return ptyDialer(client, { bytesPerTick, ...(proxyUrl ? { proxyUrl } : {}) });
+    }
     case "ssh":
       return sshDialer({
         bytesPerTick,
@@ -137,7 +141,7 @@ async function dialerFor(
       // app host is one clear error up front.
       const problems = appProblems(found.targets, found.agents, slug, appHost);
       if (problems.length) throw new BadInputError(`app-traffic: ${problems.join("; ")}`);
-      const proxyUrl = workspaceProxyUrl(client, c);
+      const proxyUrl = workspaceProxyUrl(client.url, c);
       return appDialer(client, {
         mode: c.appMode as AppMode,
         slug,
@@ -154,7 +158,7 @@ async function dialerFor(
  * --workspace-proxy-url, checked: an http(s) URL whose origin may receive the run's token (the deployment's
  * domain or --trusted-origins), else BadInputError before any traffic.
  */
-export function workspaceProxyUrl(client: CoderClient, c: Config): URL | undefined {
+export function workspaceProxyUrl(deployment: URL, c: Config): URL | undefined {
   if (!c.workspaceProxyUrl) return undefined;
   let u: URL;
   try {
@@ -164,7 +168,7 @@ export function workspaceProxyUrl(client: CoderClient, c: Config): URL | undefin
   }
   if (u.protocol !== "http:" && u.protocol !== "https:") throw new BadInputError(`--workspace-proxy-url must be http(s)://, got ${u.protocol}//`);
   try {
-    assertTokenDestination(client.url, new URL(u.href.replace(/^http/, "ws")), c.trustedOrigins);
+    assertTokenDestination(deployment, new URL(u.href.replace(/^http/, "ws")), c.trustedOrigins);
   } catch (e) {
     throw new BadInputError(`--workspace-proxy-url ${u.origin}: ${(e as Error).message}`);
   }
@@ -221,6 +225,15 @@ export async function prepareTraffic(
   return { found, durationMs, ks, prefix };
 }
 
+/**
+ * --traffic-timeout 0: ramp + duration + 2 minutes (each connection's window starts when its dial completes);
+ * with a job concurrency below the connection count, the windows run in `waves` back to back, each with its
+ * dial and close (one more minute per further wave).
+ */
+export function trafficAutoTimeoutMs(rampMs: number, durationMs: number, waves = 1): number {
+  return rampMs + waves * durationMs + 120_000 + (waves - 1) * 60_000;
+}
+
 /** Runs one traffic scenario and returns the engine's result (prepareTraffic, then the engine). */
 export async function runTrafficScenario(
   client: CoderClient,
@@ -241,20 +254,22 @@ export async function runPrepared(
 ): Promise<TrafficResult> {
   const log = opts.log ?? consoleLog;
   const { found, durationMs, ks, prefix } = prep;
-  // 0 = ramp + duration + 2 minutes (each connection's window starts when its dial completes).
+  const shard = opts.shard ?? config.shard;
+  // This process's share of the run-wide limit (all of it unless it is one of several shards).
+  const jobConcurrency = shardJobConcurrency(config.jobConcurrency, parseShard(shard));
   const rampMs = Math.min(config.ramp, Math.max(0, durationMs - 1));
-  const hardLimitMs = config.trafficTimeout > 0 ? config.trafficTimeout : rampMs + durationMs + 120_000;
+  const hardLimitMs = config.trafficTimeout > 0 ? config.trafficTimeout : trafficAutoTimeoutMs(rampMs, durationMs, trafficWaves(found.targets.length, jobConcurrency));
   const { signal } = withTimeout(opts.signal, hardLimitMs);
   const first = found.targets[0]!;
   const last = found.targets[found.targets.length - 1]!;
   log.info(
     `${TRAFFIC_SCRIPT[kind]}: ${found.targets.length} connection(s) to ${first.workspaceName}..${last.workspaceName} ` +
       `(${found.candidates} ${prefix}* workspaces), ${ks.bytesPerTick} B every ${formatMs(ks.tickIntervalMs)} for ${formatMs(durationMs)}` +
-      `${config.reconnect ? ", reconnecting dropped connections" : ""}`,
+      `${config.reconnect ? ", reconnecting dropped connections" : ""}` +
+      `${jobConcurrency > 0 && jobConcurrency < found.targets.length ? `, at most ${jobConcurrency} at once (the others queue)` : ""}`,
   );
   const dialer = await dialerFor(client, config, kind, ks.bytesPerTick, found, opts, log, signal);
   const metrics = opts.metrics === undefined ? getTrafficMetrics() : opts.metrics;
-  const shard = opts.shard ?? config.shard;
   const line = new TrafficProgressLine(TRAFFIC_SCRIPT[kind], found.targets.length);
   return runTraffic({
     targets: found.targets,
@@ -263,6 +278,7 @@ export async function runPrepared(
     tickIntervalMs: ks.tickIntervalMs,
     durationMs,
     rampMs,
+    jobConcurrency,
     reconnect: config.reconnect,
     signal,
     ...(metrics ? { metrics } : {}),
@@ -378,6 +394,7 @@ export function renderTrafficText(r: TrafficResult): string {
   let out = `Traffic (${r.kind}, mode ${r.mode}${r.shard ? `, shard ${r.shard}` : ""}): ${t.connections} connection(s), `;
   out += `${r.settings.bytesPerTick} B every ${formatMs(r.settings.tickIntervalMs)} for ${formatMs(r.settings.durationMs)}`;
   out += r.settings.rampMs ? `, ramp ${formatMs(r.settings.rampMs)}` : "";
+  out += r.settings.jobConcurrency ? `, at most ${r.settings.jobConcurrency} connection(s) at once` : "";
   out += `, reconnect ${r.settings.reconnect ? "on" : "off"}${r.endReason === "aborted" ? ` (stopped early, after ${formatMs(r.durationMs)})` : ""}\n`;
   out += `  written ${formatBytes(t.bytesWritten)} (${formatBytes(Math.round(tp.writtenBps))}/s over ${formatMs(r.durationMs)} run, target ${formatBytes(Math.round(tp.targetBps))}/s), read ${formatBytes(t.bytesRead)}\n`;
   out += `  ticks ${t.ticksCompleted}/${t.ticksSent} completed, ${t.ticksLost} lost\n`;
@@ -414,10 +431,10 @@ export function sshPreflight(c: Config, token: string, signal?: AbortSignal): Pr
 
 const TRAFFIC_SETTINGS: Record<TrafficKind, readonly SettingKey[]> = {
   ssh: ["sshDuration", "sshBytesPerTick", "sshTickInterval", "sshPercentage"],
-  "web-terminal": ["webTerminalDuration", "webTerminalBytesPerTick", "webTerminalTickInterval", "webTerminalPercentage"],
+  "web-terminal": ["webTerminalDuration", "webTerminalBytesPerTick", "webTerminalTickInterval", "webTerminalPercentage", "workspaceProxyUrl"],
   app: ["appDuration", "appBytesPerTick", "appTickInterval", "appPercentage", "appMode", "app", "workspaceProxyUrl"],
 };
-const COMMON_SETTINGS: readonly SettingKey[] = ["runId", "templateFilter", "targetWorkspaces", "targetUsers", "userPool", "shard", "ramp", "reconnect", "trafficTimeout", "runners", "thresholdTrafficErrorRate"];
+const COMMON_SETTINGS: readonly SettingKey[] = ["runId", "templateFilter", "targetWorkspaces", "targetUsers", "userPool", "shard", "ramp", "jobConcurrency", "reconnect", "trafficTimeout", "runners", "thresholdTrafficErrorRate"];
 
 /**
  * A traffic kind as a runner. With --runners N > 1 (pipeline only) the slice is split over N shards: a
@@ -434,7 +451,11 @@ export function trafficRunner(kind: TrafficKind, shards?: (ctx: RunnerContext, s
       try {
         parseTargetRange("workspaces", range);
         parseTargetRange("users", c.targetUsers);
-        parseShard(c.shard);
+        // --workspace-proxy-url, where it applies, before anything is created (the pipeline validates up front).
+        if (kind !== "ssh" && c.workspaceProxyUrl && URL.canParse(c.url)) workspaceProxyUrl(new URL(c.url), c);
+        const shard = parseShard(c.shard);
+        // Each shard (the pipeline's --runners, or --shard i/n by hand) needs at least one of the slots.
+        shardJobConcurrency(c.jobConcurrency, c.runners > 1 ? { index: 0, count: c.runners } : shard);
       } catch (e) {
         throw new BadInputError(`${TRAFFIC_SCRIPT[kind]}: ${(e as Error).message}`);
       }

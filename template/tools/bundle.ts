@@ -18,16 +18,28 @@ export const BUNDLE_ENTRIES = ["package.json", "package-lock.json", "tsconfig.js
 /** Coder refuses template archives of 1 MiB or more (provisionersdk.TemplateArchiveLimit). */
 export const TEMPLATE_ARCHIVE_LIMIT = 1 << 20;
 
-/** Bytes Coder would upload from a template dir (it skips hidden files and folders). */
-export function uploadSize(dir: string, skip: (path: string) => boolean = () => false): number {
-  let total = 0;
-  for (const name of readdirSync(dir)) {
+/** The one hidden file `coder templates push` uploads: the provider lock file (Coder caches providers by it). */
+export const LOCK_FILE = ".terraform.lock.hcl";
+
+/**
+ * The files `coder templates push -d <dir>` uploads, as Coder's provisionersdk.Tar picks them: no hidden files or
+ * folders except the lock file, no Terraform state, no .tfvars (Coder passes its own variables).
+ */
+export function uploadFiles(dir: string, skip: (path: string) => boolean = () => false): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
     const p = join(dir, name);
-    if (name.startsWith(".") || skip(p)) continue;
-    const st = statSync(p);
-    total += st.isDirectory() ? uploadSize(p, skip) : st.size + 512; // + tar header
+    if ((name.startsWith(".") && name !== LOCK_FILE) || skip(p)) continue;
+    if (name.includes(".tfstate") || name === "terraform.tfvars" || name === "terraform.tfvars.json" || /\.auto\.tfvars(\.json)?$/.test(name)) continue;
+    if (statSync(p).isDirectory()) out.push(...uploadFiles(p, skip));
+    else out.push(p);
   }
-  return total;
+  return out;
+}
+
+/** Bytes Coder would upload from a template dir (uploadFiles(), each with its tar header). */
+export function uploadSize(dir: string, skip: (path: string) => boolean = () => false): number {
+  return uploadFiles(dir, skip).reduce((n, p) => n + statSync(p).size + 512, 0);
 }
 
 /** The bundle's bytes: BUNDLE_ENTRIES (without node_modules or hidden files) as a gzipped tarball. */

@@ -103,6 +103,7 @@ const DISPLAY: Partial<Record<SettingKey, string>> = {
   template: "Workspace template",
   parameters: "Workspace parameters",
   createConcurrency: "Create concurrency",
+  jobConcurrency: "Job concurrency",
   createTimeout: "Create timeout",
   jobTimeout: "Per-workspace timeout",
   createRetry: "Build retries",
@@ -181,6 +182,9 @@ const ADVANCED = new Set<SettingKey>([
   "asPhase", "asWorkspaceJobTimeout", "asTemplate", "asTimeout", "asWatch",
   "dpPhase", "dpProvisionerTags", "dpTimeout", "dpJobTimeout", "dpImportTimeout", "userPool",
   "app", "workspaceProxyUrl", "dashboardRandSeed",
+  // Coder's runner shows job_concurrency up front; its default (0, all at once) is what a run wants unless the
+  // deployment must be spared, so here it is fine print.
+  "jobConcurrency",
 ] as SettingKey[]);
 
 function conditionOf(key: SettingKey, s: Setting<unknown>, name: string): Condition | undefined {

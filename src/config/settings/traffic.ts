@@ -69,9 +69,9 @@ export const trafficSettings = {
     group: "traffic",
     env: "SCALETEST_WORKSPACE_PROXY_URL",
     flag: "workspace-proxy-url",
-    scripts: ["run", "app-traffic"],
+    scripts: ["run", "web-terminal-traffic", "app-traffic"],
     default: "",
-    help: "Workspace proxy URL that app traffic goes through (path-based apps), as Coder's --workspace-proxy-url; list its origin in --trusted-origins too.",
+    help: "Workspace proxy URL that web-terminal traffic (the reconnecting PTY) and app traffic (path-based apps) go through, as Coder's --workspace-proxy-url; list its origin in --trusted-origins too. SSH traffic goes to the deployment, as in Coder.",
   }),
   templateFilter: str({
     group: "traffic",
@@ -124,6 +124,18 @@ export const trafficSettings = {
     default: "0s",
     max: "1h",
     help: "Spread connection starts evenly over this time instead of opening them all at once.",
+  }),
+  jobConcurrency: int({
+    group: "traffic",
+    env: "SCALETEST_JOB_CONCURRENCY",
+    flag: "job-concurrency",
+    scriptFlags: { "ssh-traffic": "concurrency", "web-terminal-traffic": "concurrency", "app-traffic": "concurrency" },
+    scripts: TRAFFIC,
+    default: 0,
+    min: 0,
+    max: 1_000_000,
+    help:
+      "At most this many traffic connections at once (all runners together), as Coder's runner passes job_concurrency to workspace-traffic --concurrency; the others queue and start as earlier ones finish their duration and close. 0 = all at once (Coder's CLI alone defaults to 1).",
   }),
   reconnect: bool({
     group: "traffic",

@@ -10,10 +10,14 @@
  *  - close: Ctrl+C ("\u0003") as a data frame, then wait for the agent to close the socket.
  * Each (re)dial uses a fresh reconnect id, as Coder's tool does: resuming an old session would replay its
  * scrollback and break the byte accounting.
+ *
+ * `--workspace-proxy-url`: the same PTY path on the proxy's URL instead of the deployment's, as Coder's runner
+ * dials the PTY with its web client (scaletest/workspacetraffic run.go: connectRPTY(ctx, r.webClient, ...),
+ * the client made on the proxy URL with the same session token); a workspace proxy serves the agents' PTY.
  */
 import { randomUUID } from "node:crypto";
 import type { CoderClient } from "../../coder/index.ts";
-import { encodePtyInput, PTY_MAX_DATA_SIZE } from "../../coder/index.ts";
+import { buildPtyUrl, encodePtyInput, PTY_MAX_DATA_SIZE } from "../../coder/index.ts";
 import type { TrafficDialer } from "../transport.ts";
 import { wsConnection } from "./ws-conn.ts";
 
@@ -48,6 +52,8 @@ export interface PtyDialerOptions {
   handshakeTimeoutMs?: number;
   /** How long close() waits for the agent to end the session after Ctrl+C (default 5 s). */
   closeWaitMs?: number;
+  /** --workspace-proxy-url (already checked as a destination for the token): dial the PTY through it. */
+  proxyUrl?: URL;
 }
 
 export function ptyDialer(client: CoderClient, opts: PtyDialerOptions): TrafficDialer {
@@ -57,15 +63,11 @@ export function ptyDialer(client: CoderClient, opts: PtyDialerOptions): TrafficD
     echo: "echo",
     echoNewlinesPerTick: 1,
     async dial(target, signal) {
-      const ws = await client.openReconnectingPty(target.agentId, {
-        reconnect: randomUUID(),
-        width: PTY_WIDTH,
-        height: PTY_HEIGHT,
-        command,
-        signal,
-        zeroMask: true,
-        ...(opts.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: opts.handshakeTimeoutMs } : {}),
-      });
+      const query = { reconnect: randomUUID(), width: PTY_WIDTH, height: PTY_HEIGHT, command };
+      const handshake = opts.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: opts.handshakeTimeoutMs } : {};
+      const ws = opts.proxyUrl
+        ? await client.openWebSocket(buildPtyUrl(opts.proxyUrl, target.agentId, query), { signal, zeroMask: true, ...handshake })
+        : await client.openReconnectingPty(target.agentId, { ...query, signal, zeroMask: true, ...handshake });
       return wsConnection(ws, {
         encode: (chunk) => ptyFrames(chunk),
         goodbye: PTY_CTRL_C_FRAME,

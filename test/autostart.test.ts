@@ -93,12 +93,35 @@ describe("scheduling arithmetic (injected clock)", () => {
 /**
  * Runs the load against `sim` with a clock the test moves: at the barrier it waits for every schedule to
  * be set, jumps the runner's clock to `jumpTo(scheduled minute)` and lets the executor run once at that
- * time (unless `stall`), so Coder's 2-minute minimum costs nothing.
+ * time (unless `stall`), so Coder's 2-minute minimum costs nothing. With `stall` nothing will come, so the
+ * runner's late timer is what ends each wait: the clock jumps as soon as the deployment holds the (single)
+ * schedule, before any wait arms its timer from it (otherwise each timer would run the real 2 minutes).
  */
 async function fastRun(sim: Sim, o: Partial<AutostartOptions> & { runId: string; stall?: boolean; jumpMs?: number }): Promise<AutostartResult> {
   const client = new CoderClient({ url: sim.url, token: sim.ownerToken, bypassRateLimit: true });
-  let shift = 0;
-  const clock = { now: () => Date.now() + shift };
+  let shift: number | null = null;
+  let names = new Set<string>();
+  const mine = () => [...sim.state.workspaces.values()].filter((w) => !w.deleted && names.has(w.name));
+  /** The scheduled minute from a schedule itself (the next one after now). */
+  const minuteOf = (schedule: string): number => {
+    const [, m, h] = /^CRON_TZ=UTC (\d+) (\d+) \* \* \*$/.exec(schedule)!.map(Number) as [number, number, number];
+    const now = Date.now();
+    let at = Date.UTC(new Date(now).getUTCFullYear(), new Date(now).getUTCMonth(), new Date(now).getUTCDate(), h, m);
+    if (at <= now) at += 24 * 60 * MIN;
+    return at;
+  };
+  const jump = (at: number): void => {
+    if (shift === null) shift = at + (o.jumpMs ?? 300) - Date.now();
+  };
+  const clock = {
+    now: () => {
+      if (o.stall && shift === null) {
+        const set = mine().find((w) => w.autostartSchedule);
+        if (set) jump(minuteOf(set.autostartSchedule!));
+      }
+      return Date.now() + (shift ?? 0);
+    },
+  };
   const opts: AutostartOptions = {
     workspaceCount: 6, template: "kubernetes-minimal", workspaceJobTimeoutMs: 20_000, autostartDelayMs: 2 * MIN, autostartTimeoutMs: 5_000, pollMs: 50,
     cleanup: { concurrency: 10, timeoutMs: 60_000, jobTimeoutMs: 20_000, pollMs: 50 },
@@ -106,8 +129,7 @@ async function fastRun(sim: Sim, o: Partial<AutostartOptions> & { runId: string;
   };
   try {
     const plan = await planAutostart(client, opts);
-    const names = new Set(plan.create.names);
-    const mine = () => [...sim.state.workspaces.values()].filter((w) => !w.deleted && names.has(w.name));
+    names = new Set(plan.create.names);
     const done = executeAutostart(client, plan, opts, {
       clock,
       onBarrier: () => {
@@ -116,12 +138,8 @@ async function fastRun(sim: Sim, o: Partial<AutostartOptions> & { runId: string;
           await waitFor("every schedule set", () => mine().length > 0 && mine().every((w) => w.autostartSchedule), 20_000);
           const schedules = new Set(mine().map((w) => w.autostartSchedule));
           assert.equal(schedules.size, 1, `one schedule for all: ${[...schedules].join(" | ")}`);
-          const [, m, h] = /^CRON_TZ=UTC (\d+) (\d+) \* \* \*$/.exec([...schedules][0]!)!.map(Number) as [number, number, number];
-          // The scheduled minute from the schedule itself (the next one after now).
-          const now = Date.now();
-          let at = Date.UTC(new Date(now).getUTCFullYear(), new Date(now).getUTCMonth(), new Date(now).getUTCDate(), h, m);
-          if (at <= now) at += 24 * 60 * MIN;
-          shift = at + (o.jumpMs ?? 300) - Date.now();
+          const at = minuteOf([...schedules][0]!);
+          jump(at);
           if (!o.stall) sim.lifecycle.runOnce(at + (o.jumpMs ?? 300));
         })();
       },
@@ -262,18 +280,21 @@ describe("scenarios/autostart.ts", () => {
       await withSim({ preexisting: false, autobuildPollIntervalMs: 0 }, async (sim) => {
         const before = sim.counts();
         const log0 = sim.core.requestLog.length;
-        for (const [args, re] of [
+        const cases = [
           [["--workspace-count", "2", "--template", "kubernetes-minimal", "--autostart-delay", "1m"], /--autostart-delay \(SCALETEST_AUTOSTART_DELAY\) must be at least 2m/],
           [["--workspace-count", "2", "--template", "kubernetes-minimal", "--autostart-delay", "119s"], /--autostart-delay \(SCALETEST_AUTOSTART_DELAY\) must be at least 2m/],
           [["--workspace-count", "2", "--template", "nope"], /^autostart: --template "nope" was not found/m],
           [["--workspace-count", "0", "--template", "kubernetes-minimal"], /--workspace-count \(SCALETEST_AUTOSTART_WORKSPACES\) must be at least 1/],
           [["--workspace-count", "5001", "--template", "kubernetes-minimal"], /--workspace-count \(SCALETEST_AUTOSTART_WORKSPACES\) must be at most 5000/],
-        ] as const) {
-          const r = await script(sim, dir, [...args]);
+        ] as const;
+        // Side by side (each only reads), each with a results folder of its own.
+        const runs = await Promise.all(cases.map(([args]) => script(sim, mkdtempSync(join(dir, "bad-")), [...args])));
+        cases.forEach(([args, re], i) => {
+          const r = runs[i]!;
           assert.equal(r.exitCode, 2, `${args.join(" ")}: ${r.stderr}`);
           assert.match(r.stderr, re);
           assert.ok(!r.stderr.includes(sim.ownerToken));
-        }
+        });
         assert.deepEqual(sim.counts(), before);
         // Nothing but reads reached the deployment.
         const writes = sim.core.requestLog.slice(log0).filter((q) => q.method !== "GET");

@@ -176,11 +176,14 @@ test("scripts/capacity.ts: --dry-run plans without creating; bad input exits 2; 
     await withSim({ preexisting: false }, async (sim) => {
       const env = { ...simEnv(sim, dir), SCALETEST_METRICS_ADDRESS: "127.0.0.1:0" };
       const common = ["--baseline-wait", "0s", "--capacity-load", "web-terminal", "--workspaces", "4", "--create-concurrency", "4"];
-      const dry = await execa(TSX, [SCRIPT, ...common, "--run-id", "capsd", "--capacity-steps", "2,4", "--capacity-hold", "30s", "--dry-run"], { cwd: ROOT, env, reject: false, all: true });
+      // The dry run and the refused run side by side: neither creates anything.
+      const [dry, bad] = await Promise.all([
+        execa(TSX, [SCRIPT, ...common, "--run-id", "capsd", "--capacity-steps", "2,4", "--capacity-hold", "30s", "--dry-run"], { cwd: ROOT, env, reject: false, all: true }),
+        execa(TSX, [SCRIPT, ...common, "--run-id", "capsb", "--capacity-steps", "4,2"], { cwd: ROOT, env, reject: false, all: true }),
+      ]);
       assert.equal(dry.exitCode, 0, dry.all);
       assert.match(dry.all ?? "", /Capacity search: web-terminal connections, schedule 2, 4; stops at the first failing step/);
       assert.match(dry.all ?? "", /At most 2 step\(s\), ~\S+; creates at most 0 workspace\(s\) beyond the run's 4/);
-      const bad = await execa(TSX, [SCRIPT, ...common, "--run-id", "capsb", "--capacity-steps", "4,2"], { cwd: ROOT, env, reject: false, all: true });
       assert.equal(bad.exitCode, 2, bad.all);
       assert.match(bad.all ?? "", /--capacity-steps .*must increase step by step; 2 follows 4/);
       assert.equal(sim.counts().workspaces, 0, "nothing created by the dry run or the refused run");

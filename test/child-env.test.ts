@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { test } from "node:test";
+import { describe, test } from "node:test";
 import { FRAGMENT_LENGTH } from "../src/util/redact.ts";
 import { ROOT, simEnv, startScript, tempResults, tinyRunArgs, withReliabilitySim, type ChildResult, type Started } from "./helpers/reliability.ts";
 
@@ -113,69 +113,73 @@ function start(launcher: (typeof LAUNCHERS)[number], script: string, args: strin
   return wrap(child, 180_000);
 }
 
-for (const launcher of LAUNCHERS) {
-  test(`no child of the runner inherits a secret it does not need (${launcher})`, async () => {
-    await withReliabilitySim({ ownerToken: OWNER }, async (sim) => {
-      const tmp = tempResults("child-env");
-      try {
-        const runId = { "register.mjs": "envreg", "node --import tsx": "envnode", "tsx CLI": "envcli" }[launcher];
-        const args = tinyRunArgs(runId, tmp.dir, ["--scenarios", "ssh,web-terminal", "--duration", "3s", "--workspaces", "2"]);
-        // No transform cache: esbuild's service runs (and is checked) whatever earlier runs cached.
-        const env = simEnv(sim, { CODER_OWNER_SESSION_TOKEN: OWNER, GRAFANA_API_TOKEN: GRAFANA, CODER_AGENT_TOKEN: AGENT, TSX_DISABLE_CACHE: "1" });
-        const script = "scripts/run.ts";
-        const run = start(launcher, script, args, env);
-        const strictFromStart = launcher === "register.mjs";
-        const runDir = join(tmp.dir, runId);
-        let finished = false;
-        void run.done.then(() => (finished = true));
-        const seen = new Map<string, Seen>();
-        const userTokens = new Set<string>();
-        let runToken: string | null = null;
-        let sawEsbuild = false;
-        let sawCoderCli = false;
-        let samples = 0;
-        // Sampled until the run ends (bounded by the run's own timeout above).
-        while (!finished) {
-          const root = runnerPid(run, script);
-          if (root !== null) {
-            // Judged from the first sample (register.mjs) or once the config is loaded (the run folder exists).
-            const judged = strictFromStart || existsSync(runDir);
-            for (const p of descendants(root)) {
-              if (judged) seen.set(`${p.pid} ${p.cmdline}`, p);
-              if (p.cmdline.includes("esbuild")) sawEsbuild = true;
-              if (p.coderCli) sawCoderCli = true;
+// The three launchers side by side: each has a simulator, a results folder and a process tree of its own, and
+// most of a run is spent waiting on its phases.
+describe("no child of the runner inherits a secret it does not need", { concurrency: LAUNCHERS.length }, () => {
+  for (const launcher of LAUNCHERS) {
+    test(`no child of the runner inherits a secret it does not need (${launcher})`, async () => {
+      await withReliabilitySim({ ownerToken: OWNER }, async (sim) => {
+        const tmp = tempResults("child-env");
+        try {
+          const runId = { "register.mjs": "envreg", "node --import tsx": "envnode", "tsx CLI": "envcli" }[launcher];
+          const args = tinyRunArgs(runId, tmp.dir, ["--scenarios", "ssh,web-terminal", "--duration", "3s", "--workspaces", "2"]);
+          // No transform cache: esbuild's service runs (and is checked) whatever earlier runs cached.
+          const env = simEnv(sim, { CODER_OWNER_SESSION_TOKEN: OWNER, GRAFANA_API_TOKEN: GRAFANA, CODER_AGENT_TOKEN: AGENT, TSX_DISABLE_CACHE: "1" });
+          const script = "scripts/run.ts";
+          const run = start(launcher, script, args, env);
+          const strictFromStart = launcher === "register.mjs";
+          const runDir = join(tmp.dir, runId);
+          let finished = false;
+          void run.done.then(() => (finished = true));
+          const seen = new Map<string, Seen>();
+          const userTokens = new Set<string>();
+          let runToken: string | null = null;
+          let sawEsbuild = false;
+          let sawCoderCli = false;
+          let samples = 0;
+          // Sampled until the run ends (bounded by the run's own timeout above).
+          while (!finished) {
+            const root = runnerPid(run, script);
+            if (root !== null) {
+              // Judged from the first sample (register.mjs) or once the config is loaded (the run folder exists).
+              const judged = strictFromStart || existsSync(runDir);
+              for (const p of descendants(root)) {
+                if (judged) seen.set(`${p.pid} ${p.cmdline}`, p);
+                if (p.cmdline.includes("esbuild")) sawEsbuild = true;
+                if (p.coderCli) sawCoderCli = true;
+              }
+              samples++;
             }
-            samples++;
+            for (const k of sim.state.apiKeys.values()) {
+              if (k.tokenName === `scaletest-runner-${runId}`) runToken = `${k.id}-${k.secret}`;
+              else if (k.secret !== OWNER && !OWNER.endsWith(k.secret)) userTokens.add(`${k.id}-${k.secret}`);
+            }
+            await new Promise((r) => setTimeout(r, 25));
           }
-          for (const k of sim.state.apiKeys.values()) {
-            if (k.tokenName === `scaletest-runner-${runId}`) runToken = `${k.id}-${k.secret}`;
-            else if (k.secret !== OWNER && !OWNER.endsWith(k.secret)) userTokens.add(`${k.id}-${k.secret}`);
+          const r = await run.done;
+          assert.equal(r.code, 0, `the run passed: ${r.stderr.slice(-1500)}`);
+          assert.ok(samples >= 5, `the children were sampled throughout the run (${samples} samples)`);
+          assert.ok(sawEsbuild, "tsx's esbuild service was among the children");
+          if (strictFromStart) assert.ok([...seen.values()].some((p) => p.cmdline.includes("esbuild")), "esbuild's environment was read");
+          assert.ok(sawCoderCli, "the coder CLI was among the children (ssh traffic)");
+          assert.ok(runToken, "the run minted its token");
+          for (const p of seen.values()) {
+            for (const [name, secret] of [["the Owner's token", OWNER], ["the Grafana token", GRAFANA], ["the agent token", AGENT]] as const) {
+              assert.ok(!leaks(p.env, secret), `${name} reached child ${p.pid} (${p.cmdline.slice(0, 120)})`);
+            }
+            for (const t of userTokens) assert.ok(!leaks(p.env, t), `a scale-test user's token reached child ${p.pid} (${p.cmdline.slice(0, 120)})`);
+            if (!p.coderCli) assert.ok(!leaks(p.env, runToken!), `the run token reached child ${p.pid} (${p.cmdline.slice(0, 120)}), which does not need it`);
           }
-          await new Promise((r) => setTimeout(r, 25));
+          // And the coder CLI got the run token it needs (so the check above had something to find).
+          assert.ok([...seen.values()].some((p) => p.coderCli && leaks(p.env, runToken!)), "the coder CLI runs with the run token");
+          assert.ok(existsSync(join(tmp.dir, runId, "summary.json")));
+        } finally {
+          tmp.remove();
         }
-        const r = await run.done;
-        assert.equal(r.code, 0, `the run passed: ${r.stderr.slice(-1500)}`);
-        assert.ok(samples >= 5, `the children were sampled throughout the run (${samples} samples)`);
-        assert.ok(sawEsbuild, "tsx's esbuild service was among the children");
-        if (strictFromStart) assert.ok([...seen.values()].some((p) => p.cmdline.includes("esbuild")), "esbuild's environment was read");
-        assert.ok(sawCoderCli, "the coder CLI was among the children (ssh traffic)");
-        assert.ok(runToken, "the run minted its token");
-        for (const p of seen.values()) {
-          for (const [name, secret] of [["the Owner's token", OWNER], ["the Grafana token", GRAFANA], ["the agent token", AGENT]] as const) {
-            assert.ok(!leaks(p.env, secret), `${name} reached child ${p.pid} (${p.cmdline.slice(0, 120)})`);
-          }
-          for (const t of userTokens) assert.ok(!leaks(p.env, t), `a scale-test user's token reached child ${p.pid} (${p.cmdline.slice(0, 120)})`);
-          if (!p.coderCli) assert.ok(!leaks(p.env, runToken!), `the run token reached child ${p.pid} (${p.cmdline.slice(0, 120)}), which does not need it`);
-        }
-        // And the coder CLI got the run token it needs (so the check above had something to find).
-        assert.ok([...seen.values()].some((p) => p.coderCli && leaks(p.env, runToken!)), "the coder CLI runs with the run token");
-        assert.ok(existsSync(join(tmp.dir, runId, "summary.json")));
-      } finally {
-        tmp.remove();
-      }
+      });
     });
-  });
-}
+  }
+});
 
 test("src/boot/register.mjs takes every secret variable out of the environment (the secret settings' and SECRET_ENV_VARS)", async () => {
   const { settingEntries } = await import("../src/config/schema.ts");

@@ -20,7 +20,8 @@ function childEnv(sim: Sim, resultsDir: string): NodeJS.ProcessEnv {
   return { ...env, CODER_URL: sim.url, CODER_SESSION_TOKEN: sim.ownerToken, SCALETEST_RESULTS_DIR: resultsDir };
 }
 
-describe("cleanup script results folder", () => {
+// Side by side: every case writes to a results folder of its own, and the simulator holds nothing to clean.
+describe("cleanup script results folder", { concurrency: 3 }, () => {
   let sim: Sim;
   const dirs: string[] = [];
   const fresh = (): string => {
@@ -41,16 +42,18 @@ describe("cleanup script results folder", () => {
     });
 
   test("bad input exits 2 with one message and writes nothing", async () => {
-    for (const [args, re] of [
+    const cases = [
       [[], /^cleanup: nothing to clean up: give --run-id/m],
       [["--all", "--run-id", "abc1"], /^cleanup: give either --run-id .* or --all/m],
-    ] as const) {
-      const dir = fresh();
-      const r = await run(dir, [...args]);
+    ] as const;
+    const dirOf = cases.map(() => fresh());
+    const runs = await Promise.all(cases.map(([args], i) => run(dirOf[i]!, [...args])));
+    cases.forEach(([args, re], i) => {
+      const r = runs[i]!;
       assert.equal(r.exitCode, 2, r.stderr);
       assert.match(r.stderr, re);
-      assert.deepEqual(readdirSync(dir), [], `${args.join(" ") || "(no flags)"} wrote nothing`);
-    }
+      assert.deepEqual(readdirSync(dirOf[i]!), [], `${args.join(" ") || "(no flags)"} wrote nothing`);
+    });
   });
 
   test("--all writes to cleanup-all-<timestamp>/ only; --run-id to the run's folder", async () => {

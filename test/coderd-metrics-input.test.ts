@@ -36,7 +36,8 @@ async function script(name: string, args: string[], simEnv: Record<string, strin
   );
 }
 
-describe("coderd metrics input", () => {
+// Side by side: the first case is in-process, the other two run the script against simulators of their own.
+describe("coderd metrics input", { concurrency: 3 }, () => {
   test("a coderd threshold without a source, or with an unreachable one, is bad input; without a threshold it is not", async () => {
     const none = loadConfig("dashboard-traffic", ["--threshold", "coderd.api.p95<500ms"], { env, envFile: false }).config;
     await assert.rejects(activateCoderdMetrics(none), (e: Error) => e instanceof BadInputError && /--prometheus-url/.test(e.message) && /--coderd-metrics-url/.test(e.message));
@@ -58,14 +59,16 @@ describe("coderd metrics input", () => {
         const simEnv = { CODER_URL: sim.url, CODER_SESSION_TOKEN: sim.ownerToken };
         const base = ["--mode", "api", "--concurrency", "1", "--duration", "1s", "--think-time", "50ms", "--use-host-login", "--results-dir", results, "--metrics-address", ""];
         const tokens = sim.counts().tokens;
-        const refused = await script("dashboard-traffic", [...base, "--run-id", "cdin1", "--threshold", "coderd.api.p95<500ms"], simEnv);
+        const port = await closedPort();
+        // The refused run and the warned one side by side (run ids of their own).
+        const [refused, warned] = await Promise.all([
+          script("dashboard-traffic", [...base, "--run-id", "cdin1", "--threshold", "coderd.api.p95<500ms"], simEnv),
+          script("dashboard-traffic", [...base, "--run-id", "cdin2", "--coderd-metrics-url", `http://127.0.0.1:${port}/`], simEnv),
+        ]);
         assert.equal(refused.code, 2, refused.stderr);
         assert.match(refused.stderr, /coderd\.api\.p95<500ms needs coderd's metrics/);
         assert.equal(existsSync(join(results, "cdin1")), false, "no results folder");
-        assert.equal(sim.counts().tokens, tokens, "nothing created on the deployment");
-
-        const port = await closedPort();
-        const warned = await script("dashboard-traffic", [...base, "--run-id", "cdin2", "--coderd-metrics-url", `http://127.0.0.1:${port}/`], simEnv);
+        assert.equal(sim.counts().tokens, tokens, "nothing created on the deployment (nor left by the warned run)");
         assert.equal(warned.code, 0, warned.stderr);
         const dir = readdirSync(join(results, "cdin2")).find((d) => d.endsWith("dashboard-traffic"))!;
         const rec = JSON.parse(readFileSync(join(results, "cdin2", dir, "result.json"), "utf8"));

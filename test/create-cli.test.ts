@@ -42,18 +42,21 @@ describe("create-workspaces script", () => {
   test("bad input: exit 2, one clear message, nothing created", async () => {
     const before = sim.counts();
     const builds = sim.state.builds.size;
-    for (const [args, re] of [
+    const cases = [
       [["--count", "3", "--template", "nope"], /^create-workspaces: --template "nope" was not found in organization "coder"; templates there: /m],
       [["--count", "3", "--parameter", "cpu=5"], /^create-workspaces: --parameter cpu must be one of the options/m],
       [["--count", "0"], /--count \(SCALETEST_WORKSPACES\) must be at least 1/],
       [["--count", "99999"], /--count \(SCALETEST_WORKSPACES\) must be at most 5000/],
-    ] as const) {
-      const r = await run([...args]);
+    ] as const;
+    // Side by side: each only reads (and each run has a fresh run id, so a results folder of its own).
+    const runs = await Promise.all(cases.map(([args]) => run([...args])));
+    cases.forEach(([args, re], i) => {
+      const r = runs[i]!;
       assert.equal(r.exitCode, 2, `${args.join(" ")}: ${r.stderr}`);
       assert.match(r.stderr, re);
       assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/, "no stack trace");
       assert.ok(!r.stderr.includes(sim.ownerToken));
-    }
+    });
     assert.deepEqual(sim.counts(), before);
     assert.equal(sim.state.builds.size, builds);
   });

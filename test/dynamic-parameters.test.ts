@@ -219,15 +219,18 @@ describe("scenarios/dynamic-parameters.ts", () => {
     try {
       await withSim({ preexisting: false }, async (sim) => {
         sim.dynamicParameters.importMs = 20;
-        for (const [args, re] of [
+        const cases = [
           [["--concurrent-evaluations", "0"], /--concurrent-evaluations \(SCALETEST_DYNAMIC_PARAMETERS_CONCURRENT_EVALUATIONS\) must be at least 1/],
           [["--template", "team-template"], /^dynamic-parameters: --template "team-template" must start with scaletest-/m],
-        ] as const) {
-          const r = await script(sim, dir, [...args]);
+        ] as const;
+        // Side by side: each is refused before anything is created (and each has a fresh run id).
+        const runs = await Promise.all(cases.map(([args]) => script(sim, dir, [...args])));
+        cases.forEach(([args, re], i) => {
+          const r = runs[i]!;
           assert.equal(r.exitCode, 2, `${args.join(" ")}: ${r.stderr}`);
           assert.match(r.stderr, re);
           assert.ok(!r.stderr.includes(sim.ownerToken));
-        }
+        });
         assert.equal(sim.dynamicParameters.counts.versions, 0);
         const out = join(dir, "dp.json");
         const r = await script(sim, dir, ["--concurrent-evaluations", "12", "--job-timeout", "30s", "--run-id", "dpcli", "--output", `json:${out}`, "--output", "text"]);

@@ -114,15 +114,18 @@ test("a read-only results filesystem is bad input: exit 2 with one clear message
   try {
     await withReliabilitySim({}, async (sim) => {
       const before = { keys: sim.state.apiKeys.size, ...scaletestLeft(sim) };
-      for (const [script, args] of [
+      const cases = [
         ["scripts/run.ts", tinyRunArgs("rofs", mount.dir, ["--scenarios", "ssh", "--workspaces", "1"])],
         ["scenarios/create-workspaces.ts", ["--count", "1", "--template", "kubernetes-minimal", "--run-id", "rofs", "--results-dir", mount.dir, "--metrics-address", "127.0.0.1:0"]],
-      ] as const) {
-        const r = await startScript(script, [...args], simEnv(sim), 120_000).done;
+      ] as const;
+      // Both side by side: each is refused before it writes or creates anything.
+      const runs = await Promise.all(cases.map(([script, args]) => startScript(script, [...args], simEnv(sim), 120_000).done));
+      cases.forEach(([script], i) => {
+        const r = runs[i]!;
         assert.equal(r.code, 2, `${script}: a read-only results dir is bad input (${r.stderr.slice(-800)})`);
         assert.match(r.stderr, /results directory .* is not writable \(EROFS\): choose another with SCALETEST_RESULTS_DIR \/ --results-dir/, script);
         assert.equal(r.stderr.trim().split("\n").length, 1, `${script}: one message`);
-      }
+      });
       assert.deepEqual({ keys: sim.state.apiKeys.size, ...scaletestLeft(sim) }, before, "no token, user or workspace was created");
     });
   } finally {

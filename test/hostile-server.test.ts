@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { readFileSync, statSync } from "node:fs";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { WebSocketServer } from "ws";
 import { filesUnder, startScript, tempResults } from "./helpers/reliability.ts";
 
@@ -258,15 +258,18 @@ function assertContained(o: Outcome, what: string): void {
   assert.deepEqual(leaks, [], `${what}: no 12-character fragment of a secret anywhere`);
 }
 
-describe("hostile server", () => {
-  let h: Hostile;
-  before(async () => {
-    h = await startHostile();
-  });
-  after(async () => {
+/** A hostile server of the test's own (its mode is the server's), closed when `fn` ends. */
+async function withHostile<T>(fn: (h: Hostile) => Promise<T>): Promise<T> {
+  const h = await startHostile();
+  try {
+    return await fn(h);
+  } finally {
     await h.close();
-  });
+  }
+}
 
+// The cases run side by side, each against a server of its own: a case is mostly a child's start-up.
+describe("hostile server", { concurrency: 3 }, () => {
   const cleanup = ["--run-id", "h1"];
   const cases: [string, Mode, RegExp][] = [
     ["an endless chunked answer to /users/me", "endless-me", /\/api\/v2\/users\/me: unexpected answer .*at most \d+ bytes, but the answer was larger/],
@@ -277,7 +280,7 @@ describe("hostile server", () => {
   ];
   for (const [what, mode, expected] of cases) {
     test(`cleanup survives ${what}: clear error, bounded memory and output, no secret`, async () => {
-      const o = await runAgainst(h, mode, "scenarios/cleanup.ts", cleanup);
+      const o = await withHostile((h) => runAgainst(h, mode, "scenarios/cleanup.ts", cleanup));
       assertContained(o, what);
       assert.match(o.stderr, expected, what);
       assert.doesNotMatch(o.stderr, /Maximum call stack|belongs to undefined|\/users\/undefined/, `${what}: no confusing follow-on error`);
@@ -285,30 +288,40 @@ describe("hostile server", () => {
   }
 
   test("a token echoed in error text at every offset around the 300-character cut never survives in part", async () => {
-    for (const echo of [270, 285, 290, 295, 298, 299, 300, 301, 305]) {
-      const o = await runAgainst(h, { echo }, "scenarios/cleanup.ts", cleanup);
-      assertContained(o, `echo at ${echo}`);
-      assert.match(o.stderr, /\/api\/v2\/users\/me: 400/);
-    }
+    // Two offsets at a time, each lane against a server of its own.
+    const offsets = [270, 285, 290, 295, 298, 299, 300, 301, 305];
+    const lanes = Array.from({ length: 2 }, (_, lane) =>
+      withHostile(async (h) => {
+        for (const echo of offsets.filter((_, i) => i % 2 === lane)) {
+          const o = await runAgainst(h, { echo }, "scenarios/cleanup.ts", cleanup);
+          assertContained(o, `echo at ${echo}`);
+          assert.match(o.stderr, /\/api\/v2\/users\/me: 400/);
+        }
+      }),
+    );
+    // Every lane ends (and closes its server) before the test does; the first failure is the test's.
+    const failed = (await Promise.allSettled(lanes)).find((x): x is PromiseRejectedResult => x.status === "rejected");
+    if (failed) throw failed.reason;
   });
 
   test("90 MB websocket frames are refused (maxPayload), memory stays bounded", async () => {
-    const o = await runAgainst(h, "huge-frames", "scenarios/web-terminal-traffic.ts", ["--run-id", "h1", "--duration", "2s", "--tick-interval", "100ms"]);
+    const o = await withHostile((h) => runAgainst(h, "huge-frames", "scenarios/web-terminal-traffic.ts", ["--run-id", "h1", "--duration", "2s", "--tick-interval", "100ms"]));
     assertContained(o, "huge frames");
   });
 
   test("an upgrade answered 500 with an endless body ends with an error naming the URL", async () => {
-    const o = await runAgainst(h, "upgrade-endless", "scenarios/web-terminal-traffic.ts", ["--run-id", "h1", "--duration", "2s", "--tick-interval", "100ms"]);
+    const o = await withHostile((h) => runAgainst(h, "upgrade-endless", "scenarios/web-terminal-traffic.ts", ["--run-id", "h1", "--duration", "2s", "--tick-interval", "100ms"]));
     assertContained(o, "endless upgrade body");
     assert.match(o.stdout + o.stderr, /\/api\/v2\/workspaceagents\/[^/]+\/pty: 500/);
   });
 
   test("a foreign app host gets nothing: the dial is refused naming --trusted-origins", async () => {
-    const before = h.foreignHits;
-    const o = await runAgainst(h, "foreign-app-host", "scenarios/app-traffic.ts", ["--run-id", "h1", "--duration", "2s", "--tick-interval", "100ms"]);
-    assertContained(o, "foreign app host");
-    assert.match(o.stdout + o.stderr, /refusing to send the session token to http:\/\/127\.0\.0\.1:\d+.*--trusted-origins/);
-    assert.equal(h.foreignHits, before, "the foreign origin received no connection at all");
+    await withHostile(async (h) => {
+      const o = await runAgainst(h, "foreign-app-host", "scenarios/app-traffic.ts", ["--run-id", "h1", "--duration", "2s", "--tick-interval", "100ms"]);
+      assertContained(o, "foreign app host");
+      assert.match(o.stdout + o.stderr, /refusing to send the session token to http:\/\/127\.0\.0\.1:\d+.*--trusted-origins/);
+      assert.equal(h.foreignHits, 0, "the foreign origin received no connection at all");
+    });
   });
 });
 

@@ -160,21 +160,33 @@ describe("decoys survive cleanup and traffic (simulator, real entry points)", ()
     rmSync(dir, { recursive: true, force: true });
   });
 
-  for (const [script, extra] of [
-    ["web-terminal-traffic.ts", ["--duration", "1s", "--tick-interval", "100ms"]],
-    ["ssh-traffic.ts", ["--duration", "1s", "--tick-interval", "100ms"]],
-    ["app-traffic.ts", ["--duration", "1s", "--tick-interval", "100ms"]],
-    ["dashboard-traffic.ts", ["--mode", "api", "--concurrency", "2", "--duration", "1s", "--think-time", "20ms"]],
-  ] as const) {
-    for (const scope of [["--run-id", "h1"], []] as const) {
-      test(`${script} ${scope.join(" ") || "(every run)"} touches no decoy`, async () => {
-        const r = await runScenario(sim, dir, script, [...scope, ...extra]);
-        assert.equal(r.exitCode, 0, `${script} ran: ${r.stderr.slice(-1500)}`);
-        assertDecoysLive(sim, decoys, script);
-        assert.deepEqual(requestsToDecoys(sim, decoys, logFrom), [], "no request addressed a decoy");
-      });
+  // The traffic runs only read and connect: they run side by side, each with a results folder of its own (a
+  // run folder is locked by the run that opened it); the cleanups below run after all of them. The runs
+  // with --run-id h1 take turns: each mints the run's token by name, replacing the one before.
+  describe("traffic", { concurrency: 4 }, () => {
+    let h1Turn: Promise<unknown> = Promise.resolve();
+    const inTurn = <T>(fn: () => Promise<T>): Promise<T> => {
+      const p = h1Turn.then(fn);
+      h1Turn = p.catch(() => {});
+      return p;
+    };
+    for (const [script, extra] of [
+      ["web-terminal-traffic.ts", ["--duration", "1s", "--tick-interval", "100ms"]],
+      ["ssh-traffic.ts", ["--duration", "1s", "--tick-interval", "100ms"]],
+      ["app-traffic.ts", ["--duration", "1s", "--tick-interval", "100ms"]],
+      ["dashboard-traffic.ts", ["--mode", "api", "--concurrency", "2", "--duration", "1s", "--think-time", "20ms"]],
+    ] as const) {
+      for (const scope of [["--run-id", "h1"], []] as const) {
+        test(`${script} ${scope.join(" ") || "(every run)"} touches no decoy`, async () => {
+          const run = () => runScenario(sim, mkdtempSync(join(dir, "traffic-")), script, [...scope, ...extra]);
+          const r = scope.length ? await inTurn(run) : await run();
+          assert.equal(r.exitCode, 0, `${script} ran: ${r.stderr.slice(-1500)}`);
+          assertDecoysLive(sim, decoys, script);
+          assert.deepEqual(requestsToDecoys(sim, decoys, logFrom), [], "no request addressed a decoy");
+        });
+      }
     }
-  }
+  });
 
   test("cleanup --run-id h1 removes the run and nothing else", async () => {
     const r = await runScenario(sim, dir, "cleanup.ts", ["--run-id", "h1", "--output", "harness:-"]);

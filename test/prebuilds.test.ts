@@ -168,7 +168,8 @@ describe("prebuilds against the simulator", () => {
   });
 });
 
-describe("scenarios/prebuilds.ts", () => {
+// The two cases side by side: each has a simulator and a results folder of its own.
+describe("scenarios/prebuilds.ts", { concurrency: 2 }, () => {
   const run = (sim: Sim, dir: string, args: string[], opts: { timeout?: number } = {}) => {
     const env: NodeJS.ProcessEnv = {};
     for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("SCALETEST_") && !k.startsWith("CODER_")) env[k] = v;
@@ -221,7 +222,11 @@ describe("scenarios/prebuilds.ts", () => {
     const dir = mkdtempSync(join(tmpdir(), "pb-cli-"));
     try {
       await withSim(SIM, async (sim) => {
-        const bad = await run(sim, dir, ["scenarios/prebuilds.ts", "--run-id", "pbcli", "--num-templates", "0"]);
+        // The refused run and --help (neither touches the deployment) side by side.
+        const [bad, help] = await Promise.all([
+          run(sim, dir, ["scenarios/prebuilds.ts", "--run-id", "pbcli", "--num-templates", "0"]),
+          run(sim, dir, ["scenarios/prebuilds.ts", "--help"]),
+        ]);
         assert.equal(bad.exitCode, 2, bad.stderr);
         assert.equal(sim.state.files.size, 0);
         const ok = await run(sim, dir, ["scenarios/prebuilds.ts", "--run-id", "pbcli", "--num-templates", "1", "--num-presets", "2", "--num-preset-prebuilds", "1", "--output", `json:${join(dir, "out.json")}`]);
@@ -239,7 +244,6 @@ describe("scenarios/prebuilds.ts", () => {
         assert.equal(succeeded.points.at(-1)!.v, 2, "filled to 2 (2 presets x 1)");
         assert.equal(left.points.at(-1)!.v, 0, "drained to 0");
         assert.ok(left.points[0]!.t >= succeeded.points.at(-1)!.t, "the drain follows the fill");
-        const help = await run(sim, dir, ["scenarios/prebuilds.ts", "--help"]);
         for (const f of ["--num-templates", "--num-presets", "--num-preset-prebuilds", "--template-version-job-timeout", "--prebuild-workspace-timeout", "--skip-cleanup"]) {
           assert.ok(help.stdout.includes(f), `--help lists ${f}`);
         }

@@ -167,7 +167,11 @@ test("two runs with the same run id: the second exits 2 before creating anything
       const firstToken = tokens()[0]!.id;
       const before = sim.counts();
 
-      const second = await startScript("scripts/run.ts", args, simEnv(sim), 60_000).done;
+      // A second pipeline and a scenario script with the same run id, side by side: both are refused.
+      const [second, scenario] = await Promise.all([
+        startScript("scripts/run.ts", args, simEnv(sim), 60_000).done,
+        startScript("scenarios/create-workspaces.ts", ["--run-id", runId, "--results-dir", tmp.dir, "--count", "1", "--template", "kubernetes-minimal", "--metrics-address", "127.0.0.1:0"], simEnv(sim), 60_000).done,
+      ]);
       assert.equal(second.code, 2, `the second run is refused as bad input: ${second.stderr.slice(-800)}`);
       assert.match(second.stderr, /run twins is already in progress: process \d+ on .* holds .*\.lock/);
       assert.deepEqual(tokens().map((k) => k.id), [firstToken], "the first run's token is untouched and no second one was minted");
@@ -175,8 +179,7 @@ test("two runs with the same run id: the second exits 2 before creating anything
       assert.equal(after.workspaces, before.workspaces, "the second run created no workspace");
       assert.equal(after.users, before.users, "the second run created no user");
 
-      // A scenario script with the same run id is refused the same way, after its read-only checks.
-      const scenario = await startScript("scenarios/create-workspaces.ts", ["--run-id", runId, "--results-dir", tmp.dir, "--count", "1", "--template", "kubernetes-minimal", "--metrics-address", "127.0.0.1:0"], simEnv(sim), 60_000).done;
+      // The scenario script is refused the same way, after its read-only checks.
       assert.equal(scenario.code, 2, `the scenario is refused as bad input: ${scenario.stderr.slice(-800)}`);
       assert.match(scenario.stderr, /^create-workspaces: run twins is already in progress/m);
       assert.doesNotMatch(scenario.stderr, /\n\s+at /, "one message, no stack trace");

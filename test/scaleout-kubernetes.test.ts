@@ -13,16 +13,14 @@ import {
   buildShardJob,
   buildShardSecret,
   decodeShardLog,
-  deleteRunJobs,
   encodeShardLog,
-  KubernetesExecutor,
-  parseIndexes,
   runShardedTraffic,
   shardEnv,
   shardResultPath,
   trafficResultOf,
   type ShardRunSpec,
 } from "../src/scaleout/index.ts";
+import { deleteRunJobs, KubernetesExecutor, parseIndexes } from "../src/scaleout/kubernetes.ts";
 import { ResultsFileError } from "../src/results/schema.ts";
 import { LatencyHistogram } from "../src/traffic/histogram.ts";
 import { mergeTrafficResults, TOTAL_KEYS } from "../src/traffic/result.ts";

@@ -3,7 +3,7 @@
 // nothing that creates anything; a stop signal ends a script promptly even with long timeouts.
 import assert from "node:assert/strict";
 import { createServer, type Server, type Socket } from "node:net";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { tempResults, runScript, startScript, until } from "./helpers/reliability.ts";
 import { FAKE_CODER } from "./helpers/reliability.ts";
 
@@ -69,63 +69,59 @@ const ENTRY_POINTS: { script: string; args: string[] }[] = [
   { script: "scenarios/cleanup.ts", args: [] },
 ];
 
-describe("unresponsive deployment", () => {
-  let hung: Hung;
-  before(async () => {
-    hung = await hungServer();
-  });
-  after(async () => {
-    await hung.close();
-  });
-
+// Each case has a hung server of its own (so the requests it saw are that script's alone), and the cases run
+// side by side: most of each is spent waiting on the silent deployment's timeouts.
+describe("unresponsive deployment", { concurrency: 4 }, () => {
   for (const { script, args } of ENTRY_POINTS) {
     it(`${script} exits non-zero naming the URL, nothing created`, async () => {
+      const hung = await hungServer();
       const results = tempResults("unresponsive");
       try {
-        const seen = hung.requests.length;
         const r = await runScript(script, ["--results-dir", results.dir, "--run-id", "hung1", ...args], env(hung.url, FAST), 120_000);
         assert.equal(r.signal, null, `${script} ended by itself (output: ${r.stderr.slice(-500)})`);
         assert.notEqual(r.code, 0, r.stderr);
         assert.ok(r.stderr.includes(hung.url), `${script}: the message names ${hung.url}:\n${r.stderr.slice(-1500)}`);
-        const mine = hung.requests.slice(seen);
-        assert.ok(mine.length >= 1, `${script} reached the deployment`);
-        assert.deepEqual(mine.filter((l) => MUTATING.test(l)), [], "nothing was asked to be created or changed");
+        assert.ok(hung.requests.length >= 1, `${script} reached the deployment`);
+        assert.deepEqual(hung.requests.filter((l) => MUTATING.test(l)), [], "nothing was asked to be created or changed");
       } finally {
         results.remove();
+        await hung.close();
       }
     });
   }
 
   it("a silent attempt is retried once at most: two requests per call, not five", async () => {
+    const hung = await hungServer();
     const results = tempResults("unresponsive");
     try {
-      const seen = hung.requests.length;
       const r = await runScript("scenarios/web-terminal-traffic.ts", ["--results-dir", results.dir, "--run-id", "hung2", "--duration", "2s"], env(hung.url, FAST), 120_000);
       assert.notEqual(r.code, 0);
-      const mine = hung.requests.slice(seen);
+      const mine = hung.requests;
       assert.equal(mine.length, 2, `requests sent: ${mine.join(", ")}`);
       assert.equal(mine[0], mine[1], "the same call, tried twice");
     } finally {
       results.remove();
+      await hung.close();
     }
   });
 
   for (const { script, args } of [ENTRY_POINTS[0]!, ENTRY_POINTS[1]!]) {
     it(`a stop signal ends ${script} waiting on a silent deployment, long timeouts notwithstanding`, async () => {
+      const hung = await hungServer();
       const results = tempResults("unresponsive");
       try {
-        const seen = hung.requests.length;
         const slow = { SCALETEST_CONNECT_TIMEOUT: "5m", SCALETEST_REQUEST_TIMEOUT: "30m" };
         const s = startScript(script, ["--results-dir", results.dir, "--run-id", "hung3", ...args], env(hung.url, slow), 120_000);
-        await until("the script's first request", () => hung.requests.length > seen, 60_000);
+        await until("the script's first request", () => hung.requests.length > 0, 60_000);
         s.child.kill("SIGTERM");
         const r = await s.done;
         assert.equal(r.signal, null, "it exited by itself after one SIGTERM (not killed by the test's deadline)");
         assert.notEqual(r.code, 0);
         assert.match(r.stderr, /SIGTERM/);
-        assert.deepEqual(hung.requests.slice(seen).filter((l) => MUTATING.test(l)), [], "nothing was asked to be created");
+        assert.deepEqual(hung.requests.filter((l) => MUTATING.test(l)), [], "nothing was asked to be created");
       } finally {
         results.remove();
+        await hung.close();
       }
     });
   }

@@ -99,15 +99,19 @@ describe("a pool of 20 serves a create+traffic run, then a second one", () => {
     try {
       await withSim({ preexisting: false }, async (sim) => {
         const start = sim.counts();
-        // Bad input: nothing is created, exit 2.
-        for (const [name, args, re] of [
+        // Bad input: nothing is created, exit 2 (the refused runs side by side: each only reads).
+        const refused = [
           ["create-users", ["--run-id", "pool20", "--count", "0"], /--count \(SCALETEST_CREATE_USERS_COUNT\) must be at least 1/],
           ["create-users", ["--run-id", "pool20", "--count", "5001"], /--count \(SCALETEST_CREATE_USERS_COUNT\) must be at most 5000/],
-        ] as const) {
-          const r = await script(sim, dir, name, [...args]);
+        ] as const;
+        // Each in a results folder of its own (a run folder is locked by the run that opened it).
+        const own = () => mkdtempSync(join(dir, "refused-"));
+        const refusedRuns = await Promise.all(refused.map(([name, args]) => script(sim, own(), name, [...args])));
+        refused.forEach(([name, args, re], i) => {
+          const r = refusedRuns[i]!;
           assert.equal(r.exitCode, 2, `${name} ${args.join(" ")}: ${r.stderr}`);
           assert.match(r.stderr, re);
-        }
+        });
         assert.deepEqual(sim.counts(), start);
 
         const made = await script(sim, dir, "create-users", ["--run-id", "pool20", "--count", "20", "--template-admin-percentage", "10", "--output", "text"]);
@@ -118,23 +122,26 @@ describe("a pool of 20 serves a create+traffic run, then a second one", () => {
         assert.equal(sim.state.liveUsers().filter((u) => u.roles.includes("template-admin")).length, 2);
         // The logins Coder's create-users makes leave no session behind.
         assert.equal(sim.counts().tokens, start.tokens);
-        // The pool id is taken now.
-        const again = await script(sim, dir, "create-users", ["--run-id", "pool20", "--count", "2"]);
-        assert.equal(again.exitCode, 2);
-        assert.match(again.stderr, /pool id pool20 is already in use/);
-
+        // The pool id is taken now; and runs the pool cannot serve are refused. All side by side: each only reads.
         const afterPool = sim.counts();
-        for (const [args, re] of [
+        const badRuns = [
           [["--run-id", "runa", "--count", "21", "--user-pool", "pool20"], /--user-pool pool20 holds 20 usable user\(s\); this run needs 21/],
           [["--run-id", "runa", "--count", "5", "--user-pool", "pool20", "--template", "nope"], /--template "nope" was not found/],
           [["--run-id", "pool20", "--count", "5", "--user-pool", "pool20"], /--user-pool pool20 is this run's own id/],
           [["--run-id", "runa", "--count", "5001", "--user-pool", "pool20"], /--count \(SCALETEST_WORKSPACES\) must be at most 5000/],
-        ] as const) {
-          const r = await script(sim, dir, "create-workspaces", [...args]);
+        ] as const;
+        const [again, ...badOut] = await Promise.all([
+          script(sim, own(), "create-users", ["--run-id", "pool20", "--count", "2"]),
+          ...badRuns.map(([args]) => script(sim, own(), "create-workspaces", [...args])),
+        ]);
+        assert.equal(again!.exitCode, 2);
+        assert.match(again!.stderr, /pool id pool20 is already in use/);
+        badRuns.forEach(([args, re], i) => {
+          const r = badOut[i]!;
           assert.equal(r.exitCode, 2, `${args.join(" ")}: ${r.stderr}`);
           assert.match(r.stderr, re);
           assert.ok(!r.stderr.includes(sim.ownerToken));
-        }
+        });
         assert.deepEqual(sim.counts(), afterPool);
 
         for (const runId of ["runa", "runb"]) {

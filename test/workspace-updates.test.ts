@@ -263,16 +263,19 @@ describe("scenarios/workspace-updates.ts", () => {
     try {
       await withSim({ preexisting: false }, async (sim) => {
         const before = sim.counts();
-        for (const [args, re] of [
+        const cases = [
           [["--workspace-count", "0"], /--workspace-count \(SCALETEST_WORKSPACE_UPDATES_WORKSPACES\) must be at least 1/],
           [["--workspace-count", "4", "--power-user-workspaces", "1"], /--power-user-workspaces \(SCALETEST_WORKSPACE_UPDATES_POWER_USER_WORKSPACES\) must be at least 2/],
           [["--workspace-count", "4", "--template", "nope"], /^workspace-updates: --template "nope" was not found/m],
-        ] as const) {
-          const r = await script(sim, dir, [...args]);
+        ] as const;
+        // Side by side: each only reads (and each run has a fresh run id, so a results folder of its own).
+        const runs = await Promise.all(cases.map(([args]) => script(sim, dir, [...args])));
+        cases.forEach(([args, re], i) => {
+          const r = runs[i]!;
           assert.equal(r.exitCode, 2, `${args.join(" ")}: ${r.stderr}`);
           assert.match(r.stderr, re);
           assert.ok(!r.stderr.includes(sim.ownerToken));
-        }
+        });
         assert.deepEqual(sim.counts(), before);
         const out = join(dir, "wu.json");
         const r = await script(sim, dir, [

@@ -8,7 +8,6 @@ import { cleanupPrepareRunner } from "../cleanup/prepare.ts";
 import { createRunner } from "../create/phase.ts";
 import type { RunSummary } from "../results/schema.ts";
 import { formatRunSummaryText } from "../results/summary.ts";
-import { deleteRunJobs } from "../scaleout/index.ts";
 import { clientFor } from "../scenario/main.ts";
 import { log } from "../util/log.ts";
 import { greedyFlood } from "./greedy.ts";
@@ -179,5 +178,8 @@ async function cleanupByStrategy(run: PipelineSession, failed: boolean): Promise
   // Not the stop signal: after an interruption, cleanup is exactly what should still run.
   const { record } = await run.phase(runner, runner.validate(c, {}), { text: `Cleanup (${strategy})`, signal: new AbortController().signal });
   // The scale-out Jobs (and their pods and Secrets) carry the run id label.
-  if (c.runners > 1 && process.env.KUBERNETES_SERVICE_HOST) record.extra.jobs_deleted = await deleteRunJobs(c.runId, { namespace: c.namespace });
+  if (c.runners > 1 && process.env.KUBERNETES_SERVICE_HOST) {
+    const { deleteRunJobs } = await import("../scaleout/kubernetes.ts");
+    record.extra.jobs_deleted = await deleteRunJobs(c.runId, { namespace: c.namespace });
+  }
 }

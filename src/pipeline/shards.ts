@@ -3,7 +3,8 @@
 // cores). Each shard runs the scenario script on its part of the slice; results are merged.
 import { basename } from "node:path";
 import type { Config } from "../config/index.ts";
-import { KubernetesExecutor, LocalExecutor, runShardedTraffic, shardEnv, type ShardExecutor } from "../scaleout/index.ts";
+import { LocalExecutor, runShardedTraffic, shardEnv, type ShardExecutor, type ShardOutcome, type ShardRunSpec } from "../scaleout/index.ts";
+import type { KubernetesExecutorOptions } from "../scaleout/kubernetes.ts";
 import type { RunnerContext } from "../scenario/runner.ts";
 import { TRAFFIC_SCRIPT, trafficAutoTimeoutMs, type TrafficSettings } from "../traffic/scenario.ts";
 import { trafficWaves } from "../traffic/queue.ts";
@@ -11,11 +12,28 @@ import type { TrafficResult } from "../traffic/result.ts";
 import { log } from "../util/log.ts";
 import type { ScenarioPlan } from "./plan.ts";
 
+/** The Kubernetes executor, its (large) client library loaded on first use rather than by every entry point. */
+class KubernetesExecutorOnDemand implements ShardExecutor {
+  readonly name = "kubernetes";
+  private executor: Promise<ShardExecutor> | null = null;
+  constructor(private readonly opts: KubernetesExecutorOptions) {}
+  private get(): Promise<ShardExecutor> {
+    this.executor ??= import("../scaleout/kubernetes.ts").then((m) => new m.KubernetesExecutor(this.opts));
+    return this.executor;
+  }
+  async runShards(spec: ShardRunSpec): Promise<ShardOutcome[]> {
+    return (await this.get()).runShards(spec);
+  }
+  async cleanup(runId: string): Promise<string[]> {
+    return (await this.get()).cleanup(runId);
+  }
+}
+
 /** In a pod: an Indexed Job in the runner's namespace; elsewhere: child processes. */
 export function shardExecutor(c: Config, env: NodeJS.ProcessEnv = process.env): ShardExecutor {
   if (env.KUBERNETES_SERVICE_HOST) {
     if (!c.runnerImage) throw new Error("--runners > 1 in Kubernetes needs --runner-image (SCALETEST_RUNNER_IMAGE): the image shard pods run");
-    return new KubernetesExecutor({ namespace: c.namespace, image: c.runnerImage, results: { mode: "log" }, log: (m) => log.info(m) });
+    return new KubernetesExecutorOnDemand({ namespace: c.namespace, image: c.runnerImage, results: { mode: "log" }, log: (m) => log.info(m) });
   }
   return new LocalExecutor({});
 }

@@ -18,4 +18,5 @@ export {
   SHARD_APP,
 } from "./paths.ts";
 export { buildShardJob, buildShardSecret, objectLabels, type ShardJobOptions, type ShardResultsTransport } from "./job.ts";
-export { KubernetesExecutor, deleteRunJobs, inClusterConfig, parseIndexes, type KubernetesExecutorOptions } from "./kubernetes.ts";
+// The Kubernetes executor is imported from ./kubernetes.ts where it is used: its client library is large
+// (over 800 modules, more than a second of start-up), so nothing loads it until a run really needs it.

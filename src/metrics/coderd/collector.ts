@@ -8,7 +8,6 @@ import { judgeOf } from "../../scenario/judges.ts";
 import { formatSpec, mergeThresholds, runnerOf, type ThresholdSpec } from "../../thresholds/index.ts";
 import { BadInputError } from "../../util/errors.ts";
 import { log } from "../../util/log.ts";
-import { discoverCoderdMetricsUrls } from "./discover.ts";
 import { DirectSource } from "./direct.ts";
 import { serverSide, type ServerSideBlock } from "./phase.ts";
 import { PrometheusSource } from "./prometheus.ts";
@@ -150,6 +149,8 @@ export async function activateCoderdMetrics(c: Config): Promise<CoderdMetrics> {
   let urls = c.coderdMetricsUrls;
   if (!urls.length && c.coderdMetricsDiscover) {
     try {
+      // Loaded here: discovery brings the Kubernetes client library, which nothing else needs.
+      const { discoverCoderdMetricsUrls } = await import("./discover.ts");
       urls = await discoverCoderdMetricsUrls({ namespace: c.coderdNamespace, labelSelector: c.coderdMetricsDiscover, port: c.coderdMetricsPort });
       if (!urls.length) throw new Error(`no running pod matches ${c.coderdMetricsDiscover} in namespace ${c.coderdNamespace}`);
       log.info(`coderd metrics: discovered ${urls.length} replica(s): ${urls.join(", ")}`);

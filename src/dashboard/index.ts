@@ -17,12 +17,14 @@ import { runApiVisitor } from "./api-mode.ts";
 import { launchChromium, openBrowserSession, runBrowserVisitor, type BrowserSession } from "./browser-mode.ts";
 import { resolveIdentities } from "./identities.ts";
 import { PAGE_NAMES, type PageName } from "./pages.ts";
-import { DashboardRecorder, type DashboardFailure, type DashboardTimelinePoint, type DashboardMode, type LatencyStats } from "./recorder.ts";
+import { DashboardRecorder, type DashboardFailure, type DashboardTimelinePoint, type DashboardMode, type LatencyStats, type SocketCounts } from "./recorder.ts";
+import type { FrontendIntervals } from "./frontend-requests.ts";
 import { seededRandom } from "../util/random.ts";
 
 export { DASHBOARD_PAGES, PAGE_NAMES, endpointOf, pagesFor, type PageDef, type PageName } from "./pages.ts";
 export { CHROMIUM_ARGS, launchChromium } from "./browser-mode.ts";
-export type { DashboardFailure, DashboardMode, LatencyStats } from "./recorder.ts";
+export type { DashboardFailure, DashboardMode, LatencyStats, SocketCounts } from "./recorder.ts";
+export { CODER_INTERVALS, FRONTEND_ENDPOINTS, type FrontendIntervals } from "./frontend-requests.ts";
 
 export interface DashboardOptions {
   mode: DashboardMode;
@@ -52,6 +54,8 @@ export interface DashboardOptions {
   pages?: readonly PageName[];
   random?: () => number;
   log?: Logger;
+  /** api mode: the frontend's refetch intervals (default Coder's: workspaces list 5 s, health 30 s). */
+  apiIntervals?: Partial<FrontendIntervals>;
   /** Receives the recorder as the run starts (live metrics for abort thresholds). */
   onRecorder?: (r: DashboardRecorder) => void;
 }
@@ -77,6 +81,8 @@ export interface DashboardResult {
   pages: Record<string, LatencyStats>;
   /** API call latency (ms) per route template, e.g. "GET /workspaces". */
   endpoints: Record<string, LatencyStats>;
+  /** api mode: the pages' websockets by route template, e.g. "WS /workspaces/{workspace}/watch-ws". */
+  websockets: Record<string, SocketCounts>;
   failures: DashboardFailure[];
   failures_total: number;
   /** The timeline's zero: when recording began. */
@@ -160,7 +166,12 @@ export async function runDashboardTraffic(
           screenshots,
         });
       }
-      return runApiVisitor({ ...common, thinkTimeMs: opts.thinkTimeMs, requestTimeoutMs: pageTimeoutMs });
+      return runApiVisitor({
+        ...common,
+        thinkTimeMs: opts.thinkTimeMs,
+        requestTimeoutMs: pageTimeoutMs,
+        ...(opts.apiIntervals ? { intervals: opts.apiIntervals } : {}),
+      });
     });
     const settled = await Promise.allSettled(visitors);
     const crashed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
@@ -204,6 +215,7 @@ export async function runDashboardTraffic(
     overall,
     pages,
     endpoints: recorder.endpoints(),
+    websockets: recorder.sockets(),
     failures: recorder.failures(),
     failures_total: recorder.failureCount,
     timeline_started_at: new Date(recorder.startedAtMs).toISOString(),
@@ -334,6 +346,15 @@ export function renderDashboardText(result: DashboardResult): string {
   out += "\nPages (load time):\n" + (pageRows.length ? formatTable(pageRows, latencyColumns("page")) : "(no page views)\n");
   const epRows = Object.entries(result.endpoints).map(([name, s]) => ({ name, s }));
   if (epRows.length) out += "\nAPI endpoints:\n" + formatTable(epRows, latencyColumns("endpoint"));
+  const wsRows = Object.entries(result.websockets ?? {}).map(([name, c]) => ({ name, c }));
+  if (wsRows.length) {
+    out +=
+      "\nWebsockets (held = open until the page was left, ended = closed by the server first):\n" +
+      formatTable(wsRows, [
+        { header: "websocket", value: (r) => r.name, align: "left" as const },
+        ...(["opened", "failed", "held", "ended"] as const).map((k) => ({ header: k, value: (r: (typeof wsRows)[number]) => r.c[k], align: "right" as const })),
+      ]);
+  }
   if (result.failures_total > 0) {
     out += `\nFailures (${result.failures_total}${result.failures_total > result.failures.length ? `, first ${result.failures.length} kept` : ""}):\n`;
     for (const f of result.failures.slice(0, 10)) {

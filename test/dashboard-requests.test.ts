@@ -9,6 +9,8 @@ import { runApiVisitor } from "../src/dashboard/api-mode.ts";
 import { WS_AGENT_LOGS, WS_AGENT_METADATA, WS_BUILD_LOGS, WS_INBOX, WS_WORKSPACE } from "../src/dashboard/frontend-requests.ts";
 import type { PageName } from "../src/dashboard/pages.ts";
 import { DashboardRecorder } from "../src/dashboard/recorder.ts";
+import { dashboardSocketsHtml, dashboardSocketsMarkdown } from "../src/report/dashboard.ts";
+import type { ReportPhase } from "../src/report/model.ts";
 import { createScaletestUsers, ownerClient } from "./helpers/dashboard.ts";
 import { api, waitFor, withSim, type Sim } from "./helpers/sim.ts";
 import type { LoggedRequest } from "../sim/core.ts";
@@ -95,8 +97,12 @@ test("a member: global requests once, the workspaces list polled while open, the
     // Land on workspaces, move on at once to the workspace page (pick 0.99 of [workspaces, workspace], its one
     // target), stay there.
     const v = visit(sim, { ...m, owner: false, pages: ["workspaces", "workspace"], random: scripted([0, 0, 0.99, 0]) });
-    await waitFor("the workspace page's websockets open", () =>
-      sim.agentStreams.counts().metadataOpen >= 1 && sim.inboxWatch.counts().open >= 1 && count(logOf(sim, m.username, from), /watch-ws$/) >= 1, 10_000);
+    // Open on both ends: the runner counted them opened, the simulator holds them.
+    await waitFor("the workspace page's websockets open", () => {
+      const s = v.recorder.sockets();
+      return [WS_INBOX, WS_WORKSPACE, WS_AGENT_METADATA].every((ep) => s[ep]?.opened === 1) &&
+        sim.agentStreams.counts().metadataOpen >= 1 && sim.inboxWatch.counts().open >= 1;
+    }, 10_000);
     await waitFor("the workspace page's view recorded", () => (v.recorder.pages()["workspace"]?.count ?? 0) >= 1, 10_000);
     await v.stop();
     const log = logOf(sim, m.username, from);
@@ -165,7 +171,7 @@ test("while a page stays open it polls: the workspaces list again and again, and
     const from = sim.core.requestLog.length;
     const list = /^GET \/workspaces\?q=owner%3Ame&limit=25&offset=0$/;
     const v = visit(sim, { ...m, owner: false, pages: ["workspaces"], random: scripted([0]) });
-    await waitFor("the list fetched at least 4 times (one load, 3 polls)", () => count(logOf(sim, m.username, from), list) >= 4, 10_000);
+    await waitFor("the list fetched at least 4 times (one load, 3 polls)", () => (v.recorder.endpoints()["GET /workspaces"]?.count ?? 0) >= 4, 10_000);
     await v.stop();
     const log = logOf(sim, m.username, from);
     // The polls repeat the list only: the page's other requests and the global ones went out once.
@@ -173,7 +179,9 @@ test("while a page stays open it polls: the workspaces list again and again, and
     assert.equal(sim.dashboardApi.authcheckLog().filter((a) => a.user === m.username && "viewAllUsers" in a.results).length, 1);
     assert.equal(count(log, /^GET \/templates$/), 2);
     const polls = count(log, list);
-    assert.equal(v.recorder.endpoints()["GET /workspaces"]!.count, polls, "every poll is in the endpoint figures");
+    // Every answered poll is in the endpoint figures (one the stop cut short reached the server but has no answer).
+    const recorded = v.recorder.endpoints()["GET /workspaces"]!.count;
+    assert.ok(recorded >= 4 && recorded <= polls && polls - recorded <= 1, `${recorded} recorded of ${polls} sent`);
     assert.equal(v.recorder.pages()["workspaces"]!.count, 1, "polls are not page views");
     // The page was left (the session ended): while another user's open page polls 4 more times, this one sends
     // nothing more.
@@ -196,7 +204,8 @@ test("an owner: stats, health and update check once; the health page polled; eve
       random: scripted([pick(0), 0, pick(1), 0, 0, pick(2), 0, pick(3), 0, pick(5), 0, pick(4)]),
     });
     const log = () => logOf(sim, me, from);
-    await waitFor("the health page polled 3 times after its load", () => count(log(), /^GET \/debug\/health\?force=false$/) >= 5, 10_000);
+    await waitFor("the health page polled 3 times after its load, the inbox websocket open", () =>
+      count(log(), /^GET \/debug\/health\?force=false$/) >= 5 && v.recorder.sockets()[WS_INBOX]?.opened === 1, 10_000);
     await v.stop();
     const lines = log().map(line);
     const has = (re: RegExp, n = 1) => assert.equal(lines.filter((l) => re.test(l)).length, n, `${re} x${n} in\n${lines.join("\n")}`);
@@ -241,8 +250,10 @@ test("an owner: stats, health and update check once; the health page polled; eve
   });
 });
 
-test("a workspace still building: its build-log websocket is held, no timings yet", async () => {
-  await withSim({ buildDuration: 60_000 }, async (sim) => {
+test("a workspace still building: its build-log websocket is held, no timings yet; when the build ends the server closes it (ended)", async () => {
+  // The build is held pending (fault) so the page surely finds it building, then cancelled to end the stream.
+  await withSim({}, async (sim) => {
+    sim.faults.set({ build: { stuckPendingRate: 1 } });
     const client = ownerClient(sim);
     let username: string;
     let token: string;
@@ -252,15 +263,44 @@ test("a workspace still building: its build-log websocket is held, no timings ye
     } finally {
       await client.close();
     }
+    sim.faults.clear();
     const from = sim.core.requestLog.length;
     const v = visit(sim, { username, owner: false, token, pages: ["workspaces", "workspace"], random: scripted([0, 0, 0.99, 0]) });
-    await waitFor("the build-log websocket open", () => sim.buildLogs.openCount() >= 1, 10_000);
+    await waitFor("the build-log and workspace websockets open", () =>
+      sim.buildLogs.openCount() >= 1 && v.recorder.sockets()[WS_BUILD_LOGS]?.opened === 1 && v.recorder.sockets()[WS_WORKSPACE]?.opened === 1, 10_000);
     await waitFor("the workspace page's view recorded", () => (v.recorder.pages()["workspace"]?.count ?? 0) >= 1, 10_000);
-    await v.stop();
     const lines = logOf(sim, username, from).map(line);
     assert.equal(lines.filter((l) => /^GET \/workspacebuilds\/[^/]+\/logs\?follow=true&after=-1$/.test(l)).length, 1);
     assert.equal(lines.filter((l) => /\/timings$/.test(l)).length, 0, "timings only once the job is done");
-    assert.deepEqual(v.recorder.sockets()[WS_BUILD_LOGS], { opened: 1, failed: 0, held: 1, ended: 0 });
-    await waitFor("the simulator sees the build-log socket closed", () => sim.buildLogs.openCount() === 0);
+    assert.deepEqual(v.recorder.sockets()[WS_BUILD_LOGS], { opened: 1, failed: 0, held: 0, ended: 0 });
+    const ws = (await api(sim, "GET", `/api/v2/users/${username}/workspace/${username}`)).body;
+    assert.equal((await api(sim, "PATCH", `/api/v2/workspacebuilds/${ws.latest_build.id}/cancel`)).status, 200);
+    await waitFor("the server closed the build-log stream", () => v.recorder.sockets()[WS_BUILD_LOGS]?.ended === 1, 10_000);
+    await v.stop();
+    assert.deepEqual(v.recorder.sockets()[WS_BUILD_LOGS], { opened: 1, failed: 0, held: 0, ended: 1 });
+    assert.deepEqual(v.recorder.sockets()[WS_WORKSPACE], { opened: 1, failed: 0, held: 1, ended: 0 });
+  });
+});
+
+test("a refused websocket counts as failed and is named in the failures; the report shows the counts", async () => {
+  await withSim({}, async (sim) => {
+    sim.faults.set({ http: [{ method: "GET", path: "/api/v2/notifications/inbox/watch", status: 503 }] });
+    const me = (await api(sim, "GET", "/api/v2/users/me")).body.username as string;
+    const v = visit(sim, { username: me, owner: true, token: sim.ownerToken, pages: ["health"], random: scripted([0]) });
+    await waitFor("the inbox websocket refused", () => v.recorder.sockets()[WS_INBOX]?.failed === 1, 10_000);
+    await waitFor("the health page's view recorded", () => (v.recorder.pages()["health"]?.count ?? 0) >= 1, 10_000);
+    await v.stop();
+    assert.deepEqual(v.recorder.sockets()[WS_INBOX], { opened: 0, failed: 1, held: 0, ended: 0 });
+    const f = v.recorder.failures().find((x) => x.error.startsWith(WS_INBOX));
+    assert.ok(f, JSON.stringify(v.recorder.failures()));
+    assert.match(f.error, /503/);
+    assert.ok(!f.error.includes(sim.ownerToken), "no token in the failure");
+    // The metric set and the report carry the counts.
+    const m = v.recorder.metricSet()["dashboard.websockets"];
+    assert.equal(m?.type, "counter");
+    const phase = { kind: "dashboard", extra: { dashboard: { websockets: v.recorder.sockets() } } } as unknown as ReportPhase;
+    assert.match(dashboardSocketsMarkdown(phase), /\| WS \/notifications\/inbox\/watch \| 0 \| 1 \| 0 \| 0 \|/);
+    assert.match(dashboardSocketsHtml(phase), /<td>WS \/notifications\/inbox\/watch<\/td><td class="num">0<\/td><td class="num fail">1<\/td>/);
+    assert.equal(dashboardSocketsMarkdown({ kind: "dashboard", extra: { dashboard: {} } } as unknown as ReportPhase), "", "no section without websockets (browser mode)");
   });
 });

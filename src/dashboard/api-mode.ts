@@ -37,6 +37,8 @@ export interface ApiVisitorOptions {
 class Scope {
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #sockets = new Map<WebSocket, string>();
+  /** Aborted when the page is left: a websocket still dialing then is given up, as the browser does. */
+  readonly #leave = new AbortController();
   #closed = false;
 
   constructor(
@@ -47,6 +49,10 @@ class Scope {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  get signal(): AbortSignal {
+    return this.#leave.signal;
   }
 
   timer(ms: number, fn: () => void): void {
@@ -75,6 +81,7 @@ class Scope {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#leave.abort();
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
     for (const [sock, endpoint] of [...this.#sockets]) {
@@ -177,14 +184,16 @@ function frontendApi(client: CoderClient, scope: Scope, pageName: string, view: 
       url.pathname = `${url.pathname.replace(/\/+$/, "")}/api/v2${path}`;
       url.search = "";
       for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-      client.openWebSocket(url, { signal: opts.signal }).then(
+      if (scope.closed) return;
+      client.openWebSocket(url, { signal: AbortSignal.any([opts.signal, scope.signal]) }).then(
         (sock) => {
           opts.recorder.socket(endpoint, "opened");
           sock.on("error", () => {});
           scope.hold(sock, endpoint);
         },
         (err: unknown) => {
-          if (opts.signal.aborted) return;
+          // A dial given up because the page was left (or the run stopped) is neither opened nor failed.
+          if (opts.signal.aborted || scope.closed) return;
           opts.recorder.socket(endpoint, "failed");
           opts.recorder.failure({
             at: new Date().toISOString(),

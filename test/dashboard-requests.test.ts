@@ -304,3 +304,35 @@ test("a refused websocket counts as failed and is named in the failures; the rep
     assert.equal(dashboardSocketsMarkdown({ kind: "dashboard", extra: { dashboard: {} } } as unknown as ReportPhase), "", "no section without websockets (browser mode)");
   });
 });
+
+test("the simulator's authcheck: each check evaluated for the caller; a check without a type or with any_org and an organization is a 400", async () => {
+  await withSim({}, async (sim) => {
+    const client = ownerClient(sim);
+    let token: string;
+    let userId: string;
+    try {
+      const [username] = (await createScaletestUsers(client, "dreq6", 1)) as [string];
+      token = (await client.createToken(username, { token_name: "dash", lifetime: 3600e9 })).key;
+      userId = (await api(sim, "GET", `/api/v2/users/${username}`)).body.id as string;
+    } finally {
+      await client.close();
+    }
+    const org = (await api(sim, "GET", "/api/v2/organizations")).body[0].id as string;
+    const checks = {
+      ownWorkspace: { object: { resource_type: "workspace", owner_id: userId, organization_id: org }, action: "update" },
+      othersWorkspace: { object: { resource_type: "workspace", owner_id: "00000000-0000-4000-8000-000000000001" }, action: "read" },
+      readTemplates: { object: { resource_type: "template", organization_id: org }, action: "read" },
+      otherOrg: { object: { resource_type: "template", organization_id: "00000000-0000-4000-8000-000000000002" }, action: "read" },
+      config: { object: { resource_type: "deployment_config" }, action: "read" },
+    };
+    const member = await api(sim, "POST", "/api/v2/authcheck", { checks }, token);
+    assert.equal(member.status, 200);
+    assert.deepEqual(member.body, { ownWorkspace: true, othersWorkspace: false, readTemplates: true, otherOrg: false, config: false });
+    const owner = await api(sim, "POST", "/api/v2/authcheck", { checks });
+    assert.ok(Object.values(owner.body).every((v) => v === true), JSON.stringify(owner.body));
+    const before = sim.dashboardApi.counts();
+    assert.equal((await api(sim, "POST", "/api/v2/authcheck", { checks: { x: { object: {}, action: "read" } } }, token)).status, 400);
+    assert.equal((await api(sim, "POST", "/api/v2/authcheck", { checks: { x: { object: { resource_type: "template", any_org: true, organization_id: org }, action: "read" } } }, token)).status, 400);
+    assert.deepEqual(sim.dashboardApi.counts(), before, "a refused authcheck evaluates nothing");
+  });
+});

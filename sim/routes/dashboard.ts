@@ -76,14 +76,18 @@ export function registerDashboardRoutes(r: Router, { core, convert }: RouteDeps,
     if (!checks || typeof checks !== "object" || Array.isArray(checks)) {
       throw new HttpError(400, "Invalid request.", undefined, [{ field: "checks", detail: "checks must be an object of named checks" }]);
     }
-    const out: Record<string, boolean> = {};
-    for (const [name, raw] of Object.entries(checks as Record<string, AuthCheck>)) {
+    // Every check is validated before any is evaluated: a bad one refuses the whole request.
+    const parsed = Object.entries(checks as Record<string, AuthCheck>).map(([name, raw]) => {
       const c = { ...(raw ?? {}), object: { ...(raw?.object ?? {}) } };
       if (!c.object.resource_type) throw new HttpError(400, `Object's type field must be defined for key "${name}".`);
       if (c.object.any_org && c.object.organization_id) {
         throw new HttpError(400, `Object cannot have 'any_org' and 'organization_id' set for key "${name}".`);
       }
       if (c.object.owner_id === "me") c.object.owner_id = ctx.me.user.id;
+      return [name, c] as const;
+    });
+    const out: Record<string, boolean> = {};
+    for (const [name, c] of parsed) {
       out[name] = allowed(ctx.me, c);
       n.checks++;
     }

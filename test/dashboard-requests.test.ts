@@ -155,7 +155,10 @@ test("a member: global requests once, the workspaces list polled while open, the
 
     // Websocket counts: each opened once and held until the user left (the visitor stopped); none failed.
     const s = v.recorder.sockets();
-    for (const ep of [WS_INBOX, WS_WORKSPACE, WS_AGENT_METADATA]) assert.deepEqual(s[ep], { opened: 1, failed: 0, held: 1, ended: 0 }, ep);
+    for (const ep of [WS_INBOX, WS_WORKSPACE, WS_AGENT_METADATA]) {
+      assert.deepEqual(s[ep], { opened: 1, failed: 0, held: 1, ended: 0 }, ep);
+      assert.deepEqual(v.recorder.endpoints()[ep]!.by_status, { "101": 1 }, `${ep}: the handshake is an accepted call`);
+    }
     assert.equal(s[WS_BUILD_LOGS], undefined);
     assert.equal(s[WS_AGENT_LOGS], undefined);
     await waitFor("the simulator sees the sockets closed", () => sim.agentStreams.counts().metadataOpen === 0 && sim.inboxWatch.counts().open === 0);
@@ -291,6 +294,9 @@ test("a refused websocket counts as failed and is named in the failures; the rep
     await waitFor("the health page's view recorded", () => (v.recorder.pages()["health"]?.count ?? 0) >= 1, 10_000);
     await v.stop();
     assert.deepEqual(v.recorder.sockets()[WS_INBOX], { opened: 0, failed: 1, held: 0, ended: 0 });
+    // The refused handshake is in the per-endpoint figures too (each injected fault recorded once).
+    assert.deepEqual(v.recorder.endpoints()[WS_INBOX]!.by_status, { "503": 1 });
+    assert.equal(v.recorder.endpoints()[WS_INBOX]!.errors, 1);
     const f = v.recorder.failures().find((x) => x.error.startsWith(WS_INBOX));
     assert.ok(f, JSON.stringify(v.recorder.failures()));
     assert.match(f.error, /503/);

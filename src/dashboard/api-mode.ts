@@ -185,8 +185,11 @@ function frontendApi(client: CoderClient, scope: Scope, pageName: string, view: 
       url.search = "";
       for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
       if (scope.closed) return;
+      const t0 = performance.now();
       client.openWebSocket(url, { signal: AbortSignal.any([opts.signal, scope.signal]) }).then(
         (sock) => {
+          // The handshake is a call of the page like any other (101 when accepted), beside the socket counts.
+          opts.recorder.request(endpoint, performance.now() - t0, 101, pageName);
           opts.recorder.socket(endpoint, "opened");
           sock.on("error", () => {});
           scope.hold(sock, endpoint);
@@ -194,6 +197,7 @@ function frontendApi(client: CoderClient, scope: Scope, pageName: string, view: 
         (err: unknown) => {
           // A dial given up because the page was left (or the run stopped) is neither opened nor failed.
           if (opts.signal.aborted || scope.closed) return;
+          opts.recorder.request(endpoint, performance.now() - t0, err instanceof CoderApiError ? err.status : 0, pageName);
           opts.recorder.socket(endpoint, "failed");
           opts.recorder.failure({
             at: new Date().toISOString(),

@@ -214,9 +214,12 @@ export class DashboardRecorder {
     else this.#coder.errors.labels(coderAction(page)).inc();
   }
 
-  /** One API call (of `page` when known); status 0 = no HTTP answer (network error, timeout, aborted). */
+  /**
+   * One API call (of `page` when known); status 0 = no HTTP answer (network error, timeout, aborted). A websocket
+   * handshake is one too: 101 when the server switched protocols.
+   */
   request(endpoint: string, ms: number, status: number, page?: string): void {
-    const ok = status >= 200 && status < 300;
+    const ok = (status >= 200 && status < 300) || status === 101;
     series(this.#endpoints, endpoint).add(ms, String(status), ok);
     this.#requestMetric.labels(endpoint, String(status)).observe(ms / 1000);
     if (page) this.#coder.statuses.labels(coderAction(page), String(status)).inc();

@@ -364,6 +364,11 @@ export function buildDashboard(): Dashboard {
       timeseries("API calls by status (runner)", "reqps", [
         q(`sum by (status) (rate(scaletest_dashboard_request_seconds_count{${RUNNER}}[${RATE}]))`, "{{status}}"),
       ]),
+    )
+    .withPanel(
+      timeseries("Page websockets by event (runner, api mode)", "reqps", [
+        q(`sum by (event) (rate(scaletest_dashboard_websockets_total{${RUNNER}}[${RATE}]))`, "{{event}}"),
+      ]),
     );
 
   d.withRow(new RowBuilder("coderd API and database"))

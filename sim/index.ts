@@ -35,6 +35,8 @@ import { installPrebuilds, type Prebuilds } from "./prebuilds.ts";
 import { installTaskStatus, type TaskStatus } from "./taskstatus.ts";
 import { LifecycleExecutor } from "./lifecycle.ts";
 import { BuildWatchServer } from "./watch.ts";
+import { AgentStreams } from "./agent-streams.ts";
+import { registerDashboardRoutes, type DashboardApi } from "./routes/dashboard.ts";
 import { DynamicParametersSim } from "./dynamic-parameters.ts";
 import { jobStatus, type SimState } from "./state.ts";
 import { sleep } from "../src/util/sleep.ts";
@@ -108,6 +110,10 @@ export interface Sim {
   readonly lifecycle: LifecycleExecutor;
   /** The build watch streams (watch-all-workspacebuilds, watch-ws) and their counters. */
   readonly watch: BuildWatchServer;
+  /** The agent websockets the dashboard's workspace page holds (watch-metadata-ws, agent logs). */
+  readonly agentStreams: AgentStreams;
+  /** The dashboard's own endpoints (authcheck and friends): authchecks answered, checks evaluated, their log. */
+  readonly dashboardApi: DashboardApi;
   /** File uploads, version imports and template writes (one implementation; knobs importMs, importFails; counts). */
   readonly templateWrites: TemplateWrites;
   /** The dynamic-parameters websocket; knobs: evalDelayMs, injectDiagnostic, importMs, importFails. */
@@ -170,6 +176,8 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
   registerWorkspaceRoutes(core.router, deps);
   const notifier = new Notifier(core, opts.notifications);
   const inboxWatch = new InboxWatch(core, notifier);
+  const dashboardApi = registerDashboardRoutes(core.router, deps, notifier);
+  const agentStreams = new AgentStreams(core);
   // The one implementation of file upload, version import and template writes; load types listen to it.
   const templateWrites = registerTemplateWriteRoutes(core.router, deps, notifier);
   const buildLogs = new BuildLogStreams(deps);
@@ -232,6 +240,8 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
     inboxWatch,
     lifecycle,
     watch,
+    agentStreams,
+    dashboardApi,
     templateWrites,
     dynamicParameters,
     metrics,

@@ -38,6 +38,13 @@ function loadContract(): Contract {
   // coderd writes read_at: null for an unread inbox notification (a *time.Time), though annotated as a string.
   const readAt = c.definitions["codersdk.InboxNotification"].properties.read_at;
   readAt.type = ["string", "null"];
+  // coderd's template examples are identified by slug, and the Everyone group has no avatar ("").
+  delete c.definitions["codersdk.TemplateExample"].properties.id.format;
+  delete c.definitions["codersdk.Group"].properties.avatar_url.format;
+  // coderd writes codersdk.AvailableExperiments ({safe: [...]}), not the annotated array.
+  c.paths["/experiments/available"]!["get"]!.responses["200"]!.schema = {
+    type: "object", required: ["safe"], properties: { safe: { type: "array", items: { $ref: "#/definitions/codersdk.Experiment" } } },
+  };
   const proxies = c.paths["/workspaceproxies"]!["get"]!.responses["200"]!;
   proxies.schema = (proxies.schema as { items: unknown }).items;
   return c;
@@ -401,6 +408,46 @@ describe("simulator responses validate against Coder's API contract", () => {
     await api(sim, "POST", `/api/v2/workspaces/${ws.id}/builds`, { transition: "delete" });
     await waitFor("workspace deleted", async () => (await api(sim, "GET", "/api/v2/workspaces?q=name:scaletest-ct04-")).body.count === 0, 10_000);
     assert.equal((await api(sim, "DELETE", `/api/v2/templates/${tpl.id}`)).status, 200);
+  });
+
+  it("the dashboard's own endpoints (authcheck, inbox, update check, workspace page extras) follow the contract", async () => {
+    const org = (await api(sim, "GET", "/api/v2/organizations")).body[0].id as string;
+    const checks = await check(sim, "POST", "/authcheck", "/api/v2/authcheck", {
+      checks: {
+        stats: { object: { resource_type: "deployment_stats" }, action: "read" },
+        members: { object: { resource_type: "organization_member", organization_id: org }, action: "read" },
+      },
+    });
+    assert.deepEqual(checks, { stats: true, members: true });
+    await check(sim, "GET", "/notifications/inbox", "/api/v2/notifications/inbox");
+    await check(sim, "GET", "/updatecheck", "/api/v2/updatecheck");
+    await check(sim, "GET", "/deployment/ssh", "/api/v2/deployment/ssh");
+    await check(sim, "GET", "/experiments/available", "/api/v2/experiments/available");
+    await check(sim, "GET", "/users/roles", "/api/v2/users/roles");
+    await check(sim, "GET", "/groups", "/api/v2/groups");
+    await check(sim, "GET", "/templates/examples", "/api/v2/templates/examples");
+    const ws = await createRunningWorkspace(sim, "scaletest-ct05-0001");
+    await check(sim, "GET", "/templateversions/{templateversion}/resources", `/api/v2/templateversions/${ws.latest_build.template_version_id}/resources`);
+    await check(sim, "GET", "/workspaces/{workspace}/resolve-autostart", `/api/v2/workspaces/${ws.id}/resolve-autostart`);
+    await check(sim, "GET", "/workspacebuilds/{workspacebuild}/parameters", `/api/v2/workspacebuilds/${ws.latest_build.id}/parameters`);
+    const timings = await check(sim, "GET", "/workspacebuilds/{workspacebuild}/timings", `/api/v2/workspacebuilds/${ws.latest_build.id}/timings`);
+    assert.equal(timings.provisioner_timings.length, 1, "a finished build has its provisioner timing");
+    const agentId = ws.latest_build.resources.flatMap((r: any) => r.agents)[0].id as string;
+    await check(sim, "GET", "/workspaceagents/{workspaceagent}/logs", `/api/v2/workspaceagents/${agentId}/logs`);
+    // watch-metadata-ws: the first frame is a ServerSentEvent carrying the agent's metadata list.
+    const frame = await new Promise<unknown>((resolve, reject) => {
+      const sock = new WebSocket(`${sim.url.replace("http", "ws")}/api/v2/workspaceagents/${agentId}/watch-metadata-ws`, { headers: { "Coder-Session-Token": sim.ownerToken } });
+      sock.once("message", (d) => {
+        resolve(JSON.parse(String(d)));
+        sock.close();
+      });
+      sock.once("error", reject);
+    });
+    const sse = validatorFor("GET", "/workspaceagents/{workspaceagent}/watch-metadata-ws", 200)!;
+    assert.ok(sse(frame), ajv.errorsText(sse.errors));
+    assert.deepEqual(frame, { type: "data", data: [] });
+    covered.add("GET /workspaceagents/{workspaceagent}/watch-metadata-ws");
+    await api(sim, "POST", `/api/v2/workspaces/${ws.id}/builds`, { transition: "delete" });
   });
 
   it("keeps the list of unimplemented contract operations exact", () => {

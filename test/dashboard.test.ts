@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { promisify } from "node:util";
 import {
-  CODER_TARGETS, DASHBOARD_PAGES, LANDING_TARGET, endpointOf, launchChromium, runDashboardTraffic, type BrowserView, type DashboardOptions,
+  CODER_TARGETS, DASHBOARD_PAGES, FRONTEND_ENDPOINTS, LANDING_TARGET, endpointOf, launchChromium, renderDashboardText, runDashboardTraffic,
+  type BrowserView, type DashboardOptions,
 } from "../src/dashboard/index.ts";
 import { seededRandom } from "../src/util/random.ts";
 import { evaluate } from "../src/thresholds/index.ts";
@@ -34,7 +35,7 @@ const base = (sim: { ownerToken: string }, over: Partial<DashboardOptions> = {})
   ...over,
 });
 
-const ALL_ENDPOINTS = new Set(DASHBOARD_PAGES.flatMap((p) => p.endpoints));
+const ALL_ENDPOINTS = new Set(FRONTEND_ENDPOINTS);
 
 /** The duration shown right after `anchor` (e.g. "page=workspaces 312ms", "observed 1.2s"), in ms. */
 function shownMs(text: string, anchor: string): number {
@@ -49,12 +50,14 @@ describe("dashboard traffic, api mode", () => {
       const client = ownerClient(sim);
       try {
         const users = await createScaletestUsers(client, "dash1", 3);
-        const tokensBefore = sim.counts().tokens;
+        const minted = (): number => [...sim.state.apiKeys.values()].filter((k) => k.tokenName.startsWith("scaletest-dashboard-")).length;
+        const tokensBefore = minted();
         // 3 s: enough views (~30 even on a busy machine) that each of the 4 member pages is picked at least once.
         const r = await runDashboardTraffic(client, base(sim, { concurrency: 4, durationMs: 3000 }));
         assert.equal(r.identity_source, "scaletest-users");
         assert.deepEqual([...r.users].sort(), users);
-        assert.equal(sim.counts().tokens, tokensBefore, "every minted token is deleted at the end");
+        // (The session keys the frontend makes for app links, once per session, expire on their own as in a browser.)
+        assert.equal(minted(), tokensBefore, "every minted token is deleted at the end");
         // Members see the member pages only (as in Coder's dashboard); each got views and percentiles.
         assert.deepEqual(Object.keys(r.pages).sort(), ["template", "templates", "workspace", "workspaces"]);
         for (const [page, s] of Object.entries(r.pages)) {
@@ -69,6 +72,16 @@ describe("dashboard traffic, api mode", () => {
         for (const ep of Object.keys(r.endpoints)) assert.ok(ALL_ENDPOINTS.has(ep), `${ep} is in the page table`);
         assert.equal(r.endpoints["GET /workspaces"]!.by_status["200"], r.endpoints["GET /workspaces"]!.count);
         assert.ok(r.endpoints["GET /users/{user}/workspace/{workspacename}"]!.count > 0);
+        // Websocket counts beside the endpoints: every virtual user held its inbox websocket for its session.
+        const inbox = r.websockets["WS /notifications/inbox/watch"]!;
+        assert.equal(inbox.opened, 4);
+        assert.equal(inbox.failed, 0);
+        assert.equal(inbox.held, 4);
+        assert.ok(r.websockets["WS /workspaces/{workspace}/watch-ws"]!.opened > 0);
+        assert.deepEqual(r.metrics["dashboard.websockets"]?.type, "counter");
+        assert.match(renderDashboardText(r), /Websockets \(held = open until the page was left[^\n]*\n.*WS \/notifications\/inbox\/watch\s+4\s+0\s+4\s+0/s);
+        const sockets = await getRegistry().getSingleMetricAsString("scaletest_dashboard_websockets_total");
+        assert.match(sockets, /endpoint="WS \/notifications\/inbox\/watch",event="held"\} [1-9]/);
         assert.equal(r.interrupted, false);
         assert.equal(r.totals.errors, 0);
         const metrics = await getRegistry().getSingleMetricAsString("scaletest_dashboard_page_seconds");
@@ -191,7 +204,9 @@ describe("dashboard traffic, api mode", () => {
       const phase = join(resultsDir, "dscript", readdirSync(join(resultsDir, "dscript")).find((d) => d.endsWith("dashboard-traffic"))!);
       const rec = JSON.parse(readFileSync(join(phase, "result.json"), "utf8"));
       assert.equal(rec.status, "fail");
-      assert.ok(rec.thresholds.some((t: { expression: string; ok: boolean; failed_label: string }) => t.expression === "dashboard.page.p95<200ms" && !t.ok && t.failed_label === "page=workspaces"));
+      // The owner's template page lists the template's workspaces too (slowed alike), so it may fail beside it.
+      assert.ok(rec.thresholds.some((t: { expression: string; ok: boolean; failed_label: string }) =>
+        t.expression === "dashboard.page.p95<200ms" && !t.ok && t.failed_label.split("; ").includes("page=workspaces")));
       assert.ok(rec.extra.dashboard.pages.workspaces.latency.p95 >= 300);
     });
   });

@@ -70,7 +70,9 @@ describe("fault matrix: API faults per phase", { concurrency: 2 }, () => {
         const dash = phase("dashboard-traffic").extra.dashboard;
         let dash503 = 0;
         for (const ep of Object.values(dash.endpoints as Record<string, { by_status: Record<string, number> }>)) dash503 += ep.by_status["503"] ?? 0;
-        assert.equal(dash.totals.errors, dash503, "each dashboard 503 is one error");
+        // A page view makes many calls (global requests, polls, websocket dials): each failed view met at least
+        // one 503; polls and websocket dials that fail after or beside a view are counted by their endpoint only.
+        assert.ok(dash.totals.errors >= 1 && dash.totals.errors <= dash503, `${dash.totals.errors} failed views, ${dash503} 503s`);
         assert.equal(recorded["503"], sim.faults.injected.httpByStatus["503"]);
         for (const p of ["ssh-traffic", "web-terminal-traffic", "app-traffic"]) assert.equal(phase(p).status, "pass", `${p} survived (retried)`);
       },

@@ -18,13 +18,15 @@ import { launchChromium, openBrowserSession, runBrowserVisitor, type BrowserSess
 import { BROWSER_PAGE_NAMES } from "./browser-targets.ts";
 import { resolveIdentities } from "./identities.ts";
 import { PAGE_NAMES, type PageName } from "./pages.ts";
-import { DashboardRecorder, type DashboardFailure, type DashboardTimelinePoint, type DashboardMode, type LatencyStats } from "./recorder.ts";
+import { DashboardRecorder, type DashboardFailure, type DashboardTimelinePoint, type DashboardMode, type LatencyStats, type SocketCounts } from "./recorder.ts";
+import type { FrontendIntervals } from "./frontend-requests.ts";
 import { seededRandom } from "../util/random.ts";
 
 export { DASHBOARD_PAGES, PAGE_NAMES, endpointOf, pagesFor, type PageDef, type PageName } from "./pages.ts";
 export { CHROMIUM_ARGS, launchChromium, type BrowserView } from "./browser-mode.ts";
 export { BROWSER_PAGE_NAMES, CODER_TARGETS, LANDING_TARGET, type BrowserTarget } from "./browser-targets.ts";
-export type { DashboardFailure, DashboardMode, LatencyStats } from "./recorder.ts";
+export type { DashboardFailure, DashboardMode, LatencyStats, SocketCounts } from "./recorder.ts";
+export { CODER_INTERVALS, FRONTEND_ENDPOINTS, type FrontendIntervals } from "./frontend-requests.ts";
 
 export interface DashboardOptions {
   mode: DashboardMode;
@@ -59,6 +61,8 @@ export interface DashboardOptions {
   onView?: (view: BrowserView) => void;
   random?: () => number;
   log?: Logger;
+  /** api mode: the frontend's refetch intervals (default Coder's: workspaces list 5 s, health 30 s). */
+  apiIntervals?: Partial<FrontendIntervals>;
   /** Receives the recorder as the run starts (live metrics for abort thresholds). */
   onRecorder?: (r: DashboardRecorder) => void;
 }
@@ -84,6 +88,8 @@ export interface DashboardResult {
   pages: Record<string, LatencyStats>;
   /** API call latency (ms) per route template, e.g. "GET /workspaces". */
   endpoints: Record<string, LatencyStats>;
+  /** api mode: the pages' websockets by route template, e.g. "WS /workspaces/{workspace}/watch-ws". */
+  websockets: Record<string, SocketCounts>;
   failures: DashboardFailure[];
   failures_total: number;
   /** The timeline's zero: when recording began. */
@@ -169,7 +175,13 @@ export async function runDashboardTraffic(
           screenshots,
         });
       }
-      return runApiVisitor({ ...common, ...(opts.pages ? { pages: opts.pages as readonly PageName[] } : {}), thinkTimeMs: opts.thinkTimeMs, requestTimeoutMs: pageTimeoutMs });
+      return runApiVisitor({
+        ...common,
+        ...(opts.pages ? { pages: opts.pages as readonly PageName[] } : {}),
+        thinkTimeMs: opts.thinkTimeMs,
+        requestTimeoutMs: pageTimeoutMs,
+        ...(opts.apiIntervals ? { intervals: opts.apiIntervals } : {}),
+      });
     });
     const settled = await Promise.allSettled(visitors);
     const crashed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
@@ -213,6 +225,7 @@ export async function runDashboardTraffic(
     overall,
     pages,
     endpoints: recorder.endpoints(),
+    websockets: recorder.sockets(),
     failures: recorder.failures(),
     failures_total: recorder.failureCount,
     timeline_started_at: new Date(recorder.startedAtMs).toISOString(),
@@ -344,6 +357,15 @@ export function renderDashboardText(result: DashboardResult): string {
   out += "\nPages (load time):\n" + (pageRows.length ? formatTable(pageRows, latencyColumns("page")) : "(no page views)\n");
   const epRows = Object.entries(result.endpoints).map(([name, s]) => ({ name, s }));
   if (epRows.length) out += "\nAPI endpoints:\n" + formatTable(epRows, latencyColumns("endpoint"));
+  const wsRows = Object.entries(result.websockets ?? {}).map(([name, c]) => ({ name, c }));
+  if (wsRows.length) {
+    out +=
+      "\nWebsockets (held = open until the page was left, ended = closed by the server first):\n" +
+      formatTable(wsRows, [
+        { header: "websocket", value: (r) => r.name, align: "left" as const },
+        ...(["opened", "failed", "held", "ended"] as const).map((k) => ({ header: k, value: (r: (typeof wsRows)[number]) => r.c[k], align: "right" as const })),
+      ]);
+  }
   if (result.failures_total > 0) {
     out += `\nFailures (${result.failures_total}${result.failures_total > result.failures.length ? `, first ${result.failures.length} kept` : ""}):\n`;
     for (const f of result.failures.slice(0, 10)) {

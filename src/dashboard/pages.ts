@@ -1,4 +1,7 @@
 /**
+ * API mode sends what src/dashboard/frontend-requests.ts lists (a page load's global requests, each page's requests,
+ * polls and websockets); the `load` of each target below is no longer used by it.
+ *
  * The dashboard pages a virtual user visits, and the API calls Coder's dashboard (site/src/pages/...) makes
  * for each. Calls inside one `Promise.all` go out concurrently, as the browser's react-query fetches do; a
  * later wave waits for the data it needs (e.g. the workspace page needs the workspace before its template).

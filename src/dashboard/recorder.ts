@@ -4,6 +4,7 @@
  *   scaletest_dashboard_page_seconds{page,mode}             page load time (all calls of the page settled)
  *   scaletest_dashboard_request_seconds{endpoint,status}    one API call; status "0" = no HTTP answer
  *   scaletest_dashboard_page_views_total{page,mode,result}  result "ok" | "error"
+ *   scaletest_dashboard_websockets_total{endpoint,event}    api mode: a page's websocket opened | failed | held | ended
  * and beside them Coder's own series (scaletest/dashboard/metrics.go), names, labels and buckets as Coder's, so
  * dashboards built for `coder exp scaletest dashboard` read ours:
  *   coderd_scaletest_dashboard_duration_seconds{action}     a successful page view (default buckets)
@@ -62,6 +63,32 @@ function viewCounter(): Counter<"page" | "mode" | "result"> {
       }),
   );
 }
+
+function socketCounter(): Counter<"endpoint" | "event"> {
+  return scenarioMetric(
+    "scaletest_dashboard_websockets_total",
+    () =>
+      new Counter({
+        name: "scaletest_dashboard_websockets_total",
+        help: "Websockets of dashboard pages (api mode), by route template and event: opened, failed, held (open until the page was left) or ended (closed by the server first).",
+        labelNames: ["endpoint", "event"],
+        registers: [getRegistry()],
+      }),
+  );
+}
+
+/**
+ * A page's websockets (api mode), by route template: handshakes that succeeded (opened) or failed (failed);
+ * of the opened, those still open when the user left the page (held) and those the server closed first (ended).
+ */
+export interface SocketCounts {
+  opened: number;
+  failed: number;
+  held: number;
+  ended: number;
+}
+
+export type SocketEvent = keyof SocketCounts;
 
 /** Coder's dashboard action labels for the views that are the same page (scaletest/dashboard/chromedp.go). */
 export const CODER_ACTIONS: Readonly<Record<string, string>> = {
@@ -171,6 +198,8 @@ export class DashboardRecorder {
   readonly #requestMetric = requestHistogram();
   readonly #views = viewCounter();
   readonly #coder = coderSeries();
+  readonly #sockets = new Map<string, SocketCounts>();
+  readonly #socketMetric = socketCounter();
 
   constructor(readonly mode: DashboardMode) {}
 
@@ -192,12 +221,30 @@ export class DashboardRecorder {
     else this.#coder.errors.labels(coderAction(page)).inc();
   }
 
-  /** One API call (of `page` when known); status 0 = no HTTP answer (network error, timeout, aborted). */
+  /**
+   * One API call (of `page` when known); status 0 = no HTTP answer (network error, timeout, aborted). A websocket
+   * handshake is one too: 101 when the server switched protocols.
+   */
   request(endpoint: string, ms: number, status: number, page?: string): void {
-    const ok = status >= 200 && status < 300;
+    const ok = (status >= 200 && status < 300) || status === 101;
     series(this.#endpoints, endpoint).add(ms, String(status), ok);
     this.#requestMetric.labels(endpoint, String(status)).observe(ms / 1000);
     if (page) this.#coder.statuses.labels(coderAction(page), String(status)).inc();
+  }
+
+  /** One websocket event of a page (api mode). */
+  socket(endpoint: string, event: SocketEvent): void {
+    let c = this.#sockets.get(endpoint);
+    if (!c) this.#sockets.set(endpoint, (c = { opened: 0, failed: 0, held: 0, ended: 0 }));
+    c[event]++;
+    this.#socketMetric.labels(endpoint, event).inc();
+  }
+
+  /** Websocket counts by route template, sorted by name. */
+  sockets(): Record<string, SocketCounts> {
+    const out: Record<string, SocketCounts> = {};
+    for (const k of [...this.#sockets.keys()].sort()) out[k] = { ...this.#sockets.get(k)! };
+    return out;
   }
 
   failure(f: DashboardFailure): void {
@@ -230,7 +277,8 @@ export class DashboardRecorder {
 
   /**
    * Named metrics: dashboard.page and dashboard.request (latency by page / route), dashboard.error_rate
-   * (failed views by page) and dashboard.views (by page).
+   * (failed views by page), dashboard.views (by page) and, when a page opened websockets, dashboard.websockets
+   * (by endpoint and event).
    */
   metricSet(): MetricSetJSON {
     const lat = (map: Map<string, Series>, label: string) =>
@@ -240,6 +288,14 @@ export class DashboardRecorder {
       "dashboard.request": lat(this.#endpoints, "endpoint"),
       "dashboard.error_rate": rate(...[...this.#pages].map(([k, s]) => ratio(s.errors, s.hist.count, { page: k }))),
       "dashboard.views": counter("count", ...[...this.#pages].map(([k, s]) => value(s.hist.count, { page: k }))),
+      ...(this.#sockets.size
+        ? {
+            "dashboard.websockets": counter(
+              "count",
+              ...[...this.#sockets].flatMap(([endpoint, c]) => (Object.keys(c) as SocketEvent[]).map((event) => value(c[event], { endpoint, event }))),
+            ),
+          }
+        : {}),
     };
   }
 

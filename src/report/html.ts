@@ -3,6 +3,7 @@
 // Nothing in it loads from the network: no external src/href at all.
 import { serverSideSection } from "./server-side.ts";
 import { notificationsHtml } from "./notifications.ts";
+import { dashboardSocketsHtml } from "./dashboard.ts";
 import { CAPACITY_CLIENT_JS, capacitySection } from "./capacity.ts";
 import { autostartSectionHtml } from "./autostart.ts";
 import { dynamicParametersHtml } from "./dynamic-parameters.ts";
@@ -343,7 +344,7 @@ function phaseDetail(p: ReportPhase): string {
   const attempts = p.otherAttempts.length
     ? `<p class="muted">Attempt ${p.attempt} shown; earlier attempt${p.otherAttempts.length === 1 ? "" : "s"}: ${p.otherAttempts.map((a) => `${e(a.dir)} (${e(a.status)})`).join(", ")}.</p>`
     : "";
-  return `<section class="card" id="phase-${e(p.name)}"><h3>${p.index}. ${e(p.name)} ${statusBadge(p.status)} <span class="muted">${e(formatMs(p.durationMs))}</span></h3>${err}${intr}${aborted}${attempts}${notificationsHtml(p)}${table}${autostartSectionHtml(p)}${failures}</section>`;
+  return `<section class="card" id="phase-${e(p.name)}"><h3>${p.index}. ${e(p.name)} ${statusBadge(p.status)} <span class="muted">${e(formatMs(p.durationMs))}</span></h3>${err}${intr}${aborted}${attempts}${notificationsHtml(p)}${table}${autostartSectionHtml(p)}${dashboardSocketsHtml(p)}${failures}</section>`;
 }
 
 function buildsNote(c: ChartData, i: number): string {

@@ -6,6 +6,7 @@ import { formatBytesRate, formatLimit, formatPercent, formatRate, formatValue, m
 import { headlineCards, thresholdsFailedFirst } from "./headline.ts";
 import type { ReportModel, ReportPhase } from "./model.ts";
 import { notificationsMarkdown } from "./notifications.ts";
+import { dashboardSocketsMarkdown } from "./dashboard.ts";
 import { dynamicParametersMarkdown } from "./dynamic-parameters.ts";
 
 const VERDICT_TEXT: Record<ReportModel["verdict"], string> = {
@@ -130,6 +131,8 @@ export function renderMarkdown(model: ReportModel): string {
     if (Object.keys(p.stages).length) out.push(stageTable(p));
     else out.push("No timings recorded.\n");
     out.push(...autostartSectionMarkdown(p));
+    const sockets = dashboardSocketsMarkdown(p);
+    if (sockets) out.push(sockets);
     if (p.failures.length) {
       out.push("\nFirst failures:\n");
       for (const f of p.failures) out.push(`- ${mdCell(f)}`);

@@ -160,6 +160,13 @@ export const NotificationsExtraJSON = z.looseObject({
 });
 export type NotificationsExtraJSON = z.infer<typeof NotificationsExtraJSON>;
 
+/** The websocket counts in extra.dashboard of a dashboard phase record (api mode; src/dashboard/recorder.ts). */
+export const DashboardSocketsJSON = z.record(
+  z.string(),
+  z.object({ opened: z.number(), failed: z.number(), held: z.number(), ended: z.number() }),
+);
+export type DashboardSocketsJSON = z.infer<typeof DashboardSocketsJSON>;
+
 /** `<NN>-<phase>/result.json`. */
 export const PhaseRecord = z.object({
   schema: z.literal(PHASE_SCHEMA),

@@ -62,6 +62,7 @@ export const METRIC_CATALOG: readonly CatalogEntry[] = [
   { name: "dashboard.request", runner: "dashboard", type: "latency", unit: "ms", labels: ["endpoint"], help: "One API call of a page, by route template." },
   { name: "dashboard.error_rate", runner: "dashboard", type: "rate", unit: "ratio", labels: ["page"], help: "Failed page views of all page views." },
   { name: "dashboard.views", runner: "dashboard", type: "counter", unit: "count", labels: ["page"], help: "Page views." },
+  { name: "dashboard.websockets", runner: "dashboard", type: "counter", unit: "count", labels: ["endpoint", "event"], help: "Websockets the pages opened (api mode), by route template and event: opened, failed, held until the page was left, ended by the server." },
   { name: "cleanup.delete", runner: "cleanup", type: "latency", unit: "ms", labels: ["kind"], help: "Deleting one resource over all its attempts (kind: workspace, user, template)." },
   { name: "cleanup.failures", runner: "cleanup", type: "counter", unit: "count", labels: ["kind"], help: "Deletions that failed after every retry." },
   { name: "workspace-updates.latency", runner: "workspace-updates", type: "latency", unit: "ms", labels: ["num_owned_workspaces"], help: "Build start to the last WorkspaceUpdates upsert naming the workspace, on the owner stream, as Coder computes it." },

@@ -52,12 +52,16 @@ describe("dashboard traffic, api mode", () => {
         const users = await createScaletestUsers(client, "dash1", 3);
         const minted = (): number => [...sim.state.apiKeys.values()].filter((k) => k.tokenName.startsWith("scaletest-dashboard-")).length;
         const tokensBefore = minted();
+        const keysBefore = sim.state.apiKeys.size;
+        const sessionKeys = (): number => sim.core.requestLog.filter((e) => e.method === "POST" && /^\/api\/v2\/users\/me\/keys$/.test(e.path)).length;
         // 3 s: enough views (~30 even on a busy machine) that each of the 4 member pages is picked at least once.
         const r = await runDashboardTraffic(client, base(sim, { concurrency: 4, durationMs: 3000 }));
         assert.equal(r.identity_source, "scaletest-users");
         assert.deepEqual([...r.users].sort(), users);
-        // (The session keys the frontend makes for app links, once per session, expire on their own as in a browser.)
         assert.equal(minted(), tokensBefore, "every minted token is deleted at the end");
+        // The session keys the frontend makes for app links (once per session) are deleted when each user leaves.
+        assert.ok(sessionKeys() > 0, "the workspaces page fetched a session key for its running workspaces' apps");
+        assert.equal(sim.state.apiKeys.size, keysBefore, "no key of any kind is left behind");
         // Members see the member pages only (as in Coder's dashboard); each got views and percentiles.
         assert.deepEqual(Object.keys(r.pages).sort(), ["template", "templates", "workspace", "workspaces"]);
         for (const [page, s] of Object.entries(r.pages)) {

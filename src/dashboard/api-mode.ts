@@ -135,6 +135,21 @@ export async function runApiVisitor(opts: ApiVisitorOptions): Promise<void> {
     page?.close();
     session.close();
     await client.close();
+    await deleteCreatedKeys(opts, site?.createdKeyIds ?? []);
+  }
+}
+
+/** Deletes the session keys the visit created (SiteSession.createdKeyIds): best effort, not counted as load. */
+async function deleteCreatedKeys(opts: ApiVisitorOptions, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  // Not the visit's client: that one is bound to the run's stop signal, which has fired by now.
+  const client = new CoderClient({ url: opts.url, token: opts.identity.token, retry: { attempts: 2 }, timeoutMs: 10_000 });
+  try {
+    for (const id of ids) {
+      if (id) await client.request("DELETE", `/users/me/keys/${encodeURIComponent(id)}`, { expect: [204] }).catch(() => {});
+    }
+  } finally {
+    await client.close();
   }
 }
 

@@ -39,6 +39,7 @@
  * (facts gathered page by page; the proxy latency check and the newest copies' extras are not sent).
  */
 import type { PageName, PageState } from "./pages.ts";
+import { registerSecret } from "../util/redact.ts";
 
 /** Coder's refetch intervals; tests shorten them. */
 export interface FrontendIntervals {
@@ -173,6 +174,12 @@ export interface SiteSession {
   orgIds: string[];
   /** The session key for app links was fetched (react-query keeps it for the session: queryKey ["apiKey"]). */
   apiKeyFetched?: boolean;
+  /**
+   * Ids of the API keys that session key request created. The frontend leaves them to expire; we delete them
+   * when the virtual user leaves (api-mode.ts), so a run leaves no keys on the identities it browsed as (the
+   * runner's own user among them, with --use-host-login).
+   */
+  createdKeyIds?: string[];
 }
 
 // Minimal shapes of the answers the requests depend on.
@@ -315,7 +322,13 @@ export const PAGE_REQUESTS: Readonly<Record<PageName, PageLoader>> = {
     if (needsKey) site.apiKeyFetched = true;
     await Promise.all([
       // The app links of a running workspace need a session key (WorkspacesTable), fetched once per session.
-      needsKey ? api.post("POST /users/{user}/keys", "/users/me/keys", {}) : undefined,
+      needsKey
+        ? api.post<{ key?: string }>("POST /users/{user}/keys", "/users/me/keys", {}).then((r) => {
+            if (typeof r?.key !== "string") return;
+            registerSecret(r.key);
+            (site.createdKeyIds ??= []).push(r.key.split("-")[0] ?? "");
+          })
+        : undefined,
       ...outdated.map((v) => api.get("GET /templateversions/{templateversion}", `/templateversions/${enc(v)}`)),
     ]);
   },

@@ -108,8 +108,11 @@ test("a member: global requests once, the workspaces list polled while open, the
     const log = logOf(sim, m.username, from);
     const lines = log.map(line);
 
-    // Nothing the frontend does not send.
-    for (const l of lines) assert.ok(MEMBER_REQUESTS.some((re) => re.test(l)), `the frontend does not send ${l}`);
+    // Nothing the frontend does not send — but for our own cleanup after the visit: the session key the
+    // workspaces page created is deleted again (one DELETE per key created).
+    const keyDeletes = lines.filter((l) => /^DELETE \/users\/me\/keys\/[^/]+$/.test(l));
+    assert.equal(keyDeletes.length, count(log, /^POST \/users\/me\/keys$/), "each session key the visit created is deleted after it");
+    for (const l of lines) if (!keyDeletes.includes(l)) assert.ok(MEMBER_REQUESTS.some((re) => re.test(l)), `the frontend does not send ${l}`);
     assert.equal(count(log, /\/builds/), 0, "no build list (only the history sidebar loads it)");
     assert.equal(count(log, /^GET \/templateversions\//), 0, "the workspace is not outdated: no template version");
     assert.equal(count(log, /deployment\/stats|updatecheck|debug\/health/), 0, "a member has no permission for the banner's stats, health or update check");

@@ -1,3 +1,5 @@
+import { setMaxListeners } from "node:events";
+
 // Composing abort signals: a stop signal plus a timeout, the way every phase, unit and call bounds its work;
 // and the one guard for computed delays handed to Node's timers.
 
@@ -52,7 +54,12 @@ export function attemptSignal(signals: readonly AbortSignal[], timeoutMs: number
   };
   for (const s of signals) {
     if (s.aborted) ac.abort(s.reason);
-    else s.addEventListener("abort", onAbort, { once: true });
+    else {
+      // Many attempts share a run's stop signal at once; each listener goes again in dispose(), so Node's
+      // "possible leak" warning at 11 listeners would only be noise.
+      setMaxListeners(0, s);
+      s.addEventListener("abort", onAbort, { once: true });
+    }
   }
   const timer =
     timeoutMs > 0

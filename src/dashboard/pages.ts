@@ -1,30 +1,8 @@
 /**
- * API mode sends what src/dashboard/frontend-requests.ts lists (a page load's global requests, each page's requests,
- * polls and websockets); the `load` of each target below is no longer used by it.
- *
- * The dashboard pages a virtual user visits, and the API calls Coder's dashboard (site/src/pages/...) makes
- * for each. Calls inside one `Promise.all` go out concurrently, as the browser's react-query fetches do; a
- * later wave waits for the data it needs (e.g. the workspace page needs the workspace before its template).
- *
- * | page       | URL                   | API calls (→ = next wave)                                                     | who    |
- * |------------|-----------------------|-------------------------------------------------------------------------------|--------|
- * | workspaces | /workspaces           | GET /workspaces?q=owner:me&limit=25&offset=0, GET /templates                  | all    |
- * | workspace  | /@owner/name          | GET /users/{user}/workspace/{name}?include_deleted=true → GET /templates/{id}, |        |
- * |            |                       |   GET /templateversions/{template_active_version_id} only when outdated       | all    |
- * | templates  | /templates            | GET /templates, GET /organizations                                            | all    |
- * | template   | /templates/org/name   | GET /organizations/{org}/templates/{name} → GET /templateversions/{active}    | all    |
- * | users      | /users                | GET /users?limit=25&offset=0 (no q), GET /users/authmethods                   | owner  |
- * | deployment | /deployment/general   | GET /deployment/config, GET /deployment/stats, GET /insights/daus,            |        |
- * |            |                       |   GET /entitlements                                                           | owner  |
- * | health     | /health               | GET /debug/health                                                             | owner  |
- * | audit      | /audit                | GET /audit?q=&limit=25&offset=0                                               | owner  |
- *
- * Sources: WorkspacesPage (workspaces + templates queries, default filter "owner:me"), WorkspacePage
- * (workspaceByOwnerAndName, template, builds history), TemplatesPage, TemplateLayout (getTemplateByName then
- * getTemplateVersion), UsersPage (users + authMethods), DeploymentSettings/GeneralSettingsPage (config, DAUs,
- * entitlements; the deployment banner polls stats), HealthPage, AuditPage. Owner-only pages are those the
- * dashboard shows only to admins (members get 403 from their endpoints). Endpoints Coder calls that are not in
- * the API contract we test against (authcheck, roles, groups, template resources/DAUs) are left out.
+ * The dashboard pages a virtual user visits: their names, who sees them (owner-only pages are those Coder's
+ * dashboard shows only to site admins), how a page's URL is chosen from what the user saw before (like links on
+ * a page), and the route templates that label the requests seen (endpointOf). What each page requests, polls
+ * and holds open in API mode: ./frontend-requests.ts; what browser mode clicks and waits for: ./browser-targets.ts.
  */
 
 /** What a virtual user knows about the deployment, learned from earlier page views (like links it saw). */
@@ -50,13 +28,6 @@ export interface TemplateRef {
   organization_name: string;
 }
 
-export type Query = Record<string, string | number | boolean | undefined>;
-
-/** Issues one API call of a page; `endpoint` is its route template (the per-endpoint metric label). */
-export interface PageApi {
-  get<T>(endpoint: string, path: string, query?: Query): Promise<T>;
-}
-
 export type PageName = "workspaces" | "workspace" | "templates" | "template" | "users" | "deployment" | "health" | "audit";
 
 export interface PageDef {
@@ -65,38 +36,23 @@ export interface PageDef {
   ownerOnly: boolean;
   /** Route templates of the API calls this page makes (documentation and tests). */
   endpoints: readonly string[];
-  /**
-   * Browser mode: an element of Coder's real UI that shows the page rendered (a CSS selector). The list pages
-   * render an MUI table body (Coder's own dashboard runner waits for `tbody.MuiTableBody-root` first); pages
-   * without a known landmark are judged by their requests and network idle only.
-   */
-  landmark?: string;
   /** The thing this page shows, chosen from what the user saw; undefined when there is nothing to show. */
   target(state: PageState, pick: <T>(items: readonly T[]) => T): PageTarget | undefined;
 }
 
 export interface PageTarget {
-  /** Browser path, e.g. "/@alice/ws1". */
+  /** Browser path, e.g. "/@alice/ws1". The requests a page makes: ./frontend-requests.ts (API mode). */
   url: string;
-  /** Issues the page's API calls as the dashboard does, updating `state` with what it learned. */
-  load(api: PageApi, state: PageState): Promise<void>;
 }
 
-// Minimal shapes of the responses the pages read.
+// What the page targets are chosen from, in the answers of the list pages.
 interface WorkspaceLite {
-  id: string;
   name: string;
   owner_name: string;
-  template_id: string;
-  template_active_version_id?: string;
-  outdated?: boolean;
-  latest_build: { id: string; template_version_id: string };
 }
 interface TemplateLite {
-  id: string;
   name: string;
   organization_name?: string;
-  active_version_id: string;
 }
 
 const enc = encodeURIComponent;
@@ -122,26 +78,12 @@ export function learnFrom(endpoint: string, body: unknown, state: PageState): vo
   }
 }
 
-/** The MUI table body of Coder's list pages (the selector Coder's dashboard scale test waits for first). */
-export const CODER_TABLE_BODY = "tbody.MuiTableBody-root";
-
 export const DASHBOARD_PAGES: readonly PageDef[] = [
   {
     name: "workspaces",
     ownerOnly: false,
     endpoints: ["GET /workspaces", "GET /templates"],
-    landmark: CODER_TABLE_BODY,
-    target: () => ({
-      url: "/workspaces",
-      async load(api, state) {
-        const [list, templates] = await Promise.all([
-          api.get<{ workspaces?: WorkspaceLite[] }>("GET /workspaces", "/workspaces", { q: "owner:me", limit: 25, offset: 0 }),
-          api.get<TemplateLite[]>("GET /templates", "/templates"),
-        ]);
-        rememberWorkspaces(state, list);
-        rememberTemplates(state, templates);
-      },
-    }),
+    target: () => ({ url: "/workspaces" }),
   },
   {
     name: "workspace",
@@ -156,39 +98,14 @@ export const DASHBOARD_PAGES: readonly PageDef[] = [
     target(state, pick) {
       if (state.workspaces.length === 0) return undefined;
       const w = pick(state.workspaces);
-      return {
-        url: `/@${enc(w.owner_name)}/${enc(w.name)}`,
-        async load(api) {
-          const ws = await api.get<WorkspaceLite>(
-            "GET /users/{user}/workspace/{workspacename}",
-            `/users/${enc(w.owner_name)}/workspace/${enc(w.name)}`,
-            { include_deleted: true },
-          );
-          await Promise.all([
-            api.get("GET /templates/{template}", `/templates/${enc(ws.template_id)}`),
-            ...(ws.outdated && ws.template_active_version_id
-              ? [api.get("GET /templateversions/{templateversion}", `/templateversions/${enc(ws.template_active_version_id)}`)]
-              : []),
-          ]);
-        },
-      };
+      return { url: `/@${enc(w.owner_name)}/${enc(w.name)}` };
     },
   },
   {
     name: "templates",
     ownerOnly: false,
     endpoints: ["GET /templates", "GET /organizations"],
-    landmark: CODER_TABLE_BODY,
-    target: () => ({
-      url: "/templates",
-      async load(api, state) {
-        const [templates] = await Promise.all([
-          api.get<TemplateLite[]>("GET /templates", "/templates"),
-          api.get("GET /organizations", "/organizations"),
-        ]);
-        rememberTemplates(state, templates);
-      },
-    }),
+    target: () => ({ url: "/templates" }),
   },
   {
     name: "template",
@@ -197,72 +114,33 @@ export const DASHBOARD_PAGES: readonly PageDef[] = [
     target(state, pick) {
       if (state.templates.length === 0) return undefined;
       const t = pick(state.templates);
-      return {
-        // The dashboard's organization-qualified template URL (the short /templates/<name> means org "default").
-        url: `/templates/${enc(t.organization_name)}/${enc(t.name)}`,
-        async load(api) {
-          const tpl = await api.get<TemplateLite>(
-            "GET /organizations/{organization}/templates/{templatename}",
-            `/organizations/${enc(t.organization_name)}/templates/${enc(t.name)}`,
-          );
-          await api.get("GET /templateversions/{templateversion}", `/templateversions/${enc(tpl.active_version_id)}`);
-        },
-      };
+      // The dashboard's organization-qualified template URL (the short /templates/<name> means org "default").
+      return { url: `/templates/${enc(t.organization_name)}/${enc(t.name)}` };
     },
   },
   {
     name: "users",
     ownerOnly: true,
     endpoints: ["GET /users", "GET /users/authmethods"],
-    landmark: CODER_TABLE_BODY,
-    target: () => ({
-      url: "/users",
-      async load(api) {
-        await Promise.all([
-          // No q: the frontend sends one only from a filter in the URL.
-          api.get("GET /users", "/users", { limit: 25, offset: 0 }),
-          api.get("GET /users/authmethods", "/users/authmethods"),
-        ]);
-      },
-    }),
+    target: () => ({ url: "/users" }),
   },
   {
     name: "deployment",
     ownerOnly: true,
     endpoints: ["GET /deployment/config", "GET /deployment/stats", "GET /insights/daus", "GET /entitlements"],
-    target: () => ({
-      url: "/deployment/general",
-      async load(api) {
-        await Promise.all([
-          api.get("GET /deployment/config", "/deployment/config"),
-          api.get("GET /deployment/stats", "/deployment/stats"),
-          api.get("GET /insights/daus", "/insights/daus", { tz_offset: 0 }),
-          api.get("GET /entitlements", "/entitlements"),
-        ]);
-      },
-    }),
+    target: () => ({ url: "/deployment/general" }),
   },
   {
     name: "health",
     ownerOnly: true,
     endpoints: ["GET /debug/health"],
-    target: () => ({
-      url: "/health",
-      async load(api) {
-        await api.get("GET /debug/health", "/debug/health");
-      },
-    }),
+    target: () => ({ url: "/health" }),
   },
   {
     name: "audit",
     ownerOnly: true,
     endpoints: ["GET /audit"],
-    target: () => ({
-      url: "/audit",
-      async load(api) {
-        await api.get("GET /audit", "/audit", { q: "", limit: 25, offset: 0 });
-      },
-    }),
+    target: () => ({ url: "/audit" }),
   },
 ];
 

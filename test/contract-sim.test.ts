@@ -77,6 +77,18 @@ function validatorFor(method: string, path: string, status: number): ValidateFun
 
 const covered = new Set<string>();
 
+/** The first message of a websocket of the simulator (as the Owner), JSON-parsed; the socket is closed after it. */
+function firstFrame(sim: Sim, url: string): Promise<unknown> {
+  return new Promise<unknown>((resolve, reject) => {
+    const sock = new WebSocket(url, { headers: { "Coder-Session-Token": sim.ownerToken } });
+    sock.once("message", (d) => {
+      resolve(JSON.parse(String(d)));
+      sock.close();
+    });
+    sock.once("error", reject);
+  });
+}
+
 /** Call the sim and validate the response against the contract operation `path` (swagger template). */
 async function check(sim: Sim, method: string, path: string, url: string, body?: unknown, token: string = sim.ownerToken): Promise<any> {
   const r = await api(sim, method, url, body, token);
@@ -169,14 +181,7 @@ describe("simulator responses validate against Coder's API contract", () => {
     await check(sim, "PATCH", "/workspaces/{workspace}", `/api/v2/workspaces/${ws.id}`, { name: ws.name });
     await check(sim, "PUT", "/workspaces/{workspace}/autostart", `/api/v2/workspaces/${ws.id}/autostart`, { schedule: "CRON_TZ=UTC 30 9 * * 1-5" });
     // watch-ws: the first frame is a ServerSentEvent carrying the workspace.
-    const frame = await new Promise<unknown>((resolve, reject) => {
-      const sock = new WebSocket(`${sim.url.replace("http", "ws")}/api/v2/workspaces/${ws.id}/watch-ws`, { headers: { "Coder-Session-Token": sim.ownerToken } });
-      sock.once("message", (d) => {
-        resolve(JSON.parse(String(d)));
-        sock.close();
-      });
-      sock.once("error", reject);
-    });
+    const frame = await firstFrame(sim, `${sim.url.replace("http", "ws")}/api/v2/workspaces/${ws.id}/watch-ws`);
     const sse = validatorFor("GET", "/workspaces/{workspace}/watch-ws", 200)!;
     assert.ok(sse(frame), ajv.errorsText(sse.errors));
     assert.equal((frame as { data: { autostart_schedule: string } }).data.autostart_schedule, "CRON_TZ=UTC 30 9 * * 1-5");
@@ -435,14 +440,7 @@ describe("simulator responses validate against Coder's API contract", () => {
     const agentId = ws.latest_build.resources.flatMap((r: any) => r.agents)[0].id as string;
     await check(sim, "GET", "/workspaceagents/{workspaceagent}/logs", `/api/v2/workspaceagents/${agentId}/logs`);
     // watch-metadata-ws: the first frame is a ServerSentEvent carrying the agent's metadata list.
-    const frame = await new Promise<unknown>((resolve, reject) => {
-      const sock = new WebSocket(`${sim.url.replace("http", "ws")}/api/v2/workspaceagents/${agentId}/watch-metadata-ws`, { headers: { "Coder-Session-Token": sim.ownerToken } });
-      sock.once("message", (d) => {
-        resolve(JSON.parse(String(d)));
-        sock.close();
-      });
-      sock.once("error", reject);
-    });
+    const frame = await firstFrame(sim, `${sim.url.replace("http", "ws")}/api/v2/workspaceagents/${agentId}/watch-metadata-ws`);
     const sse = validatorFor("GET", "/workspaceagents/{workspaceagent}/watch-metadata-ws", 200)!;
     assert.ok(sse(frame), ajv.errorsText(sse.errors));
     assert.deepEqual(frame, { type: "data", data: [] });

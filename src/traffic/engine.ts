@@ -549,13 +549,7 @@ class TrafficRun {
       c.aliveAtStop = false;
       return;
     }
-    this.sched.cancel(c);
-    this.inFlight -= c.nextTick - c.oldest;
-    c.oldest = c.nextTick;
-    if (c.writePending) {
-      c.writePending = false;
-      this.pendingWrites--;
-    }
+    this.dropOutstanding(c);
     c.wGen = -1;
     c.aliveAtStop = true;
     // "closed" from now on, so nothing more is sent; the generation stays: a connection lost during its close
@@ -599,8 +593,8 @@ class TrafficRun {
     this.checkDrained();
   }
 
-  /** Forgets the current transport: outstanding ticks become lost, its callbacks become stale. */
-  private abandon(c: Conn): void {
+  /** Unschedules `c` and writes off what it had outstanding (ticks in flight, a pending write). */
+  private dropOutstanding(c: Conn): void {
     this.sched.cancel(c);
     this.inFlight -= c.nextTick - c.oldest;
     c.oldest = c.nextTick;
@@ -608,6 +602,11 @@ class TrafficRun {
       c.writePending = false;
       this.pendingWrites--;
     }
+  }
+
+  /** Forgets the current transport: outstanding ticks become lost, its callbacks become stale. */
+  private abandon(c: Conn): void {
+    this.dropOutstanding(c);
     const old = c.conn;
     c.conn = undefined;
     c.gen++;

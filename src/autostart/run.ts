@@ -12,7 +12,7 @@ import { createWorkspace } from "../create/unit.ts";
 import { formatMs } from "../results/stats.ts";
 import { LatencyHistogram } from "../traffic/histogram.ts";
 import { withTimeout } from "../util/abort.ts";
-import { StopSignalError } from "../util/signals.ts";
+import { stopCauseOf } from "../util/signals.ts";
 import { autostartMetrics } from "./metrics.ts";
 import { planAutostart, type AutostartPlan } from "./plan.ts";
 import { autostartTime, coderPercentile, minuteText, scheduleFor } from "./schedule.ts";
@@ -43,12 +43,6 @@ interface Unit {
   ws: Workspace | null;
   /** Builds that existed before the schedule was set (the stop build): never the autostart build. */
   known: Set<string>;
-}
-
-function stopReasonOf(signal: AbortSignal | undefined): StopReason | null {
-  if (!signal?.aborted) return null;
-  const r: unknown = signal.reason;
-  return r instanceof StopSignalError ? r.signal : "aborted";
 }
 
 function errText(e: unknown): string {
@@ -118,7 +112,7 @@ export async function executeAutostart(
     say(u, `FAILED (${action}): ${error}`);
     log("warn", `${u.rec.workspace_name} failed (${action}): ${error.split("\n")[0]}`);
   };
-  const stoppedText = (): string => `stopped (${stopReasonOf(signal) ?? "aborted"})`;
+  const stoppedText = (): string => `stopped (${stopCauseOf(signal) ?? "aborted"})`;
   log("info", `autostart: ${units.length} workspace(s) from template ${create.template.name}; schedules set ${formatMs(opts.autostartDelayMs)} ahead after all are stopped`);
 
   // 1. Setup, all at once (Coder's concurrent strategy): user, workspace, start build, stop build.
@@ -169,7 +163,7 @@ export async function executeAutostart(
     }
   }
 
-  const result = summarize(units, { create, startedAt, elapsed, barrierMs, schedule, scheduledFor, watch: watchInfo, late, stopped: stopReasonOf(signal), tokens });
+  const result = summarize(units, { create, startedAt, elapsed, barrierMs, schedule, scheduledFor, watch: watchInfo, late, stopped: stopCauseOf(signal), tokens });
   if (!opts.noCleanup) {
     log("info", `cleaning up run ${create.runId} (--no-cleanup keeps the users and workspaces)`);
     result.cleanup = await cleanupAfterLoad(client, create.runId, opts.cleanup, log);

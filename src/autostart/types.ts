@@ -1,6 +1,7 @@
 // Shapes of an autostart run: its options, one record per workspace, and the outcome.
 import type { CleanupOptions, CleanupResult } from "../cleanup/types.ts";
 import type { PercentileSummary } from "../traffic/histogram.ts";
+import type { StopCause } from "../util/signals.ts";
 
 /**
  * Why a workspace's run failed: Coder's action names (scaletest/autostart, the `action` label of
@@ -111,7 +112,7 @@ export interface LatencyDistribution {
   hdr: string;
 }
 
-export type StopReason = "SIGINT" | "SIGTERM" | "aborted";
+export type StopReason = StopCause;
 
 export interface AutostartResult {
   run_id: string;

@@ -8,7 +8,7 @@ import { summarize, type StatsSummary } from "../results/stats.ts";
 import { runUnits } from "../scenario/units.ts";
 import { withTimeout } from "../util/abort.ts";
 import { startProgress } from "../util/progress.ts";
-import { StopSignalError } from "../util/signals.ts";
+import { stopCauseOf } from "../util/signals.ts";
 import { createMetrics } from "./metrics.ts";
 import { planCreate } from "./plan.ts";
 import { CreateTracker } from "./tracker.ts";
@@ -33,13 +33,7 @@ export async function createWorkspaces(
 }
 
 function stopReasonOf(signal: AbortSignal | undefined, timer: AbortSignal | undefined): StopReason | null {
-  if (signal?.aborted) {
-    const r: unknown = signal.reason;
-    if (r instanceof StopSignalError) return r.signal;
-    return "aborted";
-  }
-  if (timer?.aborted) return "timeout";
-  return null;
+  return stopCauseOf(signal) ?? (timer?.aborted ? "timeout" : null);
 }
 
 /** Runs a validated plan (see planCreate). */

@@ -3,6 +3,7 @@ import type { Organization, Template, User, WorkspaceBuildParameter } from "../c
 import type { StatsSummary } from "../results/stats.ts";
 import type { CleanupResult } from "../cleanup/types.ts";
 import type { BoundRunUnits } from "../scenario/units.ts";
+import type { StopCause } from "../util/signals.ts";
 
 /** Per-workspace stages, in the order they happen. */
 export const CREATE_STAGES = ["user", "login", "create", "queue", "build", "agent", "command", "total"] as const;
@@ -141,7 +142,7 @@ export interface WorkspaceUnitResult {
   logs: string[];
 }
 
-export type StopReason = "SIGINT" | "SIGTERM" | "timeout" | "aborted";
+export type StopReason = StopCause | "timeout";
 
 export interface CreateResult {
   run_id: string;

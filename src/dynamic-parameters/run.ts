@@ -6,7 +6,7 @@
 import type { CoderClient } from "../coder/client.ts";
 import { runUnits, type BoundRunUnits } from "../scenario/units.ts";
 import { withTimeout } from "../util/abort.ts";
-import { StopSignalError } from "../util/signals.ts";
+import { stopCauseOf } from "../util/signals.ts";
 import { dynamicParametersMetrics } from "./metrics.ts";
 import { planDynamicParameters } from "./plan.ts";
 import { runSession, type SessionSpec } from "./session.ts";
@@ -26,9 +26,7 @@ export async function runDynamicParameters(client: CoderClient, o: DynamicParame
 }
 
 function stopReasonOf(signal: AbortSignal | undefined, timer: AbortSignal | undefined): StopReason | null {
-  if (signal?.aborted) return signal.reason instanceof StopSignalError ? signal.reason.signal : "aborted";
-  if (timer?.aborted) return "timeout";
-  return null;
+  return stopCauseOf(signal) ?? (timer?.aborted ? "timeout" : null);
 }
 
 export async function executeDynamicParameters(

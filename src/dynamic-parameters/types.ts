@@ -1,5 +1,6 @@
 // Shapes of a dynamic-parameters run: its options, the prepared partitions, one record per session.
 import type { Organization, Template, TemplateVersion, User } from "../coder/types.ts";
+import type { StopCause } from "../util/signals.ts";
 
 export interface DynamicParametersOptions {
   /** The run's id (results folder, logs). Sessions create nothing but template versions. */
@@ -89,7 +90,7 @@ export interface SessionResult {
   logs: string[];
 }
 
-export type StopReason = "SIGINT" | "SIGTERM" | "timeout" | "aborted";
+export type StopReason = StopCause | "timeout";
 
 export interface LatencyBlock {
   /** All sessions, then one entry per concurrent_evaluations value. */

@@ -12,7 +12,7 @@ import { CoderClient } from "../coder/client.ts";
 import type { User } from "../coder/types.ts";
 import { LatencyHistogram } from "../traffic/histogram.ts";
 import { randomBytes } from "node:crypto";
-import { StopSignalError } from "../util/signals.ts";
+import { stopCauseOf } from "../util/signals.ts";
 import { InboxWatcher } from "./inbox.ts";
 import { notificationsMetrics } from "./metrics.ts";
 import { planNotifications, type NotificationsPlan } from "./plan.ts";
@@ -48,12 +48,6 @@ interface Unit {
 
 function errText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
-}
-
-function stopReasonOf(signal: AbortSignal | undefined): StopReason | null {
-  if (!signal?.aborted) return null;
-  const r: unknown = signal.reason;
-  return r instanceof StopSignalError ? r.signal : "aborted";
 }
 
 export async function executeNotifications(
@@ -117,7 +111,7 @@ export async function executeNotifications(
   for (const u of admins) u.watcher!.arm();
   const triggerStart = Date.now();
   const trigger = testSignal.aborted
-    ? { template_name: plan.templateName, template_id: null, triggered_at: null, steps_ms: {}, error: `not triggered: ${stopReasonOf(stop) ?? "--timeout"} first` }
+    ? { template_name: plan.templateName, template_id: null, triggered_at: null, steps_ms: {}, error: `not triggered: ${stopCauseOf(stop) ?? "--timeout"} first` }
     : await triggerTemplateDeleted(client, plan.organization.id, plan.templateName, plan.templateDescription, (m) => log("info", m));
   if (trigger.error) {
     count("(trigger)", "trigger", trigger.error);
@@ -159,7 +153,7 @@ export async function executeNotifications(
   return result;
 
   async function setupUnit(u: Unit): Promise<void> {
-    if (setupSignal.aborted) return failUnit(u, "create_user", `not set up: ${stopReasonOf(stop) ? `stopped (${stopReasonOf(stop)})` : "--setup-timeout exceeded"}`);
+    if (setupSignal.aborted) return failUnit(u, "create_user", `not set up: ${stopCauseOf(stop) ? `stopped (${stopCauseOf(stop)})` : "--setup-timeout exceeded"}`);
     try {
       u.user = await client.request<User>("POST", "/users", {
         body: { username: u.rec.username, email: u.rec.email, name: "", password: `St-${randomBytes(18).toString("base64url")}-9a`, login_type: "password", organization_ids: [plan.organization.id] },
@@ -231,7 +225,7 @@ export async function executeNotifications(
         say(u, `notification received by email after ${u.rec.smtp_latency_ms} ms`);
       }
     }
-    const why = stopReasonOf(stop) ? `stopped (${stopReasonOf(stop)})` : `--timeout ${opts.timeoutMs} ms exceeded`;
+    const why = stopCauseOf(stop) ? `stopped (${stopCauseOf(stop)})` : `--timeout ${opts.timeoutMs} ms exceeded`;
     if (w.receiptAt === null) {
       if (w.error) failUnit(u, "read_notification_websocket", `read notification: ${w.error}`);
       else failUnit(u, "timeout", `websocket notification missing: ${why}`);
@@ -277,7 +271,7 @@ export async function executeNotifications(
       hdr: hist[t].encode(),
     }));
     const pass = units.filter((u) => u.rec.ok).length;
-    const stopped = stopReasonOf(stop);
+    const stopped = stopCauseOf(stop);
     return {
       run_id: opts.runId,
       users: units.length,

@@ -1,6 +1,7 @@
 // Shapes of a notifications run: its options, one record per user, and the outcome.
 import type { CleanupOptions, CleanupResult } from "../cleanup/types.ts";
 import type { PercentileSummary } from "../traffic/histogram.ts";
+import type { StopCause } from "../util/signals.ts";
 
 /** coderd/notifications TemplateTemplateDeleted: what the trigger makes coderd send to every template admin. */
 export const TEMPLATE_DELETED_ID = "29a09665-2a4c-403f-9648-54301670e7be";
@@ -95,7 +96,7 @@ export interface TriggerOutcome {
   error: string | null;
 }
 
-export type StopReason = "SIGINT" | "SIGTERM" | "aborted";
+export type StopReason = StopCause;
 
 export interface NotificationsResult {
   run_id: string;

@@ -4,22 +4,10 @@
 import { formatMs } from "../results/stats.ts";
 import { escapeHtml as e, mdCell, mdTable } from "./format.ts";
 import type { ReportPhase } from "./model.ts";
-
-interface Results {
-  total_runs: number;
-  successful_runs: number;
-  failed_runs: number;
-  end_to_end_latency_p50_ms: number;
-  end_to_end_latency_p95_ms: number;
-  end_to_end_latency_p99_ms: number;
-  trigger_to_completion_p50_ms: number;
-  trigger_to_completion_p95_ms: number;
-  trigger_to_completion_p99_ms: number;
-  runs: { workspace_name: string; success: boolean; trigger_to_completion_ms: number }[];
-}
+import type { CoderAutostartResults } from "../autostart/types.ts";
 
 interface Section {
-  results: Results;
+  results: CoderAutostartResults;
   schedule: string;
   scheduledFor: string;
   watch: string;
@@ -36,7 +24,7 @@ function isAutostart(p: ReportPhase): boolean {
 
 function read(p: ReportPhase): Section | null {
   if (!isAutostart(p)) return null;
-  const r = p.extra["results"] as Results | undefined;
+  const r = p.extra["results"] as CoderAutostartResults | undefined;
   if (!r || !Array.isArray(r.runs)) return null;
   const watch = p.extra["watch"] as { mode?: string; reason?: string } | undefined;
   const values = r.runs.filter((x) => x.success && Number.isFinite(x.trigger_to_completion_ms)).map((x) => x.trigger_to_completion_ms);
@@ -59,7 +47,7 @@ function read(p: ReportPhase): Section | null {
   };
 }
 
-function rows(r: Results): [string, number, number, number][] {
+function rows(r: CoderAutostartResults): [string, number, number, number][] {
   return [
     ["trigger to completion (scheduled minute -> build done)", r.trigger_to_completion_p50_ms, r.trigger_to_completion_p95_ms, r.trigger_to_completion_p99_ms],
     ["end to end (schedule set -> build done)", r.end_to_end_latency_p50_ms, r.end_to_end_latency_p95_ms, r.end_to_end_latency_p99_ms],

@@ -13,6 +13,16 @@ export class StopSignalError extends Error {
   }
 }
 
+/** Why a run's stop signal fired: the process signal that stopped it, or "aborted" for any other abort. */
+export type StopCause = StopSignalName | "aborted";
+
+/** The stop cause recorded in a phase's result, or null while `signal` has not fired. */
+export function stopCauseOf(signal: AbortSignal | undefined): StopCause | null {
+  if (!signal?.aborted) return null;
+  const r: unknown = signal.reason;
+  return r instanceof StopSignalError ? r.signal : "aborted";
+}
+
 const controller = new AbortController();
 let installed = false;
 let received: StopSignalName | null = null;

@@ -9,7 +9,7 @@ import { dialTailnet, type TailnetConnection, type WorkspaceUpdatesStream } from
 import type { User } from "../coder/types.ts";
 import { createUser, createWorkspace } from "../create/unit.ts";
 import { LatencyHistogram } from "../traffic/histogram.ts";
-import { StopSignalError } from "../util/signals.ts";
+import { stopCauseOf } from "../util/signals.ts";
 import { workspaceUpdatesMetrics, type WorkspaceUpdatesMetrics } from "./metrics.ts";
 import { planWorkspaceUpdates, type WorkspaceUpdatesPlan } from "./plan.ts";
 import type {
@@ -46,12 +46,6 @@ interface Unit {
   stream: WorkspaceUpdatesStream | null;
   watch: Promise<WatchResult> | null;
   buildStarts: Map<string, number>;
-}
-
-function stopReasonOf(signal: AbortSignal | undefined): StopReason | null {
-  if (!signal?.aborted) return null;
-  const r: unknown = signal.reason;
-  return r instanceof StopSignalError ? r.signal : "aborted";
 }
 
 function errText(e: unknown): string {
@@ -123,7 +117,7 @@ export async function executeWorkspaceUpdates(
   await Promise.all(
     units.map((u) =>
       setupLimit(async () => {
-        if (signal?.aborted) return failUnit(u, "context_done", `not started: the run stopped first (${stopReasonOf(signal)})`);
+        if (signal?.aborted) return failUnit(u, "context_done", `not started: the run stopped first (${stopCauseOf(signal)})`);
         await setupUnit(u);
       }),
     ),
@@ -155,7 +149,7 @@ export async function executeWorkspaceUpdates(
     await u.userClient?.close();
   }
 
-  const result = summarize(plan, units, metrics, startedAt, elapsed, barrierMs, stopReasonOf(signal), tokens);
+  const result = summarize(plan, units, metrics, startedAt, elapsed, barrierMs, stopCauseOf(signal), tokens);
   if (!opts.noCleanup) {
     log("info", `cleaning up run ${create.runId} (--no-cleanup keeps the users and workspaces)`);
     result.cleanup = await cleanupAfterLoad(client, create.runId, opts.cleanup, log);
@@ -211,7 +205,7 @@ export async function executeWorkspaceUpdates(
     // As Coder's runner: every workspace is created even if the stream already failed (the load on coderd
     // is the same); the stream's outcome is read afterwards.
     for (const w of u.rec.workspaces) {
-      if (signal?.aborted) return failUnit(u, "context_done", `stopped (${stopReasonOf(signal)}) while creating workspaces`);
+      if (signal?.aborted) return failUnit(u, "context_done", `stopped (${stopCauseOf(signal)}) while creating workspaces`);
       // Coder records the build start just before the create call.
       u.buildStarts.set(w.name, performance.now());
       w.build_started_at = Date.now();
@@ -247,7 +241,7 @@ export async function executeWorkspaceUpdates(
         "context_done",
         outcome === "timeout"
           ? `timeout waiting for workspace updates after ${opts.updatesTimeoutMs} ms (${u.rec.num_owned_workspaces} workspace(s) expected)`
-          : `stopped (${stopReasonOf(signal)}) while waiting for workspace updates`,
+          : `stopped (${stopCauseOf(signal)}) while waiting for workspace updates`,
       );
     }
     u.rec.updates = outcome.updates;

@@ -1,6 +1,7 @@
 // Shapes of a workspace-updates run: its options, one record per user, and the outcome.
 import type { CleanupOptions, CleanupResult } from "../cleanup/types.ts";
 import type { PercentileSummary } from "../traffic/histogram.ts";
+import type { StopCause } from "../util/signals.ts";
 
 /**
  * Why a user's run failed. The first five are Coder's (scaletest/workspaceupdates, the `action` label of
@@ -98,7 +99,7 @@ export interface LabelledHistogram {
   hdr: string;
 }
 
-export type StopReason = "SIGINT" | "SIGTERM" | "aborted";
+export type StopReason = StopCause;
 
 export interface WorkspaceUpdatesResult {
   run_id: string;

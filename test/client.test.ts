@@ -318,6 +318,26 @@ describe("keep-alive pool", () => {
     assert.ok(ports.size <= 3, `used ${ports.size} connections`);
     assert.ok(ports.size >= 2, "expected parallel connections");
   });
+
+  it("users' sessions share one pool, as codersdk.New clients share Go's default transport: logins and their calls reuse one connection", async () => {
+    let n = 0;
+    const { srv, client } = await setup((req, res) => {
+      if (req.method === "POST" && req.path === "/api/v2/users/login") sendJson(res, 201, { session_token: `sessionkey${++n}-abcdefghijklmnopqrstuv` });
+      else sendJson(res, 200, { version: "x" });
+    });
+    const users = ["a", "b", "c"];
+    for (const who of users) {
+      const session = await client.login(`${who}@scaletest.local`, `pw-${who}-long-enough`);
+      await session.buildInfo();
+      await session.close(); // the session is done; the shared pool stays for the next user
+    }
+    const calls = srv.requests.filter((r) => r.path === "/api/v2/users/login" || r.headers["coder-session-token"]?.toString().startsWith("sessionkey"));
+    assert.equal(calls.length, 2 * users.length, "each user's login and one call of its session");
+    // One after another, over the pool's one or two connections (a call may go out before the previous one's
+    // connection is handed back); a pool per client (the login's and the session's, per user) opens six.
+    const ports = new Set(calls.map((r) => r.remotePort));
+    assert.ok(ports.size <= 2, `${calls.length} calls of ${users.length} users went over ${ports.size} connections`);
+  });
 });
 
 describe("pagination", () => {

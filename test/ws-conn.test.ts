@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { AddressInfo, Socket } from "node:net";
 import { WebSocket, WebSocketServer } from "ws";
-import { appFrames } from "../src/traffic/kinds/app.ts";
+import { CoderClient } from "../src/coder/index.ts";
+import { appDialer, appFrames } from "../src/traffic/kinds/app.ts";
 import { wsConnection } from "../src/traffic/kinds/ws-conn.ts";
 import { makePayload, seededRandom } from "../src/traffic/payload.ts";
 import { waitFor } from "./helpers/wait-for.ts";
@@ -134,5 +135,53 @@ test("an opened product websocket keeps none of the dial's listeners, only a no-
     ws.emit("error", new Error("late error after the open"));
   } finally {
     ws.terminate();
+  }
+});
+
+test("traffic dials frame with an all-zero masking key (a shared tick buffer goes out as it is); other websockets mask at random", async () => {
+  // A server that reads the raw bytes of the first client frame: FIN/opcode, MASK|len, [ext len], 4-byte key.
+  const keys: Buffer[] = [];
+  const raw = new WebSocketServer({ host: "127.0.0.1", port: 0, perMessageDeflate: false });
+  await new Promise<void>((r) => raw.once("listening", () => r()));
+  raw.on("connection", (_ws, req) => {
+    let buf = Buffer.alloc(0);
+    const onData = (d: Buffer): void => {
+      buf = Buffer.concat([buf, d]);
+      if (buf.length < 2) return;
+      const len = buf[1]! & 0x7f;
+      const at = len === 126 ? 4 : len === 127 ? 10 : 2;
+      if (buf.length < at + 4) return;
+      assert.equal(buf[1]! & 0x80, 0x80, "client frames are masked (RFC 6455 5.3)");
+      keys.push(buf.subarray(at, at + 4));
+      req.socket.off("data", onData);
+    };
+    req.socket.on("data", onData);
+  });
+  after(() => raw.close());
+  const port = (raw.address() as AddressInfo).port;
+  const client = new CoderClient({ url: `http://127.0.0.1:${port}`, token: "zero-mask-test-token" });
+  const agentId = "00000000-0000-4000-8000-000000000001";
+  const dialer = appDialer(client, {
+    mode: "wsec",
+    appHost: "",
+    agents: new Map([[agentId, { id: agentId, name: "main", created_at: "", lifecycle_state: "ready", status: "connected", apps: [{ id: "a", slug: "wsec", display_name: "wsec", subdomain: false, health: "healthy", sharing_level: "owner" }] }]]),
+  });
+  const conn = await dialer.dial({ workspaceId: "w", workspaceName: "scaletest-z-0001", ownerName: "scaletest-z-0001", agentId, agentName: "main", index: 0 }, new AbortController().signal);
+  let other: WebSocket | undefined;
+  try {
+    await conn.write(makePayload(1024, seededRandom(1)));
+    await waitFor(() => keys.length === 1, { what: "the traffic frame's masking key" });
+    assert.deepEqual([...keys[0]!], [0, 0, 0, 0], "a traffic connection's masking key is all zero");
+
+    // Any other websocket of the client keeps ws's random key.
+    other = await client.openWebSocket(new URL(`ws://127.0.0.1:${port}/api/v2/other`));
+    other.send(Buffer.alloc(16, 1));
+    await waitFor(() => keys.length === 2, { what: "the other frame's masking key" });
+    assert.notDeepEqual([...keys[1]!], [0, 0, 0, 0], "a random key (all zero has odds of 1 in 2^32)");
+  } finally {
+    other?.terminate();
+    for (const c of raw.clients) c.terminate();
+    await conn.close();
+    await client.close();
   }
 });

@@ -49,12 +49,19 @@ export interface Cell {
   check?: (ctx: CellContext) => void;
 }
 
+/**
+ * How long a cell's run may take before it is killed; waits inside the run (`during`) get as long, so they never
+ * give up on a run that is still within its own limit (a busy machine and unlucky retry backoffs can make a run
+ * that usually takes 11 s take 30).
+ */
+const RUN_TIMEOUT_MS = 45_000;
+
 /** Resolves when run.json shows phase `name` started (or rejects after timeoutMs). */
-export function phaseStarted(runDir: string, name: string, timeoutMs = 30_000): Promise<true> {
+export function phaseStarted(runDir: string, name: string, timeoutMs = RUN_TIMEOUT_MS): Promise<true> {
   return until(`phase ${name} to start`, () => runPhases(runDir).some((p) => p.name === name), timeoutMs, 10);
 }
 
-export function phaseEnded(runDir: string, name: string, timeoutMs = 30_000): Promise<true> {
+export function phaseEnded(runDir: string, name: string, timeoutMs = RUN_TIMEOUT_MS): Promise<true> {
   return until(`phase ${name} to end`, () => runPhases(runDir).some((p) => p.name === name && p.status !== "running"), timeoutMs, 10);
 }
 
@@ -70,7 +77,7 @@ export async function runCell(cell: Cell): Promise<CellContext> {
       const start = sim.counts();
       cell.setup?.(sim);
       const runDir = join(tmp.dir, cell.runId);
-      const timeoutMs = cell.timeoutMs ?? 45_000;
+      const timeoutMs = cell.timeoutMs ?? RUN_TIMEOUT_MS;
       const child = startScript("scripts/run.ts", tinyRunArgs(cell.runId, tmp.dir, cell.args), simEnv(sim), timeoutMs);
       const during = cell.during?.(sim, runDir).catch((e: unknown) => e);
       const result = await child.done;
@@ -78,7 +85,7 @@ export async function runCell(cell: Cell): Promise<CellContext> {
       sim.faults.clear();
       const why = `${cell.runId}: exit ${result.code}/${result.signal} after ${result.ms} ms\n${result.stderr.slice(-3000)}`;
       assert.equal(result.signal, null, `the run must finish within ${timeoutMs} ms, not be killed. ${why}`);
-      if (duringError instanceof Error) throw duringError;
+      if (duringError instanceof Error) throw new Error(`${duringError.message}. ${why}`, { cause: duringError });
       assert.ok(existsSync(join(runDir, "run.json")), `${cell.runId}: the run wrote no run.json. ${why}`);
 
       const run = readJSON(join(runDir, "run.json"));

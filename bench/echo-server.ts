@@ -7,10 +7,12 @@
  *   { cmd: "report" }            -> EchoReport for everything since the reset
  *   { cmd: "exit" }
  * It echoes every message back unchanged (binary stays binary, text stays text), counts bytes received in
- * 100 ms buckets, and records when connections open and close.
+ * 100 ms buckets, and records when connections open and close. The echo works on frames (bench/lib/frame-echo.ts:
+ * one write per read), so the far end costs less than any tool it measures and its queue is not their lag.
  */
-import { WebSocketServer } from "ws";
-import type { AddressInfo } from "node:net";
+import { createServer } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { acceptUpgrade, frameEcho } from "./lib/frame-echo.ts";
 import { BUCKET_MS, type EchoReport } from "./lib/workload.ts";
 
 interface Msg {
@@ -19,7 +21,9 @@ interface Msg {
 }
 
 function main(): void {
-  const wss = new WebSocketServer({ host: "127.0.0.1", port: 0, perMessageDeflate: false, maxPayload: 1 << 20 });
+  const server = createServer((_req, res) => {
+    res.writeHead(426, { "content-type": "text/plain" }).end("websocket only\n");
+  });
   let startedAt = Date.now();
   let expect = 0;
   let bytesIn = 0;
@@ -31,32 +35,39 @@ function main(): void {
   let open = 0;
   let maxOpen = 0;
   let cpu0 = process.cpuUsage();
-
-  wss.on("connection", (ws) => {
+  const sockets = new Set<Socket>();
+  server.on("upgrade", (req, socket: Socket, head: Buffer) => {
+    const answer = acceptUpgrade(req);
+    if (!answer) {
+      socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+      return;
+    }
+    socket.write(answer);
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
     open++;
     if (open > maxOpen) maxOpen = open;
     opens.push(Date.now());
     const epoch = startedAt;
-    ws.on("message", (data: Buffer, isBinary: boolean) => {
-      ws.send(data, { binary: isBinary });
-      if (epoch !== startedAt) return;
-      const len = data.length;
-      bytesIn += len;
-      messagesIn++;
-      const b = Math.floor((Date.now() - startedAt) / BUCKET_MS);
-      while (buckets.length <= b) buckets.push(0);
-      buckets[b]! += len;
+    frameEcho(socket, head, {
+      onData(len, frames) {
+        if (epoch !== startedAt) return;
+        bytesIn += len;
+        messagesIn += frames;
+        const b = Math.floor((Date.now() - startedAt) / BUCKET_MS);
+        while (buckets.length <= b) buckets.push(0);
+        buckets[b]! += len;
+      },
+      onClose(code) {
+        open--;
+        if (epoch !== startedAt) return;
+        closes.push(Date.now());
+        if (code !== 1000 && code !== 1001 && code !== 1005) abnormal++;
+      },
     });
-    ws.on("close", (code: number) => {
-      open--;
-      if (epoch !== startedAt) return;
-      closes.push(Date.now());
-      if (code !== 1000 && code !== 1001 && code !== 1005) abnormal++;
-    });
-    ws.on("error", () => {});
   });
 
-  wss.on("listening", () => process.send!({ port: (wss.address() as AddressInfo).port }));
+  server.listen(0, "127.0.0.1", () => process.send!({ port: (server.address() as AddressInfo).port }));
 
   process.on("message", (m: Msg) => {
     if (m.cmd === "reset") {
@@ -87,8 +98,8 @@ function main(): void {
       };
       process.send!(r);
     } else if (m.cmd === "exit") {
-      for (const c of wss.clients) c.terminate();
-      wss.close();
+      for (const s of sockets) s.destroy();
+      server.close();
       process.exit(0);
     }
   });

@@ -1,7 +1,8 @@
 /** The benchmark harness's own arithmetic: steady window, throughput, hold criteria, CPU interpolation, Artillery script. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { achievedRate, judge, steadyWindow } from "../bench/lib/step.ts";
+import { achievedRate, judge, steadyLag, steadyWindow } from "../bench/lib/step.ts";
+import { LatencyHistogram } from "../src/traffic/histogram.ts";
 import { ProcSampler, sampleProcess } from "../bench/lib/procstat.ts";
 import { artilleryScript } from "../bench/lib/artillery.ts";
 import { largestHeld, oursOverPeers, ratiosToOurs } from "../bench/lib/report.ts";
@@ -46,6 +47,25 @@ test("a step holds only with p99 < 10 ms, >= 99 % throughput, no errors and a wi
   assert.equal(judge({ ...ok, windowS: 0 }).length, 1);
 });
 
+test("steady-window lag: only the seconds wholly inside the window; none without a per-second record", () => {
+  const sec = (...ms: number[]): string => {
+    const h = new LatencyHistogram(2);
+    for (const v of ms) h.record(v);
+    return h.encode();
+  };
+  // Second 0 is the ramp's dial storm (400 ms lags), seconds 1-3 steady, second 4 the drain.
+  const r = {
+    lag: { count: 0, p50: 0, p99: 0, max: 0 },
+    lagSeconds: { startMs: 10_000, hists: [sec(400, 400), sec(2, 3), "", sec(4, 5), sec(300)] },
+  } as unknown as Parameters<typeof steadyLag>[0];
+  const s = steadyLag(r, { start: 10_900, end: 14_000 });
+  assert.equal(s?.count, 4);
+  assert.ok(s!.max > 4.9 && s!.max < 5.1, `max ${s?.max}`);
+  // A window with no whole second in it, or a tool without the record: nothing (the harness uses the whole run).
+  assert.equal(steadyLag(r, { start: 10_100, end: 11_050 }), undefined);
+  assert.equal(steadyLag({ ...r, lagSeconds: undefined }, { start: 0, end: 20_000 }), undefined);
+});
+
 test("largest N held and ratios to ours", () => {
   const s = (tool: StepResult["tool"], conns: number, ok: boolean, cpu: number, rss: number) =>
     ({ tool, conns, ok, cpuMsPerConnMin: cpu, rssKBPerConn: rss }) as StepResult;
@@ -59,11 +79,11 @@ test("largest N held and ratios to ours", () => {
 
 test("ours over each peer at the same N: CPU per conn-min and per MiB, RSS, p99 (below 1: ours is cheaper)", () => {
   const s = (tool: StepResult["tool"], conns: number, cpu: number, perMiB: number, rss: number, p99: number) =>
-    ({ tool, conns, cpuMsPerConnMin: cpu, cpuMsPerMiB: perMiB, rssKBPerConn: rss, lagP99Ms: p99 }) as StepResult;
+    ({ tool, conns, cpuMsPerConnMin: cpu, cpuMsPerMiB: perMiB, rssKBPerConn: rss, lagP99Ms: p99, runLagP99Ms: p99 * 10 }) as StepResult;
   const steps = [s("ours", 2000, 20, 8, 40, 5), s("raw-ws", 2000, 25, 10, 50, 8), s("artillery", 2000, 40, 0, 80, 50), s("raw-ws", 4000, 1, 1, 1, 1)];
   assert.deepEqual(oursOverPeers(steps), [
-    { conns: 2000, tool: "raw-ws", cpu: 0.8, cpuPerMiB: 0.8, rss: 0.8, p99: 0.63 },
-    { conns: 2000, tool: "artillery", cpu: 0.5, cpuPerMiB: null, rss: 0.5, p99: 0.1 },
+    { conns: 2000, tool: "raw-ws", cpu: 0.8, cpuPerMiB: 0.8, rss: 0.8, p99: 0.63, p99Run: 0.63 },
+    { conns: 2000, tool: "artillery", cpu: 0.5, cpuPerMiB: null, rss: 0.5, p99: 0.1, p99Run: 0.1 },
   ]);
 });
 

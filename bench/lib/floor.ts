@@ -42,6 +42,8 @@ export function runFloor(url: string, w: Workload, o: FloorOptions = {}): Promis
   const frames = frameSlices(makePayload(w.bytesPerTick, seededRandom(1)), o.frameBytes);
   const perTick = frames.length;
   const lag = new LatencyHistogram(3);
+  // The same lag by the second it was measured in (as the engine's timeline keeps it), for the steady window.
+  const bySecond: LatencyHistogram[] = [];
   const sockets: WebSocket[] = [];
   const timers: NodeJS.Timeout[] = [];
   const errorSamples: string[] = [];
@@ -50,6 +52,7 @@ export function runFloor(url: string, w: Workload, o: FloorOptions = {}): Promis
   let ticksCompleted = 0;
   let stopping = false;
   const start = performance.now();
+  const startMs = Date.now();
   const endAt = start + w.durationMs;
 
   const fail = (msg: string): void => {
@@ -86,7 +89,9 @@ export function runFloor(url: string, w: Workload, o: FloorOptions = {}): Promis
       if (++messages % perTick !== 0) return;
       const due = origin + (messages / perTick - 1) * w.intervalMs;
       ticksCompleted++;
-      lag.record(performance.now() - due);
+      const now = performance.now();
+      lag.record(now - due);
+      (bySecond[Math.floor((now - start) / 1000)] ??= new LatencyHistogram(2)).record(now - due);
     });
     // After the end, a socket still in its handshake is cut ("closed before the connection was established"):
     // like the engine's dial aborted by the end of the run, not a fault.
@@ -122,6 +127,7 @@ export function runFloor(url: string, w: Workload, o: FloorOptions = {}): Promis
           errors,
           errorSamples,
           lag: { count: s.count, p50: s.p50, p99: s.p99, max: s.max },
+          lagSeconds: { startMs, hists: Array.from(bySecond, (h) => (h ? h.encode() : "")) },
         };
         // Resolve once every close handshake finished (so the server sees clean closes), or after the wait.
         const done = (): void => {

@@ -94,5 +94,7 @@ export async function runProductApp(echoUrl: string, w: Workload, hooks?: Produc
     errors: t.dialErrors + t.drops + t.readErrors + t.writeErrors,
     errorSamples: r.errors.slice(0, 5).map((e) => `${e.target}: ${e.message}`),
     lag: { count: r.latency.tick.count, p50: r.latency.tick.p50, p99: r.latency.tick.p99, max: r.latency.tick.max },
+    // The engine's own per-second record (its timeline: second k of the run, by when each echo arrived).
+    lagSeconds: { startMs: Date.parse(r.startedAt), hists: r.timeline.map((p) => p.hist ?? "") },
   };
 }

@@ -82,7 +82,9 @@ export interface OursOverPeer {
   cpu: number | null;
   cpuPerMiB: number | null;
   rss: number | null;
+  /** p99 over the steady window (lagP99Ms) and over the whole run, ramp included */
   p99: number | null;
+  p99Run: number | null;
 }
 
 /** ours / peer at each N both ran: below 1 means ours is cheaper (or lags less). */
@@ -94,7 +96,7 @@ export function oursOverPeers(steps: readonly StepResult[]): OursOverPeer[] {
     if (s.tool === "ours") continue;
     const o = steps.find((x) => x.tool === "ours" && x.conns === s.conns);
     if (!o) continue;
-    out.push({ conns: s.conns, tool: s.tool, cpu: r(o.cpuMsPerConnMin, s.cpuMsPerConnMin), cpuPerMiB: r(o.cpuMsPerMiB, s.cpuMsPerMiB ?? 0), rss: r(o.rssKBPerConn, s.rssKBPerConn), p99: r(o.lagP99Ms, s.lagP99Ms) });
+    out.push({ conns: s.conns, tool: s.tool, cpu: r(o.cpuMsPerConnMin, s.cpuMsPerConnMin), cpuPerMiB: r(o.cpuMsPerMiB, s.cpuMsPerMiB ?? 0), rss: r(o.rssKBPerConn, s.rssKBPerConn), p99: r(o.lagP99Ms, s.lagP99Ms), p99Run: r(o.runLagP99Ms, s.runLagP99Ms) });
   }
   return out;
 }
@@ -112,6 +114,7 @@ export function formatTable(steps: readonly StepResult[]): string {
     ["p50 ms", 8],
     ["p99 ms", 8],
     ["max ms", 8],
+    ["run p99", 8],
     ["cpu ms/conn-min", 16],
     ["x ours", 7],
     ["cpu ms/MiB", 11],
@@ -132,9 +135,10 @@ export function formatTable(steps: readonly StepResult[]): string {
       String(s.conns),
       (s.achievedBytesPerSec / 2 ** 20).toFixed(2),
       (s.throughputRatio * 100).toFixed(1),
-      s.lagP50Ms.toFixed(2),
+      s.lagP50Ms.toFixed(2) + (s.lagScope === "run" ? "*" : ""),
       s.lagP99Ms.toFixed(2),
       s.lagMaxMs.toFixed(1),
+      s.runLagP99Ms.toFixed(1),
       s.cpuMsPerConnMin.toFixed(1),
       ratio(s.cpuMsPerConnMin, o?.cpuMsPerConnMin),
       (s.cpuMsPerMiB ?? 0).toFixed(1),

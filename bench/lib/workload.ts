@@ -54,6 +54,12 @@ export interface ClientReport {
   lag: LagSummary;
   /** How the lag was measured, when it differs from "fixed timetable" (Artillery). */
   lagNote?: string;
+  /**
+   * The same lag by the second it was measured in (encoded 2-digit HDR histograms; hists[k] covers
+   * [startMs + k * 1000, startMs + (k + 1) * 1000), epoch ms), so the harness can take the ticks of the
+   * steady window alone. Absent for a tool that cannot say (Artillery: only whole-run summaries).
+   */
+  lagSeconds?: { startMs: number; hists: string[] };
   /** Garbage collections over the whole run (Node tools: bench/lib/gc-stats.ts) */
   gc?: { minor: number; major: number; pauseMs: number };
   /** process.memoryUsage() mid-run, MB (Node tools: bench/lib/gc-stats.ts) */
@@ -72,9 +78,19 @@ export interface StepResult {
   throughputRatio: number;
   /** the steady traffic window the throughput and CPU figures cover */
   windowS: number;
+  /**
+   * Tick lag of the ticks measured inside the steady window (the window throughput and CPU cover), or of the
+   * whole run when the tool gives no per-second record (`lagScope`). The dial storm of the ramp is not in the
+   * steady window: it shows in the whole run's figures (runLag*).
+   */
   lagP50Ms: number;
   lagP99Ms: number;
   lagMaxMs: number;
+  lagScope: "steady" | "run";
+  /** Tick lag over the whole run: ramp (ticks of the first connections while the rest dial), steady and drain. */
+  runLagP50Ms: number;
+  runLagP99Ms: number;
+  runLagMaxMs: number;
   lagNote?: string;
   cpuS: number;
   /** CPU ms (user+sys of the load process tree) per connection-minute of traffic */
@@ -103,7 +119,7 @@ export interface StepResult {
   loadavg1m?: [number, number];
 }
 
-/** A step "holds" when p99 tick lag < 10 ms, throughput >= 99 % of target, and nothing failed. */
+/** A step "holds" when p99 tick lag (steady window) < 10 ms, throughput >= 99 % of target, and nothing failed. */
 export const HOLD_P99_MS = 10;
 export const HOLD_THROUGHPUT = 0.99;
 

@@ -9,9 +9,12 @@
  *
  * Stages. Dialling is its own stage, timed into the dial histogram (`<kind>.dial`), never into tick latency.
  * Connection i is dialled at i * rampMs / targets.length (staggered start). Its timetable starts when its
- * first dial completes ("up"): tick k is due at up + k * tickIntervalMs, and its window is
- * [up, up + durationMs), so every connection that comes up is due exactly ceil(durationMs / tickIntervalMs)
- * ticks whatever its dial took (sharded and single-process runs get identical totals).
+ * first dial completes ("up"), at the first instant of its own phase (i/n of the interval after the run's
+ * start, so the n connections' ticks are spread evenly over each interval, not bunched by dials that complete
+ * together): tick k is due at origin + k * tickIntervalMs with origin in [up, up + interval), and its window is
+ * [origin, origin + durationMs), so every connection that comes up is due exactly
+ * ceil(durationMs / tickIntervalMs) ticks whatever its dial took (sharded and single-process runs get identical
+ * totals).
  *
  * Job concurrency (`jobConcurrency` N > 0, Coder's `--concurrency`): at most N connections hold a slot at once
  * (dialling, open or re-dialling); the others wait in a FIFO queue (state "queued", src/traffic/queue.ts). A
@@ -170,7 +173,7 @@ class Conn implements Schedulable {
   conn: TrafficConnection | undefined = undefined;
   /** Bumped whenever the current transport is abandoned; callbacks from older generations are ignored. */
   gen = 0;
-  /** When its first dial completed: tick k is due at origin + k * interval. */
+  /** Its first dial completed, at its phase: tick k is due at origin + k * interval. */
   origin = NaN;
   /** origin + durationMs: no tick due at or after it is sent. */
   windowEnd = Infinity;
@@ -427,10 +430,10 @@ class TrafficRun {
       // The timetable starts when the connection is up: dial time is the dial stage's, not tick latency, and
       // every connection is due the same number of ticks whatever its dial took.
       c.connectedOnce = true;
-      c.origin = t;
-      c.windowEnd = t + this.o.durationMs;
+      c.origin = t + this.phaseDelay(c, t);
+      c.windowEnd = c.origin + this.o.durationMs;
       c.nextTick = 0;
-      c.windowTimer = setTimeout(() => this.windowEnded(c), this.o.durationMs);
+      c.windowTimer = setTimeout(() => this.windowEnded(c), c.windowEnd - t);
     }
     c.oldest = c.nextTick;
     c.newlines = 0;
@@ -440,6 +443,18 @@ class TrafficRun {
     c.lastDataAt = t;
     this.setState(c, "open");
     this.pump(c, t);
+  }
+
+  /**
+   * How long after coming up (at `t`) connection `c` sends its first tick: connection i of n ticks at
+   * i/n of the interval after the run's start, so the n connections' ticks are spread evenly over every
+   * interval. Without it a connection ticks in the phase its dial happened to complete in, and dials that
+   * complete in the same event-loop turn (hundreds at once when many are in flight) tick together for the
+   * whole run: a burst of writes and echoes every interval that queues behind itself.
+   */
+  private phaseDelay(c: Conn, t: number): number {
+    const phase = this.runStart + (c.slot * this.interval) / this.conns.length;
+    return (((phase - t) % this.interval) + this.interval) % this.interval;
   }
 
   private dialFailed(c: Conn, gen: number, err: unknown, signal: AbortSignal): void {

@@ -119,3 +119,31 @@ test("listen address parsing", () => {
   assert.throws(() => parseListenAddress("localhost:http"), /invalid metrics address "localhost:http"/);
   assert.throws(() => parseListenAddress("1.2.3.4:70000"), /invalid metrics address/);
 });
+
+test("a label set resolved once serves several fast metrics: same series text, one shared labels object, wrong names refused", async () => {
+  const { Registry } = await import("prom-client");
+  const { FastCounter, FastHistogram, labelSet, registerFast } = await import("../src/metrics/fast.ts");
+  const names = ["username", "workspace_name"] as const;
+  const viaSet = new Registry();
+  const viaPlain = new Registry();
+  const make = (r: InstanceType<typeof Registry>) => ({
+    c: registerFast(r, new FastCounter("t_bytes_total", "b", names)),
+    h: registerFast(r, new FastHistogram("t_latency_seconds", "l", names, [0.01, 0.1])),
+  });
+  const a = make(viaSet);
+  const b = make(viaPlain);
+  const labels = { username: "scaletest-1", workspace_name: "w1" };
+  const set = labelSet(names, labels);
+  a.c.labels(set).inc(5);
+  a.h.labels(set).observe(0.05);
+  b.c.labels({ ...labels }).inc(5);
+  b.h.labels({ ...labels }).observe(0.05);
+  assert.equal(await viaSet.metrics(), await viaPlain.metrics());
+  // Both metrics hold the set's own labels object (nothing copied per metric).
+  const held = [a.c, a.h].map((m) => [...(m as unknown as { children: Map<string, { labels: object }> }).children.values()][0]!.labels);
+  assert.ok(held.every((x) => x === set.labels));
+  // The same child comes back for the set and for the plain labels.
+  a.c.labels({ ...labels }).inc(1);
+  assert.equal(a.c.labels(set).value, 6);
+  assert.throws(() => a.c.labels(labelSet(["username"], labels)), /has labels username, workspace_name, not username/);
+});

@@ -55,6 +55,10 @@ function keyOf(labelNames: readonly string[], labels: LabelValues): string {
   return parts.join("\u0000");
 }
 
+function isLabelSet(x: LabelValues | LabelSet): x is LabelSet {
+  return typeof (x as LabelSet).key === "string" && Array.isArray((x as LabelSet).names) && typeof (x as LabelSet).labels === "object";
+}
+
 function pick(labelNames: readonly string[], labels: LabelValues): LabelValues {
   const out: LabelValues = {};
   for (const n of labelNames) {
@@ -63,6 +67,27 @@ function pick(labelNames: readonly string[], labels: LabelValues): LabelValues {
     if (v !== undefined && v !== "") out[n] = v;
   }
   return out;
+}
+
+/**
+ * A label set resolved once for several metrics with the same label names (a traffic connection's six
+ * per-connection series): one key string and one labels object shared by all of them, not one each.
+ */
+export interface LabelSet {
+  readonly names: readonly string[];
+  readonly key: string;
+  readonly labels: LabelValues;
+}
+
+export function labelSet(names: readonly string[], labels: LabelValues): LabelSet {
+  return { names, key: keyOf(names, labels), labels: pick(names, labels) };
+}
+
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 abstract class FastMetric<C> {
@@ -78,11 +103,15 @@ abstract class FastMetric<C> {
   protected abstract create(): C;
 
   /** Returns the child for `labels`, creating it (initialised to zero, so the series exists) on first use. */
-  labels(labels: LabelValues): C {
-    const k = keyOf(this.labelNames, labels);
+  labels(labels: LabelValues | LabelSet): C {
+    const set = isLabelSet(labels) ? labels : undefined;
+    if (set && !sameNames(set.names, this.labelNames)) {
+      throw new Error(`metric ${this.name} has labels ${this.labelNames.join(", ")}, not ${set.names.join(", ")}`);
+    }
+    const k = set ? set.key : keyOf(this.labelNames, labels as LabelValues);
     let e = this.children.get(k);
     if (!e) {
-      e = { labels: pick(this.labelNames, labels), child: this.create() };
+      e = { labels: set ? set.labels : pick(this.labelNames, labels as LabelValues), child: this.create() };
       this.children.set(k, e);
     }
     return e.child;

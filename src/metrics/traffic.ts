@@ -22,6 +22,7 @@ import {
   FastCounter,
   FastGauge,
   FastHistogram,
+  labelSet,
   registerFast,
   type CounterChild,
   type GaugeChild,
@@ -148,7 +149,8 @@ export class TrafficMetrics {
 
   /** Resolves (and zero-initialises) every series one connection touches. Call once per connection. */
   connection(id: ConnectionIdentity): ConnectionMetrics {
-    const l = { username: id.username, workspace_name: id.workspaceName, agent_name: id.agentName };
+    // One key and one labels object for the connection's six series (src/metrics/fast.ts labelSet).
+    const l = labelSet(CODER_TRAFFIC_LABELS, { username: id.username, workspace_name: id.workspaceName, agent_name: id.agentName });
     const k = { kind: id.kind };
     return {
       bytesRead: this.bytesRead.labels(l),

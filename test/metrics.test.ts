@@ -126,7 +126,7 @@ test("a label set resolved once serves several fast metrics: same series text, o
   const names = ["username", "workspace_name"] as const;
   const viaSet = new Registry();
   const viaPlain = new Registry();
-  const make = (r: InstanceType<typeof Registry>) => ({
+  const make = (r: typeof viaSet) => ({
     c: registerFast(r, new FastCounter("t_bytes_total", "b", names)),
     h: registerFast(r, new FastHistogram("t_latency_seconds", "l", names, [0.01, 0.1])),
   });

@@ -128,16 +128,23 @@ export function wsConnection(ws: WebSocket, opts: WsConnOptions): TrafficConnect
     async close(): Promise<void> {
       if (closed) return;
       const wait = opts.closeWaitMs ?? 5000;
+      // Waits for the far end's close for at most `wait`; the timer goes when the close comes (at thousands of
+      // connections closing at once, not thousands of timers left for the whole wait).
+      const closedOrWaited = async (): Promise<void> => {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([closedPromise, new Promise<void>((r) => (timer = setTimeout(r, wait)))]);
+        clearTimeout(timer);
+      };
       if (opts.goodbye && ws.readyState === ws.OPEN) {
         ws.send(opts.goodbye, { binary: true });
         // The far end ends the command and closes; give it a moment, then close from our side.
         const timer = setTimeout(() => ws.close(1000), Math.min(wait, 2000));
         timer.unref();
-        await Promise.race([closedPromise, new Promise((r) => setTimeout(r, wait).unref())]);
+        await closedOrWaited();
         clearTimeout(timer);
       } else if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) {
         ws.close(1000);
-        await Promise.race([closedPromise, new Promise((r) => setTimeout(r, wait).unref())]);
+        await closedOrWaited();
       }
       if (!closed) {
         forced = true;

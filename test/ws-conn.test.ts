@@ -138,6 +138,44 @@ test("an opened product websocket keeps none of the dial's listeners, only a no-
   }
 });
 
+test("the handshake timeout is the dial's own timer: a far end that never answers the upgrade fails with ETIMEDOUT, and an open socket carries no idle timer", async () => {
+  const { createServer } = await import("node:net");
+  const { CoderApiError } = await import("../src/coder/index.ts");
+  const accepted: Socket[] = [];
+  const silent = createServer((s) => {
+    accepted.push(s);
+    s.on("data", () => {}); // reads the upgrade request, never answers it
+  });
+  await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+  try {
+    const port = (silent.address() as AddressInfo).port;
+    const client = new CoderClient({ url: new URL(`http://127.0.0.1:${port}/`), token: "loopback-test-not-a-secret" });
+    const err = await client.openWebSocket(new URL(`ws://127.0.0.1:${port}/x`), { handshakeTimeoutMs: 200 }).then(
+      () => assert.fail("a handshake nobody answered opened"),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof CoderApiError, String(err));
+    assert.equal(err.code, "ETIMEDOUT");
+    assert.equal(err.status, 0);
+    // The dial gave up and cut its socket: the far end sees it closed.
+    await waitFor(() => accepted.length === 1 && accepted[0]!.destroyed, { what: "the timed-out dial's socket closed" });
+  } finally {
+    silent.close();
+  }
+  // An opened socket never had a socket timeout (ws's own handshakeTimeout keeps one, refreshed on every read and
+  // write for the socket's whole life).
+  const ok = new CoderClient({ url: new URL(url.replace("ws:", "http:")), token: "loopback-test-not-a-secret" });
+  const ws = await ok.openWebSocket(new URL(`${url}@o/w.main/apps/wsec/`), { handshakeTimeoutMs: 5000 });
+  try {
+    // Node keeps a socket's idle timer under its private `timeout` symbol; ws's handshakeTimeout leaves one there.
+    const sock = socketOf(ws) as unknown as Record<symbol, unknown>;
+    const kTimeout = Object.getOwnPropertySymbols(sock).find((k) => k.description === "timeout");
+    assert.equal(kTimeout ? sock[kTimeout] ?? undefined : undefined, undefined);
+  } finally {
+    ws.terminate();
+  }
+});
+
 test("traffic dials frame with an all-zero masking key (a shared tick buffer goes out as it is); other websockets mask at random", async () => {
   // A server that reads the raw bytes of the first client frame: FIN/opcode, MASK|len, [ext len], 4-byte key.
   const keys: Buffer[] = [];

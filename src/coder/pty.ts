@@ -144,7 +144,9 @@ export function openAuthedWebSocket(url: URL, opts: AuthedWebSocketOptions): Pro
         Cookie: `coder_session_token=${opts.token}`,
         ...(opts.userAgent ? { "User-Agent": opts.userAgent } : {}),
       },
-      handshakeTimeout: opts.handshakeTimeoutMs ?? 30_000,
+      // No `handshakeTimeout` here: ws implements it as the socket's idle timeout, whose (cleared) timer the
+      // socket keeps and refreshes on every read and write for its whole life. Our own timer below is dropped
+      // at the open.
       perMessageDeflate: false,
       maxPayload: opts.maxPayload ?? DEFAULT_WS_MAX_PAYLOAD,
       followRedirects: false,
@@ -156,9 +158,18 @@ export function openAuthedWebSocket(url: URL, opts: AuthedWebSocketOptions): Pro
     const settle = (fn: () => void): void => {
       if (settled) return;
       settled = true;
+      clearTimeout(handshakeTimer);
       opts.signal?.removeEventListener("abort", onAbort);
       fn();
     };
+    const handshakeTimer = setTimeout(() => {
+      settle(() =>
+        reject(
+          new CoderApiError({ method: "GET", path, status: 0, code: "ETIMEDOUT", cause: new Error("Opening handshake has timed out"), attempts: 1, secrets }),
+        ),
+      );
+      ws.terminate();
+    }, opts.handshakeTimeoutMs ?? 30_000);
     const onAbort = (): void => {
       ws.terminate();
       settle(() => reject(new CoderApiError({ method: "GET", path, status: 0, code: "ABORTED", attempts: 1, secrets })));
@@ -207,6 +218,7 @@ export function openAuthedWebSocket(url: URL, opts: AuthedWebSocketOptions): Pro
             req.destroy();
             const target = next;
             settled = true;
+            clearTimeout(handshakeTimer);
             opts.signal?.removeEventListener("abort", onAbort);
             openAuthedWebSocket(target, { ...opts, sameOriginRedirects: (opts.sameOriginRedirects ?? 0) - 1 }).then(resolve, reject);
             return;

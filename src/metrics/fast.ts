@@ -92,7 +92,8 @@ function sameNames(a: readonly string[], b: readonly string[]): boolean {
 
 abstract class FastMetric<C> {
   readonly aggregator = "sum" as const;
-  protected children = new Map<string, { labels: LabelValues; child: C }>();
+  /** Each child keeps its own labels (one object per series, not a wrapper around it). */
+  protected children = new Map<string, C & { readonly labels: LabelValues }>();
 
   constructor(
     readonly name: string,
@@ -100,7 +101,7 @@ abstract class FastMetric<C> {
     readonly labelNames: readonly string[],
   ) {}
 
-  protected abstract create(): C;
+  protected abstract create(labels: LabelValues): C & { readonly labels: LabelValues };
 
   /** Returns the child for `labels`, creating it (initialised to zero, so the series exists) on first use. */
   labels(labels: LabelValues | LabelSet): C {
@@ -109,12 +110,12 @@ abstract class FastMetric<C> {
       throw new Error(`metric ${this.name} has labels ${this.labelNames.join(", ")}, not ${set.names.join(", ")}`);
     }
     const k = set ? set.key : keyOf(this.labelNames, labels as LabelValues);
-    let e = this.children.get(k);
-    if (!e) {
-      e = { labels: set ? set.labels : pick(this.labelNames, labels as LabelValues), child: this.create() };
-      this.children.set(k, e);
+    let child = this.children.get(k);
+    if (!child) {
+      child = this.create(set ? set.labels : pick(this.labelNames, labels as LabelValues));
+      this.children.set(k, child);
     }
-    return e.child;
+    return child;
   }
 
   /** Drops every series (tests; a long-lived process reusing the registry for unrelated runs). */
@@ -125,6 +126,7 @@ abstract class FastMetric<C> {
 
 class CounterImpl implements CounterChild {
   value = 0;
+  constructor(readonly labels: LabelValues) {}
   inc(n = 1): void {
     this.value += n;
   }
@@ -132,18 +134,19 @@ class CounterImpl implements CounterChild {
 
 export class FastCounter extends FastMetric<CounterChild> {
   readonly type = "counter" as const;
-  protected create(): CounterChild {
-    return new CounterImpl();
+  protected create(labels: LabelValues): CounterImpl {
+    return new CounterImpl(labels);
   }
   get(): MetricObject {
     const values: MetricValue[] = [];
-    for (const { labels, child } of this.children.values()) values.push({ value: child.value, labels });
+    for (const child of this.children.values()) values.push({ value: child.value, labels: child.labels });
     return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
   }
 }
 
 class GaugeImpl implements GaugeChild {
   value = 0;
+  constructor(readonly labels: LabelValues) {}
   set(v: number): void {
     this.value = v;
   }
@@ -157,12 +160,12 @@ class GaugeImpl implements GaugeChild {
 
 export class FastGauge extends FastMetric<GaugeChild> {
   readonly type = "gauge" as const;
-  protected create(): GaugeChild {
-    return new GaugeImpl();
+  protected create(labels: LabelValues): GaugeImpl {
+    return new GaugeImpl(labels);
   }
   get(): MetricObject {
     const values: MetricValue[] = [];
-    for (const { labels, child } of this.children.values()) values.push({ value: child.value, labels });
+    for (const child of this.children.values()) values.push({ value: child.value, labels: child.labels });
     return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
   }
 }
@@ -172,7 +175,10 @@ class HistogramImpl implements HistogramChild {
   readonly counts: Float64Array;
   sum = 0;
   count = 0;
-  constructor(private readonly bounds: Float64Array) {
+  constructor(
+    private readonly bounds: Float64Array,
+    readonly labels: LabelValues,
+  ) {
     this.counts = new Float64Array(bounds.length + 1);
   }
   observe(v: number): void {
@@ -196,14 +202,15 @@ export class FastHistogram extends FastMetric<HistogramChild> {
     this.bounds = Float64Array.from(sorted);
   }
 
-  protected create(): HistogramChild {
-    return new HistogramImpl(this.bounds);
+  protected create(labels: LabelValues): HistogramImpl {
+    return new HistogramImpl(this.bounds, labels);
   }
 
   get(): MetricObject {
     const values: MetricValue[] = [];
-    for (const { labels, child } of this.children.values()) {
+    for (const child of this.children.values()) {
       const h = child as HistogramImpl;
+      const labels = h.labels;
       let cum = 0;
       for (let i = 0; i < this.bounds.length; i++) {
         cum += h.counts[i]!;

@@ -42,16 +42,20 @@ export async function readCapped(body: Readable & { destroy(err?: Error): unknow
 export function jsonDepth(text: string, stopAt = MAX_JSON_DEPTH + 1): number {
   let depth = 0;
   let max = 0;
-  let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
-      else if (c === 0x22) inString = false;
-      continue;
-    }
-    if (c === 0x22) inString = true;
-    else if (c === 0x5b || c === 0x7b) {
+    if (c === 0x22) {
+      // A string: jump to its closing quote (indexOf runs natively; strings are most of an answer's text). A
+      // quote preceded by an odd run of backslashes is escaped and does not close it.
+      for (;;) {
+        const q = text.indexOf('"', i + 1);
+        if (q < 0) return max;
+        let b = q - 1;
+        while (text.charCodeAt(b) === 0x5c) b--;
+        i = q;
+        if ((q - 1 - b) % 2 === 0) break;
+      }
+    } else if (c === 0x5b || c === 0x7b) {
       depth++;
       if (depth > max) {
         max = depth;

@@ -152,7 +152,8 @@ export interface RequestOptions {
   idempotent?: boolean;
   /**
    * The shape a successful answer must have: anything else (not JSON, a missing field, a wrong type)
-   * throws one UnexpectedResponseError naming the URL and `expected`.
+   * throws one UnexpectedResponseError naming the URL and `expected`. A check only: the answer is returned as
+   * parsed, all its fields kept (the schema's transforms, defaults and stripping are not applied).
    */
   schema?: ZodType<unknown>;
   /** What `schema` describes, for the error ("a Coder user"). */
@@ -445,7 +446,8 @@ export class CoderClient {
     }
     if (!opts.schema) return value as T;
     const r = opts.schema.safeParse(value);
-    if (r.success) return r.data as T;
+    // The answer as sent, not zod's copy: the schema only checks the fields callers rely on (./schemas.ts).
+    if (r.success) return value as T;
     const issues = r.error.issues.slice(0, 3).map((i) => `${i.path.length ? i.path.join(".") : "(body)"}: ${i.message}`);
     throw unexpected(expected, `the answer does not match (${issues.join("; ")})`);
   }

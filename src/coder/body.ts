@@ -19,23 +19,70 @@ export class BodyTooLargeError extends Error {
 
 /**
  * Reads `body` as UTF-8 up to `limit` bytes. Over the limit: with `truncate` returns what fit (and stops
- * reading), otherwise throws BodyTooLargeError. Either way the rest is never buffered.
+ * reading), otherwise throws BodyTooLargeError. Either way the rest is never buffered. Read through the
+ * stream's events rather than `for await`: an async iterator (its promises, its end-of-stream watcher) cost
+ * more than the read itself for the one-chunk answers of almost every API call.
  */
-export async function readCapped(body: Readable & { destroy(err?: Error): unknown }, limit: number, truncate = false): Promise<{ text: string; truncated: boolean }> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer | string>) {
-    const buf = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
-    if (size + buf.length > limit) {
-      chunks.push(buf.subarray(0, limit - size));
-      body.destroy();
-      if (!truncate) throw new BodyTooLargeError(limit);
-      return { text: Buffer.concat(chunks).toString("utf8"), truncated: true };
-    }
-    chunks.push(buf);
-    size += buf.length;
-  }
-  return { text: Buffer.concat(chunks).toString("utf8"), truncated: false };
+export function readCapped(body: Readable & { destroy(err?: Error): unknown }, limit: number, truncate = false): Promise<{ text: string; truncated: boolean }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const done = (): void => {
+      settled = true;
+      body.off("data", onData);
+      body.off("end", onEnd);
+      body.off("close", onClose);
+      // onError stays: a body destroyed here (over the cap) still emits its abort error, which must not go unhandled.
+    };
+    const text = (): string => (chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8"));
+    const onData = (chunk: Buffer | string): void => {
+      if (settled) return;
+      const buf = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+      if (size + buf.length > limit) {
+        chunks.push(buf.subarray(0, limit - size));
+        done();
+        body.destroy();
+        if (!truncate) reject(new BodyTooLargeError(limit));
+        else resolve({ text: text(), truncated: true });
+        return;
+      }
+      chunks.push(buf);
+      size += buf.length;
+    };
+    const onEnd = (): void => {
+      if (settled) return;
+      done();
+      resolve({ text: chunks.length ? text() : "", truncated: false });
+    };
+    const onError = (err: Error): void => {
+      if (settled) return;
+      done();
+      reject(err);
+    };
+    // Closed with neither its end nor an error (destroyed without a reason): the answer is incomplete.
+    const onClose = (): void => {
+      if (settled) return;
+      done();
+      reject(new Error("the answer's stream closed before its end"));
+    };
+    body.on("data", onData);
+    body.on("end", onEnd);
+    body.on("error", onError);
+    body.on("close", onClose);
+  });
+}
+
+/**
+ * Whether JSON text nests deeper than `max` levels. Each level needs an opening bracket, so text with at most
+ * `max` of them (most answers: a workspace has a few dozen) cannot, and counting them with indexOf is far
+ * cheaper than jsonDepth's character-by-character scan.
+ */
+export function jsonNestsDeeperThan(text: string, max = MAX_JSON_DEPTH): boolean {
+  let opening = 0;
+  for (let i = text.indexOf("{"); i >= 0 && opening <= max; i = text.indexOf("{", i + 1)) opening++;
+  for (let i = text.indexOf("["); i >= 0 && opening <= max; i = text.indexOf("[", i + 1)) opening++;
+  return opening > max && jsonDepth(text, max + 1) > max;
 }
 
 /** Deepest nesting of arrays/objects in JSON text (strings skipped); stops counting past `stopAt`. */

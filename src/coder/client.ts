@@ -9,7 +9,7 @@
 
 import { Pool } from "undici";
 import type { ZodType } from "zod";
-import { BodyTooLargeError, jsonDepth, MAX_ERROR_BODY_BYTES, MAX_JSON_BODY_BYTES, MAX_JSON_DEPTH, readCapped } from "./body.ts";
+import { BodyTooLargeError, jsonNestsDeeperThan, MAX_ERROR_BODY_BYTES, MAX_JSON_BODY_BYTES, MAX_JSON_DEPTH, readCapped } from "./body.ts";
 import { S } from "./schemas.ts";
 import type WebSocket from "ws";
 import { redactAndTruncate, registerSecret } from "../util/redact.ts";
@@ -441,7 +441,7 @@ export class CoderClient {
       if (opts.schema) throw unexpected(expected, `the body is not JSON (it starts ${JSON.stringify(text.trim().slice(0, 60))})`);
       return text as T;
     }
-    if (value !== null && typeof value === "object" && jsonDepth(text) > MAX_JSON_DEPTH) {
+    if (value !== null && typeof value === "object" && jsonNestsDeeperThan(text, MAX_JSON_DEPTH)) {
       throw unexpected(expected, `the JSON nests deeper than ${MAX_JSON_DEPTH} levels`);
     }
     if (!opts.schema) return value as T;

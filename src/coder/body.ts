@@ -24,53 +24,49 @@ export class BodyTooLargeError extends Error {
  * more than the read itself for the one-chunk answers of almost every API call.
  */
 export function readCapped(body: Readable & { destroy(err?: Error): unknown }, limit: number, truncate = false): Promise<{ text: string; truncated: boolean }> {
+  // Inline listeners (never removed: `settled` ends their work, and the body is done with either way), not
+  // named closures: tsx wraps each function bound to a name in a defineProperty call, on every answer.
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let settled = false;
-    const done = (): void => {
-      settled = true;
-      body.off("data", onData);
-      body.off("end", onEnd);
-      body.off("close", onClose);
-      // onError stays: a body destroyed here (over the cap) still emits its abort error, which must not go unhandled.
-    };
-    const text = (): string => (chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8"));
-    const onData = (chunk: Buffer | string): void => {
+    body.on("data", (chunk: Buffer | string) => {
       if (settled) return;
       const buf = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
       if (size + buf.length > limit) {
         chunks.push(buf.subarray(0, limit - size));
-        done();
+        settled = true;
         body.destroy();
         if (!truncate) reject(new BodyTooLargeError(limit));
-        else resolve({ text: text(), truncated: true });
+        else resolve({ text: joinText(chunks), truncated: true });
         return;
       }
       chunks.push(buf);
       size += buf.length;
-    };
-    const onEnd = (): void => {
+    });
+    body.on("end", () => {
       if (settled) return;
-      done();
-      resolve({ text: chunks.length ? text() : "", truncated: false });
-    };
-    const onError = (err: Error): void => {
+      settled = true;
+      resolve({ text: joinText(chunks), truncated: false });
+    });
+    // Also after settling: a body destroyed here (over the cap) still emits its abort error, which must not go unhandled.
+    body.on("error", (err: Error) => {
       if (settled) return;
-      done();
+      settled = true;
       reject(err);
-    };
+    });
     // Closed with neither its end nor an error (destroyed without a reason): the answer is incomplete.
-    const onClose = (): void => {
+    body.on("close", () => {
       if (settled) return;
-      done();
+      settled = true;
       reject(new Error("the answer's stream closed before its end"));
-    };
-    body.on("data", onData);
-    body.on("end", onEnd);
-    body.on("error", onError);
-    body.on("close", onClose);
+    });
   });
+}
+
+function joinText(chunks: Buffer[]): string {
+  if (chunks.length === 0) return "";
+  return chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8");
 }
 
 /**

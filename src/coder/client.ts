@@ -360,27 +360,24 @@ export class CoderClient {
     if (body !== undefined) headers["content-type"] = opts.rawBody?.contentType ?? "application/json";
     const callerSignals = [this.#signal, opts.signal].filter((s): s is AbortSignal => s !== undefined);
     const secrets = [this.#token];
-    const fail = (init: Omit<ConstructorParameters<typeof CoderApiError>[0], "method" | "path" | "secrets">): CoderApiError =>
-      new CoderApiError({ ...init, method: m, path: fullPath, secrets });
 
     let silent = 0;
     for (let attempt = 1; ; attempt++) {
       const aborted = callerSignals.find((s) => s.aborted);
-      if (aborted) throw fail({ status: 0, code: "ABORTED", attempts: attempt - 1 || 1, cause: aborted.reason });
+      if (aborted) throw apiError(m, fullPath, secrets, { status: 0, code: "ABORTED", attempts: attempt - 1 || 1, cause: aborted.reason });
       const attemptBound = attemptSignal(callerSignals, timeoutMs);
       const signal = attemptBound.signal;
       this.#stats.requests++;
       let status = 0;
       let text: string;
       let retryAfterHeader: string | string[] | undefined;
-      const okStatus = (st: number): boolean => (opts.expect ? opts.expect.includes(st) : st >= 200 && st < 300);
       try {
         const res = await this.#pool.request({ method: m as "GET", path: fullPath + search, headers, body, signal });
         status = res.statusCode;
         retryAfterHeader = res.headers["retry-after"];
         // Bounded whatever the server sends: a success up to the JSON cap (more is an error), an error
         // answer only as far as its first few KiB (all that is ever shown of it).
-        text = okStatus(status)
+        text = isOkStatus(opts.expect, status)
           ? (await readCapped(res.body, Math.min(opts.maxResponseBytes ?? Infinity, this.#maxResponseBytes))).text
           : (await readCapped(res.body, MAX_ERROR_BODY_BYTES, true)).text;
       } catch (err) {
@@ -390,7 +387,7 @@ export class CoderClient {
           });
         }
         if (callerSignals.some((s) => s.aborted)) {
-          throw fail({ status: 0, code: "ABORTED", attempts: attempt, cause: err });
+          throw apiError(m, fullPath, secrets, { status: 0, code: "ABORTED", attempts: attempt, cause: err });
         }
         const timedOut = attemptBound.timedOut();
         const code = timedOut ? "ETIMEDOUT" : (networkErrorCode(err) ?? "UNKNOWN");
@@ -402,21 +399,21 @@ export class CoderClient {
           : prefixed(where, scrubError(err, secrets));
         if (SILENT_CODES.has(code)) silent++;
         if (attempt < this.#retry.attempts && silent < MAX_SILENT_ATTEMPTS && shouldRetryNetwork(m, code, idempotent)) {
-          await this.#backoff({ method: m, path: fullPath, attempt, status: 0, code, retryAfter: undefined }, callerSignals, fail);
+          await this.#backoff({ method: m, path: fullPath, attempt, status: 0, code, retryAfter: undefined }, callerSignals, (init) => apiError(m, fullPath, secrets, init));
           continue;
         }
-        throw fail({ status: 0, code, attempts: attempt, cause });
+        throw apiError(m, fullPath, secrets, { status: 0, code, attempts: attempt, cause });
       } finally {
         attemptBound.dispose();
       }
       this.#count("byStatus", String(status));
-      if (okStatus(status)) return this.#parseOk<T>(m, fullPath, status, text, opts);
+      if (isOkStatus(opts.expect, status)) return this.#parseOk<T>(m, fullPath, status, text, opts);
       if (attempt < this.#retry.attempts && shouldRetryStatus(m, status, idempotent)) {
-        await this.#backoff({ method: m, path: fullPath, attempt, status, retryAfter: retryAfterHeader }, callerSignals, fail);
+        await this.#backoff({ method: m, path: fullPath, attempt, status, retryAfter: retryAfterHeader }, callerSignals, (init) => apiError(m, fullPath, secrets, init));
         continue;
       }
       const response = parseErrorBody(text);
-      throw fail({
+      throw apiError(m, fullPath, secrets, {
         status,
         attempts: attempt,
         response,
@@ -427,29 +424,31 @@ export class CoderClient {
 
   /** A successful answer: JSON within the depth limit and, when a schema is given, of that shape. */
   #parseOk<T>(method: string, path: string, status: number, text: string, opts: RequestOptions): T {
-    const unexpected = (expected: string, problem: string): UnexpectedResponseError =>
-      new UnexpectedResponseError({ method, path, status, expected, problem, secrets: [this.#token] });
     const expected = opts.expected ?? "a JSON answer";
     if (text.trim() === "") {
-      if (opts.schema) throw unexpected(expected, "the body was empty");
+      if (opts.schema) throw this.#unexpected(method, path, status, expected, "the body was empty");
       return undefined as T;
     }
     let value: unknown;
     try {
       value = JSON.parse(text);
     } catch {
-      if (opts.schema) throw unexpected(expected, `the body is not JSON (it starts ${JSON.stringify(text.trim().slice(0, 60))})`);
+      if (opts.schema) throw this.#unexpected(method, path, status, expected, `the body is not JSON (it starts ${JSON.stringify(text.trim().slice(0, 60))})`);
       return text as T;
     }
     if (value !== null && typeof value === "object" && jsonNestsDeeperThan(text, MAX_JSON_DEPTH)) {
-      throw unexpected(expected, `the JSON nests deeper than ${MAX_JSON_DEPTH} levels`);
+      throw this.#unexpected(method, path, status, expected, `the JSON nests deeper than ${MAX_JSON_DEPTH} levels`);
     }
     if (!opts.schema) return value as T;
     const r = opts.schema.safeParse(value);
     // The answer as sent, not zod's copy: the schema only checks the fields callers rely on (./schemas.ts).
     if (r.success) return value as T;
     const issues = r.error.issues.slice(0, 3).map((i) => `${i.path.length ? i.path.join(".") : "(body)"}: ${i.message}`);
-    throw unexpected(expected, `the answer does not match (${issues.join("; ")})`);
+    throw this.#unexpected(method, path, status, expected, `the answer does not match (${issues.join("; ")})`);
+  }
+
+  #unexpected(method: string, path: string, status: number, expected: string, problem: string): UnexpectedResponseError {
+    return new UnexpectedResponseError({ method, path, status, expected, problem, secrets: [this.#token] });
   }
 
   #count(which: "byStatus" | "retriesBy", key: string): void {
@@ -857,6 +856,19 @@ export class CoderClient {
 }
 
 // ---- helpers -------------------------------------------------------------------------------------
+
+// Module functions rather than closures made per request: tsx (esbuild keepNames) wraps every function bound to
+// a name in a __name() call, an Object.defineProperty each time the closure is created, on every request.
+type ApiErrorInit = Omit<ConstructorParameters<typeof CoderApiError>[0], "method" | "path" | "secrets">;
+
+function apiError(method: string, path: string, secrets: string[], init: ApiErrorInit): CoderApiError {
+  return new CoderApiError({ ...init, method, path, secrets });
+}
+
+/** A status that counts as success: one of `expect` when given, else any 2xx. */
+function isOkStatus(expect: number[] | undefined, status: number): boolean {
+  return expect ? expect.includes(status) : status >= 200 && status < 300;
+}
 
 function seg(s: string): string {
   if (s === "") throw new Error("empty path segment: an id or name is required");

@@ -81,39 +81,57 @@ export class AttemptAbortSignal {
  * expensive way to combine two signals. The signal is an AttemptAbortSignal, which undici accepts as a
  * request's `signal`.
  */
-export function attemptSignal(signals: readonly AbortSignal[], timeoutMs: number): { signal: AttemptAbortSignal; timedOut: () => boolean; dispose: () => void } {
-  const signal = new AttemptAbortSignal();
-  let timedOut = false;
-  const onAbort = function (this: AbortSignal): void {
-    signal.abort(this.reason);
-  };
-  let listening = false;
-  for (const s of signals) {
-    if (s.aborted) signal.abort(s.reason);
-    else {
-      // Many attempts share a run's stop signal at once; each listener goes again in dispose(), so Node's
-      // "possible leak" warning at 11 listeners would only be noise.
-      setMaxListeners(0, s);
-      s.addEventListener("abort", onAbort, { once: true });
-      listening = true;
+export function attemptSignal(signals: readonly AbortSignal[], timeoutMs: number): AttemptBound {
+  return new AttemptBound(signals, timeoutMs);
+}
+
+/**
+ * One attempt's bound (see attemptSignal). A class, and itself the caller signals' abort listener (an object
+ * with handleEvent), rather than closures made per request: tsx wraps each function bound to a name in a
+ * defineProperty call every time one is created.
+ */
+export class AttemptBound {
+  readonly signal = new AttemptAbortSignal();
+  #timedOut = false;
+  #listening = false;
+  readonly #signals: readonly AbortSignal[];
+  readonly #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(signals: readonly AbortSignal[], timeoutMs: number) {
+    this.#signals = signals;
+    for (const s of signals) {
+      if (s.aborted) this.signal.abort(s.reason);
+      else {
+        // Many attempts share a run's stop signal at once; each listener goes again in dispose(), so Node's
+        // "possible leak" warning at 11 listeners would only be noise.
+        setMaxListeners(0, s);
+        s.addEventListener("abort", this, { once: true });
+        this.#listening = true;
+      }
     }
+    this.#timer =
+      timeoutMs > 0
+        ? setTimeout(() => {
+            this.#timedOut = true;
+            this.signal.abort(new DOMException(`timed out after ${timeoutMs} ms`, "TimeoutError"));
+          }, timerDelay(timeoutMs))
+        : undefined;
+    this.#timer?.unref();
   }
-  const timer =
-    timeoutMs > 0
-      ? setTimeout(() => {
-          timedOut = true;
-          signal.abort(new DOMException(`timed out after ${timeoutMs} ms`, "TimeoutError"));
-        }, timerDelay(timeoutMs))
-      : undefined;
-  timer?.unref();
-  return {
-    signal,
-    timedOut: () => timedOut,
-    dispose: () => {
-      if (timer) clearTimeout(timer);
-      if (listening) for (const s of signals) s.removeEventListener("abort", onAbort);
-    },
-  };
+
+  /** A caller's signal fired: the attempt aborts with its reason. */
+  handleEvent(ev: Event): void {
+    this.signal.abort((ev.target as AbortSignal | null)?.reason);
+  }
+
+  timedOut(): boolean {
+    return this.#timedOut;
+  }
+
+  dispose(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#listening) for (const s of this.#signals) s.removeEventListener("abort", this);
+  }
 }
 
 /**

@@ -246,6 +246,7 @@ export class CoderClient {
   // Shared with the clients made by forSession(), so every request of the run is counted in one place.
   #stats: ClientStats = { requests: 0, retries: 0, byStatus: {}, retriesBy: {} };
   readonly #opts: CoderClientOptions;
+  #anon: CoderClient | undefined;
 
   constructor(opts: CoderClientOptions) {
     const url = new URL(opts.url);
@@ -304,29 +305,36 @@ export class CoderClient {
   }
 
   /**
-   * POST /users/login with email and password from a fresh client that carries no session and no bypass header
-   * (as Coder's createworkspaces runner); returns a client for the new session (see forSession). The password
+   * POST /users/login with email and password from a client that carries no session and no bypass header
+   * (as Coder's createworkspaces runner's fresh one); returns a client for the new session (see forSession). The password
    * and the session token are registered as secrets.
    */
   async login(email: string, password: string, opts: { signal?: AbortSignal } = {}): Promise<CoderClient> {
     registerSecret(password);
-    const { bypassRateLimit: _bypass, ...rest } = this.#opts;
-    const anon = new CoderClient({ ...rest, token: "", anonymous: true, sharedSessionPool: true });
-    anon.#stats = this.#stats;
-    try {
-      const r = await anon.request<{ session_token: string }>("POST", "/users/login", {
-        body: { email, password },
-        // codersdk.LoginWithPassword accepts only 201.
-        expect: [201],
-        schema: S.loginResponse,
-        expected: "a login answer ({session_token})",
-        ...(opts.signal ? { signal: opts.signal } : {}),
-      });
-      registerSecret(r.session_token);
-      return this.forSession(r.session_token);
-    } finally {
-      await anon.close();
+    const r = await this.#anonymous().request<{ session_token: string }>("POST", "/users/login", {
+      body: { email, password },
+      // codersdk.LoginWithPassword accepts only 201.
+      expect: [201],
+      schema: S.loginResponse,
+      expected: "a login answer ({session_token})",
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    registerSecret(r.session_token);
+    return this.forSession(r.session_token);
+  }
+
+  /**
+   * The session-less client logins go through: no token, no bypass header, the users' shared pool. One per
+   * client, made at the first login: it holds nothing of any user (the password goes in each call's body),
+   * so every login sends exactly what a fresh one would, without building a client per user.
+   */
+  #anonymous(): CoderClient {
+    if (!this.#anon) {
+      const { bypassRateLimit: _bypass, ...rest } = this.#opts;
+      this.#anon = new CoderClient({ ...rest, token: "", anonymous: true, sharedSessionPool: true });
+      this.#anon.#stats = this.#stats;
     }
+    return this.#anon;
   }
 
   /** Closes the client's own connection pool (in-flight requests finish first); the shared users' pool stays. */

@@ -1,5 +1,3 @@
-import { setMaxListeners } from "node:events";
-
 // Composing abort signals: a stop signal plus a timeout, the way every phase, unit and call bounds its work;
 // and the one guard for computed delays handed to Node's timers.
 
@@ -86,27 +84,42 @@ export function attemptSignal(signals: readonly AbortSignal[], timeoutMs: number
 }
 
 /**
- * One attempt's bound (see attemptSignal). A class, and itself the caller signals' abort listener (an object
- * with handleEvent), rather than closures made per request: tsx wraps each function bound to a name in a
- * defineProperty call every time one is created.
+ * The attempts in flight under each caller signal, and the one abort listener per signal that reaches them all:
+ * adding and removing a listener on an AbortSignal (an EventTarget) for every request cost more than the
+ * request's own bookkeeping, while a set's add and delete are cheap. Keyed weakly: a finished unit's signal
+ * goes with its set.
  */
+const inFlight = new WeakMap<AbortSignal, Set<AttemptBound>>();
+
+function attemptsUnder(s: AbortSignal): Set<AttemptBound> {
+  let set = inFlight.get(s);
+  if (!set) {
+    const attempts = new Set<AttemptBound>();
+    set = attempts;
+    inFlight.set(s, attempts);
+    s.addEventListener("abort", () => {
+      for (const a of attempts) a.signal.abort(s.reason);
+      attempts.clear();
+    }, { once: true });
+  }
+  return set;
+}
+
+/** One attempt's bound (see attemptSignal): a class rather than closures made per request (tsx wraps each
+ * function bound to a name in a defineProperty call every time one is created). */
 export class AttemptBound {
   readonly signal = new AttemptAbortSignal();
   #timedOut = false;
-  #listening = false;
-  readonly #signals: readonly AbortSignal[];
+  readonly #under: Set<AttemptBound>[] = [];
   readonly #timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(signals: readonly AbortSignal[], timeoutMs: number) {
-    this.#signals = signals;
     for (const s of signals) {
       if (s.aborted) this.signal.abort(s.reason);
       else {
-        // Many attempts share a run's stop signal at once; each listener goes again in dispose(), so Node's
-        // "possible leak" warning at 11 listeners would only be noise.
-        setMaxListeners(0, s);
-        s.addEventListener("abort", this, { once: true });
-        this.#listening = true;
+        const set = attemptsUnder(s);
+        set.add(this);
+        this.#under.push(set);
       }
     }
     this.#timer =
@@ -119,18 +132,13 @@ export class AttemptBound {
     this.#timer?.unref();
   }
 
-  /** A caller's signal fired: the attempt aborts with its reason. */
-  handleEvent(ev: Event): void {
-    this.signal.abort((ev.target as AbortSignal | null)?.reason);
-  }
-
   timedOut(): boolean {
     return this.#timedOut;
   }
 
   dispose(): void {
     if (this.#timer) clearTimeout(this.#timer);
-    if (this.#listening) for (const s of this.#signals) s.removeEventListener("abort", this);
+    for (const set of this.#under) set.delete(this);
   }
 }
 

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { anySignal, attemptSignal, MAX_TIMER_MS, timeoutSignal, timerDelay, withTimeout } from "../src/util/abort.ts";
 import { BadInputError, isBadInput } from "../src/util/errors.ts";
-import { seededRandom } from "../src/util/random.ts";
+import { secureRandomBytes, seededRandom } from "../src/util/random.ts";
 import { sleep, sleepOrThrow } from "../src/util/sleep.ts";
 import { createRng } from "../sim/rng.ts";
 import { seededRandom as payloadRandom } from "../src/traffic/payload.ts";
@@ -166,4 +166,23 @@ test("attemptSignal: aborts on a caller's stop or on its timeout, tells them apa
   await new Promise((r) => setTimeout(r, 60)); // past the disposed timer's due time: nothing may fire
   assert.equal(c.signal.aborted, false);
   assert.equal(c.timedOut(), false);
+});
+
+test("secureRandomBytes: the asked length, never the same bytes twice across pool refills, large draws served whole", () => {
+  const seen = new Set<string>();
+  // 18-byte draws (a password's) across several 4 KiB pool refills: each distinct and of the asked length.
+  for (let i = 0; i < 1000; i++) {
+    const b = secureRandomBytes(18);
+    assert.equal(b.length, 18);
+    seen.add(b.toString("hex"));
+  }
+  assert.equal(seen.size, 1000);
+  // A returned buffer is the caller's copy: later draws do not change it.
+  const kept = secureRandomBytes(32);
+  const copy = Buffer.from(kept);
+  for (let i = 0; i < 300; i++) secureRandomBytes(32);
+  assert.deepEqual(kept, copy);
+  const big = secureRandomBytes(10_000);
+  assert.equal(big.length, 10_000);
+  assert.notEqual(big.toString("hex"), Buffer.alloc(10_000).toString("hex"));
 });

@@ -138,7 +138,8 @@ async function followOnce(
 ): Promise<"closed" | "timeout"> {
   // Attached at the dial: the first lines (even the whole log and its close) can come with the 101 answer itself.
   const onMessage = (data: WebSocket.RawData, isBinary: boolean): void => {
-    const text = isBinary ? null : (Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer)).toString("utf8");
+    // A text frame arrives as one Buffer (ws's default binaryType): decoded in place, not copied first.
+    const text = isBinary ? null : (Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data)).toString("utf8");
     const log = text === null ? null : parseLog(text);
     if (!log) {
       stats.badFrames++;

@@ -9,7 +9,7 @@
 
 import { Pool } from "undici";
 import type { ZodType } from "zod";
-import { BodyTooLargeError, jsonDepth, MAX_ERROR_BODY_BYTES, MAX_JSON_BODY_BYTES, MAX_JSON_DEPTH, readCapped } from "./body.ts";
+import { BodyTooLargeError, jsonNestsDeeperThan, MAX_ERROR_BODY_BYTES, MAX_JSON_BODY_BYTES, MAX_JSON_DEPTH, readCapped } from "./body.ts";
 import { S } from "./schemas.ts";
 import type WebSocket from "ws";
 import { redactAndTruncate, registerSecret } from "../util/redact.ts";
@@ -152,7 +152,8 @@ export interface RequestOptions {
   idempotent?: boolean;
   /**
    * The shape a successful answer must have: anything else (not JSON, a missing field, a wrong type)
-   * throws one UnexpectedResponseError naming the URL and `expected`.
+   * throws one UnexpectedResponseError naming the URL and `expected`. A check only: the answer is returned as
+   * parsed, all its fields kept (the schema's transforms, defaults and stripping are not applied).
    */
   schema?: ZodType<unknown>;
   /** What `schema` describes, for the error ("a Coder user"). */
@@ -245,6 +246,7 @@ export class CoderClient {
   // Shared with the clients made by forSession(), so every request of the run is counted in one place.
   #stats: ClientStats = { requests: 0, retries: 0, byStatus: {}, retriesBy: {} };
   readonly #opts: CoderClientOptions;
+  #anon: CoderClient | undefined;
 
   constructor(opts: CoderClientOptions) {
     const url = new URL(opts.url);
@@ -303,29 +305,36 @@ export class CoderClient {
   }
 
   /**
-   * POST /users/login with email and password from a fresh client that carries no session and no bypass header
-   * (as Coder's createworkspaces runner); returns a client for the new session (see forSession). The password
+   * POST /users/login with email and password from a client that carries no session and no bypass header
+   * (as Coder's createworkspaces runner's fresh one); returns a client for the new session (see forSession). The password
    * and the session token are registered as secrets.
    */
   async login(email: string, password: string, opts: { signal?: AbortSignal } = {}): Promise<CoderClient> {
     registerSecret(password);
-    const { bypassRateLimit: _bypass, ...rest } = this.#opts;
-    const anon = new CoderClient({ ...rest, token: "", anonymous: true, sharedSessionPool: true });
-    anon.#stats = this.#stats;
-    try {
-      const r = await anon.request<{ session_token: string }>("POST", "/users/login", {
-        body: { email, password },
-        // codersdk.LoginWithPassword accepts only 201.
-        expect: [201],
-        schema: S.loginResponse,
-        expected: "a login answer ({session_token})",
-        ...(opts.signal ? { signal: opts.signal } : {}),
-      });
-      registerSecret(r.session_token);
-      return this.forSession(r.session_token);
-    } finally {
-      await anon.close();
+    const r = await this.#anonymous().request<{ session_token: string }>("POST", "/users/login", {
+      body: { email, password },
+      // codersdk.LoginWithPassword accepts only 201.
+      expect: [201],
+      schema: S.loginResponse,
+      expected: "a login answer ({session_token})",
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    registerSecret(r.session_token);
+    return this.forSession(r.session_token);
+  }
+
+  /**
+   * The session-less client logins go through: no token, no bypass header, the users' shared pool. One per
+   * client, made at the first login: it holds nothing of any user (the password goes in each call's body),
+   * so every login sends exactly what a fresh one would, without building a client per user.
+   */
+  #anonymous(): CoderClient {
+    if (!this.#anon) {
+      const { bypassRateLimit: _bypass, ...rest } = this.#opts;
+      this.#anon = new CoderClient({ ...rest, token: "", anonymous: true, sharedSessionPool: true });
+      this.#anon.#stats = this.#stats;
     }
+    return this.#anon;
   }
 
   /** Closes the client's own connection pool (in-flight requests finish first); the shared users' pool stays. */
@@ -359,27 +368,24 @@ export class CoderClient {
     if (body !== undefined) headers["content-type"] = opts.rawBody?.contentType ?? "application/json";
     const callerSignals = [this.#signal, opts.signal].filter((s): s is AbortSignal => s !== undefined);
     const secrets = [this.#token];
-    const fail = (init: Omit<ConstructorParameters<typeof CoderApiError>[0], "method" | "path" | "secrets">): CoderApiError =>
-      new CoderApiError({ ...init, method: m, path: fullPath, secrets });
 
     let silent = 0;
     for (let attempt = 1; ; attempt++) {
       const aborted = callerSignals.find((s) => s.aborted);
-      if (aborted) throw fail({ status: 0, code: "ABORTED", attempts: attempt - 1 || 1, cause: aborted.reason });
+      if (aborted) throw apiError(m, fullPath, secrets, { status: 0, code: "ABORTED", attempts: attempt - 1 || 1, cause: aborted.reason });
       const attemptBound = attemptSignal(callerSignals, timeoutMs);
       const signal = attemptBound.signal;
       this.#stats.requests++;
       let status = 0;
       let text: string;
       let retryAfterHeader: string | string[] | undefined;
-      const okStatus = (st: number): boolean => (opts.expect ? opts.expect.includes(st) : st >= 200 && st < 300);
       try {
         const res = await this.#pool.request({ method: m as "GET", path: fullPath + search, headers, body, signal });
         status = res.statusCode;
         retryAfterHeader = res.headers["retry-after"];
         // Bounded whatever the server sends: a success up to the JSON cap (more is an error), an error
         // answer only as far as its first few KiB (all that is ever shown of it).
-        text = okStatus(status)
+        text = isOkStatus(opts.expect, status)
           ? (await readCapped(res.body, Math.min(opts.maxResponseBytes ?? Infinity, this.#maxResponseBytes))).text
           : (await readCapped(res.body, MAX_ERROR_BODY_BYTES, true)).text;
       } catch (err) {
@@ -389,7 +395,7 @@ export class CoderClient {
           });
         }
         if (callerSignals.some((s) => s.aborted)) {
-          throw fail({ status: 0, code: "ABORTED", attempts: attempt, cause: err });
+          throw apiError(m, fullPath, secrets, { status: 0, code: "ABORTED", attempts: attempt, cause: err });
         }
         const timedOut = attemptBound.timedOut();
         const code = timedOut ? "ETIMEDOUT" : (networkErrorCode(err) ?? "UNKNOWN");
@@ -401,21 +407,21 @@ export class CoderClient {
           : prefixed(where, scrubError(err, secrets));
         if (SILENT_CODES.has(code)) silent++;
         if (attempt < this.#retry.attempts && silent < MAX_SILENT_ATTEMPTS && shouldRetryNetwork(m, code, idempotent)) {
-          await this.#backoff({ method: m, path: fullPath, attempt, status: 0, code, retryAfter: undefined }, callerSignals, fail);
+          await this.#backoff({ method: m, path: fullPath, attempt, status: 0, code, retryAfter: undefined }, callerSignals, (init) => apiError(m, fullPath, secrets, init));
           continue;
         }
-        throw fail({ status: 0, code, attempts: attempt, cause });
+        throw apiError(m, fullPath, secrets, { status: 0, code, attempts: attempt, cause });
       } finally {
         attemptBound.dispose();
       }
       this.#count("byStatus", String(status));
-      if (okStatus(status)) return this.#parseOk<T>(m, fullPath, status, text, opts);
+      if (isOkStatus(opts.expect, status)) return this.#parseOk<T>(m, fullPath, status, text, opts);
       if (attempt < this.#retry.attempts && shouldRetryStatus(m, status, idempotent)) {
-        await this.#backoff({ method: m, path: fullPath, attempt, status, retryAfter: retryAfterHeader }, callerSignals, fail);
+        await this.#backoff({ method: m, path: fullPath, attempt, status, retryAfter: retryAfterHeader }, callerSignals, (init) => apiError(m, fullPath, secrets, init));
         continue;
       }
       const response = parseErrorBody(text);
-      throw fail({
+      throw apiError(m, fullPath, secrets, {
         status,
         attempts: attempt,
         response,
@@ -426,28 +432,31 @@ export class CoderClient {
 
   /** A successful answer: JSON within the depth limit and, when a schema is given, of that shape. */
   #parseOk<T>(method: string, path: string, status: number, text: string, opts: RequestOptions): T {
-    const unexpected = (expected: string, problem: string): UnexpectedResponseError =>
-      new UnexpectedResponseError({ method, path, status, expected, problem, secrets: [this.#token] });
     const expected = opts.expected ?? "a JSON answer";
     if (text.trim() === "") {
-      if (opts.schema) throw unexpected(expected, "the body was empty");
+      if (opts.schema) throw this.#unexpected(method, path, status, expected, "the body was empty");
       return undefined as T;
     }
     let value: unknown;
     try {
       value = JSON.parse(text);
     } catch {
-      if (opts.schema) throw unexpected(expected, `the body is not JSON (it starts ${JSON.stringify(text.trim().slice(0, 60))})`);
+      if (opts.schema) throw this.#unexpected(method, path, status, expected, `the body is not JSON (it starts ${JSON.stringify(text.trim().slice(0, 60))})`);
       return text as T;
     }
-    if (value !== null && typeof value === "object" && jsonDepth(text) > MAX_JSON_DEPTH) {
-      throw unexpected(expected, `the JSON nests deeper than ${MAX_JSON_DEPTH} levels`);
+    if (value !== null && typeof value === "object" && jsonNestsDeeperThan(text, MAX_JSON_DEPTH)) {
+      throw this.#unexpected(method, path, status, expected, `the JSON nests deeper than ${MAX_JSON_DEPTH} levels`);
     }
     if (!opts.schema) return value as T;
     const r = opts.schema.safeParse(value);
-    if (r.success) return r.data as T;
+    // The answer as sent, not zod's copy: the schema only checks the fields callers rely on (./schemas.ts).
+    if (r.success) return value as T;
     const issues = r.error.issues.slice(0, 3).map((i) => `${i.path.length ? i.path.join(".") : "(body)"}: ${i.message}`);
-    throw unexpected(expected, `the answer does not match (${issues.join("; ")})`);
+    throw this.#unexpected(method, path, status, expected, `the answer does not match (${issues.join("; ")})`);
+  }
+
+  #unexpected(method: string, path: string, status: number, expected: string, problem: string): UnexpectedResponseError {
+    return new UnexpectedResponseError({ method, path, status, expected, problem, secrets: [this.#token] });
   }
 
   #count(which: "byStatus" | "retriesBy", key: string): void {
@@ -855,6 +864,19 @@ export class CoderClient {
 }
 
 // ---- helpers -------------------------------------------------------------------------------------
+
+// Module functions rather than closures made per request: tsx (esbuild keepNames) wraps every function bound to
+// a name in a __name() call, an Object.defineProperty each time the closure is created, on every request.
+type ApiErrorInit = Omit<ConstructorParameters<typeof CoderApiError>[0], "method" | "path" | "secrets">;
+
+function apiError(method: string, path: string, secrets: string[], init: ApiErrorInit): CoderApiError {
+  return new CoderApiError({ ...init, method, path, secrets });
+}
+
+/** A status that counts as success: one of `expect` when given, else any 2xx. */
+function isOkStatus(expect: number[] | undefined, status: number): boolean {
+  return expect ? expect.includes(status) : status >= 200 && status < 300;
+}
 
 function seg(s: string): string {
   if (s === "") throw new Error("empty path segment: an id or name is required");

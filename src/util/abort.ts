@@ -1,5 +1,3 @@
-import { setMaxListeners } from "node:events";
-
 // Composing abort signals: a stop signal plus a timeout, the way every phase, unit and call bounds its work;
 // and the one guard for computed delays handed to Node's timers.
 
@@ -40,43 +38,108 @@ export function withTimeout(signal: AbortSignal | undefined, timeoutMs: number):
 }
 
 /**
+ * The abort signal of one HTTP attempt (see attemptSignal): the part of AbortSignal that undici and the client
+ * use — `aborted`, `reason`, abort listeners — without an EventTarget. A real AbortController and its signal
+ * cost more than the rest of a small request's bookkeeping (an EventTarget built per request, then undici's
+ * listener added to and removed from it), and nothing else ever listens to an attempt's signal.
+ */
+export class AttemptAbortSignal {
+  aborted = false;
+  reason: unknown = undefined;
+  #listeners: ((this: AttemptAbortSignal, ev: { type: "abort" }) => void)[] = [];
+
+  addEventListener(type: string, listener: (this: AttemptAbortSignal, ev: { type: "abort" }) => void, _options?: unknown): void {
+    if (type !== "abort") return;
+    if (this.aborted) return;
+    if (!this.#listeners.includes(listener)) this.#listeners.push(listener);
+  }
+
+  removeEventListener(type: string, listener: (this: AttemptAbortSignal, ev: { type: "abort" }) => void): void {
+    if (type !== "abort") return;
+    const i = this.#listeners.indexOf(listener);
+    if (i >= 0) this.#listeners.splice(i, 1);
+  }
+
+  /** Aborts once with `reason` and calls each listener once (they are dropped, as with `{ once: true }`). */
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    const ls = this.#listeners;
+    this.#listeners = [];
+    for (const l of ls) l.call(this, { type: "abort" });
+  }
+}
+
+/**
  * A signal for one bounded attempt: it aborts when any of `signals` does or after `timeoutMs` (0 = no
  * timeout), and `dispose()` (call it in a finally) clears the timer and the listeners. For hot paths such as
  * every HTTP request: AbortSignal.timeout's timer cannot be cleared, so each finished request would leave one
  * that fires later anyway (a DOMException with a stack trace per request), and AbortSignal.any is the most
- * expensive way to combine two signals.
+ * expensive way to combine two signals. The signal is an AttemptAbortSignal, which undici accepts as a
+ * request's `signal`.
  */
-export function attemptSignal(signals: readonly AbortSignal[], timeoutMs: number): { signal: AbortSignal; timedOut: () => boolean; dispose: () => void } {
-  const ac = new AbortController();
-  let timedOut = false;
-  const onAbort = function (this: AbortSignal): void {
-    ac.abort(this.reason);
-  };
-  for (const s of signals) {
-    if (s.aborted) ac.abort(s.reason);
-    else {
-      // Many attempts share a run's stop signal at once; each listener goes again in dispose(), so Node's
-      // "possible leak" warning at 11 listeners would only be noise.
-      setMaxListeners(0, s);
-      s.addEventListener("abort", onAbort, { once: true });
-    }
+export function attemptSignal(signals: readonly AbortSignal[], timeoutMs: number): AttemptBound {
+  return new AttemptBound(signals, timeoutMs);
+}
+
+/**
+ * The attempts in flight under each caller signal, and the one abort listener per signal that reaches them all:
+ * adding and removing a listener on an AbortSignal (an EventTarget) for every request cost more than the
+ * request's own bookkeeping, while a set's add and delete are cheap. Keyed weakly: a finished unit's signal
+ * goes with its set.
+ */
+const inFlight = new WeakMap<AbortSignal, Set<AttemptBound>>();
+
+function attemptsUnder(s: AbortSignal): Set<AttemptBound> {
+  let set = inFlight.get(s);
+  if (!set) {
+    const attempts = new Set<AttemptBound>();
+    set = attempts;
+    inFlight.set(s, attempts);
+    s.addEventListener("abort", () => {
+      for (const a of attempts) a.signal.abort(s.reason);
+      attempts.clear();
+    }, { once: true });
   }
-  const timer =
-    timeoutMs > 0
-      ? setTimeout(() => {
-          timedOut = true;
-          ac.abort(new DOMException(`timed out after ${timeoutMs} ms`, "TimeoutError"));
-        }, timerDelay(timeoutMs))
-      : undefined;
-  timer?.unref();
-  return {
-    signal: ac.signal,
-    timedOut: () => timedOut,
-    dispose: () => {
-      if (timer) clearTimeout(timer);
-      for (const s of signals) s.removeEventListener("abort", onAbort);
-    },
-  };
+  return set;
+}
+
+/** One attempt's bound (see attemptSignal): a class rather than closures made per request (tsx wraps each
+ * function bound to a name in a defineProperty call every time one is created). */
+export class AttemptBound {
+  readonly signal = new AttemptAbortSignal();
+  #timedOut = false;
+  readonly #under: Set<AttemptBound>[] = [];
+  readonly #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(signals: readonly AbortSignal[], timeoutMs: number) {
+    for (const s of signals) {
+      if (s.aborted) this.signal.abort(s.reason);
+      else {
+        const set = attemptsUnder(s);
+        set.add(this);
+        this.#under.push(set);
+      }
+    }
+    this.#timer =
+      timeoutMs > 0
+        ? setTimeout(() => {
+            this.#timedOut = true;
+            this.signal.abort(new DOMException(`timed out after ${timeoutMs} ms`, "TimeoutError"));
+          }, timerDelay(timeoutMs))
+        : undefined;
+    this.#timer?.unref();
+  }
+
+  timedOut(): boolean {
+    return this.#timedOut;
+  }
+
+  dispose(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    for (const set of this.#under) set.delete(this);
+  }
 }
 
 /**

@@ -19,6 +19,9 @@ export const SECRET_ENV_VARS: readonly string[] = ["CODER_OWNER_SESSION_TOKEN", 
 // Every form to replace (raw, URL-encoded, form-encoded), longest first so a longer secret
 // containing a shorter one is replaced whole.
 let patterns: string[] = [];
+// The same forms as a set: the membership test of each new form (thousands of per-user passwords and tokens in
+// a run) is a lookup instead of a scan of `patterns`, which made registering n secrets cost n² comparisons.
+let patternSet = new Set<string>();
 // Every FRAGMENT_LENGTH-character piece of every form of every secret at least that long.
 let grams = new Set<string>();
 const secrets = new Set<string>();
@@ -33,7 +36,8 @@ function formsOf(s: string): string[] {
  */
 function addForms(s: string): void {
   for (const f of formsOf(s)) {
-    if (patterns.includes(f)) continue;
+    if (patternSet.has(f)) continue;
+    patternSet.add(f);
     // First index whose pattern is shorter than f (binary search over the descending lengths).
     let lo = 0;
     let hi = patterns.length;
@@ -43,7 +47,7 @@ function addForms(s: string): void {
       else hi = mid;
     }
     patterns.splice(lo, 0, f);
-    for (const g of fragmentsOf([f])) grams.add(g);
+    for (let i = 0; i + FRAGMENT_LENGTH <= f.length; i++) grams.add(f.slice(i, i + FRAGMENT_LENGTH));
   }
 }
 
@@ -97,6 +101,7 @@ export function registerSecret(value: string | undefined | null): void {
 export function clearSecrets(): void {
   secrets.clear();
   patterns = [];
+  patternSet = new Set();
   grams = new Set();
 }
 

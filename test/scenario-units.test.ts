@@ -70,3 +70,32 @@ test("each unit gets its own timeout, told apart from a stop; the bound form add
   own.abort();
   assert.deepEqual(await open([1], { concurrency: 1, signal: own.signal }, { run: async () => "ran", notStarted: () => "skipped" }), ["skipped"], "the runner's own signal counts too");
 });
+
+test("a finished unit leaves nothing behind: no listener on the phase's signal, no timer running out its timeout", async () => {
+  const { getEventListeners } = await import("node:events");
+  const phase = new AbortController();
+  const seen: number[] = [];
+  const before = process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+  await runUnits([0, 1, 2, 3, 4], { concurrency: 0, signal: phase.signal, unitTimeoutMs: 600_000 }, {
+    run: async (_item, i, unit) => {
+      seen.push(getEventListeners(phase.signal, "abort").length);
+      assert.equal(unit.signal.aborted, false);
+      return i;
+    },
+    notStarted: () => -1,
+  });
+  assert.ok(Math.max(...seen) >= 1, "a unit in flight listens to the phase's signal");
+  assert.equal(getEventListeners(phase.signal, "abort").length, 0, "no listener left once the units are done");
+  const after = process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+  assert.ok(after <= before, `units left ${after - before} ten-minute timers running`);
+  // The stop still reaches a unit in flight, as its signal's reason.
+  const stop = new AbortController();
+  const reasons = await runUnits([0], { concurrency: 1, signal: stop.signal, unitTimeoutMs: 600_000 }, {
+    run: async (_i, _n, unit) => {
+      stop.abort(new Error("phase stopped"));
+      return [unit.signal.aborted, (unit.signal.reason as Error).message, unit.timer?.aborted] as const;
+    },
+    notStarted: () => [false, "", undefined] as const,
+  });
+  assert.deepEqual(reasons, [[true, "phase stopped", false]]);
+});

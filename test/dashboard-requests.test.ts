@@ -314,6 +314,32 @@ test("a refused websocket counts as failed and is named in the failures; the rep
   });
 });
 
+test("a failed global request while the page is still loading is a failed view, not a crash of the run", async () => {
+  await withSim({}, async (sim) => {
+    // The inbox list fails at once; the page's own request answers 1.5 s later, so the session's global requests
+    // have failed long before the view awaits them (a 503 there used to end the process: unhandled rejection).
+    sim.faults.set({
+      http: [{ method: "GET", path: "/api/v2/notifications/inbox", status: 503 }],
+      latency: [{ method: "GET", path: "/api/v2/debug/health", latencyMs: 1500 }],
+    });
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown): void => void unhandled.push(e);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      const me = (await api(sim, "GET", "/api/v2/users/me")).body.username as string;
+      const v = visit(sim, { username: me, owner: true, token: sim.ownerToken, pages: ["health"], random: scripted([0]) });
+      await waitFor("the health page's view recorded", () => (v.recorder.pages()["health"]?.count ?? 0) >= 1, 15_000);
+      await v.stop();
+      assert.deepEqual(unhandled, []);
+      assert.equal(v.recorder.endpoints()["GET /notifications/inbox"]!.by_status["503"], 1);
+      assert.equal(v.recorder.pages()["health"]!.errors, 1, "the view that met the 503 failed");
+      assert.ok(v.recorder.failures().some((f) => f.error.startsWith("GET /notifications/inbox") && /503/.test(f.error)), JSON.stringify(v.recorder.failures()));
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
+  });
+});
+
 test("the simulator's authcheck: each check evaluated for the caller; a check without a type or with any_org and an organization is a 400", async () => {
   await withSim({}, async (sim) => {
     const client = ownerClient(sim);

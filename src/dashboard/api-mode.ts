@@ -175,6 +175,9 @@ function frontendApi(client: CoderClient, scope: Scope, pageName: string, view: 
         throw err;
       },
     );
+    // Recorded above; the caller may await p or not (a page's side requests): a failure must never become an
+    // unhandled rejection, which would end the whole run.
+    p.catch(() => {});
     if (!view.done) view.issued.push(p);
     return p;
   };
@@ -247,6 +250,9 @@ async function visitPage(
       // A full page load: the global requests first (the page renders once permissions and organizations are known).
       const g = await loadGlobal(frontendApi(client, session, def.name, view, opts), iv);
       site = g.site;
+      // Its failures are recorded per request; the view awaits it below, after its own page requests, so it is
+      // marked handled now (a 503 on one of the session's global requests crashed the run as an unhandled rejection).
+      g.rest.catch(() => {});
       view.issued.push(g.rest);
     }
     await PAGE_REQUESTS[def.name](frontendApi(client, page, def.name, view, opts), target.url, state, site, iv);

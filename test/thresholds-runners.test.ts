@@ -155,6 +155,10 @@ describe("runner metrics", () => {
           thinkTimeMs: 50,
           intervalMs: 300,
           jitterMs: 100,
+          // Every session lands on workspaces (slowed), then always picks the last page: templates (unslowed). With
+          // random picks over every page a busy machine's few views could miss templates altogether.
+          pages: ["workspaces", "templates"],
+          random: () => 0.99,
         });
         const set = JSON.parse(JSON.stringify(r.metrics)) as MetricSet;
         inCatalog(set);

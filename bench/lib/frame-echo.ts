@@ -90,7 +90,9 @@ export function frameEcho(socket: Duplex & { setNoDelay?: (v: boolean) => void }
     if (ended) return;
     const buf = pending ? Buffer.concat([pending, chunk]) : chunk;
     pending = undefined;
-    // Pass 1: find the complete frames and the output's size; pass 2 writes them.
+    // Pass 1: find the complete frames (start, header size, payload length of each) and the output's size;
+    // pass 2 writes them.
+    const frames: number[] = [];
     let at = 0;
     let outSize = 0;
     let end = 0;
@@ -113,6 +115,7 @@ export function frameEcho(socket: Duplex & { setNoDelay?: (v: boolean) => void }
       if (len > maxPayload) return fail(1009);
       const size = h + 4 + len;
       if (buf.length - at < size) break;
+      frames.push(at, h, len);
       outSize += headerSize(len) + len;
       at += size;
       end = at;
@@ -125,22 +128,13 @@ export function frameEcho(socket: Duplex & { setNoDelay?: (v: boolean) => void }
     let dataBytes = 0;
     let dataFrames = 0;
     let closeAfter = false;
-    at = 0;
-    while (at < end) {
-      const b0 = buf[at]!;
-      const b1 = buf[at + 1]!;
-      let len = b1 & 0x7f;
-      let h = 2;
-      if (len === 126) {
-        len = buf.readUInt16BE(at + 2);
-        h = 4;
-      } else if (len === 127) {
-        len = buf.readUInt32BE(at + 6);
-        h = 10;
-      }
-      const key = buf.subarray(at + h, at + h + 4);
-      const payload = buf.subarray(at + h + 4, at + h + 4 + len);
-      at += h + 4 + len;
+    for (let f = 0; f < frames.length; f += 3) {
+      const start = frames[f]!;
+      const h = frames[f + 1]!;
+      const len = frames[f + 2]!;
+      const b0 = buf[start]!;
+      const key = buf.subarray(start + h, start + h + 4);
+      const payload = buf.subarray(start + h + 4, start + h + 4 + len);
       const opcode = b0 & 0x0f;
       if (opcode === 0x8) {
         // Close: answer with the same code (unmasked), then end the socket; nothing after it is read.

@@ -6,7 +6,7 @@ import type { CoderClient } from "../coder/client.ts";
 import { BuildFailedError, CoderApiError } from "../coder/errors.ts";
 import type { Template, User, Workspace } from "../coder/types.ts";
 import { sleep } from "../util/sleep.ts";
-import { withTimeout } from "../util/abort.ts";
+import { boundedSignal, withTimeout } from "../util/abort.ts";
 import { formatMs } from "../results/stats.ts";
 import { startProgress } from "../util/progress.ts";
 import { ownsTemplate, type Ownership } from "../util/ownership.ts";
@@ -66,81 +66,99 @@ async function deleteOneWorkspace(ctx: Ctx, ws: Workspace): Promise<CleanupItem>
   const { client } = ctx;
   const item = newItem("workspace", ws.name, ws.id, ws.owner_name);
   const deadline = performance.now() + ctx.opts.jobTimeoutMs;
-  const jobSignal = withTimeout(ctx.stop, ctx.opts.jobTimeoutMs).signal;
+  // Disposed when the item is done: a cleanup of thousands of items leaves no timer or listener per item.
+  const job = boundedSignal(ctx.stop, ctx.opts.jobTimeoutMs);
+  const jobSignal = job.signal;
   const remaining = () => Math.max(1, deadline - performance.now());
   const pollMs = ctx.opts.pollMs ?? 1000;
   const say = (m: string) => item.logs.push(`${new Date().toISOString()} ${m}`);
-  await withRetries(ctx, item, jobSignal, async () => {
-    let cur: Workspace;
-    try {
-      cur = await client.workspace(ws.id, { signal: jobSignal });
-    } catch (e) {
-      if (isGone(e)) return "gone";
-      throw e;
-    }
-    // Renamed or given away since the listing: no longer ours, so not touched.
-    if (!inScope(ctx.scope, cur.name) || !ctx.ownership?.ownsWorkspace(cur)) {
-      say(`now ${cur.owner_name}/${cur.name}, which is not the run's: left alone`);
-      return "gone";
-    }
-    const latest = cur.latest_build;
-    if (ACTIVE.has(latest.job?.status ?? "")) {
-      if (latest.transition === "delete") {
-        say(`delete build ${latest.id} already in progress: waiting for it`);
-        await client.waitForBuild(latest.id, { timeoutMs: remaining(), signal: jobSignal, pollMs });
-        return "deleted";
-      }
-      // A start (or stop) build still running, e.g. left by a killed create: cancel it first, as
-      // Coder's cleanup runner does, or the delete is refused.
-      say(`canceling active ${latest.transition} build ${latest.id} (${latest.job.status})`);
+  try {
+    await withRetries(ctx, item, jobSignal, async () => {
+      let cur: Workspace;
       try {
-        await client.cancelBuild(latest.id);
+        cur = await client.workspace(ws.id, { signal: jobSignal });
       } catch (e) {
-        say(`cancel failed (continuing): ${errText(e)}`);
+        if (isGone(e)) return "gone";
+        throw e;
       }
-      try {
-        await client.waitForBuild(latest.id, { timeoutMs: remaining(), signal: jobSignal, pollMs });
-      } catch (e) {
-        if (!(e instanceof BuildFailedError)) throw e; // canceled/failed is what we want
+      // Renamed or given away since the listing: no longer ours, so not touched.
+      if (!inScope(ctx.scope, cur.name) || !ctx.ownership?.ownsWorkspace(cur)) {
+        say(`now ${cur.owner_name}/${cur.name}, which is not the run's: left alone`);
+        return "gone";
       }
-    }
-    const build = await client.createBuild(ws.id, { transition: "delete" }, { signal: jobSignal });
-    say(`delete build ${build.id} queued`);
-    await client.waitForBuild(build.id, { timeoutMs: remaining(), signal: jobSignal, pollMs });
-    return "deleted";
-  });
+      const latest = cur.latest_build;
+      if (ACTIVE.has(latest.job?.status ?? "")) {
+        if (latest.transition === "delete") {
+          say(`delete build ${latest.id} already in progress: waiting for it`);
+          await client.waitForBuild(latest.id, { timeoutMs: remaining(), signal: jobSignal, pollMs });
+          return "deleted";
+        }
+        // A start (or stop) build still running, e.g. left by a killed create: cancel it first, as
+        // Coder's cleanup runner does, or the delete is refused.
+        say(`canceling active ${latest.transition} build ${latest.id} (${latest.job.status})`);
+        try {
+          await client.cancelBuild(latest.id);
+        } catch (e) {
+          say(`cancel failed (continuing): ${errText(e)}`);
+        }
+        try {
+          await client.waitForBuild(latest.id, { timeoutMs: remaining(), signal: jobSignal, pollMs });
+        } catch (e) {
+          if (!(e instanceof BuildFailedError)) throw e; // canceled/failed is what we want
+        }
+      }
+      const build = await client.createBuild(ws.id, { transition: "delete" }, { signal: jobSignal });
+      say(`delete build ${build.id} queued`);
+      await client.waitForBuild(build.id, { timeoutMs: remaining(), signal: jobSignal, pollMs });
+      return "deleted";
+    });
+  } finally {
+    job.dispose();
+  }
   return item;
 }
 
 async function deleteOneUser(ctx: Ctx, u: User): Promise<CleanupItem> {
   const item = newItem("user", u.username, u.id, null);
-  const jobSignal = withTimeout(ctx.stop, ctx.opts.jobTimeoutMs).signal;
-  await withRetries(ctx, item, jobSignal, async () => {
-    if (!inScope(ctx.scope, u.username) || !ctx.ownership?.ownsUser(u)) return "gone";
-    try {
-      await ctx.client.request("DELETE", `/users/${encodeURIComponent(u.id)}`, { signal: jobSignal });
-    } catch (e) {
-      if (isGone(e)) return "gone";
-      throw e;
-    }
-    return "deleted";
-  });
+  // Disposed when the item is done: a cleanup of thousands of items leaves no timer or listener per item.
+  const job = boundedSignal(ctx.stop, ctx.opts.jobTimeoutMs);
+  const jobSignal = job.signal;
+  try {
+    await withRetries(ctx, item, jobSignal, async () => {
+      if (!inScope(ctx.scope, u.username) || !ctx.ownership?.ownsUser(u)) return "gone";
+      try {
+        await ctx.client.request("DELETE", `/users/${encodeURIComponent(u.id)}`, { signal: jobSignal });
+      } catch (e) {
+        if (isGone(e)) return "gone";
+        throw e;
+      }
+      return "deleted";
+    });
+  } finally {
+    job.dispose();
+  }
   return item;
 }
 
 async function deleteOneTemplate(ctx: Ctx, t: Template): Promise<CleanupItem> {
   const item = newItem("template", t.name, t.id, null);
-  const jobSignal = withTimeout(ctx.stop, ctx.opts.jobTimeoutMs).signal;
-  await withRetries(ctx, item, jobSignal, async () => {
-    if (!inScope(ctx.scope, t.name) || !ownsTemplate(t, scopeSelector(ctx.scope))) return "gone";
-    try {
-      await ctx.client.request("DELETE", `/templates/${encodeURIComponent(t.id)}`, { signal: jobSignal });
-    } catch (e) {
-      if (isGone(e)) return "gone";
-      throw e;
-    }
-    return "deleted";
-  });
+  // Disposed when the item is done: a cleanup of thousands of items leaves no timer or listener per item.
+  const job = boundedSignal(ctx.stop, ctx.opts.jobTimeoutMs);
+  const jobSignal = job.signal;
+  try {
+    await withRetries(ctx, item, jobSignal, async () => {
+      if (!inScope(ctx.scope, t.name) || !ownsTemplate(t, scopeSelector(ctx.scope))) return "gone";
+      try {
+        await ctx.client.request("DELETE", `/templates/${encodeURIComponent(t.id)}`, { signal: jobSignal });
+      } catch (e) {
+        if (isGone(e)) return "gone";
+        throw e;
+      }
+      return "deleted";
+    });
+  } finally {
+    job.dispose();
+  }
   return item;
 }
 

@@ -7,7 +7,6 @@ import { newFollowStats, waitForBuildFollowingLogs } from "../coder/build-logs.t
 import { formatMs } from "../results/stats.ts";
 import { runPtyCommand } from "./command.ts";
 import type { BuildAttempt, CreateOptions, CreatePlan, CreateStage, StopReason, WorkspaceUnitResult } from "./types.ts";
-import { withTimeout } from "../util/abort.ts";
 import { secureRandomBytes } from "../util/random.ts";
 import type { UnitHandle } from "../scenario/units.ts";
 import type { LeasedUser } from "../users/pool.ts";
@@ -70,7 +69,7 @@ function emptyTimings(): Record<CreateStage, number | null> {
 }
 
 /** One workspace; `unit` is its signal from the shared unit runner (the stop bounded by --job-timeout). */
-export async function runUnit(ctx: UnitContext, index: number, unit: UnitHandle = withTimeout(ctx.stop, ctx.opts.jobTimeoutMs)): Promise<WorkspaceUnitResult> {
+export async function runUnit(ctx: UnitContext, index: number, unit: UnitHandle): Promise<WorkspaceUnitResult> {
   const { client, plan, opts } = ctx;
   const name = plan.names[index]!;
   const startedAt = Date.now();

@@ -1,9 +1,8 @@
 // The one way a runner runs its units (workspaces, deletions, virtual users): at most `concurrency` at once,
 // none started once the phase is stopped (signal, phase timeout, abort threshold), each bounded by the
 // per-unit timeout. The harness hands it to runners as ctx.runUnits, bound to the phase's signal.
-import { setMaxListeners } from "node:events";
 import pLimit from "p-limit";
-import { anySignal, timerDelay } from "../util/abort.ts";
+import { anySignal, boundedSignal } from "../util/abort.ts";
 
 export interface UnitRunOptions {
   /** Units at once; 0 = unlimited. */
@@ -31,41 +30,6 @@ export interface UnitCallbacks<T, R> {
   onDone?(result: R, index: number): void;
 }
 
-/**
- * A unit's signal: aborted by the phase's `stop` or after `timeoutMs` (0 = no timeout), with `timer` aborted by
- * the timeout alone. `dispose()` clears the timer and the listener on `stop` once the unit is done: a phase of
- * thousands of units leaves no timer per unit running for the whole timeout (AbortSignal.timeout's cannot be
- * cleared) and no listener on the phase's signal.
- */
-function unitSignal(stop: AbortSignal | undefined, timeoutMs: number): UnitHandle & { dispose(): void } {
-  const ac = new AbortController();
-  const timeout = timeoutMs > 0 ? new AbortController() : undefined;
-  const onStop = (): void => ac.abort(stop!.reason);
-  if (stop?.aborted) ac.abort(stop.reason);
-  else if (stop) {
-    // Every unit in flight listens to the phase's one signal (each listener goes again in dispose()), so Node's
-    // "possible leak" warning at 11 listeners would only be noise.
-    setMaxListeners(0, stop);
-    stop.addEventListener("abort", onStop, { once: true });
-  }
-  const t = timeout
-    ? setTimeout(() => {
-        const reason = new DOMException(`The operation was aborted due to timeout`, "TimeoutError");
-        timeout.abort(reason);
-        ac.abort(reason);
-      }, timerDelay(timeoutMs))
-    : undefined;
-  t?.unref();
-  return {
-    signal: ac.signal,
-    timer: timeout?.signal,
-    dispose() {
-      if (t) clearTimeout(t);
-      stop?.removeEventListener("abort", onStop);
-    },
-  };
-}
-
 /** Runs every item as a unit; results in item order. */
 export async function runUnits<T, R>(items: readonly T[], o: UnitRunOptions, cb: UnitCallbacks<T, R>): Promise<R[]> {
   const limit = pLimit(o.concurrency > 0 ? o.concurrency : Number.POSITIVE_INFINITY);
@@ -81,7 +45,7 @@ export async function runUnits<T, R>(items: readonly T[], o: UnitRunOptions, cb:
           }
           r = cb.notStarted(item, index);
         } else {
-          const unit = unitSignal(o.signal, o.unitTimeoutMs ?? 0);
+          const unit = boundedSignal(o.signal, o.unitTimeoutMs ?? 0);
           try {
             r = await cb.run(item, index, unit);
           } finally {

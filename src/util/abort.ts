@@ -1,3 +1,5 @@
+import { setMaxListeners } from "node:events";
+
 // Composing abort signals: a stop signal plus a timeout, the way every phase, unit and call bounds its work;
 // and the one guard for computed delays handed to Node's timers.
 
@@ -35,6 +37,45 @@ export function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal 
 export function withTimeout(signal: AbortSignal | undefined, timeoutMs: number): { signal: AbortSignal; timer: AbortSignal | undefined } {
   const timer = timeoutMs > 0 ? timeoutSignal(timeoutMs) : undefined;
   return { signal: anySignal(signal, timer) ?? new AbortController().signal, timer };
+}
+
+/**
+ * withTimeout for work done many times over (a phase's units, cleanup's items): `signal` aborts when `stop` does
+ * or after `timeoutMs` (0 = no timeout), `timer` (undefined without a timeout) by the timeout alone, with the
+ * same reason AbortSignal.timeout gives. `dispose()` (call it in a finally) clears the timer and the listener on
+ * `stop`: a phase of thousands of units leaves no timer per unit running for the whole timeout
+ * (AbortSignal.timeout's cannot be cleared) and no listener on the phase's signal.
+ */
+export function boundedSignal(
+  stop: AbortSignal | undefined,
+  timeoutMs: number,
+): { signal: AbortSignal; timer: AbortSignal | undefined; dispose(): void } {
+  const ac = new AbortController();
+  const timeout = timeoutMs > 0 ? new AbortController() : undefined;
+  const onStop = (): void => ac.abort(stop!.reason);
+  if (stop?.aborted) ac.abort(stop.reason);
+  else if (stop) {
+    // Every unit in flight listens to the phase's one signal (each listener goes again in dispose()), so Node's
+    // "possible leak" warning at 11 listeners would only be noise.
+    setMaxListeners(0, stop);
+    stop.addEventListener("abort", onStop, { once: true });
+  }
+  const t = timeout
+    ? setTimeout(() => {
+        const reason = new DOMException(`The operation was aborted due to timeout`, "TimeoutError");
+        timeout.abort(reason);
+        ac.abort(reason);
+      }, timerDelay(timeoutMs))
+    : undefined;
+  t?.unref();
+  return {
+    signal: ac.signal,
+    timer: timeout?.signal,
+    dispose() {
+      if (t) clearTimeout(t);
+      stop?.removeEventListener("abort", onStop);
+    },
+  };
 }
 
 /**

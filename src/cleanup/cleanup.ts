@@ -38,15 +38,30 @@ function newItem(kind: CleanupItem["kind"], name: string, id: string, owner: str
   return { kind, name, id, owner, ok: false, already_gone: false, attempts: 0, started_at: Date.now(), duration_ms: 0, error: null, logs: [] };
 }
 
+/**
+ * One item's job: `attempt` up to 1+retries times with a growing pause, all under --cleanup-job-timeout;
+ * records the outcome on `item`. The job's signal is disposed when the item is done: a cleanup of thousands
+ * of items leaves no timer or listener per item.
+ */
+async function runItemJob(ctx: Ctx, item: CleanupItem, attempt: (jobSignal: AbortSignal) => Promise<"deleted" | "gone">): Promise<CleanupItem> {
+  const job = boundedSignal(ctx.stop, ctx.opts.jobTimeoutMs);
+  try {
+    await withRetries(ctx, item, job.signal, attempt);
+  } finally {
+    job.dispose();
+  }
+  return item;
+}
+
 /** Runs `attempt` up to 1+retries times with a growing pause; records the outcome on `item`. */
-async function withRetries(ctx: Ctx, item: CleanupItem, jobSignal: AbortSignal, attempt: () => Promise<"deleted" | "gone">): Promise<void> {
+async function withRetries(ctx: Ctx, item: CleanupItem, jobSignal: AbortSignal, attempt: (jobSignal: AbortSignal) => Promise<"deleted" | "gone">): Promise<void> {
   const tries = 1 + Math.max(0, ctx.opts.retries ?? 2);
   const t0 = performance.now();
   const say = (m: string) => item.logs.push(`${new Date().toISOString()} ${m}`);
   for (let i = 1; i <= tries; i++) {
     item.attempts = i;
     try {
-      const outcome = await attempt();
+      const outcome = await attempt(jobSignal);
       item.ok = true;
       item.error = null;
       item.already_gone = outcome === "gone" && i === 1;
@@ -66,100 +81,74 @@ async function deleteOneWorkspace(ctx: Ctx, ws: Workspace): Promise<CleanupItem>
   const { client } = ctx;
   const item = newItem("workspace", ws.name, ws.id, ws.owner_name);
   const deadline = performance.now() + ctx.opts.jobTimeoutMs;
-  // Disposed when the item is done: a cleanup of thousands of items leaves no timer or listener per item.
-  const job = boundedSignal(ctx.stop, ctx.opts.jobTimeoutMs);
-  const jobSignal = job.signal;
   const remaining = () => Math.max(1, deadline - performance.now());
   const pollMs = ctx.opts.pollMs ?? 1000;
   const say = (m: string) => item.logs.push(`${new Date().toISOString()} ${m}`);
-  try {
-    await withRetries(ctx, item, jobSignal, async () => {
-      let cur: Workspace;
+  return runItemJob(ctx, item, async (jobSignal) => {
+    let cur: Workspace;
+    try {
+      cur = await client.workspace(ws.id, { signal: jobSignal });
+    } catch (e) {
+      if (isGone(e)) return "gone";
+      throw e;
+    }
+    // Renamed or given away since the listing: no longer ours, so not touched.
+    if (!inScope(ctx.scope, cur.name) || !ctx.ownership?.ownsWorkspace(cur)) {
+      say(`now ${cur.owner_name}/${cur.name}, which is not the run's: left alone`);
+      return "gone";
+    }
+    const latest = cur.latest_build;
+    if (ACTIVE.has(latest.job?.status ?? "")) {
+      if (latest.transition === "delete") {
+        say(`delete build ${latest.id} already in progress: waiting for it`);
+        await client.waitForBuild(latest.id, { timeoutMs: remaining(), signal: jobSignal, pollMs });
+        return "deleted";
+      }
+      // A start (or stop) build still running, e.g. left by a killed create: cancel it first, as
+      // Coder's cleanup runner does, or the delete is refused.
+      say(`canceling active ${latest.transition} build ${latest.id} (${latest.job.status})`);
       try {
-        cur = await client.workspace(ws.id, { signal: jobSignal });
+        await client.cancelBuild(latest.id);
       } catch (e) {
-        if (isGone(e)) return "gone";
-        throw e;
+        say(`cancel failed (continuing): ${errText(e)}`);
       }
-      // Renamed or given away since the listing: no longer ours, so not touched.
-      if (!inScope(ctx.scope, cur.name) || !ctx.ownership?.ownsWorkspace(cur)) {
-        say(`now ${cur.owner_name}/${cur.name}, which is not the run's: left alone`);
-        return "gone";
+      try {
+        await client.waitForBuild(latest.id, { timeoutMs: remaining(), signal: jobSignal, pollMs });
+      } catch (e) {
+        if (!(e instanceof BuildFailedError)) throw e; // canceled/failed is what we want
       }
-      const latest = cur.latest_build;
-      if (ACTIVE.has(latest.job?.status ?? "")) {
-        if (latest.transition === "delete") {
-          say(`delete build ${latest.id} already in progress: waiting for it`);
-          await client.waitForBuild(latest.id, { timeoutMs: remaining(), signal: jobSignal, pollMs });
-          return "deleted";
-        }
-        // A start (or stop) build still running, e.g. left by a killed create: cancel it first, as
-        // Coder's cleanup runner does, or the delete is refused.
-        say(`canceling active ${latest.transition} build ${latest.id} (${latest.job.status})`);
-        try {
-          await client.cancelBuild(latest.id);
-        } catch (e) {
-          say(`cancel failed (continuing): ${errText(e)}`);
-        }
-        try {
-          await client.waitForBuild(latest.id, { timeoutMs: remaining(), signal: jobSignal, pollMs });
-        } catch (e) {
-          if (!(e instanceof BuildFailedError)) throw e; // canceled/failed is what we want
-        }
-      }
-      const build = await client.createBuild(ws.id, { transition: "delete" }, { signal: jobSignal });
-      say(`delete build ${build.id} queued`);
-      await client.waitForBuild(build.id, { timeoutMs: remaining(), signal: jobSignal, pollMs });
-      return "deleted";
-    });
-  } finally {
-    job.dispose();
-  }
-  return item;
+    }
+    const build = await client.createBuild(ws.id, { transition: "delete" }, { signal: jobSignal });
+    say(`delete build ${build.id} queued`);
+    await client.waitForBuild(build.id, { timeoutMs: remaining(), signal: jobSignal, pollMs });
+    return "deleted";
+  });
 }
 
 async function deleteOneUser(ctx: Ctx, u: User): Promise<CleanupItem> {
   const item = newItem("user", u.username, u.id, null);
-  // Disposed when the item is done: a cleanup of thousands of items leaves no timer or listener per item.
-  const job = boundedSignal(ctx.stop, ctx.opts.jobTimeoutMs);
-  const jobSignal = job.signal;
-  try {
-    await withRetries(ctx, item, jobSignal, async () => {
-      if (!inScope(ctx.scope, u.username) || !ctx.ownership?.ownsUser(u)) return "gone";
-      try {
-        await ctx.client.request("DELETE", `/users/${encodeURIComponent(u.id)}`, { signal: jobSignal });
-      } catch (e) {
-        if (isGone(e)) return "gone";
-        throw e;
-      }
-      return "deleted";
-    });
-  } finally {
-    job.dispose();
-  }
-  return item;
+  return runItemJob(ctx, item, async (jobSignal) =>
+    // Renamed or no longer the run's since the listing: not touched.
+    !inScope(ctx.scope, u.username) || !ctx.ownership?.ownsUser(u) ? "gone" : deleteOrGone(ctx, `/users/${encodeURIComponent(u.id)}`, jobSignal),
+  );
 }
 
 async function deleteOneTemplate(ctx: Ctx, t: Template): Promise<CleanupItem> {
   const item = newItem("template", t.name, t.id, null);
-  // Disposed when the item is done: a cleanup of thousands of items leaves no timer or listener per item.
-  const job = boundedSignal(ctx.stop, ctx.opts.jobTimeoutMs);
-  const jobSignal = job.signal;
+  return runItemJob(ctx, item, async (jobSignal) =>
+    !inScope(ctx.scope, t.name) || !ownsTemplate(t, scopeSelector(ctx.scope)) ? "gone" : deleteOrGone(ctx, `/templates/${encodeURIComponent(t.id)}`, jobSignal),
+  );
+}
+
+/** DELETE `path`; "gone" when the deployment says it no longer exists. */
+async function deleteOrGone(ctx: Ctx, path: string, signal: AbortSignal): Promise<"deleted" | "gone"> {
   try {
-    await withRetries(ctx, item, jobSignal, async () => {
-      if (!inScope(ctx.scope, t.name) || !ownsTemplate(t, scopeSelector(ctx.scope))) return "gone";
-      try {
-        await ctx.client.request("DELETE", `/templates/${encodeURIComponent(t.id)}`, { signal: jobSignal });
-      } catch (e) {
-        if (isGone(e)) return "gone";
-        throw e;
-      }
-      return "deleted";
-    });
-  } finally {
-    job.dispose();
+    await ctx.client.request("DELETE", path, { signal });
+  } catch (e) {
+    if (isGone(e)) return "gone";
+    throw e;
   }
-  return item;
+  return "deleted";
 }
 
 /** The run token a pipeline mints in prepare (src/pipeline/token.ts); a crash leaves it behind. */

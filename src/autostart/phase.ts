@@ -4,6 +4,7 @@
 // fails the run when any workspace fails or is late, as Coder's CLI does.
 import type { SettingKey } from "../config/index.ts";
 import { counter, histogramSeries, latency, rate, ratio, value } from "../results/metric-set.ts";
+import { plannedRunner, type PlannedState } from "../scenario/planned.ts";
 import type { PhaseResult, Runner, UnitResult } from "../scenario/runner.ts";
 import { AutostartInputError, checkOptions, planAutostart, type AutostartPlan } from "./plan.ts";
 import { executeAutostart } from "./run.ts";
@@ -115,10 +116,7 @@ export function autostartPhaseResult(r: AutostartResult): PhaseResult {
   };
 }
 
-export interface AutostartSettings {
-  options: AutostartOptions;
-  plan: AutostartPlan | null;
-}
+export type AutostartSettings = PlannedState<AutostartOptions, AutostartPlan>;
 
 export interface AutostartRunnerOptions {
   /**
@@ -130,25 +128,18 @@ export interface AutostartRunnerOptions {
 }
 
 export function autostartRunner(o: AutostartRunnerOptions = {}): Runner<AutostartSettings> {
-  return {
+  return plannedRunner({
     name: "autostart",
     testName: "autostart",
     settings: SETTINGS,
     presets: () => ["autostart.error_rate<=0%"],
-    validate(c) {
-      const options = autostartOptionsFromConfig(c);
-      const problems = checkOptions(options);
-      if (problems.length) throw new AutostartInputError(problems);
-      return { options, plan: null };
-    },
-    async prepare(ctx, s) {
-      // Planned once: the pipeline plans it in preflight, before its own workspaces exist.
-      return s.plan ? s : { ...s, plan: await planAutostart(ctx.client, s.options) };
-    },
-    async run(ctx, s) {
-      const plan = s.plan ?? (await planAutostart(ctx.client, s.options));
-      const r = await executeAutostart(ctx.client, plan, s.options, { signal: ctx.signal, log: (l, m) => ctx.log[l](m) }, o.users?.(ctx.client, plan));
-      return autostartPhaseResult(r);
-    },
-  };
+    options: autostartOptionsFromConfig,
+    check: checkOptions,
+    inputError: (problems) => new AutostartInputError(problems),
+    plan: (ctx, options) => planAutostart(ctx.client, options),
+    execute: async (ctx, plan, options) =>
+      autostartPhaseResult(
+        await executeAutostart(ctx.client, plan, options, { signal: ctx.signal, log: (l, m) => ctx.log[l](m) }, o.users?.(ctx.client, plan)),
+      ),
+  });
 }

@@ -7,6 +7,7 @@
 import type { SettingKey } from "../config/index.ts";
 import { counter, latency, rate, ratio, samplesSeries, value } from "../results/metric-set.ts";
 import type { MetricSetJSON } from "../results/schema.ts";
+import { plannedRunner, type PlannedState } from "../scenario/planned.ts";
 import type { PhaseResult, Runner, UnitResult } from "../scenario/runner.ts";
 import { dynamicParametersOptionsFromConfig } from "./options.ts";
 import { checkOptions, DynamicParametersInputError, planDynamicParameters } from "./plan.ts";
@@ -95,31 +96,22 @@ export function dynamicParametersPhaseResult(r: DynamicParametersResult): PhaseR
   };
 }
 
-export interface DynamicParametersSettings {
-  options: DynamicParametersOptions;
-  plan: DynamicParametersPlan | null;
-}
+export type DynamicParametersSettings = PlannedState<DynamicParametersOptions, DynamicParametersPlan>;
 
 export function dynamicParametersRunner(): Runner<DynamicParametersSettings> {
-  return {
+  return plannedRunner({
     name: "dynamic-parameters",
     testName: DYNAMIC_PARAMETERS_TEST_NAME,
     settings: SETTINGS,
     presets: () => ["dynamic-parameters.error_rate<=0%"],
-    validate(c) {
-      const options = dynamicParametersOptionsFromConfig(c);
-      const problems = checkOptions(options);
-      if (problems.length) throw new DynamicParametersInputError(problems);
-      return { options, plan: null };
-    },
-    async prepare(ctx, s) {
-      return s.plan ? s : { ...s, plan: await planDynamicParameters(ctx.client, s.options) };
-    },
-    async run(ctx, s) {
-      const plan = s.plan ?? (await planDynamicParameters(ctx.client, s.options));
+    options: dynamicParametersOptionsFromConfig,
+    check: checkOptions,
+    inputError: (problems) => new DynamicParametersInputError(problems),
+    plan: (ctx, options) => planDynamicParameters(ctx.client, options),
+    async execute(ctx, plan, options) {
       const done: SessionResult[] = [];
       ctx.live(() => dynamicParametersMetricSet(done));
-      const r = await executeDynamicParameters(ctx.client, plan, s.options, {
+      const r = await executeDynamicParameters(ctx.client, plan, options, {
         signal: ctx.signal,
         log: (l, m) => ctx.log[l](m),
         runUnits: ctx.runUnits,
@@ -127,5 +119,5 @@ export function dynamicParametersRunner(): Runner<DynamicParametersSettings> {
       });
       return dynamicParametersPhaseResult(r);
     },
-  };
+  });
 }

@@ -5,6 +5,7 @@
 // `notifications.error_rate<=0%` fail the run on any missing receipt or failed user, as Coder's CLI does.
 import type { SettingKey } from "../config/index.ts";
 import { counter, histogramSeries, latency, rate, ratio, value } from "../results/metric-set.ts";
+import { plannedRunner, type PlannedState } from "../scenario/planned.ts";
 import type { PhaseResult, Runner, UnitResult } from "../scenario/runner.ts";
 import { notificationsOptionsFromConfig } from "./options.ts";
 import { checkNotificationsOptions, NotificationsInputError, planNotifications, type NotificationsPlan } from "./plan.ts";
@@ -98,30 +99,19 @@ export function notificationsPhaseResult(r: NotificationsResult): PhaseResult {
   };
 }
 
-export interface NotificationsSettings {
-  options: NotificationsOptions;
-  plan: NotificationsPlan | null;
-}
+export type NotificationsSettings = PlannedState<NotificationsOptions, NotificationsPlan>;
 
 export function notificationsRunner(): Runner<NotificationsSettings> {
-  return {
+  return plannedRunner({
     name: "notifications",
     testName: "notifications",
     settings: SETTINGS,
     presets: () => ["notifications.missing<=0", "notifications.error_rate<=0%"],
-    validate(c) {
-      const options = notificationsOptionsFromConfig(c);
-      const problems = checkNotificationsOptions(options);
-      if (problems.length) throw new NotificationsInputError(problems);
-      return { options, plan: null };
-    },
-    async prepare(ctx, s) {
-      return s.plan ? s : { ...s, plan: await planNotifications(ctx.client, s.options) };
-    },
-    async run(ctx, s) {
-      const plan = s.plan ?? (await planNotifications(ctx.client, s.options));
-      const r = await executeNotifications(ctx.client, plan, s.options, { signal: ctx.signal, log: (l, m) => ctx.log[l](m) });
-      return notificationsPhaseResult(r);
-    },
-  };
+    options: notificationsOptionsFromConfig,
+    check: checkNotificationsOptions,
+    inputError: (problems) => new NotificationsInputError(problems),
+    plan: (ctx, options) => planNotifications(ctx.client, options),
+    execute: async (ctx, plan, options) =>
+      notificationsPhaseResult(await executeNotifications(ctx.client, plan, options, { signal: ctx.signal, log: (l, m) => ctx.log[l](m) })),
+  });
 }

@@ -3,6 +3,7 @@
 // prebuilds.error_rate. Preset: `prebuilds.error_rate<=0` (Coder's CLI fails when any runner fails).
 import type { SettingKey } from "../config/index.ts";
 import { counter, rate, ratio, samplesSeries, latency, value } from "../results/metric-set.ts";
+import { plannedRunner, type PlannedState } from "../scenario/planned.ts";
 import type { PhaseResult, Runner, UnitResult } from "../scenario/runner.ts";
 import { prebuildsOptionsFromConfig } from "./options.ts";
 import { checkOptions, planPrebuilds, PrebuildsInputError, type PrebuildsPlan } from "./plan.ts";
@@ -72,30 +73,19 @@ export function prebuildsPhaseResult(r: PrebuildsResult): PhaseResult {
   };
 }
 
-export interface PrebuildsSettingsState {
-  options: PrebuildsOptions;
-  plan: PrebuildsPlan | null;
-}
+export type PrebuildsSettingsState = PlannedState<PrebuildsOptions, PrebuildsPlan>;
 
 export function prebuildsRunner(extra: Partial<PrebuildsOptions> = {}): Runner<PrebuildsSettingsState> {
-  return {
+  return plannedRunner({
     name: "prebuilds",
     testName: "prebuilds",
     settings: SETTINGS,
     presets: () => ["prebuilds.error_rate<=0"],
-    validate(c) {
-      const options = { ...prebuildsOptionsFromConfig(c), ...extra };
-      const problems = checkOptions(options);
-      if (problems.length) throw new PrebuildsInputError(problems);
-      return { options, plan: null };
-    },
-    async prepare(ctx, s) {
-      return s.plan ? s : { ...s, plan: await planPrebuilds(ctx.client, s.options, ctx.signal) };
-    },
-    async run(ctx, s) {
-      const plan = s.plan ?? (await planPrebuilds(ctx.client, s.options, ctx.signal));
-      const r = await executePrebuilds(ctx.client, plan, s.options, { signal: ctx.signal, log: (l, m) => ctx.log[l](m) });
-      return prebuildsPhaseResult(r);
-    },
-  };
+    options: (c) => ({ ...prebuildsOptionsFromConfig(c), ...extra }),
+    check: checkOptions,
+    inputError: (problems) => new PrebuildsInputError(problems),
+    plan: (ctx, options) => planPrebuilds(ctx.client, options, ctx.signal),
+    execute: async (ctx, plan, options) =>
+      prebuildsPhaseResult(await executePrebuilds(ctx.client, plan, options, { signal: ctx.signal, log: (l, m) => ctx.log[l](m) })),
+  });
 }

@@ -4,6 +4,7 @@
 import type { SettingKey } from "../config/index.ts";
 import type { CreatePlan } from "../create/types.ts";
 import { counter, histogramSeries, latency, rate, ratio, value } from "../results/metric-set.ts";
+import { plannedRunner, type PlannedState } from "../scenario/planned.ts";
 import type { PhaseResult, Runner, UnitResult } from "../scenario/runner.ts";
 import { taskStatusOptionsFromConfig } from "./options.ts";
 import { checkOptions, planTaskStatus, TaskStatusInputError } from "./plan.ts";
@@ -57,30 +58,21 @@ export function taskStatusPhaseResult(r: TaskStatusResult): PhaseResult {
   };
 }
 
-export interface TaskStatusSettings {
-  options: TaskStatusOptions;
-  plan: CreatePlan | null;
-}
+export type TaskStatusSettings = PlannedState<TaskStatusOptions, CreatePlan>;
 
 export function taskStatusRunner(extra: Partial<TaskStatusOptions> = {}): Runner<TaskStatusSettings> {
-  return {
+  return plannedRunner({
     name: "task-status",
     testName: "task-status",
     settings: SETTINGS,
     presets: () => ["task-status.missing_rate<=0"],
-    validate(c) {
-      const options = { ...taskStatusOptionsFromConfig(c), ...extra };
-      const problems = checkOptions(options);
-      if (problems.length) throw new TaskStatusInputError(problems);
-      return { options, plan: null };
-    },
-    async prepare(ctx, s) {
-      return s.plan ? s : { ...s, plan: await planTaskStatus(ctx.client, s.options) };
-    },
-    async run(ctx, s) {
-      const plan = s.plan ?? (await planTaskStatus(ctx.client, s.options));
-      const r = await executeTaskStatus(ctx.client, plan, s.options, { signal: ctx.signal, log: (l, m) => ctx.log[l](m), token: ctx.config.token });
-      return taskStatusPhaseResult(r);
-    },
-  };
+    options: (c) => ({ ...taskStatusOptionsFromConfig(c), ...extra }),
+    check: checkOptions,
+    inputError: (problems) => new TaskStatusInputError(problems),
+    plan: (ctx, options) => planTaskStatus(ctx.client, options),
+    execute: async (ctx, plan, options) =>
+      taskStatusPhaseResult(
+        await executeTaskStatus(ctx.client, plan, options, { signal: ctx.signal, log: (l, m) => ctx.log[l](m), token: ctx.config.token }),
+      ),
+  });
 }

@@ -5,6 +5,7 @@ import type { SettingKey } from "../config/index.ts";
 import { latency, rate, ratio, samplesSeries } from "../results/metric-set.ts";
 import type { MetricSetJSON } from "../results/schema.ts";
 import { formatMs } from "../results/stats.ts";
+import { plannedRunner, type PlannedState } from "../scenario/planned.ts";
 import type { PhaseResult, Runner } from "../scenario/runner.ts";
 import {
   checkCreateUsersOptions,
@@ -69,36 +70,27 @@ export function createUsersPhaseResult(r: CreateUsersResult): PhaseResult {
   };
 }
 
-export interface CreateUsersSettings {
-  options: CreateUsersOptions;
-  plan: CreateUsersPlan | null;
-}
+export type CreateUsersSettings = PlannedState<CreateUsersOptions, CreateUsersPlan>;
 
 export function createUsersRunner(): Runner<CreateUsersSettings> {
-  return {
+  return plannedRunner({
     name: "create-users",
     testName: "createusers",
     settings: SETTINGS,
     presets: () => ["create-users.error_rate<=0%"],
-    validate(c) {
-      const options: CreateUsersOptions = {
-        pool: c.runId,
-        count: c.cuCount,
-        templateAdminPercentage: c.cuTemplateAdminPercentage,
-        concurrency: c.cuConcurrency,
-      };
-      const problems = checkCreateUsersOptions(options);
-      if (problems.length) throw new CreateUsersInputError(problems);
-      return { options, plan: null };
-    },
-    async prepare(ctx, s) {
-      return s.plan ? s : { ...s, plan: await planCreateUsers(ctx.client, s.options) };
-    },
-    async run(ctx, s) {
-      const plan = s.plan ?? (await planCreateUsers(ctx.client, s.options));
+    options: (c): CreateUsersOptions => ({
+      pool: c.runId,
+      count: c.cuCount,
+      templateAdminPercentage: c.cuTemplateAdminPercentage,
+      concurrency: c.cuConcurrency,
+    }),
+    check: checkCreateUsersOptions,
+    inputError: (problems) => new CreateUsersInputError(problems),
+    plan: (ctx, options) => planCreateUsers(ctx.client, options),
+    async execute(ctx, plan, options) {
       const done: UserRecord[] = [];
       ctx.live(() => createUsersMetricSet(done));
-      const r = await executeCreateUsers(ctx.client, plan, s.options, {
+      const r = await executeCreateUsers(ctx.client, plan, options, {
         signal: ctx.signal,
         runUnits: ctx.runUnits,
         log: (l, m) => ctx.log[l](m),
@@ -106,5 +98,5 @@ export function createUsersRunner(): Runner<CreateUsersSettings> {
       });
       return createUsersPhaseResult(r);
     },
-  };
+  });
 }

@@ -5,6 +5,7 @@
 // the run when any user fails, as Coder's CLI does.
 import type { SettingKey } from "../config/index.ts";
 import { counter, histogramSeries, latency, rate, ratio, value } from "../results/metric-set.ts";
+import { plannedRunner, type PlannedState } from "../scenario/planned.ts";
 import type { PhaseResult, Runner, UnitResult } from "../scenario/runner.ts";
 import { checkOptions, planWorkspaceUpdates, WorkspaceUpdatesInputError, type WorkspaceUpdatesPlan } from "./plan.ts";
 import { executeWorkspaceUpdates } from "./run.ts";
@@ -70,31 +71,19 @@ export function workspaceUpdatesPhaseResult(r: WorkspaceUpdatesResult): PhaseRes
   };
 }
 
-export interface WorkspaceUpdatesSettings {
-  options: WorkspaceUpdatesOptions;
-  plan: WorkspaceUpdatesPlan | null;
-}
+export type WorkspaceUpdatesSettings = PlannedState<WorkspaceUpdatesOptions, WorkspaceUpdatesPlan>;
 
 export function workspaceUpdatesRunner(): Runner<WorkspaceUpdatesSettings> {
-  return {
+  return plannedRunner({
     name: "workspace-updates",
     testName: "workspaceupdates",
     settings: SETTINGS,
     presets: () => ["workspace-updates.error_rate<=0%"],
-    validate(c) {
-      const options = workspaceUpdatesOptionsFromConfig(c);
-      const problems = checkOptions(options);
-      if (problems.length) throw new WorkspaceUpdatesInputError(problems);
-      return { options, plan: null };
-    },
-    async prepare(ctx, s) {
-      // Planned once: the pipeline plans it in preflight, before its own workspaces exist.
-      return s.plan ? s : { ...s, plan: await planWorkspaceUpdates(ctx.client, s.options) };
-    },
-    async run(ctx, s) {
-      const plan = s.plan ?? (await planWorkspaceUpdates(ctx.client, s.options));
-      const r = await executeWorkspaceUpdates(ctx.client, plan, s.options, { signal: ctx.signal, log: (l, m) => ctx.log[l](m) });
-      return workspaceUpdatesPhaseResult(r);
-    },
-  };
+    options: workspaceUpdatesOptionsFromConfig,
+    check: checkOptions,
+    inputError: (problems) => new WorkspaceUpdatesInputError(problems),
+    plan: (ctx, options) => planWorkspaceUpdates(ctx.client, options),
+    execute: async (ctx, plan, options) =>
+      workspaceUpdatesPhaseResult(await executeWorkspaceUpdates(ctx.client, plan, options, { signal: ctx.signal, log: (l, m) => ctx.log[l](m) })),
+  });
 }

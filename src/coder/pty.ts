@@ -217,10 +217,9 @@ export function openAuthedWebSocket(url: URL, opts: AuthedWebSocketOptions): Pro
           if (next && next.host === url.host) {
             req.destroy();
             const target = next;
-            settled = true;
-            clearTimeout(handshakeTimer);
-            opts.signal?.removeEventListener("abort", onAbort);
-            openAuthedWebSocket(target, { ...opts, sameOriginRedirects: (opts.sameOriginRedirects ?? 0) - 1 }).then(resolve, reject);
+            settle(() => {
+              openAuthedWebSocket(target, { ...opts, sameOriginRedirects: (opts.sameOriginRedirects ?? 0) - 1 }).then(resolve, reject);
+            });
             return;
           }
         }

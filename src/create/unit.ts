@@ -64,8 +64,7 @@ export function notStartedUnit(plan: CreatePlan, index: number, reason: StopReas
 
 function emptyTimings(): Record<CreateStage, number | null> {
   // A literal (one object shape for every unit) rather than Object.fromEntries over CREATE_STAGES.
-  const t: Record<CreateStage, number | null> = { user: null, login: null, create: null, queue: null, build: null, agent: null, command: null, total: null };
-  return t;
+  return { user: null, login: null, create: null, queue: null, build: null, agent: null, command: null, total: null };
 }
 
 /** One workspace; `unit` is its signal from the shared unit runner (the stop bounded by --job-timeout). */

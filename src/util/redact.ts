@@ -47,14 +47,19 @@ function addForms(s: string): void {
       else hi = mid;
     }
     patterns.splice(lo, 0, f);
-    for (let i = 0; i + FRAGMENT_LENGTH <= f.length; i++) grams.add(f.slice(i, i + FRAGMENT_LENGTH));
+    addFragments(grams, f);
   }
 }
 
 function fragmentsOf(values: Iterable<string>): Set<string> {
   const out = new Set<string>();
-  for (const v of values) for (let i = 0; i + FRAGMENT_LENGTH <= v.length; i++) out.add(v.slice(i, i + FRAGMENT_LENGTH));
+  for (const v of values) addFragments(out, v);
   return out;
+}
+
+/** Adds every FRAGMENT_LENGTH-character piece of `v` to `set`. */
+function addFragments(set: Set<string>, v: string): void {
+  for (let i = 0; i + FRAGMENT_LENGTH <= v.length; i++) set.add(v.slice(i, i + FRAGMENT_LENGTH));
 }
 
 /** Hides every maximal run of text covered by FRAGMENT_LENGTH-character pieces of a secret. */

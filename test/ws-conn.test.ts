@@ -176,6 +176,40 @@ test("the handshake timeout is the dial's own timer: a far end that never answer
   }
 });
 
+test("a redirect whose answer outlasts the handshake timeout is not followed: the dial fails with ETIMEDOUT and opens no second socket", async () => {
+  const { createServer } = await import("node:net");
+  const { CoderApiError } = await import("../src/coder/index.ts");
+  const requests: string[] = [];
+  // Answers the upgrade with a same-origin 302 whose body never completes.
+  const slow = createServer((s) => {
+    s.once("data", (d: Buffer) => {
+      requests.push(d.toString("latin1").split("\r\n")[0]!);
+      s.write("HTTP/1.1 302 Found\r\nLocation: /moved\r\nContent-Length: 100\r\n\r\n{");
+    });
+    s.on("error", () => {});
+  });
+  await new Promise<void>((r) => slow.listen(0, "127.0.0.1", r));
+  try {
+    const port = (slow.address() as AddressInfo).port;
+    const client = new CoderClient({ url: new URL(`http://127.0.0.1:${port}/`), token: "loopback-test-not-a-secret" });
+    const timeoutMs = 200;
+    const err = await client.openWebSocket(new URL(`ws://127.0.0.1:${port}/x`), { handshakeTimeoutMs: timeoutMs, sameOriginRedirects: 1 }).then(
+      () => assert.fail("a handshake that timed out opened"),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof CoderApiError, String(err));
+    assert.equal(err.code, "ETIMEDOUT");
+    // The 302's body is read for at most the handshake timeout from its arrival, so its reader gives up after the
+    // dial did; a timer set now for twice as long fires after it (timers fire in deadline order). Then the far end
+    // is given a moment to see a redirected dial, if one was made (a bounded absence check, not synchronisation).
+    await new Promise((r) => setTimeout(r, 2 * timeoutMs));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(requests, ["GET /x HTTP/1.1"]);
+  } finally {
+    slow.close();
+  }
+});
+
 test("traffic dials frame with an all-zero masking key (a shared tick buffer goes out as it is); other websockets mask at random", async () => {
   // A server that reads the raw bytes of the first client frame: FIN/opcode, MASK|len, [ext len], 4-byte key.
   const keys: Buffer[] = [];

@@ -4,15 +4,16 @@
  *
  *   npm run bench -- [--steps 500,1000,2000,4000] [--duration 10] [--ramp 1]
  *                    [--tools ours,raw-ws,artillery] [--first-fail] [--stop-below 0.9] [--pin 0:1|none] [--profile]
- *                    [--no-ssh] [--ssh-conns 500] [--no-create-workspaces] [--cw-count 1000] [--out bench/results]
+ *                    [--no-ssh] [--ssh-conns 500] [--no-create-workspaces] [--cw-count 1000] [--no-request-gap]
+ *                    [--out bench/results]
  *
  * For each N (ascending) each tool still in the race runs once in its own process against the echo server
  * (its own process too), the tool pinned to one CPU and the echo server and this harness to the others
  * (taskset, bench/lib/pin.ts). Every tool runs every step (--stop-below R: a tool stops after a step where
  * it moved less than R of the target; --first-fail: after the first N it does not hold). The table is printed and the whole run is written
  * as JSON to <out>/traffic-<timestamp>.json (and <out>/latest.json). Then our SSH per-connection cost next
- * to the app path (bench/ssh-cost.ts) and the create-workspaces client cost. A short run:
- * --steps 500 --duration 5 --no-create-workspaces.
+ * to the app path (bench/ssh-cost.ts), the create-workspaces client cost and the CPU of one API request after
+ * idle gaps (bench/request-gap.ts). A short run: --steps 500 --duration 5 --no-create-workspaces --no-request-gap.
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { spawn } from "node:child_process";
@@ -177,6 +178,8 @@ const sshCost = has("no-ssh") ? { skipped: "--no-ssh" } : await runSshCost();
 
 const createWorkspaces = has("no-create-workspaces") ? { skipped: "--no-create-workspaces" } : await runCreateWorkspacesBench();
 
+const requestGap = has("no-request-gap") ? { skipped: "--no-request-gap" } : await runRequestGapBench();
+
 const doc: BenchDocument = {
   kind: "traffic-bench",
   createdAt: new Date().toISOString(),
@@ -192,6 +195,7 @@ const doc: BenchDocument = {
   oursOverPeers: oursOver,
   sshCost,
   createWorkspaces,
+  requestGap,
   ...(profile ? { profile } : {}),
 };
 mkdirSync(outDir, { recursive: true });
@@ -254,6 +258,19 @@ async function runCreateWorkspacesBench(): Promise<unknown> {
     );
   }
   return { count, runs };
+}
+
+/**
+ * CPU per API request after idle gaps (bench/request-gap.ts), the product's client next to Node's http client:
+ * why create-workspaces costs more per workspace at low concurrency. Its JSON is embedded as `requestGap`.
+ */
+async function runRequestGapBench(): Promise<unknown> {
+  console.log(`\nrequest CPU after idle gaps (bench/request-gap.ts):`);
+  const { code, out } = await runScript(join(ROOT, "bench", "request-gap.ts"), ["--out", workDir]);
+  for (const line of out.split("\n").filter((l) => /^\s+(gap|\(per|\d)/.test(l))) console.log(line);
+  const file = /wrote (.*\.json)/.exec(out)?.[1];
+  if (code !== 0 || !file) return { failed: `exit ${code}`, outputTail: out.slice(-2000) };
+  return JSON.parse(readFileSync(file, "utf8")) as unknown;
 }
 
 function runScript(script: string, args: string[]): Promise<{ code: number | null; out: string }> {

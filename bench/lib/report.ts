@@ -48,6 +48,7 @@ export interface BenchDocument {
   oursOverPeers?: OursOverPeer[];
   sshCost?: unknown;
   createWorkspaces?: unknown;
+  requestGap?: unknown;
   profile?: unknown;
 }
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env -S npx tsx
 // Benchmark: what one API request costs the client's CPU when it follows an idle gap. The same request
 // (GET /api/v2/users/me, one at a time, against the simulator in a child process) is sent back to back and
-// after sleeping 1, 5, 25 and 100 ms, through the product's CoderClient and through Node's own http client
-// (keep-alive, one socket: the floor any Node client pays). It explains create-workspaces' cost at low
+// after sleeping 1, 5, 25 and 100 ms, through the product's CoderClient and, for comparison, Node's own http
+// client (keep-alive, one socket). It explains create-workspaces' cost at low
 // concurrency, where the runner spends most of a phase waiting between requests (bench/README.md).
 //   node --import tsx bench/request-gap.ts [--gaps 0,1,5,25,100] [--requests 400] [--out DIR]
 import { existsSync, mkdirSync, openSync, readSync, writeFileSync } from "node:fs";

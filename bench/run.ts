@@ -214,11 +214,7 @@ async function runSshCost(): Promise<unknown> {
   console.log(`\nssh per-connection cost (bench/ssh-cost.ts, ${conns} connections):`);
   const args = ["--conns", conns, "--duration", String(durationMs / 1000), "--ramp", String(rampMs / 1000), "--out", workDir];
   if (argOf(argv, "pin", "")) args.push("--pin", argOf(argv, "pin"));
-  const { code, out } = await runScript(join(ROOT, "bench", "ssh-cost.ts"), args);
-  for (const line of out.split("\n").filter((l) => /^\s+(app|ssh) |^ssh \/ app/.test(l))) console.log(line);
-  const file = /wrote (.*\.json)/.exec(out)?.[1];
-  if (code !== 0 || !file) return { failed: `exit ${code}`, outputTail: out.slice(-2000) };
-  return JSON.parse(readFileSync(file, "utf8")) as unknown;
+  return runJsonScript("ssh-cost.ts", args, /^\s+(app|ssh) |^ssh \/ app/);
 }
 
 /**
@@ -266,8 +262,16 @@ async function runCreateWorkspacesBench(): Promise<unknown> {
  */
 async function runRequestGapBench(): Promise<unknown> {
   console.log(`\nrequest CPU after idle gaps (bench/request-gap.ts):`);
-  const { code, out } = await runScript(join(ROOT, "bench", "request-gap.ts"), ["--out", workDir]);
-  for (const line of out.split("\n").filter((l) => /^\s+(gap|\(per|\d)/.test(l))) console.log(line);
+  return runJsonScript("request-gap.ts", ["--out", workDir], /^\s+(gap|\(per|\d)/);
+}
+
+/**
+ * Runs a bench script that writes its figures as JSON ("wrote <file>"), echoes the lines of its output that
+ * `show` matches, and returns the JSON (or what failed, with the output's tail).
+ */
+async function runJsonScript(script: string, args: string[], show: RegExp): Promise<unknown> {
+  const { code, out } = await runScript(join(ROOT, "bench", script), args);
+  for (const line of out.split("\n").filter((l) => show.test(l))) console.log(line);
   const file = /wrote (.*\.json)/.exec(out)?.[1];
   if (code !== 0 || !file) return { failed: `exit ${code}`, outputTail: out.slice(-2000) };
   return JSON.parse(readFileSync(file, "utf8")) as unknown;

@@ -58,6 +58,23 @@ test("redactDeep walks JSON values, keys, arrays and errors without mutating the
   clearSecrets();
 });
 
+test("logger.atLevel handed on unbound: the level's line, debug only when verbose, the message not re-formatted", () => {
+  const out = new CaptureStream();
+  const log = new Logger();
+  log.setStream(out);
+  const { atLevel } = log.child("notifications");
+  atLevel("warn", "50%s done");
+  atLevel("debug", "hidden debug");
+  log.setVerbose(true);
+  atLevel("debug", "shown debug");
+  atLevel("error", "boom");
+  const lines = out.text().trimEnd().split("\n");
+  assert.equal(lines.length, 3, out.text());
+  assert.match(lines[0]!, / WARN  \[notifications\] 50%s done$/);
+  assert.match(lines[1]!, / DEBUG \[notifications\] shown debug$/);
+  assert.match(lines[2]!, / ERROR \[notifications\] boom$/);
+});
+
 test("logger: ISO timestamps, levels, debug only when verbose, redaction, file tee", () => {
   clearSecrets();
   registerSecret(TOKEN);

@@ -139,7 +139,7 @@ export function autostartRunner(o: AutostartRunnerOptions = {}): Runner<Autostar
     plan: (ctx, options) => planAutostart(ctx.client, options),
     execute: async (ctx, plan, options) =>
       autostartPhaseResult(
-        await executeAutostart(ctx.client, plan, options, { signal: ctx.signal, log: (l, m) => ctx.log[l](m) }, o.users?.(ctx.client, plan)),
+        await executeAutostart(ctx.client, plan, options, { signal: ctx.signal, log: ctx.log.atLevel }, o.users?.(ctx.client, plan)),
       ),
   });
 }

@@ -1,4 +1,5 @@
 // Shapes of an autostart run: its options, one record per workspace, and the outcome.
+import type { LogFn } from "../util/log.ts";
 import type { CleanupOptions, CleanupResult } from "../cleanup/types.ts";
 import type { PercentileSummary } from "../traffic/histogram.ts";
 import type { StopCause } from "../util/signals.ts";
@@ -144,7 +145,7 @@ export interface AutostartResult {
 
 export interface AutostartHooks {
   signal?: AbortSignal;
-  log?: (level: "debug" | "info" | "warn" | "error", msg: string) => void;
+  log?: LogFn;
   clock?: AutostartClock;
   /** Called once every workspace is stopped (the barrier), before any schedule is set. */
   onBarrier?: () => void | Promise<void>;

@@ -109,7 +109,7 @@ export function cleanupRunner(o: { runId: string | null; ownTokenId?: string; st
       };
     },
     async run(ctx, s) {
-      const log = (l: "debug" | "info" | "warn" | "error", m: string): void => ctx.log[l](m);
+      const log = ctx.log.atLevel;
       // Load types that change deployment-wide state first (prebuilds: its templates with their prebuilt
       // workspaces, the reconciliation setting), so the generic cleanup then finds their templates empty or gone.
       const pb = await restorePrebuildsSetting(ctx.client, ctx.config.resultsDir, s.options.all ? { all: true } : { runId: s.options.runId! }, log).catch(

@@ -91,7 +91,7 @@ export function cleanupPrepareRunner(o: { ownTokenId?: string } = {}): Runner<Cl
       ctx.log.info(s.runIds.length ? `cleanup-prepare: earlier run(s) ${s.runIds.join(", ")}` : "cleanup-prepare: no earlier run left anything to clean up");
       const results: CleanupResult[] = [];
       for (const runId of s.runIds) {
-        results.push(await cleanupRun(ctx.client, { ...s.options, runId }, { log: (l, m) => ctx.log[l](m) }));
+        results.push(await cleanupRun(ctx.client, { ...s.options, runId }, { log: ctx.log.atLevel }));
       }
       const merged = cleanupPhaseResult(mergeCleanupResults(results, startedAt));
       return { ...merged, extra: { ...merged.extra, run_ids: s.runIds } };

@@ -1,4 +1,5 @@
 // Shapes of a cleanup: what to remove, and what happened to each workspace and user.
+import type { LogFn } from "../util/log.ts";
 
 export interface CleanupOptions {
   /** Remove this run's resources (prefix scaletest-<runId>-) ... */
@@ -30,7 +31,7 @@ export interface CleanupHooks {
   /** Stops starting deletions and ends waits (what is left is reported). */
   signal?: AbortSignal;
   progress?: false | { label?: string; tty?: boolean; intervalMs?: number };
-  log?: (level: "debug" | "info" | "warn" | "error", msg: string) => void;
+  log?: LogFn;
 }
 
 export interface CleanupItem {

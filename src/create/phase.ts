@@ -131,7 +131,7 @@ export function createRunner(opts: { pipeline: boolean } = { pipeline: false }):
       ctx.live(() => createMetricSet(done));
       const r = await executeCreate(ctx.client, plan, { ...s.options, noCleanup: true }, {
         signal: ctx.signal,
-        log: (l, m) => ctx.log[l](m),
+        log: ctx.log.atLevel,
         onUnitDone: (u) => done.push(u),
         runUnits: ctx.runUnits,
       });
@@ -141,7 +141,7 @@ export function createRunner(opts: { pipeline: boolean } = { pipeline: false }):
       if (s.noCleanup) return;
       ctx.log.info(`cleaning up run ${ctx.runId} (--no-cleanup keeps the workspaces)`);
       // Not the phase's signal: after an interruption, cleanup is exactly what should still run.
-      const c = await cleanupRun(ctx.client, { runId: ctx.runId, ...s.cleanup }, { log: (l, m) => ctx.log[l](m) });
+      const c = await cleanupRun(ctx.client, { runId: ctx.runId, ...s.cleanup }, { log: ctx.log.atLevel });
       result.harnessExtra = { ...result.harnessExtra, cleanup: cleanupHarnessJSON(c) };
       result.text += `\n${renderCleanupText(c)}`;
       if (c.exit_code !== 0) result.failed = `cleanup after create left ${c.remaining.length} resource(s) behind`;

@@ -1,4 +1,5 @@
 // Shapes of a create-workspaces run: its options, one record per workspace, and the outcome.
+import type { LogFn } from "../util/log.ts";
 import type { Organization, Template, User, WorkspaceBuildParameter } from "../coder/types.ts";
 import type { StatsSummary } from "../results/stats.ts";
 import type { CleanupResult } from "../cleanup/types.ts";
@@ -73,7 +74,7 @@ export interface CreateHooks {
   onStage?: (stage: CreateStage, ms: number) => void;
   /** Live progress line (default: on). */
   progress?: false | { label?: string; tty?: boolean; intervalMs?: number };
-  log?: (level: "debug" | "info" | "warn" | "error", msg: string) => void;
+  log?: LogFn;
   /** The harness's unit runner (RunnerContext.runUnits); default: the same runner, bound to `signal` only. */
   runUnits?: BoundRunUnits;
 }

@@ -113,7 +113,7 @@ export function dynamicParametersRunner(): Runner<DynamicParametersSettings> {
       ctx.live(() => dynamicParametersMetricSet(done));
       const r = await executeDynamicParameters(ctx.client, plan, options, {
         signal: ctx.signal,
-        log: (l, m) => ctx.log[l](m),
+        log: ctx.log.atLevel,
         runUnits: ctx.runUnits,
         onSessionDone: (x) => done.push(x),
       });

@@ -3,6 +3,7 @@
 // (./setup.ts), then run every session at once (Coder's concurrent strategy), each bounded by
 // --job-timeout and the whole run by --timeout. Nothing is left to clean up: the sessions only read, and
 // the versions stay as Coder's tool leaves them (a template's versions are its history).
+import type { LogFn } from "../util/log.ts";
 import type { CoderClient } from "../coder/client.ts";
 import { runUnits, type BoundRunUnits } from "../scenario/units.ts";
 import { withTimeout } from "../util/abort.ts";
@@ -15,7 +16,7 @@ import type { DynamicParametersOptions, DynamicParametersPlan, DynamicParameters
 
 export interface DynamicParametersHooks {
   signal?: AbortSignal;
-  log?: (level: "debug" | "info" | "warn" | "error", msg: string) => void;
+  log?: LogFn;
   /** The harness's unit runner (RunnerContext.runUnits); default: the same runner, bound to `signal` only. */
   runUnits?: BoundRunUnits;
   onSessionDone?: (s: SessionResult) => void;

@@ -1,6 +1,7 @@
 // Coder's SetupPartitions: one distinct template version per partition (upload the archive, create the
 // version; the first one creates the template when it is missing), then poll every version until its
 // import succeeded. Any other outcome (failed, canceled, no provisioner matched, timeout) fails the setup.
+import type { LogFn } from "../util/log.ts";
 import type { CoderClient } from "../coder/client.ts";
 import type { TemplateVersion } from "../coder/types.ts";
 import { sleep } from "../util/sleep.ts";
@@ -21,7 +22,6 @@ export interface SetupOutcome {
   partitions: Partition[];
 }
 
-type Log = (level: "debug" | "info" | "warn" | "error", msg: string) => void;
 
 async function newVersion(client: CoderClient, plan: DynamicParametersPlan, templateId: string | undefined, signal?: AbortSignal): Promise<TemplateVersion> {
   const fileId = await uploadTar(client, templateArchive(), signal);
@@ -48,7 +48,7 @@ export async function setupPartitions(
   client: CoderClient,
   plan: DynamicParametersPlan,
   o: DynamicParametersOptions,
-  hooks: { signal?: AbortSignal; log?: Log } = {},
+  hooks: { signal?: AbortSignal; log?: LogFn } = {},
 ): Promise<SetupOutcome> {
   const log = hooks.log ?? (() => {});
   const { signal } = hooks;

@@ -112,6 +112,6 @@ export function notificationsRunner(): Runner<NotificationsSettings> {
     inputError: (problems) => new NotificationsInputError(problems),
     plan: (ctx, options) => planNotifications(ctx.client, options),
     execute: async (ctx, plan, options) =>
-      notificationsPhaseResult(await executeNotifications(ctx.client, plan, options, { signal: ctx.signal, log: (l, m) => ctx.log[l](m) })),
+      notificationsPhaseResult(await executeNotifications(ctx.client, plan, options, { signal: ctx.signal, log: ctx.log.atLevel })),
   });
 }

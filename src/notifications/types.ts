@@ -1,4 +1,5 @@
 // Shapes of a notifications run: its options, one record per user, and the outcome.
+import type { LogFn } from "../util/log.ts";
 import type { CleanupOptions, CleanupResult } from "../cleanup/types.ts";
 import type { PercentileSummary } from "../traffic/histogram.ts";
 import type { StopCause } from "../util/signals.ts";
@@ -129,5 +130,5 @@ export interface NotificationsResult {
 
 export interface NotificationsHooks {
   signal?: AbortSignal;
-  log?: (level: "debug" | "info" | "warn" | "error", msg: string) => void;
+  log?: LogFn;
 }

@@ -86,6 +86,6 @@ export function prebuildsRunner(extra: Partial<PrebuildsOptions> = {}): Runner<P
     inputError: (problems) => new PrebuildsInputError(problems),
     plan: (ctx, options) => planPrebuilds(ctx.client, options, ctx.signal),
     execute: async (ctx, plan, options) =>
-      prebuildsPhaseResult(await executePrebuilds(ctx.client, plan, options, { signal: ctx.signal, log: (l, m) => ctx.log[l](m) })),
+      prebuildsPhaseResult(await executePrebuilds(ctx.client, plan, options, { signal: ctx.signal, log: ctx.log.atLevel })),
   });
 }

@@ -2,6 +2,7 @@
 // (so it works after the run was killed): the run's templates (scaletest-<run-id>-NNNN created by the
 // runner) are emptied of their prebuilt workspaces and deleted, then the reconciliation setting is put back
 // to the value recorded before the run first changed it.
+import type { LogFn } from "../util/log.ts";
 import type { CoderClient } from "../coder/client.ts";
 import type { Template } from "../coder/types.ts";
 import { ownsTemplate, type RunSelector } from "../util/ownership.ts";
@@ -21,7 +22,7 @@ export async function restorePrebuildsSetting(
   client: CoderClient,
   resultsDir: string,
   sel: RunSelector,
-  log: (level: "debug" | "info" | "warn" | "error", msg: string) => void = () => {},
+  log: LogFn = () => {},
 ): Promise<RestoreOutcome> {
   const out: RestoreOutcome = { templates: null, restored: [], failed: [] };
   const runner = await client.me();

@@ -7,6 +7,7 @@
 // kept as a timeline. Cleanup deletes what is left (failed deletions only are retried, 3 attempts in all,
 // as Coder's runner) and the templates; the reconciliation setting is restored to what it was in every
 // case, from the record written before the first change.
+import type { LogFn } from "../util/log.ts";
 import pLimit from "p-limit";
 import type { CoderClient } from "../coder/client.ts";
 import type { Workspace } from "../coder/types.ts";
@@ -22,7 +23,7 @@ import type { CleanupOutcome, JobCounts, PrebuildsAction, PrebuildsOptions, Preb
 
 export interface PrebuildsHooks {
   signal?: AbortSignal;
-  log?: (level: "debug" | "info" | "warn" | "error", msg: string) => void;
+  log?: LogFn;
 }
 
 /** Bound on the timeline (samples beyond it are counted, not kept). */

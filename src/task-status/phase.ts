@@ -72,7 +72,7 @@ export function taskStatusRunner(extra: Partial<TaskStatusOptions> = {}): Runner
     plan: (ctx, options) => planTaskStatus(ctx.client, options),
     execute: async (ctx, plan, options) =>
       taskStatusPhaseResult(
-        await executeTaskStatus(ctx.client, plan, options, { signal: ctx.signal, log: (l, m) => ctx.log[l](m), token: ctx.config.token }),
+        await executeTaskStatus(ctx.client, plan, options, { signal: ctx.signal, log: ctx.log.atLevel, token: ctx.config.token }),
       ),
   });
 }

@@ -10,6 +10,7 @@
 // agent's dRPC connection (UpdateAppStatus on /api/v2/workspaceagents/me/rpc, yamux) and randomises each
 // period by ±50%; both land in the same coderd handler and the same workspace publish, so what is timed (the
 // watch showing the update) is the same, but the request path differs (one HTTP request per update here).
+import type { LogFn } from "../util/log.ts";
 import pLimit from "p-limit";
 import { CoderClient } from "../coder/client.ts";
 import type { CreatePlan } from "../create/types.ts";
@@ -26,7 +27,7 @@ export const TRANSPORT = "PATCH /api/v2/workspaceagents/me/app-status (agent tok
 
 export interface TaskStatusHooks {
   signal?: AbortSignal;
-  log?: (level: "debug" | "info" | "warn" | "error", msg: string) => void;
+  log?: LogFn;
   /** The session token of `client` (the watch is opened with it, to the deployment's origin only). */
   token: string;
 }

@@ -93,7 +93,7 @@ export function createUsersRunner(): Runner<CreateUsersSettings> {
       const r = await executeCreateUsers(ctx.client, plan, options, {
         signal: ctx.signal,
         runUnits: ctx.runUnits,
-        log: (l, m) => ctx.log[l](m),
+        log: ctx.log.atLevel,
         onUserDone: (u) => done.push(u),
       });
       return createUsersPhaseResult(r);

@@ -10,6 +10,9 @@ import { redact } from "./redact.ts";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
+/** How load types take a logger: one function with the level as an argument (Logger.atLevel is one). */
+export type LogFn = (level: LogLevel, msg: string) => void;
+
 /** Lets a live progress line get out of the way while a log line is written (see progress.ts). */
 export interface OutputHook {
   before(): void;
@@ -93,6 +96,9 @@ export class Logger {
   error(...args: unknown[]): void {
     this.write("error", args);
   }
+
+  /** One line at `level`; bound, so it can be handed on as a LogFn (`{ log: ctx.log.atLevel }`). */
+  readonly atLevel: LogFn = (level, msg) => this.write(level, [msg]);
 
   private root(): Logger {
     return this.parent ?? this;

@@ -84,6 +84,6 @@ export function workspaceUpdatesRunner(): Runner<WorkspaceUpdatesSettings> {
     inputError: (problems) => new WorkspaceUpdatesInputError(problems),
     plan: (ctx, options) => planWorkspaceUpdates(ctx.client, options),
     execute: async (ctx, plan, options) =>
-      workspaceUpdatesPhaseResult(await executeWorkspaceUpdates(ctx.client, plan, options, { signal: ctx.signal, log: (l, m) => ctx.log[l](m) })),
+      workspaceUpdatesPhaseResult(await executeWorkspaceUpdates(ctx.client, plan, options, { signal: ctx.signal, log: ctx.log.atLevel })),
   });
 }

@@ -1,4 +1,5 @@
 // Shapes of a workspace-updates run: its options, one record per user, and the outcome.
+import type { LogFn } from "../util/log.ts";
 import type { CleanupOptions, CleanupResult } from "../cleanup/types.ts";
 import type { PercentileSummary } from "../traffic/histogram.ts";
 import type { StopCause } from "../util/signals.ts";
@@ -128,7 +129,7 @@ export interface WorkspaceUpdatesResult {
 
 export interface WorkspaceUpdatesHooks {
   signal?: AbortSignal;
-  log?: (level: "debug" | "info" | "warn" | "error", msg: string) => void;
+  log?: LogFn;
   /** Called once every user's stream is open (the barrier); workspaces are created once it returns (or resolves). */
   onBarrier?: () => void | Promise<void>;
 }
